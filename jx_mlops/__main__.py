@@ -1,0 +1,9 @@
+"""`python -m jx_mlops`."""
+
+from __future__ import annotations
+
+import sys
+
+from jx_mlops.cli import main
+
+sys.exit(main())

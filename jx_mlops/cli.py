@@ -1,0 +1,377 @@
+"""Command line: parse arguments, call one function per command, map results to exit codes.
+
+No git, DVC or HTTP here, and no heavy imports at start-up: each command imports what it
+needs when it runs, so ``jx-mlops --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from jx_mlops import __version__
+from jx_mlops.errors import JxMlopsError
+
+Handler = Callable[[argparse.Namespace], int]
+
+EXIT_OK, EXIT_USER_ERROR, EXIT_UNEXPECTED, EXIT_INTERRUPTED = 0, 1, 3, 130
+
+
+def _project(args: argparse.Namespace) -> Any:
+    from jx_mlops.config import find_project_root, load_config
+
+    return load_config(find_project_root(Path(args.directory)))
+
+
+def _print_json(data: Any) -> None:
+    import json
+
+    print(json.dumps(data, indent=2, sort_keys=False))
+
+
+# -- command handlers (thin: call a flow, print its result) --------------------------------
+
+
+def cmd_quickstart_list(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.scaffold import list_quickstarts
+
+    quickstarts = list_quickstarts()
+    if args.json:
+        _print_json([{"name": q.name, "description": q.description} for q in quickstarts])
+    else:
+        views.show_quickstarts(quickstarts)
+    return EXIT_OK
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.create import create_project
+
+    created = create_project(
+        args.name, quickstart=args.quickstart,
+        directory=Path(args.dir) if args.dir else None, forge_kind=args.forge,
+        owner=args.owner, settings=_pairs(args.set, "--set"), dvc_remote=args.dvc_remote,
+        train=not args.no_train)
+    views.show_created(created)
+    return EXIT_OK
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.retrain import retrain
+
+    pull = retrain(_project(args), args.set or [], title=args.title, branch=args.branch)
+    views.show_pull_opened(pull)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.evaluate import build_report
+
+    comparison = build_report(_project(args), base=args.base, head=args.head)
+    views.show_comparison(comparison, args.format)
+    return EXIT_USER_ERROR if args.fail_on_regression and not comparison.verdict.passed \
+        else EXIT_OK
+
+
+def cmd_ci_pr(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.pr import run_pr_check
+
+    check = run_pr_check(_project(args), number=args.pr, commit_results=not args.no_commit)
+    views.show_pr_check(check, as_json=args.json)
+    return EXIT_USER_ERROR if args.fail_on_regression and not check.comparison.verdict.passed \
+        else EXIT_OK
+
+
+def cmd_ci_release(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.release import run_release
+
+    views.show_release(run_release(_project(args), ref=args.ref), as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.git import GitRepo
+    from jx_mlops.versions import register_model
+
+    config = _project(args)
+    repo = GitRepo.open(config.root)
+    reg = register_model(config, repo, config.model(args.model), repo.rev_parse(args.ref),
+                         version=args.version, bump=args.bump)
+    views.show_registration(reg, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.git import GitRepo
+    from jx_mlops.promote.promotion import promote_version
+    from jx_mlops.registry import get_version
+
+    config = _project(args)
+    config.model(args.model)
+    version = get_version(GitRepo.open(config.root), args.model, args.version)
+    result = promote_version(open_forge(config.forge), config.environment(args.to), version)
+    views.show_promotion(result, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.status import collect_status
+
+    config = _project(args)
+    entries = collect_status(config, open_forge(config.forge), all_models=args.all)
+    views.show_status(entries, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from jx_mlops.demo import run_demo
+
+    return run_demo(keep=Path(args.keep) if args.keep else None)
+
+
+def _forge_and_repo(args: argparse.Namespace) -> tuple[Any, str]:
+    from jx_mlops.config import find_project_root, load_config
+    from jx_mlops.forge import open_forge
+
+    if args.repo:
+        return open_forge(), args.repo
+    config = load_config(find_project_root(Path(args.directory)))
+    return open_forge(config.forge), config.forge.repo
+
+
+def cmd_forge_repo_list(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+
+    views.show_repos(open_forge().list_repos(), as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_forge_pr_list(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+
+    forge, repo = _forge_and_repo(args)
+    views.show_pulls(repo, forge.list_pulls(repo, state=args.state), as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_forge_pr_show(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge.base import PullDetail
+
+    forge, repo = _forge_and_repo(args)
+    pull = forge.get_pull(repo, args.number)
+    detail = PullDetail(pull, tuple(forge.list_comments(repo, args.number)),
+                        tuple(forge.get_statuses(repo, pull.head_sha)))
+    views.show_pull_detail(repo, detail, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
+    forge, repo = _forge_and_repo(args)
+    body = sys.stdin.read() if args.body == "-" else args.body
+    comment = forge.create_comment(repo, args.number, body)
+    print(f"commented on {repo}#{args.number} (comment {comment.id})")
+    return EXIT_OK
+
+
+def cmd_forge_pr_merge(args: argparse.Namespace) -> int:
+    forge, repo = _forge_and_repo(args)
+    pull = forge.merge_pull(repo, args.number, method=args.method)
+    print(f"merged {repo}#{pull.number} into {pull.base} as {pull.merge_commit_sha}")
+    return EXIT_OK
+
+
+# -- parser ---------------------------------------------------------------------------------
+
+
+def _pairs(items: Sequence[str] | None, flag: str) -> dict[str, str]:
+    from jx_mlops.errors import UsageError
+
+    pairs = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{flag} {item!r}: expected VAR=VALUE")
+        pairs[key] = value
+    return pairs
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def _cmd(sub: Any, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _forge_parsers(sub: Any) -> None:
+    forge = sub.add_parser("forge", help="work with the embedded local forge")
+    forge_sub = forge.add_subparsers(dest="forge_command", metavar="{repo,pr}", required=True)
+    repo = forge_sub.add_parser("repo", help="repositories")
+    repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list}", required=True)
+    _add_json(_cmd(repo_sub, "list", cmd_forge_repo_list, "list repositories on the forge"))
+    pr = forge_sub.add_parser("pr", help="pull requests")
+    pr_sub = pr.add_subparsers(dest="pr_command", metavar="{list,show,comment,merge}",
+                               required=True)
+    for name, handler, text in (
+        ("list", cmd_forge_pr_list, "list pull requests"),
+        ("show", cmd_forge_pr_show, "show a pull request with comments and statuses"),
+        ("comment", cmd_forge_pr_comment, "comment on a pull request"),
+        ("merge", cmd_forge_pr_merge, "merge a pull request (real git merge)"),
+    ):
+        parser = _cmd(pr_sub, name, handler, text)
+        parser.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
+        if name != "list":
+            parser.add_argument("number", type=int, help="pull request number")
+        if name in ("list", "show"):
+            _add_json(parser)
+        if name == "list":
+            parser.add_argument("--state", default="open",
+                                choices=("open", "closed", "merged", "all"))
+        if name == "comment":
+            parser.add_argument("--body", required=True, help="comment text ('-' reads stdin)")
+        if name == "merge":
+            parser.add_argument("--method", default="merge", choices=("merge", "squash"))
+
+
+def _project_parsers(sub: Any) -> None:
+    qs = sub.add_parser("quickstart", help="project templates")
+    qs_sub = qs.add_subparsers(dest="qs_command", metavar="{list}", required=True)
+    _add_json(_cmd(qs_sub, "list", cmd_quickstart_list, "list the available quickstarts"))
+
+    p = _cmd(sub, "create", cmd_create, "create a project from a quickstart and publish it")
+    p.add_argument("name", help="project name (lowercase, dashes): repository and model name")
+    p.add_argument("--quickstart", "-q", required=True, help="quickstart name or directory")
+    p.add_argument("--dir", help="where to create it (default: ./NAME)")
+    p.add_argument("--forge", default="local", choices=("local",), help="where to publish")
+    p.add_argument("--owner", default="local", help="forge account owning the repositories")
+    p.add_argument("--set", action="append", metavar="VAR=VALUE",
+                   help="fill a quickstart variable (repeatable)")
+    p.add_argument("--dvc-remote", help="DVC remote URL (default: a local one in the forge)")
+    p.add_argument("--no-train", action="store_true",
+                   help="do not train a baseline before the first commit")
+
+    p = _cmd(sub, "retrain", cmd_retrain, "open a pull request that retrains with new params")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="param to change, e.g. train.n_estimators=200 (repeatable)")
+    p.add_argument("--title", help="pull request title")
+    p.add_argument("--branch", help="branch name (default: retrain/<change>)")
+
+    p = _cmd(sub, "report", cmd_report, "compare metrics and params of two revisions")
+    p.add_argument("--base", help="base revision (default: where HEAD left the default branch)")
+    p.add_argument("--head", help="head revision (default: the work tree)")
+    p.add_argument("--format", default="terminal", choices=("md", "json", "terminal"))
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="exit 1 when the verdict is fail")
+
+
+def _registry_parsers(sub: Any) -> None:
+    p = _cmd(sub, "register", cmd_register, "register a model version as a git tag")
+    p.add_argument("model")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--version", help="explicit version vX.Y.Z")
+    group.add_argument("--bump", default="patch", choices=("major", "minor", "patch"))
+    p.add_argument("--ref", default="HEAD", help="commit to register (default HEAD)")
+    _add_json(p)
+
+    p = _cmd(sub, "promote", cmd_promote, "promote a registered version to an environment")
+    p.add_argument("model")
+    p.add_argument("--version", required=True)
+    p.add_argument("--to", required=True, metavar="ENV")
+    _add_json(p)
+
+    p = _cmd(sub, "status", cmd_status, "which version of which model runs where")
+    p.add_argument("--all", action="store_true",
+                   help="every model in the environment repositories, not just this project's")
+    _add_json(p)
+
+
+def _ci_parsers(sub: Any) -> None:
+    ci = sub.add_parser("ci", help="what CI runs: pull request checks and releases")
+    ci_sub = ci.add_subparsers(dest="ci_command", metavar="{pr,release}", required=True)
+    p = _cmd(ci_sub, "pr", cmd_ci_pr, "train a pull request and post its evaluation")
+    p.add_argument("--pr", type=int, help="pull request number (default: the current branch's)")
+    p.add_argument("--no-commit", action="store_true",
+                   help="do not commit reproduced results back to the PR branch")
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="exit 1 when the verdict is fail")
+    _add_json(p)
+    p = _cmd(ci_sub, "release", cmd_ci_release, "register and promote after a merge")
+    p.add_argument("--ref", help="merged commit (default: the remote default branch)")
+    _add_json(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jx-mlops",
+        description="Pull requests drive machine learning: train in CI, compare metrics in "
+                    "one PR comment, register versions as git tags, promote through "
+                    "environment repositories.")
+    parser.add_argument("--version", action="version", version=f"jx-mlops {__version__}")
+    parser.add_argument("-C", dest="directory", default=".", metavar="DIR",
+                        help="run as if started in DIR")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show tracebacks of unexpected errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _project_parsers(sub)
+    _ci_parsers(sub)
+    _registry_parsers(sub)
+    _forge_parsers(sub)
+    p = _cmd(sub, "demo", cmd_demo, "run the whole loop on a throwaway local forge")
+    p.add_argument("--keep", metavar="DIR", help="keep the demo's files in DIR")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; the one error boundary of the program."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        from jx_mlops import console
+
+        console.set_quiet(args.quiet or getattr(args, "json", False))
+        handler: Handler = args.handler
+        return handler(args)
+    except JxMlopsError as exc:
+        print(f"error: {exc.user_message()}", file=sys.stderr)
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # the boundary: anything else is a bug, reported as such
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+        print(f"unexpected error: {type(exc).__name__}: {exc} (this is a bug in jx-mlops; "
+              "re-run with --verbose for the traceback)", file=sys.stderr)
+        return EXIT_UNEXPECTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""A whole base-vs-head comparison and its verdict (pure logic, no I/O)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from jx_mlops.compare.metrics import MetricDelta, ParamChange
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One side of the comparison: a label for people and the commit (None = work tree)."""
+
+    label: str
+    sha: str | None
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7] if self.sha else "workspace"
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    """Everything compared for one model of mlops.yaml."""
+
+    model: str
+    metrics: tuple[MetricDelta, ...]
+    params: tuple[ParamChange, ...] = ()
+    base_problems: tuple[str, ...] = ()
+    head_problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Pass or fail, with the one line a reviewer reads first."""
+
+    passed: bool
+    line: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def word(self) -> str:
+        return "pass" if self.passed else "fail"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The result of comparing every model between two revisions."""
+
+    base: Revision
+    head: Revision
+    models: tuple[ModelComparison, ...]
+    verdict: Verdict
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def describe_failure(delta: MetricDelta) -> str:
+    """'accuracy regressed 0.912 -> 0.895 (-1.9%, tolerance 0.005)' and the like."""
+    if delta.status == "failed_threshold":
+        bounds = []
+        if delta.policy.min is not None:
+            bounds.append(f"min {_fmt(delta.policy.min)}")
+        if delta.policy.max is not None:
+            bounds.append(f"max {_fmt(delta.policy.max)}")
+        return f"{delta.name} is {delta.head!r} (outside {', '.join(bounds)})"
+    rel = f"{delta.rel_delta:+.1%}, " if delta.rel_delta is not None else ""
+    return (f"{delta.name} regressed {_fmt(delta.base)} -> {_fmt(delta.head)} "
+            f"({rel}tolerance {_fmt(delta.allowed)})")
+
+
+def decide(models: Sequence[ModelComparison]) -> Verdict:
+    """The verdict: fail on any regression, broken threshold or unreadable head metrics."""
+    counts: Counter[str] = Counter(d.status for m in models for d in m.metrics)
+    reasons = [describe_failure(d) for m in models for d in m.metrics if d.failing]
+    reasons += [f"{m.model}: {p}" for m in models for p in m.head_problems]
+    tally = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in
+                      ("regressed", "failed_threshold", "improved", "within_tolerance",
+                       "changed", "new", "removed", "unchanged") if counts[s])
+    passed = not reasons
+    if passed:
+        line = f"pass: {tally or 'no metrics'}"
+    else:
+        more = f" (+{len(reasons) - 2} more)" if len(reasons) > 2 else ""
+        line = f"fail: {'; '.join(reasons[:2])}{more}; {tally or 'no metrics'}"
+    return Verdict(passed=passed, line=line, counts=dict(counts))

@@ -1,0 +1,150 @@
+"""Metric and param comparison between two revisions: pure logic, no I/O.
+
+A metric's status comes from its policy (see ``config.MetricPolicy``):
+
+- ``improved`` / ``regressed``: moved the better / worse way, by more than the tolerance;
+- ``within_tolerance``: moved the worse way, but no more than the tolerance forgives;
+- ``unchanged``: identical values;
+- ``changed``: different, but the metric has no direction, so better/worse is unknown;
+- ``new`` / ``removed``: present on one side only;
+- ``failed_threshold``: the head value is outside the policy's ``min``/``max``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from jx_mlops.compare.values import ValueKind, kind_of
+from jx_mlops.config import MetricPolicy
+
+MetricStatus = Literal["improved", "regressed", "within_tolerance", "unchanged", "changed",
+                       "new", "removed", "failed_threshold"]
+FAILING: frozenset[str] = frozenset({"regressed", "failed_threshold"})
+PolicyLookup = Callable[[str, str], MetricPolicy]
+
+
+@dataclass(frozen=True)
+class MetricDelta:
+    """One metric compared between base and head."""
+
+    path: str
+    name: str
+    base: Any
+    head: Any
+    delta: float | None
+    rel_delta: float | None
+    status: MetricStatus
+    policy: MetricPolicy
+    base_kind: ValueKind | None
+    head_kind: ValueKind | None
+
+    @property
+    def failing(self) -> bool:
+        return self.status in FAILING
+
+    @property
+    def allowed(self) -> float:
+        """How far the worse way this metric may move before it counts as a regression."""
+        base = abs(self.base) if self.base_kind == "number" else 0.0
+        return max(self.policy.tolerance, self.policy.rel_tolerance * base)
+
+
+@dataclass(frozen=True)
+class ParamChange:
+    """One parameter compared between base and head."""
+
+    path: str
+    name: str
+    base: Any
+    head: Any
+    status: Literal["changed", "added", "removed", "unchanged"]
+
+
+def _numeric_status(base: float, head: float, policy: MetricPolicy) -> MetricStatus:
+    delta = head - base
+    if delta == 0:
+        return "unchanged"
+    if policy.direction is None:
+        return "changed"
+    worse_by = -delta if policy.direction == "higher" else delta
+    if worse_by <= 0:
+        return "improved"
+    allowed = max(policy.tolerance, policy.rel_tolerance * abs(base))
+    return "within_tolerance" if worse_by <= allowed else "regressed"
+
+
+def _outside_threshold(head: Any, policy: MetricPolicy) -> bool:
+    if kind_of(head) != "number":
+        # A floor or ceiling is a promise about a number: NaN or text cannot keep it.
+        return policy.min is not None or policy.max is not None
+    return (policy.min is not None and head < policy.min) or (
+        policy.max is not None and head > policy.max)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if kind_of(a) == "nan" and kind_of(b) == "nan":
+        return True
+    return bool(type(a) is type(b) and a == b) or (
+        kind_of(a) == kind_of(b) == "number" and a == b)
+
+
+def compare_metric(path: str, name: str, base: Any, head: Any, present: tuple[bool, bool],
+                   policy: MetricPolicy) -> MetricDelta:
+    """Compare one metric; ``present`` says whether base and head have it at all."""
+    in_base, in_head = present
+    base_kind = kind_of(base) if in_base else None
+    head_kind = kind_of(head) if in_head else None
+    delta = rel = None
+    status: MetricStatus
+    if not in_head:
+        status = "removed"
+    elif not in_base:
+        status = "new"
+    elif base_kind == head_kind == "number":
+        delta = head - base
+        rel = delta / abs(base) if base != 0 else None
+        status = _numeric_status(base, head, policy)
+    else:
+        status = "unchanged" if _same(base, head) else "changed"
+    if in_head and _outside_threshold(head, policy):
+        status = "failed_threshold"
+    return MetricDelta(path, name, base if in_base else None, head if in_head else None,
+                       delta, rel, status, policy, base_kind, head_kind)
+
+
+def compare_metrics(path: str, base: Mapping[str, Any] | None, head: Mapping[str, Any] | None,
+                    policy_for: PolicyLookup) -> list[MetricDelta]:
+    """Compare flat metric maps of one file; ``None`` means the file is absent on that side.
+
+    Rows come out in a stable order: the file's metrics sorted by name.
+    """
+    base = base or {}
+    head = head or {}
+    return [compare_metric(path, name, base.get(name), head.get(name),
+                           (name in base, name in head), policy_for(path, name))
+            for name in sorted(set(base) | set(head))]
+
+
+def compare_params(path: str, base: Mapping[str, Any] | None,
+                   head: Mapping[str, Any] | None) -> list[ParamChange]:
+    """Compare flat param maps of one file, sorted by name."""
+    base = base or {}
+    head = head or {}
+    changes = []
+    for name in sorted(set(base) | set(head)):
+        status: Literal["changed", "added", "removed", "unchanged"]
+        if name not in base:
+            status = "added"
+        elif name not in head:
+            status = "removed"
+        else:
+            status = "unchanged" if _same(base[name], head[name]) else "changed"
+        changes.append(ParamChange(path, name, base.get(name), head.get(name), status))
+    return changes
+
+
+def is_finite_number(value: Any) -> bool:
+    return kind_of(value) == "number" and math.isfinite(value)

@@ -1,0 +1,315 @@
+"""mlops.yaml: the project's typed, validated configuration.
+
+Every error names the file, the dotted key and what was expected, e.g.
+``mlops.yaml: models.churn.policy.accuracy.direction: expected 'higher' or 'lower', got 'up'``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import yaml
+
+from jx_mlops.errors import ConfigError
+
+CONFIG_FILE = "mlops.yaml"
+REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# GTO's artifact-name grammar: lowercase words joined by single dashes.
+MODEL_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+ENV_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+Direction = Literal["higher", "lower"]
+Strategy = Literal["auto", "manual", "never"]
+ForgeKind = Literal["local", "github"]
+
+
+def jx_home() -> Path:
+    """Where the local forge and caches live: ``$JX_MLOPS_HOME`` or ``~/.jx-mlops``."""
+    configured = os.environ.get("JX_MLOPS_HOME")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return Path.home() / ".jx-mlops"
+
+
+@dataclass(frozen=True)
+class MetricPolicy:
+    """How to judge one metric: which way is better and how much noise to forgive."""
+
+    direction: Direction | None = None
+    tolerance: float = 0.0
+    rel_tolerance: float = 0.0
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One model of the project: its DVC artifact, metrics files and metric policies."""
+
+    name: str
+    artifact: str
+    metrics: tuple[str, ...]
+    params: tuple[str, ...] = ("params.yaml",)
+    description: str = ""
+    policy: Mapping[str, MetricPolicy] = field(default_factory=dict)
+
+    def policy_for(self, path: str, key: str) -> MetricPolicy:
+        """The policy of metric ``key`` of file ``path``; ``path:key`` wins over ``key``."""
+        return self.policy.get(f"{path}:{key}") or self.policy.get(key) or MetricPolicy()
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """One deployment environment, in promotion order."""
+
+    name: str
+    repo: str
+    strategy: Strategy = "auto"
+
+
+@dataclass(frozen=True)
+class ForgeConfig:
+    """Where the project's repository and pull requests live."""
+
+    kind: ForgeKind = "local"
+    repo: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The whole of mlops.yaml."""
+
+    path: Path
+    name: str
+    forge: ForgeConfig
+    models: tuple[ModelConfig, ...]
+    environments: tuple[EnvironmentConfig, ...]
+
+    @property
+    def root(self) -> Path:
+        """The project directory (where mlops.yaml lives)."""
+        return self.path.parent
+
+    def model(self, name: str) -> ModelConfig:
+        """The model called ``name``, or a ConfigError listing the known ones."""
+        for model in self.models:
+            if model.name == name:
+                return model
+        known = ", ".join(m.name for m in self.models)
+        raise ConfigError(f"{self.path.name}: no model named {name!r} (models: {known})")
+
+    def environment(self, name: str) -> EnvironmentConfig:
+        """The environment called ``name``, or a ConfigError listing the known ones."""
+        for env in self.environments:
+            if env.name == name:
+                return env
+        known = ", ".join(e.name for e in self.environments) or "none"
+        raise ConfigError(
+            f"{self.path.name}: no environment named {name!r} (environments: {known})")
+
+
+class _Node:
+    """A value read from YAML plus where it came from, for precise error messages."""
+
+    def __init__(self, value: Any, where: str, file: str) -> None:
+        self.value = value
+        self.where = where
+        self.file = file
+
+    def fail(self, expected: str) -> ConfigError:
+        got = "nothing" if self.value is None else repr(self.value)
+        where = self.where or "(top level)"
+        return ConfigError(f"{self.file}: {where}: expected {expected}, got {got}")
+
+    def child(self, key: str) -> _Node:
+        where = f"{self.where}.{key}" if self.where else key
+        value = self.value.get(key) if isinstance(self.value, dict) else None
+        return _Node(value, where, self.file)
+
+    def mapping(self, allowed: tuple[str, ...] | None = None,
+                required: tuple[str, ...] = ()) -> None:
+        if not isinstance(self.value, dict):
+            raise self.fail("a mapping")
+        for key in self.value:
+            if not isinstance(key, str):
+                raise self.fail("string keys")
+            if allowed is not None and key not in allowed:
+                where = f"{self.where}.{key}" if self.where else key
+                raise ConfigError(
+                    f"{self.file}: {where}: unknown key (expected one of: {', '.join(allowed)})"
+                )
+        for key in required:
+            if key not in self.value:
+                raise self.child(key).fail("a value (this key is required)")
+
+    def items(self) -> Iterator[tuple[str, _Node]]:
+        assert isinstance(self.value, dict)
+        for key in self.value:
+            yield key, self.child(key)
+
+    def string(self, pattern: re.Pattern[str] | None = None, what: str = "a string") -> str:
+        if not isinstance(self.value, str) or not self.value.strip():
+            raise self.fail(what)
+        if pattern is not None and not pattern.match(self.value):
+            raise self.fail(what)
+        return self.value
+
+    def optional(self, read: Callable[[_Node], Any], default: Any = None) -> Any:
+        return default if self.value is None else read(self)
+
+    def number(self) -> float:
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise self.fail("a number")
+        if not math.isfinite(self.value):
+            raise self.fail("a finite number")
+        return float(self.value)
+
+    def non_negative(self) -> float:
+        number = self.number()
+        if number < 0:
+            raise self.fail("a number >= 0")
+        return number
+
+    def choice(self, *options: str) -> str:
+        if self.value not in options:
+            raise self.fail(" or ".join(repr(o) for o in options))
+        return cast(str, self.value)
+
+    def paths(self) -> tuple[str, ...]:
+        value = [self.value] if isinstance(self.value, str) else self.value
+        if not isinstance(value, list) or not value:
+            raise self.fail("a path or a non-empty list of paths")
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise _Node(item, f"{self.where}[{index}]", self.file).fail("a path")
+        return tuple(value)
+
+
+def _read_policy(node: _Node) -> MetricPolicy:
+    node.mapping(("direction", "tolerance", "rel_tolerance", "min", "max"))
+    policy = MetricPolicy(
+        direction=cast("Direction | None", node.child("direction").optional(
+            lambda n: n.choice("higher", "lower"))),
+        tolerance=node.child("tolerance").optional(_Node.non_negative, 0.0),
+        rel_tolerance=node.child("rel_tolerance").optional(_Node.non_negative, 0.0),
+        min=node.child("min").optional(_Node.number),
+        max=node.child("max").optional(_Node.number),
+    )
+    if policy.min is not None and policy.max is not None and policy.min > policy.max:
+        raise node.child("min").fail(f"a value <= max ({policy.max})")
+    return policy
+
+
+def _read_model(name: str, node: _Node) -> ModelConfig:
+    if not MODEL_NAME.match(name):
+        raise ConfigError(
+            f"{node.file}: {node.where}: model name must be lowercase letters, digits and "
+            f"single dashes (GTO's artifact names), got {name!r}"
+        )
+    node.mapping(("artifact", "metrics", "params", "description", "policy"),
+                 required=("artifact", "metrics"))
+    policy_node = node.child("policy")
+    policies: dict[str, MetricPolicy] = {}
+    if policy_node.value is not None:
+        policy_node.mapping()
+        policies = {key: _read_policy(child) for key, child in policy_node.items()}
+    return ModelConfig(
+        name=name,
+        artifact=node.child("artifact").string(what="a path to the DVC-tracked model"),
+        metrics=node.child("metrics").paths(),
+        params=node.child("params").optional(_Node.paths, ("params.yaml",)),
+        description=node.child("description").optional(_Node.string, ""),
+        policy=policies,
+    )
+
+
+def _read_environment(index: int, node: _Node) -> EnvironmentConfig:
+    node.mapping(("name", "repo", "strategy"), required=("name", "repo"))
+    return EnvironmentConfig(
+        name=node.child("name").string(ENV_NAME, "a lowercase name such as 'staging'"),
+        repo=node.child("repo").string(REPO_NAME, "a repository as OWNER/NAME"),
+        strategy=cast(Strategy, node.child("strategy").optional(
+            lambda n: n.choice("auto", "manual", "never"), "auto")),
+    )
+
+
+def _read_forge(node: _Node) -> ForgeConfig:
+    node.mapping(("kind", "repo", "url"), required=("repo",))
+    return ForgeConfig(
+        kind=cast(ForgeKind, node.child("kind").optional(lambda n: n.choice("local", "github"),
+                                                          "local")),
+        repo=node.child("repo").string(REPO_NAME, "a repository as OWNER/NAME"),
+        url=node.child("url").optional(_Node.string),
+    )
+
+
+def parse_config(text: str, path: Path) -> ProjectConfig:
+    """Parse and validate mlops.yaml ``text``; ``path`` is used for messages and ``root``."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{path.name}: invalid YAML{at}: {problem}") from None
+    root = _Node(data, "", path.name)
+    root.mapping(("version", "project", "forge", "models", "environments"),
+                 required=("forge", "models"))
+    version = root.child("version")
+    if version.value not in (None, 1):
+        raise version.fail("1 (the only mlops.yaml version)")
+    forge = _read_forge(root.child("forge"))
+    models_node = root.child("models")
+    models_node.mapping()
+    if not models_node.value:
+        raise models_node.fail("at least one model")
+    envs_node = root.child("environments")
+    env_values = envs_node.value if envs_node.value is not None else []
+    if not isinstance(env_values, list):
+        raise envs_node.fail("a list of environments in promotion order")
+    environments = tuple(
+        _read_environment(i, _Node(item, f"environments[{i}]", path.name))
+        for i, item in enumerate(env_values)
+    )
+    names = [env.name for env in environments]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{path.name}: environments: duplicate name {duplicates[0]!r}")
+    return ProjectConfig(
+        path=path,
+        name=root.child("project").optional(_Node.string, forge.repo.split("/")[1]),
+        forge=forge,
+        models=tuple(_read_model(name, node) for name, node in models_node.items()),
+        environments=environments,
+    )
+
+
+def load_config(root: Path) -> ProjectConfig:
+    """Read ``root/mlops.yaml``; a missing file is a ConfigError that says how to get one."""
+    path = (root / CONFIG_FILE).resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{CONFIG_FILE} not found in {root.resolve()}",
+            hint="run inside a jx-mlops project, or create one with `jx-mlops create`",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, path)
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding mlops.yaml (else ``start``)."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    return start

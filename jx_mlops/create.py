@@ -1,0 +1,128 @@
+"""`jx-mlops create`: a new project from a quickstart, published on the forge.
+
+The project is built in a hidden staging directory next to the target and renamed into
+place only once it is complete (rendered, git and DVC initialised, baseline trained and
+committed), so a failure never leaves a half-written project behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from jx_mlops import console, dvc
+from jx_mlops.config import MODEL_NAME, ForgeConfig, jx_home, load_config
+from jx_mlops.errors import ConflictError, JxMlopsError, QuickstartError
+from jx_mlops.forge import open_forge
+from jx_mlops.forge.base import Forge
+from jx_mlops.git import GitRepo
+from jx_mlops.promote.envrepo import ensure_environment_repo
+from jx_mlops.scaffold import Quickstart, find_quickstart, render, resolve_variables
+
+
+@dataclass(frozen=True)
+class CreatedProject:
+    """What `create` made."""
+
+    path: Path
+    repo: str
+    quickstart: str
+    commit: str
+    environments_created: tuple[str, ...]
+    environments_reused: tuple[str, ...]
+    dvc_remote: str
+
+
+def _check_target(dest: Path) -> None:
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise QuickstartError(f"target directory {dest} exists and is not empty; "
+                              "choose another --dir or remove it")
+
+
+def _run_task(task: str, cwd: Path, quickstart: str) -> None:
+    proc = subprocess.run(task, shell=True, cwd=cwd, env=dvc.dvc_env(), capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        lines = (proc.stderr or proc.stdout).strip().splitlines() or ["no output"]
+        raise QuickstartError(f"quickstart {quickstart}: task `{task}` failed "
+                              f"(exit {proc.returncode}): {lines[-1]}")
+
+
+def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], remote: str,
+           train: bool) -> str:
+    """Render, initialise git and DVC, train the baseline and commit; returns the commit."""
+    with console.step(f"Rendering quickstart {quickstart.name}"):
+        render(quickstart, staging, values)
+        load_config(staging)  # a quickstart that renders an invalid mlops.yaml stops here
+        repo = GitRepo.init(staging, branch="main")
+        for task in quickstart.tasks:
+            _run_task(task, staging, quickstart.name)
+    with console.step("Initialising DVC (local remote, tracked data)"):
+        dvc.init(staging)
+        dvc.add_default_remote(staging, "storage", remote)
+        if quickstart.track:
+            dvc.add(staging, list(quickstart.track))
+    if train:
+        with console.step("Training the baseline (dvc repro)") as detail:
+            dvc.repro(staging, on_line=detail)
+    repo.add_all()
+    commit = repo.commit(f"Create project from quickstart {quickstart.name}")
+    repo.close()
+    return commit
+
+
+def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str]]
+             ) -> tuple[list[str], list[str]]:
+    created: list[str] = []
+    reused: list[str] = []
+    with console.step(f"Publishing {repo_name} and its environment repositories"):
+        remote = forge.create_repo(repo_name, description=f"ML project {repo_name}")
+        for env_name, env_repo in envs:
+            (created if ensure_environment_repo(forge, env_repo, env_name) else reused).append(
+                env_repo)
+        repo = GitRepo.open(path)
+        repo.set_remote("origin", remote.clone_url)
+        repo.push("origin", ["main:refs/heads/main"], env=forge.git_env())
+        repo.run("branch", "--set-upstream-to=origin/main", "main")
+        repo.close()
+    with console.step("Pushing data and models to the DVC remote"):
+        dvc.push(path)
+    return created, reused
+
+
+def create_project(name: str, *, quickstart: str, directory: Path | None = None,
+                   forge_kind: str = "local", owner: str = "local",
+                   settings: Mapping[str, str] | None = None, dvc_remote: str | None = None,
+                   train: bool = True) -> CreatedProject:
+    """Scaffold project ``name`` from ``quickstart`` and publish it on the forge."""
+    if not MODEL_NAME.match(name):
+        raise QuickstartError(f"invalid project name {name!r}: use lowercase letters, digits "
+                              "and single dashes (it becomes the repository and model name)")
+    qs = find_quickstart(quickstart)
+    dest = (directory or Path.cwd() / name).resolve()
+    _check_target(dest)
+    values = resolve_variables(qs, {"project_name": name, "owner": owner,
+                                    "forge_kind": forge_kind, **(settings or {})})
+    repo_name = f"{values.get('owner', owner)}/{name}"
+    forge = open_forge(ForgeConfig(kind=forge_kind, repo=repo_name))  # type: ignore[arg-type]
+    if forge.find_repo(repo_name) is not None:
+        raise ConflictError(f"repository {repo_name} already exists on the {forge.kind} forge")
+    remote = dvc_remote or str(jx_home() / "storage" / repo_name)
+    staging = dest.parent / f".{dest.name}.jx-creating"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        commit = _build(qs, staging, values, remote, train)
+        if dest.exists():
+            dest.rmdir()
+        staging.rename(dest)
+    except (JxMlopsError, OSError, KeyboardInterrupt):
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    config = load_config(dest)
+    envs = [(e.name, e.repo) for e in config.environments]
+    created, reused = _publish(forge, dest, repo_name, envs)
+    return CreatedProject(dest, repo_name, qs.name, commit, tuple(created), tuple(reused), remote)

@@ -1,0 +1,213 @@
+"""The only module that runs or imports DVC.
+
+Commands (`dvc init`, `repro`, `push`, `pull`, `add`) run as ``python -m dvc`` child
+processes so their output can be streamed and their failures reported in one line.
+DVC's *metadata* (dvc.lock, .dvc files, the cache layout) is read directly: it is plain YAML
+and content-addressed files, and reading it at a git revision needs no DVC process at all.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from jx_mlops.errors import DvcError
+
+LineCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class OutputInfo:
+    """One DVC-tracked file or directory, as dvc.lock or a .dvc file records it."""
+
+    path: str
+    md5: str | None
+    size: int | None = None
+    nfiles: int | None = None
+    stage: str = ""
+
+    @property
+    def is_dir(self) -> bool:
+        return bool(self.md5 and self.md5.endswith(".dir"))
+
+
+@dataclass(frozen=True)
+class StageLock:
+    """A stage's locked state: its command, dependency and output hashes, params."""
+
+    name: str
+    cmd: str
+    deps: tuple[OutputInfo, ...] = ()
+    outs: tuple[OutputInfo, ...] = ()
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DvcLock:
+    """The parsed dvc.lock of a revision."""
+
+    stages: tuple[StageLock, ...] = ()
+
+    def output(self, path: str) -> OutputInfo | None:
+        """The output recorded for ``path`` (normalised), if any stage produces it."""
+        wanted = os.path.normpath(path)
+        for stage in self.stages:
+            for out in stage.outs:
+                if os.path.normpath(out.path) == wanted:
+                    return out
+        return None
+
+
+def _entry(item: Any, stage: str, where: str) -> OutputInfo:
+    if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+        raise DvcError(f"{where}: stage {stage!r} has an entry without a path: {item!r}")
+    size = item.get("size")
+    nfiles = item.get("nfiles")
+    return OutputInfo(path=item["path"], md5=item.get("md5") or item.get("etag"),
+                      size=size if isinstance(size, int) else None,
+                      nfiles=nfiles if isinstance(nfiles, int) else None, stage=stage)
+
+
+def parse_lock(text: str, where: str = "dvc.lock") -> DvcLock:
+    """Parse dvc.lock (schema 2.0) text; errors name ``where``."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise DvcError(f"{where}: invalid YAML: {exc}") from None
+    stages_data = data.get("stages", {}) if isinstance(data, dict) else None
+    if not isinstance(stages_data, dict):
+        raise DvcError(f"{where}: expected a 'stages' mapping (dvc.lock schema 2.0)")
+    stages = []
+    for name, body in stages_data.items():
+        body = body if isinstance(body, dict) else {}
+        params = body.get("params") or {}
+        stages.append(StageLock(
+            name=str(name), cmd=str(body.get("cmd", "")),
+            deps=tuple(_entry(d, name, where) for d in body.get("deps") or []),
+            outs=tuple(_entry(o, name, where) for o in body.get("outs") or []),
+            params={str(k): dict(v or {}) for k, v in params.items()},
+        ))
+    return DvcLock(tuple(stages))
+
+
+def parse_dvc_file(text: str, where: str) -> tuple[OutputInfo, ...]:
+    """The outputs a ``.dvc`` file tracks (paths made relative to the repository root)."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise DvcError(f"{where}: invalid YAML: {exc}") from None
+    base = os.path.dirname(where)
+    outs = []
+    for item in data.get("outs") or [] if isinstance(data, dict) else []:
+        out = _entry(item, where, where)
+        outs.append(OutputInfo(os.path.normpath(os.path.join(base, out.path)), out.md5,
+                               out.size, out.nfiles, stage=where))
+    return tuple(outs)
+
+
+def cache_file(root: Path, md5: str) -> Path:
+    """Where DVC 3 keeps the object with hash ``md5`` in the project's local cache."""
+    return root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def remote_object_path(remote_url: str, md5: str) -> str:
+    """Where the object with hash ``md5`` lives in a DVC 3 remote."""
+    return f"{remote_url.rstrip('/')}/files/md5/{md5[:2]}/{md5[2:]}"
+
+
+# -- running DVC --------------------------------------------------------------------------
+
+
+def dvc_env() -> dict[str, str]:
+    """Environment for DVC and the stage commands it runs.
+
+    Analytics are off (CI and tests are offline), and the interpreter running jx-mlops is
+    first on PATH so a stage's ``python`` finds the same installed packages.
+    """
+    env = dict(os.environ)
+    env["DVC_NO_ANALYTICS"] = "1"
+    env.setdefault("DVC_IGNORE_ISATTY", "true")
+    bindir = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "")])
+    return env
+
+
+def _failure_line(output: str) -> str:
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        if line.startswith("ERROR:"):
+            return line[len("ERROR:"):].strip()
+    return lines[-1] if lines else "no output"
+
+
+def run_dvc(root: Path, args: Sequence[str], *, on_line: LineCallback | None = None) -> str:
+    """Run ``dvc ARGS`` in ``root``; returns its combined output, raises DvcError on failure."""
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dvc", *args], cwd=root, env=dvc_env(),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    except OSError as exc:
+        raise DvcError(f"cannot run dvc: {exc}") from None
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if on_line is not None:
+            on_line(line.rstrip("\n"))
+    status = proc.wait()
+    output = "".join(lines)
+    if status != 0:
+        raise DvcError(f"dvc {args[0]} failed in {root}: {_failure_line(output)}")
+    return output
+
+
+def init(root: Path) -> None:
+    """``dvc init`` in a git work tree, with analytics disabled for the project."""
+    run_dvc(root, ["init", "-q"])
+    run_dvc(root, ["config", "core.analytics", "false"])
+
+
+def add_default_remote(root: Path, name: str, url: str) -> None:
+    run_dvc(root, ["remote", "add", "--default", "--force", name, url])
+
+
+def add(root: Path, paths: Sequence[str]) -> None:
+    run_dvc(root, ["add", "-q", *paths])
+
+
+def repro(root: Path, *, pull: bool = False, on_line: LineCallback | None = None) -> str:
+    """``dvc repro`` the whole pipeline; with ``pull``, fetch missing data first."""
+    return run_dvc(root, ["repro", *(["--pull"] if pull else [])], on_line=on_line)
+
+
+def push(root: Path) -> None:
+    run_dvc(root, ["push", "-q"])
+
+
+def pull(root: Path) -> None:
+    run_dvc(root, ["pull", "-q", "--allow-missing"])
+
+
+def default_remote_url(root: Path) -> str | None:
+    """The URL of the project's default DVC remote, from its committed config."""
+    from dvc.config import Config  # lazy: only commands that need it pay the import
+
+    try:
+        config = Config(dvc_dir=str(root / ".dvc"), validate=False)
+    except Exception as exc:  # DVC raises its own types for unreadable configs
+        raise DvcError(f"{root / '.dvc' / 'config'}: cannot read DVC config: {exc}") from None
+    name = config.get("core", {}).get("remote")
+    remote = config.get("remote", {}).get(name) if name else None
+    if not remote:
+        return None
+    url = str(remote.get("url", ""))
+    if url and "://" not in url and not os.path.isabs(url):
+        url = os.path.normpath(os.path.join(root, ".dvc", url))
+    return url or None

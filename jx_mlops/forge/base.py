@@ -1,0 +1,156 @@
+"""The Forge protocol and the value objects every forge returns.
+
+A forge is where repositories, pull requests, comments, labels and commit statuses live:
+the embedded local forge (``forge.local``) or GitHub. Callers never see library objects or
+raw JSON, only these frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
+
+PullState = Literal["open", "closed", "merged"]
+StatusState = Literal["pending", "success", "failure", "error"]
+MergeMethod = Literal["merge", "squash"]
+
+
+@dataclass(frozen=True)
+class Repo:
+    """A repository on the forge."""
+
+    full_name: str
+    clone_url: str
+    default_branch: str
+    web_url: str
+
+    @property
+    def owner(self) -> str:
+        return self.full_name.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.full_name.split("/", 1)[1]
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment on a pull request's conversation."""
+
+    id: int
+    author: str
+    body: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class CommitStatus:
+    """The latest state a context reported for a commit."""
+
+    sha: str
+    context: str
+    state: StatusState
+    description: str
+    target_url: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """A pull request; ``state`` folds GitHub's closed+merged into ``merged``."""
+
+    number: int
+    title: str
+    body: str
+    base: str
+    head: str
+    head_sha: str
+    state: PullState
+    draft: bool
+    author: str
+    created_at: str
+    updated_at: str
+    url: str
+    labels: tuple[str, ...] = ()
+    merged_at: str | None = None
+    merge_commit_sha: str | None = None
+    merged_by: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["labels"] = list(self.labels)
+        return data
+
+
+@dataclass(frozen=True)
+class PullDetail:
+    """A pull request with its conversation and the statuses of its head commit."""
+
+    pull: PullRequest
+    comments: tuple[Comment, ...] = field(default=())
+    statuses: tuple[CommitStatus, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.pull.to_json()
+        data["comments"] = [asdict(c) for c in self.comments]
+        data["statuses"] = [asdict(s) for s in self.statuses]
+        return data
+
+
+class Forge(Protocol):
+    """What jx-mlops needs from a code forge. Both implementations pass one contract suite."""
+
+    kind: str
+
+    def user(self) -> str:
+        """The login the forge acts as."""
+        ...
+
+    def git_env(self) -> dict[str, str]:
+        """Extra environment for git pushes/fetches (credentials), never written to disk."""
+        ...
+
+    def find_repo(self, name: str) -> Repo | None: ...
+
+    def get_repo(self, name: str) -> Repo: ...
+
+    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False) -> Repo: ...
+
+    def list_repos(self) -> list[Repo]: ...
+
+    def create_pull(self, repo: str, *, title: str, body: str, head: str, base: str,
+                    draft: bool = False) -> PullRequest: ...
+
+    def get_pull(self, repo: str, number: int) -> PullRequest: ...
+
+    def list_pulls(self, repo: str, *, state: str = "open", head: str | None = None,
+                   base: str | None = None) -> list[PullRequest]: ...
+
+    def update_pull(self, repo: str, number: int, *, title: str | None = None,
+                    body: str | None = None, state: str | None = None) -> PullRequest: ...
+
+    def merge_pull(self, repo: str, number: int, *, method: MergeMethod = "merge",
+                   message: str | None = None) -> PullRequest: ...
+
+    def pulls_for_commit(self, repo: str, sha: str) -> list[PullRequest]:
+        """Pull requests whose head or merge commit is ``sha``."""
+        ...
+
+    def list_comments(self, repo: str, number: int) -> list[Comment]: ...
+
+    def create_comment(self, repo: str, number: int, body: str) -> Comment: ...
+
+    def update_comment(self, repo: str, comment_id: int, body: str) -> Comment: ...
+
+    def delete_comment(self, repo: str, comment_id: int) -> None: ...
+
+    def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None: ...
+
+    def remove_label(self, repo: str, number: int, label: str) -> None: ...
+
+    def set_status(self, repo: str, sha: str, *, state: StatusState, context: str,
+                   description: str = "", target_url: str | None = None) -> CommitStatus: ...
+
+    def get_statuses(self, repo: str, sha: str) -> list[CommitStatus]: ...

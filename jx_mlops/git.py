@@ -1,0 +1,361 @@
+"""The only module that touches GitPython or the git binary.
+
+Everything returns plain strings or our own frozen dataclasses; git failures become
+:class:`GitError` with git's own last line of explanation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import git as gitpython
+from git.exc import BadName, BadObject, GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+
+from jx_mlops.errors import ConflictError, GitError
+
+# Variables a parent git process (a hook, `git rebase -x`...) may leak into our environment
+# and that would silently redirect every command at another repository. pre-commit strips
+# the same family; the identity, transport and config variables are kept on purpose.
+_KEPT_GIT_VARS = {
+    "GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSL_CAINFO", "GIT_SSL_NO_VERIFY",
+    "GIT_CONFIG_COUNT", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_SYSTEM",
+    "GIT_HTTP_PROXY_AUTHMETHOD", "GIT_ALLOW_PROTOCOL", "GIT_ASKPASS", "GIT_TERMINAL_PROMPT",
+    "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_DATE",
+    "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE",
+    "GIT_TRACE", "GIT_TRACE_PACKET", "GIT_CURL_VERBOSE",
+}
+_sanitized = False
+
+
+def sanitize_environment() -> None:
+    """Drop inherited GIT_* variables that would point git at another repository."""
+    global _sanitized
+    if _sanitized:
+        return
+    for name in list(os.environ):
+        if name.startswith("GIT_") and name not in _KEPT_GIT_VARS and not name.startswith(
+            ("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
+        ):
+            del os.environ[name]
+    _sanitized = True
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One commit, as the report and the registry need it."""
+
+    sha: str
+    summary: str
+    author: str
+    committed_at: int
+    parents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    """A tag and the commit it points at; ``annotated`` tags carry tagger and message."""
+
+    name: str
+    target: str
+    annotated: bool
+    tagger: str
+    tagged_at: int
+    message: str
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """The outcome of a three-way merge computed without a work tree."""
+
+    tree: str
+    conflicts: tuple[str, ...]
+
+
+def _explain(exc: GitCommandError) -> str:
+    """git's most useful line of stderr (its 'fatal:'/'error:' line when there is one)."""
+    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    lines = [ln[len("stderr: "):].strip("' ") if ln.startswith("stderr:") else ln for ln in lines]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line
+    return lines[-1] if lines else f"git exited with status {exc.status}"
+
+
+def _identity_hint(message: str) -> str | None:
+    if "Please tell me who you are" in message or "empty ident" in message or (
+        "unable to auto-detect email" in message
+    ):
+        return 'set an identity: git config --global user.name "You"; ' \
+               'git config --global user.email you@example.com'
+    return None
+
+
+class GitRepo:
+    """A git repository (work tree or bare) seen through a narrow, typed API."""
+
+    def __init__(self, repo: gitpython.Repo) -> None:
+        self._repo = repo
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> GitRepo:
+        """Open the repository at ``path`` (a work tree or a bare repository)."""
+        sanitize_environment()
+        try:
+            return cls(gitpython.Repo(str(path)))
+        except (InvalidGitRepositoryError, NoSuchPathError):
+            raise GitError(f"not a git repository: {path}") from None
+
+    @classmethod
+    def init(cls, path: Path, *, bare: bool = False, branch: str = "main") -> GitRepo:
+        """Create a repository whose first branch is ``branch``."""
+        sanitize_environment()
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            gitpython.Git(str(path)).init(*(["--bare"] if bare else []), "-q", "-b", branch)
+        except GitCommandError as exc:
+            raise GitError(f"git init {path}: {_explain(exc)}") from None
+        return cls.open(path)
+
+    @classmethod
+    def clone(cls, url: str, dest: Path, *, branch: str | None = None,
+              depth: int | None = None, env: Mapping[str, str] | None = None) -> GitRepo:
+        """Clone ``url`` into ``dest``; ``env`` carries credentials for this call only."""
+        sanitize_environment()
+        args = ["clone", "-q"]
+        if branch:
+            args += ["--branch", branch]
+        if depth:
+            args += ["--depth", str(depth)]
+        try:
+            gitpython.Git().execute(["git", *args, url, str(dest)],
+                                    env={**os.environ, **(env or {})})
+        except GitCommandError as exc:
+            raise GitError(f"git clone {url}: {_explain(exc)}") from None
+        return cls.open(dest)
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        """The work tree, or the git directory of a bare repository."""
+        return Path(self._repo.working_tree_dir or self._repo.git_dir)
+
+    @property
+    def git_dir(self) -> Path:
+        return Path(self._repo.git_dir)
+
+    def run(self, *args: str, env: Mapping[str, str] | None = None, check: bool = True) -> str:
+        """Run ``git ARGS`` here and return stdout (stripped of its final newline)."""
+        kwargs: dict[str, Any] = {"with_extended_output": True, "with_exceptions": check,
+                                  "strip_newline_in_stdout": False}
+        if env:
+            kwargs["env"] = dict(env)
+        try:
+            _status, out, _err = self._repo.git.execute(["git", *args], **kwargs)
+        except GitCommandError as exc:
+            message = _explain(exc)
+            raise GitError(f"git {args[0]}: {message}", hint=_identity_hint(message)) from None
+        return str(out).rstrip("\n")
+
+    def close(self) -> None:
+        """Stop GitPython's persistent cat-file helpers."""
+        self._repo.close()
+
+    # -- revisions and content ----------------------------------------------------------
+
+    def try_rev_parse(self, rev: str) -> str | None:
+        """The commit sha ``rev`` names, or None when it names nothing."""
+        try:
+            out = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        except GitError:
+            return None
+        return out or None
+
+    def rev_parse(self, rev: str) -> str:
+        """The commit sha ``rev`` names; GitError when it names nothing."""
+        sha = self.try_rev_parse(rev)
+        if sha is None:
+            raise GitError(f"unknown revision {rev!r} in {self.path}")
+        return sha
+
+    def read_blob(self, rev: str, path: str) -> bytes | None:
+        """The bytes of ``path`` at ``rev``; None when the file is absent there."""
+        try:
+            entry = self._repo.commit(rev).tree[path]
+        except KeyError:
+            return None
+        except (ValueError, BadName, BadObject) as exc:
+            raise GitError(f"unknown revision {rev!r} in {self.path}: {exc}") from None
+        if entry.type != "blob":
+            return None
+        return bytes(entry.data_stream.read())
+
+    def list_tree(self, rev: str, directory: str) -> list[str]:
+        """Names of the entries of ``directory`` at ``rev`` (empty when it is absent)."""
+        out = self.run("ls-tree", "--name-only", f"{rev}:{directory}", check=False)
+        return out.splitlines() if out and not out.startswith("fatal") else []
+
+    def log(self, rev: str, *, max_count: int = 50, paths: Sequence[str] = (),
+            first_parent: bool = False) -> list[CommitInfo]:
+        """Commits reachable from ``rev``, newest first."""
+        args = ["log", f"--max-count={max_count}", "--format=%H%x00%P%x00%an%x00%ct%x00%s"]
+        if first_parent:
+            args.append("--first-parent")
+        out = self.run(*args, rev, "--", *paths)
+        commits = []
+        for line in out.splitlines():
+            sha, parents, author, ts, summary = line.split("\x00", 4)
+            commits.append(CommitInfo(sha, summary, author, int(ts), tuple(parents.split())))
+        return commits
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The best common ancestor of ``a`` and ``b``, if they share history."""
+        out = self.run("merge-base", a, b, check=False)
+        return out.strip() if re.fullmatch(r"[0-9a-f]{40,64}", out.strip()) else None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        status, _out, _err = self._repo.git.execute(
+            ["git", "merge-base", "--is-ancestor", ancestor, descendant],
+            with_extended_output=True, with_exceptions=False)
+        return status == 0
+
+    # -- work tree ----------------------------------------------------------------------
+
+    def current_branch(self) -> str | None:
+        """The checked-out branch, or None on a detached HEAD."""
+        out = self.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        return out.strip() or None
+
+    def head_sha(self) -> str:
+        return self.rev_parse("HEAD")
+
+    def dirty_paths(self) -> list[str]:
+        """Tracked files with uncommitted changes (untracked files are ignored)."""
+        out = self.run("status", "--porcelain", "--untracked-files=no")
+        return [line[3:] for line in out.splitlines() if line.strip()]
+
+    def add(self, paths: Iterable[str]) -> None:
+        paths = list(paths)
+        if paths:
+            self.run("add", "--", *paths)
+
+    def add_all(self) -> None:
+        self.run("add", "-A")
+
+    def commit(self, message: str, *, allow_empty: bool = False) -> str:
+        """Commit the index; returns the new sha."""
+        self.run("commit", "-q", "-m", message, *(["--allow-empty"] if allow_empty else []))
+        return self.head_sha()
+
+    def has_staged_changes(self) -> bool:
+        return bool(self.run("diff", "--cached", "--name-only"))
+
+    def checkout(self, ref: str, *, new_branch: str | None = None) -> None:
+        """Check out ``ref``; with ``new_branch``, (re)create that branch at ``ref``."""
+        if new_branch:
+            self.run("checkout", "-q", "-B", new_branch, ref)
+        else:
+            self.run("checkout", "-q", ref)
+
+    # -- remotes ------------------------------------------------------------------------
+
+    def remote_url(self, name: str = "origin") -> str | None:
+        out = self.run("remote", "get-url", name, check=False)
+        return out.strip() or None
+
+    def set_remote(self, name: str, url: str) -> None:
+        if self.remote_url(name) is None:
+            self.run("remote", "add", name, url)
+        else:
+            self.run("remote", "set-url", name, url)
+
+    def fetch(self, remote: str = "origin", refspecs: Sequence[str] = (), *,
+              depth: int | None = None, tags: bool = False, prune: bool = False,
+              env: Mapping[str, str] | None = None) -> None:
+        args = ["fetch", "-q", remote, *refspecs]
+        for flag, wanted in ((f"--depth={depth}", depth), ("--tags", tags), ("--prune", prune)):
+            if wanted:
+                args.insert(1, flag)
+        self.run(*args, env=env)
+
+    def push(self, remote: str, refspecs: Sequence[str], *, force: bool = False,
+             env: Mapping[str, str] | None = None) -> None:
+        """Push; a rejected non-fast-forward becomes ConflictError so callers can retry."""
+        args = ["push", "-q", "--porcelain", remote, *refspecs]
+        if force:
+            args.insert(1, "--force")
+        try:
+            self.run(*args, env=env)
+        except GitError as exc:
+            if "rejected" in exc.message or "non-fast-forward" in exc.message or (
+                "fetch first" in exc.message or "stale info" in exc.message
+            ):
+                raise ConflictError(f"push to {remote} rejected: {exc.message}") from None
+            raise
+
+    # -- refs, tags and plumbing (used by the registry and the local forge) ---------------
+
+    def ref_sha(self, ref: str) -> str | None:
+        out = self.run("rev-parse", "--verify", "--quiet", ref, check=False)
+        return out.strip() or None
+
+    def update_ref(self, ref: str, new: str, old: str | None) -> None:
+        """Move ``ref`` to ``new`` only if it still points at ``old`` (compare-and-swap)."""
+        try:
+            self.run("update-ref", ref, new, old or "0" * 40)
+        except GitError as exc:
+            raise ConflictError(f"{ref} moved while updating it: {exc.message}") from None
+
+    def merge_tree(self, ours: str, theirs: str) -> MergeResult:
+        """Three-way merge of two commits into a tree object, without a work tree."""
+        status, out, err = self._repo.git.execute(
+            ["git", "merge-tree", "--write-tree", "--name-only", "--no-messages", ours, theirs],
+            with_extended_output=True, with_exceptions=False)
+        lines = str(out).splitlines()
+        if status not in (0, 1) or not lines:
+            raise GitError(f"git merge-tree: {str(err).strip() or status}")
+        return MergeResult(tree=lines[0], conflicts=tuple(ln for ln in lines[1:] if ln))
+
+    def commit_tree(self, tree: str, parents: Sequence[str], message: str,
+                    env: Mapping[str, str] | None = None) -> str:
+        """Create a commit object for ``tree`` (used for merges in bare repositories)."""
+        args = ["commit-tree", tree, "-m", message]
+        for parent in parents:
+            args += ["-p", parent]
+        return self.run(*args, env=env).strip()
+
+    def tree_of(self, rev: str) -> str:
+        return self.run("rev-parse", f"{rev}^{{tree}}").strip()
+
+    def tags(self, pattern: str = "*") -> list[TagInfo]:
+        """Every tag matching ``pattern`` with its target commit and annotation, in one call."""
+        fmt = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname)%00" \
+              "%(taggername) %(taggeremail)%00%(taggerdate:unix)%00%(contents)%01"
+        out = self.run("for-each-ref", f"--format={fmt}", f"refs/tags/{pattern}")
+        tags = []
+        for record in out.split("\x01"):
+            record = record.lstrip("\n")
+            if not record:
+                continue
+            name, kind, obj, deref, tagger, ts, message = record.split("\x00", 6)
+            annotated = kind == "tag"
+            tags.append(TagInfo(name, deref if annotated else obj, annotated,
+                                tagger.strip() if annotated else "",
+                                int(ts) if ts.strip() else 0, message.strip()))
+        return tags
+
+    def create_tag(self, name: str, rev: str, message: str) -> None:
+        """Create annotated tag ``name`` at ``rev``."""
+        self.run("tag", "-a", name, rev, "-m", message)
+
+    def config_get(self, key: str) -> str | None:
+        out = self.run("config", "--get", key, check=False)
+        return out.strip() or None

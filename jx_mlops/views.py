@@ -1,0 +1,208 @@
+"""How each command shows its result: rich tables for people, ``--json`` for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from jx_mlops.console import out_console
+
+if TYPE_CHECKING:
+    from jx_mlops.ci.pr import PrCheck
+    from jx_mlops.ci.release import ReleaseResult
+    from jx_mlops.compare.comparison import Comparison
+    from jx_mlops.create import CreatedProject
+    from jx_mlops.forge.base import PullDetail, PullRequest, Repo
+    from jx_mlops.promote.promotion import PromotionResult
+    from jx_mlops.promote.status import StatusEntry
+    from jx_mlops.scaffold import Quickstart
+    from jx_mlops.versions import Registration
+
+
+def _json(data: Any) -> None:
+    print(json.dumps(data, indent=2))
+
+
+def _table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]],
+           wrap: Sequence[str] = ()) -> None:
+    """A table; only the ``wrap`` columns (free text) may wrap, the others stay on one line."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in columns:
+        table.add_column(column, no_wrap=column not in wrap, overflow="fold"
+                         if column in wrap else "ellipsis")
+    for row in rows:
+        table.add_row(*row)
+    out_console().print(table)
+
+
+def show_quickstarts(quickstarts: Sequence[Quickstart]) -> None:
+    _table(None, ("Quickstart", "Description"), [(q.name, q.description) for q in quickstarts],
+           wrap=("Description",))
+
+
+def show_created(created: CreatedProject) -> None:
+    from rich.markup import escape
+
+    out = out_console()
+    out.print(f"[bold green]Created[/] {escape(created.repo)} from quickstart "
+              f"{escape(created.quickstart)} in {escape(str(created.path))}")
+    out.print(f"  first commit {created.commit[:12]}; DVC remote {escape(created.dvc_remote)}")
+    for repo in created.environments_created:
+        out.print(f"  environment repository {escape(repo)} created")
+    for repo in created.environments_reused:
+        out.print(f"  environment repository {escape(repo)} reused")
+    out.print(f"Next: cd {escape(str(created.path))} && jx-mlops retrain --set KEY=VALUE")
+
+
+def show_pull_opened(pull: PullRequest) -> None:
+    out_console().print(f"Opened pull request #{pull.number}: {pull.title} "
+                        f"({pull.head} -> {pull.base})", markup=False)
+
+
+def show_comparison(comparison: Comparison, fmt: str) -> None:
+    if fmt == "json":
+        from jx_mlops.report.jsonout import comparison_to_json
+
+        _json(comparison_to_json(comparison))
+    elif fmt == "md":
+        from jx_mlops.report.markdown import render_comment
+
+        print(render_comment(comparison), end="")
+    else:
+        from jx_mlops.report.terminal import render_terminal
+
+        out_console().print(render_terminal(comparison))
+
+
+def show_pr_check(check: PrCheck, *, as_json: bool) -> None:
+    if as_json:
+        from jx_mlops.report.jsonout import comparison_to_json
+
+        _json({"pull_request": check.pull.number, "head_sha": check.head_sha,
+               "comment_id": check.comment.id, "comment_created": check.comment_created,
+               "results_committed": check.results_committed,
+               **comparison_to_json(check.comparison)})
+        return
+    action = "posted" if check.comment_created else "updated"
+    verdict = check.comparison.verdict
+    out = out_console()
+    out.print(f"PR #{check.pull.number}: evaluation comment {action} "
+              f"(comment {check.comment.id}); status "
+              f"{'success' if verdict.passed else 'failure'} on {check.head_sha[:12]}",
+              markup=False)
+    out.print(verdict.line, style="bold green" if verdict.passed else "bold red", markup=False)
+
+
+def _registration_json(reg: Registration) -> dict[str, Any]:
+    v = reg.version
+    return {"model": v.model, "version": v.version, "tag": v.tag, "commit": v.commit,
+            "created": reg.created,
+            "unchanged_since": reg.unchanged_since.version if reg.unchanged_since else None}
+
+
+def _promotion_json(result: PromotionResult) -> dict[str, Any]:
+    return {"environment": result.environment, "model": result.model,
+            "version": result.version, "merged": result.merged,
+            "already_deployed": result.already_deployed,
+            "pull_request": result.pull.number if result.pull else None}
+
+
+def show_registration(reg: Registration, *, as_json: bool) -> None:
+    if as_json:
+        _json(_registration_json(reg))
+        return
+    v = reg.version
+    if reg.unchanged_since is not None:
+        text = f"{v.model}: model unchanged since {v.version}; nothing registered"
+    elif reg.created:
+        text = f"registered {v.tag} at {v.commit[:12]}"
+    else:
+        text = f"{v.tag} already registered at {v.commit[:12]}"
+    out_console().print(text, markup=False)
+
+
+def show_promotion(result: PromotionResult, *, as_json: bool) -> None:
+    if as_json:
+        _json(_promotion_json(result))
+        return
+    out = out_console()
+    if result.already_deployed:
+        out.print(f"{result.model} {result.version} already runs in {result.environment}",
+                  markup=False)
+    elif result.pull is not None:
+        state = "merged" if result.merged else "waiting for review"
+        out.print(f"{result.model} {result.version} -> {result.environment}: PR "
+                  f"#{result.pull.number} {state}", markup=False)
+
+
+def show_release(result: ReleaseResult, *, as_json: bool) -> None:
+    if as_json:
+        _json({"commit": result.commit,
+               "registrations": [_registration_json(r) for r in result.registrations],
+               "promotions": [_promotion_json(p) for p in result.promotions]})
+        return
+    for reg in result.registrations:
+        show_registration(reg, as_json=False)
+    for promotion in result.promotions:
+        show_promotion(promotion, as_json=False)
+
+
+def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
+    if as_json:
+        _json([e.to_json() for e in entries])
+        return
+    def version(entry: StatusEntry) -> str:
+        if entry.version is None:
+            return "—"
+        return entry.version if entry.state in (None, "serving") else \
+            f"{entry.version} ({entry.state})"
+
+    rows = [(e.model, e.environment, version(e),
+             (e.since or "").replace("T", " ")[:16], e.by or "",
+             f"#{e.source_pull}" if e.source_pull else "") for e in entries]
+    _table("Deployments", ("Model", "Env", "Version", "Since (UTC)", "By", "PR"), rows)
+
+
+def show_repos(repos: Sequence[Repo], *, as_json: bool) -> None:
+    if as_json:
+        _json([{"full_name": r.full_name, "clone_url": r.clone_url,
+                "default_branch": r.default_branch} for r in repos])
+        return
+    _table("Repositories", ("Repository", "Default branch", "Clone URL"),
+           [(r.full_name, r.default_branch, r.clone_url) for r in repos])
+
+
+def show_pulls(repo: str, pulls: Sequence[PullRequest], *, as_json: bool) -> None:
+    if as_json:
+        _json([p.to_json() for p in pulls])
+        return
+    _table(f"Pull requests of {repo}", ("#", "Title", "Head -> base", "State", "Labels"),
+           [(str(p.number), p.title, f"{p.head} -> {p.base}", p.state, ", ".join(p.labels))
+            for p in pulls], wrap=("Title", "Head -> base", "Labels"))
+
+
+def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool) -> None:
+    if as_json:
+        _json(detail.to_json())
+        return
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    pull = detail.pull
+    out = out_console()
+    out.print(f"[bold]{escape(repo)}#{pull.number}[/] {escape(pull.title)} "
+              f"[dim]({pull.state}; {escape(pull.head)} -> {escape(pull.base)} @ "
+              f"{pull.head_sha[:12]}; by {escape(pull.author)})[/]")
+    if pull.labels:
+        out.print("labels: " + escape(", ".join(pull.labels)))
+    for status in detail.statuses:
+        out.print(f"status {escape(status.context)}: {status.state} - "
+                  f"{escape(status.description)}")
+    for comment in detail.comments:
+        out.print(Panel(escape(comment.body.rstrip()),
+                        title=f"comment {comment.id} by {escape(comment.author)}",
+                        title_align="left"))
