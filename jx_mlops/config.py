@@ -20,8 +20,9 @@ from jx_mlops.errors import ConfigError
 
 CONFIG_FILE = "mlops.yaml"
 REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-# GTO's artifact-name grammar: lowercase words joined by single dashes.
-MODEL_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+# A DNS-1123 label: model names become Kubernetes resource names (the KServe
+# InferenceService) and GTO artifact names, so they must suit both.
+MODEL_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 ENV_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 Direction = Literal["higher", "lower"]
@@ -211,7 +212,7 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
     if not MODEL_NAME.match(name):
         raise ConfigError(
             f"{node.file}: {node.where}: model name must be lowercase letters, digits and "
-            f"single dashes (GTO's artifact names), got {name!r}"
+            f"dashes, at most 63 (it names Kubernetes resources), got {name!r}"
         )
     node.mapping(("artifact", "metrics", "params", "description", "policy"),
                  required=("artifact", "metrics"))

@@ -100,7 +100,7 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
     """Scaffold project ``name`` from ``quickstart`` and publish it on the forge."""
     if not MODEL_NAME.match(name):
         raise QuickstartError(f"invalid project name {name!r}: use lowercase letters, digits "
-                              "and single dashes (it becomes the repository and model name)")
+                              "and dashes, at most 63 (it names the repository and the model)")
     qs = find_quickstart(quickstart)
     dest = (directory or Path.cwd() / name).resolve()
     _check_target(dest)

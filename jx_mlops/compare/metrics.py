@@ -24,6 +24,7 @@ MetricStatus = Literal["improved", "regressed", "within_tolerance", "unchanged",
                        "new", "removed", "failed_threshold"]
 FAILING: frozenset[str] = frozenset({"regressed", "failed_threshold"})
 PolicyLookup = Callable[[str, str], MetricPolicy]
+_ORDERED = ("number", "inf")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class ParamChange:
 
 
 def _numeric_status(base: float, head: float, policy: MetricPolicy) -> MetricStatus:
+    if base == head:
+        return "unchanged"
     delta = head - base
     if delta == 0:
         return "unchanged"
@@ -103,10 +106,15 @@ def compare_metric(path: str, name: str, base: Any, head: Any, present: tuple[bo
         status = "removed"
     elif not in_base:
         status = "new"
-    elif base_kind == head_kind == "number":
+    elif base_kind in _ORDERED and head_kind in _ORDERED:
         delta = head - base
-        rel = delta / abs(base) if base != 0 else None
+        if not math.isfinite(delta):
+            delta = None if base_kind == head_kind == "inf" else delta
+        rel = delta / abs(base) if delta is not None and base_kind == "number" and base != 0 \
+            else None
         status = _numeric_status(base, head, policy)
+    elif head_kind == "nan" and base_kind == "number" and policy.direction is not None:
+        status = "regressed"  # a directed metric that stops being a number got no better
     else:
         status = "unchanged" if _same(base, head) else "changed"
     if in_head and _outside_threshold(head, policy):

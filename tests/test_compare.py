@@ -1,0 +1,93 @@
+"""The comparison engine: statuses from policies, verdicts (pure logic)."""
+
+from __future__ import annotations
+
+import pytest
+
+from jx_mlops.compare.comparison import ModelComparison, decide
+from jx_mlops.compare.metrics import compare_metric, compare_metrics, compare_params
+from jx_mlops.compare.values import flatten, load_structured
+from jx_mlops.config import MetricPolicy
+
+HIGHER = MetricPolicy(direction="higher", tolerance=0.01)
+LOWER = MetricPolicy(direction="lower", rel_tolerance=0.1)
+
+
+def status(base: object, head: object, policy: MetricPolicy = HIGHER) -> str:
+    return compare_metric("m.json", "x", base, head, (True, True), policy).status
+
+
+@pytest.mark.parametrize(("base", "head", "policy", "expected"), [
+    (0.90, 0.95, HIGHER, "improved"),
+    (0.90, 0.85, HIGHER, "regressed"),
+    (0.90, 0.895, HIGHER, "within_tolerance"),
+    (0.90, 0.90, HIGHER, "unchanged"),
+    (1.0, 0.8, LOWER, "improved"),
+    (1.0, 1.05, LOWER, "within_tolerance"),
+    (1.0, 1.2, LOWER, "regressed"),
+    (1.0, 2.0, MetricPolicy(), "changed"),
+    (3, 3, MetricPolicy(), "unchanged"),
+])
+def test_direction_and_tolerance(base: float, head: float, policy: MetricPolicy,
+                                 expected: str) -> None:
+    assert status(base, head, policy) == expected
+
+
+def test_threshold_overrides_improvement() -> None:
+    floor = MetricPolicy(direction="higher", min=0.8)
+    assert status(0.5, 0.7, floor) == "failed_threshold"
+    assert status(0.5, 0.85, floor) == "improved"
+    assert status(0.5, float("nan"), floor) == "failed_threshold"
+
+
+def test_non_numeric_values_are_compared_explicitly() -> None:
+    assert status(True, False) == "changed"
+    assert status("a", "a") == "unchanged"
+    assert status([1, 2], [1, 3]) == "changed"
+    assert status(float("nan"), float("nan")) == "unchanged"
+    delta = compare_metric("m.json", "x", 1.0, float("inf"), (True, True), HIGHER)
+    assert delta.head_kind == "inf"
+    assert delta.status == "improved"
+    nan = compare_metric("m.json", "x", 1.0, float("nan"), (True, True), HIGHER)
+    assert (nan.head_kind, nan.delta, nan.status) == ("nan", None, "regressed")
+
+
+def test_new_removed_and_stable_order() -> None:
+    rows = compare_metrics("m.json", {"b": 1, "a": 2}, {"c": 3, "a": 2},
+                           lambda _p, _k: MetricPolicy())
+    assert [(r.name, r.status) for r in rows] == [("a", "unchanged"), ("b", "removed"),
+                                                  ("c", "new")]
+
+
+def test_absent_file_on_one_side_makes_every_metric_new_or_removed() -> None:
+    rows = compare_metrics("m.json", None, {"a": 1}, lambda _p, _k: HIGHER)
+    assert [r.status for r in rows] == ["new"]
+
+
+def test_verdict_line_names_the_regression() -> None:
+    rows = compare_metrics("m.json", {"accuracy": 0.912, "f1": 0.8, "auc": 0.7},
+                           {"accuracy": 0.895, "f1": 0.85, "auc": 0.7},
+                           lambda _p, _k: MetricPolicy("higher", tolerance=0.005))
+    verdict = decide([ModelComparison("m", tuple(rows))])
+    assert not verdict.passed
+    assert verdict.line == ("fail: accuracy regressed 0.912 -> 0.895 (-1.9%, tolerance "
+                            "0.005); 1 regressed, 1 improved, 1 unchanged")
+
+
+def test_head_problems_fail_the_verdict() -> None:
+    verdict = decide([ModelComparison("m", (), head_problems=("metrics.json missing",))])
+    assert verdict.line == "fail: m: metrics.json missing; no metrics"
+
+
+def test_params_diff() -> None:
+    rows = compare_params("params.yaml", {"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4})
+    assert [(r.name, r.status) for r in rows] == [("a", "unchanged"), ("b", "changed"),
+                                                  ("c", "added")]
+
+
+def test_flatten_and_load() -> None:
+    data = load_structured("m.json", b'{"train": {"loss": 0.5, "acc": {"top1": 0.9}}, "n": [1]}')
+    assert flatten(data) == {"train.loss": 0.5, "train.acc.top1": 0.9, "n": [1]}
+    assert load_structured("p.yaml", b"a: 1\n") == {"a": 1}
+    with pytest.raises(ValueError, match="not valid JSON"):
+        load_structured("m.json", b"{oops")

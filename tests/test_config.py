@@ -1,0 +1,117 @@
+"""mlops.yaml validation: every error names the file, the key and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jx_mlops.config import MetricPolicy, load_config, parse_config
+from jx_mlops.errors import ConfigError
+
+VALID = """\
+version: 1
+project: churn
+forge: {kind: local, repo: acme/churn}
+models:
+  churn:
+    artifact: models/model.pkl
+    metrics: [metrics.json]
+    policy:
+      accuracy: {direction: higher, tolerance: 0.01, min: 0.7}
+      loss: {direction: lower, rel_tolerance: 0.05}
+environments:
+  - {name: staging, repo: acme/environment-staging}
+  - {name: production, repo: acme/environment-production, strategy: manual}
+"""
+
+
+def parse(text: str) -> object:
+    return parse_config(text, Path("/p/mlops.yaml"))
+
+
+def test_valid_config_is_typed() -> None:
+    config = parse_config(VALID, Path("/p/mlops.yaml"))
+    assert config.name == "churn"
+    assert config.forge.repo == "acme/churn"
+    model = config.model("churn")
+    assert model.metrics == ("metrics.json",)
+    assert model.params == ("params.yaml",)
+    assert model.policy_for("metrics.json", "accuracy") == MetricPolicy("higher", 0.01, 0.0, 0.7)
+    assert model.policy_for("metrics.json", "unknown") == MetricPolicy()
+    assert [e.strategy for e in config.environments] == ["auto", "manual"]
+    assert config.root == Path("/p")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("direction: higher, tolerance: 0.01, min: 0.7", "direction: up"),
+     "mlops.yaml: models.churn.policy.accuracy.direction: expected 'higher' or 'lower', "
+     "got 'up'"),
+    (("tolerance: 0.01, min", "tolerance: -1, min"),
+     "mlops.yaml: models.churn.policy.accuracy.tolerance: expected a number >= 0, got -1"),
+    (("repo: acme/churn}", "repo: churn}"),
+     "mlops.yaml: forge.repo: expected a repository as OWNER/NAME, got 'churn'"),
+    (("    artifact: models/model.pkl\n", ""),
+     "mlops.yaml: models.churn.artifact: expected a value (this key is required), got nothing"),
+    (("strategy: manual", "strategy: sometimes"),
+     "mlops.yaml: environments[1].strategy: expected 'auto' or 'manual' or 'never', "
+     "got 'sometimes'"),
+    (("project: churn", "projcet: churn"),
+     "mlops.yaml: projcet: unknown key (expected one of: version, project, forge, models, "
+     "environments)"),
+    (("name: production", "name: staging"),
+     "mlops.yaml: environments: duplicate name 'staging'"),
+    (("  churn:\n", "  Churn_Model:\n"),
+     "mlops.yaml: models.Churn_Model: model name must be lowercase letters, digits and "
+     "dashes, at most 63 (it names Kubernetes resources), got 'Churn_Model'"),
+    (("metrics: [metrics.json]", "metrics: []"),
+     "mlops.yaml: models.churn.metrics: expected a path or a non-empty list of paths, got []"),
+    (("min: 0.7", "min: 0.7, max: 0.5"),
+     "mlops.yaml: models.churn.policy.accuracy.min: expected a value <= max (0.5), got 0.7"),
+    (("version: 1", "version: 2"),
+     "mlops.yaml: version: expected 1 (the only mlops.yaml version), got 2"),
+])
+def test_invalid_config_names_file_key_and_expectation(change: tuple[str, str],
+                                                       message: str) -> None:
+    old, new = change
+    assert old in VALID
+    with pytest.raises(ConfigError) as info:
+        parse(VALID.replace(old, new))
+    assert info.value.user_message() == message
+
+
+def test_malformed_yaml_gives_line_and_column() -> None:
+    with pytest.raises(ConfigError, match=r"^mlops.yaml: invalid YAML at line 3, column \d+"):
+        parse("version: 1\nforge: {kind: local\nmodels: [\n")
+
+
+def test_top_level_must_be_a_mapping() -> None:
+    with pytest.raises(ConfigError, match=r"mlops\.yaml: \(top level\): expected a mapping"):
+        parse("- just\n- a list\n")
+
+
+def test_missing_file_says_how_to_get_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert info.value.user_message() == (
+        f"mlops.yaml not found in {tmp_path.resolve()} (run inside a jx-mlops project, or "
+        "create one with `jx-mlops create`)")
+
+
+def test_unknown_model_and_environment_list_known_ones() -> None:
+    config = parse_config(VALID, Path("/p/mlops.yaml"))
+    with pytest.raises(ConfigError, match="no model named 'x' \\(models: churn\\)"):
+        config.model("x")
+    with pytest.raises(ConfigError, match="environments: staging, production"):
+        config.environment("qa")
+
+
+def test_cli_reports_config_errors_in_one_line(cli, tmp_path: Path) -> None:
+    (tmp_path / "mlops.yaml").write_text(VALID.replace("direction: higher, tolerance: 0.01",
+                                                       "direction: sideways, tolerance: 0.01"))
+    result = cli("report", "--format", "json")
+    assert result.code == 1
+    assert result.err.strip().splitlines() == [
+        "error: mlops.yaml: models.churn.policy.accuracy.direction: expected 'higher' or "
+        "'lower', got 'sideways'"]
+    assert "Traceback" not in result.err

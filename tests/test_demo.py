@@ -1,0 +1,26 @@
+"""`jx-mlops demo`: the whole loop from one command, as a new user runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_cli_process
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
+    keep = tmp_path / "kept"
+    result = run_cli_process("demo", "--keep", keep, timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "| Metric | Base | Head | Change | Status |" in out
+    assert "| accuracy |" in out
+    assert "registered churn-model@v0.0.1" in out
+    assert "churn-model v0.0.1 -> staging: PR #1 merged" in out
+    status = out[out.index("Deployments"):]
+    assert "staging" in status and "v0.0.1" in status
+    assert "Demo complete." in out
+    assert (keep / "churn-model" / "dvc.lock").is_file()
+    assert (keep / "jx-home" / "forge" / "repos" / "local" / "environment-staging.git").is_dir()

@@ -1,0 +1,124 @@
+"""The whole loop through the CLI on a real project: retrain, ci pr, merge, release, status."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from conftest import Project, git
+
+from jx_mlops.config import jx_home
+from jx_mlops.forge.local import LocalForge
+
+pytestmark = pytest.mark.slow
+
+
+def test_create_published_project_and_environments(project: Project, cli) -> None:
+    repos = json.loads(cli("forge", "repo", "list", "--json").out)
+    assert [r["full_name"] for r in repos] == [
+        "local/churn", "local/environment-production", "local/environment-staging"]
+    assert git(project.path, "status", "--porcelain") == ""
+    tracked = git(project.path, "ls-files").splitlines()
+    assert {"dvc.yaml", "dvc.lock", "params.yaml", "mlops.yaml", "metrics.json",
+            "data/raw.csv.dvc", ".dvc/config"} <= set(tracked)
+    assert "data/raw.csv" not in tracked and "models/model.pkl" not in tracked
+    metrics = json.loads((project.path / "metrics.json").read_text())
+    assert set(metrics) == {"accuracy", "f1", "precision", "recall", "roc_auc"}
+
+
+def test_retrain_ci_pr_merge_release_status(project: Project, cli, monkeypatch) -> None:
+    monkeypatch.chdir(project.path)
+    result = cli("retrain", "--set", "train.n_estimators=200", "--set", "train.max_depth=8")
+    assert result.code == 0, result.err
+    assert "Opened pull request #1" in result.out
+    params = (project.path / "params.yaml").read_text()
+    assert "n_estimators: 200" in params and "# The sensitive attribute" in params
+
+    result = cli("ci", "pr", "--pr", "1", "--json")
+    assert result.code == 0, result.err
+    check = json.loads(result.out)
+    assert check["verdict"] == "pass" and check["comment_created"] is True
+    assert check["results_committed"] is True
+    accuracy = next(m for m in check["metrics"] if m["name"] == "accuracy")
+    assert accuracy["status"] == "improved" and accuracy["delta"] > 0
+
+    # A re-run updates the same comment; the head already holds the results.
+    again = json.loads(cli("ci", "pr", "--pr", "1", "--json").out)
+    assert again["comment_id"] == check["comment_id"] and again["comment_created"] is False
+    assert again["results_committed"] is False
+
+    shown = json.loads(cli("forge", "pr", "show", "1", "--json").out)
+    assert len(shown["comments"]) == 1
+    assert shown["comments"][0]["body"].startswith("<!-- jx-mlops:report id=default -->")
+    assert "| accuracy |" in shown["comments"][0]["body"]
+    assert [(s["context"], s["state"]) for s in shown["statuses"]] == [
+        ("jx-mlops/evaluation", "success")]
+
+    assert cli("forge", "pr", "merge", "1").code == 0
+    released = json.loads(cli("ci", "release", "--json").out)
+    assert [r["tag"] for r in released["registrations"]] == ["churn@v0.0.1"]
+    assert released["promotions"][0]["merged"] is True
+    assert git(project.path, "cat-file", "-t", "churn@v0.0.1") == "tag"
+
+    # Releasing the same merge again changes nothing: no tag, no environment PR.
+    again = json.loads(cli("ci", "release", "--json").out)
+    assert again["registrations"][0]["created"] is False
+    assert again["promotions"][0]["already_deployed"] is True
+    forge = LocalForge(jx_home() / "forge")
+    assert len(forge.list_pulls("local/environment-staging", state="all")) == 1
+
+    status = json.loads(cli("status", "--json").out)
+    assert [(s["environment"], s["version"]) for s in status] == [
+        ("staging", "v0.0.1"), ("production", None)]
+    record = yaml.safe_load(git(jx_home() / "forge/repos/local/environment-staging.git",
+                                "show", "main:models/churn.yaml"))
+    assert record["version"] == "v0.0.1" and record["source"]["pull_request"] == 1
+    assert record["artifact"]["md5"] and record["metrics"]["metrics.json"]["accuracy"] > 0.7
+
+
+def test_regressing_pr_fails_its_check(project: Project, cli, monkeypatch) -> None:
+    monkeypatch.chdir(project.path)
+    cli("retrain", "--set", "train.n_estimators=5", "--set", "train.max_depth=1")
+    result = cli("ci", "pr", "--fail-on-regression")
+    assert result.code == 1
+    assert "fail: accuracy regressed" in result.out
+    pull = LocalForge(jx_home() / "forge").get_pull("local/churn", 1)
+    statuses = LocalForge(jx_home() / "forge").get_statuses("local/churn", pull.head_sha)
+    assert [s.state for s in statuses] == ["failure"]
+
+
+def test_report_formats_compare_work_tree_with_main(project: Project, cli, monkeypatch) -> None:
+    monkeypatch.chdir(project.path)
+    metrics = json.loads((project.path / "metrics.json").read_text())
+    metrics["accuracy"] -= 0.05
+    (project.path / "metrics.json").write_text(json.dumps(metrics))
+    data = json.loads(cli("report", "--format", "json").out)
+    assert data["verdict"] == "fail"
+    row = next(m for m in data["metrics"] if m["name"] == "accuracy")
+    assert {"path", "name", "base", "head", "delta", "status"} <= set(row)
+    assert row["status"] == "regressed" and row["delta"] == pytest.approx(-0.05)
+    md = cli("report", "--format", "md")
+    assert "🔴 regressed" in md.out
+    terminal = cli("report", "--format", "terminal", "--fail-on-regression")
+    assert terminal.code == 1 and "accuracy regressed" in terminal.out
+
+
+def test_ci_pr_for_missing_pull_request(project: Project, cli, monkeypatch) -> None:
+    monkeypatch.chdir(project.path)
+    result = cli("ci", "pr", "--pr", "42")
+    assert result.code == 1
+    assert result.err.strip() == "error: pull request #42 not found in local/churn"
+
+
+def test_release_without_changes_registers_nothing_new(project: Project, cli,
+                                                        monkeypatch) -> None:
+    monkeypatch.chdir(project.path)
+    first = json.loads(cli("ci", "release", "--json").out)
+    assert first["registrations"][0]["version"] == "v0.0.1"
+    (project.path / "README.md").write_text("docs only\n")
+    git(project.path, "commit", "-qam", "docs")
+    git(project.path, "push", "-q", "origin", "main")
+    second = json.loads(cli("ci", "release", "--json").out)
+    assert second["registrations"][0]["unchanged_since"] == "v0.0.1"
+    assert second["promotions"] == []
