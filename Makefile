@@ -22,7 +22,7 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/jx-mlops demo
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check jx_mlops tests benchmarks quickstarts
+	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict jx_mlops

@@ -47,13 +47,12 @@ def _as(user: str) -> None:
 
 
 def _run(workdir: Path) -> None:
-    from rich.panel import Panel
-
     from jx_mlops.ci.pr import run_pr_check
     from jx_mlops.ci.release import run_release
     from jx_mlops.config import load_config
     from jx_mlops.create import create_project
     from jx_mlops.forge import open_forge
+    from jx_mlops.forge.base import PullDetail
     from jx_mlops.promote.status import collect_status
     from jx_mlops.retrain import retrain
 
@@ -80,10 +79,10 @@ def _run(workdir: Path) -> None:
     _heading(4, "The reviewer reads the evaluation comment on the PR",
              f"jx-mlops forge pr show {pull.number}")
     forge = open_forge(config.forge)
-    out.print(Panel(check.comment.body.rstrip(), title=f"comment on PR #{pull.number}",
-                    title_align="left"), markup=False)
-    for status in forge.get_statuses(config.forge.repo, check.head_sha):
-        out.print(f"commit status {status.context}: {status.state}", markup=False)
+    shown = forge.get_pull(config.forge.repo, pull.number)
+    views.show_pull_detail(config.forge.repo, PullDetail(
+        shown, tuple(forge.list_comments(config.forge.repo, pull.number)),
+        tuple(forge.get_statuses(config.forge.repo, shown.head_sha))), as_json=False)
 
     _heading(5, "A reviewer merges it", f"jx-mlops forge pr merge {pull.number}")
     _as("grace")
