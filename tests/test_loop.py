@@ -122,3 +122,12 @@ def test_release_without_changes_registers_nothing_new(project: Project, cli,
     second = json.loads(cli("ci", "release", "--json").out)
     assert second["registrations"][0]["unchanged_since"] == "v0.0.1"
     assert second["promotions"] == []
+
+
+def test_create_refuses_a_name_taken_on_the_forge(project: Project, cli, tmp_path) -> None:
+    result = cli("create", "churn", "--quickstart", "sklearn-classifier", "--dir",
+                 tmp_path / "again")
+    assert result.code == 1
+    assert result.err.strip() == "error: repository local/churn already exists on the local forge"
+    assert not (tmp_path / "again").exists()
+    assert not list(tmp_path.glob(".again*"))
