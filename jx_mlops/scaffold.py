@@ -4,6 +4,10 @@ A quickstart is a folder with ``quickstart.yaml`` (name, description, variables,
 files to track with DVC) and a ``template/`` tree. Files ending in ``.tmpl`` get their
 ``{{ variable }}`` placeholders filled and lose the suffix; all others are copied as they
 are, so DVC's own ``${...}`` templating in a dvc.yaml is never touched.
+
+Files every bundled quickstart shares (CI pipelines, for instance) live once in
+``quickstarts/_shared/template/``: they are rendered first, and a quickstart's own file of
+the same path wins. Folders whose name starts with ``_`` are not quickstarts.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from jx_mlops.errors import QuickstartError
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 TEMPLATE_SUFFIX = ".tmpl"
+SHARED = "_shared"
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,12 @@ class Quickstart:
     @property
     def template(self) -> Path:
         return self.path / "template"
+
+    @property
+    def layers(self) -> tuple[Path, ...]:
+        """Template trees rendered in order: the shared one (if any), then this one's."""
+        shared = self.path.parent / SHARED / "template"
+        return (shared, self.template) if shared.is_dir() else (self.template,)
 
 
 def quickstarts_dir() -> Path:
@@ -100,7 +111,7 @@ def list_quickstarts() -> list[Quickstart]:
     """Every bundled quickstart, by name."""
     base = quickstarts_dir()
     return [load_quickstart(p) for p in sorted(base.iterdir())
-            if (p / "quickstart.yaml").is_file()]
+            if not p.name.startswith("_") and (p / "quickstart.yaml").is_file()]
 
 
 def find_quickstart(name: str) -> Quickstart:
@@ -149,17 +160,24 @@ def resolve_variables(quickstart: Quickstart, given: Mapping[str, str]) -> dict[
     return values
 
 
+def _sources(quickstart: Quickstart) -> dict[Path, Path]:
+    """Output path (relative to the project) -> template file; a later layer wins."""
+    sources: dict[Path, Path] = {}
+    for layer in quickstart.layers:
+        for source in sorted(layer.rglob("*")):
+            if source.is_file() and "__pycache__" not in source.parts:
+                relative = source.relative_to(layer)
+                sources[relative.with_name(relative.name.removesuffix(TEMPLATE_SUFFIX))] = source
+    return sources
+
+
 def render(quickstart: Quickstart, dest: Path, values: Mapping[str, str]) -> list[Path]:
-    """Render the template into ``dest`` (which must exist); returns the files written."""
+    """Render the template layers into ``dest`` (which must exist); returns files written."""
     written = []
-    for source in sorted(quickstart.template.rglob("*")):
-        if source.is_dir() or "__pycache__" in source.parts:
-            continue
-        relative = source.relative_to(quickstart.template)
+    for relative, source in sorted(_sources(quickstart).items()):
         target = dest / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.name.endswith(TEMPLATE_SUFFIX):
-            target = target.with_name(source.name[: -len(TEMPLATE_SUFFIX)])
             text = source.read_text(encoding="utf-8")
             target.write_text(substitute(text, values, str(relative)), encoding="utf-8")
         else:
