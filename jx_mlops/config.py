@@ -59,6 +59,9 @@ class ModelConfig:
     params: tuple[str, ...] = ("params.yaml",)
     description: str = ""
     policy: Mapping[str, MetricPolicy] = field(default_factory=dict)
+    # Per-sample predictions written by the evaluate stage (CSV with y_true and
+    # y_pred and/or y_score): what significance tests of metric changes are computed from.
+    predictions: str | None = None
 
     def policy_for(self, path: str, key: str) -> MetricPolicy:
         """The policy of metric ``key`` of file ``path``; ``path:key`` wins over ``key``."""
@@ -214,7 +217,7 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
             f"{node.file}: {node.where}: model name must be lowercase letters, digits and "
             f"dashes, at most 63 (it names Kubernetes resources), got {name!r}"
         )
-    node.mapping(("artifact", "metrics", "params", "description", "policy"),
+    node.mapping(("artifact", "metrics", "params", "description", "policy", "predictions"),
                  required=("artifact", "metrics"))
     policy_node = node.child("policy")
     policies: dict[str, MetricPolicy] = {}
@@ -228,6 +231,8 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
         params=node.child("params").optional(_Node.paths, ("params.yaml",)),
         description=node.child("description").optional(_Node.string, ""),
         policy=policies,
+        predictions=node.child("predictions").optional(
+            lambda n: n.string(what="a path to a predictions CSV")),
     )
 
 

@@ -37,6 +37,7 @@ def test_valid_config_is_typed() -> None:
     model = config.model("churn")
     assert model.metrics == ("metrics.json",)
     assert model.params == ("params.yaml",)
+    assert model.predictions is None
     assert model.policy_for("metrics.json", "accuracy") == MetricPolicy("higher", 0.01, 0.0, 0.7)
     assert model.policy_for("metrics.json", "unknown") == MetricPolicy()
     assert [e.strategy for e in config.environments] == ["auto", "manual"]
