@@ -189,6 +189,18 @@ def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_forge_collaborator(args: argparse.Namespace) -> int:
+    from jx_mlops.errors import ForgeError
+
+    forge, repo = _forge_and_repo(args)
+    if not hasattr(forge, "set_permission"):
+        raise ForgeError(f"the {forge.kind} forge manages collaborators itself")
+    user = None if args.user == "*" else args.user
+    forge.set_permission(repo, user, args.permission)
+    print(f"{'everyone else' if user is None else user} has {args.permission} on {repo}")
+    return EXIT_OK
+
+
 def cmd_forge_pr_merge(args: argparse.Namespace) -> int:
     forge, repo = _forge_and_repo(args)
     pull = forge.merge_pull(repo, args.number, method=args.method)
@@ -223,7 +235,14 @@ def _cmd(sub: Any, name: str, handler: Handler, help_text: str) -> argparse.Argu
 
 def _forge_parsers(sub: Any) -> None:
     forge = sub.add_parser("forge", help="work with the embedded local forge")
-    forge_sub = forge.add_subparsers(dest="forge_command", metavar="{repo,pr}", required=True)
+    forge_sub = forge.add_subparsers(dest="forge_command", metavar="{repo,pr,collaborator}",
+                                     required=True)
+    collab = _cmd(forge_sub, "collaborator", cmd_forge_collaborator,
+                  "set a user's permission on a local-forge repository")
+    collab.add_argument("user", help="login, or '*' for everyone not listed")
+    collab.add_argument("permission", choices=("none", "read", "triage", "write", "maintain",
+                                               "admin"))
+    collab.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
     repo = forge_sub.add_parser("repo", help="repositories")
     repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list}", required=True)
     _add_json(_cmd(repo_sub, "list", cmd_forge_repo_list, "list repositories on the forge"))

@@ -126,6 +126,26 @@ def test_statuses_keep_latest_per_context(forge: LocalForge, repo_with_branch: s
         forge.set_status(REPO, "0" * 40, state="success", context="x")
 
 
+def test_permissions_default_to_write_until_restricted(forge: LocalForge) -> None:
+    forge.create_repo(REPO)
+    assert forge.get_permission(REPO, "anyone") == "write"
+    forge.set_permission(REPO, None, "read")
+    forge.set_permission(REPO, "alice", "admin")
+    assert forge.get_permission(REPO, "anyone") == "read"
+    assert forge.get_permission(REPO, "alice") == "admin"
+    with pytest.raises(ForgeError, match="invalid permission 'god'"):
+        forge.set_permission(REPO, "bob", "god")
+
+
+def test_collaborator_cli(forge: LocalForge, cli) -> None:
+    forge.create_repo(REPO)
+    result = cli("forge", "collaborator", "*", "read", "--repo", REPO)
+    assert result.out.strip() == "everyone else has read on acme/app"
+    cli("forge", "collaborator", "bob", "write", "--repo", REPO)
+    assert (forge.get_permission(REPO, "bob"), forge.get_permission(REPO, "eve")) == (
+        "write", "read")
+
+
 def test_records_are_written_atomically(forge: LocalForge, repo_with_branch: str) -> None:
     forge.create_pull(REPO, title="x", body="", head="feature", base="main")
     for n in range(5):

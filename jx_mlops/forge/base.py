@@ -12,6 +12,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 PullState = Literal["open", "closed", "merged"]
+# GitHub's collaborator permission levels, weakest first.
+Permission = Literal["none", "read", "triage", "write", "maintain", "admin"]
+PERMISSIONS: tuple[Permission, ...] = ("none", "read", "triage", "write", "maintain", "admin")
+
+
+def can_write(permission: str) -> bool:
+    """Whether a permission level may push, merge, promote (write, maintain or admin)."""
+    return permission in ("write", "maintain", "admin")
 StatusState = Literal["pending", "success", "failure", "error"]
 MergeMethod = Literal["merge", "squash"]
 
@@ -110,6 +118,10 @@ class Forge(Protocol):
 
     def git_env(self) -> dict[str, str]:
         """Extra environment for git pushes/fetches (credentials), never written to disk."""
+        ...
+
+    def get_permission(self, repo: str, user: str) -> Permission:
+        """``user``'s permission on ``repo`` (GitHub's levels; 'none' for strangers)."""
         ...
 
     def find_repo(self, name: str) -> Repo | None: ...

@@ -30,9 +30,11 @@ from typing import Any, cast
 
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.base import (
+    PERMISSIONS,
     Comment,
     CommitStatus,
     MergeMethod,
+    Permission,
     PullRequest,
     PullState,
     Repo,
@@ -77,6 +79,32 @@ class LocalForge:
         email = f"{user}@users.noreply.local"
         return {"GIT_AUTHOR_NAME": user, "GIT_AUTHOR_EMAIL": email,
                 "GIT_COMMITTER_NAME": user, "GIT_COMMITTER_EMAIL": email}
+
+    # -- permissions --------------------------------------------------------------------
+    # collaborators.json: {"default": LEVEL, "users": {LOGIN: LEVEL}}. Without the file every
+    # user has "write": a local forge is a personal sandbox until someone restricts it.
+
+    def _collaborators(self, repo: str) -> dict[str, Any]:
+        path = self._meta_dir(repo) / "collaborators.json"
+        data = _read_json(path) if path.is_file() else {}
+        return {"default": data.get("default", "write"), "users": dict(data.get("users", {}))}
+
+    def get_permission(self, repo: str, user: str) -> Permission:
+        self.get_repo(repo)
+        data = self._collaborators(repo)
+        return cast(Permission, data["users"].get(user, data["default"]))
+
+    def set_permission(self, repo: str, user: str | None, permission: str) -> None:
+        """Give ``user`` (None: everyone not listed) ``permission`` on ``repo``."""
+        if permission not in PERMISSIONS:
+            raise ForgeError(f"invalid permission {permission!r} ({', '.join(PERMISSIONS)})")
+        with self._locked(repo) as meta:
+            data = self._collaborators(repo)
+            if user is None:
+                data["default"] = permission
+            else:
+                data["users"][user] = permission
+            write_json_atomic(meta / "collaborators.json", data)
 
     # -- repositories -------------------------------------------------------------------
 
