@@ -27,6 +27,7 @@ ENV_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 Direction = Literal["higher", "lower"]
 Strategy = Literal["auto", "manual", "never"]
+Layout = Literal["kserve", "jenkins-x"]
 ForgeKind = Literal["local", "github"]
 
 
@@ -62,6 +63,8 @@ class ModelConfig:
     # Per-sample predictions written by the evaluate stage (CSV with y_true and
     # y_pred and/or y_score): what significance tests of metric changes are computed from.
     predictions: str | None = None
+    # What the model is for and not for: the model card's "Intended use" section.
+    intended_use: str = ""
 
     def policy_for(self, path: str, key: str) -> MetricPolicy:
         """The policy of metric ``key`` of file ``path``; ``path:key`` wins over ``key``."""
@@ -69,12 +72,47 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class MetricGate:
+    """A floor and/or ceiling one metric must respect to enter an environment.
+
+    ``metric`` is ``key`` (any metrics file) or ``FILE:key``, as in ``policy``.
+    """
+
+    metric: str
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class FairnessLimit:
+    """A fairness metric (a gap between groups) whose absolute value must stay <= ``limit``."""
+
+    metric: str
+    limit: float
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
-    """One deployment environment, in promotion order."""
+    """One deployment environment, in promotion order, with the gates guarding it."""
 
     name: str
     repo: str
     strategy: Strategy = "auto"
+    # A version must run in ``requires`` (for ``soak`` seconds) before it may come here.
+    requires: str | None = None
+    soak: int = 0
+    # Manual environments: approvals (/approve comments by writers other than the PR
+    # author) a promotion PR needs; ``approvers`` restricts who counts, when given.
+    approvals: int = 0
+    approvers: tuple[str, ...] = ()
+    metric_gates: tuple[MetricGate, ...] = ()
+    fairness: tuple[FairnessLimit, ...] = ()
+    # What the GitOps agent deploys: a KServe InferenceService per model, or a release
+    # in a Jenkins X helmfile (helmfiles/NAMESPACE/helmfile.yaml).
+    layout: Layout = "kserve"
+    namespace: str = ""
+    model_format: str | None = None
+    chart_repository: str = "dev"
 
 
 @dataclass(frozen=True)
@@ -217,7 +255,8 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
             f"{node.file}: {node.where}: model name must be lowercase letters, digits and "
             f"dashes, at most 63 (it names Kubernetes resources), got {name!r}"
         )
-    node.mapping(("artifact", "metrics", "params", "description", "policy", "predictions"),
+    node.mapping(("artifact", "metrics", "params", "description", "policy", "predictions",
+                  "intended_use"),
                  required=("artifact", "metrics"))
     policy_node = node.child("policy")
     policies: dict[str, MetricPolicy] = {}
@@ -233,17 +272,122 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
         policy=policies,
         predictions=node.child("predictions").optional(
             lambda n: n.string(what="a path to a predictions CSV")),
+        intended_use=node.child("intended_use").optional(_Node.string, ""),
     )
+
+
+_ENV_KEYS = ("name", "repo", "strategy", "requires", "soak", "approvals", "approvers",
+             "gates", "layout", "namespace", "model_format", "chart_repository")
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\[\]-]*$")
+
+
+def _duration(node: _Node) -> int:
+    """Seconds from ``90`` (seconds), ``30m``, ``24h``, ``2d`` or ``1h30m``."""
+    if isinstance(node.value, int) and not isinstance(node.value, bool) and node.value >= 0:
+        return node.value
+    match = _DURATION.match(node.value) if isinstance(node.value, str) else None
+    if not match or not node.value:
+        raise node.fail("a duration such as 30m, 24h or 2d (or seconds)")
+    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def _count(node: _Node) -> int:
+    if isinstance(node.value, bool) or not isinstance(node.value, int) or node.value < 0:
+        raise node.fail("a whole number >= 0")
+    return node.value
+
+
+def _logins(node: _Node) -> tuple[str, ...]:
+    if not isinstance(node.value, list) or not node.value:
+        raise node.fail("a non-empty list of forge logins")
+    for index, item in enumerate(node.value):
+        if not isinstance(item, str) or not _LOGIN.match(item):
+            raise _Node(item, f"{node.where}[{index}]", node.file).fail("a forge login")
+    return tuple(node.value)
+
+
+def _read_metric_gate(metric: str, node: _Node) -> MetricGate:
+    node.mapping(("min", "max"))
+    gate = MetricGate(metric, min=node.child("min").optional(_Node.number),
+                      max=node.child("max").optional(_Node.number))
+    if gate.min is None and gate.max is None:
+        raise node.fail("a mapping with min and/or max")
+    if gate.min is not None and gate.max is not None and gate.min > gate.max:
+        raise node.child("min").fail(f"a value <= max ({gate.max})")
+    return gate
+
+
+def _read_fairness(metric: str, node: _Node) -> FairnessLimit:
+    if isinstance(node.value, dict):
+        node.mapping(("max_abs",), required=("max_abs",))
+        return FairnessLimit(metric, node.child("max_abs").non_negative())
+    return FairnessLimit(metric, node.non_negative())
+
+
+def _read_gates(node: _Node) -> tuple[tuple[MetricGate, ...], tuple[FairnessLimit, ...]]:
+    if node.value is None:
+        return (), ()
+    node.mapping(("metrics", "fairness"))
+    metrics, fairness = node.child("metrics"), node.child("fairness")
+    gates: list[MetricGate] = []
+    limits: list[FairnessLimit] = []
+    if metrics.value is not None:
+        metrics.mapping()
+        gates = [_read_metric_gate(key, child) for key, child in metrics.items()]
+    if fairness.value is not None:
+        fairness.mapping()
+        limits = [_read_fairness(key, child) for key, child in fairness.items()]
+    return tuple(gates), tuple(limits)
 
 
 def _read_environment(index: int, node: _Node) -> EnvironmentConfig:
-    node.mapping(("name", "repo", "strategy"), required=("name", "repo"))
+    node.mapping(_ENV_KEYS, required=("name", "repo"))
+    name = node.child("name").string(ENV_NAME, "a lowercase name such as 'staging'")
+    strategy = cast(Strategy, node.child("strategy").optional(
+        lambda n: n.choice("auto", "manual", "never"), "auto"))
+    approvals_node = node.child("approvals")
+    approvals = approvals_node.optional(_count, 1 if strategy == "manual" else 0)
+    if approvals and strategy != "manual":
+        raise approvals_node.fail("0 (approvals only apply to strategy: manual)")
+    layout = cast(Layout, node.child("layout").optional(
+        lambda n: n.choice("kserve", "jenkins-x"), "kserve"))
+    metric_gates, fairness = _read_gates(node.child("gates"))
     return EnvironmentConfig(
-        name=node.child("name").string(ENV_NAME, "a lowercase name such as 'staging'"),
+        name=name,
         repo=node.child("repo").string(REPO_NAME, "a repository as OWNER/NAME"),
-        strategy=cast(Strategy, node.child("strategy").optional(
-            lambda n: n.choice("auto", "manual", "never"), "auto")),
+        strategy=strategy,
+        requires=node.child("requires").optional(
+            lambda n: n.string(ENV_NAME, "the name of an earlier environment")),
+        soak=node.child("soak").optional(_duration, 0),
+        approvals=approvals,
+        approvers=node.child("approvers").optional(_logins, ()),
+        metric_gates=metric_gates,
+        fairness=fairness,
+        layout=layout,
+        namespace=node.child("namespace").optional(
+            lambda n: n.string(_K8S_NAME, "a Kubernetes namespace name"),
+            f"jx-{name}" if layout == "jenkins-x" else name),
+        model_format=node.child("model_format").optional(
+            lambda n: n.string(_K8S_NAME, "a KServe model format such as sklearn")),
+        chart_repository=node.child("chart_repository").optional(
+            lambda n: n.string(_K8S_NAME, "a helm repository name such as dev"), "dev"),
     )
+
+
+def _check_requires(environments: tuple[EnvironmentConfig, ...], file: str) -> None:
+    """``requires`` must name an environment that comes earlier in promotion order."""
+    for index, env in enumerate(environments):
+        earlier = [e.name for e in environments[:index]]
+        if env.requires is not None and env.requires not in earlier:
+            expected = ", ".join(repr(e) for e in earlier) or "nothing (it is the first)"
+            raise ConfigError(f"{file}: environments[{index}].requires: expected an earlier "
+                              f"environment ({expected}), got {env.requires!r}")
+        if env.soak and env.requires is None:
+            raise ConfigError(f"{file}: environments[{index}].soak: needs requires (the "
+                              "environment a version soaks in first)")
 
 
 def _read_forge(node: _Node) -> ForgeConfig:
@@ -288,6 +432,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{path.name}: environments: duplicate name {duplicates[0]!r}")
+    _check_requires(environments, path.name)
     return ProjectConfig(
         path=path,
         name=root.child("project").optional(_Node.string, forge.repo.split("/")[1]),
