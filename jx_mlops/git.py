@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +67,17 @@ class TagInfo:
     annotated: bool
     tagger: str
     tagged_at: int
+    message: str
+    object: str = ""  # the tag object's own sha (annotated tags): changes if it is re-made
+
+
+@dataclass(frozen=True)
+class CommitMessage:
+    """A commit with its whole message (subject, body and trailers)."""
+
+    sha: str
+    parents: tuple[str, ...]
+    committed_at: int
     message: str
 
 
@@ -349,7 +362,8 @@ class GitRepo:
             annotated = kind == "tag"
             tags.append(TagInfo(name, deref if annotated else obj, annotated,
                                 tagger.strip() if annotated else "",
-                                int(ts) if ts.strip() else 0, message.strip()))
+                                int(ts) if ts.strip() else 0, message.strip(),
+                                obj if annotated else ""))
         return tags
 
     def create_tag(self, name: str, rev: str, message: str) -> None:
@@ -359,3 +373,95 @@ class GitRepo:
     def config_get(self, key: str) -> str | None:
         out = self.run("config", "--get", key, check=False)
         return out.strip() or None
+
+    # -- object plumbing without a work tree (promotions build commits in a bare mirror) --
+
+    def _git_input(self, args: Sequence[str], data: bytes,
+                   env: Mapping[str, str] | None = None) -> bytes:
+        """Run ``git ARGS`` with ``data`` on stdin; returns raw stdout."""
+        proc = subprocess.run(["git", *args], input=data, cwd=self.path, capture_output=True,
+                              env={**os.environ, **(env or {})}, check=False)
+        if proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]}: {message[-1] if message else proc.returncode}")
+        return proc.stdout
+
+    def write_blob(self, data: bytes) -> str:
+        """Store ``data`` as a blob object; returns its sha."""
+        return self._git_input(["hash-object", "-w", "--stdin"], data).decode().strip()
+
+    def commit_files(self, base: str, changes: Mapping[str, bytes | None], message: str, *,
+                     env: Mapping[str, str] | None = None) -> str:
+        """A commit on top of ``base`` whose tree is base's with ``changes`` applied.
+
+        ``changes`` maps paths to new contents (None deletes the path). Uses a private
+        index file, so it works in a bare repository and concurrently with other writers.
+        """
+        with tempfile.TemporaryDirectory(prefix="jx-index-") as tmp:
+            index_env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            self.run("read-tree", f"{base}^{{tree}}", env={**os.environ, **index_env})
+            lines = []
+            for path, data in changes.items():
+                if data is None:
+                    lines.append(f"0 {'0' * 40}\t{path}")
+                else:
+                    lines.append(f"100644 {self.write_blob(data)}\t{path}")
+            self._git_input(["update-index", "--index-info"],
+                            ("\n".join(lines) + "\n").encode(), index_env)
+            tree = self._git_input(["write-tree"], b"", index_env).decode().strip()
+        return self._git_input(["commit-tree", tree, "-p", base, "-F", "-"],
+                               message.encode("utf-8"), env).decode().strip()
+
+    def read_blobs(self, rev: str, paths: Sequence[str]) -> dict[str, bytes | None]:
+        """The contents of many ``paths`` at ``rev`` in one ``git cat-file`` process."""
+        if not paths:
+            return {}
+        request = "".join(f"{rev}:{path}\n" for path in paths).encode("utf-8")
+        out = self._git_input(["cat-file", "--batch"], request)
+        result: dict[str, bytes | None] = {}
+        pos = 0
+        for path in paths:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) != 3 or header[1] == b"missing":
+                result[path] = None
+                continue
+            size = int(header[2])
+            result[path] = out[pos:pos + size] if header[1] == b"blob" else None
+            pos += size + 1
+        return result
+
+    def object_ids(self, specs: Sequence[str]) -> dict[str, str | None]:
+        """The object id each ``REV:PATH`` (or any revision) names, None when missing."""
+        if not specs:
+            return {}
+        out = self._git_input(["cat-file", "--batch-check=%(objectname) %(objecttype)"],
+                              "".join(f"{spec}\n" for spec in specs).encode("utf-8"))
+        ids: dict[str, str | None] = {}
+        for spec, line in zip(specs, out.decode().splitlines(), strict=True):
+            parts = line.split()
+            ids[spec] = parts[0] if len(parts) == 2 and parts[1] != "missing" else None
+        return ids
+
+    def log_messages(self, rev: str, *, grep: Sequence[str] = (), since: str | None = None,
+                     max_count: int | None = None) -> list[CommitMessage]:
+        """Commits reachable from ``rev`` (not from ``since``), newest first, with messages.
+
+        ``grep`` keeps commits whose message matches every pattern (extended regexps).
+        """
+        args = ["log", "--format=%H%x00%P%x00%ct%x00%B%x01"]
+        if grep:
+            args += ["--all-match", "-E", *(f"--grep={pattern}" for pattern in grep)]
+        if max_count is not None:
+            args.append(f"--max-count={max_count}")
+        args.append(f"{since}..{rev}" if since else rev)
+        out = self.run(*args, "--")
+        commits = []
+        for record in out.split("\x01"):
+            record = record.lstrip("\n")
+            if not record:
+                continue
+            sha, parents, ts, message = record.split("\x00", 3)
+            commits.append(CommitMessage(sha, tuple(parents.split()), int(ts), message))
+        return commits

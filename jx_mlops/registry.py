@@ -3,6 +3,11 @@
 The tag message starts with GTO's own sentence ("Registering artifact M version V") and
 carries jx-mlops metadata as JSON after a blank line, so ``gto show`` lists our versions
 and ``jx-mlops lineage`` can answer without checking anything out.
+
+A model of a project that lives in a sub-directory of its repository (a monorepo) has
+GTO's full name ``DIR:MODEL``; in the tag the colon becomes ``=``
+(``projects/churn=churn@v0.1.0``), exactly as ``gto register`` writes it. GTO's
+deregistration tags (``MODEL@vX.Y.Z!``) hide a version, as they do in ``gto show``.
 """
 
 from __future__ import annotations
@@ -16,14 +21,19 @@ from jx_mlops.errors import RegistryError
 from jx_mlops.git import GitRepo, TagInfo
 
 Bump = Literal["major", "minor", "patch"]
-VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
-TAG = re.compile(r"^(?P<model>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)@(?P<version>v\d+\.\d+\.\d+)$")
+_SEMVER = (r"v(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
+           r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?")
+VERSION = re.compile(f"^{_SEMVER}$")
+_NAME = r"[a-z0-9](?:[a-z0-9-/]*[a-z0-9])?"
+# GTO's registration tag: [DIR=]NAME@vSEMVER, with a trailing "!" for a deregistration.
+TAG = re.compile(rf"^(?:(?P<dir>[a-z0-9-_./]+)=)?(?P<model>{_NAME})@(?P<version>{_SEMVER})"
+                 rf"(?P<cancel>!?)(?:#\d+)?$")
 FIRST_VERSION = "v0.0.1"  # what `gto register` picks for a new artifact
 
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """One registered version of a model."""
+    """One registered version of a model (``model`` is GTO's full name, DIR:NAME)."""
 
     model: str
     version: str
@@ -32,23 +42,37 @@ class ModelVersion:
     registered_at: int
     registered_by: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    tag_object: str = ""
 
     @property
-    def key(self) -> tuple[int, int, int]:
-        return parse_version(self.version)
+    def key(self) -> tuple[int, int, int, int, str]:
+        return version_key(self.version)
+
+    @property
+    def name(self) -> str:
+        """The model's own name, without the monorepo directory."""
+        return self.model.rsplit(":", 1)[-1]
 
 
-def parse_version(version: str) -> tuple[int, int, int]:
-    """(major, minor, patch) of ``vX.Y.Z``; RegistryError for anything else."""
+def version_key(version: str) -> tuple[int, int, int, int, str]:
+    """A sort key for ``vX.Y.Z[-pre]``: a pre-release sorts before its release."""
     match = VERSION.match(version)
     if not match:
         raise RegistryError(
             f"invalid version {version!r}: expected vMAJOR.MINOR.PATCH, e.g. v1.2.0")
-    major, minor, patch = (int(g) for g in match.groups())
+    pre = match["pre"]
+    return (int(match["major"]), int(match["minor"]), int(match["patch"]),
+            0 if pre else 1, pre or "")
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    """(major, minor, patch) of ``vX.Y.Z``; RegistryError for anything else."""
+    major, minor, patch, _final, _pre = version_key(version)
     return major, minor, patch
 
 
 def bump_version(version: str, part: Bump) -> str:
+    """The next version after ``version``."""
     major, minor, patch = parse_version(version)
     if part == "major":
         return f"v{major + 1}.0.0"
@@ -57,8 +81,15 @@ def bump_version(version: str, part: Bump) -> str:
     return f"v{major}.{minor}.{patch + 1}"
 
 
+def full_name(model: str, directory: str = "") -> str:
+    """GTO's name of ``model`` defined in ``directory`` of the repository (``DIR:MODEL``)."""
+    directory = directory.strip("/")
+    return f"{directory}:{model}" if directory and directory != "." else model
+
+
 def tag_name(model: str, version: str) -> str:
-    return f"{model}@{version}"
+    """The registration tag of ``model`` (a full name) at ``version``."""
+    return f"{model.replace(':', '=')}@{version}"
 
 
 def _metadata(message: str) -> dict[str, Any]:
@@ -72,29 +103,60 @@ def _metadata(message: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _to_version(tag: TagInfo) -> ModelVersion | None:
+def _parse(tag: TagInfo) -> tuple[str, str, bool] | None:
     match = TAG.match(tag.name)
     if not match or not tag.annotated:
         return None  # GTO ignores lightweight tags too
-    return ModelVersion(model=match["model"], version=match["version"], tag=tag.name,
-                        commit=tag.target, registered_at=tag.tagged_at,
-                        registered_by=tag.tagger, metadata=_metadata(tag.message))
+    return full_name(match["model"], match["dir"] or ""), match["version"], bool(match["cancel"])
+
+
+def _to_version(tag: TagInfo, model: str, version: str) -> ModelVersion:
+    return ModelVersion(model=model, version=version, tag=tag.name, commit=tag.target,
+                        registered_at=tag.tagged_at, registered_by=tag.tagger,
+                        metadata=_metadata(tag.message), tag_object=tag.object)
 
 
 def list_versions(repo: GitRepo, model: str | None = None) -> list[ModelVersion]:
-    """Registered versions (of ``model``, or all), oldest first by semver."""
-    tags = repo.tags(f"{model}@v*" if model else "*@v*")
-    versions = [v for v in map(_to_version, tags) if v is not None
-                and (model is None or v.model == model)]
-    return sorted(versions, key=lambda v: (v.model, v.key))
+    """Registered versions (of ``model``, or all), by model then semver, in one git call."""
+    # for-each-ref's "*" stops at "/", and monorepo tags have slashes: without a model,
+    # ask for every tag (the bare prefix) and let the grammar sort them out.
+    pattern = f"{tag_name(model, 'v')}*" if model else ""
+    versions: dict[tuple[str, str], ModelVersion] = {}
+    cancelled: set[tuple[str, str]] = set()
+    for tag in repo.tags(pattern):
+        parsed = _parse(tag)
+        if parsed is None or (model is not None and parsed[0] != model):
+            continue
+        name, version, cancel = parsed
+        if cancel:
+            cancelled.add((name, version))
+        else:
+            versions[(name, version)] = _to_version(tag, name, version)
+    kept = [v for key, v in versions.items() if key not in cancelled]
+    return sorted(kept, key=lambda v: (v.model, v.key))
 
 
-def get_version(repo: GitRepo, model: str, version: str) -> ModelVersion:
-    """One registered version; RegistryError naming the known ones when it does not exist."""
-    parse_version(version)
+def find_version(repo: GitRepo, model: str, version: str) -> ModelVersion | None:
+    """One registered version, or None."""
+    version_key(version)
     for candidate in list_versions(repo, model):
         if candidate.version == version:
             return candidate
+    return None
+
+
+def get_version(repo: GitRepo, model: str, version: str) -> ModelVersion:
+    """One registered version (``latest`` for the highest); RegistryError naming the
+    known ones when it does not exist."""
+    if version == "latest":
+        versions = list_versions(repo, model)
+        if not versions:
+            raise RegistryError(f"{model} has no registered version",
+                                hint=f"register one with `jx-mlops register {model}`")
+        return versions[-1]
+    found = find_version(repo, model, version)
+    if found is not None:
+        return found
     known = ", ".join(v.version for v in list_versions(repo, model)[-5:]) or "none registered"
     raise RegistryError(f"{tag_name(model, version)} is not registered (latest: {known})")
 
@@ -115,7 +177,7 @@ def register_version(repo: GitRepo, model: str, commit: str, metadata: dict[str,
     elif any(v.version == version for v in existing):
         raise RegistryError(f"{tag_name(model, version)} already exists at another commit; "
                             "versions are immutable, pick a new one")
-    parse_version(version)
+    version_key(version)
     message = (f"Registering artifact {model} version {version}\n\n"
                f"{json.dumps(metadata, indent=2, sort_keys=True)}\n")
     repo.create_tag(tag_name(model, version), commit, message)
