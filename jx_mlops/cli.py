@@ -94,8 +94,9 @@ def cmd_ci_release(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.ci.release import run_release
 
-    views.show_release(run_release(_project(args), ref=args.ref), as_json=args.json)
-    return EXIT_OK
+    result = run_release(_project(args), ref=args.ref)
+    views.show_release(result, as_json=args.json)
+    return EXIT_USER_ERROR if result.blocked else EXIT_OK
 
 
 def cmd_register(args: argparse.Namespace) -> int:
@@ -113,15 +114,9 @@ def cmd_register(args: argparse.Namespace) -> int:
 
 def cmd_promote(args: argparse.Namespace) -> int:
     from jx_mlops import views
-    from jx_mlops.forge import open_forge
-    from jx_mlops.git import GitRepo
-    from jx_mlops.promote.promotion import promote_version
-    from jx_mlops.registry import get_version
+    from jx_mlops.promote.flows import promote_model
 
-    config = _project(args)
-    config.model(args.model)
-    version = get_version(GitRepo.open(config.root), args.model, args.version)
-    result = promote_version(open_forge(config.forge), config.environment(args.to), version)
+    result = promote_model(_project(args), args.model, args.version, args.to, force=args.force)
     views.show_promotion(result, as_json=args.json)
     return EXIT_OK
 
@@ -132,9 +127,98 @@ def cmd_status(args: argparse.Namespace) -> int:
     from jx_mlops.promote.status import collect_status
 
     config = _project(args)
-    entries = collect_status(config, open_forge(config.forge), all_models=args.all)
+    entries = collect_status(config, open_forge(config.forge), all_models=args.all,
+                             environment=args.env)
     views.show_status(entries, as_json=args.json)
     return EXIT_OK
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.git import GitRepo
+    from jx_mlops.registry import list_versions
+    from jx_mlops.versions import model_name
+
+    config = _project(args)
+    repo = GitRepo.open(config.root)
+    names = [model_name(config, repo, m.name) for m in config.models] if not args.model \
+        else [model_name(config, repo, config.model(args.model).name)]
+    versions = [v for name in names for v in list_versions(repo, name)]
+    views.show_versions(versions, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.promote.flows import approve_promotion
+
+    result = approve_promotion(_project(args), args.model, args.env, version=args.version,
+                               cancel=args.cancel)
+    views.show_promotion(result, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.promote.flows import rollback_model
+
+    result = rollback_model(_project(args), args.model, args.env, to=args.to, force=args.force)
+    views.show_promotion(result, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_disable(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.promote.flows import disable_model
+
+    result = disable_model(_project(args), args.model, args.env, reason=args.reason)
+    views.show_promotion(result, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.history import collect_history
+
+    config = _project(args)
+    config.model(args.model)
+    envs = [config.environment(args.env)] if args.env else list(config.environments)
+    events = collect_history([(e.name, e.repo) for e in envs], open_forge(config.forge),
+                             args.model)
+    views.show_history(args.model, events, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.flows import project_context
+    from jx_mlops.promote.lineage import collect_lineage
+    from jx_mlops.versions import parse_reference, resolve_version
+
+    config = _project(args)
+    model, version = parse_reference(args.reference)
+    config.model(model.rsplit(":", 1)[-1])
+    forge = open_forge(config.forge)
+    with project_context(config, forge) as ctx:
+        registry = ctx.registry
+        assert registry is not None
+        found = resolve_version(config, registry, model, version, fetch=lambda: registry.fetch(
+            "origin", tags=True, env=forge.git_env()))
+    views.show_lineage(collect_lineage(config, forge, found), as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.audit import run_audit
+
+    config = _project(args)
+    report = run_audit(config, open_forge(config.forge), environment=args.env)
+    views.show_audit(report, as_json=args.json)
+    return EXIT_OK if report.ok else EXIT_USER_ERROR
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -310,15 +394,61 @@ def _registry_parsers(sub: Any) -> None:
     p.add_argument("--ref", default="HEAD", help="commit to register (default HEAD)")
     _add_json(p)
 
+    p = _cmd(sub, "versions", cmd_versions, "list the registered versions (as gto show does)")
+    p.add_argument("model", nargs="?", help="one model (default: every model of the project)")
+    _add_json(p)
+
     p = _cmd(sub, "promote", cmd_promote, "promote a registered version to an environment")
     p.add_argument("model")
-    p.add_argument("--version", required=True)
+    p.add_argument("--version", required=True, help="vX.Y.Z, or latest")
     p.add_argument("--to", required=True, metavar="ENV")
+    p.add_argument("--force", action="store_true",
+                   help="promote past failing or pending gates (recorded)")
+    _add_json(p)
+
+    p = _cmd(sub, "approve", cmd_approve,
+             "approve a waiting promotion (comments /approve) and merge it if its gates pass")
+    p.add_argument("model")
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--version", help="which open promotion, when several wait")
+    p.add_argument("--cancel", action="store_true", help="withdraw your approval")
+    _add_json(p)
+
+    p = _cmd(sub, "rollback", cmd_rollback,
+             "promote the previous (or given) version again, through a pull request")
+    p.add_argument("model")
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--to", metavar="VERSION", help="version to go back to (default: previous)")
+    p.add_argument("--force", action="store_true", help="roll back past failing gates (recorded)")
+    _add_json(p)
+
+    p = _cmd(sub, "disable", cmd_disable,
+             "take a model out of serving in an environment at once (still recorded)")
+    p.add_argument("model")
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--reason", help="why (recorded in the record and the history)")
     _add_json(p)
 
     p = _cmd(sub, "status", cmd_status, "which version of which model runs where")
     p.add_argument("--all", action="store_true",
                    help="every model in the environment repositories, not just this project's")
+    p.add_argument("--env", metavar="ENV", help="one environment")
+    _add_json(p)
+
+    p = _cmd(sub, "history", cmd_history,
+             "every promotion, rollback and disable of a model, newest first")
+    p.add_argument("model")
+    p.add_argument("--env", metavar="ENV", help="one environment")
+    _add_json(p)
+
+    p = _cmd(sub, "lineage", cmd_lineage,
+             "where a version comes from (commit, params, data, metrics, CI run) and runs")
+    p.add_argument("reference", metavar="MODEL@VERSION")
+    _add_json(p)
+
+    p = _cmd(sub, "audit", cmd_audit,
+             "check deployment records against registry tags and dvc.lock; exit 1 on mismatch")
+    p.add_argument("--env", metavar="ENV", help="one environment")
     _add_json(p)
 
 

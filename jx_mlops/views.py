@@ -14,8 +14,12 @@ if TYPE_CHECKING:
     from jx_mlops.compare.comparison import Comparison
     from jx_mlops.create import CreatedProject
     from jx_mlops.forge.base import PullDetail, PullRequest, Repo
+    from jx_mlops.promote.audit import AuditReport
+    from jx_mlops.promote.history import HistoryEvent
+    from jx_mlops.promote.lineage import Lineage
     from jx_mlops.promote.promotion import PromotionResult
     from jx_mlops.promote.status import StatusEntry
+    from jx_mlops.registry import ModelVersion
     from jx_mlops.scaffold import Quickstart
     from jx_mlops.versions import Registration
 
@@ -108,7 +112,11 @@ def _promotion_json(result: PromotionResult) -> dict[str, Any]:
     return {"environment": result.environment, "model": result.model,
             "version": result.version, "merged": result.merged,
             "already_deployed": result.already_deployed,
-            "pull_request": result.pull.number if result.pull else None}
+            "pull_request": result.pull.number if result.pull else None,
+            "action": result.action, "waiting": result.waiting, "forced": result.forced,
+            "labels": list(result.pull.labels) if result.pull else [],
+            "gates": [{"gate": g.gate, "status": g.status, "detail": g.detail}
+                      for g in result.gates]}
 
 
 def show_registration(reg: Registration, *, as_json: bool) -> None:
@@ -131,24 +139,35 @@ def show_promotion(result: PromotionResult, *, as_json: bool) -> None:
         return
     out = out_console()
     if result.already_deployed:
-        out.print(f"{result.model} {result.version} already runs in {result.environment}",
+        done = "is disabled" if result.action == "disable" else "already runs"
+        out.print(f"{result.model} {result.version} {done} in {result.environment}",
                   markup=False)
     elif result.pull is not None:
-        state = "merged" if result.merged else "waiting for review"
-        out.print(f"{result.model} {result.version} -> {result.environment}: PR "
-                  f"#{result.pull.number} {state}", markup=False)
+        verb = {"promote": "->", "rollback": "rolled back ->", "disable": "disabled in"}
+        state = "merged" if result.merged else "waiting"
+        out.print(f"{result.model} {result.version} {verb.get(result.action, '->')} "
+                  f"{result.environment}: PR #{result.pull.number} {state}"
+                  + (" (forced)" if result.forced else ""), markup=False)
+    icons = {"pass": "✓", "fail": "✗", "pending": "…"}
+    for gate in result.gates if not result.already_deployed else ():
+        out.print(f"  {icons[gate.status]} {gate.gate}: {gate.detail}", markup=False)
 
 
 def show_release(result: ReleaseResult, *, as_json: bool) -> None:
     if as_json:
         _json({"commit": result.commit,
                "registrations": [_registration_json(r) for r in result.registrations],
-               "promotions": [_promotion_json(p) for p in result.promotions]})
+               "promotions": [_promotion_json(p) for p in result.promotions],
+               "blocked": [{"tag": b.tag, "environment": b.environment, "reason": b.reason}
+                           for b in result.blocked]})
         return
     for reg in result.registrations:
         show_registration(reg, as_json=False)
     for promotion in result.promotions:
         show_promotion(promotion, as_json=False)
+    for blocked in result.blocked:
+        out_console().print(f"{blocked.tag} not promoted to {blocked.environment}: "
+                            f"{blocked.reason}", markup=False)
 
 
 def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
@@ -163,8 +182,84 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
 
     rows = [(e.model, e.environment, version(e),
              (e.since or "").replace("T", " ")[:16], e.by or "",
+             f"#{e.pull_request}" if e.pull_request else "",
              f"#{e.source_pull}" if e.source_pull else "") for e in entries]
-    _table("Deployments", ("Model", "Env", "Version", "Since (UTC)", "By", "PR"), rows)
+    _table("Deployments", ("Model", "Env", "Version", "Since (UTC)", "By", "Env PR",
+                           "Source PR"), rows)
+
+
+def show_versions(versions: Sequence[ModelVersion], *, as_json: bool) -> None:
+    from datetime import datetime, timezone
+
+    if as_json:
+        _json([{"model": v.model, "version": v.version, "tag": v.tag, "commit": v.commit,
+                "registered_at": v.registered_at, "registered_by": v.registered_by}
+               for v in versions])
+        return
+    rows = [(v.model, v.version, v.commit[:12],
+             datetime.fromtimestamp(v.registered_at, timezone.utc).strftime("%Y-%m-%d %H:%M"),
+             v.registered_by.split(" <")[0]) for v in versions]
+    _table("Registered versions", ("Model", "Version", "Commit", "Registered (UTC)", "By"),
+           rows)
+
+
+def show_history(model: str, events: Sequence[HistoryEvent], *, as_json: bool) -> None:
+    if as_json:
+        _json([e.to_json() for e in events])
+        return
+    def what(event: HistoryEvent) -> str:
+        text = event.action + (" (forced)" if event.forced else "")
+        return text + (f": {event.reason}" if event.reason else "")
+
+    rows = [(e.at.replace("T", " ")[:16], e.environment, what(e), e.version,
+             e.previous_version or "—", e.by, ", ".join(e.approved_by),
+             f"#{e.pull_request}" if e.pull_request else "") for e in events]
+    _table(f"History of {model}", ("When (UTC)", "Env", "Action", "Version", "Replaced",
+                                   "By", "Approved by", "PR"), rows)
+
+
+def show_lineage(lineage: Lineage, *, as_json: bool) -> None:
+    if as_json:
+        _json(lineage.to_json())
+        return
+    data = lineage.to_json()
+    artifact = data["artifact"] or {}
+    lines = [f"{data['tag']}  commit {data['commit']} in {data['source_repo']}",
+             f"  registered by {data['registered_by']}"
+             + (f"; source PR #{data['source_pull']}" if data["source_pull"] else "")
+             + (f"; CI run {data['run_url']}" if data["run_url"] else ""),
+             f"  model     {artifact.get('path')} md5 {artifact.get('md5')} "
+             f"({artifact.get('size')} bytes) at {artifact.get('uri')}",
+             f"  dvc.lock  sha256 {data['dvc_lock_sha256']}",
+             f"  params    sha256 {data['params_sha256']}"]
+    for path, values in (data["params"] or {}).items():
+        lines += [f"            {path}: {k} = {v}" for k, v in values.items()]
+    lines += [f"  data      {d['path']} md5 {d['md5']}" for d in data["data"]]
+    for path, values in (data["metrics"] or {}).items():
+        lines += [f"  metric    {path}: {k} = {v}" for k, v in values.items()]
+    runs = [f"{d['environment']} (since {d['since']}, by {d['by']})"
+            for d in data["deployments"] if d["state"] == "serving"]
+    lines.append(f"  runs in   {', '.join(runs) or 'no environment'}")
+    out = out_console()
+    for line in lines:
+        out.print(line, markup=False)
+
+
+def show_audit(report: AuditReport, *, as_json: bool) -> None:
+    if as_json:
+        _json(report.to_json())
+        return
+    out = out_console()
+    for finding in report.findings:
+        out.print(f"✗ {finding.environment}/{finding.model}: {finding.problem}", markup=False)
+    if report.ok:
+        out.print(f"audit: {len(report.checked)} deployment records match the registry and "
+                  "their sources", markup=False)
+    else:
+        from jx_mlops.promote.audit import summarize
+
+        out.print(f"audit: {summarize(report.findings)} ({len(report.checked)} records "
+                  "checked)", markup=False)
 
 
 def show_repos(repos: Sequence[Repo], *, as_json: bool) -> None:

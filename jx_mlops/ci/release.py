@@ -2,19 +2,39 @@
 
 Idempotent: a commit that already carries a version tag reuses it, and an environment
 that already runs that version is left alone, so re-running a release changes nothing.
+Crash-safe: tags are pushed whether or not this run created them (a run killed between
+tagging and pushing is completed by the next), and promotions complete as
+``jx-mlops promote`` does.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jx_mlops import console
 from jx_mlops.config import ProjectConfig
+from jx_mlops.errors import PromotionError
 from jx_mlops.evaluate import default_branch_ref
 from jx_mlops.forge import open_forge
 from jx_mlops.git import GitRepo
-from jx_mlops.promote.promotion import PromotionResult, promote_version
+from jx_mlops.promote.promotion import (
+    PromotionContext,
+    PromotionRequest,
+    PromotionResult,
+    run_promotion,
+)
 from jx_mlops.versions import Registration, register_model
+
+
+@dataclass(frozen=True)
+class BlockedPromotion:
+    """A promotion the release could not make, and why."""
+
+    tag: str
+    environment: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -24,6 +44,33 @@ class ReleaseResult:
     commit: str
     registrations: tuple[Registration, ...]
     promotions: tuple[PromotionResult, ...]
+    blocked: tuple[BlockedPromotion, ...] = ()
+
+
+def ci_run_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """The link to the CI run doing the release: GitHub Actions, Jenkins X / Jenkins
+    (``BUILD_URL``), or ``$JX_MLOPS_RUN_URL`` when set."""
+    env = os.environ if environ is None else environ
+    if env.get("JX_MLOPS_RUN_URL"):
+        return env["JX_MLOPS_RUN_URL"]
+    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
+        server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+    return env.get("BUILD_URL") or None
+
+
+def _register_all(config: ProjectConfig, repo: GitRepo, commit: str, source_pull: int | None,
+                  git_env: dict[str, str]) -> list[Registration]:
+    registrations = []
+    run_url = ci_run_url()
+    for model in config.models:
+        reg = register_model(config, repo, model, commit, source_pull=source_pull,
+                             run_url=run_url, skip_unchanged=True)
+        if reg.unchanged_since is None:
+            # Pushed even when it already existed here: completes a run killed before this.
+            repo.push("origin", [f"refs/tags/{reg.version.tag}"], env=git_env)
+        registrations.append(reg)
+    return registrations
 
 
 def run_release(config: ProjectConfig, *, ref: str | None = None) -> ReleaseResult:
@@ -37,20 +84,22 @@ def run_release(config: ProjectConfig, *, ref: str | None = None) -> ReleaseResu
         commit = repo.rev_parse(ref or default_branch_ref(repo)[0])
         merged = forge.pulls_for_commit(config.forge.repo, commit)
         source_pull = merged[0].number if merged else None
-        registrations = []
-        for model in config.models:
-            reg = register_model(config, repo, model, commit, source_pull=source_pull,
-                                 skip_unchanged=True)
-            if reg.created:
-                repo.push("origin", [f"refs/tags/{reg.version.tag}"], env=forge.git_env())
-            registrations.append(reg)
-        promotions = []
+        registrations = _register_all(config, repo, commit, source_pull, forge.git_env())
+        ctx = PromotionContext(forge=forge, environments=config.environments,
+                               models={m.name: m for m in config.models}, registry=repo)
+        promotions: list[PromotionResult] = []
+        blocked: list[BlockedPromotion] = []
         first = config.environments[0] if config.environments else None
         for reg in registrations:
             if first is None or reg.unchanged_since is not None:
                 continue
-            with console.step(f"Promoting {reg.version.tag} to {first.name}"):
-                promotions.append(promote_version(forge, first, reg.version))
-        return ReleaseResult(commit, tuple(registrations), tuple(promotions))
+            request = PromotionRequest(reg.version.name, first, "promote", reg.version)
+            try:
+                with console.step(f"Promoting {reg.version.tag} to {first.name}"):
+                    promotions.append(run_promotion(ctx, request))
+            except PromotionError as exc:
+                blocked.append(BlockedPromotion(reg.version.tag, first.name,
+                                                exc.user_message()))
+        return ReleaseResult(commit, tuple(registrations), tuple(promotions), tuple(blocked))
     finally:
         repo.close()

@@ -3,11 +3,12 @@
 An environment repository (``OWNER/environment-staging``...) is shared by every model of
 every project that deploys there, as a Jenkins X cluster repository holds many apps. Its
 layout is documented in docs/environments.md; ``models/MODEL.yaml`` is the deployment
-record this module reads and writes.
+record this module reads and writes, ``models/MODEL.md`` the model card next to it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,37 @@ RECORD_HEADER = (
     "# Managed by jx-mlops: change it with `jx-mlops promote`, `rollback` or `disable`.\n"
     "# Hand edits are caught by `jx-mlops audit`.\n"
 )
+# libyaml's loader when PyYAML has it: `status --all` parses hundreds of records.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def record_path(model: str) -> str:
     return f"{RECORD_DIR}/{model}.yaml"
+
+
+def card_path(model: str) -> str:
+    return f"{RECORD_DIR}/{model}.md"
+
+
+def load_yaml(text: str | bytes) -> Any:
+    """Parse YAML with the fastest safe loader available."""
+    return yaml.load(text, Loader=_Loader)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML in the order given, block style."""
+    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                         allow_unicode=True))
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    """A gate's result as recorded (see promote.gates.GateResult)."""
+
+    gate: str
+    status: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -54,9 +82,28 @@ class DeploymentRecord:
     storage: str | None = None
     storage_uri: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Added with promotion PRs, gates and audit (absent in the skeleton's records).
+    tag_object: str | None = None
+    registry_name: str | None = None
+    project_path: str = ""
+    run_url: str | None = None
+    data: tuple[dict[str, Any], ...] = ()
+    previous_version: str | None = None
+    pull_request: int | None = None
+    approved_by: tuple[str, ...] = ()
+    forced_gates: tuple[str, ...] = ()
+    reason: str | None = None
+    gates: tuple[GateOutcome, ...] = ()
+    layout: str | None = None
+    namespace: str | None = None
 
-    def to_yaml(self) -> str:
-        data = {
+    @property
+    def serving(self) -> bool:
+        return self.state == "serving"
+
+    def to_data(self) -> dict[str, Any]:
+        """The record as plain data, in the order it is written."""
+        return {
             "apiVersion": API_VERSION,
             "kind": "ModelDeployment",
             "model": self.model,
@@ -64,72 +111,116 @@ class DeploymentRecord:
             "version": self.version,
             "state": self.state,
             "source": {"repo": self.source_repo, "commit": self.source_commit,
-                       "tag": self.tag, "pull_request": self.source_pull},
+                       "tag": self.tag, "tag_object": self.tag_object,
+                       "registry_name": self.registry_name or self.model,
+                       "project_path": self.project_path,
+                       "pull_request": self.source_pull, "run_url": self.run_url},
             "artifact": {"path": self.artifact_path, "md5": self.artifact_md5,
                          "size": self.artifact_size, "storage": self.storage,
                          "uri": self.storage_uri},
+            "serving": {"layout": self.layout, "namespace": self.namespace},
             "metrics": self.metrics,
+            "data": [dict(d) for d in self.data],
             "promotion": {"action": self.action, "by": self.promoted_by,
-                          "at": self.promoted_at, "forced": self.forced},
+                          "at": self.promoted_at, "forced": self.forced,
+                          "forced_gates": list(self.forced_gates),
+                          "previous_version": self.previous_version,
+                          "pull_request": self.pull_request,
+                          "approved_by": list(self.approved_by), "reason": self.reason},
+            "gates": [{"gate": g.gate, "status": g.status, "detail": g.detail}
+                      for g in self.gates],
         }
-        return RECORD_HEADER + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+
+    def to_yaml(self) -> str:
+        return RECORD_HEADER + dump_yaml(self.to_data())
 
     @classmethod
-    def from_yaml(cls, text: str, where: str) -> DeploymentRecord:
+    def from_yaml(cls, text: str | bytes, where: str) -> DeploymentRecord:
         try:
-            data = yaml.safe_load(text)
-            source, artifact, promotion = data["source"], data["artifact"], data["promotion"]
-            return cls(
-                model=data["model"], environment=data["environment"],
-                version=data["version"], state=data.get("state", "serving"),
-                source_repo=source["repo"], source_commit=source["commit"], tag=source["tag"],
-                source_pull=source.get("pull_request"), artifact_path=artifact["path"],
-                artifact_md5=artifact.get("md5"), artifact_size=artifact.get("size"),
-                storage=artifact.get("storage"), storage_uri=artifact.get("uri"),
-                metrics=dict(data.get("metrics") or {}), promoted_by=promotion["by"],
-                promoted_at=str(promotion["at"]), action=promotion.get("action", "promote"),
-                forced=bool(promotion.get("forced", False)),
-            )
-        except (yaml.YAMLError, KeyError, TypeError) as exc:
+            return cls._from_data(load_yaml(text))
+        except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
             raise PromotionError(f"{where}: not a valid deployment record ({exc})") from None
 
+    @classmethod
+    def _from_data(cls, data: dict[str, Any]) -> DeploymentRecord:
+        source, artifact, promotion = data["source"], data["artifact"], data["promotion"]
+        serving = data.get("serving") or {}
+        return cls(
+            model=data["model"], environment=data["environment"],
+            version=data["version"], state=data.get("state", "serving"),
+            source_repo=source["repo"], source_commit=source["commit"], tag=source["tag"],
+            source_pull=source.get("pull_request"), tag_object=source.get("tag_object"),
+            registry_name=source.get("registry_name"),
+            project_path=source.get("project_path") or "", run_url=source.get("run_url"),
+            artifact_path=artifact["path"], artifact_md5=artifact.get("md5"),
+            artifact_size=artifact.get("size"), storage=artifact.get("storage"),
+            storage_uri=artifact.get("uri"), metrics=dict(data.get("metrics") or {}),
+            data=tuple(data.get("data") or ()),
+            promoted_by=promotion["by"], promoted_at=str(promotion["at"]),
+            action=promotion.get("action", "promote"),
+            forced=bool(promotion.get("forced", False)),
+            forced_gates=tuple(promotion.get("forced_gates") or ()),
+            previous_version=promotion.get("previous_version"),
+            pull_request=promotion.get("pull_request"),
+            approved_by=tuple(promotion.get("approved_by") or ()),
+            reason=promotion.get("reason"),
+            gates=tuple(GateOutcome(str(g["gate"]), str(g["status"]), str(g["detail"]))
+                        for g in data.get("gates") or ()),
+            layout=serving.get("layout"), namespace=serving.get("namespace"),
+        )
 
-def read_records(repo: GitRepo, rev: str, environment: str) -> list[DeploymentRecord]:
-    """Every deployment record of ``rev`` in an environment repository, sorted by model."""
+
+def record_names(repo: GitRepo, rev: str) -> list[str]:
+    """Models with a record at ``rev``, sorted."""
+    return sorted(name[:-5] for name in repo.list_tree(rev, RECORD_DIR)
+                  if name.endswith(".yaml"))
+
+
+def read_records(repo: GitRepo, rev: str, environment: str,
+                 models: Sequence[str] | None = None) -> list[DeploymentRecord]:
+    """The deployment records of ``rev`` (of ``models``, or all), sorted by model.
+
+    One ``git cat-file`` process reads them all, whatever the history length.
+    """
+    names = record_names(repo, rev) if models is None else sorted(models)
+    blobs = repo.read_blobs(rev, [record_path(n) for n in names])
     records = []
-    for name in sorted(repo.list_tree(rev, RECORD_DIR)):
-        if not name.endswith(".yaml"):
-            continue
-        data = repo.read_blob(rev, f"{RECORD_DIR}/{name}")
+    for path, data in blobs.items():
         if data is not None:
-            where = f"{environment}:{RECORD_DIR}/{name}"
-            records.append(DeploymentRecord.from_yaml(data.decode("utf-8"), where))
+            records.append(DeploymentRecord.from_yaml(data, f"{environment}:{path}"))
     return records
 
 
 def read_record(repo: GitRepo, rev: str, model: str, environment: str) -> DeploymentRecord | None:
-    data = repo.read_blob(rev, record_path(model))
-    if data is None:
-        return None
-    return DeploymentRecord.from_yaml(data.decode("utf-8"), f"{environment}:{record_path(model)}")
+    """The record of ``model`` at ``rev``, or None."""
+    found = read_records(repo, rev, environment, [model])
+    return found[0] if found else None
 
 
-def mirror(forge: Forge, repo_name: str) -> tuple[GitRepo, str]:
+def mirror_path(forge: Forge, repo_name: str) -> Path:
+    return jx_home() / "cache" / "mirrors" / forge.kind / f"{repo_name}.git"
+
+
+def mirror(forge: Forge, repo_name: str, *, tags: bool = False) -> tuple[GitRepo, str]:
     """A cached bare mirror of a forge repository, freshly fetched; returns (repo, branch).
 
-    Reading records from a local mirror costs one incremental fetch, however long the
-    environment's history is.
+    Only the default branch (and, with ``tags``, the tags) is fetched: promotion branches
+    come and go, and reading records costs one incremental fetch however long the history.
     """
     remote = forge.get_repo(repo_name)
-    path = jx_home() / "cache" / "mirrors" / forge.kind / f"{repo_name}.git"
+    path = mirror_path(forge, repo_name)
+    branch = remote.default_branch
+    refspecs = [f"+refs/heads/{branch}:refs/heads/{branch}"]
+    if tags:
+        refspecs.append("+refs/tags/*:refs/tags/*")
     with file_lock(path.with_suffix(".lock")):
         repo = GitRepo.open(path) if (path / "HEAD").is_file() else GitRepo.init(path, bare=True)
         repo.set_remote("origin", remote.clone_url)
         try:
-            repo.fetch("origin", ["+refs/heads/*:refs/heads/*"], prune=True, env=forge.git_env())
+            repo.fetch("origin", refspecs, env=forge.git_env())
         except Exception as exc:
-            raise ForgeError(f"cannot fetch environment repository {repo_name}: {exc}") from None
-    return repo, remote.default_branch
+            raise ForgeError(f"cannot fetch repository {repo_name}: {exc}") from None
+    return repo, branch
 
 
 def ensure_environment_repo(forge: Forge, repo_name: str, environment: str) -> bool:
@@ -141,9 +232,3 @@ def ensure_environment_repo(forge: Forge, repo_name: str, environment: str) -> b
                                   f"{RECORD_DIR}/MODEL.yaml records what is deployed.")
     return True
 
-
-def workdir(name: str) -> Path:
-    """A scratch directory for clones of environment repositories."""
-    path = jx_home() / "work"
-    path.mkdir(parents=True, exist_ok=True)
-    return path / name

@@ -1,25 +1,83 @@
-"""Promotion: a pull request on an environment repository that changes one record.
+"""Promotion: a pull request on an environment repository that changes one model.
 
-The change is a commit on a branch named after what it does
-(``promote/ENV/MODEL-VERSION``), so re-running a promotion finds and reuses the same
-branch and pull request instead of opening another. ``auto`` environments merge it at
-once; ``manual`` ones leave it for a reviewer; ``never`` refuses.
+The change is one commit on a branch named after what it does
+(``promote/ENV/MODEL-VERSION``), built in a cached bare mirror of the environment
+repository without a work tree, so its cost does not grow with the repository's history.
+Re-running a promotion finds and reuses the same branch and pull request.
+
+Landing is crash- and concurrency-safe: the branch is rebuilt on the environment's latest
+tip (record, model card and manifests recomputed from the change, not replayed as a
+patch), force-pushed, and merged by the forge with a compare-and-swap of the default
+branch; a conflict (another promotion landed first) is retried from a fresh tip. The
+default branch therefore only ever moves by whole merges: a process killed at any point
+leaves it consistent, and running the command again completes the job.
 """
 
 from __future__ import annotations
 
-import tempfile
-from dataclasses import dataclass
+import os
+import random
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from pathlib import Path
+from typing import cast
 
 from jx_mlops import console
-from jx_mlops.config import EnvironmentConfig
-from jx_mlops.errors import PromotionError
-from jx_mlops.forge.base import Forge, PullRequest
+from jx_mlops.config import EnvironmentConfig, ModelConfig
+from jx_mlops.errors import ConflictError, PromotionError
+from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
 from jx_mlops.git import GitRepo
-from jx_mlops.promote.envrepo import DeploymentRecord, read_record, record_path
-from jx_mlops.registry import ModelVersion
+from jx_mlops.promote import change
+from jx_mlops.promote.envrepo import (
+    DeploymentRecord,
+    card_path,
+    mirror,
+    read_record,
+    record_path,
+)
+from jx_mlops.promote.gates import (
+    Action,
+    Approvals,
+    GateInputs,
+    GateResult,
+    RequiredState,
+    commenters,
+    evaluate_gates,
+    overall,
+    tally_approvals,
+)
+from jx_mlops.promote.history import read_events, served_window
+from jx_mlops.promote.manifests import serving_changes, serving_inputs
+from jx_mlops.promote.pullbody import Side, compare_versions, render_body
+from jx_mlops.registry import ModelVersion, find_version
+
+GATES_CONTEXT = "jx-mlops/gates"
+_LAND_ATTEMPTS = 25
+
+
+@dataclass(frozen=True)
+class PromotionContext:
+    """What a promotion needs besides the request: the forge, the project's environments
+    and models, and its registry (for the params of the version deployed now)."""
+
+    forge: Forge
+    environments: tuple[EnvironmentConfig, ...]
+    models: Mapping[str, ModelConfig] = field(default_factory=dict)
+    registry: GitRepo | None = None
+
+
+@dataclass(frozen=True)
+class PromotionRequest:
+    """Promote/roll back ``version`` of ``model`` in ``environment``, or disable it."""
+
+    model: str
+    environment: EnvironmentConfig
+    action: Action = "promote"
+    version: ModelVersion | None = None
+    force: bool = False
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,94 +90,324 @@ class PromotionResult:
     pull: PullRequest | None
     merged: bool
     already_deployed: bool = False
+    action: str = "promote"
+    gates: tuple[GateResult, ...] = ()
+    forced: bool = False
+
+    @property
+    def waiting(self) -> bool:
+        return self.pull is not None and not self.merged
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def failpoint(name: str) -> None:
+    """Die here, as ``kill -9`` would, when $JX_MLOPS_FAILPOINT names this point.
+
+    The crash-safety tests use it to kill a real promotion process between any two steps.
+    """
+    if os.environ.get("JX_MLOPS_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
-def build_record(version: ModelVersion, environment: str, *, by: str, action: str = "promote",
-                 forced: bool = False) -> DeploymentRecord:
-    """The deployment record for ``version`` from its registry metadata."""
-    meta = version.metadata
-    artifact = meta.get("artifact", {})
-    return DeploymentRecord(
-        model=version.model, environment=environment, version=version.version,
-        source_repo=str(meta.get("source_repo", "")), source_commit=version.commit,
-        tag=version.tag, source_pull=meta.get("source_pull"),
-        artifact_path=str(artifact.get("path", "")), artifact_md5=artifact.get("md5"),
-        artifact_size=artifact.get("size"), storage=artifact.get("storage"),
-        storage_uri=artifact.get("uri"), metrics=dict(meta.get("metrics", {})),
-        promoted_by=by, promoted_at=_now(), action=action, forced=forced,
-    )
-
-
-def _title(model: str, version: str, environment: str) -> str:
-    return f"chore: promote {model} to {version} in {environment}"
-
-
-def _body(record: DeploymentRecord, current: DeploymentRecord | None) -> str:
-    now = f"`{current.version}`" if current else "nothing"
-    lines = [f"Promotes **{record.model}** to `{record.version}` in **{record.environment}** "
-             f"(now running: {now}).", "",
-             f"- source: `{record.source_repo}` @ `{record.source_commit[:12]}` "
-             f"(tag `{record.tag}`)",
-             f"- artifact: `{record.artifact_path}` md5 `{record.artifact_md5}`"]
-    if record.metrics:
-        lines += ["", "| Metric | Value |", "|:--|--:|"]
-        for path, values in record.metrics.items():
-            for name, value in values.items() if isinstance(values, dict) else []:
-                lines.append(f"| {path}: {name} | {value} |")
-    return "\n".join(lines) + "\n"
-
-
-def _commit_record(work: GitRepo, record: DeploymentRecord, branch: str, base: str) -> None:
-    """Write the record on ``branch`` (rebuilt from the base tip) and commit it."""
-    work.checkout(f"origin/{base}", new_branch=branch)
-    path = Path(work.path) / record_path(record.model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(record.to_yaml(), encoding="utf-8")
-    work.add([record_path(record.model)])
-    work.commit(_title(record.model, record.version, record.environment))
-
-
-def promote_version(forge: Forge, env: EnvironmentConfig, version: ModelVersion, *,
-                    action: str = "promote", force: bool = False) -> PromotionResult:
-    """Open (or reuse) the promotion pull request and merge it when the strategy is auto."""
-    if env.strategy == "never":
+def run_promotion(ctx: PromotionContext, request: PromotionRequest) -> PromotionResult:
+    """Open (or reuse) the change's pull request, and merge it when its gates pass."""
+    env = request.environment
+    if env.strategy == "never" and request.action != "disable":
         raise PromotionError(f"environment {env.name} has strategy 'never': nothing is promoted "
                              "there (change mlops.yaml to allow it)")
-    repo = forge.get_repo(env.repo)
-    branch = f"promote/{env.name}/{version.model}-{version.version}"
-    with tempfile.TemporaryDirectory(prefix="jx-promote-") as tmp:
-        work = GitRepo.clone(repo.clone_url, Path(tmp) / "env", env=forge.git_env())
+    repo, branch = mirror(ctx.forge, env.repo)
+    try:
+        return _Promotion(ctx, request, repo, branch).run()
+    finally:
+        repo.close()
+
+
+class _Promotion:
+    """One run of one change; each method is one step of it."""
+
+    def __init__(self, ctx: PromotionContext, request: PromotionRequest, repo: GitRepo,
+                 base_branch: str) -> None:
+        self.ctx, self.request, self.repo, self.base_branch = ctx, request, repo, base_branch
+        self.env = request.environment
+        self.forge = ctx.forge
+
+    # -- the flow -------------------------------------------------------------------------
+
+    def run(self) -> PromotionResult:
+        current = read_record(self.repo, self.base_branch, self.request.model, self.env.name)
+        target = self._target(current)
+        self.branch = change.branch_name(self.request.action, self.env.name, target.model,
+                                         target.version)
+        if self._already_done(current, target):
+            return self._finish_leftover(target)
+        pull = self._open_pull()
+        if pull is not None:  # whoever lands it, the promotion is its requester's
+            target = replace(target, promoted_by=pull.author)
+        gates = self._gates(target, pull)
+        status = overall(gates)
+        forced = self.request.force and status != "pass"
+        if status == "fail" and not forced:
+            self._report(pull, target, current, gates, "failure")
+            raise PromotionError(
+                f"{self._what(target)} blocked by gates: "
+                + "; ".join(f"{g.gate}: {g.detail}" for g in gates if g.status == "fail"),
+                hint="fix the cause, or re-run with --force (recorded in the record and "
+                     "the history)")
+        if forced:
+            self._check_can_write("force a promotion past its gates")
+        if pull is None:
+            pull = self._create_pull(target, current, gates)
+        ready = status == "pass" or forced or self.request.action == "disable"
+        self._report(pull, target, current, gates, "success" if ready else "pending")
+        if not ready:
+            self.forge.add_labels(self.env.repo, pull.number, [change.HOLD_LABEL])
+            return self._result(target, pull, gates, merged=False)
+        return self._land(target, pull, gates, forced)
+
+    def _what(self, target: DeploymentRecord) -> str:
+        verb = {"promote": "promotion", "rollback": "rollback", "disable": "disabling"}
+        return f"{verb[self.request.action]} of {target.model} {target.version} in {self.env.name}"
+
+    def _result(self, target: DeploymentRecord, pull: PullRequest | None,
+                gates: tuple[GateResult, ...], *, merged: bool, already: bool = False,
+                forced: bool = False) -> PromotionResult:
+        return PromotionResult(self.env.name, target.model, target.version, pull, merged,
+                               already_deployed=already, action=self.request.action,
+                               gates=gates, forced=forced)
+
+    # -- what the change is ---------------------------------------------------------------
+
+    def _target(self, current: DeploymentRecord | None) -> DeploymentRecord:
+        request, user = self.request, self.forge.user()
+        if request.action == "disable":
+            if current is None:
+                raise PromotionError(f"{request.model} is not deployed in {self.env.name}; "
+                                     "nothing to disable")
+            self._check_can_write("disable a model")
+            return change.disabled_record(current, self.env, by=user, reason=request.reason)
+        assert request.version is not None
+        target = change.record_from_version(request.version, self.env, by=user,
+                                            action=request.action)
+        if current is not None and (current.source_repo, current.registry_name or current.model) \
+                != (target.source_repo, target.registry_name):
+            raise PromotionError(
+                f"models/{current.model}.yaml in {self.env.name} belongs to "
+                f"{current.registry_name or current.model} of {current.source_repo}; model "
+                "names must be unique within an environment")
+        return target
+
+    def _already_done(self, current: DeploymentRecord | None, target: DeploymentRecord) -> bool:
+        if current is None:
+            return False
+        if target.action == "disable":
+            return not current.serving
+        return current.serving and current.version == target.version
+
+    def _finish_leftover(self, target: DeploymentRecord) -> PromotionResult:
+        """Nothing to change; an open PR for this change is one a killed run left behind
+        after its merge landed (or another run did the job): settle it."""
+        leftover = self._find_pull()
+        if leftover is not None:
+            console.info(f"Settling {self.env.repo}#{leftover.number}: its change is live")
+            try:
+                leftover = self.forge.merge_pull(self.env.repo, leftover.number)
+            except ConflictError:
+                leftover = self.forge.update_pull(self.env.repo, leftover.number, state="closed")
+        return self._result(target, leftover, (), merged=True, already=True)
+
+    # -- gates --------------------------------------------------------------------------
+
+    def _gates(self, target: DeploymentRecord, pull: PullRequest | None
+               ) -> tuple[GateResult, ...]:
+        approvals = self._approvals(pull) if pull is not None else Approvals()
+        inputs = GateInputs(env=self.env, action=self.request.action, version=target.version,
+                            metrics=target.metrics, required=self._required_state(target),
+                            approvals=approvals, now=time.time())
+        return evaluate_gates(inputs)
+
+    def _approvals(self, pull: PullRequest) -> Approvals:
+        comments = [(c.author, c.body) for c in self.forge.list_comments(self.env.repo,
+                                                                         pull.number)]
+        permissions = {login: str(self.forge.get_permission(self.env.repo, login))
+                       for login in commenters(comments)}
+        return tally_approvals(comments, pull.author, permissions, self.env.approvers)
+
+    def _required_state(self, target: DeploymentRecord) -> RequiredState | None:
+        required = self.env.requires
+        if required is None or self.request.action != "promote":
+            return None
+        env = next(e for e in self.ctx.environments if e.name == required)
+        if self.forge.find_repo(env.repo) is None:
+            return RequiredState(required, None)
+        repo, branch = mirror(self.forge, env.repo)
         try:
-            current = read_record(work, f"origin/{repo.default_branch}", version.model, env.name)
-            if current and current.version == version.version and current.state == "serving" \
-                    and action != "disable":
-                return PromotionResult(env.name, version.model, version.version, None,
-                                       merged=True, already_deployed=True)
-            record = build_record(version, env.name, by=forge.user(), action=action,
-                                  forced=force)
-            pull = _open_pull(forge, work, env, record, current, branch, repo.default_branch)
+            record = read_record(repo, branch, target.model, env.name)
+            running = record.version if record is not None and record.serving else None
+            if running == target.version and record is not None:
+                return RequiredState(required, running, _epoch(record.promoted_at))
+            events = read_events(repo, branch, model=target.model, environment=env.name)
         finally:
-            work.close()
-    if env.strategy == "auto":
-        pull = forge.merge_pull(env.repo, pull.number)
-    return PromotionResult(env.name, version.model, version.version, pull,
-                           merged=pull.state == "merged")
+            repo.close()
+        start, end = served_window(events, target.version)
+        return RequiredState(required, running, start, end)
+
+    def _check_can_write(self, what: str) -> None:
+        user = self.forge.user()
+        permission = self.forge.get_permission(self.env.repo, user)
+        if not can_write(permission):
+            raise PromotionError(f"{user} cannot {what} in {self.env.name}: needs write "
+                                 f"permission on {self.env.repo} (has {permission})")
+
+    # -- the pull request ---------------------------------------------------------------
+
+    def _find_pull(self) -> PullRequest | None:
+        pulls = self.forge.list_pulls(self.env.repo, head=self.branch, base=self.base_branch)
+        return pulls[0] if pulls else None
+
+    def _open_pull(self) -> PullRequest | None:
+        pull = self._find_pull()
+        if pull is not None:
+            console.info(f"Reusing open pull request {self.env.repo}#{pull.number}")
+        return pull
+
+    def _build(self, target: DeploymentRecord, current: DeploymentRecord | None,
+               pull: int | None, gates: tuple[GateResult, ...], approved_by: tuple[str, ...],
+               forced: bool) -> tuple[str, DeploymentRecord]:
+        """The change as a commit on the current tip; returns (commit, final record)."""
+        base = self.repo.rev_parse(self.base_branch)
+        record = change.finalize(target, current=current, pull=pull, gates=gates,
+                                 approved_by=approved_by, forced=forced)
+        serving_now = self.repo.read_blobs(base, serving_inputs(record.model, self.env))
+        files = change.files_for(record, self.env, self.ctx.models.get(record.model),
+                                 serving_now)
+        identity = _identity(self.forge.user())
+        return self.repo.commit_files(base, files, change.commit_message(record),
+                                      env=identity), record
+
+    def _push(self, commit: str) -> None:
+        # The branch belongs to this change alone: a stale copy from a killed run is replaced.
+        self.repo.push("origin", [f"+{commit}:refs/heads/{self.branch}"],
+                       env=self.forge.git_env())
+
+    def _create_pull(self, target: DeploymentRecord, current: DeploymentRecord | None,
+                     gates: tuple[GateResult, ...]) -> PullRequest:
+        commit, record = self._build(target, current, None, gates, (), False)
+        self._push(commit)
+        failpoint("pushed")
+        try:
+            pull = self.forge.create_pull(
+                self.env.repo, title=change.title(self.request.action, record.model,
+                                                  record.version, self.env.name),
+                body=self._body(record, current, gates), head=self.branch,
+                base=self.base_branch)
+        except ConflictError:  # a concurrent run opened it first: use theirs
+            found = self._find_pull()
+            if found is None:
+                raise
+            return found
+        failpoint("pull-created")
+        return pull
+
+    def _body(self, record: DeploymentRecord, current: DeploymentRecord | None,
+              gates: tuple[GateResult, ...]) -> str:
+        serving_now = self.repo.read_blobs(self.base_branch,
+                                           serving_inputs(record.model, self.env))
+        files = sorted([record_path(record.model), card_path(record.model),
+                        *serving_changes(record, self.env, serving_now)])
+        comparison = None
+        if record.action != "disable":
+            base = None
+            if current is not None:
+                base = Side(f"{current.version} in {self.env.name}", current.source_commit,
+                            current.metrics, self._params(current.registry_name or
+                                                          current.model, current.version))
+            head_params = self.request.version.metadata.get("params") \
+                if self.request.version else None
+            head = Side(record.version, record.source_commit, record.metrics, head_params)
+            comparison = compare_versions(record.model, self.ctx.models.get(record.model),
+                                          base, head)
+        return render_body(record, current, comparison, gates, forced=self.request.force,
+                           files=files)
+
+    def _params(self, name: str, version: str) -> dict[str, dict[str, object]] | None:
+        if self.ctx.registry is None:
+            return None
+        found = find_version(self.ctx.registry, name, version)
+        params = found.metadata.get("params") if found else None
+        return params if isinstance(params, dict) else None
+
+    def _report(self, pull: PullRequest | None, target: DeploymentRecord,
+                current: DeploymentRecord | None, gates: tuple[GateResult, ...],
+                state: str) -> None:
+        """Labels, body and the gates' commit status of an existing PR, kept current."""
+        if pull is None:
+            return
+        self.forge.add_labels(self.env.repo, pull.number,
+                              change.labels(self.request.action, target.model, self.env.name))
+        body = self._body(target, current, gates)
+        if pull.body != body:
+            self.forge.update_pull(self.env.repo, pull.number, body=body)
+        failing = [g for g in gates if g.status != "pass"]
+        description = "; ".join(f"{g.gate}: {g.status}" for g in failing) or "all gates pass"
+        self.forge.set_status(self.env.repo, pull.head_sha, state=cast(StatusState, state),
+                              context=GATES_CONTEXT, description=description)
+        failpoint("reported")
+
+    # -- landing ------------------------------------------------------------------------
+
+    def _land(self, target: DeploymentRecord, pull: PullRequest,
+              gates: tuple[GateResult, ...], forced: bool) -> PromotionResult:
+        approved = self._approvals(pull).approved_by if self.env.strategy == "manual" else ()
+        for attempt in range(_LAND_ATTEMPTS):
+            if attempt:
+                self._refresh()
+            current = read_record(self.repo, self.base_branch, target.model, self.env.name)
+            if attempt and self._already_done(current, target):
+                return self._finish_leftover(target)
+            commit, _record = self._build(target, current, pull.number, gates, approved, forced)
+            self._push(commit)
+            failpoint("rebuilt")
+            if change.HOLD_LABEL in pull.labels:
+                self.forge.remove_label(self.env.repo, pull.number, change.HOLD_LABEL)
+                pull = self.forge.get_pull(self.env.repo, pull.number)
+            try:
+                merged = self.forge.merge_pull(self.env.repo, pull.number)
+            except ConflictError:
+                state = self.forge.get_pull(self.env.repo, pull.number).state
+                if state != "open":
+                    return self._after_conflict(target, pull, state, gates)
+                time.sleep(random.uniform(0.02, 0.1) * min(attempt + 1, 8))
+                continue
+            failpoint("merged")
+            self._delete_branch()
+            return self._result(target, merged, gates, merged=True, forced=forced)
+        raise PromotionError(f"{self._what(target)}: the environment kept moving "
+                             f"({_LAND_ATTEMPTS} attempts)", hint="run the command again")
+
+    def _after_conflict(self, target: DeploymentRecord, pull: PullRequest, state: str,
+                        gates: tuple[GateResult, ...]) -> PromotionResult:
+        if state == "merged":  # a concurrent run of the same change merged it
+            return self._result(target, self.forge.get_pull(self.env.repo, pull.number),
+                                gates, merged=True)
+        raise PromotionError(f"{self.env.repo}#{pull.number} was closed without merging; "
+                             "re-run to open a new one")
+
+    def _refresh(self) -> None:
+        self.repo.close()
+        self.repo, self.base_branch = mirror(self.forge, self.env.repo)
+
+    def _delete_branch(self) -> None:
+        try:  # best effort, as GitHub's "automatically delete head branches"
+            self.repo.push("origin", [f":refs/heads/{self.branch}"], env=self.forge.git_env())
+        except Exception as exc:  # the merge is done; a leftover branch is harmless
+            console.warn(f"could not delete branch {self.branch} of {self.env.repo}: {exc}")
 
 
-def _open_pull(forge: Forge, work: GitRepo, env: EnvironmentConfig, record: DeploymentRecord,
-               current: DeploymentRecord | None, branch: str, base: str) -> PullRequest:
-    existing = forge.list_pulls(env.repo, head=branch, base=base)
-    if existing:
-        console.info(f"Reusing open promotion PR #{existing[0].number} on {env.repo}")
-        return existing[0]
-    _commit_record(work, record, branch, base)
-    # The branch belongs to this promotion alone: a stale copy from a killed run is replaced.
-    work.push("origin", [f"+{branch}:refs/heads/{branch}"], env=forge.git_env())
-    pull = forge.create_pull(env.repo, title=_title(record.model, record.version, env.name),
-                             body=_body(record, current), head=branch, base=base)
-    forge.add_labels(env.repo, pull.number, [f"env/{env.name}", f"model/{record.model}"])
-    return forge.get_pull(env.repo, pull.number)
+def _identity(user: str) -> dict[str, str]:
+    email = f"{user}@users.noreply.jx-mlops"
+    return {"GIT_AUTHOR_NAME": user, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": user, "GIT_COMMITTER_EMAIL": email}
+
+
+def _epoch(iso_time: str) -> float:
+    return datetime.strptime(iso_time, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=timezone.utc).timestamp()

@@ -1,4 +1,9 @@
-"""`jx-mlops status`: which version of which model runs in which environment."""
+"""`jx-mlops status`: which version of which model runs in which environment.
+
+Records are read from ONE tree (the tip of each environment's default branch) of a cached
+mirror, so the cost is one incremental fetch and one ``git cat-file`` per environment,
+however long the environments' histories are.
+"""
 
 from __future__ import annotations
 
@@ -23,29 +28,35 @@ class StatusEntry:
     source_commit: str | None = None
     source_pull: int | None = None
     action: str | None = None
+    pull_request: int | None = None
+    previous_version: str | None = None
+    forced: bool = False
+    source_repo: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def collect_status(config: ProjectConfig, forge: Forge, *,
-                   all_models: bool = False) -> list[StatusEntry]:
+def collect_status(config: ProjectConfig, forge: Forge, *, all_models: bool = False,
+                   environment: str | None = None) -> list[StatusEntry]:
     """One entry per (environment, model) of the project, environments in promotion order.
 
     With ``all_models``, every model recorded in the environment repositories is listed,
     whichever project it comes from.
     """
     wanted = [m.name for m in config.models]
+    envs = [config.environment(environment)] if environment else list(config.environments)
     entries = []
-    for env in config.environments:
+    for env in envs:
         if forge.find_repo(env.repo) is None:
             entries += [StatusEntry(env.name, name, None) for name in wanted]
             continue
         repo, branch = mirror(forge, env.repo)
         try:
-            records = {r.model: r for r in read_records(repo, branch, env.name)}
+            found = read_records(repo, branch, env.name, None if all_models else wanted)
         finally:
             repo.close()
+        records = {r.model: r for r in found}
         names = sorted(set(wanted) | set(records)) if all_models else wanted
         for name in names:
             record = records.get(name)
@@ -54,5 +65,7 @@ def collect_status(config: ProjectConfig, forge: Forge, *,
                 continue
             entries.append(StatusEntry(
                 env.name, name, record.version, record.state, record.promoted_at,
-                record.promoted_by, record.source_commit, record.source_pull, record.action))
+                record.promoted_by, record.source_commit, record.source_pull, record.action,
+                record.pull_request, record.previous_version, record.forced,
+                record.source_repo))
     return entries

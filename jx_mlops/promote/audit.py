@@ -1,0 +1,235 @@
+"""`jx-mlops audit`: check every deployment record against the registry and the source.
+
+For each record of each environment repository:
+
+- the record is what the last promotion commit of that model wrote (same blob), and so
+  are its model card and serving manifest: a hand edit after the promotion is caught;
+- the registry tag exists in the source repository, is annotated, points at the recorded
+  commit and is the very tag object that was promoted (not deleted and re-made);
+- the commit exists and its dvc.lock records the artifact with the recorded md5, as does
+  the tag's metadata; the storage URI is that md5's object in the recorded DVC remote;
+- what the serving files deploy is what the record says (nothing, when disabled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+from jx_mlops import dvc
+from jx_mlops.config import EnvironmentConfig, ProjectConfig
+from jx_mlops.errors import DvcError, JxMlopsError
+from jx_mlops.forge.base import Forge
+from jx_mlops.git import GitRepo
+from jx_mlops.promote.envrepo import (
+    DeploymentRecord,
+    card_path,
+    mirror,
+    record_names,
+    record_path,
+)
+from jx_mlops.promote.history import HistoryEvent, latest_events, read_events
+from jx_mlops.promote.manifests import (
+    helmfile_path,
+    served_version,
+    serving_inputs,
+    serving_path,
+    storage_uri,
+)
+from jx_mlops.registry import find_version
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One mismatch: which record, and what is wrong with it."""
+
+    environment: str
+    model: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """Records checked and mismatches found."""
+
+    checked: tuple[tuple[str, str, str], ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> dict[str, object]:
+        return {"ok": self.ok,
+                "checked": [{"environment": e, "model": m, "version": v}
+                            for e, m, v in self.checked],
+                "findings": [asdict(f) for f in self.findings]}
+
+
+@dataclass
+class _Sources:
+    """Mirrors of source repositories, fetched once per audit."""
+
+    forge: Forge
+    repos: dict[str, GitRepo | None] = field(default_factory=dict)
+
+    def get(self, name: str) -> GitRepo | None:
+        if name not in self.repos:
+            found = self.forge.find_repo(name) is not None
+            self.repos[name] = mirror(self.forge, name, tags=True)[0] if found else None
+        return self.repos[name]
+
+    def close(self) -> None:
+        for repo in self.repos.values():
+            if repo is not None:
+                repo.close()
+
+
+def run_audit(config: ProjectConfig, forge: Forge, *, environment: str | None = None
+              ) -> AuditReport:
+    """Audit every record of the project's environments (or of ``environment``)."""
+    envs = [config.environment(environment)] if environment else list(config.environments)
+    sources = _Sources(forge)
+    checked: list[tuple[str, str, str]] = []
+    findings: list[Finding] = []
+    try:
+        for env in envs:
+            if forge.find_repo(env.repo) is None:
+                continue
+            repo, branch = mirror(forge, env.repo)
+            try:
+                _audit_env(env, repo, branch, sources, checked, findings)
+            finally:
+                repo.close()
+    finally:
+        sources.close()
+    return AuditReport(tuple(checked), tuple(findings))
+
+
+def _audit_env(env: EnvironmentConfig, repo: GitRepo, branch: str, sources: _Sources,
+               checked: list[tuple[str, str, str]], findings: list[Finding]) -> None:
+    tip = repo.rev_parse(branch)
+    names = record_names(repo, tip)
+    latest = latest_events(read_events(repo, tip))
+    blobs = repo.read_blobs(tip, [record_path(n) for n in names])
+    for name in names:
+        problems: list[str] = []
+        try:
+            record = DeploymentRecord.from_yaml(blobs[record_path(name)] or b"", name)
+        except JxMlopsError as exc:
+            findings.append(Finding(env.name, name, f"unreadable record: {exc.message}"))
+            continue
+        checked.append((env.name, name, record.version))
+        problems += _identity_problems(record, name, env)
+        problems += _written_by_promotion(repo, tip, env, name, latest.get(name))
+        problems += _source_problems(record, sources)
+        problems += _serving_problems(repo, tip, env, record)
+        findings += [Finding(env.name, name, p) for p in problems]
+
+
+def _identity_problems(record: DeploymentRecord, name: str, env: EnvironmentConfig
+                       ) -> list[str]:
+    problems = []
+    if record.model != name:
+        problems.append(f"{record_path(name)} names model {record.model!r}")
+    if record.environment != env.name:
+        problems.append(f"{record_path(name)} names environment {record.environment!r}")
+    return problems
+
+
+def _written_paths(env: EnvironmentConfig, name: str) -> list[str]:
+    paths = [record_path(name), card_path(name)]
+    return paths + ([serving_path(name)] if env.layout == "kserve" else [])
+
+
+def _written_by_promotion(repo: GitRepo, tip: str, env: EnvironmentConfig, name: str,
+                          event: HistoryEvent | None) -> list[str]:
+    if event is None:
+        return [f"no jx-mlops promotion commit wrote {record_path(name)} (added by hand?)"]
+    paths = _written_paths(env, name)
+    ids = repo.object_ids([f"{rev}:{p}" for p in paths for rev in (event.commit, tip)])
+    return [f"{path} differs from what promotion commit {event.commit[:12]} wrote "
+            "(edited by hand?)" for path in paths
+            if ids[f"{event.commit}:{path}"] != ids[f"{tip}:{path}"]]
+
+
+def _source_problems(record: DeploymentRecord, sources: _Sources) -> list[str]:
+    source = sources.get(record.source_repo)
+    if source is None:
+        return [f"source repository {record.source_repo} is not on the forge"]
+    if source.try_rev_parse(record.source_commit) is None:
+        return [f"commit {record.source_commit[:12]} does not exist in {record.source_repo}"]
+    problems = _tag_problems(record, source)
+    problems += _lock_problems(record, source)
+    if record.storage and record.artifact_md5 and record.storage_uri != \
+            dvc.remote_object_path(record.storage, record.artifact_md5):
+        problems.append(f"storage URI {record.storage_uri} is not the object of md5 "
+                        f"{record.artifact_md5} in {record.storage}")
+    return problems
+
+
+def _tag_problems(record: DeploymentRecord, source: GitRepo) -> list[str]:
+    name = record.registry_name or record.model
+    version = find_version(source, name, record.version)
+    if version is None:
+        return [f"registry tag {record.tag} is missing (or not annotated) in "
+                f"{record.source_repo}"]
+    problems = []
+    if version.commit != record.source_commit:
+        problems.append(f"tag {record.tag} points at {version.commit[:12]}, the record says "
+                        f"{record.source_commit[:12]} (tag moved?)")
+    if record.tag_object and version.tag_object != record.tag_object:
+        problems.append(f"tag {record.tag} is not the tag object that was promoted "
+                        f"({version.tag_object[:12]} != {record.tag_object[:12]}: re-created?)")
+    md5 = (version.metadata.get("artifact") or {}).get("md5")
+    if md5 and md5 != record.artifact_md5:
+        problems.append(f"artifact md5 {record.artifact_md5} differs from the registry "
+                        f"metadata of {record.tag} ({md5})")
+    return problems
+
+
+def _lock_problems(record: DeploymentRecord, source: GitRepo) -> list[str]:
+    prefix = f"{record.project_path}/" if record.project_path else ""
+    data = source.read_blob(record.source_commit, f"{prefix}dvc.lock")
+    if data is None:
+        return [f"no dvc.lock at {record.source_commit[:12]} in {record.source_repo}"]
+    try:
+        lock = dvc.parse_lock(data.decode("utf-8", "replace"), f"dvc.lock at "
+                              f"{record.source_commit[:12]}")
+    except DvcError as exc:
+        return [exc.message]
+    out = lock.output(record.artifact_path)
+    if out is None:
+        return [f"{record.artifact_path} is not an output in dvc.lock at "
+                f"{record.source_commit[:12]}"]
+    if out.md5 != record.artifact_md5:
+        return [f"artifact md5 {record.artifact_md5} differs from dvc.lock at "
+                f"{record.source_commit[:12]} ({out.md5})"]
+    return []
+
+
+def _serving_problems(repo: GitRepo, tip: str, env: EnvironmentConfig,
+                      record: DeploymentRecord) -> list[str]:
+    files = repo.read_blobs(tip, serving_inputs(record.model, env))
+    try:
+        version, uri = served_version(record.model, env, files)
+    except JxMlopsError as exc:
+        return [exc.message]
+    where = helmfile_path(env.namespace) if env.layout == "jenkins-x" \
+        else serving_path(record.model)
+    if not record.serving:
+        return [f"{where} still deploys {version} but the record says disabled"] \
+            if version is not None else []
+    if version != record.version:
+        return [f"{where} deploys {version or 'nothing'}, the record says {record.version}"]
+    try:
+        expected = storage_uri(record)
+    except JxMlopsError:
+        return []
+    return [] if uri == expected else [f"{where} downloads {uri}, the record says {expected}"]
+
+
+def summarize(findings: Sequence[Finding]) -> str:
+    """'2 mismatches in staging/churn, production/churn'."""
+    where = sorted({f"{f.environment}/{f.model}" for f in findings})
+    return f"{len(findings)} mismatch{'es' if len(findings) != 1 else ''} in {', '.join(where)}"

@@ -1,0 +1,147 @@
+"""What ran where, and when: promotion events read back from environment repositories.
+
+Every promotion commit (promote, rollback, disable, forced or not) ends with structured
+trailers, e.g.::
+
+    Jx-Mlops-Action: promote
+    Jx-Mlops-Model: churn
+    Jx-Mlops-Environment: staging
+    Jx-Mlops-Version: v0.0.2
+
+so the history of a model is ONE ``git log --grep`` pass over the environment's default
+branch (no diffs, no checkout), and only commits that were merged are in it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from jx_mlops.forge.base import Forge
+from jx_mlops.git import CommitMessage, GitRepo
+
+TRAILER_PREFIX = "Jx-Mlops-"
+_TRAILER = re.compile(r"^Jx-Mlops-([A-Za-z-]+): ?(.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One landed change of one model in one environment."""
+
+    environment: str
+    model: str
+    action: str
+    version: str
+    at: str
+    by: str
+    timestamp: int
+    commit: str
+    previous_version: str | None = None
+    forced: bool = False
+    forced_gates: tuple[str, ...] = ()
+    approved_by: tuple[str, ...] = ()
+    pull_request: int | None = None
+    source: str | None = None
+    tag: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["forced_gates"] = list(self.forced_gates)
+        data["approved_by"] = list(self.approved_by)
+        return data
+
+
+def trailers(fields: Mapping[str, str | None]) -> str:
+    """Trailer lines for a promotion commit (fields with no value are left out)."""
+    lines = []
+    for key, value in fields.items():
+        if value is not None and value != "":
+            clean = str(value).replace("\n", " ").strip()
+            lines.append(f"{TRAILER_PREFIX}{key}: {clean}")
+    return "\n".join(lines)
+
+
+def iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def parse_event(commit: CommitMessage) -> HistoryEvent | None:
+    """The event a promotion commit records, or None for any other commit."""
+    fields = {key: value.strip() for key, value in _TRAILER.findall(commit.message)}
+    try:
+        model, env, action = fields["Model"], fields["Environment"], fields["Action"]
+    except KeyError:
+        return None
+    pull = fields.get("Pull-Request", "")
+    return HistoryEvent(
+        environment=env, model=model, action=action, version=fields.get("Version", ""),
+        at=iso(commit.committed_at), by=fields.get("By", ""), timestamp=commit.committed_at,
+        commit=commit.sha, previous_version=fields.get("Previous-Version") or None,
+        forced=fields.get("Forced", "false") == "true",
+        forced_gates=_split(fields.get("Forced-Gates")),
+        approved_by=_split(fields.get("Approved-By")),
+        pull_request=int(pull) if pull.isdigit() else None,
+        source=fields.get("Source"), tag=fields.get("Tag"), reason=fields.get("Reason"))
+
+
+def read_events(repo: GitRepo, rev: str, *, model: str | None = None,
+                environment: str | None = None) -> list[HistoryEvent]:
+    """Events reachable from ``rev``, newest first (of ``model`` when given)."""
+    grep = [f"^{TRAILER_PREFIX}Action: "]
+    if model is not None:
+        grep.append(f"^{TRAILER_PREFIX}Model: {re.escape(model)}$")
+    events = []
+    for commit in repo.log_messages(rev, grep=grep):
+        event = parse_event(commit)
+        if event is None or (model is not None and event.model != model):
+            continue
+        if environment is not None and event.environment != environment:
+            continue
+        events.append(event)
+    return events
+
+
+def latest_events(events: Sequence[HistoryEvent]) -> dict[str, HistoryEvent]:
+    """The newest event of each model (``events`` newest first)."""
+    latest: dict[str, HistoryEvent] = {}
+    for event in events:
+        latest.setdefault(event.model, event)
+    return latest
+
+
+def served_window(events: Sequence[HistoryEvent], version: str
+                  ) -> tuple[float | None, float | None]:
+    """When ``version`` last started serving, and when it stopped (None: still serving).
+
+    ``events`` are one model's events in one environment, newest first.
+    """
+    for index, event in enumerate(events):
+        if event.version == version and event.action != "disable":
+            newer = events[index - 1].timestamp if index > 0 else None
+            return float(event.timestamp), float(newer) if newer is not None else None
+    return None, None
+
+
+def collect_history(environments: Sequence[tuple[str, str]], forge: Forge, model: str
+                    ) -> list[HistoryEvent]:
+    """Every event of ``model`` in the ``(name, repo)`` environments, newest first."""
+    from jx_mlops.promote.envrepo import mirror
+
+    events: list[HistoryEvent] = []
+    for name, repo_name in environments:
+        if forge.find_repo(repo_name) is None:
+            continue
+        repo, branch = mirror(forge, repo_name)
+        try:
+            events += read_events(repo, branch, model=model, environment=name)
+        finally:
+            repo.close()
+    return sorted(events, key=lambda e: e.timestamp, reverse=True)

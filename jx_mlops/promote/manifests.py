@@ -1,0 +1,198 @@
+"""What a GitOps agent deploys from an environment repository (pure: data in, text out).
+
+Two layouts, chosen per environment in mlops.yaml (``layout``):
+
+- ``kserve``: one KServe ``InferenceService`` (serving.kserve.io/v1beta1) per model in
+  ``serving/MODEL.yaml``, its ``storageUri`` pointing at the model object in the DVC
+  remote. Argo CD or Flux syncs the directory.
+- ``jenkins-x``: a release per model in ``helmfiles/NAMESPACE/helmfile.yaml`` (the file
+  Jenkins X v3 promotes into), version = the model version, plus the namespace's entry in
+  the root ``helmfile.yaml``. Other releases in those files are left as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+from jx_mlops.config import EnvironmentConfig
+from jx_mlops.errors import PromotionError
+from jx_mlops.promote.envrepo import DeploymentRecord, dump_yaml, load_yaml
+
+SERVING_DIR = "serving"
+ROOT_HELMFILE = "helmfile.yaml"
+MANIFEST_HEADER = ("# Managed by jx-mlops (`jx-mlops promote`); hand edits are caught by "
+                   "`jx-mlops audit`.\n")
+# Model file extensions and the KServe model format (serving runtime) that loads them.
+FORMATS = {".pkl": "sklearn", ".pickle": "sklearn", ".joblib": "sklearn", ".onnx": "onnx",
+           ".pt": "pytorch", ".pth": "pytorch", ".mar": "pytorch", ".bst": "xgboost",
+           ".ubj": "xgboost", ".h5": "tensorflow", ".keras": "tensorflow", ".pmml": "pmml",
+           ".lgb": "lightgbm"}
+
+Changes = dict[str, bytes | None]
+
+
+def serving_path(model: str) -> str:
+    return f"{SERVING_DIR}/{model}.yaml"
+
+
+def helmfile_path(namespace: str) -> str:
+    return f"helmfiles/{namespace}/helmfile.yaml"
+
+
+def model_format(record: DeploymentRecord, env: EnvironmentConfig) -> str:
+    """The KServe model format: the environment's ``model_format``, else the artifact's
+    file extension."""
+    if env.model_format:
+        return env.model_format
+    suffix = PurePosixPath(record.artifact_path).suffix.lower()
+    if suffix in FORMATS:
+        return FORMATS[suffix]
+    raise PromotionError(
+        f"cannot tell the KServe model format of {record.artifact_path!r} (model "
+        f"{record.model}); set model_format for environment {env.name} in mlops.yaml")
+
+
+def storage_uri(record: DeploymentRecord) -> str:
+    """Where the serving runtime downloads the model: the object in the DVC remote.
+
+    A DVC remote on a local path becomes a ``file://`` URI.
+    """
+    uri = record.storage_uri or ""
+    if not uri:
+        raise PromotionError(f"{record.tag} has no DVC remote location; configure a default "
+                             "DVC remote in the project before registering")
+    if "://" in uri:
+        return uri
+    return PurePosixPath(uri).as_uri() if uri.startswith("/") else uri
+
+
+def _labels(record: DeploymentRecord) -> dict[str, str]:
+    return {"app.kubernetes.io/name": record.model,
+            "app.kubernetes.io/version": record.version,
+            "app.kubernetes.io/managed-by": "jx-mlops",
+            "jx-mlops.dev/environment": record.environment}
+
+
+def inference_service(record: DeploymentRecord, env: EnvironmentConfig) -> dict[str, Any]:
+    """The KServe InferenceService serving ``record``'s version."""
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {
+            "name": record.model,
+            "namespace": env.namespace,
+            "labels": _labels(record),
+            "annotations": {"jx-mlops.dev/version": record.version,
+                            "jx-mlops.dev/source": f"{record.source_repo}@{record.source_commit}",
+                            "jx-mlops.dev/artifact-md5": record.artifact_md5 or ""},
+        },
+        "spec": {"predictor": {"model": {"modelFormat": {"name": model_format(record, env)},
+                                         "storageUri": storage_uri(record)}}},
+    }
+
+
+def helm_release(record: DeploymentRecord, env: EnvironmentConfig) -> dict[str, Any]:
+    """The helmfile release of ``record`` (chart version = model version without the v)."""
+    return {
+        "chart": f"{env.chart_repository}/{record.model}",
+        "version": record.version.removeprefix("v"),
+        "name": record.model,
+        "values": [{"jxMlops": {"version": record.version, "storageUri": storage_uri(record),
+                                "md5": record.artifact_md5 or "",
+                                "format": model_format(record, env)}}],
+    }
+
+
+def _load_mapping(data: bytes | None, path: str) -> dict[str, Any]:
+    if data is None:
+        return {}
+    try:
+        loaded = load_yaml(data)
+    except Exception as exc:  # yaml.YAMLError and friends: the file is not ours to fix
+        raise PromotionError(f"{path} in the environment repository is not valid YAML "
+                             f"({str(exc).splitlines()[0]}); fix it by hand first") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise PromotionError(f"{path} in the environment repository is not a mapping")
+    return loaded
+
+
+def updated_helmfile(data: bytes | None, record: DeploymentRecord,
+                     env: EnvironmentConfig) -> bytes:
+    """The namespace helmfile with ``record``'s release set (or removed when disabled)."""
+    path = helmfile_path(env.namespace)
+    helmfile = _load_mapping(data, path) or {"namespace": env.namespace}
+    releases = helmfile.get("releases") or []
+    if not isinstance(releases, list):
+        raise PromotionError(f"{path}: releases is not a list")
+    kept = [r for r in releases if not (isinstance(r, dict) and r.get("name") == record.model)]
+    if record.serving:
+        position = next((i for i, r in enumerate(releases)
+                         if isinstance(r, dict) and r.get("name") == record.model), len(kept))
+        kept.insert(position, helm_release(record, env))
+    helmfile["releases"] = kept
+    return dump_yaml(helmfile).encode("utf-8")
+
+
+def updated_root_helmfile(data: bytes | None, namespace: str) -> bytes | None:
+    """The root helmfile with the namespace's helmfile listed; None when already there."""
+    root = _load_mapping(data, ROOT_HELMFILE)
+    entries = root.get("helmfiles") or []
+    wanted = helmfile_path(namespace)
+    if any(isinstance(e, dict) and e.get("path") == wanted for e in entries):
+        return None
+    root["helmfiles"] = [*entries, {"path": wanted}]
+    return dump_yaml(root).encode("utf-8")
+
+
+def serving_changes(record: DeploymentRecord, env: EnvironmentConfig,
+                    current: Mapping[str, bytes | None]) -> Changes:
+    """The files (path -> new content, None = delete) that serve ``record`` in ``env``.
+
+    ``current`` holds the present contents of :func:`serving_inputs`'s paths.
+    """
+    if env.layout == "jenkins-x":
+        changes: Changes = {helmfile_path(env.namespace): updated_helmfile(
+            current.get(helmfile_path(env.namespace)), record, env)}
+        root = updated_root_helmfile(current.get(ROOT_HELMFILE), env.namespace)
+        if root is not None:
+            changes[ROOT_HELMFILE] = root
+        return changes
+    if not record.serving:
+        return {serving_path(record.model): None}
+    manifest = MANIFEST_HEADER + dump_yaml(inference_service(record, env))
+    return {serving_path(record.model): manifest.encode("utf-8")}
+
+
+def serving_inputs(model: str, env: EnvironmentConfig) -> list[str]:
+    """The existing files :func:`serving_changes` needs to read."""
+    if env.layout == "jenkins-x":
+        return [helmfile_path(env.namespace), ROOT_HELMFILE]
+    return [serving_path(model)]
+
+
+def served_version(model: str, env: EnvironmentConfig,
+                   files: Mapping[str, bytes | None]) -> tuple[str | None, str | None]:
+    """(version, storage URI) the serving files deploy for ``model``; (None, None) if none.
+
+    What ``audit`` compares with the deployment record.
+    """
+    if env.layout == "jenkins-x":
+        path = helmfile_path(env.namespace)
+        for release in _load_mapping(files.get(path), path).get("releases") or []:
+            if isinstance(release, dict) and release.get("name") == model:
+                values = [v for v in release.get("values") or [] if isinstance(v, dict)]
+                ours: dict[str, Any] = next(
+                    (v["jxMlops"] for v in values if "jxMlops" in v), {})
+                return f"v{release.get('version')}", ours.get("storageUri")
+        return None, None
+    path = serving_path(model)
+    manifest = _load_mapping(files.get(path), path)
+    if not manifest:
+        return None, None
+    labels = manifest.get("metadata", {}).get("labels", {})
+    model_spec = manifest.get("spec", {}).get("predictor", {}).get("model", {})
+    return labels.get("app.kubernetes.io/version"), model_spec.get("storageUri")

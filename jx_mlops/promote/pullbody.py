@@ -1,0 +1,106 @@
+"""The body of a promotion pull request (pure): the version compared with what runs in the
+environment now, by the same report engine as the PR evaluation comment, then the gates.
+
+Metrics and params come from the registry metadata (tag messages) and the deployment
+record, so no checkout of either version is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
+from jx_mlops.compare.metrics import compare_metrics, compare_params
+from jx_mlops.config import MetricPolicy, ModelConfig
+from jx_mlops.promote.envrepo import DeploymentRecord
+from jx_mlops.promote.gates import GateResult
+from jx_mlops.report.markdown import code, escape, render_comment
+
+_ICONS = {"pass": "✅", "fail": "❌", "pending": "⏳"}
+BODY_MARKER = "promotion"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the comparison: a version's label, commit, metrics and params."""
+
+    label: str
+    commit: str | None
+    metrics: Mapping[str, Mapping[str, Any]]
+    params: Mapping[str, Mapping[str, Any]] | None = None
+
+
+def compare_versions(model: str, config: ModelConfig | None, base: Side | None,
+                     head: Side) -> Comparison:
+    """Compare ``head`` with ``base`` (None: nothing deployed) under the model's policies."""
+    def policy(path: str, key: str) -> MetricPolicy:
+        return config.policy_for(path, key) if config else MetricPolicy()
+
+    metrics = []
+    files = list(dict.fromkeys([*(base.metrics if base else {}), *head.metrics]))
+    for path in files:
+        metrics += compare_metrics(path, base.metrics.get(path) if base else None,
+                                   head.metrics.get(path), policy)
+    params = []
+    if base is not None and base.params is not None and head.params is not None:
+        for path in dict.fromkeys([*base.params, *head.params]):
+            params += compare_params(path, base.params.get(path), head.params.get(path))
+    models = (ModelComparison(model=model, metrics=tuple(metrics), params=tuple(params)),)
+    base_rev = Revision(base.label, base.commit) if base else Revision("nothing", None)
+    return Comparison(base=base_rev, head=Revision(head.label, head.commit), models=models,
+                      verdict=decide(models))
+
+
+def _gate_lines(gates: Sequence[GateResult], forced: bool) -> list[str]:
+    if not gates:
+        return ["No gates apply to this change."]
+    lines = [f"- {_ICONS[g.status]} **{escape(g.gate)}**: {escape(g.detail)}" for g in gates]
+    if forced and any(g.status != "pass" for g in gates):
+        lines.append("- ⚠️ **forced** past the gates that did not pass (`--force`); recorded "
+                     "in the deployment record and the history")
+    return lines
+
+
+def _now_running(current: DeploymentRecord | None) -> str:
+    if current is None:
+        return "nothing runs there yet"
+    if not current.serving:
+        return f"{code(current.version)} is there, {escape(current.state)}"
+    return f"{code(current.version)} runs there now"
+
+
+def render_body(record: DeploymentRecord, current: DeploymentRecord | None,
+                comparison: Comparison | None, gates: Sequence[GateResult], *, forced: bool,
+                files: Sequence[str]) -> str:
+    """The promotion PR body."""
+    verb = {"promote": "Promotes", "rollback": "Rolls back", "disable": "Disables"}[record.action]
+    now = _now_running(current)
+    lines = [f"{verb} **{escape(record.model)}** "
+             + ("" if record.action == "disable" else f"to {code(record.version)} ")
+             + f"in **{escape(record.environment)}** ({now}).", ""]
+    if record.reason:
+        lines += [f"Reason: {escape(record.reason)}", ""]
+    if comparison is not None:
+        text = render_comment(comparison, report_id=BODY_MARKER,
+                              title=f"{record.version} compared with the deployed version")
+        text = text.replace("<sub>Posted by jx-mlops; re-runs update this comment in place.</sub>\n",
+                            "")
+        if current is None:
+            text = text.replace(f"Base {code('nothing')} @ {code('workspace')} → ",
+                                "Nothing deployed yet → ")
+        lines += [text.rstrip("\n"), ""]
+    lines += ["### Gates", "", *_gate_lines(gates, forced), ""]
+    lines += ["### Deployment", "",
+              f"- source: {code(record.source_repo)} @ {code(record.source_commit)} "
+              f"(tag {code(record.tag)})",
+              f"- artifact: {code(record.artifact_path)} md5 {code(record.artifact_md5 or '?')}",
+              f"- files: {', '.join(code(f) for f in files)}", ""]
+    if any(g.gate == "approvals" for g in gates):
+        lines += ["<sub>To approve: a user with write permission on this repository, other "
+                  "than its author, comments <code>/approve</code> (or runs "
+                  f"<code>jx-mlops approve {escape(record.model)} --env "
+                  f"{escape(record.environment)}</code>); the promotion merges once the "
+                  "gates pass.</sub>"]
+    return "\n".join(lines).rstrip("\n") + "\n"
