@@ -101,13 +101,19 @@ def cmd_ci_release(args: argparse.Namespace) -> int:
 
 def cmd_register(args: argparse.Namespace) -> int:
     from jx_mlops import views
+    from jx_mlops.ci.release import ci_run_url
     from jx_mlops.git import GitRepo
     from jx_mlops.versions import register_model
 
     config = _project(args)
     repo = GitRepo.open(config.root)
     reg = register_model(config, repo, config.model(args.model), repo.rev_parse(args.ref),
-                         version=args.version, bump=args.bump)
+                         version=args.version, bump=args.bump, run_url=ci_run_url())
+    if args.push:
+        from jx_mlops.forge import open_forge
+
+        repo.push("origin", [f"refs/tags/{reg.version.tag}"],
+                  env=open_forge(config.forge).git_env())
     views.show_registration(reg, as_json=args.json)
     return EXIT_OK
 
@@ -392,6 +398,7 @@ def _registry_parsers(sub: Any) -> None:
     group.add_argument("--version", help="explicit version vX.Y.Z")
     group.add_argument("--bump", default="patch", choices=("major", "minor", "patch"))
     p.add_argument("--ref", default="HEAD", help="commit to register (default HEAD)")
+    p.add_argument("--push", action="store_true", help="push the tag to origin")
     _add_json(p)
 
     p = _cmd(sub, "versions", cmd_versions, "list the registered versions (as gto show does)")

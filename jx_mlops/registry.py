@@ -116,8 +116,12 @@ def _to_version(tag: TagInfo, model: str, version: str) -> ModelVersion:
                         metadata=_metadata(tag.message), tag_object=tag.object)
 
 
-def list_versions(repo: GitRepo, model: str | None = None) -> list[ModelVersion]:
-    """Registered versions (of ``model``, or all), by model then semver, in one git call."""
+def list_versions(repo: GitRepo, model: str | None = None, *,
+                  deregistered: bool = False) -> list[ModelVersion]:
+    """Registered versions (of ``model``, or all), by model then semver, in one git call.
+
+    Versions GTO deregistered are left out, unless ``deregistered``.
+    """
     # for-each-ref's "*" stops at "/", and monorepo tags have slashes: without a model,
     # ask for every tag (the bare prefix) and let the grammar sort them out.
     pattern = f"{tag_name(model, 'v')}*" if model else ""
@@ -132,7 +136,7 @@ def list_versions(repo: GitRepo, model: str | None = None) -> list[ModelVersion]
             cancelled.add((name, version))
         else:
             versions[(name, version)] = _to_version(tag, name, version)
-    kept = [v for key, v in versions.items() if key not in cancelled]
+    kept = [v for key, v in versions.items() if deregistered or key not in cancelled]
     return sorted(kept, key=lambda v: (v.model, v.key))
 
 
@@ -172,9 +176,11 @@ def register_version(repo: GitRepo, model: str, commit: str, metadata: dict[str,
     for known in existing:
         if known.commit == commit and (version is None or known.version == version):
             return known, False
+    # A deregistered version keeps its tag: numbers are never reused.
+    ever = list_versions(repo, model, deregistered=True)
     if version is None:
-        version = bump_version(existing[-1].version, bump) if existing else FIRST_VERSION
-    elif any(v.version == version for v in existing):
+        version = bump_version(ever[-1].version, bump) if ever else FIRST_VERSION
+    elif any(v.version == version for v in ever):
         raise RegistryError(f"{tag_name(model, version)} already exists at another commit; "
                             "versions are immutable, pick a new one")
     version_key(version)

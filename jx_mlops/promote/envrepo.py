@@ -152,7 +152,7 @@ class DeploymentRecord:
             source_pull=source.get("pull_request"), tag_object=source.get("tag_object"),
             registry_name=source.get("registry_name"),
             project_path=source.get("project_path") or "", run_url=source.get("run_url"),
-            artifact_path=artifact["path"], artifact_md5=artifact.get("md5"),
+            artifact_path=artifact["path"], artifact_md5=_text(artifact.get("md5")),
             artifact_size=artifact.get("size"), storage=artifact.get("storage"),
             storage_uri=artifact.get("uri"), metrics=dict(data.get("metrics") or {}),
             data=tuple(data.get("data") or ()),
@@ -168,6 +168,10 @@ class DeploymentRecord:
                         for g in data.get("gates") or ()),
             layout=serving.get("layout"), namespace=serving.get("namespace"),
         )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def record_names(repo: GitRepo, rev: str) -> list[str]:

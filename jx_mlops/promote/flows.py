@@ -53,7 +53,11 @@ def _version(ctx: PromotionContext, config: ProjectConfig, model: str,
         with console.step("Fetching registry tags"):
             registry.fetch("origin", tags=True, env=ctx.forge.git_env())
 
-    return resolve_version(config, registry, model, version, fetch=fetch_tags)
+    found = resolve_version(config, registry, model, version, fetch=fetch_tags)
+    # A record must point at a tag everyone can see (audit checks it on the forge): push it
+    # if only this clone has it. A different tag of the same name there is refused by git.
+    registry.push("origin", [f"refs/tags/{found.tag}"], env=ctx.forge.git_env())
+    return found
 
 
 def promote_model(config: ProjectConfig, model: str, version: str, environment: str, *,

@@ -160,7 +160,8 @@ class _Promotion:
         self._report(pull, target, current, gates, "success" if ready else "pending")
         if not ready:
             self.forge.add_labels(self.env.repo, pull.number, [change.HOLD_LABEL])
-            return self._result(target, pull, gates, merged=False)
+            return self._result(target, self.forge.get_pull(self.env.repo, pull.number), gates,
+                                merged=False)
         return self._land(target, pull, gates, forced)
 
     def _what(self, target: DeploymentRecord) -> str:
@@ -346,10 +347,8 @@ class _Promotion:
         body = self._body(target, current, gates)
         if pull.body != body:
             self.forge.update_pull(self.env.repo, pull.number, body=body)
-        failing = [g for g in gates if g.status != "pass"]
-        description = "; ".join(f"{g.gate}: {g.status}" for g in failing) or "all gates pass"
         self.forge.set_status(self.env.repo, pull.head_sha, state=cast(StatusState, state),
-                              context=GATES_CONTEXT, description=description)
+                              context=GATES_CONTEXT, description=_describe(gates, False))
         failpoint("reported")
 
     # -- landing ------------------------------------------------------------------------
@@ -366,6 +365,9 @@ class _Promotion:
             commit, _record = self._build(target, current, pull.number, gates, approved, forced)
             self._push(commit)
             failpoint("rebuilt")
+            # On the commit that merges: branch protection requiring the check sees it.
+            self.forge.set_status(self.env.repo, commit, state="success", context=GATES_CONTEXT,
+                                  description=_describe(gates, forced))
             if change.HOLD_LABEL in pull.labels:
                 self.forge.remove_label(self.env.repo, pull.number, change.HOLD_LABEL)
                 pull = self.forge.get_pull(self.env.repo, pull.number)
@@ -375,6 +377,8 @@ class _Promotion:
                 state = self.forge.get_pull(self.env.repo, pull.number).state
                 if state != "open":
                     return self._after_conflict(target, pull, state, gates)
+                console.info(f"{self.env.repo} moved on; rebuilding #{pull.number} on its new "
+                             "tip")
                 time.sleep(random.uniform(0.02, 0.1) * min(attempt + 1, 8))
                 continue
             failpoint("merged")
@@ -400,6 +404,12 @@ class _Promotion:
             self.repo.push("origin", [f":refs/heads/{self.branch}"], env=self.forge.git_env())
         except Exception as exc:  # the merge is done; a leftover branch is harmless
             console.warn(f"could not delete branch {self.branch} of {self.env.repo}: {exc}")
+
+
+def _describe(gates: tuple[GateResult, ...], forced: bool) -> str:
+    failing = [g for g in gates if g.status != "pass"]
+    text = "; ".join(f"{g.gate}: {g.status}" for g in failing) or "all gates pass"
+    return f"forced past {text}" if forced and failing else text
 
 
 def _identity(user: str) -> dict[str, str]:

@@ -20,6 +20,8 @@ from jx_mlops.report.markdown import code, escape, render_comment
 
 _ICONS = {"pass": "✅", "fail": "❌", "pending": "⏳"}
 BODY_MARKER = "promotion"
+# The evaluation comment's footer, which a PR body has no use for.
+_COMMENT_FOOTER = "<sub>Posted by jx-mlops; re-runs update this comment in place.</sub>\n"
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,7 @@ def render_body(record: DeploymentRecord, current: DeploymentRecord | None,
     if comparison is not None:
         text = render_comment(comparison, report_id=BODY_MARKER,
                               title=f"{record.version} compared with the deployed version")
-        text = text.replace("<sub>Posted by jx-mlops; re-runs update this comment in place.</sub>\n",
-                            "")
+        text = text.replace(_COMMENT_FOOTER, "")
         if current is None:
             text = text.replace(f"Base {code('nothing')} @ {code('workspace')} → ",
                                 "Nothing deployed yet → ")

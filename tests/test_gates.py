@@ -1,0 +1,276 @@
+"""Promotion gates: pure evaluation, and their effect through the CLI (force, rollback...)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from promotekit import Lab, make_lab
+
+from jx_mlops.config import EnvironmentConfig, FairnessLimit, MetricGate, jx_home
+from jx_mlops.promote.gates import (
+    Approvals,
+    GateInputs,
+    RequiredState,
+    evaluate_gates,
+    format_duration,
+    overall,
+    tally_approvals,
+)
+
+HOUR = 3600.0
+METRICS = {"metrics.json": {"accuracy": 0.91, "fairness.dpd": -0.04, "name": "x"}}
+
+
+def gates(env: EnvironmentConfig, *, required: RequiredState | None = None,
+          approvals: tuple[str, ...] = (), action: str = "promote",
+          metrics: dict = METRICS) -> list[tuple[str, str, str]]:
+    inputs = GateInputs(env=env, action=action, version="v1.0.0",  # type: ignore[arg-type]
+                        metrics=metrics, required=required,
+                        approvals=Approvals(approvals), now=100 * HOUR)
+    return [(g.gate, g.status, g.detail) for g in evaluate_gates(inputs)]
+
+
+def test_previous_environment_and_soak() -> None:
+    env = EnvironmentConfig("production", "o/p", "auto", requires="staging", soak=int(24 * HOUR))
+    assert gates(env, required=RequiredState("staging", "v0.9.0")) == [
+        ("previous environment", "fail",
+         "v1.0.0 never ran in staging (staging runs v0.9.0); promote it there first")]
+    running = RequiredState("staging", "v1.0.0", served_from=90 * HOUR)
+    assert gates(env, required=running) == [
+        ("previous environment", "pass", "v1.0.0 runs in staging"),
+        ("soak", "pending", "10h in staging of 1d; ready in 14h")]
+    soaked = RequiredState("staging", "v1.0.0", served_from=70 * HOUR)
+    assert [s for _g, s, _d in gates(env, required=soaked)] == ["pass", "pass"]
+    replaced_early = RequiredState("staging", "v1.1.0", served_from=70 * HOUR,
+                                   served_until=71 * HOUR)
+    assert gates(env, required=replaced_early)[1] == (
+        "soak", "fail", "ran only 1h in staging (needs 1d)")
+    # A rollback re-deploys a version that already ran here: ordering gates do not apply.
+    assert gates(env, required=None, action="rollback") == []
+
+
+def test_metric_floors_and_fairness_limits() -> None:
+    env = EnvironmentConfig(
+        "staging", "o/s", metric_gates=(MetricGate("accuracy", min=0.9),
+                                        MetricGate("metrics.json:name", min=1),
+                                        MetricGate("recall", min=0.5)),
+        fairness=(FairnessLimit("fairness.dpd", 0.05), FairnessLimit("fairness.eod", 0.1)))
+    assert gates(env) == [
+        ("metric accuracy", "pass", "accuracy = 0.91 (min 0.9)"),
+        ("metric metrics.json:name", "fail", "metrics.json:name is 'x', not a number (min 1)"),
+        ("metric recall", "fail", "recall is not reported (min 0.5)"),
+        ("fairness fairness.dpd", "pass", "|fairness.dpd| = 0.04 (within limit 0.05)"),
+        ("fairness fairness.eod", "fail",
+         "fairness.eod is not reported (limit |x| <= 0.1)"),
+    ]
+    assert gates(env, action="disable") == []
+
+
+def test_approvals_are_tallied_like_prow() -> None:
+    comments = [("author", "/approve"), ("reader", "/approve"), ("bob", "LGTM\n/approve"),
+                ("carol", "/approve"), ("carol", "/APPROVE cancel"), ("dave", "/approve now")]
+    perms = {"author": "admin", "reader": "read", "bob": "write", "carol": "maintain"}
+    tally = tally_approvals(comments, "author", perms)
+    assert tally.approved_by == ("bob",)
+    assert dict(tally.ignored) == {"author": "the PR author cannot approve it",
+                                   "reader": "has read permission, needs write"}
+    assert tally_approvals(comments, "author", perms, ("carol",)).approved_by == ()
+    env = EnvironmentConfig("production", "o/p", "manual", approvals=2)
+    assert gates(env, approvals=("bob",)) == [
+        ("approvals", "pending", "1/2 approvals by bob; a writer other than the PR author "
+                                 "comments /approve")]
+    assert overall(evaluate_gates(GateInputs(env, "promote", "v1", {}, None,
+                                             Approvals(("a", "b")), 0))) == "pass"
+
+
+def test_format_duration() -> None:
+    assert [format_duration(s) for s in (0, 59, 3600, 90061, 86400 * 3)] == [
+        "0s", "59s", "1h", "1d 1h", "3d"]
+
+
+# -- through the CLI ----------------------------------------------------------------------
+
+GATED = """\
+  - name: staging
+    repo: local/environment-staging
+    gates:
+      metrics:
+        accuracy: {min: 0.815}
+      fairness:
+        fairness.demographic_parity_difference: 0.05
+  - name: production
+    repo: local/environment-production
+    strategy: manual
+    requires: staging
+    soak: 1h
+"""
+
+
+@pytest.fixture
+def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
+    made = make_lab(hermetic, jx_home(), environments=GATED)
+    monkeypatch.chdir(made.path)
+    return made
+
+
+def run(cli, *args: str) -> dict:
+    result = cli(*args, "--json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def test_metric_floor_blocks_and_writes_nothing_unless_forced(cli, lab) -> None:
+    lab.new_version()  # accuracy 0.81 < 0.815
+    run(cli, "register", "fraud")
+    blocked = cli("promote", "fraud", "--version", "v0.0.1", "--to", "staging")
+    assert blocked.code == 1
+    assert "blocked by gates: metric accuracy: accuracy = 0.81, outside min 0.815" in blocked.err
+    assert "re-run with --force" in blocked.err
+    assert lab.forge.list_pulls("local/environment-staging", state="all") == []
+
+    forced = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "staging", "--force")
+    assert forced["merged"] is True and forced["forced"] is True
+    record = lab.record("staging", "fraud")["promotion"]
+    assert (record["forced"], record["forced_gates"]) == (True, ["metric accuracy"])
+    [event] = run(cli, "history", "fraud")
+    assert (event["forced"], event["forced_gates"]) == (True, ["metric accuracy"])
+    card = lab.env_file("staging", "models/fraud.md")
+    assert "**forced past gates: metric accuracy**" in card
+    assert "| fairness.demographic\\_parity\\_difference | 0.03 | 0.05 | ✅ within |" in card
+
+
+def test_fairness_limit_blocks(cli, lab) -> None:
+    lab.new_version({"fraud": {"accuracy": 0.9,
+                               "fairness": {"demographic_parity_difference": -0.08}}})
+    run(cli, "register", "fraud")
+    blocked = cli("promote", "fraud", "--version", "v0.0.1", "--to", "staging")
+    assert blocked.code == 1
+    assert ("fairness fairness.demographic_parity_difference: "
+            "|fairness.demographic_parity_difference| = 0.08 (over limit 0.05)") in blocked.err
+
+
+def test_soak_keeps_the_production_pr_waiting_and_force_lands_it(cli, lab, monkeypatch
+                                                                 ) -> None:
+    lab.new_version({"fraud": {"accuracy": 0.9}})
+    run(cli, "register", "fraud")
+    run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "staging")
+    waiting = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production")
+    assert waiting["waiting"] is True
+    assert [(g["gate"], g["status"]) for g in waiting["gates"]] == [
+        ("previous environment", "pass"), ("soak", "pending"), ("approvals", "pending")]
+    body = lab.forge.get_pull("local/environment-production", 1).body
+    assert "⏳ **soak**" in body and "⏳ **approvals**" in body
+
+    lab.forge.set_permission("local/environment-production", "reader", "read")
+    monkeypatch.setenv("JX_MLOPS_USER", "reader")
+    refused = cli("promote", "fraud", "--version", "v0.0.1", "--to", "production", "--force")
+    assert refused.code == 1 and "reader cannot force a promotion past its gates" in refused.err
+    monkeypatch.setenv("JX_MLOPS_USER", "oncall")
+    forced = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production",
+                 "--force")
+    assert forced["merged"] is True and forced["pull_request"] == 1
+    record = lab.record("production", "fraud")
+    assert record["promotion"]["forced_gates"] == ["soak", "approvals"]
+    assert record["promotion"]["by"] == "tester"
+
+
+def test_rollback_disable_and_history(cli, lab, monkeypatch) -> None:
+    for _ in range(2):
+        lab.new_version({"fraud": {"accuracy": 0.9}})
+        version = run(cli, "register", "fraud")["version"]
+        run(cli, "promote", "fraud", "--version", version, "--to", "staging")
+    back = run(cli, "rollback", "fraud", "--env", "staging")
+    assert (back["version"], back["action"], back["merged"]) == ("v0.0.1", "rollback", True)
+    pull = lab.forge.get_pull("local/environment-staging", back["pull_request"])
+    assert pull.title == "chore: roll back fraud to v0.0.1 in staging"
+    assert pull.head == "rollback/staging/fraud-v0.0.1" and "rollback" in pull.labels
+    record = lab.record("staging", "fraud")
+    assert (record["version"], record["promotion"]["previous_version"]) == ("v0.0.1", "v0.0.2")
+
+    forward = run(cli, "rollback", "fraud", "--env", "staging", "--to", "v0.0.2")
+    assert forward["version"] == "v0.0.2"
+    cut = run(cli, "disable", "fraud", "--env", "staging", "--reason", "bad scores")
+    assert (cut["action"], cut["merged"]) == ("disable", True)
+    assert lab.record("staging", "fraud")["state"] == "disabled"
+    assert "serving/fraud.yaml" not in lab.env_git("staging", "ls-tree", "-r", "--name-only",
+                                                     "main")
+    status = run(cli, "status")
+    assert [(s["environment"], s["version"], s["state"]) for s in status] == [
+        ("staging", "v0.0.2", "disabled"), ("production", None, None)]
+    again = run(cli, "disable", "fraud", "--env", "staging")
+    assert again["already_deployed"] is True
+
+    history = run(cli, "history", "fraud", "--env", "staging")
+    assert [(e["action"], e["version"], e["previous_version"]) for e in history] == [
+        ("disable", "v0.0.2", "v0.0.2"), ("rollback", "v0.0.2", "v0.0.1"),
+        ("rollback", "v0.0.1", "v0.0.2"), ("promote", "v0.0.2", "v0.0.1"),
+        ("promote", "v0.0.1", None)]
+    assert history[0]["reason"] == "bad scores"
+    revived = run(cli, "promote", "fraud", "--version", "v0.0.2", "--to", "staging")
+    assert revived["merged"] is True and lab.record("staging", "fraud")["state"] == "serving"
+
+
+def test_rollback_with_nothing_before_is_an_error(cli, lab) -> None:
+    lab.new_version({"fraud": {"accuracy": 0.9}})
+    run(cli, "register", "fraud")
+    result = cli("rollback", "fraud", "--env", "staging")
+    assert result.code == 1
+    assert result.err.strip().endswith(
+        "error: fraud was never deployed in staging; nothing to roll back")
+    run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "staging")
+    result = cli("rollback", "fraud", "--env", "staging")
+    assert "no earlier version of fraud ran in staging (name one with --to vX.Y.Z)" in result.err
+
+
+JENKINS_X = """\
+  - name: staging
+    repo: local/environment-staging
+    layout: jenkins-x
+"""
+
+
+def test_jenkins_x_layout_sets_the_release_in_the_namespace_helmfile(cli, hermetic,
+                                                                     monkeypatch) -> None:
+    lab = make_lab(hermetic, jx_home(), environments=JENKINS_X)
+    monkeypatch.chdir(lab.path)
+    existing = {"namespace": "jx-staging",
+                "releases": [{"chart": "dev/web", "version": "1.2.3", "name": "web"}]}
+    lab_commit_env_file(lab, "staging", "helmfiles/jx-staging/helmfile.yaml",
+                        yaml.safe_dump(existing))
+    lab.new_version()
+    run(cli, "register", "fraud")
+    run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "staging")
+    helmfile = yaml.safe_load(lab.env_file("staging", "helmfiles/jx-staging/helmfile.yaml"))
+    assert [(r["name"], r["version"]) for r in helmfile["releases"]] == [
+        ("web", "1.2.3"), ("fraud", "0.0.1")]
+    fraud = helmfile["releases"][1]
+    assert fraud["chart"] == "dev/fraud"
+    assert fraud["values"][0]["jxMlops"]["storageUri"].startswith("file://")
+    root = yaml.safe_load(lab.env_file("staging", "helmfile.yaml"))
+    assert root == {"helmfiles": [{"path": "helmfiles/jx-staging/helmfile.yaml"}]}
+    assert cli("audit").code == 0
+
+    run(cli, "disable", "fraud", "--env", "staging")
+    helmfile = yaml.safe_load(lab.env_file("staging", "helmfiles/jx-staging/helmfile.yaml"))
+    assert [r["name"] for r in helmfile["releases"]] == ["web"]
+    assert cli("audit").code == 0
+
+
+def lab_commit_env_file(lab: Lab, env: str, path: str, text: str) -> None:
+    """Commit ``path`` straight to the environment repository's main (a hand edit)."""
+    from conftest import git
+
+    work = lab.path.parent / f"edit-{env}"
+    if not work.exists():
+        bare = lab.home / "forge" / "repos" / "local" / f"environment-{env}.git"
+        git(lab.path.parent, "clone", "-q", bare.as_uri(), str(work))
+    git(work, "pull", "-q")
+    target = work / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", f"hand edit of {path}")
+    git(work, "push", "-q", "origin", "HEAD:main")
