@@ -224,9 +224,8 @@ class LocalForge:
         if head == base:
             raise ForgeError(f"{repo}: a pull request needs two different branches, got {head!r}")
         with self._locked(repo) as meta:
-            for existing in self._records(repo):
-                if existing["state"] == "open" and existing["head"] == head \
-                        and existing["base"] == base:
+            for existing in self._open_records(repo, locked=True):
+                if existing["head"] == head and existing["base"] == base:
                     raise ConflictError(
                         f"{repo}: a pull request for {head} -> {base} is already open "
                         f"(#{existing['number']})")
@@ -237,6 +236,7 @@ class LocalForge:
                       "base": base, "head_sha": head_sha, "state": "open", "draft": draft,
                       "author": self.user(), "created_at": now, "updated_at": now,
                       "labels": [], "comments": []}
+            self._mark_open(repo, number)  # marker first: no open PR is ever unindexed
             write_json_atomic(self._pull_path(repo, number), record)
             state["next_pull"] = number + 1
             write_json_atomic(meta / "state.json", state)
@@ -247,6 +247,58 @@ class LocalForge:
         if not pulls.is_dir():
             return []
         records = [cast("dict[str, Any]", _read_json(p)) for p in pulls.glob("*.json")]
+        return sorted(records, key=lambda r: int(r["number"]))
+
+    # -- index of open pull requests ----------------------------------------------------
+    # open/N (an empty file) for every open PR, so finding open PRs does not read every PR
+    # the repository ever had. Markers are written before a PR opens and removed after it
+    # closes, under the lock; a marker whose PR is not open (a crash in between) is skipped
+    # by readers and pruned by the next writer. Repositories made before the index get it
+    # built once, on first use.
+
+    def _open_dir(self, repo: str) -> Path:
+        return self._meta_dir(repo) / "open"
+
+    def _mark_open(self, repo: str, number: int) -> None:
+        (self._open_dir(repo) / str(number)).touch()
+
+    def _unmark_open(self, repo: str, number: int) -> None:
+        (self._open_dir(repo) / str(number)).unlink(missing_ok=True)
+
+    def _build_open_index(self, repo: str) -> None:
+        """Create open/ from every record (caller holds the lock)."""
+        markers = self._open_dir(repo)
+        if markers.is_dir():
+            return
+        staging = markers.with_name(".open.building")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for record in self._records(repo):
+            if record["state"] == "open":
+                (staging / str(record["number"])).touch()
+        staging.rename(markers)
+
+    def _open_records(self, repo: str, *, locked: bool = False) -> list[dict[str, Any]]:
+        """The open PRs' records, through the index (pruned of stale markers if ``locked``)."""
+        if not self._open_dir(repo).is_dir():
+            if locked:
+                self._build_open_index(repo)
+            else:
+                with self._locked(repo):
+                    self._build_open_index(repo)
+        records = []
+        for marker in self._open_dir(repo).iterdir():
+            if not marker.name.isdigit():
+                continue
+            try:
+                record = cast("dict[str, Any]", _read_json(self._pull_path(repo, int(
+                    marker.name))))
+            except FileNotFoundError:
+                record = None
+            if record is not None and record["state"] == "open":
+                records.append(record)
+            elif locked:
+                marker.unlink(missing_ok=True)
         return sorted(records, key=lambda r: int(r["number"]))
 
     def get_pull(self, repo: str, number: int) -> PullRequest:
@@ -260,7 +312,8 @@ class LocalForge:
                   "all": ("open", "closed", "merged")}.get(state)
         if wanted is None:
             raise ForgeError(f"unknown pull request state {state!r} (open, closed, merged, all)")
-        return [self._to_pull(repo, r, bare) for r in self._records(repo)
+        records = self._open_records(repo) if wanted == ("open",) else self._records(repo)
+        return [self._to_pull(repo, r, bare) for r in records
                 if r["state"] in wanted and (head is None or r["head"] == head)
                 and (base is None or r["base"] == base)]
 
@@ -288,7 +341,17 @@ class LocalForge:
                 if value is not None:
                     record[key] = value
 
-        return self._to_pull(repo, self._mutate_pull(repo, number, change), self._bare(repo))
+        with self._locked(repo):
+            self._build_open_index(repo)
+            record = self._load_pull(repo, number)
+            change(record)
+            record["updated_at"] = _now()
+            if record["state"] == "open":
+                self._mark_open(repo, number)
+            write_json_atomic(self._pull_path(repo, number), record)
+            if record["state"] != "open":
+                self._unmark_open(repo, number)
+        return self._to_pull(repo, record, self._bare(repo))
 
     # -- merging ------------------------------------------------------------------------
 
@@ -307,6 +370,7 @@ class LocalForge:
                           head_sha=bare.ref_sha(f"refs/heads/{record['head']}")
                           or record["head_sha"])
             write_json_atomic(self._pull_path(repo, number), record)
+            self._unmark_open(repo, number)
         return self._to_pull(repo, record, bare)
 
     def _merge_commits(self, bare: GitRepo, repo: str, record: dict[str, Any],
