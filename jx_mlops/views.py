@@ -207,15 +207,22 @@ def show_history(model: str, events: Sequence[HistoryEvent], *, as_json: bool) -
     if as_json:
         _json([e.to_json() for e in events])
         return
-    def what(event: HistoryEvent) -> str:
-        text = event.action + (" (forced)" if event.forced else "")
-        return text + (f": {event.reason}" if event.reason else "")
 
-    rows = [(e.at.replace("T", " ")[:16], e.environment, what(e), e.version,
-             e.previous_version or "—", e.by, ", ".join(e.approved_by),
-             f"#{e.pull_request}" if e.pull_request else "") for e in events]
-    _table(f"History of {model}", ("When (UTC)", "Env", "Action", "Version", "Replaced",
-                                   "By", "Approved by", "PR"), rows)
+    def notes(event: HistoryEvent) -> str:
+        parts = []
+        if event.approved_by:
+            parts.append(f"approved by {', '.join(event.approved_by)}")
+        if event.forced:
+            parts.append(f"forced past {', '.join(event.forced_gates) or 'gates'}")
+        if event.reason:
+            parts.append(event.reason)
+        return "; ".join(parts)
+
+    rows = [(e.at.replace("T", " ")[:16], e.environment, e.action, e.version,
+             e.previous_version or "—", e.by, f"#{e.pull_request}" if e.pull_request else "",
+             notes(e)) for e in events]
+    _table(f"History of {model}", ("When (UTC)", "Env", "Action", "Version", "Replaced", "By",
+                                   "PR", "Notes"), rows, wrap=("Notes",))
 
 
 def show_lineage(lineage: Lineage, *, as_json: bool) -> None:

@@ -69,21 +69,26 @@ def test_audit_catches_a_hand_edited_record(cli, lab) -> None:
     assert lines[-1] == "audit: 4 mismatches in staging/fraud (1 records checked)"
 
 
-def test_audit_catches_a_moved_tag_and_an_edited_manifest(cli, lab) -> None:
-    deployed(cli, lab)
-    other = lab.new_version()
+def retag(lab: Lab, commit: str) -> None:
     git(lab.path, "tag", "-d", "fraud@v0.0.1")
     git(lab.path, "tag", "-a", "fraud@v0.0.1", "-m", "Registering artifact fraud version "
-                                                     "v0.0.1", other)
+                                                     "v0.0.1 (again)", commit)
     git(lab.path, "push", "-q", "--force", "origin", "refs/tags/fraud@v0.0.1")
+
+
+def test_audit_catches_a_recreated_or_moved_tag_and_an_edited_manifest(cli, lab) -> None:
+    deployed(cli, lab)
+    retag(lab, git(lab.path, "rev-parse", "HEAD"))
+    [finding] = run_audit_json(cli)
+    assert finding["problem"].startswith("tag fraud@v0.0.1 is not the tag object that was "
+                                         "promoted (")
+    retag(lab, lab.new_version())
     manifest = lab.env_file("staging", "serving/fraud.yaml")
     lab_commit_env_file(lab, "staging", "serving/fraud.yaml",
                         manifest.replace("v0.0.1", "v9.9.9"))
-    findings = run_audit_json(cli)
-    problems = [f["problem"] for f in findings]
+    problems = [f["problem"] for f in run_audit_json(cli)]
     assert any(p.startswith("tag fraud@v0.0.1 points at ") and p.endswith("(tag moved?)")
                for p in problems)
-    assert any("is not the tag object that was promoted" in p for p in problems)
     assert any(p.startswith("serving/fraud.yaml differs from what promotion commit")
                for p in problems)
     assert "serving/fraud.yaml deploys v9.9.9, the record says v0.0.1" in problems

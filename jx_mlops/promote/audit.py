@@ -36,7 +36,7 @@ from jx_mlops.promote.manifests import (
     serving_path,
     storage_uri,
 )
-from jx_mlops.registry import find_version
+from jx_mlops.registry import find_version, tag_name
 
 
 @dataclass(frozen=True)
@@ -170,21 +170,23 @@ def _source_problems(record: DeploymentRecord, sources: _Sources) -> list[str]:
 
 def _tag_problems(record: DeploymentRecord, source: GitRepo) -> list[str]:
     name = record.registry_name or record.model
+    tag = tag_name(name, record.version)
+    problems = [] if record.tag == tag else [
+        f"the record says version {record.version} but tag {record.tag}"]
     version = find_version(source, name, record.version)
     if version is None:
-        return [f"registry tag {record.tag} is missing (or not annotated) in "
-                f"{record.source_repo}"]
-    problems = []
+        return [*problems, f"registry tag {tag} is missing (or not annotated) in "
+                           f"{record.source_repo}"]
     if version.commit != record.source_commit:
-        problems.append(f"tag {record.tag} points at {version.commit[:12]}, the record says "
+        problems.append(f"tag {tag} points at {version.commit[:12]}, the record says "
                         f"{record.source_commit[:12]} (tag moved?)")
-    if record.tag_object and version.tag_object != record.tag_object:
-        problems.append(f"tag {record.tag} is not the tag object that was promoted "
+    elif record.tag_object and version.tag_object != record.tag_object:
+        problems.append(f"tag {tag} is not the tag object that was promoted "
                         f"({version.tag_object[:12]} != {record.tag_object[:12]}: re-created?)")
     md5 = (version.metadata.get("artifact") or {}).get("md5")
     if md5 and md5 != record.artifact_md5:
         problems.append(f"artifact md5 {record.artifact_md5} differs from the registry "
-                        f"metadata of {record.tag} ({md5})")
+                        f"metadata of {tag} ({md5})")
     return problems
 
 

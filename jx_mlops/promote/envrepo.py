@@ -8,10 +8,10 @@ record this module reads and writes, ``models/MODEL.md`` the model card next to 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -21,6 +21,7 @@ from jx_mlops.forge.base import Forge
 from jx_mlops.fsutil import file_lock
 from jx_mlops.git import GitRepo
 
+T = TypeVar("T")
 RECORD_DIR = "models"
 API_VERSION = "jx-mlops.dev/v1"
 RECORD_HEADER = (
@@ -218,13 +219,30 @@ def mirror(forge: Forge, repo_name: str, *, tags: bool = False) -> tuple[GitRepo
     if tags:
         refspecs.append("+refs/tags/*:refs/tags/*")
     with file_lock(path.with_suffix(".lock")):
-        repo = GitRepo.open(path) if (path / "HEAD").is_file() else GitRepo.init(path, bare=True)
-        repo.set_remote("origin", remote.clone_url)
+        if (path / "HEAD").is_file():
+            repo = GitRepo.open(path)
+        else:
+            repo = GitRepo.init(path, bare=True)
+            repo.set_remote("origin", remote.clone_url)
         try:
-            repo.fetch("origin", refspecs, env=forge.git_env())
+            # By URL, not by remote name: one git process per read, the URL always current.
+            repo.fetch(remote.clone_url, refspecs, env=forge.git_env())
         except Exception as exc:
             raise ForgeError(f"cannot fetch repository {repo_name}: {exc}") from None
     return repo, branch
+
+
+def in_parallel(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Run independent reads (one per environment) at once; results in call order.
+
+    Each is mostly a git process, so threads overlap the waiting.
+    """
+    if len(calls) < 2:
+        return [call() for call in calls]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(8, len(calls))) as pool:
+        return list(pool.map(lambda call: call(), calls))
 
 
 def ensure_environment_repo(forge: Forge, repo_name: str, environment: str) -> bool:

@@ -14,9 +14,10 @@ branch (no diffs, no checkout), and only commits that were merged are in it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -49,7 +50,7 @@ class HistoryEvent:
     reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["forced_gates"] = list(self.forced_gates)
         data["approved_by"] = list(self.approved_by)
         return data
@@ -130,18 +131,24 @@ def served_window(events: Sequence[HistoryEvent], version: str
     return None, None
 
 
+def _env_events(forge: Forge, name: str, repo_name: str, model: str) -> list[HistoryEvent]:
+    from jx_mlops.promote.envrepo import mirror
+
+    if forge.find_repo(repo_name) is None:
+        return []
+    repo, branch = mirror(forge, repo_name)
+    try:
+        return read_events(repo, branch, model=model, environment=name)
+    finally:
+        repo.close()
+
+
 def collect_history(environments: Sequence[tuple[str, str]], forge: Forge, model: str
                     ) -> list[HistoryEvent]:
     """Every event of ``model`` in the ``(name, repo)`` environments, newest first."""
-    from jx_mlops.promote.envrepo import mirror
+    from jx_mlops.promote.envrepo import in_parallel
 
-    events: list[HistoryEvent] = []
-    for name, repo_name in environments:
-        if forge.find_repo(repo_name) is None:
-            continue
-        repo, branch = mirror(forge, repo_name)
-        try:
-            events += read_events(repo, branch, model=model, environment=name)
-        finally:
-            repo.close()
+    found = in_parallel([functools.partial(_env_events, forge, name, repo, model)
+                         for name, repo in environments])
+    events = [event for env_events in found for event in env_events]
     return sorted(events, key=lambda e: e.timestamp, reverse=True)

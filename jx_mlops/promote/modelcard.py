@@ -85,9 +85,9 @@ def render_card(record: DeploymentRecord, model: ModelConfig | None,
     state = "serving" if record.serving else f"**{escape(record.state)}**"
     approvals = ", ".join(record.approved_by) or "none needed"
     lines = [
-        f"# Model card: {escape(record.model)} {escape(record.version)}",
+        f"# Model card: {_prose(record.model)} {_prose(record.version)}",
         "",
-        f"Environment **{escape(env.name)}** ({state}); promoted by {escape(record.promoted_by)} "
+        f"Environment **{_prose(env.name)}** ({state}); promoted by {_prose(record.promoted_by)} "
         f"at {record.promoted_at}"
         + (f" through pull request #{record.pull_request}" if record.pull_request else "")
         + f"; approvals: {escape(approvals)}"

@@ -79,9 +79,10 @@ def render_body(record: DeploymentRecord, current: DeploymentRecord | None,
     """The promotion PR body."""
     verb = {"promote": "Promotes", "rollback": "Rolls back", "disable": "Disables"}[record.action]
     now = _now_running(current)
-    lines = [f"{verb} **{escape(record.model)}** "
+    # Model and environment names are DNS labels (mlops.yaml checks): nothing to escape.
+    lines = [f"{verb} **{record.model}** "
              + ("" if record.action == "disable" else f"to {code(record.version)} ")
-             + f"in **{escape(record.environment)}** ({now}).", ""]
+             + f"in **{record.environment}** ({now}).", ""]
     if record.reason:
         lines += [f"Reason: {escape(record.reason)}", ""]
     if comparison is not None:
@@ -99,9 +100,8 @@ def render_body(record: DeploymentRecord, current: DeploymentRecord | None,
               f"- artifact: {code(record.artifact_path)} md5 {code(record.artifact_md5 or '?')}",
               f"- files: {', '.join(code(f) for f in files)}", ""]
     if any(g.gate == "approvals" for g in gates):
+        command = code(f"jx-mlops approve {record.model} --env {record.environment}")
         lines += ["<sub>To approve: a user with write permission on this repository, other "
-                  "than its author, comments <code>/approve</code> (or runs "
-                  f"<code>jx-mlops approve {escape(record.model)} --env "
-                  f"{escape(record.environment)}</code>); the promotion merges once the "
-                  "gates pass.</sub>"]
+                  f"than its author, comments {code('/approve')} (or runs {command}); the "
+                  "promotion merges once the gates pass.</sub>"]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -7,12 +7,13 @@ however long the environments' histories are.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from jx_mlops.config import ProjectConfig
+from jx_mlops.config import EnvironmentConfig, ProjectConfig
 from jx_mlops.forge.base import Forge
-from jx_mlops.promote.envrepo import mirror, read_records
+from jx_mlops.promote.envrepo import DeploymentRecord, in_parallel, mirror, read_records
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,26 @@ class StatusEntry:
         return asdict(self)
 
 
+def _entry(env: str, name: str, record: DeploymentRecord | None) -> StatusEntry:
+    if record is None:
+        return StatusEntry(env, name, None)
+    return StatusEntry(env, name, record.version, record.state, record.promoted_at,
+                       record.promoted_by, record.source_commit, record.source_pull,
+                       record.action, record.pull_request, record.previous_version,
+                       record.forced, record.source_repo)
+
+
+def _records(forge: Forge, env: EnvironmentConfig, models: list[str] | None
+             ) -> dict[str, DeploymentRecord] | None:
+    if forge.find_repo(env.repo) is None:
+        return None
+    repo, branch = mirror(forge, env.repo)
+    try:
+        return {r.model: r for r in read_records(repo, branch, env.name, models)}
+    finally:
+        repo.close()
+
+
 def collect_status(config: ProjectConfig, forge: Forge, *, all_models: bool = False,
                    environment: str | None = None) -> list[StatusEntry]:
     """One entry per (environment, model) of the project, environments in promotion order.
@@ -46,26 +67,11 @@ def collect_status(config: ProjectConfig, forge: Forge, *, all_models: bool = Fa
     """
     wanted = [m.name for m in config.models]
     envs = [config.environment(environment)] if environment else list(config.environments)
+    found = in_parallel([functools.partial(_records, forge, env,
+                                           None if all_models else wanted) for env in envs])
     entries = []
-    for env in envs:
-        if forge.find_repo(env.repo) is None:
-            entries += [StatusEntry(env.name, name, None) for name in wanted]
-            continue
-        repo, branch = mirror(forge, env.repo)
-        try:
-            found = read_records(repo, branch, env.name, None if all_models else wanted)
-        finally:
-            repo.close()
-        records = {r.model: r for r in found}
+    for env, records in zip(envs, found, strict=True):
+        records = records or {}
         names = sorted(set(wanted) | set(records)) if all_models else wanted
-        for name in names:
-            record = records.get(name)
-            if record is None:
-                entries.append(StatusEntry(env.name, name, None))
-                continue
-            entries.append(StatusEntry(
-                env.name, name, record.version, record.state, record.promoted_at,
-                record.promoted_by, record.source_commit, record.source_pull, record.action,
-                record.pull_request, record.previous_version, record.forced,
-                record.source_repo))
+        entries += [_entry(env.name, name, records.get(name)) for name in names]
     return entries

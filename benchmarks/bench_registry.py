@@ -1,0 +1,204 @@
+"""Registry benchmark: `jx-mlops status` / `history` against `gto show` / `gto history`.
+
+One project repository holds 2,000 registered versions of a model (annotated tags in GTO's
+grammar carrying jx-mlops metadata) and its stage events: GTO assignment tags
+(``churn#staging#N``) for GTO, and the same events as merged promotion pull requests in
+the staging and production environment repositories for jx-mlops. Both tools answer the
+same questions about the same registry; each command runs as a real process, side by side
+in one run. Usage::
+
+    .venv/bin/python benchmarks/bench_registry.py [--versions 2000] [--staging-every 4]
+        [--production-every 20] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from _common import (
+    FastImport,
+    Run,
+    fmt,
+    git,
+    gto,
+    jx,
+    machine,
+    median_run,
+    run,
+    setup_home,
+)
+
+MLOPS_YAML = """\
+version: 1
+forge: {repo: local/churn}
+models:
+  churn: {artifact: models/model.pkl, metrics: [metrics.json]}
+environments:
+  - {name: staging, repo: local/environment-staging}
+  - {name: production, repo: local/environment-production, strategy: manual}
+"""
+
+
+def _metadata(n: int, storage: str) -> dict[str, object]:
+    md5 = f"{n:032x}"
+    return {"schema": 2, "model": "churn", "name": "churn", "source_repo": "local/churn",
+            "project_path": "", "source_pull": n, "run_url": None,
+            "artifact": {"path": "models/model.pkl", "md5": md5, "size": 60000 + n,
+                         "storage": storage,
+                         "uri": f"{storage}/files/md5/{md5[:2]}/{md5[2:]}"},
+            "metrics": {"metrics.json": {"accuracy": 0.7 + n / 10000, "f1": 0.8}},
+            "params": {"params.yaml": {"train.n_estimators": n}},
+            "data": [{"path": "data/raw.csv", "md5": "ab" * 16, "size": 1000}],
+            "params_sha256": "0" * 64, "dvc_lock_sha256": "1" * 64}
+
+
+def build_project(base: Path, versions: int, staging_every: int, production_every: int
+                  ) -> tuple[Path, dict[str, list[int]]]:
+    """The project repository with its version tags and GTO stage tags, pushed to the forge."""
+    from jx_mlops.forge.local import LocalForge
+    from jx_mlops.promote.envrepo import ensure_environment_repo
+
+    forge = LocalForge(base / "jx-home" / "forge")
+    remote = forge.create_repo("local/churn")
+    for env in ("staging", "production"):
+        ensure_environment_repo(forge, f"local/environment-{env}", env)
+    project = base / "churn"
+    git(base, "init", "-q", "-b", "main", str(project))
+    storage = str(base / "jx-home" / "storage" / "local" / "churn")
+    stream = FastImport(project)
+    parent = stream.commit("refs/heads/main", "create", {"mlops.yaml": MLOPS_YAML})
+    marks = []
+    for n in range(1, versions + 1):
+        lock = f"schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n    outs:\n" \
+               f"    - path: models/model.pkl\n      md5: '{n:032x}'\n      size: {60000 + n}\n"
+        parent = stream.commit("refs/heads/main", f"train {n}", {
+            "dvc.lock": lock, "metrics.json": json.dumps({"accuracy": 0.7 + n / 10000})},
+            parents=[parent])
+        marks.append(parent)
+        meta = json.dumps(_metadata(n, storage), indent=2, sort_keys=True)
+        stream.tag(f"churn@v0.0.{n}", parent,
+                   f"Registering artifact churn version v0.0.{n}\n\n{meta}\n")
+    events: dict[str, list[int]] = {"staging": [], "production": []}
+    for env, every in (("staging", staging_every), ("production", production_every)):
+        for count, n in enumerate(range(every, versions + 1, every), start=1):
+            stream.tag(f"churn#{env}#{count}", marks[n - 1],
+                       f"Assigning stage {env} to artifact churn version v0.0.{n}")
+            events[env].append(n)
+    stream.close()
+    git(project, "checkout", "-q", "main")
+    git(project, "remote", "add", "origin", remote.clone_url)
+    git(project, "push", "-q", "origin", "main", "--tags")
+    return project, events
+
+
+def build_environment(base: Path, env_name: str, numbers: list[int]) -> None:
+    """The environment repository with one merged promotion PR per event."""
+    from jx_mlops.config import EnvironmentConfig
+    from jx_mlops.promote import change
+    from jx_mlops.registry import ModelVersion
+
+    env = EnvironmentConfig(env_name, f"local/environment-{env_name}")
+    bare = base / "jx-home" / "forge" / "repos" / "local" / f"environment-{env_name}.git"
+    storage = str(base / "jx-home" / "storage" / "local" / "churn")
+    stream = FastImport(bare)
+    main = git(bare, "rev-parse", "main")
+    previous = None
+    for pull, n in enumerate(numbers, start=1):
+        version = ModelVersion("churn", f"v0.0.{n}", f"churn@v0.0.{n}", f"{n:040x}", 0, "b",
+                               _metadata(n, storage))
+        record = change.record_from_version(version, env, by="bench")
+        record = change.finalize(record, current=previous, pull=pull, gates=(),
+                                 approved_by=(), forced=False)
+        files = change.files_for(record, env, None, {})
+        branch = f"refs/heads/promote/{env_name}/churn-v0.0.{n}"
+        head = stream.commit(branch, change.commit_message(record), dict(files),
+                             parents=[main])
+        main = stream.commit("refs/heads/main", f"Merge pull request #{pull} from "
+                             f"promote/{env_name}/churn-v0.0.{n}", dict(files),
+                             parents=[main, head])
+        previous = record
+    stream.close()
+    for ref in git(bare, "for-each-ref", "--format=%(refname)", "refs/heads/promote").split():
+        git(bare, "update-ref", "-d", ref)
+
+
+@dataclass(frozen=True)
+class Results:
+    """Timings of both tools on the same registry."""
+
+    status: Run
+    history: Run
+    cold_status: Run
+    cold_history: Run
+    gto_show: Run
+    gto_history: Run
+
+
+def measure(project: Path, repeat: int) -> Results:
+    cold_status = run(jx("status"), project)
+    cold_history = run(jx("history", "churn"), project)
+    status, _ = median_run(jx("status", "--json"), project, repeat)
+    history, _ = median_run(jx("history", "churn", "--json"), project, repeat)
+    gto_repeat = max(1, min(repeat, 2))  # GTO takes seconds per call
+    gto_show, _ = median_run(gto("show", "--json"), project, gto_repeat)
+    gto_history, _ = median_run(gto("history", "churn", "--json"), project, gto_repeat)
+    return Results(status, history, cold_status, cold_history, gto_show, gto_history)
+
+
+def _row(question: str, ours_cmd: str, ours: Run, theirs_cmd: str, theirs: Run) -> str:
+    return (f"| {question} | {ours_cmd} | {fmt(ours.seconds)} | {ours.peak_mb:.0f} MB | "
+            f"{theirs_cmd} | {fmt(theirs.seconds)} | {theirs.peak_mb:.0f} MB | "
+            f"{theirs.seconds / ours.seconds:.0f}x |")
+
+
+def report(args: argparse.Namespace, r: Results) -> str:
+    ours = {e["environment"]: e["version"] for e in json.loads(r.status.out)}
+    theirs = json.loads(r.gto_show.out)["churn"]["stage"]
+    events, gto_events = len(json.loads(r.history.out)), len(json.loads(r.gto_history.out))
+    lines = [f"Registry: {args.versions} versions of `churn`, a stage event every "
+             f"{args.staging_every} versions in staging and every {args.production_every} in "
+             f"production ({machine()}).", "",
+             "| question | jx-mlops | time | peak RSS | GTO | time | peak RSS | GTO / jx-mlops |",
+             "|---|---|--:|--:|---|--:|--:|--:|",
+             _row("what runs where", "`status`", r.status, "`gto show`", r.gto_show),
+             _row("history of the model", "`history churn`", r.history,
+                  "`gto history churn`", r.gto_history),
+             "",
+             f"jx-mlops: warm (cached environment mirrors), median of {args.repeat} runs; GTO: "
+             f"median of {max(1, min(args.repeat, 2))}. First (cold) jx-mlops runs, which "
+             f"clone the mirrors: status {fmt(r.cold_status.seconds)}, history "
+             f"{fmt(r.cold_history.seconds)}. Same answer: jx-mlops status {ours}, gto show "
+             f"stages {theirs} ({'agree' if ours == theirs else 'DIFFER'}); history lists "
+             f"{events} promotion events, gto history {gto_events} registration and "
+             "assignment events."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--versions", type=int, default=2000)
+    parser.add_argument("--staging-every", type=int, default=4)
+    parser.add_argument("--production-every", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the generated repositories")
+    args = parser.parse_args()
+    base = setup_home()
+    try:
+        project, events = build_project(base, args.versions, args.staging_every,
+                                        args.production_every)
+        for env, numbers in events.items():
+            build_environment(base, env, numbers)
+        print(report(args, measure(project, args.repeat)))
+    finally:
+        if args.keep:
+            print(f"kept {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
