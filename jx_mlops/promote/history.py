@@ -8,8 +8,9 @@ trailers, e.g.::
     Jx-Mlops-Environment: staging
     Jx-Mlops-Version: v0.0.2
 
-so the history of a model is ONE ``git log --grep`` pass over the environment's default
-branch (no diffs, no checkout), and only commits that were merged are in it.
+so the history of a model is a ``git log --grep`` pass over the environment's default
+branch (no diffs, no checkout), kept incrementally in an index, and only commits that were
+merged are in it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,13 @@ class HistoryEvent:
     source: str | None = None
     tag: str | None = None
     reason: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> HistoryEvent:
+        values = dict(data)
+        values["forced_gates"] = tuple(values.get("forced_gates") or ())
+        values["approved_by"] = tuple(values.get("approved_by") or ())
+        return cls(**values)
 
     def to_json(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -93,21 +101,24 @@ def parse_event(commit: CommitMessage) -> HistoryEvent | None:
         source=fields.get("Source"), tag=fields.get("Tag"), reason=fields.get("Reason"))
 
 
+def scan_events(repo: GitRepo, rev: str, *, since: str | None = None) -> list[HistoryEvent]:
+    """Events of the commits reachable from ``rev`` (not from ``since``), newest first:
+    one ``git log --grep`` pass."""
+    commits = repo.log_messages(rev, grep=[f"^{TRAILER_PREFIX}Action: "], since=since)
+    return [e for e in map(parse_event, commits) if e is not None]
+
+
 def read_events(repo: GitRepo, rev: str, *, model: str | None = None,
                 environment: str | None = None) -> list[HistoryEvent]:
-    """Events reachable from ``rev``, newest first (of ``model`` when given)."""
-    grep = [f"^{TRAILER_PREFIX}Action: "]
-    if model is not None:
-        grep.append(f"^{TRAILER_PREFIX}Model: {re.escape(model)}$")
-    events = []
-    for commit in repo.log_messages(rev, grep=grep):
-        event = parse_event(commit)
-        if event is None or (model is not None and event.model != model):
-            continue
-        if environment is not None and event.environment != environment:
-            continue
-        events.append(event)
-    return events
+    """Events reachable from ``rev``, newest first (of ``model`` when given).
+
+    Read through the mirror's event index (see ``historyindex``), which only ever scans
+    the commits that arrived since it was last brought up to date.
+    """
+    from jx_mlops.promote.historyindex import indexed_events
+
+    return [e for e in indexed_events(repo, rev, model)
+            if environment is None or e.environment == environment]
 
 
 def latest_events(events: Sequence[HistoryEvent]) -> dict[str, HistoryEvent]:

@@ -33,6 +33,7 @@ from jx_mlops.promote import change
 from jx_mlops.promote.envrepo import (
     DeploymentRecord,
     card_path,
+    ensure_environment_repo,
     mirror,
     read_record,
     record_path,
@@ -114,6 +115,8 @@ def run_promotion(ctx: PromotionContext, request: PromotionRequest) -> Promotion
     if env.strategy == "never" and request.action != "disable":
         raise PromotionError(f"environment {env.name} has strategy 'never': nothing is promoted "
                              "there (change mlops.yaml to allow it)")
+    if ensure_environment_repo(ctx.forge, env.repo, env.name):
+        console.info(f"Created environment repository {env.repo}")
     repo, branch = mirror(ctx.forge, env.repo)
     try:
         return _Promotion(ctx, request, repo, branch).run()
