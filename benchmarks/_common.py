@@ -128,13 +128,32 @@ def gto(*args: str) -> list[str]:
     return [str(BIN / "gto"), *args]
 
 
-def median_run(args: Sequence[str], cwd: Path, repeat: int) -> tuple[Run, list[float]]:
-    """The median run of ``repeat`` (times listed), max of the peak RSS."""
+@dataclass(frozen=True)
+class Timing:
+    """Several runs of one command: the best and the median time, the highest peak RSS.
+
+    The machine is shared, so the best run is the figure least disturbed by others; the
+    median shows how noisy it was.
+    """
+
+    best: float
+    median: float
+    peak_mb: float
+    out: str
+
+    @property
+    def seconds(self) -> float:
+        return self.best
+
+    def cell(self) -> str:
+        return f"{fmt(self.best)} ({fmt(self.median)})"
+
+
+def timed(args: Sequence[str], cwd: Path, repeat: int) -> Timing:
+    """Run ``args`` ``repeat`` times."""
     runs = [run(args, cwd) for _ in range(repeat)]
-    ordered = sorted(runs, key=lambda r: r.seconds)
-    middle = ordered[len(ordered) // 2]
-    peak = max(r.peak_mb for r in runs)
-    return Run(middle.seconds, peak, middle.code, middle.out), [r.seconds for r in runs]
+    times = sorted(r.seconds for r in runs)
+    return Timing(times[0], times[len(times) // 2], max(r.peak_mb for r in runs), runs[-1].out)
 
 
 def fmt(seconds: float) -> str:

@@ -22,14 +22,15 @@ from pathlib import Path
 from _common import (
     FastImport,
     Run,
+    Timing,
     fmt,
     git,
     gto,
     jx,
     machine,
-    median_run,
     run,
     setup_home,
+    timed,
 )
 
 MLOPS_YAML = """\
@@ -130,29 +131,28 @@ def build_environment(base: Path, env_name: str, numbers: list[int]) -> None:
 class Results:
     """Timings of both tools on the same registry."""
 
-    status: Run
-    history: Run
+    status: Timing
+    history: Timing
     cold_status: Run
     cold_history: Run
-    gto_show: Run
-    gto_history: Run
+    gto_show: Timing
+    gto_history: Timing
 
 
-def measure(project: Path, repeat: int) -> Results:
+def measure(project: Path, repeat: int, gto_repeat: int) -> Results:
     cold_status = run(jx("status"), project)
     cold_history = run(jx("history", "churn"), project)
-    status, _ = median_run(jx("status", "--json"), project, repeat)
-    history, _ = median_run(jx("history", "churn", "--json"), project, repeat)
-    gto_repeat = max(1, min(repeat, 2))  # GTO takes seconds per call
-    gto_show, _ = median_run(gto("show", "--json"), project, gto_repeat)
-    gto_history, _ = median_run(gto("history", "churn", "--json"), project, gto_repeat)
+    status = timed(jx("status", "--json"), project, repeat)
+    history = timed(jx("history", "churn", "--json"), project, repeat)
+    gto_show = timed(gto("show", "--json"), project, gto_repeat)
+    gto_history = timed(gto("history", "churn", "--json"), project, gto_repeat)
     return Results(status, history, cold_status, cold_history, gto_show, gto_history)
 
 
-def _row(question: str, ours_cmd: str, ours: Run, theirs_cmd: str, theirs: Run) -> str:
-    return (f"| {question} | {ours_cmd} | {fmt(ours.seconds)} | {ours.peak_mb:.0f} MB | "
-            f"{theirs_cmd} | {fmt(theirs.seconds)} | {theirs.peak_mb:.0f} MB | "
-            f"{theirs.seconds / ours.seconds:.0f}x |")
+def _row(question: str, ours_cmd: str, ours: Timing, theirs_cmd: str, theirs: Timing) -> str:
+    return (f"| {question} | {ours_cmd} | {ours.cell()} | {ours.peak_mb:.0f} MB | "
+            f"{theirs_cmd} | {theirs.cell()} | {theirs.peak_mb:.0f} MB | "
+            f"{theirs.best / ours.best:.0f}x |")
 
 
 def report(args: argparse.Namespace, r: Results) -> str:
@@ -162,19 +162,20 @@ def report(args: argparse.Namespace, r: Results) -> str:
     lines = [f"Registry: {args.versions} versions of `churn`, a stage event every "
              f"{args.staging_every} versions in staging and every {args.production_every} in "
              f"production ({machine()}).", "",
-             "| question | jx-mlops | time | peak RSS | GTO | time | peak RSS | GTO / jx-mlops |",
+             "| question | jx-mlops | best (median) | peak RSS | GTO | best (median) | "
+             "peak RSS | GTO / jx-mlops |",
              "|---|---|--:|--:|---|--:|--:|--:|",
              _row("what runs where", "`status`", r.status, "`gto show`", r.gto_show),
              _row("history of the model", "`history churn`", r.history,
                   "`gto history churn`", r.gto_history),
              "",
-             f"jx-mlops: warm (cached environment mirrors), median of {args.repeat} runs; GTO: "
-             f"median of {max(1, min(args.repeat, 2))}. First (cold) jx-mlops runs, which "
-             f"clone the mirrors: status {fmt(r.cold_status.seconds)}, history "
-             f"{fmt(r.cold_history.seconds)}. Same answer: jx-mlops status {ours}, gto show "
-             f"stages {theirs} ({'agree' if ours == theirs else 'DIFFER'}); history lists "
-             f"{events} promotion events, gto history {gto_events} registration and "
-             "assignment events."]
+             f"jx-mlops: {args.repeat} runs each, warm (cached environment mirrors and event "
+             f"index); GTO: {args.gto_repeat} runs each. Ratios of the best runs. First "
+             f"(cold) jx-mlops runs, which clone the mirrors and build the index: status "
+             f"{fmt(r.cold_status.seconds)}, history {fmt(r.cold_history.seconds)}. Same "
+             f"answer: jx-mlops status {ours}, gto show stages {theirs} "
+             f"({'agree' if ours == theirs else 'DIFFER'}); history lists {events} promotion "
+             f"events, gto history {gto_events} registration and assignment events."]
     return "\n".join(lines)
 
 
@@ -183,7 +184,8 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=2000)
     parser.add_argument("--staging-every", type=int, default=4)
     parser.add_argument("--production-every", type=int, default=20)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--gto-repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the generated repositories")
     args = parser.parse_args()
     base = setup_home()
@@ -192,7 +194,7 @@ def main() -> None:
                                         args.production_every)
         for env, numbers in events.items():
             build_environment(base, env, numbers)
-        print(report(args, measure(project, args.repeat)))
+        print(report(args, measure(project, args.repeat, args.gto_repeat)))
     finally:
         if args.keep:
             print(f"kept {base}")

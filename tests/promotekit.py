@@ -68,6 +68,11 @@ class Lab:
     def env_file(self, env: str, path: str) -> str:
         return self.env_git(env, "show", f"main:{path}")
 
+    def forge_git_tags(self) -> list[str]:
+        """Tags of the project's repository on the forge."""
+        bare = self.home / "forge" / "repos" / "local" / f"{self.name}.git"
+        return git(bare, "tag", "-l").splitlines()
+
     def record(self, env: str, model: str) -> dict[str, Any]:
         data: dict[str, Any] = yaml.safe_load(self.env_file(env, f"models/{model}.yaml"))
         return data

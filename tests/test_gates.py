@@ -142,6 +142,19 @@ def test_metric_floor_blocks_and_writes_nothing_unless_forced(cli, lab) -> None:
     assert "| fairness.demographic\\_parity\\_difference | 0.03 | 0.05 | ✅ within |" in card
 
 
+def test_release_registers_but_reports_a_blocked_promotion(cli, lab) -> None:
+    lab.new_version()  # accuracy 0.81 < staging's floor 0.815
+    result = cli("ci", "release", "--json")
+    assert result.code == 1
+    released = json.loads(result.out)
+    assert released["registrations"][0]["tag"] == "fraud@v0.0.1"
+    assert released["promotions"] == []
+    [blocked] = released["blocked"]
+    assert (blocked["tag"], blocked["environment"]) == ("fraud@v0.0.1", "staging")
+    assert "metric accuracy: accuracy = 0.81, outside min 0.815" in blocked["reason"]
+    assert "fraud@v0.0.1" in lab.forge_git_tags()
+
+
 def test_fairness_limit_blocks(cli, lab) -> None:
     lab.new_version({"fraud": {"accuracy": 0.9,
                                "fairness": {"demographic_parity_difference": -0.08}}})

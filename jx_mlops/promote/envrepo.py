@@ -241,6 +241,10 @@ def in_parallel(calls: Sequence[Callable[[], T]]) -> list[T]:
         return [call() for call in calls]
     from concurrent.futures import ThreadPoolExecutor
 
+    from jx_mlops.git import sanitize_environment
+
+    sanitize_environment()  # edits os.environ once: not from several threads at a time
+
     with ThreadPoolExecutor(max_workers=min(8, len(calls))) as pool:
         return list(pool.map(lambda call: call(), calls))
 
