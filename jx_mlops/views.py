@@ -205,7 +205,10 @@ def show_versions(versions: Sequence[ModelVersion], *, as_json: bool) -> None:
 
 def show_history(model: str, events: Sequence[HistoryEvent], *, as_json: bool) -> None:
     if as_json:
-        _json([e.to_json() for e in events])
+        # One event per line: still one JSON array, and json's C encoder (an indent makes
+        # it fall back to pure Python, the bulk of the time for a long history).
+        lines = ",\n".join(f"  {json.dumps(e.to_json())}" for e in events)
+        print(f"[\n{lines}\n]" if events else "[]")
         return
 
     def notes(event: HistoryEvent) -> str:
