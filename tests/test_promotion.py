@@ -169,3 +169,43 @@ def test_unknown_version_and_environment_are_one_line_errors(cli, lab) -> None:
     assert result.code == 1
     assert result.err.strip() == ("error: mlops.yaml: no environment named 'qa' "
                                   "(environments: staging, production)")
+
+
+def test_a_model_name_belongs_to_one_project_per_environment(cli, lab, hermetic,
+                                                             monkeypatch) -> None:
+    lab.new_version()
+    register(cli, lab)
+    promote(cli, "fraud", "--version", "v0.0.1", "--to", "staging")
+    other = make_lab(hermetic / "other", jx_home(), name="fraud-copy", models=("fraud",))
+    monkeypatch.chdir(other.path)
+    other.new_version()
+    register(cli, other)
+    result = cli("promote", "fraud", "--version", "v0.0.1", "--to", "staging")
+    assert result.code == 1
+    assert result.err.strip().endswith(
+        "error: models/fraud.yaml in staging belongs to fraud of local/fraud; model names "
+        "must be unique within an environment")
+
+
+def test_approval_can_be_withdrawn_and_status_filters_an_environment(cli, lab,
+                                                                     monkeypatch) -> None:
+    lab.new_version()
+    register(cli, lab)
+    promote(cli, "fraud", "--version", "v0.0.1", "--to", "staging")
+    lab.forge.set_permission("local/environment-production", None, "read")
+    lab.forge.set_permission("local/environment-production", "tester", "write")
+    promote(cli, "fraud", "--version", "v0.0.1", "--to", "production")
+    monkeypatch.setenv("JX_MLOPS_USER", "alice")
+    refused = cli("approve", "fraud", "--env", "production")
+    assert "alice cannot approve local/environment-production#1: needs write permission " \
+           "(has read)" in refused.err
+    withdrawn = cli("approve", "fraud", "--env", "production", "--cancel", "--json")
+    assert withdrawn.code == 1  # withdrawing needs write permission too
+    lab.forge.set_permission("local/environment-production", "alice", "write")
+    cancelled = json.loads(cli("approve", "fraud", "--env", "production", "--cancel",
+                               "--json").out)
+    assert cancelled["waiting"] is True
+    comments = lab.forge.list_comments("local/environment-production", 1)
+    assert [(c.author, c.body) for c in comments] == [("alice", "/approve cancel")]
+    status = json.loads(cli("status", "--env", "production", "--json").out)
+    assert [(s["environment"], s["version"]) for s in status] == [("production", None)]
