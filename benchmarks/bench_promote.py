@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import FastImport, Run, Timing, fmt, git, jx, machine, run, setup_home, timed
+from _envbench import FastImport, Run, Timing, fmt, git, jx, machine, run, setup_home, timed
 
 ENV_REPO = "local/environment-staging"
 MLOPS_YAML = """\

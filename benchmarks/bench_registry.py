@@ -19,7 +19,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import (
+from _envbench import (
     FastImport,
     Run,
     Timing,
