@@ -6,6 +6,7 @@ Everything returns plain strings or our own frozen dataclasses; git failures bec
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -202,6 +203,31 @@ class GitRepo:
         """Names of the entries of ``directory`` at ``rev`` (empty when it is absent)."""
         out = self.run("ls-tree", "--name-only", f"{rev}:{directory}", check=False)
         return out.splitlines() if out and not out.startswith("fatal") else []
+
+    def list_files(self, rev: str | None, pattern: str) -> list[str]:
+        """Paths matching the glob ``pattern`` (``*`` crosses directories) at ``rev``; None
+        means the work tree (tracked plus untracked, not ignored, files)."""
+        if rev is None:
+            out = self.run("ls-files", "-c", "-o", "--exclude-standard", "--", pattern)
+        else:
+            # ls-tree takes no wildcards: list the tree and match here.
+            out = self.run("ls-tree", "-r", "--name-only", rev)
+            out = "\n".join(fnmatch.filter(out.splitlines(), pattern))
+        return sorted(set(out.splitlines()))
+
+    def notes_show(self, ref: str, rev: str) -> str | None:
+        """The note of ``rev`` under ``refs/notes/REF``, if it has one."""
+        out = self.run("notes", f"--ref={ref}", "show", rev, check=False)
+        return out if out and not out.startswith(("error:", "fatal:")) else None
+
+    def notes_add(self, ref: str, rev: str, text: str) -> None:
+        """Attach (or replace) the note of ``rev`` under ``refs/notes/REF``."""
+        self.run("notes", f"--ref={ref}", "add", "-f", "-m", text, rev)
+
+    def notes_merge(self, ref: str, other: str) -> None:
+        """Merge notes ref ``other`` into ``refs/notes/REF`` (notes of different commits
+        never conflict; for the same commit ours wins)."""
+        self.run("notes", f"--ref={ref}", "merge", "-q", "-s", "ours", other)
 
     def log(self, rev: str, *, max_count: int = 50, paths: Sequence[str] = (),
             first_parent: bool = False) -> list[CommitInfo]:

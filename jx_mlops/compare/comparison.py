@@ -6,7 +6,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from jx_mlops.compare.charts import Chart
+from jx_mlops.compare.cost import CostComparison
+from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
+from jx_mlops.compare.significance import SignificanceResult
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,29 @@ class ModelComparison:
     params: tuple[ParamChange, ...] = ()
     base_problems: tuple[str, ...] = ()
     head_problems: tuple[str, ...] = ()
+    significance: tuple[SignificanceResult, ...] = ()
+    significance_note: str | None = None
+    trend: tuple[Chart, ...] = ()
+
+    def significance_of(self, delta: MetricDelta) -> SignificanceResult | None:
+        """The bootstrap result that belongs to this metric row, if one was computed."""
+        from jx_mlops.compare.significance import canonical_metric
+
+        name = canonical_metric(delta.name)
+        return next((s for s in self.significance if s.metric == name), None)
+
+
+@dataclass(frozen=True)
+class StageLineage:
+    """A pipeline stage's fingerprint (hash of its locked deps, params, outs) on each side."""
+
+    stage: str
+    base: str | None
+    head: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.base != self.head
 
 
 @dataclass(frozen=True)
@@ -53,6 +80,11 @@ class Comparison:
     head: Revision
     models: tuple[ModelComparison, ...]
     verdict: Verdict
+    data: tuple[DataChange, ...] = ()
+    plots: tuple[Chart, ...] = ()
+    notes: tuple[str, ...] = ()
+    lineage: tuple[StageLineage, ...] = ()
+    costs: CostComparison | None = None
 
 
 def _fmt(value: float) -> str:
