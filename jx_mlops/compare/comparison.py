@@ -92,7 +92,7 @@ def _fmt(value: float) -> str:
 
 
 def describe_failure(delta: MetricDelta) -> str:
-    """'accuracy regressed 0.912 -> 0.895 (-1.9%, tolerance 0.005)' and the like."""
+    """'accuracy regressed 0.912 → 0.895 (-1.9%, tolerance 0.005)' and the like."""
     if delta.status == "failed_threshold":
         bounds = []
         if delta.policy.min is not None:
@@ -101,14 +101,17 @@ def describe_failure(delta: MetricDelta) -> str:
             bounds.append(f"max {_fmt(delta.policy.max)}")
         return f"{delta.name} is {delta.head!r} (outside {', '.join(bounds)})"
     rel = f"{delta.rel_delta:+.1%}, " if delta.rel_delta is not None else ""
-    return (f"{delta.name} regressed {_fmt(delta.base)} -> {_fmt(delta.head)} "
+    return (f"{delta.name} regressed {_fmt(delta.base)} → {_fmt(delta.head)} "
             f"({rel}tolerance {_fmt(delta.allowed)})")
 
 
 def decide(models: Sequence[ModelComparison]) -> Verdict:
     """The verdict: fail on any regression, broken threshold or unreadable head metrics."""
     counts: Counter[str] = Counter(d.status for m in models for d in m.metrics)
-    reasons = [describe_failure(d) for m in models for d in m.metrics if d.failing]
+    failing = [d for m in models for d in m.metrics if d.failing]
+    # Broken floors/ceilings first (absolute promises), then regressions, as in the table.
+    failing.sort(key=lambda d: (d.status != "failed_threshold", d.path, d.name))
+    reasons = [describe_failure(d) for d in failing]
     reasons += [f"{m.model}: {p}" for m in models for p in m.head_problems]
     tally = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in
                       ("regressed", "failed_threshold", "improved", "within_tolerance",

@@ -97,6 +97,10 @@ def _table(header: Sequence[str], align: Sequence[str], rows: Sequence[Sequence[
     return lines
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
 def _details(summary: str, body: Iterable[str]) -> list[str]:
     return [f"<details><summary>{summary}</summary>", "", *body, "", "</details>", ""]
 
@@ -104,11 +108,18 @@ def _details(summary: str, body: Iterable[str]) -> list[str]:
 # -- metrics -----------------------------------------------------------------------------
 
 
-def _ci(result: SignificanceResult | None) -> str:
+def _disagrees(result: SignificanceResult | None, delta: MetricDelta) -> bool:
+    """The change recomputed from predictions is not the metrics file's change."""
+    return result is not None and delta.delta is not None and abs(
+        result.delta - delta.delta) > 1e-4 + 0.01 * abs(delta.delta)
+
+
+def _ci(result: SignificanceResult | None, delta: MetricDelta) -> str:
     if result is None:
         return "—"
     mark = "✓" if result.significant else "≈"
-    return f"[{result.low:+.4f}, {result.high:+.4f}] {mark}"
+    text = f"[{result.low:+.4f}, {result.high:+.4f}] {mark}"
+    return text + " ‡" if _disagrees(result, delta) else text
 
 
 def _metric_row(model: ModelComparison, delta: MetricDelta, with_path: bool,
@@ -119,7 +130,7 @@ def _metric_row(model: ModelComparison, delta: MetricDelta, with_path: bool,
     row = [name, cell(delta.base, delta.base_kind), cell(delta.head, delta.head_kind),
            format_delta(delta)]
     if with_ci:
-        row.append(_ci(model.significance_of(delta)))
+        row.append(_ci(model.significance_of(delta), delta))
     row.append(f"{STATUS_ICONS[delta.status]} {status_label(delta.status)}")
     return row
 
@@ -138,9 +149,12 @@ def _metrics_table(model: ModelComparison, deltas: Sequence[MetricDelta],
 def _significance_note(model: ModelComparison) -> list[str]:
     if model.significance:
         first = model.significance[0]
+        mismatch = any(_disagrees(model.significance_of(d), d) for d in model.metrics)
+        footnote = ("; ‡ the change recomputed from the predictions differs from the "
+                    "metrics file's") if mismatch else ""
         return [f"<sub>95% CI: {first.pairing} bootstrap interval of the change "
                 f"({first.replicates:,} replicates over {first.samples:,} samples, fixed "
-                "seed); ✓ distinguishable from noise, ≈ not.</sub>", ""]
+                f"seed); ✓ distinguishable from noise, ≈ not{footnote}.</sub>", ""]
     if model.significance_note:
         return [f"<sub>{escape(model.significance_note)}</sub>", ""]
     return []
@@ -207,7 +221,8 @@ def _model_section(model: ModelComparison, limits: Limits) -> list[str]:
         lines += _details(f"All metrics ({len(model.metrics)})",
                           _metrics_table(model, model.metrics, limits))
     if limits.charts and model.trend:
-        lines += _details(f"Metric trend ({len(model.trend)} charts)", _charts(model.trend))
+        lines += _details(f"Metric trend ({plural(len(model.trend), 'chart')})",
+                          _charts(model.trend))
     return lines
 
 
@@ -218,7 +233,8 @@ def _data_row(change: DataChange) -> list[str]:
     base_size = human_size(change.base.size) if change.base else "—"
     head_size = human_size(change.head.size) if change.head else "—"
     delta = change.size_delta
-    size = f"{base_size} → {head_size}" + (f" ({human_size(delta)})" if delta else "")
+    size = f"{base_size} → {head_size}" + (
+        f" ({'+' if delta > 0 else ''}{human_size(delta)})" if delta else "")
     return [escape(change.path), change.status, size, code((change.md5 or "?")[:10]),
             escape(change.source)]
 
@@ -227,8 +243,8 @@ def _data_section(data: Sequence[DataChange], limits: Limits) -> list[str]:
     if not data:
         return []
     changed = [d for d in data if d.status != "unchanged"]
-    summary = (f"Data: {len(changed)} of {len(data)} tracked inputs changed" if changed
-               else f"Data: {len(data)} tracked inputs unchanged")
+    summary = (f"Data: {len(changed)} of {plural(len(data), 'tracked input')} changed"
+               if changed else f"Data: {plural(len(data), 'tracked input')}, unchanged")
     rows = [_data_row(d) for d in (changed + [d for d in data if d.status == "unchanged"])]
     return _details(summary, _table(("Path", "Change", "Size", "md5", "Tracked by"),
                                     (":--", ":--", "--:", ":--", ":--"), rows, limits))
