@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from jx_mlops.errors import DvcError
+from jx_mlops.yamlio import safe_load
 
 LineCallback = Callable[[str], None]
 
@@ -78,7 +79,7 @@ def _entry(item: Any, stage: str, where: str) -> OutputInfo:
 def parse_lock(text: str, where: str = "dvc.lock") -> DvcLock:
     """Parse dvc.lock (schema 2.0) text; errors name ``where``."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise DvcError(f"{where}: invalid YAML: {exc}") from None
     stages_data = data.get("stages", {}) if isinstance(data, dict) else None
@@ -100,7 +101,7 @@ def parse_lock(text: str, where: str = "dvc.lock") -> DvcLock:
 def parse_dvc_file(text: str, where: str) -> tuple[OutputInfo, ...]:
     """The outputs a ``.dvc`` file tracks (paths made relative to the repository root)."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise DvcError(f"{where}: invalid YAML: {exc}") from None
     base = os.path.dirname(where)
@@ -169,7 +170,7 @@ def _entries(items: Any) -> list[tuple[str, dict[str, Any]]]:
 def parse_plot_definitions(text: str, where: str = "dvc.yaml") -> list[PlotDefinition]:
     """Every plot dvc.yaml declares, stage outputs first, in file order."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise DvcError(f"{where}: invalid YAML: {exc}") from None
     if not isinstance(data, dict):

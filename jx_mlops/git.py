@@ -6,6 +6,7 @@ Everything returns plain strings or our own frozen dataclasses; git failures bec
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import re
@@ -174,11 +175,25 @@ class GitRepo:
 
     def try_rev_parse(self, rev: str) -> str | None:
         """The commit sha ``rev`` names, or None when it names nothing."""
+        # GitPython resolves common specs in-process: no git process per lookup. Anything it
+        # cannot resolve (unknown, or syntax it does not support) is asked of git itself.
+        with contextlib.suppress(Exception):
+            commit = self._repo.rev_parse(f"{rev}^{{commit}}")
+            # A full hex sha "resolves" without being looked up: make sure it exists.
+            if self._repo.odb.has_object(commit.binsha):
+                return str(commit.hexsha)
         try:
             out = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         except GitError:
             return None
         return out or None
+
+    def parents(self, sha: str) -> tuple[str, ...]:
+        """The parent commits of ``sha``."""
+        try:
+            return tuple(p.hexsha for p in self._repo.commit(sha).parents)
+        except (ValueError, BadName, BadObject):
+            raise GitError(f"unknown revision {sha!r} in {self.path}") from None
 
     def rev_parse(self, rev: str) -> str:
         """The commit sha ``rev`` names; GitError when it names nothing."""
@@ -215,10 +230,23 @@ class GitRepo:
             out = "\n".join(fnmatch.filter(out.splitlines(), pattern))
         return sorted(set(out.splitlines()))
 
-    def notes_show(self, ref: str, rev: str) -> str | None:
-        """The note of ``rev`` under ``refs/notes/REF``, if it has one."""
-        out = self.run("notes", f"--ref={ref}", "show", rev, check=False)
-        return out if out and not out.startswith(("error:", "fatal:")) else None
+    def notes_show(self, ref: str, sha: str) -> str | None:
+        """The note of commit ``sha`` under ``refs/notes/REF``, if it has one.
+
+        Read from the notes tree directly (plain or fanned-out ``ab/cdef...`` paths), so
+        looking up records costs no git process.
+        """
+        try:
+            tree = self._repo.rev_parse(f"refs/notes/{ref}^{{tree}}")
+        except Exception:
+            return None
+        for path in (sha, f"{sha[:2]}/{sha[2:]}", f"{sha[:2]}/{sha[2:4]}/{sha[4:]}"):
+            try:
+                blob = tree[path]
+            except KeyError:
+                continue
+            return bytes(blob.data_stream.read()).decode("utf-8", "replace").rstrip("\n")
+        return None
 
     def notes_add(self, ref: str, rev: str, text: str) -> None:
         """Attach (or replace) the note of ``rev`` under ``refs/notes/REF``."""

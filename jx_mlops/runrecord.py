@@ -172,9 +172,12 @@ def save_record(repo: GitRepo, record: RunRecord, *, push: bool,
 
 def load_record(repo: GitRepo, commit: str) -> RunRecord | None:
     """The run record of ``commit``; for a merge commit, the one of the merged PR head."""
-    for candidate in (commit, f"{commit}^2"):
-        sha = repo.try_rev_parse(candidate)
-        text = repo.notes_show(NOTES_REF, sha) if sha else None
+    sha = repo.try_rev_parse(commit)
+    if sha is None:
+        return None
+    parents = repo.parents(sha)
+    for candidate in (sha, *parents[1:2]):
+        text = repo.notes_show(NOTES_REF, candidate)
         record = RunRecord.from_json(text) if text else None
         if record is not None:
             return record

@@ -64,7 +64,7 @@ class SignificanceResult:
 
 
 def _weighted_mean(w: FloatArray, values: FloatArray) -> FloatArray:
-    result: FloatArray = (w @ values) / w.sum(axis=1)
+    result: FloatArray = (w @ values.astype(w.dtype)) / w.sum(axis=1)
     return result
 
 
@@ -76,8 +76,8 @@ def _accuracy(p: Predictions, w: FloatArray) -> FloatArray:
 def _counts(p: Predictions, w: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     assert p.y_pred is not None
     truth, pred = p.y_true == 1, p.y_pred == 1
-    return (w @ (truth & pred).astype(float), w @ (~truth & pred).astype(float),
-            w @ (truth & ~pred).astype(float))
+    return (w @ (truth & pred).astype(w.dtype), w @ (~truth & pred).astype(w.dtype),
+            w @ (truth & ~pred).astype(w.dtype))
 
 
 def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
@@ -116,8 +116,12 @@ def _roc_auc(p: Predictions, w: FloatArray) -> FloatArray:
     scores, positive = p.y_score[order], (p.y_true[order] == 1)
     starts = np.flatnonzero(np.r_[True, scores[1:] != scores[:-1]])
     ws = w[:, order]
-    group_pos = np.add.reduceat(ws * positive, starts, axis=1)
-    group_neg = np.add.reduceat(ws * ~positive, starts, axis=1)
+    pos_w = ws * positive.astype(w.dtype)
+    if len(starts) == len(scores):  # no ties: every sample is its own group
+        group_pos, group_neg = pos_w, ws - pos_w
+    else:
+        group_pos = np.add.reduceat(pos_w, starts, axis=1)
+        group_neg = np.add.reduceat(ws, starts, axis=1) - group_pos
     neg_below = np.cumsum(group_neg, axis=1) - group_neg
     u = np.sum(group_pos * (neg_below + 0.5 * group_neg), axis=1)
     return _ratio(u, group_pos.sum(axis=1) * group_neg.sum(axis=1))
@@ -192,8 +196,9 @@ def _weights(rng: np.random.Generator, replicates: int, n: int) -> FloatArray:
     import numpy as np
 
     draws = rng.integers(0, n, size=(replicates, n)) + (np.arange(replicates) * n)[:, None]
+    # float32 holds these small counts exactly and halves the memory traffic.
     weights: FloatArray = np.bincount(draws.ravel(), minlength=replicates * n).reshape(
-        replicates, n).astype(float)
+        replicates, n).astype(np.float32)
     return weights
 
 

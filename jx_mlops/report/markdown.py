@@ -11,8 +11,9 @@ to the full HTML report.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from jx_mlops.compare.charts import Chart
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, StageLineage
@@ -31,6 +32,7 @@ from jx_mlops.report.format import (
 )
 from jx_mlops.report.mermaid import legend, render_chart
 
+T = TypeVar("T")
 REPORT_MARKER = "<!-- jx-mlops:report id={id} -->"
 COMMENT_LIMIT = 65_536
 _SAFETY = 512  # room for what a forge may add (e.g. its own footer)
@@ -87,13 +89,14 @@ def github_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _table(header: Sequence[str], align: Sequence[str], rows: Sequence[Sequence[str]],
-           limits: Limits) -> list[str]:
-    shown = rows if limits.rows is None else rows[: limits.rows]
+def _table(header: Sequence[str], align: Sequence[str], items: Sequence[T],
+           row: Callable[[T], Sequence[str]], limits: Limits) -> list[str]:
+    """A markdown table of ``items`` (only the rows shown are formatted)."""
+    shown = items if limits.rows is None else items[: limits.rows]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in shown]
-    if len(shown) < len(rows):
-        lines += ["", f"*… {len(rows) - len(shown)} more rows (see the full HTML report)*"]
+    lines += ["| " + " | ".join(row(item)) + " |" for item in shown]
+    if len(shown) < len(items):
+        lines += ["", f"*… {len(items) - len(shown):,} more rows (see the full HTML report)*"]
     return lines
 
 
@@ -142,7 +145,7 @@ def _metrics_table(model: ModelComparison, deltas: Sequence[MetricDelta],
     ordered = sorted(deltas, key=lambda d: (STATUS_ORDER.index(d.status), d.path, d.name))
     header = ["Metric", "Base", "Head", "Change", *(["95% CI"] if with_ci else []), "Status"]
     align = [":--", "--:", "--:", "--:", *(["--:"] if with_ci else []), ":--"]
-    return _table(header, align, [_metric_row(model, d, with_path, with_ci) for d in ordered],
+    return _table(header, align, ordered, lambda d: _metric_row(model, d, with_path, with_ci),
                   limits)
 
 
@@ -169,9 +172,9 @@ def _param_value(change: ParamChange, side: str) -> str:
     return cell(value, kind_of(value) if present else None)
 
 
-def _param_rows(params: Sequence[ParamChange]) -> list[list[str]]:
-    return [[escape(f"{p.path}: {p.name}"), _param_value(p, "base"), _param_value(p, "head"),
-             p.status] for p in params]
+def _param_row(p: ParamChange) -> list[str]:
+    return [escape(f"{p.path}: {p.name}"), _param_value(p, "base"), _param_value(p, "head"),
+            p.status]
 
 
 def _params_sections(params: Sequence[ParamChange], limits: Limits) -> list[str]:
@@ -182,10 +185,10 @@ def _params_sections(params: Sequence[ParamChange], limits: Limits) -> list[str]
     header, align = ("Param", "Base", "Head", ""), (":--", "--:", "--:", ":--")
     if changed:
         lines += [f"**Params changed ({len(changed)}):**", "",
-                  *_table(header, align, _param_rows(changed), limits), ""]
+                  *_table(header, align, changed, _param_row, limits), ""]
     if limits.details:
         lines += _details(f"All params ({len(params)})",
-                          _table(header, align, _param_rows(params), limits))
+                          _table(header, align, params, _param_row, limits))
     return lines
 
 
@@ -245,18 +248,18 @@ def _data_section(data: Sequence[DataChange], limits: Limits) -> list[str]:
     changed = [d for d in data if d.status != "unchanged"]
     summary = (f"Data: {len(changed)} of {plural(len(data), 'tracked input')} changed"
                if changed else f"Data: {plural(len(data), 'tracked input')}, unchanged")
-    rows = [_data_row(d) for d in (changed + [d for d in data if d.status == "unchanged"])]
+    ordered = changed + [d for d in data if d.status == "unchanged"]
     return _details(summary, _table(("Path", "Change", "Size", "md5", "Tracked by"),
-                                    (":--", ":--", "--:", ":--", ":--"), rows, limits))
+                                    (":--", ":--", "--:", ":--", ":--"), ordered, _data_row,
+                                    limits))
 
 
 def _cost_section(costs: CostComparison | None, limits: Limits) -> list[str]:
     if costs is None or not (costs.base or costs.head):
         return []
     names = costs.stage_names()
-    rows = [[escape(n), *describe_stage(costs, n)] for n in names]
-    body = _table(("Stage", "Wall time", "Peak memory"), (":--", "--:", "--:"), rows, limits) \
-        if rows else []
+    body = _table(("Stage", "Wall time", "Peak memory"), (":--", "--:", "--:"), names,
+                  lambda n: [escape(n), *describe_stage(costs, n)], limits) if names else []
     for record, missing in ((costs.base, costs.base_missing), (costs.head, costs.head_missing)):
         if record is None and missing:
             body += ["", f"*{escape(missing)}*"]
@@ -283,7 +286,7 @@ def _lineage_section(comparison: Comparison, limits: Limits) -> list[str]:
     if comparison.lineage:
         body += ["dvc.lock stage fingerprints (hash of each stage's deps, params and outs):", "",
                  *_table(("Stage", "Base", "Head", ""), (":--", ":--", ":--", ":--"),
-                         [_lineage_row(s) for s in comparison.lineage], limits)]
+                         comparison.lineage, _lineage_row, limits)]
     return _details("Lineage", body)
 
 
@@ -343,7 +346,11 @@ def render_comment(comparison: Comparison, *, report_id: str = "default",
                    artifact: str | None = None) -> str:
     """The full PR comment, starting with its hidden marker, at most ``limit`` characters."""
     body = ""
-    for limits in DEGRADATION:
+    longest = max((len(m.metrics) for m in comparison.models), default=0)
+    # Each row is at least ~40 characters: no use rendering thousands only to cut them.
+    viable = [lim for lim in DEGRADATION
+              if (lim.rows is not None and lim.rows * 40 < limit) or longest * 40 < limit]
+    for limits in viable or DEGRADATION[-1:]:
         body = _render(comparison, report_id, title, limits, artifact)
         if github_length(body) <= limit - _SAFETY:
             return body
