@@ -184,6 +184,22 @@ def parse_plot_definitions(text: str, where: str = "dvc.yaml") -> list[PlotDefin
     return plots
 
 
+def uncached_outputs(text: str, where: str = "dvc.yaml") -> set[str]:
+    """Stage outputs declared ``cache: false`` in dvc.yaml: git keeps those, not DVC."""
+    try:
+        data = safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise DvcError(f"{where}: invalid YAML: {exc}") from None
+    paths: set[str] = set()
+    for stage in (data.get("stages") or {}).values() if isinstance(data, dict) else ():
+        if not isinstance(stage, dict):
+            continue
+        for key in ("outs", "metrics", "plots"):
+            paths |= {os.path.normpath(path) for path, props in _entries(stage.get(key))
+                      if props.get("cache") is False}
+    return paths
+
+
 def cache_file(root: Path, md5: str) -> Path:
     """Where DVC 3 keeps the object with hash ``md5`` in the project's local cache."""
     return root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -37,8 +38,26 @@ def data_inputs(snap: Snapshot) -> list[dvc.OutputInfo]:
     return outputs
 
 
+def pipeline_outputs(snap: Snapshot) -> list[dvc.OutputInfo]:
+    """Cached outputs of the pipeline's stages in dvc.lock (models, prepared data...);
+    outputs kept in git (``cache: false``: metrics, plots) are git's diff, not DVC's."""
+    try:
+        lock = snap.lock()
+        spec = snap.read("dvc.yaml")
+        in_git = dvc.uncached_outputs(spec.decode("utf-8", "replace")) if spec else set()
+    except DvcError:
+        return []
+    outputs = []
+    for stage in lock.stages if lock else ():
+        outputs += [dvc.OutputInfo(o.path, o.md5, o.size, o.nfiles, f"stage {stage.name}")
+                    for o in stage.outs if os.path.normpath(o.path) not in in_git]
+    return outputs
+
+
 def compare_inputs(base: Snapshot, head: Snapshot) -> list[DataChange]:
-    return compare_data(data_inputs(base), data_inputs(head))
+    """Tracked data (.dvc files) and stage outputs (dvc.lock), compared by hash."""
+    return compare_data(data_inputs(base) + pipeline_outputs(base),
+                        data_inputs(head) + pipeline_outputs(head))
 
 
 def _fingerprint(stage: dvc.StageLock) -> str:

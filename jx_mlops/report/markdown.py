@@ -246,8 +246,9 @@ def _data_section(data: Sequence[DataChange], limits: Limits) -> list[str]:
     if not data:
         return []
     changed = [d for d in data if d.status != "unchanged"]
-    summary = (f"Data: {len(changed)} of {plural(len(data), 'tracked input')} changed"
-               if changed else f"Data: {plural(len(data), 'tracked input')}, unchanged")
+    summary = (f"Data and outputs: {len(changed)} of {plural(len(data), 'tracked path')} "
+               "changed" if changed else
+               f"Data and outputs: {plural(len(data), 'tracked path')}, unchanged")
     ordered = changed + [d for d in data if d.status == "unchanged"]
     return _details(summary, _table(("Path", "Change", "Size", "md5", "Tracked by"),
                                     (":--", ":--", "--:", ":--", ":--"), ordered, _data_row,
