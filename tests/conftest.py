@@ -19,6 +19,9 @@ import pytest
 
 from jx_mlops.cli import main
 
+# GitHub fixtures (loopback server, forge-neutral harness) live in their own module.
+pytest_plugins = ["github_fixtures"]
+
 REAL_HOME = Path.home()
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.invalid",

@@ -16,7 +16,33 @@ def open_forge(config: ForgeConfig | None = None) -> Forge:
         from jx_mlops.forge.local import LocalForge
 
         return LocalForge(jx_home() / "forge")
+    if kind == "github":
+        return _open_github(config)
     raise ForgeError(f"forge kind {kind!r} is not available in this version (use 'local')")
+
+
+def _open_github(config: ForgeConfig | None) -> Forge:
+    """GitHubForge for ``config`` (url: a GitHub Enterprise server), token from the env."""
+    import os
+
+    from jx_mlops.forge.credentials import github_token
+    from jx_mlops.forge.github import GitHubForge
+
+    token = github_token()
+    if token is None:
+        raise ForgeError("the github forge needs a token: set GITHUB_TOKEN or GH_TOKEN",
+                         hint="in GitHub Actions: env: GITHUB_TOKEN: ${{ github.token }}")
+    # PyGithub paces writes; GitHub asks for a second between mutating requests.
+    interval = os.environ.get("JX_MLOPS_GITHUB_WRITE_INTERVAL", "1.0")
+    try:
+        write_interval = float(interval)
+    except ValueError:
+        raise ForgeError(f"JX_MLOPS_GITHUB_WRITE_INTERVAL: expected seconds, got {interval!r}"
+                         ) from None
+    # A project without forge.url runs on github.com, or on the server its Actions run on.
+    url = (config.url if config else None) or os.environ.get("GITHUB_API_URL")
+    return GitHubForge(token, url=url,
+                       write_interval=write_interval or None)
 
 
 def upsert_marked_comment(forge: Forge, repo: str, number: int, marker: str,
