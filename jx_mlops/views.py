@@ -10,6 +10,7 @@ from jx_mlops.console import out_console
 
 if TYPE_CHECKING:
     from jx_mlops.ci.pr import PrCheck
+    from jx_mlops.ci.publish import PrReport, Publication
     from jx_mlops.ci.release import ReleaseResult
     from jx_mlops.compare.comparison import Comparison
     from jx_mlops.create import CreatedProject
@@ -206,3 +207,35 @@ def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool) -> None:
         out.print(Panel(escape(comment.body.rstrip()),
                         title=f"comment {comment.id} by {escape(comment.author)}",
                         title_align="left"))
+
+
+def show_pr_report(report: PrReport, *, as_json: bool) -> None:
+    from jx_mlops.ci.publish import COMMENT_FILE, REPORT_FILE
+
+    if as_json:
+        from jx_mlops.report.jsonout import comparison_to_json
+
+        _json({"pull_request": report.pull_number, "head_sha": report.head_sha,
+               "base_sha": report.base_sha, "directory": str(report.directory),
+               **comparison_to_json(report.comparison)})
+        return
+    verdict = report.comparison.verdict
+    out = out_console()
+    out.print(f"PR #{report.pull_number}: report written to {report.directory} "
+              f"({REPORT_FILE}, {COMMENT_FILE}); nothing posted", markup=False)
+    out.print(verdict.line, style="bold green" if verdict.passed else "bold red", markup=False)
+
+
+def show_publication(published: Publication, *, as_json: bool) -> None:
+    if as_json:
+        _json({"repo": published.repo, "pull_request": published.pull_number,
+               "head_sha": published.head_sha, "comment_id": published.comment.id,
+               "comment_created": published.comment_created,
+               "status": published.status.state, "check_run_id": published.check_run.id,
+               "verdict": published.comparison.verdict.word})
+        return
+    action = "posted" if published.comment_created else "updated"
+    out_console().print(
+        f"{published.repo}#{published.pull_number}: evaluation comment {action} (comment "
+        f"{published.comment.id}); status {published.status.state} and check run on "
+        f"{published.head_sha[:12]}", markup=False)

@@ -101,3 +101,50 @@ def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
         return Harness(LocalForge(jx_home() / "forge"), work)
     server = request.getfixturevalue("github")
     return Harness(github_forge(server, page_size=2), work, server)
+
+
+@dataclass
+class GitHubProject:
+    """The session's project, moved onto the loopback GitHub (owner ``local``)."""
+
+    path: Path
+    server: GitHubServer
+    repo: str = "local/churn"
+
+    def forge(self) -> GitHubForge:
+        return github_forge(self.server)
+
+    def clone(self, dest: Path, *, branch: str = "main", depth: int | None = None) -> Path:
+        """What actions/checkout does with persist-credentials: false."""
+        from jx_mlops.forge.credentials import git_auth_env
+
+        args = ["git", "clone", "-q", "--branch", branch]
+        if depth:
+            args += ["--depth", str(depth)]
+        subprocess.run([*args, f"{self.server.url}/{self.repo}.git", str(dest)], check=True,
+                       env={**os.environ, **git_auth_env(self.server.url, TOKEN)})
+        return dest
+
+
+@pytest.fixture
+def github_project(project: Any, github: GitHubServer) -> GitHubProject:
+    """A copy of the session project whose repositories live on the loopback GitHub."""
+    from jx_mlops.forge.credentials import git_auth_env
+
+    github.add_org("local", LOGIN)
+    for bare in sorted((project.home / "forge" / "repos" / "local").glob("*.git")):
+        github.import_repo(f"local/{bare.name[:-4]}", bare)
+    path = project.path
+    env = {**os.environ, **git_auth_env(github.url, TOKEN)}
+
+    def run(*args: str) -> None:
+        subprocess.run(["git", "-C", str(path), *args], check=True, env=env,
+                       capture_output=True)
+
+    run("remote", "set-url", "origin", f"{github.url}/local/churn.git")
+    config = path / "mlops.yaml"
+    config.write_text(config.read_text().replace(
+        "  kind: local\n", f"  kind: github\n  url: {github.url}\n"))
+    run("commit", "-qam", "Move the project to GitHub")
+    run("push", "-q", "origin", "main")
+    return GitHubProject(path, github)

@@ -80,14 +80,19 @@ def _train(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest
     return True
 
 
-def _fail_status(forge: Forge, config: ProjectConfig, sha: str, message: str) -> None:
+def _fail_status(forge: Forge, config: ProjectConfig, sha: str, message: str,
+                 run_url: str | None = None) -> None:
     forge.set_status(config.forge.repo, sha, state="failure", context=STATUS_CONTEXT,
-                     description=message)
+                     description=message, target_url=run_url)
 
 
 def run_pr_check(config: ProjectConfig, *, number: int | None = None,
-                 commit_results: bool = True, report_id: str = "default") -> PrCheck:
-    """Train the PR, post the evaluation comment, set the commit status."""
+                 commit_results: bool = True, report_id: str = "default",
+                 run_url: str | None = None) -> PrCheck:
+    """Train the PR, post the evaluation comment, set the commit status.
+
+    ``run_url`` (the CI run) becomes the statuses' link.
+    """
     forge = open_forge(config.forge)
     repo = GitRepo.open(config.root)
     try:
@@ -97,11 +102,13 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
                              "only open pull requests are checked")
         _checkout_head(repo, forge, pull)
         forge.set_status(config.forge.repo, pull.head_sha, state="pending",
-                         context=STATUS_CONTEXT, description="training and evaluating")
+                         context=STATUS_CONTEXT, description="training and evaluating",
+                         target_url=run_url)
         try:
             committed = _train(config, repo, forge, pull, commit_results)
         except DvcError as exc:
-            _fail_status(forge, config, repo.head_sha(), f"training failed: {exc.message}")
+            _fail_status(forge, config, repo.head_sha(), f"training failed: {exc.message}",
+                         run_url)
             raise
         head_sha = repo.head_sha()
         base = snapshot(repo, config.root, f"origin/{pull.base}", pull.base)
@@ -113,7 +120,8 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
                                                  marker(report_id), body)
         forge.set_status(config.forge.repo, head_sha,
                          state="success" if comparison.verdict.passed else "failure",
-                         context=STATUS_CONTEXT, description=comparison.verdict.line)
+                         context=STATUS_CONTEXT, description=comparison.verdict.line,
+                         target_url=run_url)
         return PrCheck(pull, comparison, comment, created, head_sha, committed)
     finally:
         repo.close()

@@ -45,6 +45,26 @@ def _open_github(config: ForgeConfig | None) -> Forge:
                        write_interval=write_interval or None)
 
 
+def git_credentials(config: ForgeConfig) -> dict[str, str]:
+    """What git needs to fetch from the project's forge, when a token is at hand.
+
+    Unlike ``open_forge(...).git_env()`` this does not insist on a token: a PR run from
+    a fork may have none and still fetch a public base commit.
+    """
+    if config.kind != "github":
+        return {}
+    import os
+
+    from jx_mlops.forge.credentials import git_auth_env, github_token
+    from jx_mlops.forge.github import github_urls
+
+    token = github_token()
+    if token is None:
+        return {}
+    server, _api = github_urls(config.url or os.environ.get("GITHUB_API_URL"))
+    return git_auth_env(server, token)
+
+
 def upsert_marked_comment(forge: Forge, repo: str, number: int, marker: str,
                           body: str) -> tuple[Comment, bool]:
     """Create or update THE comment of ``number`` that starts with ``marker``.

@@ -116,6 +116,22 @@ class GitHubServer:
         self.add_user(user)
         self.state.repos[repo.lower()].collaborators[user] = level
 
+    def import_repo(self, full_name: str, bare: Path) -> str:
+        """Host a copy of the bare repository ``bare`` as ``full_name``; its clone URL."""
+        import subprocess
+
+        from github_server.api import RepoState, now
+
+        owner, name = full_name.split("/")
+        path = self.state.git.path(full_name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "clone", "-q", "--bare", str(bare), str(path)], check=True)
+        subprocess.run(["git", "--git-dir", str(path), "config", "http.receivepack", "true"],
+                       check=True)
+        self.state.repos[full_name.lower()] = RepoState(next(self.state.ids), owner, name,
+                                                        "", now())
+        return f"{self.url}/{full_name}.git"
+
     def fail(self, key: str, status: int, message: str, *, headers: dict[str, str] | None = None,
              times: int = 1) -> None:
         """Answer the next ``times`` calls of operation ``key`` with an error."""

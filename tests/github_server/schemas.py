@@ -70,7 +70,7 @@ def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(name: str) -> jsonschema.Draft202012Validator | None:
     document = spec()["documents"].get(name)
     if document is None:
