@@ -119,6 +119,17 @@ def cmd_ci_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_ci_chatops(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.chatops import run_chatops
+    from jx_mlops.ci.context import detect_context
+
+    result = run_chatops(_project(args), detect_context(), number=args.pr,
+                         comment_id=args.comment)
+    views.show_chatops(result, as_json=args.json)
+    return EXIT_USER_ERROR if result.failed else EXIT_OK
+
+
 def cmd_ci_release(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.ci.context import detect_context
@@ -376,6 +387,13 @@ def _ci_parsers(sub: Any) -> None:
     p = _cmd(ci_sub, "release", cmd_ci_release, "register and promote after a merge")
     p.add_argument("--ref", help="merged commit (default: the pushed commit in CI, else the "
                                  "remote default branch)")
+    _add_json(p)
+    p = _cmd(ci_sub, "chatops", cmd_ci_chatops,
+             "run /retrain, /report, /promote ENV, /rollback ENV from a PR comment")
+    p.add_argument("--pr", type=int, help="pull request (default: the CI event's)")
+    p.add_argument("--comment", type=int, metavar="ID",
+                   help="comment to act on (default: the event's, else the newest "
+                        "unanswered command on the PR)")
     _add_json(p)
     p = _cmd(ci_sub, "publish", cmd_ci_publish,
              "post a report written by `ci pr --output` (comment, status, check run)")

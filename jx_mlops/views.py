@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from jx_mlops.console import out_console
 
 if TYPE_CHECKING:
+    from jx_mlops.ci.chatops import ChatopsResult
     from jx_mlops.ci.pr import PrCheck
     from jx_mlops.ci.publish import PrReport, Publication
     from jx_mlops.ci.release import ReleaseResult
@@ -239,3 +240,27 @@ def show_publication(published: Publication, *, as_json: bool) -> None:
         f"{published.repo}#{published.pull_number}: evaluation comment {action} (comment "
         f"{published.comment.id}); status {published.status.state} and check run on "
         f"{published.head_sha[:12]}", markup=False)
+
+
+def show_chatops(result: ChatopsResult, *, as_json: bool) -> None:
+    if as_json:
+        from dataclasses import asdict
+
+        _json({"repo": result.repo, "pull_request": result.pull_number,
+               "comment_id": result.comment_id, "user": result.user,
+               "permission": result.permission, "skipped": result.skipped,
+               "reply_id": result.reply.id if result.reply else None,
+               "commands": [asdict(o) for o in result.outcomes]})
+        return
+    out = out_console()
+    if result.skipped:
+        out.print(f"nothing to do: {result.skipped}", markup=False)
+        return
+    where = f"{result.repo}#{result.pull_number} comment {result.comment_id}"
+    for outcome in result.outcomes:
+        if not outcome.accepted:
+            out.print(f"{where}: refused {outcome.command} from {result.user} "
+                      f"({result.permission} access)", markup=False)
+        else:
+            mark = "done" if outcome.ok else "failed"
+            out.print(f"{where}: {outcome.command} {mark}: {outcome.message}", markup=False)

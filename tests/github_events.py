@@ -43,7 +43,9 @@ def issue_comment_event(server: GitHubServer, repo: str, number: int,
                                         "updated_at", "closed_at", "html_url", "url",
                                         "comments_url", "author_association")}
     issue["pull_request"] = {"url": pull["url"], "html_url": pull["html_url"],
-                             "diff_url": None, "patch_url": None}
+                             "diff_url": f"{pull['html_url']}.diff",
+                             "patch_url": f"{pull['html_url']}.patch"}
+    issue["reactions"] = {**comment["reactions"], "total_count": 0}
     return _checked("webhook webhook-issue-comment-created", {
         "action": "created", "comment": comment, "issue": issue,
         "repository": _repository(server, repo), "sender": comment["user"]})

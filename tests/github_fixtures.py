@@ -39,7 +39,8 @@ def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubSe
 
 def github_forge(server: GitHubServer, **kwargs: Any) -> GitHubForge:
     kwargs.setdefault("retry", RetryPolicy(attempts=3, max_wait=5))
-    return GitHubForge(kwargs.pop("token", TOKEN), url=server.url, user=LOGIN, **kwargs)
+    kwargs.setdefault("user", LOGIN)
+    return GitHubForge(kwargs.pop("token", TOKEN), url=server.url, **kwargs)
 
 
 @dataclass

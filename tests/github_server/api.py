@@ -129,6 +129,8 @@ class State:
         head_sha = pull["head_sha"]
         if pull["state"] == "open":
             head_sha = self.git.branch_sha(repo.full_name, pull["head"]) or head_sha
+            # GitHub keeps refs/pull/N/head on every pull request's head.
+            self.git.set_ref(repo.full_name, f"refs/pull/{pull['number']}/head", head_sha)
         number = pull["number"]
         url = f"{self.api}/repos/{repo.full_name}"
 
