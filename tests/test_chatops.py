@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from github_fixtures import TOKEN, GitHubProject, github_forge
 
 from jx_mlops.ci.commands import ChatCommand, parse_commands
 from jx_mlops.config import jx_home
+from jx_mlops.forge.credentials import git_auth_env
 from jx_mlops.forge.local import LocalForge
 
 
@@ -43,10 +46,6 @@ def _push_docs_pr(gp: GitHubProject, tmp_path: Path) -> int:
     (work / "NOTES.md").write_text("notes\n")
     git(work, "add", "NOTES.md")
     git(work, "commit", "-qm", "docs")
-    from jx_mlops.forge.credentials import git_auth_env
-
-    import subprocess
-    import os
     subprocess.run(["git", "-C", str(work), "push", "-q", "origin", "docs"], check=True,
                    env={**os.environ, **git_auth_env(gp.server.url, TOKEN)})
     forge = gp.forge()
