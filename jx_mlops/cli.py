@@ -65,6 +65,15 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.retrain import retrain
 
+    if args.if_data_changed:
+        from jx_mlops.errors import UsageError
+        from jx_mlops.retrain_data import retrain_if_data_changed
+
+        if args.set:
+            raise UsageError("--if-data-changed retrains on new data; it takes no --set")
+        views.show_data_update(retrain_if_data_changed(_project(args)))
+        return EXIT_OK
+
     pull = retrain(_project(args), args.set or [], title=args.title, branch=args.branch)
     views.show_pull_opened(pull)
     return EXIT_OK
@@ -337,6 +346,8 @@ def _project_parsers(sub: Any) -> None:
                    help="param to change, e.g. train.n_estimators=200 (repeatable)")
     p.add_argument("--title", help="pull request title")
     p.add_argument("--branch", help="branch name (default: retrain/<change>)")
+    p.add_argument("--if-data-changed", action="store_true",
+                   help="open a retrain PR only if DVC-imported data changed upstream")
 
     p = _cmd(sub, "report", cmd_report, "compare metrics and params of two revisions")
     p.add_argument("--base", help="base revision (default: where HEAD left the default branch)")

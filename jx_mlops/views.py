@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from jx_mlops.forge.base import PullDetail, PullRequest, Repo
     from jx_mlops.promote.promotion import PromotionResult
     from jx_mlops.promote.status import StatusEntry
+    from jx_mlops.retrain_data import DataUpdate
     from jx_mlops.scaffold import Quickstart
     from jx_mlops.versions import Registration
 
@@ -264,3 +265,18 @@ def show_chatops(result: ChatopsResult, *, as_json: bool) -> None:
         else:
             mark = "done" if outcome.ok else "failed"
             out.print(f"{where}: {outcome.command} {mark}: {outcome.message}", markup=False)
+
+
+def show_data_update(update: DataUpdate) -> None:
+    out = out_console()
+    for change in update.changes:
+        before, after = change.before, change.after
+        out.print(f"{before.path}: md5 {(before.md5 or '?')[:12]} -> {(after.md5 or '?')[:12]}"
+                  f" (source {before.source})", markup=False)
+    if update.pull is None:
+        out.print(f"No pull request: {update.reason}.", markup=False)
+    elif update.reused:
+        out.print(f"Pull request #{update.pull.number} already proposes this data: "
+                  f"{update.pull.title}", markup=False)
+    else:
+        show_pull_opened(update.pull)
