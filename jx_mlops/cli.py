@@ -56,7 +56,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         args.name, quickstart=args.quickstart,
         directory=Path(args.dir) if args.dir else None, forge_kind=args.forge,
         owner=args.owner, settings=_pairs(args.set, "--set"), dvc_remote=args.dvc_remote,
-        train=not args.no_train)
+        train=not args.no_train, forge_url=args.forge_url)
     views.show_created(created)
     return EXIT_OK
 
@@ -333,8 +333,12 @@ def _project_parsers(sub: Any) -> None:
     p.add_argument("name", help="project name (lowercase, dashes): repository and model name")
     p.add_argument("--quickstart", "-q", required=True, help="quickstart name or directory")
     p.add_argument("--dir", help="where to create it (default: ./NAME)")
-    p.add_argument("--forge", default="local", choices=("local",), help="where to publish")
-    p.add_argument("--owner", default="local", help="forge account owning the repositories")
+    p.add_argument("--forge", default="local", choices=("local", "github"),
+                   help="where to publish (github: token from GITHUB_TOKEN or GH_TOKEN)")
+    p.add_argument("--owner", help="forge account owning the repositories (default: local; "
+                                   "required on GitHub)")
+    p.add_argument("--forge-url", metavar="URL",
+                   help="GitHub Enterprise server, e.g. https://github.example.com")
     p.add_argument("--set", action="append", metavar="VAR=VALUE",
                    help="fill a quickstart variable (repeatable)")
     p.add_argument("--dvc-remote", help="DVC remote URL (default: a local one in the forge)")
