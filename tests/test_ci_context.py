@@ -73,7 +73,7 @@ def test_bad_event_files_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="is not a JSON event payload"):
         detect_context(env)
     env["GITHUB_EVENT_PATH"] = str(tmp_path / "missing.json")
-    with pytest.raises(ConfigError, match="missing.json does not exist"):
+    with pytest.raises(ConfigError, match=r"missing\.json does not exist"):
         detect_context(env)
 
 
