@@ -85,12 +85,17 @@ def ensure_commit(repo: GitRepo, sha: str | None, ref: str | None,
             return repo.rev_parse(sha)
         except GitError:
             pass
-    if ref:
+    if not ref:
+        raise GitError(f"base commit {sha} is not in this clone and no base branch is known")
+    try:
         with console.step(f"Fetching the base branch {ref}"):
             repo.fetch("origin", [f"+refs/heads/{ref}:refs/remotes/origin/{ref}"], depth=1,
                        env=env)
-        return repo.rev_parse(f"origin/{ref}")
-    raise GitError(f"base commit {sha} is not in this clone and no base branch is known")
+    except GitError as exc:
+        hint = None if env else "set GITHUB_TOKEN (the job's read-only token is enough)"
+        raise GitError(f"the base ({ref}) is not in this clone and fetching it failed: "
+                       f"{exc.message}", hint=hint) from None
+    return repo.rev_parse(f"origin/{ref}")
 
 
 def write_pr_report(config: ProjectConfig, context: CiContext, output: Path, *,

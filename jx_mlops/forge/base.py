@@ -75,6 +75,16 @@ class CommitStatus:
     created_at: str
 
 
+def check_run_fields(status: str, conclusion: str | None) -> None:
+    """GitHub's rule for check runs: a conclusion exactly when the status is completed."""
+    from jx_mlops.errors import ForgeError
+
+    if status not in ("queued", "in_progress", "completed"):
+        raise ForgeError(f"invalid check run status {status!r} (queued, in_progress, completed)")
+    if (status == "completed") != (conclusion is not None):
+        raise ForgeError("a check run has a conclusion exactly when its status is 'completed'")
+
+
 @dataclass(frozen=True)
 class CheckRun:
     """A check run on a commit: a named result with a markdown summary."""

@@ -42,8 +42,10 @@ from jx_mlops.forge.base import (
     Reaction,
     Repo,
     StatusState,
+    check_run_fields,
 )
 from jx_mlops.forge.credentials import git_auth_env, redact
+from jx_mlops.forge.github_values import to_check_run, to_comment, to_pull, to_repo, to_status
 
 GITHUB_COM = "https://github.com"
 GITHUB_COM_API = "https://api.github.com"
@@ -199,7 +201,7 @@ class GitHubForge:
         op = _Op("GET", f"/repos/{_repo(name)}", name, "read the repository", "metadata: read",
                  not_found=f"repository {name} not found on {self.server_url} (or the token "
                            "cannot see it)")
-        return _to_repo(self._request(op)[1])
+        return to_repo(self._request(op)[1])
 
     def create_repo(self, name: str, *, description: str = "", auto_init: bool = False) -> Repo:
         owner = _repo(name).split("/")[0]
@@ -222,7 +224,7 @@ class GitHubForge:
             raise ForgeError(f"GitHub created {created['full_name']} instead of {name}: {owner} "
                              "is neither an organisation the token can create repositories in "
                              "nor the token's own account (delete the stray repository)")
-        return _to_repo(created)
+        return to_repo(created)
 
     def list_repos(self) -> list[Repo]:
         raise ForgeError("listing repositories is not supported on GitHub: see them at "
@@ -245,10 +247,10 @@ class GitHubForge:
                                            "base": base, "draft": draft})[1]
         except ForgeError as exc:
             raise _pull_creation_error(exc, repo, head, base) from None
-        return _to_pull(data)
+        return to_pull(data)
 
     def get_pull(self, repo: str, number: int) -> PullRequest:
-        return _to_pull(self._request(self._pull_op("GET", repo, number))[1])
+        return to_pull(self._request(self._pull_op("GET", repo, number))[1])
 
     def list_pulls(self, repo: str, *, state: str = "open", head: str | None = None,
                    base: str | None = None) -> list[PullRequest]:
@@ -260,7 +262,7 @@ class GitHubForge:
                  "pull_requests: read")
         params = {"state": "closed" if state == "merged" else state, "head": head,
                   "base": base, "sort": "created", "direction": "asc"}
-        pulls = [_to_pull(item) for item in self._paginate(op, params)]
+        pulls = [to_pull(item) for item in self._paginate(op, params)]
         return [p for p in pulls if state != "merged" or p.state == "merged"]
 
     def update_pull(self, repo: str, number: int, *, title: str | None = None,
@@ -273,7 +275,7 @@ class GitHubForge:
                    if v is not None}
         op = self._pull_op("PATCH", repo, number, action="update the pull request",
                            needs="pull_requests: write")
-        return _to_pull(self._request(op, body=changes)[1])
+        return to_pull(self._request(op, body=changes)[1])
 
     def merge_pull(self, repo: str, number: int, *, method: MergeMethod = "merge",
                    message: str | None = None) -> PullRequest:
@@ -298,7 +300,7 @@ class GitHubForge:
         op = _Op("GET", f"/repos/{_repo(repo)}/commits/{_quote(sha)}/pulls", repo,
                  "find the pull requests of a commit", "pull_requests: read",
                  not_found=f"{repo}: no commit {sha}")
-        return [_to_pull(item) for item in self._paginate(op)]
+        return [to_pull(item) for item in self._paginate(op)]
 
     # -- comments -----------------------------------------------------------------------
 
@@ -311,17 +313,17 @@ class GitHubForge:
         op = _Op("GET", f"/repos/{_repo(repo)}/issues/{number}/comments", repo,
                  "list comments", "pull_requests: read",
                  not_found=f"pull request #{number} not found in {repo}")
-        return [_to_comment(item) for item in self._paginate(op)]
+        return [to_comment(item) for item in self._paginate(op)]
 
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
         op = _Op("POST", f"/repos/{_repo(repo)}/issues/{number}/comments", repo,
                  "comment on the pull request", "pull_requests: write",
                  not_found=f"pull request #{number} not found in {repo}")
-        return _to_comment(self._request(op, body={"body": body})[1])
+        return to_comment(self._request(op, body={"body": body})[1])
 
     def update_comment(self, repo: str, comment_id: int, body: str) -> Comment:
         op = self._comment_op("PATCH", repo, comment_id, "update a comment")
-        return _to_comment(self._request(op, body={"body": body})[1])
+        return to_comment(self._request(op, body={"body": body})[1])
 
     def delete_comment(self, repo: str, comment_id: int) -> None:
         self._request(self._comment_op("DELETE", repo, comment_id, "delete a comment"))
@@ -362,18 +364,18 @@ class GitHubForge:
             if "No commit found" in exc.message:
                 raise NotFoundError(f"{repo}: no commit {sha}") from None
             raise
-        return _to_status(sha, data)
+        return to_status(sha, data)
 
     def get_statuses(self, repo: str, sha: str) -> list[CommitStatus]:
         op = _Op("GET", f"/repos/{_repo(repo)}/commits/{_quote(sha)}/status", repo,
                  "read commit statuses", "statuses: read", not_found=f"{repo}: no commit {sha}")
-        statuses = [_to_status(sha, s) for s in self._paginate(op, key="statuses")]
+        statuses = [to_status(sha, s) for s in self._paginate(op, key="statuses")]
         return sorted(statuses, key=lambda s: s.context)
 
     def create_check_run(self, repo: str, sha: str, *, name: str, status: CheckStatus,
                          conclusion: CheckConclusion | None = None, title: str = "",
                          summary: str = "", details_url: str | None = None) -> CheckRun:
-        _check_run_fields(status, conclusion)
+        check_run_fields(status, conclusion)
         body: dict[str, Any] = {"name": name, "head_sha": sha, "status": status,
                                 **_check_output(name, title, summary)}
         if conclusion is not None:
@@ -383,19 +385,19 @@ class GitHubForge:
         op = _Op("POST", f"/repos/{_repo(repo)}/check-runs", repo, "create a check run",
                  "checks: write (only GitHub App tokens, such as Actions' GITHUB_TOKEN, "
                  "may create check runs)", not_found=f"{repo}: no commit {sha}")
-        return _to_check_run(self._request(op, body=body)[1])
+        return to_check_run(self._request(op, body=body)[1])
 
     def update_check_run(self, repo: str, check_run_id: int, *, status: CheckStatus,
                          conclusion: CheckConclusion | None = None, title: str = "",
                          summary: str = "") -> CheckRun:
-        _check_run_fields(status, conclusion)
+        check_run_fields(status, conclusion)
         body: dict[str, Any] = {"status": status, **_check_output("", title, summary)}
         if conclusion is not None:
             body["conclusion"] = conclusion
         op = _Op("PATCH", f"/repos/{_repo(repo)}/check-runs/{check_run_id}", repo,
                  "update a check run", "checks: write",
                  not_found=f"check run {check_run_id} not found in {repo}")
-        return _to_check_run(self._request(op, body=body)[1])
+        return to_check_run(self._request(op, body=body)[1])
 
 
 # -- helpers: names, retries, errors ------------------------------------------------------
@@ -495,66 +497,9 @@ def _pull_creation_error(exc: ForgeError, repo: str, head: str, base: str) -> Fo
     return exc
 
 
-def _check_run_fields(status: str, conclusion: str | None) -> None:
-    if status not in ("queued", "in_progress", "completed"):
-        raise ForgeError(f"invalid check run status {status!r} (queued, in_progress, completed)")
-    if (status == "completed") != (conclusion is not None):
-        raise ForgeError("a check run has a conclusion exactly when its status is 'completed'")
-
 
 def _check_output(name: str, title: str, summary: str) -> dict[str, Any]:
     if not (title or summary):
         return {}
     # GitHub caps a check run summary at 65535 characters.
     return {"output": {"title": title or name or "jx-mlops", "summary": summary[:65535]}}
-
-
-# -- JSON -> our values --------------------------------------------------------------------
-
-
-def _login(user: Any) -> str:
-    return str(user.get("login", "")) if isinstance(user, dict) else ""
-
-
-def _to_repo(data: Mapping[str, Any]) -> Repo:
-    return Repo(full_name=data["full_name"], clone_url=data["clone_url"],
-                default_branch=data.get("default_branch") or "main", web_url=data["html_url"])
-
-
-def _to_pull(data: Mapping[str, Any]) -> PullRequest:
-    merged = bool(data.get("merged_at"))
-    return PullRequest(
-        number=int(data["number"]), title=data["title"], body=data.get("body") or "",
-        base=data["base"]["ref"], head=data["head"]["ref"], head_sha=data["head"]["sha"],
-        state="merged" if merged else data["state"], draft=bool(data.get("draft")),
-        author=_login(data.get("user")), created_at=data["created_at"],
-        updated_at=data["updated_at"], url=data["html_url"],
-        labels=tuple(sorted(label["name"] for label in data.get("labels") or [])),
-        merged_at=data.get("merged_at"),
-        merge_commit_sha=data.get("merge_commit_sha") if merged else None,
-        merged_by=_login(data.get("merged_by")) or None,
-    )
-
-
-def _to_comment(data: Mapping[str, Any]) -> Comment:
-    rollup = data.get("reactions") or {}
-    reactions = tuple(sorted(k for k, v in rollup.items()
-                             if k not in ("url", "total_count") and isinstance(v, int) and v))
-    return Comment(id=int(data["id"]), author=_login(data.get("user")),
-                   body=data.get("body") or "", created_at=data["created_at"],
-                   updated_at=data["updated_at"], reactions=reactions)
-
-
-def _to_status(sha: str, data: Mapping[str, Any]) -> CommitStatus:
-    return CommitStatus(sha=sha, context=data["context"], state=data["state"],
-                        description=data.get("description") or "",
-                        target_url=data.get("target_url"), created_at=data["created_at"])
-
-
-def _to_check_run(data: Mapping[str, Any]) -> CheckRun:
-    output = data.get("output") or {}
-    return CheckRun(id=int(data["id"]), sha=data["head_sha"], name=data["name"],
-                    status=data["status"], conclusion=data.get("conclusion"),
-                    title=output.get("title") or "", summary=output.get("summary") or "",
-                    details_url=data.get("details_url"), started_at=data.get("started_at"),
-                    completed_at=data.get("completed_at"))

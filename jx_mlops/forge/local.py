@@ -44,6 +44,7 @@ from jx_mlops.forge.base import (
     Reaction,
     Repo,
     StatusState,
+    check_run_fields,
 )
 from jx_mlops.fsutil import file_lock, write_json_atomic
 from jx_mlops.git import GitRepo
@@ -450,7 +451,7 @@ class LocalForge:
     def create_check_run(self, repo: str, sha: str, *, name: str, status: CheckStatus,
                          conclusion: CheckConclusion | None = None, title: str = "",
                          summary: str = "", details_url: str | None = None) -> CheckRun:
-        _check_run_fields(status, conclusion)
+        check_run_fields(status, conclusion)
         if self._bare(repo).try_rev_parse(sha) is None:
             raise NotFoundError(f"{repo}: no commit {sha}")
         now = _now()
@@ -469,7 +470,7 @@ class LocalForge:
     def update_check_run(self, repo: str, check_run_id: int, *, status: CheckStatus,
                          conclusion: CheckConclusion | None = None, title: str = "",
                          summary: str = "") -> CheckRun:
-        _check_run_fields(status, conclusion)
+        check_run_fields(status, conclusion)
         with self._locked(repo) as meta:
             path = meta / "checks" / f"{check_run_id}.json"
             if not path.is_file():
@@ -499,10 +500,3 @@ class LocalForge:
         self.get_repo(repo)
         self._mutate_pull(repo, self._comment_pull(repo, comment_id), change)
 
-
-def _check_run_fields(status: str, conclusion: str | None) -> None:
-    """GitHub's rule: a completed run has a conclusion, an unfinished one has none."""
-    if status not in ("queued", "in_progress", "completed"):
-        raise ForgeError(f"invalid check run status {status!r} (queued, in_progress, completed)")
-    if (status == "completed") != (conclusion is not None):
-        raise ForgeError("a check run has a conclusion exactly when its status is 'completed'")
