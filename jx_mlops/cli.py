@@ -83,10 +83,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.evaluate import build_report
 
-    comparison = build_report(_project(args), base=args.base, head=args.head)
+    comparison = build_report(_project(args), base=args.base, head=args.head,
+                              options=_report_options(args))
+    if args.html:
+        from jx_mlops.evaluate import write_html
+
+        write_html(Path(args.html), comparison)
     views.show_comparison(comparison, args.format)
     return EXIT_USER_ERROR if args.fail_on_regression and not comparison.verdict.passed \
         else EXIT_OK
+
+
+def _report_options(args: argparse.Namespace) -> Any:
+    from jx_mlops.evaluate import ReportOptions
+
+    return ReportOptions(trend_commits=args.trend)
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--html", metavar="FILE",
+                        help="also write the full report as a self-contained HTML file")
+    parser.add_argument("--trend", type=int, default=10, metavar="N",
+                        help="chart metrics over the last N commits of the base (0: none)")
 
 
 def cmd_ci_pr(args: argparse.Namespace) -> int:
@@ -100,7 +118,8 @@ def cmd_ci_pr(args: argparse.Namespace) -> int:
         from jx_mlops.forge import git_credentials
 
         report = write_pr_report(config, context, Path(args.output), number=args.pr,
-                                 base=args.base, git_env=git_credentials(config.forge))
+                                 base=args.base, git_env=git_credentials(config.forge),
+                                 options=_report_options(args))
         views.show_pr_report(report, as_json=args.json)
         passed = report.comparison.verdict.passed
     else:
@@ -108,7 +127,9 @@ def cmd_ci_pr(args: argparse.Namespace) -> int:
 
         check = run_pr_check(config, number=args.pr if args.pr is not None
                              else context.pull_number, commit_results=not args.no_commit,
-                             run_url=context.run_url)
+                             report_id=args.report_id,
+                             html=Path(args.html) if args.html else None,
+                             options=_report_options(args), run_url=context.run_url)
         views.show_pr_check(check, as_json=args.json)
         passed = check.comparison.verdict.passed
     return EXIT_USER_ERROR if args.fail_on_regression and not passed else EXIT_OK
@@ -359,6 +380,7 @@ def _project_parsers(sub: Any) -> None:
     p.add_argument("--format", default="terminal", choices=("md", "json", "terminal"))
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when the verdict is fail")
+    _add_report_options(p)
 
 
 def _registry_parsers(sub: Any) -> None:
@@ -393,6 +415,9 @@ def _ci_parsers(sub: Any) -> None:
                    help="do not commit reproduced results back to the PR branch")
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when the verdict is fail")
+    p.add_argument("--report-id", default="default", metavar="ID",
+                   help="which report this is (one comment per PR and report id)")
+    _add_report_options(p)
     _add_json(p)
     p.add_argument("--output", metavar="DIR",
                    help="write the report to DIR instead of posting it (fork-safe: needs no "

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jx_mlops import console, dvc
+from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import MODEL_NAME, ForgeConfig, jx_home, load_config
 from jx_mlops.errors import ConflictError, JxMlopsError, QuickstartError, UsageError
 from jx_mlops.forge import open_forge
 from jx_mlops.forge.base import Forge
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import ensure_environment_repo
+from jx_mlops.runrecord import make_record, measured_repro, save_record
 from jx_mlops.scaffold import Quickstart, find_quickstart, render, resolve_variables
 
 
@@ -52,8 +54,9 @@ def _run_task(task: str, cwd: Path, quickstart: str) -> None:
 
 
 def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], remote: str,
-           train: bool, forge_url: str | None = None) -> str:
-    """Render, initialise git and DVC, train the baseline and commit; returns the commit."""
+           train: bool, forge_url: str | None = None) -> tuple[str, tuple[StageCost, ...]]:
+    """Render, initialise git and DVC, train the baseline and commit; returns the commit
+    and what training it cost."""
     with console.step(f"Rendering quickstart {quickstart.name}"):
         render(quickstart, staging, values)
         if forge_url:
@@ -67,17 +70,18 @@ def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], rem
         dvc.add_default_remote(staging, "storage", remote)
         if quickstart.track:
             dvc.add(staging, list(quickstart.track))
+    stages: tuple[StageCost, ...] = ()
     if train:
         with console.step("Training the baseline (dvc repro)") as detail:
-            dvc.repro(staging, on_line=detail)
+            stages = measured_repro(staging, pull=False, on_line=detail)
     repo.add_all()
     commit = repo.commit(f"Create project from quickstart {quickstart.name}")
     repo.close()
-    return commit
+    return commit, stages
 
 
-def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str]]
-             ) -> tuple[list[str], list[str]]:
+def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str]],
+             record: RunRecord | None) -> tuple[list[str], list[str]]:
     created: list[str] = []
     reused: list[str] = []
     with console.step(f"Publishing {repo_name} and its environment repositories"):
@@ -89,6 +93,8 @@ def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str
         repo.set_remote("origin", remote.clone_url)
         repo.push("origin", ["main:refs/heads/main"], env=forge.git_env())
         repo.run("branch", "--set-upstream-to=origin/main", "main")
+        if record is not None:
+            save_record(repo, record, push=True, env=forge.git_env())
         repo.close()
     with console.step("Pushing data and models to the DVC remote"):
         dvc.push(path)
@@ -147,7 +153,7 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        commit = _build(qs, staging, values, remote, train, forge_url)
+        commit, stages = _build(qs, staging, values, remote, train, forge_url)
         if dest.exists():
             dest.rmdir()
         staging.rename(dest)
@@ -156,5 +162,6 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
         raise
     config = load_config(dest)
     envs = [(e.name, e.repo) for e in config.environments]
-    created, reused = _publish(forge, dest, repo_name, envs)
+    record = make_record(commit, stages) if stages else None
+    created, reused = _publish(forge, dest, repo_name, envs, record)
     return CreatedProject(dest, repo_name, qs.name, commit, tuple(created), tuple(reused), remote)

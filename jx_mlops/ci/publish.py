@@ -22,11 +22,24 @@ from typing import Any, Literal
 
 from jx_mlops import console, dvc
 from jx_mlops.ci.context import CiContext
-from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, Verdict
+from jx_mlops.compare.comparison import (
+    Comparison,
+    ModelComparison,
+    Revision,
+    StageLineage,
+    Verdict,
+)
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
+from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.config import MetricPolicy, ProjectConfig
 from jx_mlops.errors import ConfigError, ForgeError, GitError, UsageError
-from jx_mlops.evaluate import compare_revisions, default_branch_ref, snapshot
+from jx_mlops.evaluate import (
+    ReportOptions,
+    compare_revisions,
+    default_branch_ref,
+    snapshot,
+    write_html,
+)
 from jx_mlops.forge import Forge, upsert_marked_comment
 from jx_mlops.forge.base import CheckRun, Comment, CommitStatus
 from jx_mlops.git import GitRepo
@@ -35,6 +48,10 @@ from jx_mlops.report.markdown import marker, render_comment
 
 REPORT_FILE = "jx-mlops-report.json"
 COMMENT_FILE = "comment.md"
+HTML_FILE = "report.html"
+# Sections of the report the publisher does not rebuild from the artifact (yet).
+NOT_REPUBLISHED = ("<sub>Data, plots and training cost of a fork's run are in report.html, "
+                   "in the run's mlops-report artifact.</sub>\n")
 REPORT_SCHEMA = "jx-mlops/pr-report@1"
 STATUS_CONTEXT = "jx-mlops/evaluation"
 CHECK_NAME = "jx-mlops report"
@@ -100,8 +117,10 @@ def ensure_commit(repo: GitRepo, sha: str | None, ref: str | None,
 
 def write_pr_report(config: ProjectConfig, context: CiContext, output: Path, *,
                     number: int | None = None, base: str | None = None,
-                    git_env: dict[str, str] | None = None) -> PrReport:
-    """Reproduce the checked-out PR and write its report to ``output`` (posts nothing)."""
+                    git_env: dict[str, str] | None = None,
+                    options: ReportOptions | None = None) -> PrReport:
+    """Reproduce the checked-out PR and write its report to ``output`` (posts nothing):
+    the JSON ``ci publish`` reads, the comment as it would look, the full HTML report."""
     number = number if number is not None else context.pull_number
     if number is None:
         raise UsageError("which pull request? pass --pr N (or run in a pull_request event)")
@@ -116,7 +135,7 @@ def write_pr_report(config: ProjectConfig, context: CiContext, output: Path, *,
             dvc.repro(config.root, pull=True, on_line=detail)
         comparison = compare_revisions(
             config, repo, snapshot(repo, config.root, base_sha, base_ref or base_sha[:7]),
-            snapshot(repo, config.root, None, f"PR #{number}"))
+            snapshot(repo, config.root, None, f"PR #{number}"), options)
     finally:
         repo.close()
     comparison = replace(comparison, head=Revision(f"PR #{number}", head_sha))
@@ -135,6 +154,7 @@ def _write(report: PrReport, run_url: str | None) -> None:
                                                 encoding="utf-8")
     (report.directory / COMMENT_FILE).write_text(render_comment(report.comparison),
                                                  encoding="utf-8")
+    write_html(report.directory / HTML_FILE, report.comparison)
 
 
 # -- 2. read back (the artifact is untrusted data) -----------------------------------------
@@ -229,12 +249,39 @@ def comparison_from_json(data: dict[str, Any], where: str) -> Comparison:
         if not all(isinstance(p, list) and all(isinstance(x, str) and len(x) < 1000 for x in p)
                    and len(p) < 50 for p in problems):
             raise reader.fail(f"models[{i}]", "lists of problem messages", problems)
+        note = row.get("significance_note")
+        if note is not None and not (isinstance(note, str) and len(note) < 1000):
+            raise reader.fail(f"models[{i}].significance_note", "a short text", note)
+        significance = tuple(_significance(reader, s, f"models[{i}].significance[{j}]")
+                             for j, s in enumerate(reader.rows(row, "significance", 5000)))
         models.append(ModelComparison(name, tuple(metrics.get(name, [])),
                                       tuple(params.get(name, [])), tuple(problems[0]),
-                                      tuple(problems[1])))
+                                      tuple(problems[1]), significance, note))
     verdict = Verdict(data["verdict"] == "pass", reader.text(data, "summary", "comparison", 2000),
                       dict(counts))
-    return Comparison(Revision("base", None), Revision("head", None), tuple(models), verdict)
+    lineage = tuple(_lineage(reader, row, f"lineage[{i}]")
+                    for i, row in enumerate(reader.rows(data, "lineage", 200)))
+    return Comparison(Revision("base", None), Revision("head", None), tuple(models), verdict,
+                      lineage=lineage)
+
+
+def _significance(reader: _Reader, row: dict[str, Any], field: str) -> SignificanceResult:
+    x = [reader.number(row, key, field) for key in ("base", "head", "delta", "low", "high")]
+    n = [row.get("samples"), row.get("replicates")]
+    pairing = row.get("pairing")
+    if pairing not in ("paired", "unpaired") or any(v is None for v in x) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in n):
+        raise reader.fail(field, "a bootstrap interval", row)
+    return SignificanceResult(reader.text(row, "metric", field, 200), float(x[0] or 0),
+                              float(x[1] or 0), float(x[2] or 0), float(x[3] or 0),
+                              float(x[4] or 0), pairing, int(n[0] or 0), int(n[1] or 0))
+
+
+def _lineage(reader: _Reader, row: dict[str, Any], field: str) -> StageLineage:
+    sides = [row.get("base"), row.get("head")]
+    if not all(v is None or (isinstance(v, str) and len(v) <= 64) for v in sides):
+        raise reader.fail(field, "stage fingerprints", sides)
+    return StageLineage(reader.text(row, "stage", field, 200), sides[0], sides[1])
 
 
 def read_pr_report(directory: Path) -> dict[str, Any]:
@@ -322,7 +369,7 @@ def publish_pr_report(forge: Forge, repo: str, context: CiContext, directory: Pa
     run_url = None
     if context.workflow_run is not None and context.server_url:
         run_url = f"{context.server_url}/{repo}/actions/runs/{context.workflow_run.id}"
-    body = render_comment(comparison, report_id=report_id)
+    body = render_comment(comparison, report_id=report_id) + NOT_REPUBLISHED
     comment, created = upsert_marked_comment(forge, repo, number, marker(report_id), body)
     verdict = comparison.verdict
     state: Literal["success", "failure"] = "success" if verdict.passed else "failure"
