@@ -212,7 +212,7 @@ def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool) -> None:
 
 
 def show_pr_report(report: PrReport, *, as_json: bool) -> None:
-    from jx_mlops.ci.publish import COMMENT_FILE, REPORT_FILE
+    from jx_mlops.ci.publish import COMMENT_FILE, HTML_FILE, REPORT_FILE
 
     if as_json:
         from jx_mlops.report.jsonout import comparison_to_json
@@ -224,7 +224,7 @@ def show_pr_report(report: PrReport, *, as_json: bool) -> None:
     verdict = report.comparison.verdict
     out = out_console()
     out.print(f"PR #{report.pull_number}: report written to {report.directory} "
-              f"({REPORT_FILE}, {COMMENT_FILE}); nothing posted", markup=False)
+              f"({REPORT_FILE}, {COMMENT_FILE}, {HTML_FILE}); nothing posted", markup=False)
     out.print(verdict.line, style="bold green" if verdict.passed else "bold red", markup=False)
 
 
