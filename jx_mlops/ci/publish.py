@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from jx_mlops import console, dvc
 from jx_mlops.ci.context import CiContext
+from jx_mlops.compare.charts import Chart, Series
 from jx_mlops.compare.comparison import (
     Comparison,
     ModelComparison,
@@ -29,9 +30,12 @@ from jx_mlops.compare.comparison import (
     StageLineage,
     Verdict,
 )
+from jx_mlops.compare.cost import CostComparison, RunRecord
+from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
 from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.config import MetricPolicy, ProjectConfig
+from jx_mlops.dvc import OutputInfo
 from jx_mlops.errors import ConfigError, ForgeError, GitError, UsageError
 from jx_mlops.evaluate import (
     ReportOptions,
@@ -49,9 +53,6 @@ from jx_mlops.report.markdown import marker, render_comment
 REPORT_FILE = "jx-mlops-report.json"
 COMMENT_FILE = "comment.md"
 HTML_FILE = "report.html"
-# Sections of the report the publisher does not rebuild from the artifact (yet).
-NOT_REPUBLISHED = ("<sub>Data, plots and training cost of a fork's run are in report.html, "
-                   "in the run's mlops-report artifact.</sub>\n")
 REPORT_SCHEMA = "jx-mlops/pr-report@1"
 STATUS_CONTEXT = "jx-mlops/evaluation"
 CHECK_NAME = "jx-mlops report"
@@ -254,15 +255,17 @@ def comparison_from_json(data: dict[str, Any], where: str) -> Comparison:
             raise reader.fail(f"models[{i}].significance_note", "a short text", note)
         significance = tuple(_significance(reader, s, f"models[{i}].significance[{j}]")
                              for j, s in enumerate(reader.rows(row, "significance", 5000)))
+        trend = tuple(_chart(reader, c, f"models[{i}].trend[{j}]")
+                      for j, c in enumerate(reader.rows(row, "trend", 20)))
         models.append(ModelComparison(name, tuple(metrics.get(name, [])),
                                       tuple(params.get(name, [])), tuple(problems[0]),
-                                      tuple(problems[1]), significance, note))
+                                      tuple(problems[1]), significance, note, trend))
     verdict = Verdict(data["verdict"] == "pass", reader.text(data, "summary", "comparison", 2000),
                       dict(counts))
     lineage = tuple(_lineage(reader, row, f"lineage[{i}]")
                     for i, row in enumerate(reader.rows(data, "lineage", 200)))
     return Comparison(Revision("base", None), Revision("head", None), tuple(models), verdict,
-                      lineage=lineage)
+                      lineage=lineage, **_extras(reader, data))
 
 
 def _significance(reader: _Reader, row: dict[str, Any], field: str) -> SignificanceResult:
@@ -275,6 +278,90 @@ def _significance(reader: _Reader, row: dict[str, Any], field: str) -> Significa
     return SignificanceResult(reader.text(row, "metric", field, 200), float(x[0] or 0),
                               float(x[1] or 0), float(x[2] or 0), float(x[3] or 0),
                               float(x[4] or 0), pairing, int(n[0] or 0), int(n[1] or 0))
+
+
+def _chart(reader: _Reader, row: dict[str, Any], field: str) -> Chart:
+    series = []
+    for j, s in enumerate(reader.rows(row, "series", 10)):
+        xs, ys = s.get("x"), s.get("y")
+        if not (isinstance(xs, list) and isinstance(ys, list) and len(xs) == len(ys) <= 200):
+            raise reader.fail(f"{field}.series[{j}]", "x and y lists of one length", s)
+        numbers = [reader.number({"v": v}, "v", f"{field}.series[{j}]") for v in xs + ys]
+        if any(v is None for v in numbers):
+            raise reader.fail(f"{field}.series[{j}]", "numbers", s)
+        floats = [float(v or 0.0) for v in numbers]
+        series.append(Series(reader.text(s, "label", field, 200), tuple(floats[:len(xs)]),
+                             tuple(floats[len(xs):])))
+    categories = row.get("categories") or []
+    if not isinstance(categories, list) or len(categories) > 200 or not all(
+            isinstance(c, str) and len(c) <= 100 for c in categories):
+        raise reader.fail(f"{field}.categories", "short labels", categories)
+    note = reader.text(row, "note", field, 500) if row.get("note") else ""
+    return Chart(reader.text(row, "title", field, 200), reader.text(row, "x_label", field, 200),
+                 reader.text(row, "y_label", field, 200), tuple(series), tuple(categories),
+                 note)
+
+
+def _output(reader: _Reader, data: Any, field: str) -> OutputInfo | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise reader.fail(field, "a tracked path or null", data)
+    sizes = [data.get("size"), data.get("nfiles")]
+    if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in sizes):
+        raise reader.fail(field, "integer sizes", sizes)
+    md5 = data.get("md5")
+    if md5 is not None and not (isinstance(md5, str) and len(md5) <= 80):
+        raise reader.fail(f"{field}.md5", "a hash", md5)
+    return OutputInfo(reader.text(data, "path", field), md5, sizes[0], sizes[1],
+                      reader.text(data, "stage", field, 200) if data.get("stage") else "")
+
+
+def _data_change(reader: _Reader, row: dict[str, Any], field: str) -> DataChange:
+    status = row.get("status")
+    if status not in ("added", "modified", "deleted", "unchanged"):
+        raise reader.fail(f"{field}.status", "a data status", status)
+    return DataChange(reader.text(row, "path", field), status,
+                      reader.text(row, "tracked_by", field, 200),
+                      _output(reader, row.get("base"), f"{field}.base"),
+                      _output(reader, row.get("head"), f"{field}.head"))
+
+
+def _record(reader: _Reader, data: Any, field: str) -> RunRecord | None:
+    if data is None:
+        return None
+    record = RunRecord.from_json(json.dumps(data)) if isinstance(data, dict) else None
+    if record is None or len(record.stages) > 100 or any(
+            len(s.name) > 200 for s in record.stages):
+        raise reader.fail(field, "a run record", data)
+    if record.run_url is not None and len(record.run_url) > 500:
+        raise reader.fail(f"{field}.run_url", "a link", record.run_url)
+    return record
+
+
+def _costs(reader: _Reader, data: Any) -> CostComparison | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise reader.fail("costs", "run records or null", data)
+    missing = [data.get("base_missing"), data.get("head_missing")]
+    if not all(m is None or (isinstance(m, str) and len(m) <= 500) for m in missing):
+        raise reader.fail("costs", "short reasons", missing)
+    return CostComparison(_record(reader, data.get("base"), "costs.base"),
+                          _record(reader, data.get("head"), "costs.head"), *missing)
+
+
+def _extras(reader: _Reader, data: dict[str, Any]) -> dict[str, Any]:
+    """Data, plots, notes and costs: the parts of a report beyond metrics and params."""
+    notes = data.get("notes") or []
+    if not isinstance(notes, list) or len(notes) > 50 or not all(
+            isinstance(n, str) and len(n) <= 500 for n in notes):
+        raise reader.fail("notes", "short notes", notes)
+    return {"data": tuple(_data_change(reader, r, f"data[{i}]")
+                          for i, r in enumerate(reader.rows(data, "data", 2000))),
+            "plots": tuple(_chart(reader, r, f"plots[{i}]")
+                           for i, r in enumerate(reader.rows(data, "plots", 20))),
+            "notes": tuple(notes), "costs": _costs(reader, data.get("costs"))}
 
 
 def _lineage(reader: _Reader, row: dict[str, Any], field: str) -> StageLineage:
@@ -369,7 +456,7 @@ def publish_pr_report(forge: Forge, repo: str, context: CiContext, directory: Pa
     run_url = None
     if context.workflow_run is not None and context.server_url:
         run_url = f"{context.server_url}/{repo}/actions/runs/{context.workflow_run.id}"
-    body = render_comment(comparison, report_id=report_id) + NOT_REPUBLISHED
+    body = render_comment(comparison, report_id=report_id, artifact=HTML_FILE)
     comment, created = upsert_marked_comment(forge, repo, number, marker(report_id), body)
     verdict = comparison.verdict
     state: Literal["success", "failure"] = "success" if verdict.passed else "failure"
