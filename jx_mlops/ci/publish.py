@@ -14,13 +14,14 @@ workflows (docs/security.md):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from jx_mlops import console, dvc
+from jx_mlops import console
 from jx_mlops.ci.context import CiContext
 from jx_mlops.compare.charts import Chart, Series
 from jx_mlops.compare.comparison import (
@@ -49,6 +50,7 @@ from jx_mlops.forge.base import CheckRun, Comment, CommitStatus
 from jx_mlops.git import GitRepo
 from jx_mlops.report.jsonout import comparison_to_json
 from jx_mlops.report.markdown import marker, render_comment
+from jx_mlops.runrecord import fetch_records, make_record, measured_repro
 
 REPORT_FILE = "jx-mlops-report.json"
 COMMENT_FILE = "comment.md"
@@ -133,10 +135,15 @@ def write_pr_report(config: ProjectConfig, context: CiContext, output: Path, *,
             base, base_ref = default_branch_ref(repo)
         base_sha = ensure_commit(repo, base or context.base_sha, base_ref, git_env or {})
         with console.step("Reproducing the pipeline (dvc repro)") as detail:
-            dvc.repro(config.root, pull=True, on_line=detail)
+            stages = measured_repro(config.root, pull=True, on_line=detail)
+        # The cost of this run travels in the artifact (nothing may be pushed from here);
+        # the base's comes from the run records already on the remote, if it shares them.
+        with contextlib.suppress(GitError):
+            fetch_records(repo, git_env or {})
+        record = make_record(head_sha, stages) if any(s.ran for s in stages) else None
         comparison = compare_revisions(
             config, repo, snapshot(repo, config.root, base_sha, base_ref or base_sha[:7]),
-            snapshot(repo, config.root, None, f"PR #{number}"), options)
+            snapshot(repo, config.root, None, f"PR #{number}"), options, head_record=record)
     finally:
         repo.close()
     comparison = replace(comparison, head=Revision(f"PR #{number}", head_sha))
