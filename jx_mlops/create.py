@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jx_mlops import console, dvc
+from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import MODEL_NAME, ForgeConfig, jx_home, load_config
-from jx_mlops.errors import ConflictError, JxMlopsError, QuickstartError
+from jx_mlops.errors import ConflictError, JxMlopsError, QuickstartError, UsageError
 from jx_mlops.forge import open_forge
 from jx_mlops.forge.base import Forge
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import ensure_environment_repo
+from jx_mlops.runrecord import make_record, measured_repro, save_record
 from jx_mlops.scaffold import Quickstart, find_quickstart, render, resolve_variables
 
 
@@ -52,10 +54,13 @@ def _run_task(task: str, cwd: Path, quickstart: str) -> None:
 
 
 def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], remote: str,
-           train: bool) -> str:
-    """Render, initialise git and DVC, train the baseline and commit; returns the commit."""
+           train: bool, forge_url: str | None = None) -> tuple[str, tuple[StageCost, ...]]:
+    """Render, initialise git and DVC, train the baseline and commit; returns the commit
+    and what training it cost."""
     with console.step(f"Rendering quickstart {quickstart.name}"):
         render(quickstart, staging, values)
+        if forge_url:
+            _set_forge_url(staging / "mlops.yaml", forge_url)
         load_config(staging)  # a quickstart that renders an invalid mlops.yaml stops here
         repo = GitRepo.init(staging, branch="main")
         for task in quickstart.tasks:
@@ -65,17 +70,18 @@ def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], rem
         dvc.add_default_remote(staging, "storage", remote)
         if quickstart.track:
             dvc.add(staging, list(quickstart.track))
+    stages: tuple[StageCost, ...] = ()
     if train:
         with console.step("Training the baseline (dvc repro)") as detail:
-            dvc.repro(staging, on_line=detail)
+            stages = measured_repro(staging, pull=False, on_line=detail)
     repo.add_all()
     commit = repo.commit(f"Create project from quickstart {quickstart.name}")
     repo.close()
-    return commit
+    return commit, stages
 
 
-def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str]]
-             ) -> tuple[list[str], list[str]]:
+def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str]],
+             record: RunRecord | None) -> tuple[list[str], list[str]]:
     created: list[str] = []
     reused: list[str] = []
     with console.step(f"Publishing {repo_name} and its environment repositories"):
@@ -87,27 +93,59 @@ def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str
         repo.set_remote("origin", remote.clone_url)
         repo.push("origin", ["main:refs/heads/main"], env=forge.git_env())
         repo.run("branch", "--set-upstream-to=origin/main", "main")
+        if record is not None:
+            save_record(repo, record, push=True, env=forge.git_env())
         repo.close()
     with console.step("Pushing data and models to the DVC remote"):
         dvc.push(path)
     return created, reused
 
 
+def _check_forge_options(forge_kind: str, owner: str | None, dvc_remote: str | None) -> str:
+    """The owner to use; GitHub needs an explicit owner and a DVC remote CI can reach."""
+    if forge_kind != "github":
+        return owner or "local"
+    if not owner:
+        raise UsageError("--forge github needs --owner: the GitHub user or organization "
+                         "that will own the repositories")
+    if not dvc_remote:
+        raise UsageError("--forge github needs --dvc-remote URL: a DVC remote CI can reach "
+                         "(s3://, gs://, azure://, ssh://...)")
+    return owner
+
+
+def _set_forge_url(config: Path, url: str) -> None:
+    """Add ``forge.url`` (a GitHub Enterprise server) to a rendered mlops.yaml."""
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.rstrip() == "forge:":
+            lines.insert(index + 1, f"  url: {url}\n")
+            config.write_text("".join(lines), encoding="utf-8")
+            return
+    raise QuickstartError(f"{config}: no top-level 'forge:' section to add the url to")
+
+
 def create_project(name: str, *, quickstart: str, directory: Path | None = None,
-                   forge_kind: str = "local", owner: str = "local",
+                   forge_kind: str = "local", owner: str | None = None,
                    settings: Mapping[str, str] | None = None, dvc_remote: str | None = None,
-                   train: bool = True) -> CreatedProject:
-    """Scaffold project ``name`` from ``quickstart`` and publish it on the forge."""
+                   train: bool = True, forge_url: str | None = None) -> CreatedProject:
+    """Scaffold project ``name`` from ``quickstart`` and publish it on the forge.
+
+    On GitHub (``forge_kind="github"``, ``forge_url`` for GitHub Enterprise) the token
+    comes from GITHUB_TOKEN or GH_TOKEN; ``owner`` and ``dvc_remote`` are required.
+    """
     if not MODEL_NAME.match(name):
         raise QuickstartError(f"invalid project name {name!r}: use lowercase letters, digits "
                               "and dashes, at most 63 (it names the repository and the model)")
+    owner = _check_forge_options(forge_kind, owner, dvc_remote)
     qs = find_quickstart(quickstart)
     dest = (directory or Path.cwd() / name).resolve()
     _check_target(dest)
     values = resolve_variables(qs, {"project_name": name, "owner": owner,
                                     "forge_kind": forge_kind, **(settings or {})})
     repo_name = f"{values.get('owner', owner)}/{name}"
-    forge = open_forge(ForgeConfig(kind=forge_kind, repo=repo_name))  # type: ignore[arg-type]
+    forge = open_forge(ForgeConfig(kind=forge_kind, repo=repo_name,  # type: ignore[arg-type]
+                                   url=forge_url))
     if forge.find_repo(repo_name) is not None:
         raise ConflictError(f"repository {repo_name} already exists on the {forge.kind} forge")
     remote = dvc_remote or str(jx_home() / "storage" / repo_name)
@@ -115,7 +153,7 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        commit = _build(qs, staging, values, remote, train)
+        commit, stages = _build(qs, staging, values, remote, train, forge_url)
         if dest.exists():
             dest.rmdir()
         staging.rename(dest)
@@ -124,5 +162,6 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
         raise
     config = load_config(dest)
     envs = [(e.name, e.repo) for e in config.environments]
-    created, reused = _publish(forge, dest, repo_name, envs)
+    record = make_record(commit, stages) if stages else None
+    created, reused = _publish(forge, dest, repo_name, envs, record)
     return CreatedProject(dest, repo_name, qs.name, commit, tuple(created), tuple(reused), remote)

@@ -102,6 +102,7 @@ def run_audit_json(cli) -> list[dict]:
 
 def test_lineage_reads_provenance_from_the_tag(cli, lab, monkeypatch) -> None:
     lab.new_version()
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/fraud")
     monkeypatch.setenv("GITHUB_RUN_ID", "42")

@@ -235,7 +235,17 @@ def test_rollback_with_nothing_before_is_an_error(cli, lab) -> None:
         "error: fraud was never deployed in staging; nothing to roll back")
     run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "staging")
     result = cli("rollback", "fraud", "--env", "staging")
-    assert "no earlier version of fraud ran in staging (name one with --to vX.Y.Z)" in result.err
+    assert "no version of fraud older than v0.0.1 to roll back to in staging (name one with " \
+           "--to vX.Y.Z)" in result.err
+
+
+def test_rollback_falls_back_to_the_registered_version_before(cli, lab) -> None:
+    for _ in range(2):
+        lab.new_version({"fraud": {"accuracy": 0.9}})
+        run(cli, "register", "fraud")
+    run(cli, "promote", "fraud", "--version", "v0.0.2", "--to", "staging")
+    back = run(cli, "rollback", "fraud", "--env", "staging")
+    assert (back["version"], back["action"], back["merged"]) == ("v0.0.1", "rollback", True)
 
 
 JENKINS_X = """\

@@ -9,8 +9,6 @@ tagging and pushing is completed by the next), and promotions complete as
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jx_mlops import console
@@ -47,22 +45,9 @@ class ReleaseResult:
     blocked: tuple[BlockedPromotion, ...] = ()
 
 
-def ci_run_url(environ: Mapping[str, str] | None = None) -> str | None:
-    """The link to the CI run doing the release: GitHub Actions, Jenkins X / Jenkins
-    (``BUILD_URL``), or ``$JX_MLOPS_RUN_URL`` when set."""
-    env = os.environ if environ is None else environ
-    if env.get("JX_MLOPS_RUN_URL"):
-        return env["JX_MLOPS_RUN_URL"]
-    if env.get("GITHUB_RUN_ID") and env.get("GITHUB_REPOSITORY"):
-        server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
-        return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
-    return env.get("BUILD_URL") or None
-
-
 def _register_all(config: ProjectConfig, repo: GitRepo, commit: str, source_pull: int | None,
-                  git_env: dict[str, str]) -> list[Registration]:
+                  run_url: str | None, git_env: dict[str, str]) -> list[Registration]:
     registrations = []
-    run_url = ci_run_url()
     for model in config.models:
         reg = register_model(config, repo, model, commit, source_pull=source_pull,
                              run_url=run_url, skip_unchanged=True)
@@ -73,9 +58,10 @@ def _register_all(config: ProjectConfig, repo: GitRepo, commit: str, source_pull
     return registrations
 
 
-def run_release(config: ProjectConfig, *, ref: str | None = None) -> ReleaseResult:
+def run_release(config: ProjectConfig, *, ref: str | None = None,
+                run_url: str | None = None) -> ReleaseResult:
     """Register every model at ``ref`` (default: the remote default branch) and promote
-    new versions to the first environment."""
+    new versions to the first environment; ``run_url`` (the CI run) goes in the lineage."""
     forge = open_forge(config.forge)
     repo = GitRepo.open(config.root)
     try:
@@ -84,7 +70,8 @@ def run_release(config: ProjectConfig, *, ref: str | None = None) -> ReleaseResu
         commit = repo.rev_parse(ref or default_branch_ref(repo)[0])
         merged = forge.pulls_for_commit(config.forge.repo, commit)
         source_pull = merged[0].number if merged else None
-        registrations = _register_all(config, repo, commit, source_pull, forge.git_env())
+        registrations = _register_all(config, repo, commit, source_pull, run_url,
+                                      forge.git_env())
         ctx = PromotionContext(forge=forge, environments=config.environments,
                                models={m.name: m for m in config.models}, registry=repo)
         promotions: list[PromotionResult] = []

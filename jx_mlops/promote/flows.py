@@ -25,8 +25,8 @@ from jx_mlops.promote.promotion import (
     PromotionResult,
     run_promotion,
 )
-from jx_mlops.registry import ModelVersion
-from jx_mlops.versions import resolve_version
+from jx_mlops.registry import ModelVersion, list_versions, version_key
+from jx_mlops.versions import model_name, resolve_version
 
 _ACTIONS: tuple[Action, ...] = ("promote", "rollback")
 
@@ -61,11 +61,11 @@ def _version(ctx: PromotionContext, config: ProjectConfig, model: str,
 
 
 def promote_model(config: ProjectConfig, model: str, version: str, environment: str, *,
-                  force: bool = False) -> PromotionResult:
+                  force: bool = False, forge: Forge | None = None) -> PromotionResult:
     """`jx-mlops promote MODEL --version V --to ENV`."""
     config.model(model)
     env = config.environment(environment)
-    with project_context(config) as ctx:
+    with project_context(config, forge) as ctx:
         registered = _version(ctx, config, model, version)
         return run_promotion(ctx, PromotionRequest(model, env, "promote", registered, force))
 
@@ -84,10 +84,11 @@ def _current(forge: Forge, env: EnvironmentConfig, model: str
     return record, [e.version for e in events if e.action != "disable"]
 
 
-def rollback_target(record: DeploymentRecord | None, ran: list[str], model: str,
-                    environment: str) -> str:
-    """The version before the current one: the record's previous version, else the newest
-    other version the history shows running there."""
+def rollback_target(record: DeploymentRecord | None, ran: list[str], registered: list[str],
+                    model: str, environment: str) -> str:
+    """The version to go back to: the one the record says it replaced, else the newest other
+    version the history shows there, else the registered version just below the current
+    one."""
     if record is None:
         raise PromotionError(f"{model} was never deployed in {environment}; nothing to roll "
                              "back")
@@ -96,31 +97,37 @@ def rollback_target(record: DeploymentRecord | None, ran: list[str], model: str,
     for version in ran:
         if version != record.version:
             return version
-    raise PromotionError(f"no earlier version of {model} ran in {environment}",
-                         hint="name one with --to vX.Y.Z")
+    older = [v for v in registered if version_key(v) < version_key(record.version)]
+    if older:
+        return max(older, key=version_key)
+    raise PromotionError(f"no version of {model} older than {record.version} to roll back "
+                         f"to in {environment}", hint="name one with --to vX.Y.Z")
 
 
 def rollback_model(config: ProjectConfig, model: str, environment: str, *,
-                   to: str | None = None, force: bool = False) -> PromotionResult:
+                   to: str | None = None, force: bool = False, forge: Forge | None = None
+                   ) -> PromotionResult:
     """`jx-mlops rollback MODEL --env ENV [--to V]`: promote the previous (or given) version
     through the same pull-request path."""
     config.model(model)
     env = config.environment(environment)
-    with project_context(config) as ctx:
+    with project_context(config, forge) as ctx:
         if to is None:
             record, ran = _current(ctx.forge, env, model)
-            to = rollback_target(record, ran, model, env.name)
+            known = [v.version for v in list_versions(
+                ctx.registry, model_name(config, ctx.registry, model))] if ctx.registry else []
+            to = rollback_target(record, ran, known, model, env.name)
         registered = _version(ctx, config, model, to)
         return run_promotion(ctx, PromotionRequest(model, env, "rollback", registered, force))
 
 
 def disable_model(config: ProjectConfig, model: str, environment: str, *,
-                  reason: str | None = None) -> PromotionResult:
+                  reason: str | None = None, forge: Forge | None = None) -> PromotionResult:
     """`jx-mlops disable MODEL --env ENV`: the emergency cut-out. Merged at once whatever the
     strategy (by a user with write permission), still recorded."""
     config.model(model)
     env = config.environment(environment)
-    with project_context(config) as ctx:
+    with project_context(config, forge) as ctx:
         return run_promotion(ctx, PromotionRequest(model, env, "disable", reason=reason))
 
 

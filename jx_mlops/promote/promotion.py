@@ -94,6 +94,7 @@ class PromotionResult:
     action: str = "promote"
     gates: tuple[GateResult, ...] = ()
     forced: bool = False
+    previous: str | None = None  # what ran there before (None: nothing)
 
     @property
     def waiting(self) -> bool:
@@ -132,11 +133,13 @@ class _Promotion:
         self.ctx, self.request, self.repo, self.base_branch = ctx, request, repo, base_branch
         self.env = request.environment
         self.forge = ctx.forge
+        self.previous: str | None = None
 
     # -- the flow -------------------------------------------------------------------------
 
     def run(self) -> PromotionResult:
         current = read_record(self.repo, self.base_branch, self.request.model, self.env.name)
+        self.previous = current.version if current is not None and current.serving else None
         target = self._target(current)
         self.branch = change.branch_name(self.request.action, self.env.name, target.model,
                                          target.version)
@@ -176,7 +179,7 @@ class _Promotion:
                 forced: bool = False) -> PromotionResult:
         return PromotionResult(self.env.name, target.model, target.version, pull, merged,
                                already_deployed=already, action=self.request.action,
-                               gates=gates, forced=forced)
+                               gates=gates, forced=forced, previous=self.previous)
 
     # -- what the change is ---------------------------------------------------------------
 
