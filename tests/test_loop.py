@@ -51,7 +51,7 @@ def test_retrain_ci_pr_merge_release_status(project: Project, cli, monkeypatch) 
     shown = json.loads(cli("forge", "pr", "show", "1", "--json").out)
     assert len(shown["comments"]) == 1
     assert shown["comments"][0]["body"].startswith("<!-- jx-mlops:report id=default -->")
-    assert "| accuracy |" in shown["comments"][0]["body"]
+    assert "| metrics.json: accuracy |" in shown["comments"][0]["body"]
     assert [(s["context"], s["state"]) for s in shown["statuses"]] == [
         ("jx-mlops/evaluation", "success")]
 
