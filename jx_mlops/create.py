@@ -75,6 +75,16 @@ def _check_can_run(quickstart: Quickstart, train: bool) -> None:
             f"{'' if quickstart.tasks else ' or pass --no-train'}")
 
 
+def _variables(quickstart: Quickstart, settings: Mapping[str, str],
+               context: Mapping[str, str]) -> dict[str, str]:
+    """The template's values: ``--set`` ones, defaults, and what ``create`` itself knows
+    (``context``: project name, owner, forge), which every template may use and a
+    quickstart may declare to document or constrain it."""
+    declared = {v.name for v in quickstart.variables}
+    given = {**settings, **{k: v for k, v in context.items() if k in declared}}
+    return {**context, **resolve_variables(quickstart, given)}
+
+
 def _commit_message(quickstart: Quickstart) -> str:
     message = f"Create project from quickstart {quickstart.name}"
     if quickstart.source != "bundled":
@@ -149,11 +159,15 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
     if not MODEL_NAME.match(name):
         raise QuickstartError(f"invalid project name {name!r}: use lowercase letters, digits "
                               "and dashes, at most 63 (it names the repository and the model)")
+    reserved = sorted(set(settings or {}) & {"project_name", "owner", "forge_kind"})
+    if reserved:
+        flag = {"project_name": "NAME", "owner": "--owner", "forge_kind": "--forge"}
+        raise QuickstartError(f"--set {reserved[0]}: give it as {flag[reserved[0]]}")
     dest = (directory or Path.cwd() / name).resolve()
     _check_target(dest)
     with open_quickstart(quickstart, ref=vcs_ref, trust=trust) as qs:
-        values = resolve_variables(qs, {"project_name": name, "owner": owner,
-                                        "forge_kind": forge_kind, **(settings or {})})
+        values = _variables(qs, settings or {}, {"project_name": name, "owner": owner,
+                                                 "forge_kind": forge_kind})
         check_template(qs, values)
         _check_can_run(qs, train)
         repo_name = f"{values.get('owner', owner)}/{name}"

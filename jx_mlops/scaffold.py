@@ -197,7 +197,9 @@ def list_quickstarts() -> list[Quickstart]:
 def find_quickstart(name: str) -> Quickstart:
     """A bundled quickstart by name, or a local directory path (untrusted)."""
     local = Path(name).expanduser()
-    if ("/" in name or name.startswith(".")) and local.is_dir():
+    if "/" in name or name.startswith("."):
+        if not local.is_dir():
+            raise QuickstartError(f"quickstart directory {name} does not exist")
         return load_quickstart(local.resolve()).from_source(str(local.resolve()))
     known = list_quickstarts()
     for quickstart in known:

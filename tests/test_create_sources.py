@@ -20,8 +20,7 @@ description: A one-stage pipeline for tests.
 variables:
   project_name: {description: the project}
   model_name: {default: "{{ project_name }}"}
-  owner: {default: local}
-  forge_kind: {default: local, choices: [local]}
+  owner: {default: local, pattern: "[a-z]+"}
   greeting: {default: hello, description: what the model says}
 requires: [pyyaml]
 tasks:
@@ -146,8 +145,12 @@ def test_git_quickstart_errors_write_nothing(cli, tmp_path: Path) -> None:
          "--vcs-ref v1: quickstart 'sklearn-classifier' is not a git URL"),
         ([f"{repo.as_uri()}#tiny", "--trust", "--set", "colour=red"],
          "quickstart tiny has no variable 'colour'"),
-        ([f"{repo.as_uri()}#tiny", "--trust", "--set", "forge_kind=gitlab"],
-         "forge_kind='gitlab': expected one of local"),
+        ([f"{repo.as_uri()}#tiny", "--trust", "--forge", "local", "--set", "owner=x"],
+         "--set owner: give it as --owner"),
+        ([f"{repo.as_uri()}#tiny", "--trust", "--owner", "Acme Corp"],
+         "owner='Acme Corp': does not match [a-z]+"),
+        ([str(tmp_path / "nowhere")], f"quickstart directory {tmp_path / 'nowhere'} does "
+                                      "not exist"),
     ]
     for args, message in cases:
         result = cli("create", "proj", "--dir", target, "--quickstart", *args)

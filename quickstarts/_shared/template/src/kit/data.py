@@ -43,7 +43,12 @@ def encode(frame: pd.DataFrame, columns: Sequence[str],
     for column in columns:
         if column in categories:
             codes = {value: float(i) for i, value in enumerate(categories[column])}
-            encoded.append(frame[column].astype(str).map(codes).to_numpy(dtype=float))
+            values = frame[column].astype(str)
+            unknown = sorted(set(values) - set(codes))
+            if unknown:  # a silent NaN would reach the model: refuse instead
+                raise ValueError(f"column {column!r}: unexpected values {unknown[:5]} "
+                                 f"(src/common.py CATEGORIES lists {list(codes)})")
+            encoded.append(values.map(codes).to_numpy(dtype=float))
         else:
             encoded.append(frame[column].to_numpy(dtype=float))
     return np.column_stack(encoded).astype(np.float32)
