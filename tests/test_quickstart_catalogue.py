@@ -1,5 +1,6 @@
 """Every bundled quickstart, end to end: scaffold, `dvc repro`, the outputs the report and
-promotion read (docs/quickstarts.md), the project's own service tests, `jx-mlops report`,
+promotion read (docs/quickstarts.md), the project's own service tests, `jx-mlops report`
+on a change that gives the model the sensitive attribute (its fairness gate fails), then
 register and promote to staging on the local forge.
 
 pytorch-classifier runs where torch is installed (`make test` installs the CPU build).
@@ -32,25 +33,25 @@ class Case:
     task: str
     artifact: str
     kserve_format: str
-    # A param, its params.yaml line and the replacement: a change to reproduce and report.
-    change: tuple[str, str, str]
+    # The fairness metric whose gate fails when the model is given the sensitive attribute.
+    fairness_gate: str
 
     @property
     def classifier(self) -> bool:
         return self.task == "classification"
 
 
-THRESHOLD = ("evaluate.threshold", "  threshold: 0.5", "  threshold: 0.45")
+PARITY = "demographic_parity_difference"
 CASES = [
     Case("sklearn-classifier", "credit", "classification", "models/model.pkl", "sklearn",
-         THRESHOLD),
+         PARITY),
     Case("sklearn-regressor", "cost", "regression", "models/model.pkl", "sklearn",
-         ("train.n_estimators", "  n_estimators: 100", "  n_estimators: 150")),
+         "mean_prediction_difference"),
     Case("lightgbm-classifier", "churn-lgbm", "classification", "models/model.bst",
-         "lightgbm", THRESHOLD),
+         "lightgbm", PARITY),
     pytest.param(
         Case("pytorch-classifier", "readmission", "classification", "models/model.onnx",
-             "onnx", THRESHOLD),
+             "onnx", PARITY),
         marks=pytest.mark.skipif(importlib.util.find_spec("torch") is None,
                                  reason="torch is not installed (make test installs it)")),
 ]
@@ -131,22 +132,26 @@ def test_quickstart_end_to_end(case: Case, cli, tmp_path: Path, monkeypatch) -> 
     assert_outputs_contract(root, case)
     run_project_tests(root)
 
-    # A change in the work tree, reproduced and compared with main by `jx-mlops report`.
+    # Give the model the sensitive attribute in the work tree, reproduce, and compare with
+    # main: more accurate or not, the fairness gate fails.
     params = root / "params.yaml"
-    name, old, new = case.change
-    assert old in params.read_text()
-    params.write_text(params.read_text().replace(old, new))
+    params.write_text(params.read_text().replace("drop_sensitive: true",
+                                                 "drop_sensitive: false"))
     dvc.repro(root)
     monkeypatch.chdir(root)
-    report = cli("report", "--format", "json")
-    assert report.code == 0, report.err
+    report = cli("report", "--format", "json", "--fail-on-regression")
+    assert report.code == 1, report.err
     data = json.loads(report.out)
-    files = {m["path"] for m in data["metrics"]}
-    assert files == {"metrics.json", "fairness.json", "portability.json"}
-    assert [p["name"] for p in data["params"] if p["status"] == "changed"] == [name]
-    assert any(m["status"] != "unchanged" for m in data["metrics"])
+    assert data["verdict"] == "fail"
+    assert {m["path"] for m in data["metrics"]} == {
+        "metrics.json", "fairness.json", "portability.json"}
+    assert [p["name"] for p in data["params"] if p["status"] == "changed"] == [
+        "prepare.drop_sensitive"]
+    gate = next(m for m in data["metrics"] if m["name"] == case.fairness_gate)
+    assert gate["status"] == "failed_threshold", gate
+    assert f"{case.fairness_gate} is " in data["summary"]
     md = cli("report", "--format", "md").out
-    assert "fairness.json: " in md
+    assert "| ⛔ failed threshold |" in md
 
     # The baseline on main: registered, then promoted to staging on the local forge.
     git(root, "checkout", "-q", "--", ".")
