@@ -79,17 +79,37 @@ def cmd_report(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.evaluate import build_report
 
-    comparison = build_report(_project(args), base=args.base, head=args.head)
+    comparison = build_report(_project(args), base=args.base, head=args.head,
+                              options=_report_options(args))
+    if args.html:
+        from jx_mlops.evaluate import write_html
+
+        write_html(Path(args.html), comparison)
     views.show_comparison(comparison, args.format)
     return EXIT_USER_ERROR if args.fail_on_regression and not comparison.verdict.passed \
         else EXIT_OK
+
+
+def _report_options(args: argparse.Namespace) -> Any:
+    from jx_mlops.evaluate import ReportOptions
+
+    return ReportOptions(trend_commits=args.trend)
+
+
+def _add_report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--html", metavar="FILE",
+                        help="also write the full report as a self-contained HTML file")
+    parser.add_argument("--trend", type=int, default=10, metavar="N",
+                        help="chart metrics over the last N commits of the base (0: none)")
 
 
 def cmd_ci_pr(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.ci.pr import run_pr_check
 
-    check = run_pr_check(_project(args), number=args.pr, commit_results=not args.no_commit)
+    check = run_pr_check(_project(args), number=args.pr, commit_results=not args.no_commit,
+                         report_id=args.report_id, html=Path(args.html) if args.html else None,
+                         options=_report_options(args))
     views.show_pr_check(check, as_json=args.json)
     return EXIT_USER_ERROR if args.fail_on_regression and not check.comparison.verdict.passed \
         else EXIT_OK
@@ -310,6 +330,7 @@ def _project_parsers(sub: Any) -> None:
     p.add_argument("--format", default="terminal", choices=("md", "json", "terminal"))
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when the verdict is fail")
+    _add_report_options(p)
 
 
 def _registry_parsers(sub: Any) -> None:
@@ -342,6 +363,9 @@ def _ci_parsers(sub: Any) -> None:
                    help="do not commit reproduced results back to the PR branch")
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when the verdict is fail")
+    p.add_argument("--report-id", default="default", metavar="ID",
+                   help="which report this is (one comment per PR and report id)")
+    _add_report_options(p)
     _add_json(p)
     p = _cmd(ci_sub, "release", cmd_ci_release, "register and promote after a merge")
     p.add_argument("--ref", help="merged commit (default: the remote default branch)")

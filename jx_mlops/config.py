@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 import yaml
 
 from jx_mlops.errors import ConfigError
+from jx_mlops.yamlio import safe_load
 
 CONFIG_FILE = "mlops.yaml"
 REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -259,7 +260,7 @@ def _read_forge(node: _Node) -> ForgeConfig:
 def parse_config(text: str, path: Path) -> ProjectConfig:
     """Parse and validate mlops.yaml ``text``; ``path`` is used for messages and ``root``."""
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

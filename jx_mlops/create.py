@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jx_mlops import console, dvc
+from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import MODEL_NAME, ForgeConfig, jx_home, load_config
 from jx_mlops.errors import ConflictError, QuickstartError
 from jx_mlops.forge import open_forge
@@ -22,6 +23,7 @@ from jx_mlops.forge.base import Forge
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import ensure_environment_repo
 from jx_mlops.quickstart_sources import open_quickstart
+from jx_mlops.runrecord import make_record, measured_repro, save_record
 from jx_mlops.scaffold import (
     Quickstart,
     check_template,
@@ -103,8 +105,9 @@ def _run_task(task: str, cwd: Path, quickstart: str) -> None:
 
 
 def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], remote: str,
-           train: bool) -> str:
-    """Render, initialise git and DVC, train the baseline and commit; returns the commit."""
+           train: bool) -> tuple[str, tuple[StageCost, ...]]:
+    """Render, initialise git and DVC, train the baseline and commit; returns the commit
+    and what training it cost."""
     with console.step(f"Rendering quickstart {quickstart.name}"):
         render(quickstart, staging, values)
         load_config(staging)  # a quickstart that renders an invalid mlops.yaml stops here
@@ -116,17 +119,18 @@ def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], rem
         dvc.add_default_remote(staging, "storage", remote)
         if quickstart.track:
             dvc.add(staging, list(quickstart.track))
+    stages: tuple[StageCost, ...] = ()
     if train:
         with console.step("Training the baseline (dvc repro)") as detail:
-            dvc.repro(staging, on_line=detail)
+            stages = measured_repro(staging, pull=False, on_line=detail)
     repo.add_all()
     commit = repo.commit(_commit_message(quickstart))
     repo.close()
-    return commit
+    return commit, stages
 
 
-def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str]]
-             ) -> tuple[list[str], list[str]]:
+def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str]],
+             record: RunRecord | None) -> tuple[list[str], list[str]]:
     created: list[str] = []
     reused: list[str] = []
     with console.step(f"Publishing {repo_name} and its environment repositories"):
@@ -138,6 +142,8 @@ def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str
         repo.set_remote("origin", remote.clone_url)
         repo.push("origin", ["main:refs/heads/main"], env=forge.git_env())
         repo.run("branch", "--set-upstream-to=origin/main", "main")
+        if record is not None:
+            save_record(repo, record, push=True, env=forge.git_env())
         repo.close()
     with console.step("Pushing data and models to the DVC remote"):
         dvc.push(path)
@@ -176,25 +182,27 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
             raise ConflictError(f"repository {repo_name} already exists on the {forge.kind} "
                                 "forge")
         remote = dvc_remote or str(jx_home() / "storage" / repo_name)
-        commit = _build_in_place(qs, dest, values, remote, train)
+        commit, stages = _build_in_place(qs, dest, values, remote, train)
     config = load_config(dest)
     envs = [(e.name, e.repo) for e in config.environments]
-    created, reused = _publish(forge, dest, repo_name, envs)
+    record = make_record(commit, stages) if stages else None
+    created, reused = _publish(forge, dest, repo_name, envs, record)
     return CreatedProject(dest, repo_name, qs.name, commit, tuple(created), tuple(reused), remote)
 
 
 def _build_in_place(qs: Quickstart, dest: Path, values: Mapping[str, str], remote: str,
-                    train: bool) -> str:
-    """Build in a hidden staging directory, then rename it to ``dest``; returns the commit."""
+                    train: bool) -> tuple[str, tuple[StageCost, ...]]:
+    """Build in a hidden staging directory, then rename it to ``dest``; returns the commit
+    and what training it cost."""
     staging = dest.parent / f".{dest.name}.jx-creating"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        commit = _build(qs, staging, values, remote, train)
+        commit, stages = _build(qs, staging, values, remote, train)
         if dest.exists():
             dest.rmdir()
         staging.rename(dest)
     except BaseException:  # whatever stopped the build, leave no half-built project
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return commit
+    return commit, stages

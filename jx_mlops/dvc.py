@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from jx_mlops.errors import DvcError
+from jx_mlops.yamlio import safe_load
 
 LineCallback = Callable[[str], None]
 
@@ -78,7 +79,7 @@ def _entry(item: Any, stage: str, where: str) -> OutputInfo:
 def parse_lock(text: str, where: str = "dvc.lock") -> DvcLock:
     """Parse dvc.lock (schema 2.0) text; errors name ``where``."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise DvcError(f"{where}: invalid YAML: {exc}") from None
     stages_data = data.get("stages", {}) if isinstance(data, dict) else None
@@ -100,7 +101,7 @@ def parse_lock(text: str, where: str = "dvc.lock") -> DvcLock:
 def parse_dvc_file(text: str, where: str) -> tuple[OutputInfo, ...]:
     """The outputs a ``.dvc`` file tracks (paths made relative to the repository root)."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise DvcError(f"{where}: invalid YAML: {exc}") from None
     base = os.path.dirname(where)
@@ -110,6 +111,93 @@ def parse_dvc_file(text: str, where: str) -> tuple[OutputInfo, ...]:
         outs.append(OutputInfo(os.path.normpath(os.path.join(base, out.path)), out.md5,
                                out.size, out.nfiles, stage=where))
     return tuple(outs)
+
+
+@dataclass(frozen=True)
+class PlotSource:
+    """One y field of one data file, with the x field to draw it against (None: index)."""
+
+    file: str
+    y: str | None
+    x: str | None
+
+
+@dataclass(frozen=True)
+class PlotDefinition:
+    """A plot declared in dvc.yaml (top-level ``plots:`` or a stage's ``plots:`` output)."""
+
+    name: str
+    title: str
+    x_label: str
+    y_label: str
+    sources: tuple[PlotSource, ...]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _top_level_plot(name: str, props: dict[str, Any]) -> PlotDefinition:
+    x = props.get("x")
+    y = props.get("y")
+    sources: list[PlotSource] = []
+    if isinstance(y, dict):
+        for file, fields in y.items():
+            x_field = x.get(file) if isinstance(x, dict) else x
+            sources += [PlotSource(str(file), str(f), x_field) for f in _as_list(fields)]
+    else:
+        x_field = next(iter(x.values()), None) if isinstance(x, dict) else x
+        sources += [PlotSource(name, None if f is None else str(f), x_field)
+                    for f in _as_list(y)]
+    x_name = x if isinstance(x, str) else next(iter(x.values()), "step") if isinstance(
+        x, dict) else "step"
+    return PlotDefinition(name, str(props.get("title") or name),
+                          str(props.get("x_label") or x_name),
+                          str(props.get("y_label") or (sources[0].y if sources else "") or ""),
+                          tuple(sources))
+
+
+def _entries(items: Any) -> list[tuple[str, dict[str, Any]]]:
+    entries: list[tuple[str, dict[str, Any]]] = []
+    for item in items or []:
+        if isinstance(item, str):
+            entries.append((item, {}))
+        elif isinstance(item, dict):
+            entries += [(str(k), v if isinstance(v, dict) else {}) for k, v in item.items()]
+    return entries
+
+
+def parse_plot_definitions(text: str, where: str = "dvc.yaml") -> list[PlotDefinition]:
+    """Every plot dvc.yaml declares, stage outputs first, in file order."""
+    try:
+        data = safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise DvcError(f"{where}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        return []
+    plots = []
+    for stage in (data.get("stages") or {}).values():
+        if isinstance(stage, dict):
+            plots += [_top_level_plot(path, props)
+                      for path, props in _entries(stage.get("plots"))]
+    plots += [_top_level_plot(name, props) for name, props in _entries(data.get("plots"))]
+    return plots
+
+
+def uncached_outputs(text: str, where: str = "dvc.yaml") -> set[str]:
+    """Stage outputs declared ``cache: false`` in dvc.yaml: git keeps those, not DVC."""
+    try:
+        data = safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise DvcError(f"{where}: invalid YAML: {exc}") from None
+    paths: set[str] = set()
+    for stage in (data.get("stages") or {}).values() if isinstance(data, dict) else ():
+        if not isinstance(stage, dict):
+            continue
+        for key in ("outs", "metrics", "plots"):
+            paths |= {os.path.normpath(path) for path, props in _entries(stage.get(key))
+                      if props.get("cache") is False}
+    return paths
 
 
 def cache_file(root: Path, md5: str) -> Path:
@@ -147,14 +235,20 @@ def _failure_line(output: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def run_dvc(root: Path, args: Sequence[str], *, on_line: LineCallback | None = None) -> str:
-    """Run ``dvc ARGS`` in ``root``; returns its combined output, raises DvcError on failure."""
+def run_dvc(root: Path, args: Sequence[str], *, on_line: LineCallback | None = None,
+            on_start: Callable[[int], None] | None = None) -> str:
+    """Run ``dvc ARGS`` in ``root``; returns its combined output, raises DvcError on failure.
+
+    ``on_line`` sees each line of output as it comes; ``on_start`` gets the process id.
+    """
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "dvc", *args], cwd=root, env=dvc_env(),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     except OSError as exc:
         raise DvcError(f"cannot run dvc: {exc}") from None
+    if on_start is not None:
+        on_start(proc.pid)
     lines = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -184,9 +278,11 @@ def add(root: Path, paths: Sequence[str]) -> None:
     run_dvc(root, ["add", *paths])
 
 
-def repro(root: Path, *, pull: bool = False, on_line: LineCallback | None = None) -> str:
+def repro(root: Path, *, pull: bool = False, on_line: LineCallback | None = None,
+          on_start: Callable[[int], None] | None = None) -> str:
     """``dvc repro`` the whole pipeline; with ``pull``, fetch missing data first."""
-    return run_dvc(root, ["repro", *(["--pull"] if pull else [])], on_line=on_line)
+    return run_dvc(root, ["repro", *(["--pull"] if pull else [])], on_line=on_line,
+                   on_start=on_start)
 
 
 def push(root: Path) -> None:

@@ -14,11 +14,17 @@ from typing import Any
 
 from jx_mlops import dvc
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
+from jx_mlops.compare.cost import RunRecord
 from jx_mlops.compare.metrics import compare_metrics, compare_params
+from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.compare.values import flatten, load_structured
 from jx_mlops.config import ModelConfig, ProjectConfig
-from jx_mlops.errors import DvcError
+from jx_mlops.errors import DvcError, UsageError
 from jx_mlops.git import GitRepo
+from jx_mlops.lineage import compare_inputs, compare_stages, plot_charts
+from jx_mlops.predictions import significance_for
+from jx_mlops.runrecord import compare_costs
+from jx_mlops.trend import metric_trend
 
 
 @dataclass(frozen=True)
@@ -47,13 +53,20 @@ class Snapshot:
         return dvc.parse_lock(data.decode("utf-8", "replace"), f"dvc.lock at {self.where}")
 
 
+def read_bytes(snap: Snapshot, path: str) -> tuple[bytes | None, str | None]:
+    """A file of ``snap`` from git, or from the DVC cache when it is a cached output."""
+    data = snap.read(path)
+    if data is not None:
+        return data, None
+    data, reason = _from_dvc_cache(snap, path)
+    return (data, None) if data is not None else (None, reason)
+
+
 def read_structured(snap: Snapshot, path: str) -> tuple[dict[str, Any] | None, str | None]:
     """A metrics/params file of ``snap`` flattened, or None and the reason it is unreadable."""
-    data = snap.read(path)
+    data, reason = read_bytes(snap, path)
     if data is None:
-        data, reason = _from_dvc_cache(snap, path)
-        if data is None:
-            return None, reason
+        return None, reason
     try:
         parsed = load_structured(path, data)
     except ValueError as exc:
@@ -80,8 +93,21 @@ def _from_dvc_cache(snap: Snapshot, path: str) -> tuple[bytes | None, str]:
     return cached.read_bytes(), ""
 
 
-def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot) -> ModelComparison:
+@dataclass(frozen=True)
+class ReportOptions:
+    """What a report includes beyond metrics and params (each part costs some reading)."""
+
+    significance: bool = True
+    trend_commits: int = 10
+    plots: bool = True
+    data: bool = True
+    costs: bool = True
+
+
+def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
+                  options: ReportOptions | None = None) -> ModelComparison:
     """Compare one model's metrics and params between two snapshots."""
+    options = options or ReportOptions()
     metrics = []
     base_problems: list[str] = []
     head_problems: list[str] = []
@@ -98,9 +124,15 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot) -> ModelCo
         base_params, _ = read_structured(base, path)
         head_params, _ = read_structured(head, path)
         params += compare_params(path, base_params, head_params)
+    significance: tuple[SignificanceResult, ...] = ()
+    note = None
+    if options.significance and model.predictions:
+        significance, note = significance_for(tuple(metrics), model.predictions, base, head)
+    trend = metric_trend(model, tuple(metrics), base, head.label, options.trend_commits)
     return ModelComparison(model=model.name, metrics=tuple(metrics), params=tuple(params),
                            base_problems=tuple(base_problems),
-                           head_problems=tuple(head_problems))
+                           head_problems=tuple(head_problems), significance=significance,
+                           significance_note=note, trend=trend)
 
 
 def default_branch_ref(repo: GitRepo) -> tuple[str, str]:
@@ -120,16 +152,36 @@ def snapshot(repo: GitRepo, root: Path, rev: str | None, label: str | None = Non
     return Snapshot(repo, root, repo.rev_parse(rev), label or rev)
 
 
-def compare_revisions(config: ProjectConfig, repo: GitRepo, base: Snapshot,
-                      head: Snapshot) -> Comparison:
-    """Compare every model of ``config`` between ``base`` and ``head``."""
-    models = tuple(compare_model(m, base, head) for m in config.models)
+def compare_revisions(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Snapshot,
+                      options: ReportOptions | None = None,
+                      head_record: RunRecord | None = None) -> Comparison:
+    """Compare every model of ``config`` between ``base`` and ``head``, with the pipeline's
+    data, stages, plots and training cost."""
+    options = options or ReportOptions()
+    models = tuple(compare_model(m, base, head, options) for m in config.models)
+    charts, notes = plot_charts(base, head) if options.plots else ([], [])
+    costs = compare_costs(repo, base.sha, base.label, head.sha, head_record) \
+        if options.costs else None
     return Comparison(base=Revision(base.label, base.sha), head=Revision(head.label, head.sha),
-                      models=models, verdict=decide(models))
+                      models=models, verdict=decide(models),
+                      data=tuple(compare_inputs(base, head)) if options.data else (),
+                      plots=tuple(charts), notes=tuple(notes),
+                      lineage=tuple(compare_stages(base, head)), costs=costs)
 
 
-def build_report(config: ProjectConfig, *, base: str | None = None,
-                 head: str | None = None) -> Comparison:
+def write_html(path: Path, comparison: Comparison) -> None:
+    """Write the self-contained HTML report (atomically: CI may upload it concurrently)."""
+    from jx_mlops.fsutil import write_atomic
+    from jx_mlops.report.html import render_html
+
+    try:
+        write_atomic(path, render_html(comparison))
+    except OSError as exc:
+        raise UsageError(f"--html {path}: cannot write: {exc.strerror}") from None
+
+
+def build_report(config: ProjectConfig, *, base: str | None = None, head: str | None = None,
+                 options: ReportOptions | None = None) -> Comparison:
     """`jx-mlops report`: base defaults to where HEAD forked from the default branch,
     head to the work tree."""
     repo = GitRepo.open(config.root)
@@ -141,6 +193,6 @@ def build_report(config: ProjectConfig, *, base: str | None = None,
         else:
             base_snap = snapshot(repo, config.root, base)
         head_snap = snapshot(repo, config.root, head)
-        return compare_revisions(config, repo, base_snap, head_snap)
+        return compare_revisions(config, repo, base_snap, head_snap, options)
     finally:
         repo.close()

@@ -6,6 +6,8 @@ Everything returns plain strings or our own frozen dataclasses; git failures bec
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -173,11 +175,25 @@ class GitRepo:
 
     def try_rev_parse(self, rev: str) -> str | None:
         """The commit sha ``rev`` names, or None when it names nothing."""
+        # GitPython resolves common specs in-process: no git process per lookup. Anything it
+        # cannot resolve (unknown, or syntax it does not support) is asked of git itself.
+        with contextlib.suppress(Exception):
+            commit = self._repo.rev_parse(f"{rev}^{{commit}}")
+            # A full hex sha "resolves" without being looked up: make sure it exists.
+            if self._repo.odb.has_object(commit.binsha):
+                return str(commit.hexsha)
         try:
             out = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         except GitError:
             return None
         return out or None
+
+    def parents(self, sha: str) -> tuple[str, ...]:
+        """The parent commits of ``sha``."""
+        try:
+            return tuple(p.hexsha for p in self._repo.commit(sha).parents)
+        except (ValueError, BadName, BadObject):
+            raise GitError(f"unknown revision {sha!r} in {self.path}") from None
 
     def rev_parse(self, rev: str) -> str:
         """The commit sha ``rev`` names; GitError when it names nothing."""
@@ -202,6 +218,44 @@ class GitRepo:
         """Names of the entries of ``directory`` at ``rev`` (empty when it is absent)."""
         out = self.run("ls-tree", "--name-only", f"{rev}:{directory}", check=False)
         return out.splitlines() if out and not out.startswith("fatal") else []
+
+    def list_files(self, rev: str | None, pattern: str) -> list[str]:
+        """Paths matching the glob ``pattern`` (``*`` crosses directories) at ``rev``; None
+        means the work tree (tracked plus untracked, not ignored, files)."""
+        if rev is None:
+            out = self.run("ls-files", "-c", "-o", "--exclude-standard", "--", pattern)
+        else:
+            # ls-tree takes no wildcards: list the tree and match here.
+            out = self.run("ls-tree", "-r", "--name-only", rev)
+            out = "\n".join(fnmatch.filter(out.splitlines(), pattern))
+        return sorted(set(out.splitlines()))
+
+    def notes_show(self, ref: str, sha: str) -> str | None:
+        """The note of commit ``sha`` under ``refs/notes/REF``, if it has one.
+
+        Read from the notes tree directly (plain or fanned-out ``ab/cdef...`` paths), so
+        looking up records costs no git process.
+        """
+        try:
+            tree = self._repo.rev_parse(f"refs/notes/{ref}^{{tree}}")
+        except Exception:
+            return None
+        for path in (sha, f"{sha[:2]}/{sha[2:]}", f"{sha[:2]}/{sha[2:4]}/{sha[4:]}"):
+            try:
+                blob = tree[path]
+            except KeyError:
+                continue
+            return bytes(blob.data_stream.read()).decode("utf-8", "replace").rstrip("\n")
+        return None
+
+    def notes_add(self, ref: str, rev: str, text: str) -> None:
+        """Attach (or replace) the note of ``rev`` under ``refs/notes/REF``."""
+        self.run("notes", f"--ref={ref}", "add", "-f", "-m", text, rev)
+
+    def notes_merge(self, ref: str, other: str) -> None:
+        """Merge notes ref ``other`` into ``refs/notes/REF`` (notes of different commits
+        never conflict; for the same commit ours wins)."""
+        self.run("notes", f"--ref={ref}", "merge", "-q", "-s", "ours", other)
 
     def log(self, rev: str, *, max_count: int = 50, paths: Sequence[str] = (),
             first_parent: bool = False) -> list[CommitInfo]:

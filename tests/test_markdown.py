@@ -35,4 +35,4 @@ def test_hostile_metric_names_are_inert() -> None:
 
 def test_unchanged_metrics_are_collapsed() -> None:
     body = render_comment(comparison({"a": 1.0, "b": 2.0}, {"a": 1.5, "b": 2.0}))
-    assert "<details><summary>1 unchanged metrics</summary>" in body
+    assert "<details><summary>All metrics (2)</summary>" in body

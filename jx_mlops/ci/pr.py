@@ -8,16 +8,19 @@ post or update THE evaluation comment and set the commit status on the new head.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from jx_mlops import console, dvc
 from jx_mlops.compare.comparison import Comparison
+from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import ProjectConfig
 from jx_mlops.errors import DvcError, GitError, NotFoundError, UsageError
-from jx_mlops.evaluate import compare_revisions, snapshot
+from jx_mlops.evaluate import ReportOptions, compare_revisions, snapshot, write_html
 from jx_mlops.forge import Forge, open_forge, upsert_marked_comment
 from jx_mlops.forge.base import Comment, PullRequest
 from jx_mlops.git import GitRepo
 from jx_mlops.report.markdown import marker, render_comment
+from jx_mlops.runrecord import fetch_records, make_record, measured_repro, save_record
 
 STATUS_CONTEXT = "jx-mlops/evaluation"
 
@@ -62,22 +65,36 @@ def _checkout_head(repo: GitRepo, forge: Forge, pull: PullRequest) -> None:
 
 
 def _train(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest,
-           commit_results: bool) -> bool:
-    """Reproduce, push the DVC data, commit results to the PR branch; True if committed."""
+           commit_results: bool) -> tuple[bool, tuple[StageCost, ...]]:
+    """Reproduce (measuring each stage), push the DVC data, commit results to the PR branch.
+
+    Returns whether a commit was pushed, and what each stage cost.
+    """
     with console.step("Reproducing the pipeline (dvc repro)") as detail:
-        dvc.repro(config.root, pull=True, on_line=detail)
+        stages = measured_repro(config.root, pull=True, on_line=detail)
     with console.step("Pushing data and models to the DVC remote"):
         dvc.push(config.root)
     if not commit_results:
-        return False
+        return False, stages
     repo.add_all()
     if not repo.has_staged_changes():
-        return False
+        return False, stages
     repo.commit(f"ci: reproduce pipeline for PR #{pull.number}\n\n"
                 "dvc.lock and the git-tracked results of `dvc repro`, committed by "
                 "`jx-mlops ci pr` so the merge carries them.")
     repo.push("origin", [f"HEAD:refs/heads/{pull.head}"], env=forge.git_env())
-    return True
+    return True, stages
+
+
+def _record_cost(repo: GitRepo, forge: Forge, head_sha: str,
+                 stages: tuple[StageCost, ...]) -> RunRecord | None:
+    """Attach this run's cost to the head commit, unless nothing ran (a no-op re-run keeps
+    the record of the run that trained it)."""
+    if not any(s.ran for s in stages):
+        return None
+    record = make_record(head_sha, stages)
+    save_record(repo, record, push=True, env=forge.git_env())
+    return record
 
 
 def _fail_status(forge: Forge, config: ProjectConfig, sha: str, message: str) -> None:
@@ -86,8 +103,10 @@ def _fail_status(forge: Forge, config: ProjectConfig, sha: str, message: str) ->
 
 
 def run_pr_check(config: ProjectConfig, *, number: int | None = None,
-                 commit_results: bool = True, report_id: str = "default") -> PrCheck:
-    """Train the PR, post the evaluation comment, set the commit status."""
+                 commit_results: bool = True, report_id: str = "default",
+                 html: Path | None = None, options: ReportOptions | None = None) -> PrCheck:
+    """Train the PR, post the evaluation comment, set the commit status; with ``html``, also
+    write the full report there (the comment points to it when it has to be shortened)."""
     forge = open_forge(config.forge)
     repo = GitRepo.open(config.root)
     try:
@@ -99,16 +118,21 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
         forge.set_status(config.forge.repo, pull.head_sha, state="pending",
                          context=STATUS_CONTEXT, description="training and evaluating")
         try:
-            committed = _train(config, repo, forge, pull, commit_results)
+            committed, stages = _train(config, repo, forge, pull, commit_results)
         except DvcError as exc:
             _fail_status(forge, config, repo.head_sha(), f"training failed: {exc.message}")
             raise
         head_sha = repo.head_sha()
+        fetch_records(repo, forge.git_env())
+        record = _record_cost(repo, forge, head_sha, stages) if commit_results else None
         base = snapshot(repo, config.root, f"origin/{pull.base}", pull.base)
         head = snapshot(repo, config.root, None if not commit_results else head_sha,
                         f"PR #{pull.number}")
-        comparison = compare_revisions(config, repo, base, head)
-        body = render_comment(comparison, report_id=report_id)
+        comparison = compare_revisions(config, repo, base, head, options, head_record=record)
+        if html is not None:
+            write_html(html, comparison)
+        body = render_comment(comparison, report_id=report_id,
+                              artifact=html.name if html else None)
         comment, created = upsert_marked_comment(forge, config.forge.repo, pull.number,
                                                  marker(report_id), body)
         forge.set_status(config.forge.repo, head_sha,

@@ -6,7 +6,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from jx_mlops.compare.charts import Chart
+from jx_mlops.compare.cost import CostComparison
+from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
+from jx_mlops.compare.significance import SignificanceResult
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,29 @@ class ModelComparison:
     params: tuple[ParamChange, ...] = ()
     base_problems: tuple[str, ...] = ()
     head_problems: tuple[str, ...] = ()
+    significance: tuple[SignificanceResult, ...] = ()
+    significance_note: str | None = None
+    trend: tuple[Chart, ...] = ()
+
+    def significance_of(self, delta: MetricDelta) -> SignificanceResult | None:
+        """The bootstrap result that belongs to this metric row, if one was computed."""
+        from jx_mlops.compare.significance import canonical_metric
+
+        name = canonical_metric(delta.name)
+        return next((s for s in self.significance if s.metric == name), None)
+
+
+@dataclass(frozen=True)
+class StageLineage:
+    """A pipeline stage's fingerprint (hash of its locked deps, params, outs) on each side."""
+
+    stage: str
+    base: str | None
+    head: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.base != self.head
 
 
 @dataclass(frozen=True)
@@ -53,6 +80,11 @@ class Comparison:
     head: Revision
     models: tuple[ModelComparison, ...]
     verdict: Verdict
+    data: tuple[DataChange, ...] = ()
+    plots: tuple[Chart, ...] = ()
+    notes: tuple[str, ...] = ()
+    lineage: tuple[StageLineage, ...] = ()
+    costs: CostComparison | None = None
 
 
 def _fmt(value: float) -> str:
@@ -60,7 +92,7 @@ def _fmt(value: float) -> str:
 
 
 def describe_failure(delta: MetricDelta) -> str:
-    """'accuracy regressed 0.912 -> 0.895 (-1.9%, tolerance 0.005)' and the like."""
+    """'accuracy regressed 0.912 → 0.895 (-1.9%, tolerance 0.005)' and the like."""
     if delta.status == "failed_threshold":
         bounds = []
         if delta.policy.min is not None:
@@ -69,14 +101,17 @@ def describe_failure(delta: MetricDelta) -> str:
             bounds.append(f"max {_fmt(delta.policy.max)}")
         return f"{delta.name} is {delta.head!r} (outside {', '.join(bounds)})"
     rel = f"{delta.rel_delta:+.1%}, " if delta.rel_delta is not None else ""
-    return (f"{delta.name} regressed {_fmt(delta.base)} -> {_fmt(delta.head)} "
+    return (f"{delta.name} regressed {_fmt(delta.base)} → {_fmt(delta.head)} "
             f"({rel}tolerance {_fmt(delta.allowed)})")
 
 
 def decide(models: Sequence[ModelComparison]) -> Verdict:
     """The verdict: fail on any regression, broken threshold or unreadable head metrics."""
     counts: Counter[str] = Counter(d.status for m in models for d in m.metrics)
-    reasons = [describe_failure(d) for m in models for d in m.metrics if d.failing]
+    failing = [d for m in models for d in m.metrics if d.failing]
+    # Broken floors/ceilings first (absolute promises), then regressions, as in the table.
+    failing.sort(key=lambda d: (d.status != "failed_threshold", d.path, d.name))
+    reasons = [describe_failure(d) for d in failing]
     reasons += [f"{m.model}: {p}" for m in models for p in m.head_problems]
     tally = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in
                       ("regressed", "failed_threshold", "improved", "within_tolerance",

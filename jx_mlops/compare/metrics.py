@@ -79,8 +79,10 @@ def _numeric_status(base: float, head: float, policy: MetricPolicy) -> MetricSta
     return "within_tolerance" if worse_by <= allowed else "regressed"
 
 
-def _outside_threshold(head: Any, policy: MetricPolicy) -> bool:
-    if kind_of(head) != "number":
+def _outside_threshold(head: Any, head_kind: ValueKind | None, policy: MetricPolicy) -> bool:
+    if policy.min is None and policy.max is None:
+        return False
+    if head_kind != "number":
         # A floor or ceiling is a promise about a number: NaN or text cannot keep it.
         return policy.min is not None or policy.max is not None
     return (policy.min is not None and head < policy.min) or (
@@ -117,7 +119,7 @@ def compare_metric(path: str, name: str, base: Any, head: Any, present: tuple[bo
         status = "regressed"  # a directed metric that stops being a number got no better
     else:
         status = "unchanged" if _same(base, head) else "changed"
-    if in_head and _outside_threshold(head, policy):
+    if in_head and _outside_threshold(head, head_kind, policy):
         status = "failed_threshold"
     return MetricDelta(path, name, base if in_base else None, head if in_head else None,
                        delta, rel, status, policy, base_kind, head_kind)

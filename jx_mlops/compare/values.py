@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 import yaml
 
+from jx_mlops.yamlio import safe_load
+
 ValueKind = Literal["number", "nan", "inf", "bool", "string", "list", "null", "mapping"]
 
 
@@ -29,7 +31,7 @@ def load_structured(name: str, data: bytes) -> Any:
 
                 return tomllib.loads(text)
             raise ValueError("TOML files need Python 3.11 or newer")
-        return yaml.safe_load(text)
+        return safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"not valid {'JSON' if lower.endswith('.json') else 'YAML'}: "
                          f"{str(exc).splitlines()[0]}") from None
@@ -51,20 +53,30 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+_PLAIN_KINDS: dict[type, ValueKind] = {int: "number", bool: "bool", str: "string",
+                                       list: "list", type(None): "null", dict: "mapping"}
+
+
 def kind_of(value: Any) -> ValueKind:
     """What sort of value a metric holds, so nothing is compared or shown by accident."""
-    if value is None:
-        return "null"
+    kind = type(value)
+    if kind is float:  # the common case first: metrics are mostly floats
+        if value != value:
+            return "nan"
+        return "inf" if value in (math.inf, -math.inf) else "number"
+    return _PLAIN_KINDS.get(kind) or _kind_of_subclass(value)
+
+
+def _kind_of_subclass(value: Any) -> ValueKind:
+    """Kinds of values whose type is a subclass (numpy scalars, OrderedDict, tuples...)."""
     if isinstance(value, bool):
         return "bool"
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and math.isnan(value):
-            return "nan"
-        if isinstance(value, float) and math.isinf(value):
-            return "inf"
+    if isinstance(value, float):
+        return kind_of(float(value))
+    if isinstance(value, int):
         return "number"
     if isinstance(value, str):
         return "string"
     if isinstance(value, (list, tuple)):
         return "list"
-    return "mapping"
+    return "null" if value is None else "mapping"

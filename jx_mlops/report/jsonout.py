@@ -2,27 +2,63 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from jx_mlops.compare.comparison import Comparison, Revision
+from jx_mlops.compare.charts import Chart
+from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision
+from jx_mlops.compare.cost import CostComparison, record_as_dict
+from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
 from jx_mlops.report.format import json_value
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _revision(rev: Revision) -> dict[str, Any]:
     return {"label": rev.label, "sha": rev.sha}
 
 
-def _metric(model: str, delta: MetricDelta) -> dict[str, Any]:
+def _metric(model: ModelComparison, delta: MetricDelta) -> dict[str, Any]:
+    significance = model.significance_of(delta)
     return {
-        "model": model, "path": delta.path, "name": delta.name,
+        "model": model.model, "path": delta.path, "name": delta.name,
         "base": json_value(delta.base), "head": json_value(delta.head),
         "delta": json_value(delta.delta), "rel_delta": json_value(delta.rel_delta),
         "status": delta.status, "base_kind": delta.base_kind, "head_kind": delta.head_kind,
         "direction": delta.policy.direction,
+        "significant": significance.significant if significance else None,
     }
+
+
+def _chart(chart: Chart) -> dict[str, Any]:
+    return {"title": chart.title, "x_label": chart.x_label, "y_label": chart.y_label,
+            "categories": list(chart.categories),
+            "series": [{"label": s.label, "x": list(s.x), "y": [json_value(y) for y in s.y]}
+                       for s in chart.series]}
+
+
+def _model(model: ModelComparison) -> dict[str, Any]:
+    return {"name": model.model, "base_problems": list(model.base_problems),
+            "head_problems": list(model.head_problems),
+            "significance": [{**json_value(asdict(s)), "significant": s.significant}
+                             for s in model.significance],
+            "significance_note": model.significance_note,
+            "trend": [_chart(c) for c in model.trend]}
+
+
+def _data(change: DataChange) -> dict[str, Any]:
+    return {"path": change.path, "status": change.status, "tracked_by": change.source,
+            "base": asdict(change.base) if change.base else None,
+            "head": asdict(change.head) if change.head else None,
+            "size_delta": change.size_delta}
+
+
+def _costs(costs: CostComparison | None) -> dict[str, Any] | None:
+    if costs is None:
+        return None
+    return {"base": record_as_dict(costs.base), "head": record_as_dict(costs.head),
+            "base_missing": costs.base_missing, "head_missing": costs.head_missing}
 
 
 def _param(model: str, change: ParamChange) -> dict[str, Any]:
@@ -40,8 +76,13 @@ def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
         "counts": comparison.verdict.counts,
         "base": _revision(comparison.base),
         "head": _revision(comparison.head),
-        "models": [{"name": m.model, "base_problems": list(m.base_problems),
-                    "head_problems": list(m.head_problems)} for m in comparison.models],
-        "metrics": [_metric(m.model, d) for m in comparison.models for d in m.metrics],
+        "models": [_model(m) for m in comparison.models],
+        "metrics": [_metric(m, d) for m in comparison.models for d in m.metrics],
         "params": [_param(m.model, p) for m in comparison.models for p in m.params],
+        "data": [_data(d) for d in comparison.data],
+        "plots": [_chart(c) for c in comparison.plots],
+        "notes": list(comparison.notes),
+        "lineage": [{"stage": s.stage, "base": s.base, "head": s.head, "changed": s.changed}
+                    for s in comparison.lineage],
+        "costs": _costs(comparison.costs),
     }

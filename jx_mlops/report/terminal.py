@@ -1,4 +1,4 @@
-"""The comparison as a rich table for a terminal (pure: returns renderables)."""
+"""The comparison as rich renderables for a terminal (pure: returns renderables)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from jx_mlops.compare.comparison import Comparison, ModelComparison
+from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision
+from jx_mlops.compare.cost import cost_summary
 from jx_mlops.report.format import STATUS_ORDER, format_delta, format_value, status_label
 
 _STYLES = {
@@ -17,37 +18,62 @@ _STYLES = {
 
 
 def _model_table(model: ModelComparison) -> Table:
+    with_ci = bool(model.significance)
+    with_path = len({d.path for d in model.metrics}) > 1
+    widest = min(28, max((len(d.name) for d in model.metrics), default=6))
     table = Table(title=f"model {model.model}", title_justify="left", expand=False)
-    table.add_column("Metric")
-    table.add_column("Base", justify="right")
-    table.add_column("Head", justify="right")
-    table.add_column("Change", justify="right")
-    table.add_column("Status")
+    for name, justify in (("Metric", "left"), ("Base", "right"), ("Head", "right"),
+                          ("Change", "right"), *((("95% CI", "right"),) if with_ci else ()),
+                          ("Status", "left")):
+        table.add_column(name, justify=justify, no_wrap=name != "Metric",
+                         min_width=widest if name == "Metric" else None)
     ordered = sorted(model.metrics, key=lambda d: (STATUS_ORDER.index(d.status), d.path, d.name))
     for d in ordered:
-        style = _STYLES[d.status]
-        table.add_row(Text(f"{d.path}: {d.name}"), format_value(d.base, d.base_kind),
-                      format_value(d.head, d.head_kind), format_delta(d),
-                      Text(status_label(d.status), style=style))
+        name = f"{d.path}: {d.name}" if with_path else d.name
+        row: list[str | Text] = [Text(name), format_value(d.base, d.base_kind),
+                                 format_value(d.head, d.head_kind), format_delta(d)]
+        if with_ci:
+            sig = model.significance_of(d)
+            row.append(Text(f"[{sig.low:+.4f}, {sig.high:+.4f}]",
+                            style="bold" if sig.significant else "dim") if sig else "—")
+        row.append(Text(status_label(d.status), style=_STYLES[d.status]))
+        table.add_row(*row)
     return table
 
 
+def _model_parts(model: ModelComparison) -> list[RenderableType]:
+    parts: list[RenderableType] = [_model_table(model)]
+    parts += [Text(f"head metrics unavailable: {p}", style="red") for p in model.head_problems]
+    parts += [Text(f"base metrics unavailable: {p}", style="yellow")
+              for p in model.base_problems]
+    if model.significance_note:
+        parts.append(Text(model.significance_note, style="dim"))
+    for p in (p for p in model.params if p.status != "unchanged"):
+        parts.append(Text(f"param {p.path}: {p.name}: {format_value(p.base, 'string')} -> "
+                          f"{format_value(p.head, 'string')} ({p.status})", style="cyan"))
+    return parts
+
+
+def _revision(rev: Revision) -> str:
+    return rev.short if rev.label in (rev.short, rev.sha) else f"{rev.label} @ {rev.short}"
+
+
 def render_terminal(comparison: Comparison) -> RenderableType:
-    """Verdict line, revisions, then one table per model and any unreadable inputs."""
+    """Verdict line, revisions, one table per model, then data and cost summaries."""
     verdict = comparison.verdict
     parts: list[RenderableType] = [
         Text(verdict.line, style="bold green" if verdict.passed else "bold red"),
-        Text(f"base {comparison.base.label} @ {comparison.base.short} -> "
-             f"head {comparison.head.label} @ {comparison.head.short}", style="dim"),
+        Text(f"base {_revision(comparison.base)} -> head {_revision(comparison.head)}",
+             style="dim"),
     ]
     for model in comparison.models:
-        parts.append(_model_table(model))
-        for problem in model.head_problems:
-            parts.append(Text(f"head metrics unavailable: {problem}", style="red"))
-        for problem in model.base_problems:
-            parts.append(Text(f"base metrics unavailable: {problem}", style="yellow"))
-        changed = [p for p in model.params if p.status != "unchanged"]
-        for p in changed:
-            parts.append(Text(f"param {p.path}: {p.name}: {format_value(p.base, 'string')} -> "
-                              f"{format_value(p.head, 'string')} ({p.status})", style="cyan"))
+        parts += _model_parts(model)
+    for change in (d for d in comparison.data if d.status != "unchanged"):
+        parts.append(Text(f"data {change.path}: {change.status}", style="cyan"))
+    costs = comparison.costs
+    if costs is not None and (costs.base or costs.head):
+        parts.append(Text(f"training cost: {cost_summary(costs)}", style="dim"))
+    if comparison.plots:
+        parts.append(Text(f"{len(comparison.plots)} plots: see --format md or --html",
+                          style="dim"))
     return Group(*parts)

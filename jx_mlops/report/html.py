@@ -1,0 +1,123 @@
+"""The full report as one self-contained HTML file (pure): for CI artifacts.
+
+Same content as the PR comment, never shortened, with charts drawn as inline SVG, so the
+file opens anywhere with no network access and no image host.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from jx_mlops.compare.comparison import Comparison, ModelComparison
+from jx_mlops.compare.cost import describe_stage
+from jx_mlops.compare.datadiff import human_size
+from jx_mlops.compare.metrics import ParamChange
+from jx_mlops.compare.values import kind_of
+from jx_mlops.report.format import STATUS_ICONS, STATUS_ORDER, format_delta, format_value
+from jx_mlops.report.svg import render_svg
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:70rem;
+color:#1f2328;padding:0 1rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border:1px solid #d0d7de;
+padding:.25rem .6rem;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.pass{color:#1a7f37}.fail{color:#cf222e}code{background:#f6f8fa;padding:0 .2rem}
+h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}.note{color:#59636e}
+.regressed,.failed_threshold{background:#ffebe9}.improved{background:#dafbe1}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="n">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                         for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _metrics(model: ModelComparison) -> str:
+    rows = []
+    for d in sorted(model.metrics, key=lambda d: (STATUS_ORDER.index(d.status), d.path, d.name)):
+        sig = model.significance_of(d)
+        ci = (f"[{sig.low:+.4f}, {sig.high:+.4f}] {'✓' if sig.significant else '≈'}"
+              if sig else "—")
+        rows.append([_e(f"{d.path}: {d.name}"), _e(format_value(d.base, d.base_kind)),
+                     _e(format_value(d.head, d.head_kind)), _e(format_delta(d)), _e(ci),
+                     f'<span class="{d.status}">{STATUS_ICONS[d.status]} '
+                     f'{_e(d.status.replace("_", " "))}</span>'])
+    return _table(("Metric", "Base", "Head", "Change", "95% CI", "Status"), rows, {1, 2, 3, 4})
+
+
+def _params(params: Sequence[ParamChange]) -> str:
+    def side(p: ParamChange, value: object, absent: str) -> str:
+        return "—" if p.status == absent else _e(format_value(value, kind_of(value)))
+
+    rows = [[_e(f"{p.path}: {p.name}"), side(p, p.base, "added"), side(p, p.head, "removed"),
+             _e(p.status)] for p in sorted(params, key=lambda p: (p.status == "unchanged",
+                                                                  p.path, p.name))]
+    return _table(("Param", "Base", "Head", ""), rows, {1, 2})
+
+
+def _model(model: ModelComparison) -> list[str]:
+    parts = [f"<h2>Model <code>{_e(model.model)}</code></h2>"]
+    parts += [f'<p class="fail">Head metrics unavailable: {_e(p)}</p>'
+              for p in model.head_problems]
+    parts += [f'<p class="note">Base metrics unavailable: {_e(p)}</p>'
+              for p in model.base_problems]
+    parts.append(_metrics(model))
+    if model.significance_note:
+        parts.append(f'<p class="note">{_e(model.significance_note)}</p>')
+    if model.params:
+        parts += ["<h3>Params</h3>", _params(model.params)]
+    if model.trend:
+        parts += ["<h3>Metric trend</h3>", *(render_svg(c) for c in model.trend)]
+    return parts
+
+
+def _project(comparison: Comparison) -> list[str]:
+    parts: list[str] = []
+    if comparison.data:
+        rows = [[_e(d.path), _e(d.status),
+                 _e(f"{human_size(d.base.size) if d.base else '—'} → "
+                    f"{human_size(d.head.size) if d.head else '—'}"),
+                 f"<code>{_e(d.md5 or '?')}</code>",
+                 _e(d.source)] for d in comparison.data]
+        parts += ["<h2>Data</h2>", _table(("Path", "Change", "Size", "md5", "Tracked by"), rows,
+                                          {2})]
+    if comparison.plots:
+        parts += ["<h2>Plots</h2>", *(render_svg(c) for c in comparison.plots)]
+    parts += [f'<p class="note">{_e(n)}</p>' for n in comparison.notes]
+    costs = comparison.costs
+    if costs is not None and (costs.base or costs.head):
+        rows = [[_e(n), *map(_e, describe_stage(costs, n))] for n in costs.stage_names()]
+        parts += ["<h2>Training cost</h2>", _table(("Stage", "Wall time", "Peak memory"), rows,
+                                                   {1, 2})]
+    if comparison.lineage:
+        rows = [[_e(s.stage), f"<code>{_e(s.base or '—')}</code>",
+                 f"<code>{_e(s.head or '—')}</code>", "changed" if s.changed else "same"]
+                for s in comparison.lineage]
+        parts += ["<h2>Lineage</h2>",
+                  f"<p>base <code>{_e(comparison.base.label)}</code> @ "
+                  f"<code>{_e(comparison.base.sha or 'workspace')}</code>; head "
+                  f"<code>{_e(comparison.head.label)}</code> @ "
+                  f"<code>{_e(comparison.head.sha or 'workspace')}</code></p>",
+                  _table(("Stage", "Base fingerprint", "Head fingerprint", ""), rows, set())]
+    return parts
+
+
+def render_html(comparison: Comparison, *, title: str = "jx-mlops evaluation") -> str:
+    """A complete HTML document."""
+    verdict = comparison.verdict
+    body = [f"<h1>{_e(title)}: <span class=\"{verdict.word}\">{verdict.word}</span></h1>",
+            f'<p class="{verdict.word}"><strong>{_e(verdict.line)}</strong></p>']
+    for model in comparison.models:
+        body += _model(model)
+    body += _project(comparison)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
