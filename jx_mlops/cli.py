@@ -61,7 +61,8 @@ def cmd_create(args: argparse.Namespace) -> int:
         args.name, quickstart=args.quickstart,
         directory=Path(args.dir) if args.dir else None, forge_kind=args.forge,
         owner=args.owner, settings=_pairs(args.set, "--set"), dvc_remote=args.dvc_remote,
-        train=not args.no_train, trust=args.trust, vcs_ref=args.vcs_ref)
+        train=not args.no_train, trust=args.trust, vcs_ref=args.vcs_ref,
+        forge_url=args.forge_url)
     views.show_created(created)
     return EXIT_OK
 
@@ -69,6 +70,15 @@ def cmd_create(args: argparse.Namespace) -> int:
 def cmd_retrain(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.retrain import retrain
+
+    if args.if_data_changed:
+        from jx_mlops.errors import UsageError
+        from jx_mlops.retrain_data import retrain_if_data_changed
+
+        if args.set:
+            raise UsageError("--if-data-changed retrains on new data; it takes no --set")
+        views.show_data_update(retrain_if_data_changed(_project(args)))
+        return EXIT_OK
 
     pull = retrain(_project(args), args.set or [], title=args.title, branch=args.branch)
     views.show_pull_opened(pull)
@@ -105,21 +115,67 @@ def _add_report_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_ci_pr(args: argparse.Namespace) -> int:
     from jx_mlops import views
-    from jx_mlops.ci.pr import run_pr_check
+    from jx_mlops.ci.context import detect_context
 
-    check = run_pr_check(_project(args), number=args.pr, commit_results=not args.no_commit,
-                         report_id=args.report_id, html=Path(args.html) if args.html else None,
-                         options=_report_options(args))
-    views.show_pr_check(check, as_json=args.json)
-    return EXIT_USER_ERROR if args.fail_on_regression and not check.comparison.verdict.passed \
-        else EXIT_OK
+    context = detect_context()
+    config = _project(args)
+    if args.output:
+        from jx_mlops.ci.publish import write_pr_report
+        from jx_mlops.forge import git_credentials
+
+        report = write_pr_report(config, context, Path(args.output), number=args.pr,
+                                 base=args.base, git_env=git_credentials(config.forge),
+                                 options=_report_options(args))
+        views.show_pr_report(report, as_json=args.json)
+        passed = report.comparison.verdict.passed
+    else:
+        from jx_mlops.ci.pr import run_pr_check
+
+        check = run_pr_check(config, number=args.pr if args.pr is not None
+                             else context.pull_number, commit_results=not args.no_commit,
+                             report_id=args.report_id,
+                             html=Path(args.html) if args.html else None,
+                             options=_report_options(args), run_url=context.run_url)
+        views.show_pr_check(check, as_json=args.json)
+        passed = check.comparison.verdict.passed
+    return EXIT_USER_ERROR if args.fail_on_regression and not passed else EXIT_OK
+
+
+def cmd_ci_publish(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.context import detect_context
+    from jx_mlops.ci.publish import publish_from_directory
+    from jx_mlops.config import CONFIG_FILE, find_project_root, load_config
+
+    root = find_project_root(Path(args.directory))
+    config = load_config(root) if (root / CONFIG_FILE).is_file() else None
+    published = publish_from_directory(Path(args.report_dir), detect_context(),
+                                       repo=args.repo, config=config)
+    views.show_publication(published, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_ci_chatops(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.chatops import run_chatops
+    from jx_mlops.ci.context import detect_context
+
+    result = run_chatops(_project(args), detect_context(), number=args.pr,
+                         comment_id=args.comment)
+    views.show_chatops(result, as_json=args.json)
+    return EXIT_USER_ERROR if result.failed else EXIT_OK
 
 
 def cmd_ci_release(args: argparse.Namespace) -> int:
     from jx_mlops import views
+    from jx_mlops.ci.context import detect_context
     from jx_mlops.ci.release import run_release
 
-    views.show_release(run_release(_project(args), ref=args.ref), as_json=args.json)
+    context = detect_context()
+    # A push (Actions) or postsubmit (Lighthouse) run releases the commit it was started for.
+    ref = args.ref or (context.sha if context.event in ("push", "postsubmit") else None)
+    views.show_release(run_release(_project(args), ref=ref, run_url=context.run_url),
+                       as_json=args.json)
     return EXIT_OK
 
 
@@ -306,8 +362,12 @@ def _project_parsers(sub: Any) -> None:
                    help="bundled quickstart name, directory, or git URL "
                         "(URL#SUBDIR, gh:OWNER/REPO)")
     p.add_argument("--dir", help="where to create it (default: ./NAME)")
-    p.add_argument("--forge", default="local", choices=("local",), help="where to publish")
-    p.add_argument("--owner", default="local", help="forge account owning the repositories")
+    p.add_argument("--forge", default="local", choices=("local", "github"),
+                   help="where to publish (github: token from GITHUB_TOKEN or GH_TOKEN)")
+    p.add_argument("--owner", help="forge account owning the repositories (default: local; "
+                                   "required on GitHub)")
+    p.add_argument("--forge-url", metavar="URL",
+                   help="GitHub Enterprise server, e.g. https://github.example.com")
     p.add_argument("--set", action="append", metavar="VAR=VALUE",
                    help="fill a quickstart variable (repeatable)")
     p.add_argument("--dvc-remote", help="DVC remote URL (default: a local one in the forge)")
@@ -323,6 +383,8 @@ def _project_parsers(sub: Any) -> None:
                    help="param to change, e.g. train.n_estimators=200 (repeatable)")
     p.add_argument("--title", help="pull request title")
     p.add_argument("--branch", help="branch name (default: retrain/<change>)")
+    p.add_argument("--if-data-changed", action="store_true",
+                   help="open a retrain PR only if DVC-imported data changed upstream")
 
     p = _cmd(sub, "report", cmd_report, "compare metrics and params of two revisions")
     p.add_argument("--base", help="base revision (default: where HEAD left the default branch)")
@@ -356,9 +418,11 @@ def _registry_parsers(sub: Any) -> None:
 
 def _ci_parsers(sub: Any) -> None:
     ci = sub.add_parser("ci", help="what CI runs: pull request checks and releases")
-    ci_sub = ci.add_subparsers(dest="ci_command", metavar="{pr,release}", required=True)
+    ci_sub = ci.add_subparsers(dest="ci_command", metavar="{pr,release,publish,chatops}",
+                               required=True)
     p = _cmd(ci_sub, "pr", cmd_ci_pr, "train a pull request and post its evaluation")
-    p.add_argument("--pr", type=int, help="pull request number (default: the current branch's)")
+    p.add_argument("--pr", type=int, help="pull request number (default: the CI event's, else "
+                                          "the current branch's)")
     p.add_argument("--no-commit", action="store_true",
                    help="do not commit reproduced results back to the PR branch")
     p.add_argument("--fail-on-regression", action="store_true",
@@ -367,8 +431,26 @@ def _ci_parsers(sub: Any) -> None:
                    help="which report this is (one comment per PR and report id)")
     _add_report_options(p)
     _add_json(p)
+    p.add_argument("--output", metavar="DIR",
+                   help="write the report to DIR instead of posting it (fork-safe: needs no "
+                        "token); `ci publish DIR` posts it")
+    p.add_argument("--base", metavar="REV",
+                   help="with --output: base revision (default: the event's base commit)")
     p = _cmd(ci_sub, "release", cmd_ci_release, "register and promote after a merge")
-    p.add_argument("--ref", help="merged commit (default: the remote default branch)")
+    p.add_argument("--ref", help="merged commit (default: the pushed commit in CI, else the "
+                                 "remote default branch)")
+    _add_json(p)
+    p = _cmd(ci_sub, "chatops", cmd_ci_chatops,
+             "run /retrain, /report, /promote ENV, /rollback ENV from a PR comment")
+    p.add_argument("--pr", type=int, help="pull request (default: the CI event's)")
+    p.add_argument("--comment", type=int, metavar="ID",
+                   help="comment to act on (default: the event's, else the newest "
+                        "unanswered command on the PR)")
+    _add_json(p)
+    p = _cmd(ci_sub, "publish", cmd_ci_publish,
+             "post a report written by `ci pr --output` (comment, status, check run)")
+    p.add_argument("report_dir", metavar="DIR", help="the directory `ci pr --output` wrote")
+    p.add_argument("--repo", help="OWNER/NAME (default: the event's or project's repository)")
     _add_json(p)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from jx_mlops import console, dvc
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import MODEL_NAME, ForgeConfig, jx_home, load_config
-from jx_mlops.errors import ConflictError, QuickstartError
+from jx_mlops.errors import ConflictError, QuickstartError, UsageError
 from jx_mlops.forge import open_forge
 from jx_mlops.forge.base import Forge
 from jx_mlops.git import GitRepo
@@ -105,11 +105,13 @@ def _run_task(task: str, cwd: Path, quickstart: str) -> None:
 
 
 def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], remote: str,
-           train: bool) -> tuple[str, tuple[StageCost, ...]]:
+           train: bool, forge_url: str | None = None) -> tuple[str, tuple[StageCost, ...]]:
     """Render, initialise git and DVC, train the baseline and commit; returns the commit
     and what training it cost."""
     with console.step(f"Rendering quickstart {quickstart.name}"):
         render(quickstart, staging, values)
+        if forge_url:
+            _set_forge_url(staging / "mlops.yaml", forge_url)
         load_config(staging)  # a quickstart that renders an invalid mlops.yaml stops here
         repo = GitRepo.init(staging, branch="main")
         for task in quickstart.tasks:
@@ -150,17 +152,43 @@ def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str
     return created, reused
 
 
+def _check_forge_options(forge_kind: str, owner: str | None, dvc_remote: str | None) -> str:
+    """The owner to use; GitHub needs an explicit owner and a DVC remote CI can reach."""
+    if forge_kind != "github":
+        return owner or "local"
+    if not owner:
+        raise UsageError("--forge github needs --owner: the GitHub user or organization "
+                         "that will own the repositories")
+    if not dvc_remote:
+        raise UsageError("--forge github needs --dvc-remote URL: a DVC remote CI can reach "
+                         "(s3://, gs://, azure://, ssh://...)")
+    return owner
+
+
+def _set_forge_url(config: Path, url: str) -> None:
+    """Add ``forge.url`` (a GitHub Enterprise server) to a rendered mlops.yaml."""
+    lines = config.read_text(encoding="utf-8").splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.rstrip() == "forge:":
+            lines.insert(index + 1, f"  url: {url}\n")
+            config.write_text("".join(lines), encoding="utf-8")
+            return
+    raise QuickstartError(f"{config}: no top-level 'forge:' section to add the url to")
+
+
 def create_project(name: str, *, quickstart: str, directory: Path | None = None,
-                   forge_kind: str = "local", owner: str = "local",
+                   forge_kind: str = "local", owner: str | None = None,
                    settings: Mapping[str, str] | None = None, dvc_remote: str | None = None,
-                   train: bool = True, trust: bool = False,
-                   vcs_ref: str | None = None) -> CreatedProject:
+                   train: bool = True, trust: bool = False, vcs_ref: str | None = None,
+                   forge_url: str | None = None) -> CreatedProject:
     """Scaffold project ``name`` from ``quickstart`` and publish it on the forge.
 
     ``quickstart`` is a bundled name, a directory or a git URL (``vcs_ref`` picks its
     branch, tag or commit); quickstarts that are not bundled run code only with ``trust``.
-    Every check (name, target, variables, template, trust, packages, forge) happens
-    before anything is written.
+    On GitHub (``forge_kind="github"``, ``forge_url`` for GitHub Enterprise) the token
+    comes from GITHUB_TOKEN or GH_TOKEN; ``owner`` and ``dvc_remote`` are required.
+    Every check (name, forge options, target, variables, template, trust, packages,
+    forge) happens before anything is written.
     """
     if not MODEL_NAME.match(name):
         raise QuickstartError(f"invalid project name {name!r}: use lowercase letters, digits "
@@ -169,6 +197,7 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
     if reserved:
         flag = {"project_name": "NAME", "owner": "--owner", "forge_kind": "--forge"}
         raise QuickstartError(f"--set {reserved[0]}: give it as {flag[reserved[0]]}")
+    owner = _check_forge_options(forge_kind, owner, dvc_remote)
     dest = (directory or Path.cwd() / name).resolve()
     _check_target(dest)
     with open_quickstart(quickstart, ref=vcs_ref, trust=trust) as qs:
@@ -177,12 +206,13 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
         check_template(qs, values)
         _check_can_run(qs, train)
         repo_name = f"{values.get('owner', owner)}/{name}"
-        forge = open_forge(ForgeConfig(kind=forge_kind, repo=repo_name))  # type: ignore[arg-type]
+        forge = open_forge(ForgeConfig(kind=forge_kind, repo=repo_name,  # type: ignore[arg-type]
+                                       url=forge_url))
         if forge.find_repo(repo_name) is not None:
             raise ConflictError(f"repository {repo_name} already exists on the {forge.kind} "
                                 "forge")
         remote = dvc_remote or str(jx_home() / "storage" / repo_name)
-        commit, stages = _build_in_place(qs, dest, values, remote, train)
+        commit, stages = _build_in_place(qs, dest, values, remote, train, forge_url)
     config = load_config(dest)
     envs = [(e.name, e.repo) for e in config.environments]
     record = make_record(commit, stages) if stages else None
@@ -191,14 +221,14 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
 
 
 def _build_in_place(qs: Quickstart, dest: Path, values: Mapping[str, str], remote: str,
-                    train: bool) -> tuple[str, tuple[StageCost, ...]]:
+                    train: bool, forge_url: str | None) -> tuple[str, tuple[StageCost, ...]]:
     """Build in a hidden staging directory, then rename it to ``dest``; returns the commit
     and what training it cost."""
     staging = dest.parent / f".{dest.name}.jx-creating"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        commit, stages = _build(qs, staging, values, remote, train)
+        commit, stages = _build(qs, staging, values, remote, train, forge_url)
         if dest.exists():
             dest.rmdir()
         staging.rename(dest)

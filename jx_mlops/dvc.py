@@ -114,6 +114,58 @@ def parse_dvc_file(text: str, where: str) -> tuple[OutputInfo, ...]:
 
 
 @dataclass(frozen=True)
+class ImportInfo:
+    """A ``dvc import``/``import-url`` .dvc file: where the data comes from, what it is."""
+
+    dvc_file: str
+    path: str
+    source: str
+    source_path: str
+    rev: str | None
+    rev_lock: str | None
+    md5: str | None
+    size: int | None
+    nfiles: int | None
+    checksum: str | None
+
+    @property
+    def is_url(self) -> bool:
+        return not self.source_path
+
+
+def parse_import(text: str, where: str) -> ImportInfo | None:
+    """The import a .dvc file describes, or None when it tracks local data (``dvc add``)."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise DvcError(f"{where}: invalid YAML: {exc}") from None
+    deps = data.get("deps") if isinstance(data, dict) else None
+    outs = data.get("outs") if isinstance(data, dict) else None
+    if not deps or not outs or not isinstance(deps[0], dict) or not isinstance(outs[0], dict):
+        return None
+    dep, out = deps[0], _entry(outs[0], where, where)
+    repo = dep.get("repo") if isinstance(dep.get("repo"), dict) else None
+    checksum = next((str(dep[k]) for k in ("md5", "etag", "checksum") if dep.get(k)), None)
+    return ImportInfo(
+        dvc_file=where, path=os.path.normpath(os.path.join(os.path.dirname(where), out.path)),
+        source=str(repo.get("url")) if repo else str(dep.get("path", "")),
+        source_path=str(dep.get("path", "")) if repo else "",
+        rev=str(repo["rev"]) if repo and repo.get("rev") else None,
+        rev_lock=str(repo["rev_lock"]) if repo and repo.get("rev_lock") else None,
+        md5=out.md5, size=out.size, nfiles=out.nfiles, checksum=checksum)
+
+
+def update(root: Path, targets: Sequence[str], *, download: bool = True) -> None:
+    """``dvc update`` imported data; without ``download`` only the .dvc files learn that
+    upstream moved (DVC checks the source revision or checksum, fetches no data)."""
+    run_dvc(root, ["update", "-q", *([] if download else ["--no-download"]), *targets])
+
+
+def checkout(root: Path, targets: Sequence[str]) -> None:
+    run_dvc(root, ["checkout", "-q", *targets])
+
+
+@dataclass(frozen=True)
 class PlotSource:
     """One y field of one data file, with the x field to draw it against (None: index)."""
 

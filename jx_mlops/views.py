@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING, Any
 from jx_mlops.console import out_console
 
 if TYPE_CHECKING:
+    from jx_mlops.ci.chatops import ChatopsResult
     from jx_mlops.ci.pr import PrCheck
+    from jx_mlops.ci.publish import PrReport, Publication
     from jx_mlops.ci.release import ReleaseResult
     from jx_mlops.compare.comparison import Comparison
     from jx_mlops.create import CreatedProject
     from jx_mlops.forge.base import PullDetail, PullRequest, Repo
     from jx_mlops.promote.promotion import PromotionResult
     from jx_mlops.promote.status import StatusEntry
+    from jx_mlops.retrain_data import DataUpdate
     from jx_mlops.scaffold import Quickstart
     from jx_mlops.versions import Registration
 
@@ -214,3 +217,74 @@ def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool) -> None:
         out.print(Panel(escape(comment.body.rstrip()),
                         title=f"comment {comment.id} by {escape(comment.author)}",
                         title_align="left"))
+
+
+def show_pr_report(report: PrReport, *, as_json: bool) -> None:
+    from jx_mlops.ci.publish import COMMENT_FILE, HTML_FILE, REPORT_FILE
+
+    if as_json:
+        from jx_mlops.report.jsonout import comparison_to_json
+
+        _json({"pull_request": report.pull_number, "head_sha": report.head_sha,
+               "base_sha": report.base_sha, "directory": str(report.directory),
+               **comparison_to_json(report.comparison)})
+        return
+    verdict = report.comparison.verdict
+    out = out_console()
+    out.print(f"PR #{report.pull_number}: report written to {report.directory} "
+              f"({REPORT_FILE}, {COMMENT_FILE}, {HTML_FILE}); nothing posted", markup=False)
+    out.print(verdict.line, style="bold green" if verdict.passed else "bold red", markup=False)
+
+
+def show_publication(published: Publication, *, as_json: bool) -> None:
+    if as_json:
+        _json({"repo": published.repo, "pull_request": published.pull_number,
+               "head_sha": published.head_sha, "comment_id": published.comment.id,
+               "comment_created": published.comment_created,
+               "status": published.status.state, "check_run_id": published.check_run.id,
+               "verdict": published.comparison.verdict.word})
+        return
+    action = "posted" if published.comment_created else "updated"
+    out_console().print(
+        f"{published.repo}#{published.pull_number}: evaluation comment {action} (comment "
+        f"{published.comment.id}); status {published.status.state} and check run on "
+        f"{published.head_sha[:12]}", markup=False)
+
+
+def show_chatops(result: ChatopsResult, *, as_json: bool) -> None:
+    if as_json:
+        from dataclasses import asdict
+
+        _json({"repo": result.repo, "pull_request": result.pull_number,
+               "comment_id": result.comment_id, "user": result.user,
+               "permission": result.permission, "skipped": result.skipped,
+               "reply_id": result.reply.id if result.reply else None,
+               "commands": [asdict(o) for o in result.outcomes]})
+        return
+    out = out_console()
+    if result.skipped:
+        out.print(f"nothing to do: {result.skipped}", markup=False)
+        return
+    where = f"{result.repo}#{result.pull_number} comment {result.comment_id}"
+    for outcome in result.outcomes:
+        if not outcome.accepted:
+            out.print(f"{where}: refused {outcome.command} from {result.user} "
+                      f"({result.permission} access)", markup=False)
+        else:
+            mark = "done" if outcome.ok else "failed"
+            out.print(f"{where}: {outcome.command} {mark}: {outcome.message}", markup=False)
+
+
+def show_data_update(update: DataUpdate) -> None:
+    out = out_console()
+    for change in update.changes:
+        before, after = change.before, change.after
+        out.print(f"{before.path}: md5 {(before.md5 or '?')[:12]} -> {(after.md5 or '?')[:12]}"
+                  f" (source {before.source})", markup=False)
+    if update.pull is None:
+        out.print(f"No pull request: {update.reason}.", markup=False)
+    elif update.reused:
+        out.print(f"Pull request #{update.pull.number} already proposes this data: "
+                  f"{update.pull.title}", markup=False)
+    else:
+        show_pull_opened(update.pull)

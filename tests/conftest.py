@@ -19,6 +19,9 @@ import pytest
 
 from jx_mlops.cli import main
 
+# GitHub fixtures (loopback server, forge-neutral harness) live in their own module.
+pytest_plugins = ["github_fixtures"]
+
 REAL_HOME = Path.home()
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Author", "GIT_AUTHOR_EMAIL": "author@example.invalid",
@@ -49,8 +52,15 @@ def hermetic_env(base: Path) -> dict[str, str]:
     }
 
 
+# What a Jenkins X (Lighthouse) job sets: the suite must not mistake its own CI for an event.
+CI_VARIABLES = ("JOB_TYPE", "JOB_NAME", "JOB_SPEC", "BUILD_ID", "REPO_OWNER", "REPO_NAME",
+                "PULL_NUMBER", "PULL_BASE_REF", "PULL_BASE_SHA", "PULL_PULL_SHA", "PULL_REFS",
+                "PULL_HEAD_REF", "JX_MLOPS_RUN_URL")
+
+
 def _apply(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    for key in [k for k in os.environ if k.startswith(("GIT_", "DVC_", "GITHUB_", "GH_"))]:
+    for key in [k for k in os.environ if k.startswith(("GIT_", "DVC_", "GITHUB_", "GH_"))
+                or k in CI_VARIABLES]:
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)

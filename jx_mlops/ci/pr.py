@@ -97,16 +97,21 @@ def _record_cost(repo: GitRepo, forge: Forge, head_sha: str,
     return record
 
 
-def _fail_status(forge: Forge, config: ProjectConfig, sha: str, message: str) -> None:
+def _fail_status(forge: Forge, config: ProjectConfig, sha: str, message: str,
+                 run_url: str | None = None) -> None:
     forge.set_status(config.forge.repo, sha, state="failure", context=STATUS_CONTEXT,
-                     description=message)
+                     description=message, target_url=run_url)
 
 
 def run_pr_check(config: ProjectConfig, *, number: int | None = None,
                  commit_results: bool = True, report_id: str = "default",
-                 html: Path | None = None, options: ReportOptions | None = None) -> PrCheck:
+                 html: Path | None = None, options: ReportOptions | None = None,
+                 run_url: str | None = None) -> PrCheck:
     """Train the PR, post the evaluation comment, set the commit status; with ``html``, also
-    write the full report there (the comment points to it when it has to be shortened)."""
+    write the full report there (the comment points to it when it has to be shortened).
+
+    ``run_url`` (the CI run) becomes the statuses' link.
+    """
     forge = open_forge(config.forge)
     repo = GitRepo.open(config.root)
     try:
@@ -116,11 +121,13 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
                              "only open pull requests are checked")
         _checkout_head(repo, forge, pull)
         forge.set_status(config.forge.repo, pull.head_sha, state="pending",
-                         context=STATUS_CONTEXT, description="training and evaluating")
+                         context=STATUS_CONTEXT, description="training and evaluating",
+                         target_url=run_url)
         try:
             committed, stages = _train(config, repo, forge, pull, commit_results)
         except DvcError as exc:
-            _fail_status(forge, config, repo.head_sha(), f"training failed: {exc.message}")
+            _fail_status(forge, config, repo.head_sha(), f"training failed: {exc.message}",
+                         run_url)
             raise
         head_sha = repo.head_sha()
         fetch_records(repo, forge.git_env())
@@ -137,7 +144,8 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
                                                  marker(report_id), body)
         forge.set_status(config.forge.repo, head_sha,
                          state="success" if comparison.verdict.passed else "failure",
-                         context=STATUS_CONTEXT, description=comparison.verdict.line)
+                         context=STATUS_CONTEXT, description=comparison.verdict.line,
+                         target_url=run_url)
         return PrCheck(pull, comparison, comment, created, head_sha, committed)
     finally:
         repo.close()

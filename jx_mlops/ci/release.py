@@ -26,9 +26,10 @@ class ReleaseResult:
     promotions: tuple[PromotionResult, ...]
 
 
-def run_release(config: ProjectConfig, *, ref: str | None = None) -> ReleaseResult:
+def run_release(config: ProjectConfig, *, ref: str | None = None,
+                run_url: str | None = None) -> ReleaseResult:
     """Register every model at ``ref`` (default: the remote default branch) and promote
-    new versions to the first environment."""
+    new versions to the first environment; ``run_url`` (the CI run) goes in the lineage."""
     forge = open_forge(config.forge)
     repo = GitRepo.open(config.root)
     try:
@@ -40,7 +41,7 @@ def run_release(config: ProjectConfig, *, ref: str | None = None) -> ReleaseResu
         registrations = []
         for model in config.models:
             reg = register_model(config, repo, model, commit, source_pull=source_pull,
-                                 skip_unchanged=True)
+                                 run_url=run_url, skip_unchanged=True)
             if reg.created:
                 repo.push("origin", [f"refs/tags/{reg.version.tag}"], env=forge.git_env())
             registrations.append(reg)

@@ -22,6 +22,14 @@ def can_write(permission: str) -> bool:
     return permission in ("write", "maintain", "admin")
 StatusState = Literal["pending", "success", "failure", "error"]
 MergeMethod = Literal["merge", "squash"]
+# Check runs (GitHub's Checks API): a status with a rich summary on the PR's checks tab.
+CheckStatus = Literal["queued", "in_progress", "completed"]
+CheckConclusion = Literal["success", "failure", "neutral", "cancelled", "skipped",
+                          "timed_out", "action_required"]
+# The reactions GitHub accepts on a comment.
+Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
+REACTIONS: tuple[Reaction, ...] = ("+1", "-1", "laugh", "confused", "heart", "hooray",
+                                   "rocket", "eyes")
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,8 @@ class Comment:
     body: str
     created_at: str
     updated_at: str
+    # Reactions present on the comment (each content once, sorted), e.g. ("+1", "eyes").
+    reactions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,32 @@ class CommitStatus:
     description: str
     target_url: str | None
     created_at: str
+
+
+def check_run_fields(status: str, conclusion: str | None) -> None:
+    """GitHub's rule for check runs: a conclusion exactly when the status is completed."""
+    from jx_mlops.errors import ForgeError
+
+    if status not in ("queued", "in_progress", "completed"):
+        raise ForgeError(f"invalid check run status {status!r} (queued, in_progress, completed)")
+    if (status == "completed") != (conclusion is not None):
+        raise ForgeError("a check run has a conclusion exactly when its status is 'completed'")
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """A check run on a commit: a named result with a markdown summary."""
+
+    id: int
+    sha: str
+    name: str
+    status: CheckStatus
+    conclusion: CheckConclusion | None
+    title: str
+    summary: str
+    details_url: str | None
+    started_at: str | None
+    completed_at: str | None
 
 
 @dataclass(frozen=True)
@@ -166,3 +202,19 @@ class Forge(Protocol):
                    description: str = "", target_url: str | None = None) -> CommitStatus: ...
 
     def get_statuses(self, repo: str, sha: str) -> list[CommitStatus]: ...
+
+    def create_check_run(self, repo: str, sha: str, *, name: str, status: CheckStatus,
+                         conclusion: CheckConclusion | None = None, title: str = "",
+                         summary: str = "", details_url: str | None = None) -> CheckRun:
+        """Start (or directly complete, with ``conclusion``) a check run on ``sha``."""
+        ...
+
+    def update_check_run(self, repo: str, check_run_id: int, *, status: CheckStatus,
+                         conclusion: CheckConclusion | None = None, title: str = "",
+                         summary: str = "") -> CheckRun:
+        """Move a check run on; ``completed`` needs a ``conclusion``."""
+        ...
+
+    def add_reaction(self, repo: str, comment_id: int, reaction: Reaction) -> None:
+        """React to a comment (idempotent: the same reaction twice is one reaction)."""
+        ...

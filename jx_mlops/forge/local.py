@@ -31,14 +31,20 @@ from typing import Any, cast
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.base import (
     PERMISSIONS,
+    REACTIONS,
+    CheckConclusion,
+    CheckRun,
+    CheckStatus,
     Comment,
     CommitStatus,
     MergeMethod,
     Permission,
     PullRequest,
     PullState,
+    Reaction,
     Repo,
     StatusState,
+    check_run_fields,
 )
 from jx_mlops.fsutil import file_lock, write_json_atomic
 from jx_mlops.git import GitRepo
@@ -341,8 +347,10 @@ class LocalForge:
     # -- comments -----------------------------------------------------------------------
 
     def _to_comment(self, data: dict[str, Any]) -> Comment:
+        reactions = tuple(sorted(k for k, v in data.get("reactions", {}).items() if v))
         return Comment(id=data["id"], author=data["author"], body=data["body"],
-                       created_at=data["created_at"], updated_at=data["updated_at"])
+                       created_at=data["created_at"], updated_at=data["updated_at"],
+                       reactions=reactions)
 
     def list_comments(self, repo: str, number: int) -> list[Comment]:
         self.get_repo(repo)
@@ -436,3 +444,59 @@ class LocalForge:
         for data in _read_json(path) if path.is_file() else []:
             latest[data["context"]] = CommitStatus(**data)
         return sorted(latest.values(), key=lambda s: s.context)
+
+    # -- check runs ---------------------------------------------------------------------
+    # checks/ID.json, one record per run; ids come from state.json like comment ids.
+
+    def create_check_run(self, repo: str, sha: str, *, name: str, status: CheckStatus,
+                         conclusion: CheckConclusion | None = None, title: str = "",
+                         summary: str = "", details_url: str | None = None) -> CheckRun:
+        check_run_fields(status, conclusion)
+        if self._bare(repo).try_rev_parse(sha) is None:
+            raise NotFoundError(f"{repo}: no commit {sha}")
+        now = _now()
+        with self._locked(repo) as meta:
+            state = _read_json(meta / "state.json")
+            check_id = int(state.get("next_check", 1))
+            record: dict[str, Any] = {"id": check_id, "sha": sha, "name": name, "status": status,
+                      "conclusion": conclusion, "title": title, "summary": summary,
+                      "details_url": details_url, "started_at": now,
+                      "completed_at": now if status == "completed" else None}
+            state["next_check"] = check_id + 1
+            write_json_atomic(meta / "state.json", state)
+            write_json_atomic(meta / "checks" / f"{check_id}.json", record)
+        return CheckRun(**record)
+
+    def update_check_run(self, repo: str, check_run_id: int, *, status: CheckStatus,
+                         conclusion: CheckConclusion | None = None, title: str = "",
+                         summary: str = "") -> CheckRun:
+        check_run_fields(status, conclusion)
+        with self._locked(repo) as meta:
+            path = meta / "checks" / f"{check_run_id}.json"
+            if not path.is_file():
+                raise NotFoundError(f"check run {check_run_id} not found in {repo}")
+            record = _read_json(path)
+            record.update(status=status, conclusion=conclusion, title=title, summary=summary,
+                          completed_at=_now() if status == "completed" else None)
+            write_json_atomic(path, record)
+        return CheckRun(**record)
+
+    # -- reactions ----------------------------------------------------------------------
+
+    def add_reaction(self, repo: str, comment_id: int, reaction: Reaction) -> None:
+        if reaction not in REACTIONS:
+            raise ForgeError(f"invalid reaction {reaction!r} ({', '.join(REACTIONS)})")
+        user = self.user()
+
+        def change(record: dict[str, Any]) -> None:
+            for comment in record["comments"]:
+                if comment["id"] == comment_id:
+                    users = comment.setdefault("reactions", {}).setdefault(reaction, [])
+                    if user not in users:
+                        users.append(user)
+                    return
+            raise NotFoundError(f"comment {comment_id} not found in {repo}")
+
+        self.get_repo(repo)
+        self._mutate_pull(repo, self._comment_pull(repo, comment_id), change)
+

@@ -1,0 +1,155 @@
+"""Regenerate the schema files under tests/schemas/ from the shared reference schemas.
+
+Run by hand when the reference changes (tests never read the shared directory):
+
+    python tests/schemas/build_schemas.py /work/shared/schemas
+
+The reference schemas have every ``$ref`` resolved, so the same subschema (a repository,
+a user, a pull request) is repeated hundreds of times. This script keeps only what the
+tests use and stores each large repeated subschema once, under ``$defs``, referring to it
+with ``$ref``. Only schema positions are rewritten (never a ``properties`` map itself), so
+what validates is unchanged; ``check`` re-validates the reference examples to prove it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+HERE = Path(__file__).resolve().parent
+WEBHOOKS = ("webhook-pull-request-opened", "webhook-pull-request-synchronize",
+            "webhook-issue-comment-created", "webhook-push")
+MIN_SIZE = 300  # bytes of JSON: smaller repeated subschemas stay inline
+SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+SCHEMA_ONE = ("items", "additionalProperties", "not", "if", "then", "else", "contains",
+              "propertyNames", "unevaluatedProperties", "unevaluatedItems")
+
+
+def _key(node: Any) -> str:
+    return json.dumps(node, sort_keys=True, separators=(",", ":"))
+
+
+def _children(node: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """(container, key) of every subschema directly inside schema ``node``."""
+    slots: list[tuple[Any, Any]] = []
+    for name in SCHEMA_MAPS:
+        if isinstance(node.get(name), dict):
+            slots += [(node[name], k) for k in node[name]]
+    for name in SCHEMA_LISTS:
+        if isinstance(node.get(name), list):
+            slots += [(node[name], i) for i in range(len(node[name]))]
+    for name in SCHEMA_ONE:
+        if isinstance(node.get(name), dict):
+            slots.append((node, name))
+    return slots
+
+
+def _count(node: Any, counts: Counter[str]) -> None:
+    if not isinstance(node, dict):
+        return
+    counts[_key(node)] += 1
+    for container, key in _children(node):
+        _count(container[key], counts)
+
+
+def _name(node: dict[str, Any], key: str, used: set[str]) -> str:
+    base = str(node.get("title") or "schema").lower().replace(" ", "-")[:40]
+    name = f"{base}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+    used.add(name)
+    return name
+
+
+def _factor(node: Any, shared: dict[str, str], defs: dict[str, Any], used: set[str]) -> Any:
+    if not isinstance(node, dict):
+        return node
+    key = _key(node)
+    if key in shared:
+        name = shared[key]
+        if name not in defs:
+            defs[name] = None  # placeholder: reserves the name while the body is factored
+            defs[name] = _factor_children(json.loads(key), shared, defs, used)
+        return {"$ref": f"#/$defs/{name}"}
+    return _factor_children(node, shared, defs, used)
+
+
+def _factor_children(node: dict[str, Any], shared: dict[str, str], defs: dict[str, Any],
+                     used: set[str]) -> dict[str, Any]:
+    node = json.loads(json.dumps(node))
+    for container, key in _children(node):
+        container[key] = _factor(container[key], shared, defs, used)
+    return node
+
+
+def compact(documents: dict[str, Any]) -> dict[str, Any]:
+    """``documents`` (name -> schema) with repeated large subschemas moved to ``$defs``."""
+    counts: Counter[str] = Counter()
+    for schema in documents.values():
+        _count(schema, counts)
+    used: set[str] = set()
+    shared = {k: _name(json.loads(k), k, used) for k, n in counts.items()
+              if n > 1 and len(k) >= MIN_SIZE}
+    defs: dict[str, Any] = {}
+    out = {name: _factor(schema, shared, defs, used) for name, schema in documents.items()}
+    return {"$defs": defs, "documents": out}
+
+
+def github(shared_dir: Path) -> dict[str, Any]:
+    spec = json.loads((shared_dir / "github-rest-subset.json").read_text())
+    docs: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
+    for op, info in spec["operations"].items():
+        meta[op] = {"status": info["response_status"],
+                    "other_statuses": info.get("other_success_statuses") or [],
+                    "operation_id": info["operationId"]}
+        for part in ("request", "response"):
+            if info[f"{part}_schema"] is not None:
+                docs[f"{part} {op}"] = info[f"{part}_schema"]
+    for hook in WEBHOOKS:
+        docs[f"webhook {hook}"] = spec["webhooks"][hook]["schema"]
+    packed = compact(docs)
+    return {"source": spec["source"], "operations": meta, **packed}
+
+
+def tekton(shared_dir: Path) -> dict[str, Any]:
+    docs = {name: json.loads((shared_dir / "tekton.dev" / f"{name}.json").read_text())
+            for name in ("pipelinerun_v1", "task_v1")}
+    return {"source": {n: d.get("x-source") for n, d in docs.items()}, **compact(docs)}
+
+
+def check(packed: dict[str, Any], name: str, instance: Any, valid: bool) -> None:
+    schema = {"$defs": packed["$defs"], **packed["documents"][name]}
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(instance))
+    assert bool(errors) != valid, f"{name}: expected {'valid' if valid else 'invalid'}"
+
+
+def main(shared_dir: Path) -> None:
+    gh, tk = github(shared_dir), tekton(shared_dir)
+    examples = json.loads((shared_dir / "examples" / "github-rest-subset.examples.json")
+                          .read_text())
+    for op, bodies in examples.get("operations", {}).items():
+        for label, body in bodies.items():
+            part = "request" if label.startswith("request") else "response"
+            if f"{part} {op}" in gh["documents"] and body is not None:
+                check(gh, f"{part} {op}", body, label.endswith("_valid"))
+    for hook in WEBHOOKS:
+        for label in ("valid", "invalid"):
+            check(gh, f"webhook {hook}", examples["webhooks"][hook][label], label == "valid")
+    for name in ("pipelinerun_v1", "task_v1"):
+        for label in ("valid", "invalid"):
+            path = shared_dir / "examples" / "tekton.dev" / f"{name}.{label}.json"
+            check(tk, name, json.loads(path.read_text()), label == "valid")
+    (HERE / "github").mkdir(exist_ok=True)
+    (HERE / "tekton").mkdir(exist_ok=True)
+    (HERE / "github" / "rest-subset.json").write_text(json.dumps(gh, separators=(",", ":")))
+    (HERE / "tekton" / "tekton-v1.json").write_text(json.dumps(tk, separators=(",", ":")))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
