@@ -28,9 +28,11 @@ from sklearn.metrics import accuracy_score, mean_absolute_error, root_mean_squar
 
 
 def _by_group(frame: MetricFrame) -> dict[str, dict[str, float]]:
+    """Metric -> group -> value: a group's rows sit side by side in the PR comment, and no
+    key ends in a metric's name (jx-mlops matches those with the predictions file)."""
     table = frame.by_group
-    return {str(group): {str(k): float(v) for k, v in row.items()}
-            for group, row in table.iterrows()}
+    return {str(metric): {str(group): float(value) for group, value in column.items()}
+            for metric, column in table.items()}
 
 
 def classification_fairness(y_true: np.ndarray, y_pred: np.ndarray,
