@@ -14,8 +14,17 @@ $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[quickstarts]"
 	touch $@
 
+# PyTorch for the pytorch-classifier quickstart's tests: the CPU build, pinned (a plain
+# `pip install torch` pulls gigabytes of CUDA libraries on Linux). A local wheel found
+# through pip's configuration (find-links) is used when there is one, else PyTorch's
+# CPU index.
+TORCH ?= torch==2.13.0+cpu
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet "$(TORCH)" 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet --extra-index-url $(TORCH_INDEX) "$(TORCH)"
 	touch $@ $(VENV)/.installed-demo
 
 demo: $(VENV)/.installed-demo

@@ -38,13 +38,18 @@ def _print_json(data: Any) -> None:
 
 def cmd_quickstart_list(args: argparse.Namespace) -> int:
     from jx_mlops import views
-    from jx_mlops.scaffold import list_quickstarts
+    from jx_mlops.scaffold import list_quickstarts, missing_requirements
 
     quickstarts = list_quickstarts()
+    missing = {q.name: missing_requirements(q) for q in quickstarts}
     if args.json:
-        _print_json([{"name": q.name, "description": q.description} for q in quickstarts])
+        _print_json([{"name": q.name, "description": q.description,
+                      "requires": list(q.requires), "missing": missing[q.name],
+                      "variables": [{"name": v.name, "description": v.description,
+                                     "default": v.default} for v in q.variables]}
+                     for q in quickstarts])
     else:
-        views.show_quickstarts(quickstarts)
+        views.show_quickstarts(quickstarts, missing)
     return EXIT_OK
 
 
@@ -56,7 +61,8 @@ def cmd_create(args: argparse.Namespace) -> int:
         args.name, quickstart=args.quickstart,
         directory=Path(args.dir) if args.dir else None, forge_kind=args.forge,
         owner=args.owner, settings=_pairs(args.set, "--set"), dvc_remote=args.dvc_remote,
-        train=not args.no_train, forge_url=args.forge_url)
+        train=not args.no_train, trust=args.trust, vcs_ref=args.vcs_ref,
+        forge_url=args.forge_url)
     views.show_created(created)
     return EXIT_OK
 
@@ -441,7 +447,9 @@ def _project_parsers(sub: Any) -> None:
 
     p = _cmd(sub, "create", cmd_create, "create a project from a quickstart and publish it")
     p.add_argument("name", help="project name (lowercase, dashes): repository and model name")
-    p.add_argument("--quickstart", "-q", required=True, help="quickstart name or directory")
+    p.add_argument("--quickstart", "-q", required=True,
+                   help="bundled quickstart name, directory, or git URL "
+                        "(URL#SUBDIR, gh:OWNER/REPO)")
     p.add_argument("--dir", help="where to create it (default: ./NAME)")
     p.add_argument("--forge", default="local", choices=("local", "github"),
                    help="where to publish (github: token from GITHUB_TOKEN or GH_TOKEN)")
@@ -454,6 +462,10 @@ def _project_parsers(sub: Any) -> None:
     p.add_argument("--dvc-remote", help="DVC remote URL (default: a local one in the forge)")
     p.add_argument("--no-train", action="store_true",
                    help="do not train a baseline before the first commit")
+    p.add_argument("--trust", action="store_true",
+                   help="let a quickstart from a directory or git URL run its tasks and pipeline")
+    p.add_argument("--vcs-ref", metavar="REF",
+                   help="branch, tag or commit of a git quickstart (default: its default branch)")
 
     p = _cmd(sub, "retrain", cmd_retrain, "open a pull request that retrains with new params")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +17,20 @@ from pathlib import Path
 from jx_mlops import console, dvc
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import MODEL_NAME, ForgeConfig, jx_home, load_config
-from jx_mlops.errors import ConflictError, JxMlopsError, QuickstartError, UsageError
+from jx_mlops.errors import ConflictError, QuickstartError, UsageError
 from jx_mlops.forge import open_forge
 from jx_mlops.forge.base import Forge
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import ensure_environment_repo
+from jx_mlops.quickstart_sources import open_quickstart
 from jx_mlops.runrecord import make_record, measured_repro, save_record
-from jx_mlops.scaffold import Quickstart, find_quickstart, render, resolve_variables
+from jx_mlops.scaffold import (
+    Quickstart,
+    check_template,
+    missing_requirements,
+    render,
+    resolve_variables,
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,49 @@ def _check_target(dest: Path) -> None:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise QuickstartError(f"target directory {dest} exists and is not empty; "
                               "choose another --dir or remove it")
+
+
+def _check_can_run(quickstart: Quickstart, train: bool) -> None:
+    """Refuse, before anything is written, to run code that is untrusted or cannot work.
+
+    A quickstart's tasks and its pipeline (the baseline ``dvc repro``) are code from the
+    quickstart's author: bundled quickstarts are trusted, others need ``--trust``, as
+    copier asks for templates with tasks.
+    """
+    runs = [f"its tasks ({'; '.join(quickstart.tasks)})"] if quickstart.tasks else []
+    if train:
+        runs.append("its pipeline (the baseline `dvc repro`)")
+    if not runs:
+        return
+    if not quickstart.trusted:
+        escape = "" if quickstart.tasks else ", or --no-train to skip the baseline"
+        raise QuickstartError(
+            f"quickstart {quickstart.name} from {quickstart.source} would run code on this "
+            f"machine: {' and '.join(runs)}; pass --trust if you trust its source{escape}")
+    missing = missing_requirements(quickstart)
+    if missing:
+        raise QuickstartError(
+            f"quickstart {quickstart.name} needs {', '.join(missing)} in the Python that runs "
+            f"its pipeline ({sys.executable}); install the packages of its requirements.txt"
+            f"{'' if quickstart.tasks else ' or pass --no-train'}")
+
+
+def _variables(quickstart: Quickstart, settings: Mapping[str, str],
+               context: Mapping[str, str]) -> dict[str, str]:
+    """The template's values: ``--set`` ones, defaults, and what ``create`` itself knows
+    (``context``: project name, owner, forge), which every template may use and a
+    quickstart may declare to document or constrain it."""
+    declared = {v.name for v in quickstart.variables}
+    given = {**settings, **{k: v for k, v in context.items() if k in declared}}
+    return {**context, **resolve_variables(quickstart, given)}
+
+
+def _commit_message(quickstart: Quickstart) -> str:
+    message = f"Create project from quickstart {quickstart.name}"
+    if quickstart.source != "bundled":
+        at = f" at {quickstart.revision}" if quickstart.revision else ""
+        message += f"\n\nQuickstart source: {quickstart.source}{at}"
+    return message
 
 
 def _run_task(task: str, cwd: Path, quickstart: str) -> None:
@@ -75,7 +126,7 @@ def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], rem
         with console.step("Training the baseline (dvc repro)") as detail:
             stages = measured_repro(staging, pull=False, on_line=detail)
     repo.add_all()
-    commit = repo.commit(f"Create project from quickstart {quickstart.name}")
+    commit = repo.commit(_commit_message(quickstart))
     repo.close()
     return commit, stages
 
@@ -128,27 +179,51 @@ def _set_forge_url(config: Path, url: str) -> None:
 def create_project(name: str, *, quickstart: str, directory: Path | None = None,
                    forge_kind: str = "local", owner: str | None = None,
                    settings: Mapping[str, str] | None = None, dvc_remote: str | None = None,
-                   train: bool = True, forge_url: str | None = None) -> CreatedProject:
+                   train: bool = True, trust: bool = False, vcs_ref: str | None = None,
+                   forge_url: str | None = None) -> CreatedProject:
     """Scaffold project ``name`` from ``quickstart`` and publish it on the forge.
 
+    ``quickstart`` is a bundled name, a directory or a git URL (``vcs_ref`` picks its
+    branch, tag or commit); quickstarts that are not bundled run code only with ``trust``.
     On GitHub (``forge_kind="github"``, ``forge_url`` for GitHub Enterprise) the token
     comes from GITHUB_TOKEN or GH_TOKEN; ``owner`` and ``dvc_remote`` are required.
+    Every check (name, forge options, target, variables, template, trust, packages,
+    forge) happens before anything is written.
     """
     if not MODEL_NAME.match(name):
         raise QuickstartError(f"invalid project name {name!r}: use lowercase letters, digits "
                               "and dashes, at most 63 (it names the repository and the model)")
+    reserved = sorted(set(settings or {}) & {"project_name", "owner", "forge_kind"})
+    if reserved:
+        flag = {"project_name": "NAME", "owner": "--owner", "forge_kind": "--forge"}
+        raise QuickstartError(f"--set {reserved[0]}: give it as {flag[reserved[0]]}")
     owner = _check_forge_options(forge_kind, owner, dvc_remote)
-    qs = find_quickstart(quickstart)
     dest = (directory or Path.cwd() / name).resolve()
     _check_target(dest)
-    values = resolve_variables(qs, {"project_name": name, "owner": owner,
-                                    "forge_kind": forge_kind, **(settings or {})})
-    repo_name = f"{values.get('owner', owner)}/{name}"
-    forge = open_forge(ForgeConfig(kind=forge_kind, repo=repo_name,  # type: ignore[arg-type]
-                                   url=forge_url))
-    if forge.find_repo(repo_name) is not None:
-        raise ConflictError(f"repository {repo_name} already exists on the {forge.kind} forge")
-    remote = dvc_remote or str(jx_home() / "storage" / repo_name)
+    with open_quickstart(quickstart, ref=vcs_ref, trust=trust) as qs:
+        values = _variables(qs, settings or {}, {"project_name": name, "owner": owner,
+                                                 "forge_kind": forge_kind})
+        check_template(qs, values)
+        _check_can_run(qs, train)
+        repo_name = f"{values.get('owner', owner)}/{name}"
+        forge = open_forge(ForgeConfig(kind=forge_kind, repo=repo_name,  # type: ignore[arg-type]
+                                       url=forge_url))
+        if forge.find_repo(repo_name) is not None:
+            raise ConflictError(f"repository {repo_name} already exists on the {forge.kind} "
+                                "forge")
+        remote = dvc_remote or str(jx_home() / "storage" / repo_name)
+        commit, stages = _build_in_place(qs, dest, values, remote, train, forge_url)
+    config = load_config(dest)
+    envs = [(e.name, e.repo) for e in config.environments]
+    record = make_record(commit, stages) if stages else None
+    created, reused = _publish(forge, dest, repo_name, envs, record)
+    return CreatedProject(dest, repo_name, qs.name, commit, tuple(created), tuple(reused), remote)
+
+
+def _build_in_place(qs: Quickstart, dest: Path, values: Mapping[str, str], remote: str,
+                    train: bool, forge_url: str | None) -> tuple[str, tuple[StageCost, ...]]:
+    """Build in a hidden staging directory, then rename it to ``dest``; returns the commit
+    and what training it cost."""
     staging = dest.parent / f".{dest.name}.jx-creating"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -157,11 +232,7 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
         if dest.exists():
             dest.rmdir()
         staging.rename(dest)
-    except (JxMlopsError, OSError, KeyboardInterrupt):
+    except BaseException:  # whatever stopped the build, leave no half-built project
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    config = load_config(dest)
-    envs = [(e.name, e.repo) for e in config.environments]
-    record = make_record(commit, stages) if stages else None
-    created, reused = _publish(forge, dest, repo_name, envs, record)
-    return CreatedProject(dest, repo_name, qs.name, commit, tuple(created), tuple(reused), remote)
+    return commit, stages

@@ -325,7 +325,9 @@ def add_default_remote(root: Path, name: str, url: str) -> None:
 
 
 def add(root: Path, paths: Sequence[str]) -> None:
-    run_dvc(root, ["add", "-q", *paths])
+    # Not -q: DVC's quiet mode swallows the error message too (a quickstart's invalid
+    # dvc.yaml surfaces here), and the output is only shown when the command fails.
+    run_dvc(root, ["add", *paths])
 
 
 def repro(root: Path, *, pull: bool = False, on_line: LineCallback | None = None,

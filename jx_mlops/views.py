@@ -46,9 +46,17 @@ def _table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[st
     out_console().print(table)
 
 
-def show_quickstarts(quickstarts: Sequence[Quickstart]) -> None:
-    _table(None, ("Quickstart", "Description"), [(q.name, q.description) for q in quickstarts],
-           wrap=("Description",))
+def show_quickstarts(quickstarts: Sequence[Quickstart],
+                     missing: dict[str, list[str]] | None = None) -> None:
+    missing = missing or {}
+
+    def needs(q: Quickstart) -> str:
+        absent = missing.get(q.name)
+        return "ready" if not absent else "missing " + ", ".join(absent)
+
+    _table(None, ("Quickstart", "Description", "Packages"),
+           [(q.name, q.description, needs(q)) for q in quickstarts],
+           wrap=("Description", "Packages"))
 
 
 def show_created(created: CreatedProject) -> None:

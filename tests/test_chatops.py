@@ -160,7 +160,7 @@ def test_rollback_report_and_mistakes_in_jenkins_x(project: Project, cli,
         "local/environment-staging#2 merged",
         "local/churn#1 comment 1: /promote nowhere failed: mlops.yaml: no environment named "
         "'nowhere' (environments: staging, production)",
-        "local/churn#1 comment 1: /report done: evaluation comment refreshed: pass: 5 "
+        "local/churn#1 comment 1: /report done: evaluation comment refreshed: pass: 19 "
         "unchanged"]
     staging = forge.root / "repos" / "local" / "environment-staging.git"
     record = git(staging, "show", "main:models/churn.yaml")

@@ -71,7 +71,8 @@ def test_fork_pull_request_is_trained_without_secrets_then_published(
     # metrics with their significance, params, data, plots, lineage.
     rendered = (tmp_path / "artifact" / "comment.md").read_text()
     assert comments[0].body == rendered
-    for section in ("| accuracy", "<summary>Data and outputs", "xychart-beta", "Lineage"):
+    for section in ("| metrics.json: accuracy", "<summary>Data and outputs", "xychart-beta",
+                    "Lineage"):
         assert section in rendered
     assert (tmp_path / "artifact" / "report.html").read_text().startswith("<!DOCTYPE html>")
     statuses = gp.forge().get_statuses(gp.repo, head_sha)

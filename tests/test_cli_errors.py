@@ -49,15 +49,18 @@ def test_interrupt_exits_130(cli, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_quickstart_list(cli) -> None:
     result = cli("quickstart", "list", "--json")
-    assert [q["name"] for q in json.loads(result.out)] == ["sklearn-classifier"]
+    assert [q["name"] for q in json.loads(result.out)] == [
+        "lightgbm-classifier", "pytorch-classifier", "sklearn-classifier", "sklearn-regressor"]
     assert "sklearn-classifier" in cli("quickstart", "list").out
 
 
 def test_unknown_quickstart(cli) -> None:
     result = cli("create", "demo", "--quickstart", "tensorflow-gan")
     assert result.code == 1
-    assert result.err.strip() == ("error: unknown quickstart 'tensorflow-gan' (available: "
-                                  "sklearn-classifier; see `jx-mlops quickstart list`)")
+    assert result.err.strip() == (
+        "error: unknown quickstart 'tensorflow-gan' (available: lightgbm-classifier, "
+        "pytorch-classifier, sklearn-classifier, sklearn-regressor; see `jx-mlops quickstart "
+        "list`)")
 
 
 def test_non_empty_target_writes_nothing(cli, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "| Metric | Base | Head | Change | 95% CI | Status |" in out
-    assert "| accuracy |" in out
+    assert "| metrics.json: accuracy |" in out
     assert "registered churn-model@v0.0.1" in out
     assert "churn-model v0.0.1 -> staging: PR #1 merged" in out
     status = out[out.index("Deployments"):]

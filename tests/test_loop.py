@@ -51,7 +51,7 @@ def test_retrain_ci_pr_merge_release_status(project: Project, cli, monkeypatch) 
     shown = json.loads(cli("forge", "pr", "show", "1", "--json").out)
     assert len(shown["comments"]) == 1
     assert shown["comments"][0]["body"].startswith("<!-- jx-mlops:report id=default -->")
-    assert "| accuracy |" in shown["comments"][0]["body"]
+    assert "| metrics.json: accuracy |" in shown["comments"][0]["body"]
     assert [(s["context"], s["state"]) for s in shown["statuses"]] == [
         ("jx-mlops/evaluation", "success")]
 
@@ -82,7 +82,7 @@ def test_regressing_pr_fails_its_check(project: Project, cli, monkeypatch) -> No
     cli("retrain", "--set", "train.n_estimators=5", "--set", "train.max_depth=1")
     result = cli("ci", "pr", "--fail-on-regression")
     assert result.code == 1
-    assert "fail: accuracy regressed" in result.out
+    assert "accuracy regressed" in result.out
     pull = LocalForge(jx_home() / "forge").get_pull("local/churn", 1)
     statuses = LocalForge(jx_home() / "forge").get_statuses("local/churn", pull.head_sha)
     assert [s.state for s in statuses] == ["failure"]

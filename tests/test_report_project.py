@@ -46,7 +46,7 @@ def test_numbers_equal_dvc_metrics_diff(trained_pr: Project, cli) -> None:
         assert row["head"] == expected["new"]
         assert row["delta"] == expected["diff"]
         compared += 1
-    assert compared == 5
+    assert compared == 19  # metrics.json 5, fairness.json 12, portability.json 2
 
 
 def predictions(text: str) -> tuple[list[int], list[int], list[float]]:
@@ -105,10 +105,10 @@ def test_comment_has_every_section_and_html_is_self_contained(trained_pr: Projec
     forge = LocalForge(jx_home() / "forge")
     body = forge.list_comments("local/churn", 1)[0].body
     for section in ("| Metric | Base | Head | Change | 95% CI | Status |", "Params changed (2)",
-                    "<summary>All params (7)</summary>", "<summary>Data and outputs: 1 of 3 "
-                    "tracked paths changed</summary>", "<summary>Plots (1)</summary>",
-                    "xychart-beta",
-                    "<summary>Training cost</summary>", "<summary>Lineage</summary>"):
+                    "<summary>All params (11)</summary>", "<summary>Data and outputs: 2 of 4 "
+                    "tracked paths changed</summary>", "<summary>Plots (2)</summary>",
+                    "xychart-beta", "<summary>Training cost</summary>",
+                    "<summary>Lineage</summary>"):
         assert section in body
     html = (trained_pr.path.parent / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html

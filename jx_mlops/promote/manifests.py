@@ -25,10 +25,10 @@ ROOT_HELMFILE = "helmfile.yaml"
 MANIFEST_HEADER = ("# Managed by jx-mlops (`jx-mlops promote`); hand edits are caught by "
                    "`jx-mlops audit`.\n")
 # Model file extensions and the KServe model format (serving runtime) that loads them.
+# (.bst is left out: XGBoost and LightGBM both write it; say which with model_format.)
 FORMATS = {".pkl": "sklearn", ".pickle": "sklearn", ".joblib": "sklearn", ".onnx": "onnx",
-           ".pt": "pytorch", ".pth": "pytorch", ".mar": "pytorch", ".bst": "xgboost",
-           ".ubj": "xgboost", ".h5": "tensorflow", ".keras": "tensorflow", ".pmml": "pmml",
-           ".lgb": "lightgbm"}
+           ".pt": "pytorch", ".pth": "pytorch", ".mar": "pytorch", ".ubj": "xgboost",
+           ".h5": "tensorflow", ".keras": "tensorflow", ".pmml": "pmml"}
 
 Changes = dict[str, bytes | None]
 

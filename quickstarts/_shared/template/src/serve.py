@@ -1,0 +1,34 @@
+"""The model service: loads the model file as KServe's runtime does and predicts.
+
+    python src/serve.py [PORT]     # then POST /v1/models/NAME:predict {"instances": [...]}
+
+The InferenceService in the environment repository serves the same file with KServe's
+stock runtime for model_io.KSERVE_FORMAT; tests/test_service.py checks that what this
+service predicts is what the evaluate stage measured.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import model_io
+import yaml
+from kit import data, serving
+
+
+def model_name() -> str:
+    """The first model of mlops.yaml: the InferenceService's name."""
+    config = yaml.safe_load(Path("mlops.yaml").read_text(encoding="utf-8"))
+    return str(next(iter(config["models"])))
+
+
+def build(model_dir: str | Path = Path(model_io.SERVING_FILE).parent) -> serving.Model:
+    """The service's model, not yet loaded."""
+    return serving.Model(model_name(), len(data.features()),
+                         lambda: model_io.load_for_serving(Path(model_dir)),
+                         model_io.serve_predict)
+
+
+if __name__ == "__main__":
+    serving.run(build(), int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
