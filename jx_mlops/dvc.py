@@ -158,11 +158,11 @@ def parse_import(text: str, where: str) -> ImportInfo | None:
 def update(root: Path, targets: Sequence[str], *, download: bool = True) -> None:
     """``dvc update`` imported data; without ``download`` only the .dvc files learn that
     upstream moved (DVC checks the source revision or checksum, fetches no data)."""
-    run_dvc(root, ["update", "-q", *([] if download else ["--no-download"]), *targets])
+    run_dvc(root, ["update", *([] if download else ["--no-download"]), *targets])
 
 
 def checkout(root: Path, targets: Sequence[str]) -> None:
-    run_dvc(root, ["checkout", "-q", *targets])
+    run_dvc(root, ["checkout", *targets])
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,6 @@ def dvc_env() -> dict[str, str]:
     """
     env = dict(os.environ)
     env["DVC_NO_ANALYTICS"] = "1"
-    env.setdefault("DVC_IGNORE_ISATTY", "true")
     bindir = os.path.dirname(sys.executable)
     env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "")])
     return env
@@ -316,7 +315,7 @@ def run_dvc(root: Path, args: Sequence[str], *, on_line: LineCallback | None = N
 
 def init(root: Path) -> None:
     """``dvc init`` in a git work tree, with analytics disabled for the project."""
-    run_dvc(root, ["init", "-q"])
+    run_dvc(root, ["init"])
     run_dvc(root, ["config", "core.analytics", "false"])
 
 
@@ -338,11 +337,11 @@ def repro(root: Path, *, pull: bool = False, on_line: LineCallback | None = None
 
 
 def push(root: Path) -> None:
-    run_dvc(root, ["push", "-q"])
+    run_dvc(root, ["push"])
 
 
 def pull(root: Path) -> None:
-    run_dvc(root, ["pull", "-q", "--allow-missing"])
+    run_dvc(root, ["pull", "--allow-missing"])
 
 
 def default_remote_url(root: Path) -> str | None:

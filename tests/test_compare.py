@@ -85,6 +85,14 @@ def test_params_diff() -> None:
                                                   ("c", "added")]
 
 
+def test_significance_applies_to_evaluation_set_metrics_only() -> None:
+    from jx_mlops.compare.significance import canonical_metric
+
+    assert [canonical_metric(k) for k in ("accuracy", "test.roc_auc", "eval.AUC", "f1_score",
+                                          "train.accuracy", "by_group.accuracy.B", "loss")] == [
+        "accuracy", "roc_auc", "roc_auc", "f1", None, None, None]
+
+
 def test_flatten_and_load() -> None:
     data = load_structured("m.json", b'{"train": {"loss": 0.5, "acc": {"top1": 0.9}}, "n": [1]}')
     assert flatten(data) == {"train.loss": 0.5, "train.acc.top1": 0.9, "n": [1]}

@@ -113,7 +113,7 @@ def decide(models: Sequence[ModelComparison]) -> Verdict:
     failing.sort(key=lambda d: (d.status != "failed_threshold", d.path, d.name))
     reasons = [describe_failure(d) for d in failing]
     reasons += [f"{m.model}: {p}" for m in models for p in m.head_problems]
-    tally = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in
+    tally = ", ".join(f"{counts[s]:,} {s.replace('_', ' ')}" for s in
                       ("regressed", "failed_threshold", "improved", "within_tolerance",
                        "changed", "new", "removed", "unchanged") if counts[s])
     passed = not reasons

@@ -172,10 +172,17 @@ METRICS: Mapping[str, tuple[MetricFn, bool, bool]] = {
 ALIASES = {"auc": "roc_auc", "f1_score": "f1", "acc": "accuracy"}
 
 
+# Prefixes that name the evaluation set the predictions file describes. Other prefixes
+# (train., by_group.B.) are other data: the predictions say nothing about them.
+EVALUATION_SETS = ("test", "eval", "evaluation", "val", "valid", "validation", "holdout")
+
+
 def canonical_metric(name: str) -> str | None:
-    """The supported metric a metrics-file key names ('test.roc_auc' -> 'roc_auc'), if any."""
-    leaf = name.rsplit(".", 1)[-1].lower()
-    leaf = ALIASES.get(leaf, leaf)
+    """The supported metric a metrics-file key names ('roc_auc', 'test.roc_auc'), if any."""
+    parts = name.lower().split(".")
+    if len(parts) > 2 or (len(parts) == 2 and parts[0] not in EVALUATION_SETS):
+        return None
+    leaf = ALIASES.get(parts[-1], parts[-1])
     return leaf if leaf in METRICS else None
 
 

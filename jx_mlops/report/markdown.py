@@ -214,13 +214,26 @@ def _model_section(model: ModelComparison, limits: Limits) -> list[str]:
     if model.head_problems or model.base_problems:
         lines.append("")
     changed = [d for d in model.metrics if d.status != "unchanged"]
-    if changed:
-        lines += [*_metrics_table(model, changed, limits), ""]
+    # Metrics with a direction (or a gate, or that appeared/vanished) lead; changes of
+    # metrics nobody said how to judge (per-group breakdowns...) wait one click away.
+    judged = [d for d in changed if d.status != "changed"]
+    if judged:
+        lines += [*_metrics_table(model, judged, limits), ""]
+    elif changed:
+        lines += ["No metric with a direction or a gate moved; "
+                  f"{plural(len(changed), 'metric')} without a direction changed.", ""]
     elif model.metrics:
-        lines += [f"All {len(model.metrics)} metrics unchanged.", ""]
+        lines += [f"All {plural(len(model.metrics), 'metric')} unchanged.", ""]
     lines += _significance_note(model)
     lines += _params_sections(model.params, limits)
-    if limits.details and changed and len(changed) < len(model.metrics):
+    undirected = len(changed) - len(judged)
+    if limits.details and undirected and judged:
+        lines += _details(f"{plural(undirected, 'other change')} (metrics without a "
+                          "direction)", _metrics_table(model, [d for d in changed
+                                                               if d.status == "changed"],
+                                                       limits))
+    if (limits.details and len(changed) < len(model.metrics)) or (
+            limits.details and not judged and changed):
         lines += _details(f"All metrics ({len(model.metrics)})",
                           _metrics_table(model, model.metrics, limits))
     if limits.charts and model.trend:
