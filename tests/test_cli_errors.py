@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli_process
 
-from jx_mlops import cli as cli_module
+from jx_mlops.cli import registry as cli_module
 
 
 def test_help_lists_commands() -> None:

@@ -1,0 +1,117 @@
+"""What CI runs: ci pr, ci publish, ci chatops, ci release."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from jx_mlops.cli.common import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    add_command,
+    add_json,
+    add_report_options,
+    project_config,
+    report_options,
+)
+
+
+def cmd_ci_pr(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.context import detect_context
+
+    context = detect_context()
+    config = project_config(args)
+    if args.output:
+        from jx_mlops.ci.publish import write_pr_report
+        from jx_mlops.forge import git_credentials
+
+        report = write_pr_report(config, context, Path(args.output), number=args.pr,
+                                 base=args.base, git_env=git_credentials(config.forge),
+                                 options=report_options(args))
+        views.show_pr_report(report, as_json=args.json)
+        passed = report.comparison.verdict.passed
+    else:
+        from jx_mlops.ci.pr import run_pr_check
+
+        check = run_pr_check(config, number=args.pr if args.pr is not None
+                             else context.pull_number, commit_results=not args.no_commit,
+                             report_id=args.report_id,
+                             html=Path(args.html) if args.html else None,
+                             options=report_options(args), run_url=context.run_url)
+        views.show_pr_check(check, as_json=args.json)
+        passed = check.comparison.verdict.passed
+    return EXIT_USER_ERROR if args.fail_on_regression and not passed else EXIT_OK
+
+def cmd_ci_publish(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.context import detect_context
+    from jx_mlops.ci.publish import publish_from_directory
+    from jx_mlops.config import CONFIG_FILE, find_project_root, load_config
+
+    root = find_project_root(Path(args.directory))
+    config = load_config(root) if (root / CONFIG_FILE).is_file() else None
+    published = publish_from_directory(Path(args.report_dir), detect_context(),
+                                       repo=args.repo, config=config)
+    views.show_publication(published, as_json=args.json)
+    return EXIT_OK
+
+def cmd_ci_chatops(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.chatops import run_chatops
+    from jx_mlops.ci.context import detect_context
+
+    result = run_chatops(project_config(args), detect_context(), number=args.pr,
+                         comment_id=args.comment)
+    views.show_chatops(result, as_json=args.json)
+    return EXIT_USER_ERROR if result.failed else EXIT_OK
+
+def cmd_ci_release(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.context import detect_context
+    from jx_mlops.ci.release import run_release
+
+    context = detect_context()
+    # A push (Actions) or postsubmit (Lighthouse) run releases the commit it was started for.
+    ref = args.ref or (context.sha if context.event in ("push", "postsubmit") else None)
+    result = run_release(project_config(args), ref=ref, run_url=context.run_url)
+    views.show_release(result, as_json=args.json)
+    return EXIT_USER_ERROR if result.blocked else EXIT_OK
+
+def add_parsers(sub: Any) -> None:
+    ci = sub.add_parser("ci", help="what CI runs: pull request checks and releases")
+    ci_sub = ci.add_subparsers(dest="ci_command", metavar="{pr,release,publish,chatops}",
+                               required=True)
+    p = add_command(ci_sub, "pr", cmd_ci_pr, "train a pull request and post its evaluation")
+    p.add_argument("--pr", type=int, help="pull request number (default: the CI event's, else "
+                                          "the current branch's)")
+    p.add_argument("--no-commit", action="store_true",
+                   help="do not commit reproduced results back to the PR branch")
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="exit 1 when the verdict is fail")
+    p.add_argument("--report-id", default="default", metavar="ID",
+                   help="which report this is (one comment per PR and report id)")
+    add_report_options(p)
+    add_json(p)
+    p.add_argument("--output", metavar="DIR",
+                   help="write the report to DIR instead of posting it (fork-safe: needs no "
+                        "token); `ci publish DIR` posts it")
+    p.add_argument("--base", metavar="REV",
+                   help="with --output: base revision (default: the event's base commit)")
+    p = add_command(ci_sub, "release", cmd_ci_release, "register and promote after a merge")
+    p.add_argument("--ref", help="merged commit (default: the pushed commit in CI, else the "
+                                 "remote default branch)")
+    add_json(p)
+    p = add_command(ci_sub, "chatops", cmd_ci_chatops,
+             "run /retrain, /report, /promote ENV, /rollback ENV from a PR comment")
+    p.add_argument("--pr", type=int, help="pull request (default: the CI event's)")
+    p.add_argument("--comment", type=int, metavar="ID",
+                   help="comment to act on (default: the event's, else the newest "
+                        "unanswered command on the PR)")
+    add_json(p)
+    p = add_command(ci_sub, "publish", cmd_ci_publish,
+             "post a report written by `ci pr --output` (comment, status, check run)")
+    p.add_argument("report_dir", metavar="DIR", help="the directory `ci pr --output` wrote")
+    p.add_argument("--repo", help="OWNER/NAME (default: the event's or project's repository)")
+    add_json(p)

@@ -1,0 +1,100 @@
+"""The local forge from the command line: repositories, pull requests, collaborators."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from jx_mlops.cli.common import (
+    EXIT_OK,
+    add_command,
+    add_json,
+    forge_and_repo,
+)
+
+
+def cmd_forge_repo_list(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+
+    views.show_repos(open_forge().list_repos(), as_json=args.json)
+    return EXIT_OK
+
+def cmd_forge_pr_list(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+
+    forge, repo = forge_and_repo(args)
+    views.show_pulls(repo, forge.list_pulls(repo, state=args.state), as_json=args.json)
+    return EXIT_OK
+
+def cmd_forge_pr_show(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge.base import PullDetail
+
+    forge, repo = forge_and_repo(args)
+    pull = forge.get_pull(repo, args.number)
+    detail = PullDetail(pull, tuple(forge.list_comments(repo, args.number)),
+                        tuple(forge.get_statuses(repo, pull.head_sha)))
+    views.show_pull_detail(repo, detail, as_json=args.json)
+    return EXIT_OK
+
+def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
+    forge, repo = forge_and_repo(args)
+    body = sys.stdin.read() if args.body == "-" else args.body
+    comment = forge.create_comment(repo, args.number, body)
+    print(f"commented on {repo}#{args.number} (comment {comment.id})")
+    return EXIT_OK
+
+def cmd_forge_collaborator(args: argparse.Namespace) -> int:
+    from jx_mlops.errors import ForgeError
+
+    forge, repo = forge_and_repo(args)
+    if not hasattr(forge, "set_permission"):
+        raise ForgeError(f"the {forge.kind} forge manages collaborators itself")
+    user = None if args.user == "*" else args.user
+    forge.set_permission(repo, user, args.permission)
+    print(f"{'everyone else' if user is None else user} has {args.permission} on {repo}")
+    return EXIT_OK
+
+def cmd_forge_pr_merge(args: argparse.Namespace) -> int:
+    forge, repo = forge_and_repo(args)
+    pull = forge.merge_pull(repo, args.number, method=args.method)
+    print(f"merged {repo}#{pull.number} into {pull.base} as {pull.merge_commit_sha}")
+    return EXIT_OK
+
+def add_parsers(sub: Any) -> None:
+    forge = sub.add_parser("forge", help="work with the embedded local forge")
+    forge_sub = forge.add_subparsers(dest="forge_command", metavar="{repo,pr,collaborator}",
+                                     required=True)
+    collab = add_command(forge_sub, "collaborator", cmd_forge_collaborator,
+                  "set a user's permission on a local-forge repository")
+    collab.add_argument("user", help="login, or '*' for everyone not listed")
+    collab.add_argument("permission", choices=("none", "read", "triage", "write", "maintain",
+                                               "admin"))
+    collab.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
+    repo = forge_sub.add_parser("repo", help="repositories")
+    repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list}", required=True)
+    add_json(add_command(repo_sub, "list", cmd_forge_repo_list, "list repositories on the forge"))
+    pr = forge_sub.add_parser("pr", help="pull requests")
+    pr_sub = pr.add_subparsers(dest="pr_command", metavar="{list,show,comment,merge}",
+                               required=True)
+    for name, handler, text in (
+        ("list", cmd_forge_pr_list, "list pull requests"),
+        ("show", cmd_forge_pr_show, "show a pull request with comments and statuses"),
+        ("comment", cmd_forge_pr_comment, "comment on a pull request"),
+        ("merge", cmd_forge_pr_merge, "merge a pull request (real git merge)"),
+    ):
+        parser = add_command(pr_sub, name, handler, text)
+        parser.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
+        if name != "list":
+            parser.add_argument("number", type=int, help="pull request number")
+        if name in ("list", "show"):
+            add_json(parser)
+        if name == "list":
+            parser.add_argument("--state", default="open",
+                                choices=("open", "closed", "merged", "all"))
+        if name == "comment":
+            parser.add_argument("--body", required=True, help="comment text ('-' reads stdin)")
+        if name == "merge":
+            parser.add_argument("--method", default="merge", choices=("merge", "squash"))

@@ -1,0 +1,131 @@
+"""Project commands: quickstart list, create, retrain, report, demo."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from jx_mlops.cli.common import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    add_command,
+    add_json,
+    add_report_options,
+    parse_pairs,
+    print_json,
+    project_config,
+    report_options,
+)
+
+
+def cmd_quickstart_list(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.scaffold import list_quickstarts, missing_requirements
+
+    quickstarts = list_quickstarts()
+    missing = {q.name: missing_requirements(q) for q in quickstarts}
+    if args.json:
+        print_json([{"name": q.name, "description": q.description,
+                      "requires": list(q.requires), "missing": missing[q.name],
+                      "variables": [{"name": v.name, "description": v.description,
+                                     "default": v.default} for v in q.variables]}
+                     for q in quickstarts])
+    else:
+        views.show_quickstarts(quickstarts, missing)
+    return EXIT_OK
+
+def cmd_create(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.create import create_project
+
+    created = create_project(
+        args.name, quickstart=args.quickstart,
+        directory=Path(args.dir) if args.dir else None, forge_kind=args.forge,
+        owner=args.owner, settings=parse_pairs(args.set, "--set"), dvc_remote=args.dvc_remote,
+        train=not args.no_train, trust=args.trust, vcs_ref=args.vcs_ref,
+        forge_url=args.forge_url)
+    views.show_created(created)
+    return EXIT_OK
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.retrain import retrain
+
+    if args.if_data_changed:
+        from jx_mlops.errors import UsageError
+        from jx_mlops.retrain_data import retrain_if_data_changed
+
+        if args.set:
+            raise UsageError("--if-data-changed retrains on new data; it takes no --set")
+        views.show_data_update(retrain_if_data_changed(project_config(args)))
+        return EXIT_OK
+
+    pull = retrain(project_config(args), args.set or [], title=args.title, branch=args.branch)
+    views.show_pull_opened(pull)
+    return EXIT_OK
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.evaluate import build_report
+
+    comparison = build_report(project_config(args), base=args.base, head=args.head,
+                              options=report_options(args))
+    if args.html:
+        from jx_mlops.evaluate import write_html
+
+        write_html(Path(args.html), comparison)
+    views.show_comparison(comparison, args.format)
+    return EXIT_USER_ERROR if args.fail_on_regression and not comparison.verdict.passed \
+        else EXIT_OK
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from jx_mlops.demo import run_demo
+
+    return run_demo(keep=Path(args.keep) if args.keep else None)
+
+def add_parsers(sub: Any) -> None:
+    qs = sub.add_parser("quickstart", help="project templates")
+    qs_sub = qs.add_subparsers(dest="qs_command", metavar="{list}", required=True)
+    add_json(add_command(qs_sub, "list", cmd_quickstart_list, "list the available quickstarts"))
+
+    p = add_command(sub, "create", cmd_create, "create a project from a quickstart and publish it")
+    p.add_argument("name", help="project name (lowercase, dashes): repository and model name")
+    p.add_argument("--quickstart", "-q", required=True,
+                   help="bundled quickstart name, directory, or git URL "
+                        "(URL#SUBDIR, gh:OWNER/REPO)")
+    p.add_argument("--dir", help="where to create it (default: ./NAME)")
+    p.add_argument("--forge", default="local", choices=("local", "github"),
+                   help="where to publish (github: token from GITHUB_TOKEN or GH_TOKEN)")
+    p.add_argument("--owner", help="forge account owning the repositories (default: local; "
+                                   "required on GitHub)")
+    p.add_argument("--forge-url", metavar="URL",
+                   help="GitHub Enterprise server, e.g. https://github.example.com")
+    p.add_argument("--set", action="append", metavar="VAR=VALUE",
+                   help="fill a quickstart variable (repeatable)")
+    p.add_argument("--dvc-remote", help="DVC remote URL (default: a local one in the forge)")
+    p.add_argument("--no-train", action="store_true",
+                   help="do not train a baseline before the first commit")
+    p.add_argument("--trust", action="store_true",
+                   help="let a quickstart from a directory or git URL run its tasks and pipeline")
+    p.add_argument("--vcs-ref", metavar="REF",
+                   help="branch, tag or commit of a git quickstart (default: its default branch)")
+
+    p = add_command(sub, "retrain", cmd_retrain,
+                    "open a pull request that retrains with new params")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="param to change, e.g. train.n_estimators=200 (repeatable)")
+    p.add_argument("--title", help="pull request title")
+    p.add_argument("--branch", help="branch name (default: retrain/<change>)")
+    p.add_argument("--if-data-changed", action="store_true",
+                   help="open a retrain PR only if DVC-imported data changed upstream")
+
+    p = add_command(sub, "report", cmd_report, "compare metrics and params of two revisions")
+    p.add_argument("--base", help="base revision (default: where HEAD left the default branch)")
+    p.add_argument("--head", help="head revision (default: the work tree)")
+    p.add_argument("--format", default="terminal", choices=("md", "json", "terminal"))
+    p.add_argument("--fail-on-regression", action="store_true",
+                   help="exit 1 when the verdict is fail")
+    add_report_options(p)
+    p = add_command(sub, "demo", cmd_demo, "run the whole loop on a throwaway local forge")
+    p.add_argument("--keep", metavar="DIR", help="keep the demo's files in DIR")

@@ -1,0 +1,204 @@
+"""Registry and environments: register, versions, promote, approve, rollback, disable,
+status, history, lineage, audit."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from jx_mlops.cli.common import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    add_command,
+    add_json,
+    project_config,
+)
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.context import detect_context
+    from jx_mlops.git import GitRepo
+    from jx_mlops.versions import register_model
+
+    config = project_config(args)
+    repo = GitRepo.open(config.root)
+    reg = register_model(config, repo, config.model(args.model), repo.rev_parse(args.ref),
+                         version=args.version, bump=args.bump, run_url=detect_context().run_url)
+    if args.push:
+        from jx_mlops.forge import open_forge
+
+        repo.push("origin", [f"refs/tags/{reg.version.tag}"],
+                  env=open_forge(config.forge).git_env())
+    views.show_registration(reg, as_json=args.json)
+    return EXIT_OK
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.promote.flows import promote_model
+
+    result = promote_model(project_config(args), args.model, args.version, args.to,
+                           force=args.force)
+    views.show_promotion(result, as_json=args.json)
+    return EXIT_OK
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.status import collect_status
+
+    config = project_config(args)
+    entries = collect_status(config, open_forge(config.forge), all_models=args.all,
+                             environment=args.env)
+    views.show_status(entries, as_json=args.json)
+    return EXIT_OK
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.git import GitRepo
+    from jx_mlops.registry import list_versions
+    from jx_mlops.versions import model_name
+
+    config = project_config(args)
+    repo = GitRepo.open(config.root)
+    names = [model_name(config, repo, m.name) for m in config.models] if not args.model \
+        else [model_name(config, repo, config.model(args.model).name)]
+    versions = [v for name in names for v in list_versions(repo, name)]
+    views.show_versions(versions, as_json=args.json)
+    return EXIT_OK
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.promote.flows import approve_promotion
+
+    result = approve_promotion(project_config(args), args.model, args.env, version=args.version,
+                               cancel=args.cancel)
+    views.show_promotion(result, as_json=args.json)
+    return EXIT_OK
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.promote.flows import rollback_model
+
+    result = rollback_model(project_config(args), args.model, args.env, to=args.to,
+                            force=args.force)
+    views.show_promotion(result, as_json=args.json)
+    return EXIT_OK
+
+def cmd_disable(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.promote.flows import disable_model
+
+    result = disable_model(project_config(args), args.model, args.env, reason=args.reason)
+    views.show_promotion(result, as_json=args.json)
+    return EXIT_OK
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.history import collect_history
+
+    config = project_config(args)
+    config.model(args.model)
+    envs = [config.environment(args.env)] if args.env else list(config.environments)
+    events = collect_history([(e.name, e.repo) for e in envs], open_forge(config.forge),
+                             args.model)
+    views.show_history(args.model, events, as_json=args.json)
+    return EXIT_OK
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.flows import project_context
+    from jx_mlops.promote.lineage import collect_lineage
+    from jx_mlops.versions import parse_reference, resolve_version
+
+    config = project_config(args)
+    model, version = parse_reference(args.reference)
+    config.model(model.rsplit(":", 1)[-1])
+    forge = open_forge(config.forge)
+    with project_context(config, forge) as ctx:
+        registry = ctx.registry
+        assert registry is not None
+        found = resolve_version(config, registry, model, version, fetch=lambda: registry.fetch(
+            "origin", tags=True, env=forge.git_env()))
+    views.show_lineage(collect_lineage(config, forge, found), as_json=args.json)
+    return EXIT_OK
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.audit import run_audit
+
+    config = project_config(args)
+    report = run_audit(config, open_forge(config.forge), environment=args.env)
+    views.show_audit(report, as_json=args.json)
+    return EXIT_OK if report.ok else EXIT_USER_ERROR
+
+def add_parsers(sub: Any) -> None:
+    p = add_command(sub, "register", cmd_register, "register a model version as a git tag")
+    p.add_argument("model")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--version", help="explicit version vX.Y.Z")
+    group.add_argument("--bump", default="patch", choices=("major", "minor", "patch"))
+    p.add_argument("--ref", default="HEAD", help="commit to register (default HEAD)")
+    p.add_argument("--push", action="store_true", help="push the tag to origin")
+    add_json(p)
+
+    p = add_command(sub, "versions", cmd_versions,
+                    "list the registered versions (as gto show does)")
+    p.add_argument("model", nargs="?", help="one model (default: every model of the project)")
+    add_json(p)
+
+    p = add_command(sub, "promote", cmd_promote, "promote a registered version to an environment")
+    p.add_argument("model")
+    p.add_argument("--version", required=True, help="vX.Y.Z, or latest")
+    p.add_argument("--to", required=True, metavar="ENV")
+    p.add_argument("--force", action="store_true",
+                   help="promote past failing or pending gates (recorded)")
+    add_json(p)
+
+    p = add_command(sub, "approve", cmd_approve,
+             "approve a waiting promotion (comments /approve) and merge it if its gates pass")
+    p.add_argument("model")
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--version", help="which open promotion, when several wait")
+    p.add_argument("--cancel", action="store_true", help="withdraw your approval")
+    add_json(p)
+
+    p = add_command(sub, "rollback", cmd_rollback,
+             "promote the previous (or given) version again, through a pull request")
+    p.add_argument("model")
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--to", metavar="VERSION", help="version to go back to (default: previous)")
+    p.add_argument("--force", action="store_true", help="roll back past failing gates (recorded)")
+    add_json(p)
+
+    p = add_command(sub, "disable", cmd_disable,
+             "take a model out of serving in an environment at once (still recorded)")
+    p.add_argument("model")
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--reason", help="why (recorded in the record and the history)")
+    add_json(p)
+
+    p = add_command(sub, "status", cmd_status, "which version of which model runs where")
+    p.add_argument("--all", action="store_true",
+                   help="every model in the environment repositories, not just this project's")
+    p.add_argument("--env", metavar="ENV", help="one environment")
+    add_json(p)
+
+    p = add_command(sub, "history", cmd_history,
+             "every promotion, rollback and disable of a model, newest first")
+    p.add_argument("model")
+    p.add_argument("--env", metavar="ENV", help="one environment")
+    add_json(p)
+
+    p = add_command(sub, "lineage", cmd_lineage,
+             "where a version comes from (commit, params, data, metrics, CI run) and runs")
+    p.add_argument("reference", metavar="MODEL@VERSION")
+    add_json(p)
+
+    p = add_command(sub, "audit", cmd_audit,
+             "check deployment records against registry tags and dvc.lock; exit 1 on mismatch")
+    p.add_argument("--env", metavar="ENV", help="one environment")
+    add_json(p)
