@@ -26,7 +26,10 @@ def hermetic_env(base: Path) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
     (home / ".gitconfig").write_text("[user]\n\tname = Bench\n\temail = bench@example.invalid\n"
                                      "[init]\n\tdefaultBranch = main\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "DVC_"))}
+    # PYTHONDONTWRITEBYTECODE would make every run recompile jx-mlops from source while
+    # DVC's modules have the .pyc files pip wrote at install: both sides run as installed.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_", "DVC_")) and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(HOME=str(home), JX_MLOPS_HOME=str(base / "jx-home"), DVC_NO_ANALYTICS="1",
                DVC_SITE_CACHE_DIR=str(base / "dvc-site"), JX_MLOPS_USER="bench",
                GIT_CONFIG_NOSYSTEM="1",

@@ -29,6 +29,9 @@ def setup_home() -> Path:
     os.environ.update({"HOME": str(home), "JX_MLOPS_HOME": str(base / "jx-home"),
                        "JX_MLOPS_USER": "bench", "GIT_CONFIG_NOSYSTEM": "1",
                        "DVC_NO_ANALYTICS": "1", "COLUMNS": "120", **IDENTITY})
+    # Run as installed: with PYTHONDONTWRITEBYTECODE every process would recompile
+    # jx-mlops from source, while the peers' modules have pip's .pyc files.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     return base
 
 
