@@ -32,17 +32,25 @@ def _json(data: Any) -> None:
 
 
 def _table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]],
-           wrap: Sequence[str] = ()) -> None:
-    """A table; only the ``wrap`` columns (free text) may wrap, the others stay on one line."""
+           wrap: Sequence[str] = (), caption: str | None = None) -> None:
+    """A table; only the ``wrap`` columns (free text) may wrap, the others stay on one line.
+
+    Columns with nothing in any row are left out: a narrow terminal keeps what matters.
+    """
     from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in columns:
+    keep = [i for i, _c in enumerate(columns) if not rows or any(row[i] for row in rows)]
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  show_edge=False, collapse_padding=True,
+                  caption=caption, caption_justify="left")
+    for i in keep:
+        column = columns[i]
         table.add_column(column, no_wrap=column not in wrap, overflow="fold"
-                         if column in wrap else "ellipsis")
+                         if column in wrap else "ellipsis",
+                         min_width=14 if column in wrap else None)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(row[i] for i in keep))
     out_console().print(table)
 
 
@@ -195,8 +203,9 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
              (e.since or "").replace("T", " ")[:16], e.by or "",
              f"#{e.pull_request}" if e.pull_request else "",
              f"#{e.source_pull}" if e.source_pull else "") for e in entries]
-    _table("Deployments", ("Model", "Env", "Version", "Since (UTC)", "By", "Env PR",
-                           "Source PR"), rows)
+    _table("Deployments", ("Model", "Env", "Version", "Since (UTC)", "By", "PR", "From"), rows,
+           caption="PR: the promotion's pull request in the environment repository; "
+                   "From: the project pull request the version was merged from")
 
 
 def show_versions(versions: Sequence[ModelVersion], *, as_json: bool) -> None:
@@ -233,7 +242,7 @@ def show_history(model: str, events: Sequence[HistoryEvent], *, as_json: bool) -
         return "; ".join(parts)
 
     rows = [(e.at.replace("T", " ")[:16], e.environment, e.action, e.version,
-             e.previous_version or "—", e.by, f"#{e.pull_request}" if e.pull_request else "",
+             e.previous_version or "", e.by, f"#{e.pull_request}" if e.pull_request else "",
              notes(e)) for e in events]
     _table(f"History of {model}", ("When (UTC)", "Env", "Action", "Version", "Replaced", "By",
                                    "PR", "Notes"), rows, wrap=("Notes",))
