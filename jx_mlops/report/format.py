@@ -48,6 +48,8 @@ def format_delta(delta: MetricDelta) -> str:
     """'+0.0190 (+2.1%)', or an em dash when no numeric change exists."""
     if delta.delta is None:
         return "—"
+    if delta.delta == 0:
+        return "0"
     text = format_number(delta.delta)
     if delta.delta > 0:
         text = "+" + text

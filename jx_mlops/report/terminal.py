@@ -26,7 +26,8 @@ def _model_table(model: ModelComparison) -> Table:
                           ("Change", "right"), *((("95% CI", "right"),) if with_ci else ()),
                           ("Status", "left")):
         table.add_column(name, justify=justify, no_wrap=name != "Metric",
-                         min_width=widest if name == "Metric" else None)
+                         min_width=widest if name == "Metric" else None,
+                         overflow="fold" if name == "Metric" else "ellipsis")
     ordered = sorted(model.metrics, key=lambda d: (STATUS_ORDER.index(d.status), d.path, d.name))
     for d in ordered:
         name = f"{d.path}: {d.name}" if with_path else d.name
