@@ -219,14 +219,18 @@ def _entries(items: Any) -> list[tuple[str, dict[str, Any]]]:
     return entries
 
 
-def parse_plot_definitions(text: str, where: str = "dvc.yaml") -> list[PlotDefinition]:
-    """Every plot dvc.yaml declares, stage outputs first, in file order."""
+def _load_spec(text: str, where: str) -> dict[str, Any]:
+    """dvc.yaml as a mapping (empty when it is not one); DvcError when it is not YAML."""
     try:
         data = safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise DvcError(f"{where}: invalid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        return []
+    return data if isinstance(data, dict) else {}
+
+
+def parse_plot_definitions(text: str, where: str = "dvc.yaml") -> list[PlotDefinition]:
+    """Every plot dvc.yaml declares, stage outputs first, in file order."""
+    data = _load_spec(text, where)
     plots = []
     for stage in (data.get("stages") or {}).values():
         if isinstance(stage, dict):
@@ -238,12 +242,8 @@ def parse_plot_definitions(text: str, where: str = "dvc.yaml") -> list[PlotDefin
 
 def uncached_outputs(text: str, where: str = "dvc.yaml") -> set[str]:
     """Stage outputs declared ``cache: false`` in dvc.yaml: git keeps those, not DVC."""
-    try:
-        data = safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise DvcError(f"{where}: invalid YAML: {exc}") from None
     paths: set[str] = set()
-    for stage in (data.get("stages") or {}).values() if isinstance(data, dict) else ():
+    for stage in (_load_spec(text, where).get("stages") or {}).values():
         if not isinstance(stage, dict):
             continue
         for key in ("outs", "metrics", "plots"):

@@ -104,14 +104,14 @@ def add_parsers(sub: Any) -> None:
                                  "remote default branch)")
     add_json(p)
     p = add_command(ci_sub, "chatops", cmd_ci_chatops,
-             "run /retrain, /report, /promote ENV, /rollback ENV from a PR comment")
+                    "run /retrain, /report, /promote ENV, /rollback ENV from a PR comment")
     p.add_argument("--pr", type=int, help="pull request (default: the CI event's)")
     p.add_argument("--comment", type=int, metavar="ID",
                    help="comment to act on (default: the event's, else the newest "
                         "unanswered command on the PR)")
     add_json(p)
     p = add_command(ci_sub, "publish", cmd_ci_publish,
-             "post a report written by `ci pr --output` (comment, status, check run)")
+                    "post a report written by `ci pr --output` (comment, status, check run)")
     p.add_argument("report_dir", metavar="DIR", help="the directory `ci pr --output` wrote")
     p.add_argument("--repo", help="OWNER/NAME (default: the event's or project's repository)")
     add_json(p)

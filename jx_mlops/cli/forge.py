@@ -68,7 +68,7 @@ def add_parsers(sub: Any) -> None:
     forge_sub = forge.add_subparsers(dest="forge_command", metavar="{repo,pr,collaborator}",
                                      required=True)
     collab = add_command(forge_sub, "collaborator", cmd_forge_collaborator,
-                  "set a user's permission on a local-forge repository")
+                         "set a user's permission on a local-forge repository")
     collab.add_argument("user", help="login, or '*' for everyone not listed")
     collab.add_argument("permission", choices=("none", "read", "triage", "write", "maintain",
                                                "admin"))

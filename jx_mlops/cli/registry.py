@@ -159,7 +159,8 @@ def add_parsers(sub: Any) -> None:
     add_json(p)
 
     p = add_command(sub, "approve", cmd_approve,
-             "approve a waiting promotion (comments /approve) and merge it if its gates pass")
+                    "approve a waiting promotion (comments /approve) and merge it if its "
+                    "gates pass")
     p.add_argument("model")
     p.add_argument("--env", required=True, metavar="ENV")
     p.add_argument("--version", help="which open promotion, when several wait")
@@ -167,7 +168,7 @@ def add_parsers(sub: Any) -> None:
     add_json(p)
 
     p = add_command(sub, "rollback", cmd_rollback,
-             "promote the previous (or given) version again, through a pull request")
+                    "promote the previous (or given) version again, through a pull request")
     p.add_argument("model")
     p.add_argument("--env", required=True, metavar="ENV")
     p.add_argument("--to", metavar="VERSION", help="version to go back to (default: previous)")
@@ -175,7 +176,7 @@ def add_parsers(sub: Any) -> None:
     add_json(p)
 
     p = add_command(sub, "disable", cmd_disable,
-             "take a model out of serving in an environment at once (still recorded)")
+                    "take a model out of serving in an environment at once (still recorded)")
     p.add_argument("model")
     p.add_argument("--env", required=True, metavar="ENV")
     p.add_argument("--reason", help="why (recorded in the record and the history)")
@@ -188,17 +189,18 @@ def add_parsers(sub: Any) -> None:
     add_json(p)
 
     p = add_command(sub, "history", cmd_history,
-             "every promotion, rollback and disable of a model, newest first")
+                    "every promotion, rollback and disable of a model, newest first")
     p.add_argument("model")
     p.add_argument("--env", metavar="ENV", help="one environment")
     add_json(p)
 
     p = add_command(sub, "lineage", cmd_lineage,
-             "where a version comes from (commit, params, data, metrics, CI run) and runs")
+                    "where a version comes from (commit, params, data, metrics, CI run) and runs")
     p.add_argument("reference", metavar="MODEL@VERSION")
     add_json(p)
 
     p = add_command(sub, "audit", cmd_audit,
-             "check deployment records against registry tags and dvc.lock; exit 1 on mismatch")
+                    "check deployment records against registry tags and dvc.lock; exit 1 on "
+                    "mismatch")
     p.add_argument("--env", metavar="ENV", help="one environment")
     add_json(p)
