@@ -71,7 +71,14 @@ def _entry(item: Any, stage: str, where: str) -> OutputInfo:
         raise DvcError(f"{where}: stage {stage!r} has an entry without a path: {item!r}")
     size = item.get("size")
     nfiles = item.get("nfiles")
-    return OutputInfo(path=item["path"], md5=item.get("md5") or item.get("etag"),
+    md5 = item.get("md5") or item.get("etag")
+    if md5 is not None and not isinstance(md5, str):
+        # An unquoted all-digit hash (hand-written files) is a number to YAML.
+        if not isinstance(md5, int) or isinstance(md5, bool):
+            raise DvcError(f"{where}: stage {stage!r}: {item['path']}: md5 is not a hash: "
+                           f"{md5!r}")
+        md5 = f"{md5:032d}"
+    return OutputInfo(path=item["path"], md5=md5,
                       size=size if isinstance(size, int) else None,
                       nfiles=nfiles if isinstance(nfiles, int) else None, stage=stage)
 

@@ -93,6 +93,14 @@ def test_significance_applies_to_evaluation_set_metrics_only() -> None:
         "accuracy", "roc_auc", "roc_auc", "f1", None, None, None]
 
 
+def test_lock_hashes_that_yaml_reads_as_numbers() -> None:
+    from jx_mlops.dvc import parse_lock
+
+    lock = parse_lock("schema: '2.0'\nstages:\n  train:\n    cmd: x\n    outs:\n"
+                      "    - path: model.pkl\n      md5: 12345678901234567890123456789012\n")
+    assert lock.output("model.pkl").md5 == "12345678901234567890123456789012"  # type: ignore[union-attr]
+
+
 def test_flatten_and_load() -> None:
     data = load_structured("m.json", b'{"train": {"loss": 0.5, "acc": {"top1": 0.9}}, "n": [1]}')
     assert flatten(data) == {"train.loss": 0.5, "train.acc.top1": 0.9, "n": [1]}
