@@ -147,6 +147,9 @@ def test_same_repository_pr_and_release_and_the_token_never_shows(
     assert pull.head_sha == check["head_sha"] != head_sha
     status = gp.forge().get_statuses(gp.repo, pull.head_sha)[0]
     assert status.target_url == f"{server.url}/local/churn/actions/runs/4242"
+    runs = [c for c in server.state.checks.values() if c["head_sha"] == pull.head_sha]
+    assert [(c["name"], c["conclusion"]) for c in runs] == [("jx-mlops report", status.state)]
+    assert runs[0]["output"]["summary"].startswith("<!-- jx-mlops:report id=default -->")
 
     # A reviewer merges; mlops-release.yml runs on the push to main.
     merged = gp.forge().merge_pull(gp.repo, 1)

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from jx_mlops import console, dvc
+from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import ProjectConfig
-from jx_mlops.errors import DvcError, GitError, NotFoundError, UsageError
+from jx_mlops.errors import DvcError, ForgeError, GitError, NotFoundError, UsageError
 from jx_mlops.evaluate import ReportOptions, compare_revisions, snapshot, write_html
 from jx_mlops.forge import Forge, open_forge, upsert_marked_comment
 from jx_mlops.forge.base import Comment, PullRequest
 from jx_mlops.git import GitRepo
 from jx_mlops.report.markdown import marker, render_comment
 from jx_mlops.runrecord import fetch_records, make_record, measured_repro, save_record
-
-STATUS_CONTEXT = "jx-mlops/evaluation"
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,18 @@ def _record_cost(repo: GitRepo, forge: Forge, head_sha: str,
     return record
 
 
+def _report_check(forge: Forge, repo: str, sha: str, state: Literal["success", "failure"],
+                  comparison: Comparison, body: str, run_url: str | None) -> None:
+    """The same verdict as a check run, whose page shows the whole report. A token that
+    may set statuses but not checks (a personal token on GitHub) only loses the check."""
+    try:
+        forge.create_check_run(repo, sha, name=CHECK_NAME, status="completed",
+                               conclusion=state, title=comparison.verdict.line[:200],
+                               summary=body, details_url=run_url)
+    except ForgeError as exc:
+        console.warn(f"no check run on {sha[:12]}: {exc.message}")
+
+
 def _fail_status(forge: Forge, config: ProjectConfig, sha: str, message: str,
                  run_url: str | None = None) -> None:
     forge.set_status(config.forge.repo, sha, state="failure", context=STATUS_CONTEXT,
@@ -142,10 +154,11 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
                               artifact=html.name if html else None)
         comment, created = upsert_marked_comment(forge, config.forge.repo, pull.number,
                                                  marker(report_id), body)
-        forge.set_status(config.forge.repo, head_sha,
-                         state="success" if comparison.verdict.passed else "failure",
-                         context=STATUS_CONTEXT, description=comparison.verdict.line,
-                         target_url=run_url)
+        state: Literal["success", "failure"] = \
+            "success" if comparison.verdict.passed else "failure"
+        forge.set_status(config.forge.repo, head_sha, state=state, context=STATUS_CONTEXT,
+                         description=comparison.verdict.line, target_url=run_url)
+        _report_check(forge, config.forge.repo, head_sha, state, comparison, body, run_url)
         return PrCheck(pull, comparison, comment, created, head_sha, committed)
     finally:
         repo.close()

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jx_mlops import console
+from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
 from jx_mlops.ci.context import CiContext
 from jx_mlops.compare.charts import Chart, Series
 from jx_mlops.compare.comparison import (
@@ -56,8 +57,6 @@ REPORT_FILE = "jx-mlops-report.json"
 COMMENT_FILE = "comment.md"
 HTML_FILE = "report.html"
 REPORT_SCHEMA = "jx-mlops/pr-report@1"
-STATUS_CONTEXT = "jx-mlops/evaluation"
-CHECK_NAME = "jx-mlops report"
 _MAX_REPORT_BYTES = 2_000_000
 _STATUSES = {"improved", "regressed", "within_tolerance", "unchanged", "changed", "new",
              "removed", "failed_threshold"}
