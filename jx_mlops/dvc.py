@@ -8,6 +8,7 @@ and content-addressed files, and reading it at a git revision needs no DVC proce
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -262,6 +263,74 @@ def uncached_outputs(text: str, where: str = "dvc.yaml") -> set[str]:
 def cache_file(root: Path, md5: str) -> Path:
     """Where DVC 3 keeps the object with hash ``md5`` in the project's local cache."""
     return root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+
+
+SERVING_PREFIX = "jx-mlops/models"
+
+
+def serving_copy_path(model: str, version: str, artifact: str) -> str:
+    """Where a registered model's named copy lives, relative to the DVC remote's root.
+
+    Serving runtimes (KServe's sklearn, lightgbm, ONNX servers...) find a model by its
+    file name; DVC's objects are named by their hash, so each version gets a copy under
+    its artifact's own name: ``jx-mlops/models/MODEL/VERSION/model.pkl``.
+    """
+    directory = model.replace(":", "/")  # a monorepo's DIR:NAME becomes DIR/NAME
+    return f"{SERVING_PREFIX}/{directory}/{version}/" \
+           f"{os.path.basename(os.path.normpath(artifact))}"
+
+
+def _object_path(fs: Any, base: str, md5: str) -> str:
+    return str(fs.join(base, "files", "md5", md5[:2], md5[2:]))
+
+
+def _copy_object(fs: Any, base: str, root: Path, md5: str, target: str) -> None:
+    if fs.exists(target):
+        return  # a version's copy never changes: it exists, it is the right one
+    fs.makedirs(fs.parent(target), exist_ok=True)
+    source = _object_path(fs, base, md5)
+    if fs.exists(source):
+        fs.copy(source, target)  # server-side where the remote supports it
+        return
+    local = cache_file(root, md5)
+    if not local.is_file():
+        raise DvcError(f"model object {md5} is neither in the DVC remote nor in the local "
+                       "cache (run `dvc push` where it was trained)")
+    fs.put_file(str(local), target)
+
+
+def _dir_entries(fs: Any, base: str, root: Path, md5: str) -> list[tuple[str, str]]:
+    """(relative path, md5) of every file of a DVC directory object (its .dir manifest)."""
+    local = cache_file(root, md5)
+    raw = local.read_bytes() if local.is_file() else fs.cat_file(_object_path(fs, base, md5))
+    return [(str(e["relpath"]), str(e["md5"])) for e in json.loads(raw)]
+
+
+def publish_copy(root: Path, md5: str, dest: str) -> str:
+    """Put DVC object ``md5`` (a file, or a directory's files) at ``dest``, a path relative
+    to the default remote's root; returns its URL. Idempotent."""
+    from dvc.repo import Repo
+
+    try:
+        repo = Repo(str(root))
+    except Exception as exc:  # DVC raises its own types for broken projects
+        raise DvcError(f"{root}: cannot open the DVC project: {exc}") from None
+    try:
+        remote = repo.cloud.get_remote(command="publish")
+        fs, base = remote.fs, remote.path
+        target = fs.join(base, *dest.split("/"))
+        if md5.endswith(".dir"):
+            for relpath, file_md5 in _dir_entries(fs, base, root, md5):
+                _copy_object(fs, base, root, file_md5, fs.join(target, *relpath.split("/")))
+        else:
+            _copy_object(fs, base, root, md5, target)
+        return str(fs.unstrip_protocol(target))
+    except DvcError:
+        raise
+    except Exception as exc:  # credentials, network, permissions: one line for the user
+        raise DvcError(f"cannot publish {dest} to the DVC remote: {exc}") from None
+    finally:
+        repo.close()
 
 
 def remote_object_path(remote_url: str, md5: str) -> str:

@@ -165,6 +165,13 @@ def get_version(repo: GitRepo, model: str, version: str) -> ModelVersion:
     raise RegistryError(f"{tag_name(model, version)} is not registered (latest: {known})")
 
 
+def next_version(repo: GitRepo, model: str, bump: Bump = "patch") -> str:
+    """The version the next registration of ``model`` gets (deregistered numbers count:
+    a number is never reused)."""
+    ever = list_versions(repo, model, deregistered=True)
+    return bump_version(ever[-1].version, bump) if ever else FIRST_VERSION
+
+
 def register_version(repo: GitRepo, model: str, commit: str, metadata: dict[str, Any], *,
                      version: str | None = None, bump: Bump = "patch") -> tuple[ModelVersion, bool]:
     """Tag ``commit`` as the next version of ``model``; returns (version, created).
@@ -179,7 +186,7 @@ def register_version(repo: GitRepo, model: str, commit: str, metadata: dict[str,
     # A deregistered version keeps its tag: numbers are never reused.
     ever = list_versions(repo, model, deregistered=True)
     if version is None:
-        version = bump_version(ever[-1].version, bump) if ever else FIRST_VERSION
+        version = next_version(repo, model, bump)
     elif any(v.version == version for v in ever):
         raise RegistryError(f"{tag_name(model, version)} already exists at another commit; "
                             "versions are immutable, pick a new one")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jx_mlops import dvc
+from jx_mlops import console, dvc
 from jx_mlops.config import ModelConfig, ProjectConfig
 from jx_mlops.errors import RegistryError, UsageError
 from jx_mlops.evaluate import Snapshot, read_structured
@@ -26,6 +26,7 @@ from jx_mlops.registry import (
     full_name,
     get_version,
     list_versions,
+    next_version,
     register_version,
 )
 
@@ -150,7 +151,7 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
     existing = list_versions(repo, name)
     already = [v for v in existing if v.commit == commit]
     if already and version is None:
-        return Registration(already[-1], created=False)
+        return Registration(publish_serving_copy(config, already[-1]), created=False)
     snap = _snapshot(config, repo, commit)
     meta = collect_metadata(config, model, snap, source_pull=source_pull, run_url=run_url,
                             directory=project_directory(config, repo))
@@ -158,9 +159,27 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
         latest = existing[-1]
         if latest.metadata.get("artifact", {}).get("md5") == meta["artifact"]["md5"]:
             return Registration(latest, created=False, unchanged_since=latest)
-    registered, created = register_version(repo, name, commit, meta, version=version,
-                                           bump=bump)
-    return Registration(registered, created)
+    version = version or next_version(repo, name, bump)
+    artifact = meta["artifact"]
+    if artifact.get("storage"):
+        artifact["serving_uri"] = (f"{str(artifact['storage']).rstrip('/')}/"
+                                   f"{dvc.serving_copy_path(name, version, model.artifact)}")
+    registered, created = register_version(repo, name, commit, meta, version=version)
+    return Registration(publish_serving_copy(config, registered), created)
+
+
+def publish_serving_copy(config: ProjectConfig, version: ModelVersion) -> ModelVersion:
+    """Make sure the named copy the version's metadata promises is in the DVC remote.
+
+    Idempotent, so a release that stopped after tagging finishes the job when re-run.
+    """
+    artifact = version.metadata.get("artifact") or {}
+    md5, path = artifact.get("md5"), artifact.get("path")
+    if artifact.get("serving_uri") and md5 and path:
+        with console.step(f"Publishing {path} of {version.tag} for serving"):
+            dvc.publish_copy(config.root, str(md5),
+                             dvc.serving_copy_path(version.model, version.version, str(path)))
+    return version
 
 
 def parse_reference(reference: str) -> tuple[str, str]:

@@ -99,6 +99,12 @@ def write_project_files(root: Path, models: Sequence[str], counter: Mapping[str,
                   "fairness": {"demographic_parity_difference": 0.03}}
         values.update(metrics.get(model, {}))
         (root / f"metrics-{model}.json").write_text(json.dumps(values, indent=1))
+        # The model bytes themselves, in the local DVC cache: a release publishes a named
+        # copy of them to the remote for serving runtimes.
+        blob = root / ".dvc" / "cache" / "files" / "md5" / md5_of(f"{model} {n}")[:2] / \
+            md5_of(f"{model} {n}")[2:]
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_text(f"{model} {n}")
         stages[f"train-{model}"] = {
             "cmd": f"python train.py {model}",
             "deps": [{"path": "data/raw.csv", "md5": data_md5, "size": 8},
@@ -132,6 +138,7 @@ def make_lab(base: Path, home: Path, *, name: str = "fraud",
     git(root, "init", "-q", "-b", "main")
     (root / "mlops.yaml").write_text(mlops_yaml(name, models, environments))
     (root / ".dvc").mkdir()
+    (root / ".dvc" / ".gitignore").write_text("/config.local\n/tmp\n/cache\n")
     storage = home / "storage" / "local" / name
     (root / ".dvc" / "config").write_text(
         f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {storage}\n")

@@ -56,7 +56,10 @@ def test_auto_promotion_merges_a_pull_request_with_record_card_and_manifest(cli,
     jsonschema.Draft202012Validator(kserve_schema()).validate(manifest)
     model = manifest["spec"]["predictor"]["model"]
     assert model["modelFormat"] == {"name": "sklearn"}
-    assert model["storageUri"] == "file://" + record["artifact"]["uri"]
+    # The named copy of the model the runtime loads, not the DVC object (named by its md5).
+    assert model["storageUri"] == "file://" + record["artifact"]["serving_uri"]
+    assert record["artifact"]["serving_uri"].endswith("/jx-mlops/models/fraud/v0.0.1/fraud.pkl")
+    assert Path(record["artifact"]["serving_uri"]).read_text() == "fraud 1"
     assert manifest["metadata"]["labels"]["app.kubernetes.io/version"] == "v0.0.1"
 
     card = lab.env_file("staging", "models/fraud.md")

@@ -165,6 +165,11 @@ def _source_problems(record: DeploymentRecord, sources: _Sources) -> list[str]:
             dvc.remote_object_path(record.storage, record.artifact_md5):
         problems.append(f"storage URI {record.storage_uri} is not the object of md5 "
                         f"{record.artifact_md5} in {record.storage}")
+    expected = f"{str(record.storage).rstrip('/')}/" + dvc.serving_copy_path(
+        record.registry_name or record.model, record.version, record.artifact_path)
+    if record.serving_uri and record.storage and record.serving_uri != expected:
+        problems.append(f"serving URI {record.serving_uri} is not the copy of "
+                        f"{record.tag} ({expected})")
     return problems
 
 

@@ -59,6 +59,7 @@ def record_from_version(version: ModelVersion, env: EnvironmentConfig, *, by: st
         source_pull=meta.get("source_pull"), artifact_path=str(artifact.get("path", "")),
         artifact_md5=artifact.get("md5"), artifact_size=artifact.get("size"),
         storage=artifact.get("storage"), storage_uri=artifact.get("uri"),
+        serving_uri=artifact.get("serving_uri"),
         metrics=dict(meta.get("metrics") or {}), data=tuple(meta.get("data") or ()),
         promoted_by=by, promoted_at=now_iso(), action=action, layout=env.layout,
         namespace=env.namespace,

@@ -82,6 +82,8 @@ class DeploymentRecord:
     artifact_size: int | None = None
     storage: str | None = None
     storage_uri: str | None = None
+    # The named copy serving runtimes load (None in records made before it existed).
+    serving_uri: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     # Added with promotion PRs, gates and audit (absent in the skeleton's records).
     tag_object: str | None = None
@@ -118,7 +120,7 @@ class DeploymentRecord:
                        "pull_request": self.source_pull, "run_url": self.run_url},
             "artifact": {"path": self.artifact_path, "md5": self.artifact_md5,
                          "size": self.artifact_size, "storage": self.storage,
-                         "uri": self.storage_uri},
+                         "uri": self.storage_uri, "serving_uri": self.serving_uri},
             "serving": {"layout": self.layout, "namespace": self.namespace},
             "metrics": self.metrics,
             "data": [dict(d) for d in self.data],
@@ -155,7 +157,8 @@ class DeploymentRecord:
             project_path=source.get("project_path") or "", run_url=source.get("run_url"),
             artifact_path=artifact["path"], artifact_md5=_text(artifact.get("md5")),
             artifact_size=artifact.get("size"), storage=artifact.get("storage"),
-            storage_uri=artifact.get("uri"), metrics=dict(data.get("metrics") or {}),
+            storage_uri=artifact.get("uri"), serving_uri=artifact.get("serving_uri"),
+            metrics=dict(data.get("metrics") or {}),
             data=tuple(data.get("data") or ()),
             promoted_by=promotion["by"], promoted_at=str(promotion["at"]),
             action=promotion.get("action", "promote"),

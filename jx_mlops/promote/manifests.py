@@ -3,8 +3,9 @@
 Two layouts, chosen per environment in mlops.yaml (``layout``):
 
 - ``kserve``: one KServe ``InferenceService`` (serving.kserve.io/v1beta1) per model in
-  ``serving/MODEL.yaml``, its ``storageUri`` pointing at the model object in the DVC
-  remote. Argo CD or Flux syncs the directory.
+  ``serving/MODEL.yaml``, its ``storageUri`` pointing at the version's named copy of the
+  model in the DVC remote (``jx-mlops/models/MODEL/VERSION/model.pkl``: runtimes find a
+  model by its file name). Argo CD or Flux syncs the directory.
 - ``jenkins-x``: a release per model in ``helmfiles/NAMESPACE/helmfile.yaml`` (the file
   Jenkins X v3 promotes into), version = the model version, plus the namespace's entry in
   the root ``helmfile.yaml``. Other releases in those files are left as they are.
@@ -55,11 +56,13 @@ def model_format(record: DeploymentRecord, env: EnvironmentConfig) -> str:
 
 
 def storage_uri(record: DeploymentRecord) -> str:
-    """Where the serving runtime downloads the model: the object in the DVC remote.
+    """Where the serving runtime downloads the model: its named copy in the DVC remote
+    (``jx-mlops/models/MODEL/VERSION/FILE``), or, for versions registered before copies
+    existed, the DVC object itself.
 
     A DVC remote on a local path becomes a ``file://`` URI.
     """
-    uri = record.storage_uri or ""
+    uri = record.serving_uri or record.storage_uri or ""
     if not uri:
         raise PromotionError(f"{record.tag} has no DVC remote location; configure a default "
                              "DVC remote in the project before registering")
