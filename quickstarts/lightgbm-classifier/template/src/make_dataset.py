@@ -8,10 +8,8 @@ which the demographic-parity gate in mlops.yaml catches.
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
+from kit.data import write_raw_csv
 
 ROWS = 3000
 COLUMNS = ["tenure_months", "contract", "monthly_charges", "data_usage_gb", "support_calls",
@@ -39,13 +37,7 @@ def generate(rows: int = ROWS, seed: int = 2024) -> list[list[object]]:
 
 
 def main() -> None:
-    out = Path("data/raw.csv")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows(generate())
-    print(f"wrote {ROWS} rows to {out}")
+    write_raw_csv(COLUMNS, generate())
 
 
 if __name__ == "__main__":

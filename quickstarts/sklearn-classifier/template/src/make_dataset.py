@@ -9,10 +9,8 @@ which is what the fairness gate in mlops.yaml catches.
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
+from kit.data import write_raw_csv
 
 ROWS = 3000
 COLUMNS = ["age", "income", "debt_ratio", "credit_years", "accounts", "late_payments",
@@ -46,13 +44,7 @@ def generate(rows: int = ROWS, seed: int = 1234) -> list[list[object]]:
 
 
 def main() -> None:
-    out = Path("data/raw.csv")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows(generate())
-    print(f"wrote {ROWS} rows to {out}")
+    write_raw_csv(COLUMNS, generate())
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import math
@@ -87,3 +88,15 @@ def rounded(value: Any) -> Any:
 def write_json(path: str | Path, data: Any) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(rounded(data), indent=2) + "\n", encoding="utf-8")
+
+
+def write_raw_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                  path: str | Path = "data/raw.csv") -> None:
+    """Write a generated dataset (the `make_dataset` task of every quickstart)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    print(f"wrote {len(rows)} rows to {out}")
