@@ -136,10 +136,6 @@ class ImportInfo:
     nfiles: int | None
     checksum: str | None
 
-    @property
-    def is_url(self) -> bool:
-        return not self.source_path
-
 
 def parse_import(text: str, where: str) -> ImportInfo | None:
     """The import a .dvc file describes, or None when it tracks local data (``dvc add``)."""

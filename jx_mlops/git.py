@@ -399,9 +399,6 @@ class GitRepo:
             args += ["-p", parent]
         return self.run(*args, env=env).strip()
 
-    def tree_of(self, rev: str) -> str:
-        return self.run("rev-parse", f"{rev}^{{tree}}").strip()
-
     def tags(self, pattern: str = "*") -> list[TagInfo]:
         """Every tag matching ``pattern`` with its target commit and annotation, in one call."""
         fmt = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname)%00" \
@@ -423,10 +420,6 @@ class GitRepo:
     def create_tag(self, name: str, rev: str, message: str) -> None:
         """Create annotated tag ``name`` at ``rev``."""
         self.run("tag", "-a", name, rev, "-m", message)
-
-    def config_get(self, key: str) -> str | None:
-        out = self.run("config", "--get", key, check=False)
-        return out.strip() or None
 
     # -- object plumbing without a work tree (promotions build commits in a bare mirror) --
 

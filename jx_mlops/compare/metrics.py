@@ -154,7 +154,3 @@ def compare_params(path: str, base: Mapping[str, Any] | None,
             status = "unchanged" if _same(base[name], head[name]) else "changed"
         changes.append(ParamChange(path, name, base.get(name), head.get(name), status))
     return changes
-
-
-def is_finite_number(value: Any) -> bool:
-    return kind_of(value) == "number" and math.isfinite(value)

@@ -26,7 +26,6 @@ from jx_mlops.report.format import (
     STATUS_ICONS,
     STATUS_ORDER,
     format_delta,
-    format_number,
     format_value,
     status_label,
 )
@@ -372,10 +371,3 @@ def render_comment(comparison: Comparison, *, report_id: str = "default",
     cut = body[: limit - 2 * _SAFETY]
     cut = cut[: cut.rfind("\n")]
     return f"{cut}\n\n*… cut to fit the comment size limit; see the full HTML report.*\n"
-
-
-def format_significance(result: SignificanceResult) -> str:
-    """'accuracy: +0.0133 [+0.0040, +0.0226], paired, significant' (for terminals)."""
-    verdict = "significant" if result.significant else "within noise"
-    return (f"{result.metric}: {format_number(result.delta)} [{result.low:+.4f}, "
-            f"{result.high:+.4f}], {result.pairing}, {verdict}")
