@@ -59,8 +59,14 @@ def _now() -> str:
 
 
 def _read_json(path: Path) -> Any:
+    """A forge record; a truncated or garbled one is a ForgeError naming the file."""
     with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
+        try:
+            data = json.load(handle)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ForgeError(f"{path}: corrupt local-forge record ({exc}); restore it or "
+                             "remove it") from None
+    return data
 
 
 class LocalForge:
