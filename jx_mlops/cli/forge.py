@@ -58,8 +58,14 @@ def cmd_forge_collaborator(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_forge_pr_merge(args: argparse.Namespace) -> int:
+    from jx_mlops import console
+    from jx_mlops.forge.protection import merge_protected
+
     forge, repo = forge_and_repo(args)
-    pull = forge.merge_pull(repo, args.number, method=args.method)
+    outcome = merge_protected(forge, repo, args.number, method=args.method, force=args.force)
+    for blocker in outcome.overridden:
+        console.warn(f"merged past a failing required check: {blocker}")
+    pull = outcome.pull
     print(f"merged {repo}#{pull.number} into {pull.base} as {pull.merge_commit_sha}")
     return EXIT_OK
 
@@ -98,3 +104,6 @@ def add_parsers(sub: Any) -> None:
             parser.add_argument("--body", required=True, help="comment text ('-' reads stdin)")
         if name == "merge":
             parser.add_argument("--method", default="merge", choices=("merge", "squash"))
+            parser.add_argument("--force", action="store_true",
+                                help="merge even if required checks fail (recorded in the "
+                                     "merge commit)")

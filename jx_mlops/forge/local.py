@@ -118,6 +118,30 @@ class LocalForge:
                 data["users"][user] = permission
             write_json_atomic(meta / "collaborators.json", data)
 
+    # -- branch protection --------------------------------------------------------------
+    # protection.json: {"BRANCH": {"required_checks": [CONTEXT, ...]}}. Without the file no
+    # branch is protected; `create` protects a project's default branch.
+
+    def required_checks(self, repo: str, branch: str) -> tuple[str, ...]:
+        """The status contexts that must be ``success`` before merging into ``branch``."""
+        self.get_repo(repo)
+        path = self._meta_dir(repo) / "protection.json"
+        data = _read_json(path) if path.is_file() else {}
+        rule = data.get(branch) if isinstance(data, dict) else None
+        checks = rule.get("required_checks", []) if isinstance(rule, dict) else []
+        return tuple(str(c) for c in checks)
+
+    def set_required_checks(self, repo: str, branch: str, contexts: Sequence[str]) -> None:
+        """Protect ``branch``: merging needs every context in ``contexts`` to pass."""
+        with self._locked(repo) as meta:
+            path = meta / "protection.json"
+            data = _read_json(path) if path.is_file() else {}
+            if contexts:
+                data[branch] = {"required_checks": list(contexts)}
+            else:
+                data.pop(branch, None)
+            write_json_atomic(path, data)
+
     # -- repositories -------------------------------------------------------------------
 
     def _check_name(self, name: str) -> None:
