@@ -187,7 +187,7 @@ def _with_update_line(body: str, update: BranchUpdate) -> str:
     if not update.line:
         return body
     lines = body.split("\n")
-    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("## ")), 1)
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("#")), 1)
     return "\n".join([*lines[:at], "", f"_{update.line}_", *lines[at:]])
 
 
