@@ -57,9 +57,9 @@ def parse_failure(output: str, tail: int = TAIL_LINES) -> TrainingFailure:
     for index, line in enumerate(lines):
         match = _RUNNING.match(line)
         if match:
-            stage, start = match["stage"], index + 1
             following = lines[index + 1] if index + 1 < len(lines) else ""
             command = following[2:].strip() if following.startswith("> ") else None
+            stage, start = match["stage"], index + (2 if command is not None else 1)
     own = [line for line in lines[start:] if line.strip()]
     return TrainingFailure(stage, command, tuple(own[-tail:]), _last_error(own))
 
