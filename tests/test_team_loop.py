@@ -82,3 +82,29 @@ def test_parallel_prs_stale_base_failed_training_protected_main(project: Project
                   "main")
     assert "Forced-past: jx-mlops/evaluation: failure" in message
     assert "Forced-by: tester" in message
+
+
+def test_a_conflict_people_must_resolve_is_reported_and_nothing_is_pushed(
+        project: Project, cli, monkeypatch) -> None:
+    monkeypatch.chdir(project.path)
+    forge = LocalForge(project.home / "forge")
+    assert cli("retrain", "--set", "train.max_depth=6").code == 0
+    # Meanwhile main sets the same key to another value.
+    params = project.path / "params.yaml"
+    params.write_text(params.read_text().replace("max_depth: 3", "max_depth: 8"))
+    git(project.path, "commit", "-qam", "deeper trees")
+    git(project.path, "push", "-q", "origin", "main")
+    before = forge.get_pull(REPO, 1).head_sha
+
+    result = cli("ci", "pr", "--pr", "1")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1] == (
+        "error: cannot bring the PR up to date with main: both changed params.yaml: "
+        "train.max_depth; merge it by hand")
+    assert forge.get_pull(REPO, 1).head_sha == before
+    body = forge.list_comments(REPO, 1)[0].body
+    assert "behind main, with conflicts" in body and "- `params.yaml: train.max_depth`" in body
+    (status,) = forge.get_statuses(REPO, before)
+    assert (status.state, status.description) == (
+        "failure", "conflicts with main: params.yaml: train.max_depth")
+    assert git(project.path, "status", "--porcelain") == ""

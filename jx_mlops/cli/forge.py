@@ -11,6 +11,7 @@ from jx_mlops.cli.common import (
     add_command,
     add_json,
     forge_and_repo,
+    project_config,
 )
 
 
@@ -69,6 +70,23 @@ def cmd_forge_pr_merge(args: argparse.Namespace) -> int:
     print(f"merged {repo}#{pull.number} into {pull.base} as {pull.merge_commit_sha}")
     return EXIT_OK
 
+def cmd_forge_pr_create(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.propose import create_pull_from_branch
+
+    body = sys.stdin.read() if args.body == "-" else (args.body or "")
+    pull = create_pull_from_branch(project_config(args), title=args.title, body=body,
+                                   base=args.base, draft=args.draft)
+    views.show_pull_opened(pull)
+    return EXIT_OK
+
+def cmd_forge_pr_state(args: argparse.Namespace) -> int:
+    forge, repo = forge_and_repo(args)
+    state = "closed" if args.pr_command == "close" else "open"
+    pull = forge.update_pull(repo, args.number, state=state)
+    print(f"{'closed' if state == 'closed' else 'reopened'} {repo}#{pull.number}")
+    return EXIT_OK
+
 def add_parsers(sub: Any) -> None:
     forge = sub.add_parser("forge", help="work with the embedded local forge")
     forge_sub = forge.add_subparsers(dest="forge_command", metavar="{repo,pr,collaborator}",
@@ -83,13 +101,22 @@ def add_parsers(sub: Any) -> None:
     repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list}", required=True)
     add_json(add_command(repo_sub, "list", cmd_forge_repo_list, "list repositories on the forge"))
     pr = forge_sub.add_parser("pr", help="pull requests")
-    pr_sub = pr.add_subparsers(dest="pr_command", metavar="{list,show,comment,merge}",
+    pr_sub = pr.add_subparsers(dest="pr_command",
+                               metavar="{list,show,create,comment,merge,close,reopen}",
                                required=True)
+    create = add_command(pr_sub, "create", cmd_forge_pr_create,
+                         "open a pull request from the current branch (pushes it if needed)")
+    create.add_argument("--base", help="branch to merge into (default: the default branch)")
+    create.add_argument("--title", help="title (default: the last commit's subject)")
+    create.add_argument("--body", help="description ('-' reads stdin)")
+    create.add_argument("--draft", action="store_true", help="open it as a draft")
     for name, handler, text in (
         ("list", cmd_forge_pr_list, "list pull requests"),
         ("show", cmd_forge_pr_show, "show a pull request with comments and statuses"),
         ("comment", cmd_forge_pr_comment, "comment on a pull request"),
         ("merge", cmd_forge_pr_merge, "merge a pull request (real git merge)"),
+        ("close", cmd_forge_pr_state, "close a pull request without merging"),
+        ("reopen", cmd_forge_pr_state, "reopen a closed pull request"),
     ):
         parser = add_command(pr_sub, name, handler, text)
         parser.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
