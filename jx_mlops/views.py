@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from jx_mlops.ci.chatops import ChatopsResult
     from jx_mlops.ci.pr import PrCheck
     from jx_mlops.ci.publish import PrReport, Publication
+    from jx_mlops.ci.refresh import RefreshResult
     from jx_mlops.ci.release import ReleaseResult
     from jx_mlops.compare.comparison import Comparison
     from jx_mlops.create import CreatedProject
@@ -99,6 +100,22 @@ def show_comparison(comparison: Comparison, fmt: str) -> None:
         from jx_mlops.report.terminal import render_terminal
 
         out_console().print(render_terminal(comparison))
+
+
+def show_refresh(result: RefreshResult, *, as_json: bool) -> None:
+    if as_json:
+        _json({"base": result.base, "base_sha": result.base_sha, "stale": list(result.stale),
+               "kept": [{"pull_request": n, "reason": r} for n, r in result.kept]})
+        return
+    out = out_console()
+    moved = f"{result.base} is at {result.base_sha[:12]}"
+    if not result.stale:
+        out.print(f"{moved}: no open pull request's evaluation went stale", markup=False)
+    for number in result.stale:
+        out.print(f"PR #{number}: evaluation marked stale (pending until `ci pr` re-runs)",
+                  markup=False)
+    for number, reason in result.kept:
+        out.print(f"PR #{number}: kept ({reason})", markup=False)
 
 
 def show_pr_check(check: PrCheck, *, as_json: bool) -> None:
