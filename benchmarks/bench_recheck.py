@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _envbench import git, jx, run, setup_home  # noqa: E402
+from _envbench import git, jx, run, setup_home
 
 
 def _ran(clone: Path) -> list[str]:

@@ -146,3 +146,23 @@ def test_both_changing_the_same_key_is_refused_with_nothing_merged(tmp_path: Pat
     assert "both changed README.md, params.yaml: train.max_depth" in caught.value.message
     assert git(path, "rev-parse", "HEAD") == head
     assert git(path, "status", "--porcelain") == ""
+
+
+def test_a_lock_both_sides_changed_is_taken_from_the_base_even_if_git_could_merge_it(
+        tmp_path: Path) -> None:
+    path = _repo(tmp_path)
+    lock = "schema: '2.0'\nstages:\n  train:\n    md5: a\n  x: 1\n  y: 2\n  z: 3\n" \
+           "  evaluate:\n    md5: b\n"
+    _commit(path, "lock", {"dvc.lock": lock})
+    git(path, "checkout", "-qb", "pr")
+    _commit(path, "pr", {"dvc.lock": lock.replace("md5: a", "md5: pr-train")})
+    git(path, "checkout", "-q", "main")
+    main_lock = lock.replace("md5: b", "md5: main-evaluate")
+    _commit(path, "main", {"dvc.lock": main_lock})
+    git(path, "checkout", "-q", "pr")
+    repo = GitRepo.open(path)
+    update = bring_up_to_date(repo, "main", "main")
+    repo.close()
+    # A stitched lock would claim `evaluate` ran on the PR's model: it never did.
+    assert update.regenerated == ("dvc.lock",)
+    assert (path / "dvc.lock").read_text() == main_lock

@@ -163,6 +163,8 @@ def _conflict_body(exc: MergeConflictError, pull: PullRequest, marker_line: str)
 def _update(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest,
             report_id: str, run_url: str | None) -> BranchUpdate:
     """Merge the moved base in; a conflict a person must resolve is reported on the PR."""
+    if repo.is_ancestor(f"origin/{pull.base}", "HEAD"):
+        return BranchUpdate(pull.base, 0)
     try:
         with console.step(f"Bringing the PR up to date with {pull.base}"):
             return bring_up_to_date(repo, pull.base, f"origin/{pull.base}")

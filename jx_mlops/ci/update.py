@@ -108,15 +108,28 @@ def merge_params(repo: GitRepo, path: str, ancestor: str, ours: str, theirs: str
         return None, [path]
 
 
+def _changed(repo: GitRepo, since: str, rev: str) -> set[str]:
+    out = repo.run("diff", "--name-only", "--no-renames", since, rev)
+    return {os.path.normpath(line) for line in out.splitlines() if line}
+
+
 def _plan(repo: GitRepo, head: str, base_rev: str, conflicts: tuple[str, ...]
           ) -> tuple[list[str], dict[str, str]]:
-    """Sort conflicted files: regenerated ones, params merged by key; raise for the rest."""
+    """Sort the files to resolve: generated ones (taken whole from the base, to be
+    regenerated), params merged by key; raise for the rest.
+
+    A generated file both sides changed is taken whole from the base even when git could
+    merge it line by line: a dvc.lock stitched from two runs would claim a stage ran on
+    inputs it never saw, and DVC would skip it.
+    """
     ancestor = repo.merge_base(head, base_rev) or base_rev
     generated = generated_files(repo, head) | generated_files(repo, base_rev)
-    regenerated, merged, human = [], {}, []
+    both = _changed(repo, ancestor, head) & _changed(repo, ancestor, base_rev) & generated
+    regenerated, merged, human = sorted(both), {}, []
     for path in sorted(set(conflicts)):
         if os.path.normpath(path) in generated:
-            regenerated.append(path)
+            if os.path.normpath(path) not in both:
+                regenerated.append(path)
             continue
         text, problems = merge_params(repo, path, ancestor, head, base_rev) \
             if path.endswith((".yaml", ".yml")) else (None, [path])
@@ -126,7 +139,14 @@ def _plan(repo: GitRepo, head: str, base_rev: str, conflicts: tuple[str, ...]
             merged[path] = text
     if human:
         raise MergeConflictError(base_rev.removeprefix("origin/"), human)
-    return regenerated, merged
+    return sorted(regenerated), merged
+
+
+def _take_base(repo: GitRepo, base_rev: str, path: str) -> None:
+    if repo.read_blob(base_rev, path) is None:
+        repo.run("rm", "-q", "-f", "--", path)
+    else:
+        repo.run("checkout", base_rev, "--", path)
 
 
 def bring_up_to_date(repo: GitRepo, base: str, base_rev: str) -> BranchUpdate:
@@ -144,9 +164,9 @@ def bring_up_to_date(repo: GitRepo, base: str, base_rev: str) -> BranchUpdate:
     message = f"Merge {base} into the PR branch ({commits} commits), by jx-mlops ci pr"
     repo.run("merge", "--no-ff", "--no-commit", "-q", base_rev, check=False)
     for path in regenerated:
-        repo.run("checkout", "--theirs", "--", path)
+        _take_base(repo, base_rev, path)
     for path, text in merged.items():
         (repo.path / path).write_text(text, encoding="utf-8")
-    repo.add([*regenerated, *merged])
+    repo.add(merged)
     repo.run("commit", "-q", "--no-verify", "-m", message)
     return BranchUpdate(base, commits, tuple(regenerated), tuple(merged))
