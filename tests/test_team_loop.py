@@ -72,7 +72,8 @@ def test_parallel_prs_stale_base_failed_training_protected_main(project: Project
     assert "InvalidParameterError" in body and "dvc repro --pull train" in body
     status = forge.get_statuses(REPO, forge.get_pull(REPO, 3).head_sha)[0]
     assert status.state == "failure" and status.description.startswith(
-        "training failed: stage train failed:") and len(status.description) <= 140
+        "training failed in stage train: InvalidParameterError: The 'n_estimators' "
+        "parameter") and len(status.description) <= 100
     refused = cli("forge", "pr", "merge", "3")
     assert refused.code == 1 and "jx-mlops/evaluation: failure" in refused.err
     assert forge.get_pull(REPO, 3).state == "open"

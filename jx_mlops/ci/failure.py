@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 _RUNNING = re.compile(r"^Running stage '(?P<stage>[^']+)':")
 TAIL_LINES = 40
+_STATUS_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,16 @@ class TrainingFailure:
 
     @property
     def status(self) -> str:
-        """A short, readable commit-status description (GitHub cuts at 140)."""
-        where = f"stage {self.stage} failed" if self.stage else "dvc repro failed"
-        text = f"training failed: {where}: {self.reason}"
-        return text if len(text) <= 140 else text[:139] + "…"
+        """A short, readable commit-status description: where, and the error's own words
+        (the exception without its module path), cut at a word near 100 characters."""
+        where = f"training failed in stage {self.stage}" if self.stage else \
+            "training failed (dvc repro)"
+        reason = re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=\w+(?:Error|Exception)\b)", "", self.reason)
+        text = f"{where}: {reason}"
+        if len(text) <= _STATUS_LENGTH:
+            return text
+        cut = text[:_STATUS_LENGTH - 1].rsplit(" ", 1)[0]
+        return cut.rstrip(".,;:") + "…"
 
     @property
     def headline(self) -> str:

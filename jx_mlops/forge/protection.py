@@ -40,6 +40,7 @@ def merge_blockers(forge: Forge, repo: str, pull: PullRequest) -> list[str]:
             blockers.append(f"{context}: not reported on {pull.head_sha[:12]}")
         elif status.state != "success":
             detail = f" ({status.description})" if status.description else ""
+            detail = detail if len(detail) <= 80 else detail[:78] + "…)"
             blockers.append(f"{context}: {status.state}{detail}")
     return blockers
 
