@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -327,10 +328,32 @@ def show_pulls(repo: str, pulls: Sequence[PullRequest], *, as_json: bool) -> Non
             for p in pulls], wrap=("Title", "Head -> base", "Labels"))
 
 
-def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool) -> None:
+_HTML_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
+_DETAILS = re.compile(r"<details(?P<open> open)?>\s*<summary>(?P<summary>.*?)</summary>"
+                      r"(?P<body>.*?)</details>", re.S)
+
+
+def comment_for_terminal(body: str) -> str:
+    """A PR comment's markdown as a terminal shows it: hidden markers dropped, collapsed
+    ``<details>`` shown as one line (open ones unfolded), ``<sub>`` as plain text."""
+    def details(match: re.Match[str]) -> str:
+        summary = match["summary"].strip()
+        if match["open"]:
+            return f"\n**{summary}**\n{match['body']}\n"
+        return f"\n▸ *{summary}* (collapsed; `--raw` shows it)\n"
+
+    text = _DETAILS.sub(details, _HTML_COMMENT.sub("", body))
+    return re.sub(r"</?sub>", "", text).strip()
+
+
+def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool,
+                     raw: bool = False) -> None:
+    """A PR with its statuses and comments; comments rendered as markdown for the
+    terminal (tables fitted to its width), or as their raw markdown with ``raw``."""
     if as_json:
         _json(detail.to_json())
         return
+    from rich.markdown import Markdown
     from rich.markup import escape
     from rich.panel import Panel
 
@@ -345,8 +368,9 @@ def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool) -> None:
         out.print(f"status {escape(status.context)}: {status.state} - "
                   f"{escape(status.description)}")
     for comment in detail.comments:
-        out.print(Panel(escape(comment.body.rstrip()),
-                        title=f"comment {comment.id} by {escape(comment.author)}",
+        shown = escape(comment.body.rstrip()) if raw else \
+            Markdown(comment_for_terminal(comment.body))
+        out.print(Panel(shown, title=f"comment {comment.id} by {escape(comment.author)}",
                         title_align="left"))
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import Project, git
+from conftest import Project, git, run_cli_process
+from rich.cells import cell_len
 
 from jx_mlops.forge.local import LocalForge
 
@@ -45,3 +46,41 @@ def test_propose_a_code_change_close_reopen_and_merge_only_when_checked(
     message = git(project.home / "forge/repos/local/churn.git", "log", "-1", "--format=%B",
                   "main")
     assert "Forced" not in message
+
+
+COMMENT = """<!-- jx-mlops:report id=default -->
+### ✅ jx-mlops evaluation: pass
+
+| Metric | Base | Head | Change | 95% CI | Status |
+|:--|--:|--:|--:|--:|:--|
+| metrics.json: accuracy | 0.724 | 0.7187 | -0.0053 | [-0.0147, +0.0027] ≈ | 🟡 within noise |
+
+<details><summary>All params (11)</summary>
+
+| Param | Base | Head |
+|:--|--:|--:|
+| params.yaml: train.seed | 7 | 7 |
+
+</details>
+
+<sub>Posted by jx-mlops.</sub>
+"""
+
+
+def test_pr_show_renders_the_comment_for_an_80_column_terminal(project: Project, cli,
+                                                              monkeypatch) -> None:
+    monkeypatch.chdir(project.path)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert cli("retrain", "--set", "train.seed=3").code == 0
+    LocalForge(project.home / "forge").create_comment(REPO, 1, COMMENT)
+    # A process of its own: the terminal width is read when the console is first made.
+    shown = run_cli_process("forge", "pr", "show", "1", cwd=project.path).stdout
+    panel = [line for line in shown.splitlines() if line[:1] in "╭│╰"]
+    assert panel and all(cell_len(line) == 80 for line in panel)
+    assert "jx-mlops:report" not in shown and "<details>" not in shown
+    assert "Status" in shown and "within noise" in shown  # the last column survives
+    assert "▸ All params (11) (collapsed; --raw shows it)" in shown
+    assert not any("params.yaml" in line for line in panel)
+    assert "Posted by jx-mlops." in shown
+    raw = cli("forge", "pr", "show", "1", "--raw").out
+    assert "<!-- jx-mlops:report id=default -->" in raw and "train.seed" in raw

@@ -37,7 +37,7 @@ def cmd_forge_pr_show(args: argparse.Namespace) -> int:
     pull = forge.get_pull(repo, args.number)
     detail = PullDetail(pull, tuple(forge.list_comments(repo, args.number)),
                         tuple(forge.get_statuses(repo, pull.head_sha)))
-    views.show_pull_detail(repo, detail, as_json=args.json)
+    views.show_pull_detail(repo, detail, as_json=args.json, raw=args.raw)
     return EXIT_OK
 
 def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
@@ -124,6 +124,9 @@ def add_parsers(sub: Any) -> None:
             parser.add_argument("number", type=int, help="pull request number")
         if name in ("list", "show"):
             add_json(parser)
+        if name == "show":
+            parser.add_argument("--raw", action="store_true",
+                                help="comments as their raw markdown (default: rendered)")
         if name == "list":
             parser.add_argument("--state", default="open",
                                 choices=("open", "closed", "merged", "all"))
