@@ -370,8 +370,9 @@ def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool,
     for comment in detail.comments:
         shown = escape(comment.body.rstrip()) if raw else \
             Markdown(comment_for_terminal(comment.body))
+        # Not soft-wrapped like the rest of stdout: the panel's paragraphs wrap inside it.
         out.print(Panel(shown, title=f"comment {comment.id} by {escape(comment.author)}",
-                        title_align="left"))
+                        title_align="left"), soft_wrap=False)
 
 
 def show_pr_report(report: PrReport, *, as_json: bool) -> None:
