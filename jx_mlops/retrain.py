@@ -10,7 +10,7 @@ import contextlib
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -181,6 +181,20 @@ def _check_branch(repo: GitRepo, forge: Forge, config: ProjectConfig, branch: st
                          "pick a new name")
 
 
+def _read_params(data: bytes, file: str) -> tuple[str, dict[str, Any]]:
+    """The text of a params file and its flattened values; UsageError if it is not a
+    YAML mapping (retrain would not know where to write)."""
+    try:
+        text = data.decode("utf-8")
+        parsed = yaml.safe_load(text)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UsageError(f"{file} on the default branch is not readable YAML: "
+                         f"{str(exc).splitlines()[0][:200]}") from None
+    if not isinstance(parsed, dict):
+        raise UsageError(f"{file} on the default branch is not a mapping of params")
+    return text, flatten(parsed)
+
+
 def _new_texts(repo: GitRepo, base_sha: str, settings: Sequence[ParamSetting]
                ) -> dict[str, bytes]:
     """The params files at ``base_sha`` with the settings applied; a no-op is refused."""
@@ -192,8 +206,7 @@ def _new_texts(repo: GitRepo, base_sha: str, settings: Sequence[ParamSetting]
         data = repo.read_blob(base_sha, file)
         if data is None:
             raise UsageError(f"params file {file} not found on the default branch")
-        text = data.decode("utf-8")
-        current = flatten(yaml.safe_load(text) or {})
+        text, current = _read_params(data, file)
         unchanged = [s for s in items if s.key in current and current[s.key] == s.value]
         if unchanged:
             s = unchanged[0]
@@ -273,8 +286,7 @@ def retrain(config: ProjectConfig, settings_text: Sequence[str], *, title: str |
         raise UsageError("retrain needs at least one --set KEY=VALUE")
     default_file = config.models[0].params[0]
     settings = [parse_setting(s, default_file) for s in settings_text]
-    for setting in settings:
-        check_params_file(setting.file)
+    settings = [replace(s, file=check_params_file(s.file)) for s in settings]
     repo = GitRepo.open(config.root)
     try:
         forge = open_forge(config.forge)

@@ -70,6 +70,8 @@ CASES = {
     "outside-absolute": Case(("--set", "/tmp/outside.yaml:a=1"), "inside the repository"),
     "dvc-config": Case(("--set", ".dvc/config:core.remote=x"), ".dvc/ is not a params file"),
     "not-yaml": Case(("--set", "src/train.py:a=1"), "YAML params files"),
+    "missing-file": Case(("--set", "conf/none.yaml:a=1"),
+                         "params file conf/none.yaml not found on the default branch"),
     "no-op": Case(("--set", "train.n_estimators=40"),
                   "params.yaml already has train.n_estimators: 40"),
     "unknown-key": Case(("--set", "train.n_estimator=5"), "did you mean train.n_estimators"),
