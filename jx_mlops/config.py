@@ -49,6 +49,9 @@ class MetricPolicy:
     rel_tolerance: float = 0.0
     min: float | None = None
     max: float | None = None
+    # "required": a drop beyond tolerance fails only if the paired bootstrap tells it from
+    # noise (where predictions give one); "ignore": beyond tolerance fails, noise or not.
+    significance: Literal["required", "ignore"] = "required"
 
 
 @dataclass(frozen=True)
@@ -236,7 +239,7 @@ class _Node:
 
 
 def _read_policy(node: _Node) -> MetricPolicy:
-    node.mapping(("direction", "tolerance", "rel_tolerance", "min", "max"))
+    node.mapping(("direction", "tolerance", "rel_tolerance", "min", "max", "significance"))
     policy = MetricPolicy(
         direction=cast("Direction | None", node.child("direction").optional(
             lambda n: n.choice("higher", "lower"))),
@@ -244,6 +247,8 @@ def _read_policy(node: _Node) -> MetricPolicy:
         rel_tolerance=node.child("rel_tolerance").optional(_Node.non_negative, 0.0),
         min=node.child("min").optional(_Node.number),
         max=node.child("max").optional(_Node.number),
+        significance=cast("Literal['required', 'ignore']", node.child("significance").optional(
+            lambda n: n.choice("required", "ignore"), "required")),
     )
     if policy.min is not None and policy.max is not None and policy.min > policy.max:
         raise node.child("min").fail(f"a value <= max ({policy.max})")

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jx_mlops import console, dvc
+from jx_mlops.ci import STATUS_CONTEXT
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import MODEL_NAME, ForgeConfig, jx_home, load_config
 from jx_mlops.errors import ConflictError, QuickstartError, UsageError
 from jx_mlops.forge import open_forge
 from jx_mlops.forge.base import Forge
+from jx_mlops.forge.protection import protect_default_branch
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import ensure_environment_repo
 from jx_mlops.quickstart_sources import open_quickstart
@@ -144,11 +146,16 @@ def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str
         repo.set_remote("origin", remote.clone_url)
         repo.push("origin", ["main:refs/heads/main"], env=forge.git_env())
         repo.run("branch", "--set-upstream-to=origin/main", "main")
+        # Merges into main need a passing evaluation (`forge pr merge --force` records why not).
+        if not protect_default_branch(forge, repo_name, remote.default_branch,
+                                      (STATUS_CONTEXT,)):
+            console.warn(f"{remote.default_branch} of {repo_name} is not protected: set "
+                         f"required status check {STATUS_CONTEXT} on the forge")
         if record is not None:
             save_record(repo, record, push=True, env=forge.git_env())
         repo.close()
     with console.step("Pushing data and models to the DVC remote"):
-        dvc.push(path)
+        dvc.push(path, run_cache=True)
     return created, reused
 
 

@@ -408,12 +408,15 @@ def repro(root: Path, *, pull: bool = False, on_line: LineCallback | None = None
                    on_start=on_start)
 
 
-def push(root: Path) -> None:
-    run_dvc(root, ["push"])
+def push(root: Path, *, run_cache: bool = False) -> None:
+    """``dvc push``; with ``run_cache``, also the run history of every stage, so a stage
+    run here is restored instead of re-run anywhere else with the same inputs."""
+    run_dvc(root, ["push", *(["--run-cache"] if run_cache else [])])
 
 
-def pull(root: Path) -> None:
-    run_dvc(root, ["pull", "--allow-missing"])
+def pull(root: Path, *, run_cache: bool = False) -> None:
+    """``dvc pull`` what exists; with ``run_cache``, also the remote's run history."""
+    run_dvc(root, ["pull", "--allow-missing", *(["--run-cache"] if run_cache else [])])
 
 
 def default_remote_url(root: Path) -> str | None:

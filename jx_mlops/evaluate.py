@@ -16,7 +16,7 @@ from jx_mlops import dvc
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
 from jx_mlops.compare.cost import RunRecord
 from jx_mlops.compare.metrics import compare_metrics, compare_params
-from jx_mlops.compare.significance import SignificanceResult
+from jx_mlops.compare.significance import SignificanceResult, noise_aware
 from jx_mlops.compare.values import flatten, load_structured
 from jx_mlops.config import ModelConfig, ProjectConfig
 from jx_mlops.errors import DvcError, UsageError
@@ -128,6 +128,7 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
     note = None
     if options.significance and model.predictions:
         significance, note = significance_for(tuple(metrics), model.predictions, base, head)
+        metrics = list(noise_aware(metrics, significance))
     trend = metric_trend(model, tuple(metrics), base, head.label, options.trend_commits)
     return ModelComparison(model=model.name, metrics=tuple(metrics), params=tuple(params),
                            base_problems=tuple(base_problems),

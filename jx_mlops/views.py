@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from jx_mlops.ci.chatops import ChatopsResult
     from jx_mlops.ci.pr import PrCheck
     from jx_mlops.ci.publish import PrReport, Publication
+    from jx_mlops.ci.refresh import RefreshResult
     from jx_mlops.ci.release import ReleaseResult
     from jx_mlops.compare.comparison import Comparison
     from jx_mlops.create import CreatedProject
@@ -99,6 +101,22 @@ def show_comparison(comparison: Comparison, fmt: str) -> None:
         from jx_mlops.report.terminal import render_terminal
 
         out_console().print(render_terminal(comparison))
+
+
+def show_refresh(result: RefreshResult, *, as_json: bool) -> None:
+    if as_json:
+        _json({"base": result.base, "base_sha": result.base_sha, "stale": list(result.stale),
+               "kept": [{"pull_request": n, "reason": r} for n, r in result.kept]})
+        return
+    out = out_console()
+    moved = f"{result.base} is at {result.base_sha[:12]}"
+    if not result.stale:
+        out.print(f"{moved}: no open pull request's evaluation went stale", markup=False)
+    for number in result.stale:
+        out.print(f"PR #{number}: evaluation marked stale (pending until `ci pr` re-runs)",
+                  markup=False)
+    for number, reason in result.kept:
+        out.print(f"PR #{number}: kept ({reason})", markup=False)
 
 
 def show_pr_check(check: PrCheck, *, as_json: bool) -> None:
@@ -310,10 +328,32 @@ def show_pulls(repo: str, pulls: Sequence[PullRequest], *, as_json: bool) -> Non
             for p in pulls], wrap=("Title", "Head -> base", "Labels"))
 
 
-def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool) -> None:
+_HTML_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
+_DETAILS = re.compile(r"<details(?P<open> open)?>\s*<summary>(?P<summary>.*?)</summary>"
+                      r"(?P<body>.*?)</details>", re.S)
+
+
+def comment_for_terminal(body: str) -> str:
+    """A PR comment's markdown as a terminal shows it: hidden markers dropped, collapsed
+    ``<details>`` shown as one line (open ones unfolded), ``<sub>`` as plain text."""
+    def details(match: re.Match[str]) -> str:
+        summary = match["summary"].strip()
+        if match["open"]:
+            return f"\n**{summary}**\n{match['body']}\n"
+        return f"\n▸ *{summary}* (collapsed; `--raw` shows it)\n"
+
+    text = _DETAILS.sub(details, _HTML_COMMENT.sub("", body))
+    return re.sub(r"</?sub>", "", text).strip()
+
+
+def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool,
+                     raw: bool = False) -> None:
+    """A PR with its statuses and comments; comments rendered as markdown for the
+    terminal (tables fitted to its width), or as their raw markdown with ``raw``."""
     if as_json:
         _json(detail.to_json())
         return
+    from rich.markdown import Markdown
     from rich.markup import escape
     from rich.panel import Panel
 
@@ -328,9 +368,11 @@ def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool) -> None:
         out.print(f"status {escape(status.context)}: {status.state} - "
                   f"{escape(status.description)}")
     for comment in detail.comments:
-        out.print(Panel(escape(comment.body.rstrip()),
-                        title=f"comment {comment.id} by {escape(comment.author)}",
-                        title_align="left"))
+        shown = escape(comment.body.rstrip()) if raw else \
+            Markdown(comment_for_terminal(comment.body))
+        # Not soft-wrapped like the rest of stdout: the panel's paragraphs wrap inside it.
+        out.print(Panel(shown, title=f"comment {comment.id} by {escape(comment.author)}",
+                        title_align="left"), soft_wrap=False)
 
 
 def show_pr_report(report: PrReport, *, as_json: bool) -> None:

@@ -144,6 +144,10 @@ def project(project_template: Path, hermetic: Path) -> Project:
     bare = home / "forge" / "repos" / "local" / "churn.git"
     subprocess.run(["git", "-C", str(path), "remote", "set-url", "origin", bare.as_uri()],
                    check=True)
+    # The DVC remote too (config.local, untracked): run-cache entries one test pushes must
+    # not make another test's stages restore instead of run.
+    (path / ".dvc" / "config.local").write_text(
+        f'[\'remote "storage"\']\n    url = {home / "storage" / "local" / "churn"}\n')
     return Project(path=path, home=home)
 
 

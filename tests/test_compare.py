@@ -70,7 +70,7 @@ def test_verdict_line_names_the_regression() -> None:
                            lambda _p, _k: MetricPolicy("higher", tolerance=0.005))
     verdict = decide([ModelComparison("m", tuple(rows))])
     assert not verdict.passed
-    assert verdict.line == ("fail: accuracy regressed 0.912 → 0.895 (-1.9%, tolerance "
+    assert verdict.line == ("fail: accuracy regressed 0.912 → 0.895 (-0.017, tolerance "
                             "0.005); 1 regressed, 1 improved, 1 unchanged")
 
 

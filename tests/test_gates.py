@@ -12,6 +12,7 @@ from promotekit import Lab, make_lab
 from jx_mlops.config import EnvironmentConfig, FairnessLimit, MetricGate, jx_home
 from jx_mlops.promote.gates import (
     Approvals,
+    EvaluationState,
     GateInputs,
     RequiredState,
     evaluate_gates,
@@ -31,6 +32,29 @@ def gates(env: EnvironmentConfig, *, required: RequiredState | None = None,
                         metrics=metrics, required=required,
                         approvals=Approvals(approvals), now=100 * HOUR)
     return [(g.gate, g.status, g.detail) for g in evaluate_gates(inputs)]
+
+
+@pytest.mark.parametrize(("fact", "expected"), [
+    (EvaluationState(4, "success", "pass: 5 improved"),
+     ("pass", "PR #4 passed its evaluation: pass: 5 improved")),
+    (EvaluationState(4, "failure", "training failed: stage train failed"),
+     ("fail", "PR #4 failed (failure: training failed: stage train failed)")),
+    (EvaluationState(4, "pending", "main moved to abc1234: re-run"),
+     ("fail", "PR #4 was merged unevaluated (pending: main moved to abc1234: re-run)")),
+    (EvaluationState(4), ("pass", "PR #4 reported no evaluation")),
+    (EvaluationState(None), ("pass", "v1.0.0 was not merged from a pull request: no "
+                                     "evaluation to respect")),
+])
+def test_evaluation_gate_respects_the_source_pull_request(fact: EvaluationState,
+                                                          expected: tuple[str, str]) -> None:
+    env = EnvironmentConfig("production", "o/p", "auto")
+    inputs = GateInputs(env=env, action="promote", version="v1.0.0", metrics={}, required=None,
+                        approvals=Approvals(), now=0, evaluation=fact)
+    assert [(g.gate, g.status, g.detail) for g in evaluate_gates(inputs)] == [
+        ("evaluation", *expected)]
+    rollback = GateInputs(env=env, action="rollback", version="v1.0.0", metrics={},
+                          required=None, approvals=Approvals(), now=0, evaluation=fact)
+    assert evaluate_gates(rollback) == ()  # it ran here before
 
 
 def test_previous_environment_and_soak() -> None:
@@ -173,7 +197,8 @@ def test_soak_keeps_the_production_pr_waiting_and_force_lands_it(cli, lab, monke
     waiting = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production")
     assert waiting["waiting"] is True
     assert [(g["gate"], g["status"]) for g in waiting["gates"]] == [
-        ("previous environment", "pass"), ("soak", "pending"), ("approvals", "pending")]
+        ("previous environment", "pass"), ("soak", "pending"),
+        ("evaluation", "pass"), ("approvals", "pending")]
     body = lab.forge.get_pull("local/environment-production", 1).body
     assert "⏳ **soak**" in body and "⏳ **approvals**" in body
 

@@ -24,7 +24,7 @@ def trained_pr(project: Project, cli, monkeypatch) -> Project:
     monkeypatch.chdir(project.path)
     assert cli("retrain", "--set", "train.n_estimators=120", "--set",
                "train.max_depth=6").code == 0
-    result = cli("ci", "pr", "--html", project.path.parent / "report.html")
+    result = cli("ci", "pr", "--pr", "1", "--html", project.path.parent / "report.html")
     assert result.code == 0, result.err
     return project
 
@@ -94,7 +94,7 @@ def test_base_cost_found_through_the_merge_commit(trained_pr: Project, cli,
     git(trained_pr.path, "checkout", "-q", "main")
     git(trained_pr.path, "pull", "-q", "origin", "main")
     assert cli("retrain", "--set", "train.min_samples_leaf=3").code == 0
-    data = json.loads(cli("ci", "pr", "--json").out)
+    data = json.loads(cli("ci", "pr", "--pr", "2", "--json").out)
     costs = data["costs"]
     assert costs["base"] is not None and costs["head"] is not None
     comment = LocalForge(jx_home() / "forge").list_comments("local/churn", 2)[0].body
@@ -129,7 +129,7 @@ def test_data_change_is_reported_without_downloading(project: Project, cli,
 
 
 def test_separate_report_ids_get_separate_comments(trained_pr: Project, cli) -> None:
-    assert cli("ci", "pr", "--report-id", "nightly").code == 0
+    assert cli("ci", "pr", "--report-id", "nightly").code == 0  # on the PR branch now
     assert cli("ci", "pr").code == 0
     bodies = [c.body for c in LocalForge(jx_home() / "forge").list_comments("local/churn", 1)]
     assert [b.splitlines()[0] for b in bodies] == ["<!-- jx-mlops:report id=default -->",

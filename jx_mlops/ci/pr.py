@@ -1,8 +1,11 @@
 """`jx-mlops ci pr`: train a pull request, compare it with its base, report on the PR.
 
-Steps: check out the PR head, ``dvc repro --pull``, ``dvc push``, commit the reproduced
-dvc.lock and git-tracked results back to the PR branch (so the merge carries them), then
-post or update THE evaluation comment and set the commit status on the new head.
+Steps: check out the PR head; bring it up to date with its base when the base moved (see
+:mod:`jx_mlops.ci.update`); pull DVC's run cache and ``dvc repro --pull`` (a stage whose
+inputs ran before, anywhere, is restored, not re-run); ``dvc push --run-cache``; commit the
+reproduced dvc.lock and git-tracked results back to the PR branch (so the merge carries
+them), then post or update THE evaluation comment and set the commit status on the new
+head. A failed stage gets the comment in its failed form (stage, command, end of output).
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from rich.markup import escape
+
 from jx_mlops import console, dvc
 from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
+from jx_mlops.ci.failure import TrainingFailure, parse_failure, render_failure
+from jx_mlops.ci.update import BranchUpdate, MergeConflictError, bring_up_to_date
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import ProjectConfig
@@ -35,6 +42,7 @@ class PrCheck:
     comment_created: bool
     head_sha: str
     results_committed: bool
+    update: BranchUpdate | None = None
 
 
 def find_pull(forge: Forge, config: ProjectConfig, repo: GitRepo, number: int | None
@@ -64,21 +72,49 @@ def _checkout_head(repo: GitRepo, forge: Forge, pull: PullRequest) -> None:
         repo.checkout(f"origin/{pull.head}", new_branch=pull.head)
 
 
+class TrainingFailedError(DvcError):
+    """`dvc repro` failed; ``failure`` says where and shows the end of the output."""
+
+    def __init__(self, failure: TrainingFailure) -> None:
+        super().__init__(failure.headline, hint="the PR comment shows the stage's output")
+        self.failure = failure
+
+
+def _repro(config: ProjectConfig) -> tuple[StageCost, ...]:
+    """Pull the run cache, reproduce (measuring each stage); a failure is read back."""
+    with console.step("Pulling DVC's run cache and data"):
+        dvc.pull(config.root, run_cache=True)
+    output: list[str] = []
+    with console.step("Reproducing the pipeline (dvc repro)") as detail:
+        def line(text: str) -> None:
+            output.append(text)
+            detail(text)
+
+        try:
+            return measured_repro(config.root, pull=True, on_line=line)
+        except DvcError:
+            failure = parse_failure("\n".join(output))
+    for text in failure.tail[-10:]:
+        console.info(f"[dim]  {escape(text)}[/dim]")
+    raise TrainingFailedError(failure)
+
+
 def _train(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest,
-           commit_results: bool) -> tuple[bool, tuple[StageCost, ...]]:
-    """Reproduce (measuring each stage), push the DVC data, commit results to the PR branch.
+           commit_results: bool, update: BranchUpdate) -> tuple[bool, tuple[StageCost, ...]]:
+    """Reproduce, push the DVC data and run cache, commit results to the PR branch.
 
     Returns whether a commit was pushed, and what each stage cost.
     """
-    with console.step("Reproducing the pipeline (dvc repro)") as detail:
-        stages = measured_repro(config.root, pull=True, on_line=detail)
-    with console.step("Pushing data and models to the DVC remote"):
-        dvc.push(config.root)
+    stages = _repro(config)
+    with console.step("Pushing data, models and the run cache to the DVC remote"):
+        dvc.push(config.root, run_cache=True)
     if not commit_results:
         return False, stages
     repo.add_all()
     if not repo.has_staged_changes():
-        return False, stages
+        if update.commits:
+            repo.push("origin", [f"HEAD:refs/heads/{pull.head}"], env=forge.git_env())
+        return bool(update.commits), stages
     repo.commit(f"ci: reproduce pipeline for PR #{pull.number}\n\n"
                 "dvc.lock and the git-tracked results of `dvc repro`, committed by "
                 "`jx-mlops ci pr` so the merge carries them.")
@@ -112,7 +148,49 @@ def _report_check(forge: Forge, repo: str, sha: str, state: Literal["success", "
 def _fail_status(forge: Forge, config: ProjectConfig, sha: str, message: str,
                  run_url: str | None = None) -> None:
     forge.set_status(config.forge.repo, sha, state="failure", context=STATUS_CONTEXT,
-                     description=message, target_url=run_url)
+                     description=message[:140], target_url=run_url)
+
+
+def _conflict_body(exc: MergeConflictError, pull: PullRequest, marker_line: str) -> str:
+    files = "\n".join(f"- `{item}`" for item in exc.conflicts)
+    return (f"{marker_line}\n## jx-mlops evaluation: ❌ behind {pull.base}, with conflicts\n\n"
+            f"{pull.base} moved since this PR branched, and both changed:\n\n{files}\n\n"
+            f"Nothing was merged or trained. Merge {pull.base} into `{pull.head}` and resolve "
+            "these by hand (conflicts in dvc.lock and stage outputs need no care: `ci pr` "
+            "re-runs the pipeline), then push.\n")
+
+
+def _update(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest,
+            report_id: str, run_url: str | None) -> BranchUpdate:
+    """Merge the moved base in; a conflict a person must resolve is reported on the PR."""
+    if repo.is_ancestor(f"origin/{pull.base}", "HEAD"):
+        return BranchUpdate(pull.base, 0)
+    try:
+        with console.step(f"Bringing the PR up to date with {pull.base}"):
+            return bring_up_to_date(repo, pull.base, f"origin/{pull.base}")
+    except MergeConflictError as exc:
+        upsert_marked_comment(forge, config.forge.repo, pull.number, marker(report_id),
+                              _conflict_body(exc, pull, marker(report_id)))
+        _fail_status(forge, config, pull.head_sha,
+                     f"conflicts with {pull.base}: {', '.join(exc.conflicts)}", run_url)
+        raise
+
+
+def _report_failure(config: ProjectConfig, forge: Forge, pull: PullRequest, sha: str,
+                    exc: TrainingFailedError, report_id: str, run_url: str | None) -> None:
+    body = render_failure(exc.failure, marker=marker(report_id), pull_number=pull.number,
+                          branch=pull.head, sha=sha)
+    upsert_marked_comment(forge, config.forge.repo, pull.number, marker(report_id), body)
+    _fail_status(forge, config, sha, exc.failure.status, run_url)
+
+
+def _with_update_line(body: str, update: BranchUpdate) -> str:
+    """The comment with "Brought up to date with main (N commits)." under its heading."""
+    if not update.line:
+        return body
+    lines = body.split("\n")
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("#")), 1)
+    return "\n".join([*lines[:at], "", f"_{update.line}_", *lines[at:]])
 
 
 def run_pr_check(config: ProjectConfig, *, number: int | None = None,
@@ -135,30 +213,46 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
         forge.set_status(config.forge.repo, pull.head_sha, state="pending",
                          context=STATUS_CONTEXT, description="training and evaluating",
                          target_url=run_url)
+        update = _update(config, repo, forge, pull, report_id, run_url)
         try:
-            committed, stages = _train(config, repo, forge, pull, commit_results)
+            committed, stages = _train(config, repo, forge, pull, commit_results, update)
+        except TrainingFailedError as exc:
+            _report_failure(config, forge, pull, pull.head_sha, exc, report_id, run_url)
+            raise
         except DvcError as exc:
-            _fail_status(forge, config, repo.head_sha(), f"training failed: {exc.message}",
+            _fail_status(forge, config, pull.head_sha, f"training failed: {exc.message}",
                          run_url)
             raise
-        head_sha = repo.head_sha()
-        fetch_records(repo, forge.git_env())
-        record = _record_cost(repo, forge, head_sha, stages) if commit_results else None
-        base = snapshot(repo, config.root, f"origin/{pull.base}", pull.base)
-        head = snapshot(repo, config.root, None if not commit_results else head_sha,
-                        f"PR #{pull.number}")
-        comparison = compare_revisions(config, repo, base, head, options, head_record=record)
-        if html is not None:
-            write_html(html, comparison)
-        body = render_comment(comparison, report_id=report_id,
-                              artifact=html.name if html else None)
-        comment, created = upsert_marked_comment(forge, config.forge.repo, pull.number,
-                                                 marker(report_id), body)
-        state: Literal["success", "failure"] = \
-            "success" if comparison.verdict.passed else "failure"
-        forge.set_status(config.forge.repo, head_sha, state=state, context=STATUS_CONTEXT,
-                         description=comparison.verdict.line, target_url=run_url)
-        _report_check(forge, config.forge.repo, head_sha, state, comparison, body, run_url)
-        return PrCheck(pull, comparison, comment, created, head_sha, committed)
+        return _evaluate(config, repo, forge, pull, committed, stages, update,
+                         commit_results=commit_results, report_id=report_id, html=html,
+                         options=options, run_url=run_url)
     finally:
         repo.close()
+
+
+def _evaluate(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest,
+              committed: bool, stages: tuple[StageCost, ...], update: BranchUpdate, *,
+              commit_results: bool, report_id: str, html: Path | None,
+              options: ReportOptions | None, run_url: str | None) -> PrCheck:
+    """Compare the trained head with the merge base, comment and set the status."""
+    head_sha = repo.head_sha()
+    fetch_records(repo, forge.git_env())
+    record = _record_cost(repo, forge, head_sha, stages) if commit_results else None
+    # The PR's own changes: from where it meets its base (the base's tip once up to date).
+    merge_base = repo.merge_base(f"origin/{pull.base}", head_sha) or f"origin/{pull.base}"
+    base = snapshot(repo, config.root, merge_base, pull.base)
+    head = snapshot(repo, config.root, None if not commit_results else head_sha,
+                    f"PR #{pull.number}")
+    comparison = compare_revisions(config, repo, base, head, options, head_record=record)
+    if html is not None:
+        write_html(html, comparison)
+    body = _with_update_line(render_comment(comparison, report_id=report_id,
+                                            artifact=html.name if html else None), update)
+    comment, created = upsert_marked_comment(forge, config.forge.repo, pull.number,
+                                             marker(report_id), body)
+    state: Literal["success", "failure"] = \
+        "success" if comparison.verdict.passed else "failure"
+    forge.set_status(config.forge.repo, head_sha, state=state, context=STATUS_CONTEXT,
+                     description=comparison.verdict.line[:140], target_url=run_url)
+    _report_check(forge, config.forge.repo, head_sha, state, comparison, body, run_url)
+    return PrCheck(pull, comparison, comment, created, head_sha, committed, update)

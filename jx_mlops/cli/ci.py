@@ -67,6 +67,15 @@ def cmd_ci_chatops(args: argparse.Namespace) -> int:
     views.show_chatops(result, as_json=args.json)
     return EXIT_USER_ERROR if result.failed else EXIT_OK
 
+def cmd_ci_refresh(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.ci.context import detect_context
+    from jx_mlops.ci.refresh import refresh_open_pulls
+
+    result = refresh_open_pulls(project_config(args), run_url=detect_context().run_url)
+    views.show_refresh(result, as_json=args.json)
+    return EXIT_OK
+
 def cmd_ci_release(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.ci.context import detect_context
@@ -81,8 +90,8 @@ def cmd_ci_release(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     ci = sub.add_parser("ci", help="what CI runs: pull request checks and releases")
-    ci_sub = ci.add_subparsers(dest="ci_command", metavar="{pr,release,publish,chatops}",
-                               required=True)
+    ci_sub = ci.add_subparsers(dest="ci_command",
+                               metavar="{pr,refresh,release,publish,chatops}", required=True)
     p = add_command(ci_sub, "pr", cmd_ci_pr, "train a pull request and post its evaluation")
     p.add_argument("--pr", type=int, help="pull request number (default: the CI event's, else "
                                           "the current branch's)")
@@ -99,6 +108,8 @@ def add_parsers(sub: Any) -> None:
                         "token); `ci publish DIR` posts it")
     p.add_argument("--base", metavar="REV",
                    help="with --output: base revision (default: the event's base commit)")
+    add_json(add_command(ci_sub, "refresh", cmd_ci_refresh,
+                         "after the base branch moved: mark open PRs' evaluations stale"))
     p = add_command(ci_sub, "release", cmd_ci_release, "register and promote after a merge")
     p.add_argument("--ref", help="merged commit (default: the pushed commit in CI, else the "
                                  "remote default branch)")

@@ -11,6 +11,7 @@ from jx_mlops.cli.common import (
     add_command,
     add_json,
     forge_and_repo,
+    project_config,
 )
 
 
@@ -36,7 +37,7 @@ def cmd_forge_pr_show(args: argparse.Namespace) -> int:
     pull = forge.get_pull(repo, args.number)
     detail = PullDetail(pull, tuple(forge.list_comments(repo, args.number)),
                         tuple(forge.get_statuses(repo, pull.head_sha)))
-    views.show_pull_detail(repo, detail, as_json=args.json)
+    views.show_pull_detail(repo, detail, as_json=args.json, raw=args.raw)
     return EXIT_OK
 
 def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
@@ -58,9 +59,32 @@ def cmd_forge_collaborator(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_forge_pr_merge(args: argparse.Namespace) -> int:
+    from jx_mlops import console
+    from jx_mlops.forge.protection import merge_protected
+
     forge, repo = forge_and_repo(args)
-    pull = forge.merge_pull(repo, args.number, method=args.method)
+    outcome = merge_protected(forge, repo, args.number, method=args.method, force=args.force)
+    for blocker in outcome.overridden:
+        console.warn(f"merged past a failing required check: {blocker}")
+    pull = outcome.pull
     print(f"merged {repo}#{pull.number} into {pull.base} as {pull.merge_commit_sha}")
+    return EXIT_OK
+
+def cmd_forge_pr_create(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.propose import create_pull_from_branch
+
+    body = sys.stdin.read() if args.body == "-" else (args.body or "")
+    pull = create_pull_from_branch(project_config(args), title=args.title, body=body,
+                                   base=args.base, draft=args.draft)
+    views.show_pull_opened(pull)
+    return EXIT_OK
+
+def cmd_forge_pr_state(args: argparse.Namespace) -> int:
+    forge, repo = forge_and_repo(args)
+    state = "closed" if args.pr_command == "close" else "open"
+    pull = forge.update_pull(repo, args.number, state=state)
+    print(f"{'closed' if state == 'closed' else 'reopened'} {repo}#{pull.number}")
     return EXIT_OK
 
 def add_parsers(sub: Any) -> None:
@@ -77,13 +101,22 @@ def add_parsers(sub: Any) -> None:
     repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list}", required=True)
     add_json(add_command(repo_sub, "list", cmd_forge_repo_list, "list repositories on the forge"))
     pr = forge_sub.add_parser("pr", help="pull requests")
-    pr_sub = pr.add_subparsers(dest="pr_command", metavar="{list,show,comment,merge}",
+    pr_sub = pr.add_subparsers(dest="pr_command",
+                               metavar="{list,show,create,comment,merge,close,reopen}",
                                required=True)
+    create = add_command(pr_sub, "create", cmd_forge_pr_create,
+                         "open a pull request from the current branch (pushes it if needed)")
+    create.add_argument("--base", help="branch to merge into (default: the default branch)")
+    create.add_argument("--title", help="title (default: the last commit's subject)")
+    create.add_argument("--body", help="description ('-' reads stdin)")
+    create.add_argument("--draft", action="store_true", help="open it as a draft")
     for name, handler, text in (
         ("list", cmd_forge_pr_list, "list pull requests"),
         ("show", cmd_forge_pr_show, "show a pull request with comments and statuses"),
         ("comment", cmd_forge_pr_comment, "comment on a pull request"),
         ("merge", cmd_forge_pr_merge, "merge a pull request (real git merge)"),
+        ("close", cmd_forge_pr_state, "close a pull request without merging"),
+        ("reopen", cmd_forge_pr_state, "reopen a closed pull request"),
     ):
         parser = add_command(pr_sub, name, handler, text)
         parser.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
@@ -91,6 +124,9 @@ def add_parsers(sub: Any) -> None:
             parser.add_argument("number", type=int, help="pull request number")
         if name in ("list", "show"):
             add_json(parser)
+        if name == "show":
+            parser.add_argument("--raw", action="store_true",
+                                help="comments as their raw markdown (default: rendered)")
         if name == "list":
             parser.add_argument("--state", default="open",
                                 choices=("open", "closed", "merged", "all"))
@@ -98,3 +134,6 @@ def add_parsers(sub: Any) -> None:
             parser.add_argument("--body", required=True, help="comment text ('-' reads stdin)")
         if name == "merge":
             parser.add_argument("--method", default="merge", choices=("merge", "squash"))
+            parser.add_argument("--force", action="store_true",
+                                help="merge even if required checks fail (recorded in the "
+                                     "merge commit)")

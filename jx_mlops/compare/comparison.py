@@ -100,9 +100,10 @@ def describe_failure(delta: MetricDelta) -> str:
         if delta.policy.max is not None:
             bounds.append(f"max {_fmt(delta.policy.max)}")
         return f"{delta.name} is {delta.head!r} (outside {', '.join(bounds)})"
-    rel = f"{delta.rel_delta:+.1%}, " if delta.rel_delta is not None else ""
+    # The change and what the tolerance forgives, in the metric's own unit.
+    change = f"{delta.delta:+.4g}, " if delta.delta is not None else ""
     return (f"{delta.name} regressed {_fmt(delta.base)} → {_fmt(delta.head)} "
-            f"({rel}tolerance {_fmt(delta.allowed)})")
+            f"({change}tolerance {_fmt(delta.allowed)})")
 
 
 def decide(models: Sequence[ModelComparison]) -> Verdict:
@@ -115,7 +116,7 @@ def decide(models: Sequence[ModelComparison]) -> Verdict:
     reasons += [f"{m.model}: {p}" for m in models for p in m.head_problems]
     tally = ", ".join(f"{counts[s]:,} {s.replace('_', ' ')}" for s in
                       ("regressed", "failed_threshold", "improved", "within_tolerance",
-                       "changed", "new", "removed", "unchanged") if counts[s])
+                       "within_noise", "changed", "new", "removed", "unchanged") if counts[s])
     passed = not reasons
     if passed:
         line = f"pass: {tally or 'no metrics'}"

@@ -4,6 +4,8 @@ A metric's status comes from its policy (see ``config.MetricPolicy``):
 
 - ``improved`` / ``regressed``: moved the better / worse way, by more than the tolerance;
 - ``within_tolerance``: moved the worse way, but no more than the tolerance forgives;
+- ``within_noise``: moved the worse way beyond the tolerance, but the paired bootstrap
+  interval of the change includes zero (see ``significance.noise_aware``);
 - ``unchanged``: identical values;
 - ``changed``: different, but the metric has no direction, so better/worse is unknown;
 - ``new`` / ``removed``: present on one side only;
@@ -20,8 +22,8 @@ from typing import Any, Literal
 from jx_mlops.compare.values import ValueKind, kind_of
 from jx_mlops.config import MetricPolicy
 
-MetricStatus = Literal["improved", "regressed", "within_tolerance", "unchanged", "changed",
-                       "new", "removed", "failed_threshold"]
+MetricStatus = Literal["improved", "regressed", "within_tolerance", "within_noise",
+                       "unchanged", "changed", "new", "removed", "failed_threshold"]
 FAILING: frozenset[str] = frozenset({"regressed", "failed_threshold"})
 PolicyLookup = Callable[[str, str], MetricPolicy]
 _ORDERED = ("number", "inf")

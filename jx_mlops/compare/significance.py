@@ -14,8 +14,10 @@ which is what makes 2,000 replicates of ROC AUC cost milliseconds instead of sec
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
+
+from jx_mlops.compare.metrics import MetricDelta
 
 if TYPE_CHECKING:
     import numpy as np
@@ -251,3 +253,30 @@ def bootstrap(metric: str, base: Predictions, head: Predictions, *,
     """Bootstrap interval of one metric's change."""
     return bootstrap_many([metric], base, head, replicates=replicates, seed=seed,
                           confidence=confidence)[0]
+
+
+def agrees(result: SignificanceResult, delta: MetricDelta) -> bool:
+    """The change recomputed from predictions is the metrics file's change (the same
+    metric on the same data), so its interval speaks for that row."""
+    return delta.delta is not None and abs(result.delta - delta.delta) <= (
+        1e-4 + 0.01 * abs(delta.delta))
+
+
+def noise_aware(deltas: Sequence[MetricDelta], results: Sequence[SignificanceResult]
+                ) -> tuple[MetricDelta, ...]:
+    """``deltas`` with every regression that noise explains marked ``within_noise``.
+
+    A drop beyond tolerance whose paired interval includes zero is not distinguishable from
+    resampling the test set, so it does not fail; one whose interval excludes zero still
+    does. A metric whose policy says ``significance: ignore`` keeps the tolerance alone.
+    """
+    by_metric = {r.metric: r for r in results}
+    marked = []
+    for delta in deltas:
+        name = canonical_metric(delta.name)
+        result = by_metric.get(name) if name else None
+        if (delta.status == "regressed" and delta.policy.significance != "ignore"
+                and result is not None and not result.significant and agrees(result, delta)):
+            delta = replace(delta, status="within_noise")
+        marked.append(delta)
+    return tuple(marked)

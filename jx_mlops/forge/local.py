@@ -59,8 +59,14 @@ def _now() -> str:
 
 
 def _read_json(path: Path) -> Any:
+    """A forge record; a truncated or garbled one is a ForgeError naming the file."""
     with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
+        try:
+            data = json.load(handle)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ForgeError(f"{path}: corrupt local-forge record ({exc}); restore it or "
+                             "remove it") from None
+    return data
 
 
 class LocalForge:
@@ -111,6 +117,30 @@ class LocalForge:
             else:
                 data["users"][user] = permission
             write_json_atomic(meta / "collaborators.json", data)
+
+    # -- branch protection --------------------------------------------------------------
+    # protection.json: {"BRANCH": {"required_checks": [CONTEXT, ...]}}. Without the file no
+    # branch is protected; `create` protects a project's default branch.
+
+    def required_checks(self, repo: str, branch: str) -> tuple[str, ...]:
+        """The status contexts that must be ``success`` before merging into ``branch``."""
+        self.get_repo(repo)
+        path = self._meta_dir(repo) / "protection.json"
+        data = _read_json(path) if path.is_file() else {}
+        rule = data.get(branch) if isinstance(data, dict) else None
+        checks = rule.get("required_checks", []) if isinstance(rule, dict) else []
+        return tuple(str(c) for c in checks)
+
+    def set_required_checks(self, repo: str, branch: str, contexts: Sequence[str]) -> None:
+        """Protect ``branch``: merging needs every context in ``contexts`` to pass."""
+        with self._locked(repo) as meta:
+            path = meta / "protection.json"
+            data = _read_json(path) if path.is_file() else {}
+            if contexts:
+                data[branch] = {"required_checks": list(contexts)}
+            else:
+                data.pop(branch, None)
+            write_json_atomic(path, data)
 
     # -- repositories -------------------------------------------------------------------
 

@@ -7,7 +7,10 @@ Each gate passes, fails, or is pending (it will pass with time or approvals):
 - ``metric NAME``: the version's metric respects this environment's floor/ceiling;
 - ``fairness NAME``: the absolute value of a fairness metric (a gap between groups) is
   within this environment's limit;
-- ``approvals``: a manual environment's promotion PR has enough ``/approve`` comments.
+- ``approvals``: a manual environment's promotion PR has enough ``/approve`` comments;
+- ``evaluation`` (environments after the first): the pull request the version was merged
+  from passed its evaluation (a version pushed to the default branch without one passes,
+  saying so).
 
 Rollbacks skip the ordering gates (the version ran here before); disabling skips all.
 """
@@ -57,6 +60,15 @@ class Approvals:
 
 
 @dataclass(frozen=True)
+class EvaluationState:
+    """The evaluation status of the pull request a version was merged from."""
+
+    pull: int | None
+    state: str | None = None  # success, failure, pending, error; None: never reported
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class GateInputs:
     """Everything the gates of one promotion look at."""
 
@@ -67,6 +79,7 @@ class GateInputs:
     required: RequiredState | None
     approvals: Approvals
     now: float
+    evaluation: EvaluationState | None = None  # None: the gate does not apply here
 
 
 def format_duration(seconds: float) -> str:
@@ -164,6 +177,23 @@ def _approval_gate(inputs: GateInputs) -> list[GateResult]:
                        "a writer other than the PR author comments /approve")]
 
 
+def _evaluation_gate(inputs: GateInputs) -> list[GateResult]:
+    fact = inputs.evaluation
+    if fact is None or inputs.action != "promote":
+        return []
+    if fact.pull is None:
+        return [GateResult("evaluation", "pass", f"{inputs.version} was not merged from a "
+                           "pull request: no evaluation to respect")]
+    where = f"PR #{fact.pull}"
+    if fact.state is None:
+        return [GateResult("evaluation", "pass", f"{where} reported no evaluation")]
+    why = f": {fact.description}" if fact.description else ""
+    if fact.state == "success":
+        return [GateResult("evaluation", "pass", f"{where} passed its evaluation{why}")]
+    shown = "failed" if fact.state in ("failure", "error") else "was merged unevaluated"
+    return [GateResult("evaluation", "fail", f"{where} {shown} ({fact.state}{why})")]
+
+
 def evaluate_gates(inputs: GateInputs) -> tuple[GateResult, ...]:
     """Every gate of ``inputs.env`` for this promotion, in a stable order."""
     if inputs.action == "disable":
@@ -171,6 +201,7 @@ def evaluate_gates(inputs: GateInputs) -> tuple[GateResult, ...]:
     results: list[GateResult] = []
     if inputs.action == "promote":
         results += _previous_gate(inputs)
+        results += _evaluation_gate(inputs)
     results += [_metric_gate(g, inputs.metrics) for g in inputs.env.metric_gates]
     results += [_fairness_gate(f, inputs.metrics) for f in inputs.env.fairness]
     results += _approval_gate(inputs)

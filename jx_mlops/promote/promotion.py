@@ -38,6 +38,7 @@ from jx_mlops.promote.envrepo import (
     read_record,
     record_path,
 )
+from jx_mlops.promote.evaluation import source_evaluation
 from jx_mlops.promote.gates import (
     Action,
     Approvals,
@@ -226,9 +227,13 @@ class _Promotion:
     def _gates(self, target: DeploymentRecord, pull: PullRequest | None
                ) -> tuple[GateResult, ...]:
         approvals = self._approvals(pull) if pull is not None else Approvals()
+        # The evaluation gate guards every environment after the first (the first is where
+        # each merge lands: its PR check already was the gate).
+        evaluation = source_evaluation(self.forge, target) \
+            if self.env.name != self.ctx.environments[0].name else None
         inputs = GateInputs(env=self.env, action=self.request.action, version=target.version,
                             metrics=target.metrics, required=self._required_state(target),
-                            approvals=approvals, now=time.time())
+                            approvals=approvals, now=time.time(), evaluation=evaluation)
         return evaluate_gates(inputs)
 
     def _approvals(self, pull: PullRequest) -> Approvals:

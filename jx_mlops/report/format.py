@@ -9,11 +9,12 @@ from typing import Any
 from jx_mlops.compare.metrics import MetricDelta
 
 STATUS_ICONS = {
-    "improved": "🟢", "regressed": "🔴", "within_tolerance": "🟡", "unchanged": "⚪",
+    "improved": "🟢", "regressed": "🔴", "within_tolerance": "🟡", "within_noise": "🟡",
+    "unchanged": "⚪",
     "changed": "🔵", "new": "🆕", "removed": "🗑️", "failed_threshold": "⛔",
 }
-STATUS_ORDER = ("failed_threshold", "regressed", "within_tolerance", "improved", "changed",
-                "new", "removed", "unchanged")
+STATUS_ORDER = ("failed_threshold", "regressed", "within_noise", "within_tolerance", "improved",
+                "changed", "new", "removed", "unchanged")
 
 
 def format_number(value: float) -> str:

@@ -12,6 +12,7 @@ from jx_mlops.report.format import STATUS_ORDER, format_delta, format_value, sta
 
 _STYLES = {
     "improved": "green", "regressed": "bold red", "within_tolerance": "yellow",
+    "within_noise": "yellow",
     "unchanged": "dim", "changed": "cyan", "new": "blue", "removed": "magenta",
     "failed_threshold": "bold red",
 }

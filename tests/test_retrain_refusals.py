@@ -1,0 +1,144 @@
+"""`retrain` starts from the fetched default branch, leaves the user where they were, and
+refuses (exit 1, one line) before it writes anything: one row a case."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from conftest import Project, git
+
+from jx_mlops.forge.local import LocalForge
+
+BARE = "forge/repos/local/churn.git"
+META = "forge/repos/local/churn.forge"
+
+
+def _state(project: Project) -> dict[str, object]:
+    """Everything a refused retrain must leave as it was."""
+    meta = project.home / META
+    return {
+        "refs": git(project.path, "for-each-ref", "--format=%(refname) %(objectname)"),
+        "head": git(project.path, "symbolic-ref", "-q", "HEAD"),
+        "work tree": git(project.path, "status", "--porcelain"),
+        "params": (project.path / "params.yaml").read_text(),
+        "forge refs": git(project.home / BARE, "for-each-ref",
+                          "--format=%(refname) %(objectname)"),
+        "forge records": {str(p.relative_to(meta)): hashlib.sha256(p.read_bytes()).hexdigest()
+                          for p in sorted(meta.rglob("*")) if p.is_file() and p.name != "lock"},
+        "outside": sorted(p.name for p in project.path.parent.iterdir()),
+    }
+
+
+def _open_pr(project: Project, cli) -> None:
+    assert cli("retrain", "--set", "train.n_estimators=60").code == 0
+
+
+def _unpushed_branch(project: Project, cli) -> None:
+    git(project.path, "checkout", "-q", "-b", "experiment")
+    (project.path / "notes.txt").write_text("work in progress\n")
+    git(project.path, "add", "notes.txt")
+    git(project.path, "commit", "-qm", "unpushed work")
+    git(project.path, "checkout", "-q", "main")
+
+
+def _truncate(record: str) -> Callable[[Project, object], None]:
+    def setup(project: Project, cli) -> None:
+        if record.startswith("pulls/"):
+            _open_pr(project, cli)
+        path = project.home / META / record
+        path.write_bytes(path.read_bytes()[:20])
+    return setup
+
+
+def _nothing(project: Project, cli) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Case:
+    args: tuple[str, ...]
+    message: str
+    setup: Callable[[Project, object], None] = _nothing
+
+
+CASES = {
+    "outside-relative": Case(("--set", "../outside.yaml:a=1"), "inside the repository"),
+    "outside-absolute": Case(("--set", "/tmp/outside.yaml:a=1"), "inside the repository"),
+    "dvc-config": Case(("--set", ".dvc/config:core.remote=x"), ".dvc/ is not a params file"),
+    "not-yaml": Case(("--set", "src/train.py:a=1"), "YAML params files"),
+    "missing-file": Case(("--set", "conf/none.yaml:a=1"),
+                         "params file conf/none.yaml not found on the default branch"),
+    "no-op": Case(("--set", "train.n_estimators=40"),
+                  "params.yaml already has train.n_estimators: 40"),
+    "unknown-key": Case(("--set", "train.n_estimator=5"), "did you mean train.n_estimators"),
+    "branch-main": Case(("--branch", "main", "--set", "train.max_depth=6"),
+                        "that is the default branch"),
+    "branch-open-pr": Case(("--branch", "retrain/n_estimators-60", "--set",
+                            "train.max_depth=6"), "pull request #1 is open", _open_pr),
+    "branch-unpushed": Case(("--branch", "experiment", "--set", "train.max_depth=6"),
+                            "a local branch of that name exists", _unpushed_branch),
+    "branch-invalid": Case(("--branch", "bad..name", "--set", "train.max_depth=6"),
+                           "not a valid branch name"),
+    "truncated-pull": Case(("--set", "train.max_depth=6"), "pulls/1.json: corrupt local-forge",
+                           _truncate("pulls/1.json")),
+    "truncated-state": Case(("--set", "train.max_depth=6"), "state.json: corrupt local-forge",
+                            _truncate("state.json")),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_refused_before_anything_changes(name: str, project: Project, cli, monkeypatch) -> None:
+    case = CASES[name]
+    monkeypatch.chdir(project.path)
+    case.setup(project, cli)
+    before = _state(project)
+    result = cli("retrain", *case.args)
+    assert result.code == 1, result.err
+    assert case.message in result.err
+    problems = [line for line in result.err.splitlines() if not line.startswith("✓")]
+    assert len(problems) == 1 and problems[0].startswith("error: ") and case.message in problems[0]
+    after = _state(project)
+    if name == "truncated-state":
+        # The branch was pushed before the forge's counter turned out unreadable: undone.
+        before.pop("forge records"), after.pop("forge records")
+    assert after == before
+    assert not (project.path.parent / "outside.yaml").exists()
+
+
+def test_retrain_from_another_branch_starts_from_main_and_stays_put(project: Project, cli,
+                                                                    monkeypatch) -> None:
+    monkeypatch.chdir(project.path)
+    _open_pr(project, cli)
+    assert git(project.path, "symbolic-ref", "--short", "HEAD") == "main"
+    # Standing on the first PR's branch, with uncommitted work: neither is used nor touched.
+    git(project.path, "checkout", "-q", "retrain/n_estimators-60")
+    (project.path / "README.md").write_text("draft\n")
+    # main moves on the forge meanwhile: retrain fetches it.
+    other = project.path.parent / "other"
+    git(project.path.parent, "clone", "-q", (project.home / BARE).as_uri(), str(other))
+    (other / "NOTES.md").write_text("moved\n")
+    git(other, "add", "NOTES.md")
+    git(other, "commit", "-qm", "main moves")
+    git(other, "push", "-q", "origin", "main")
+
+    result = cli("retrain", "--set", "train.max_depth=6")
+    assert result.code == 0, result.err
+    assert git(project.path, "symbolic-ref", "--short", "HEAD") == "retrain/n_estimators-60"
+    assert (project.path / "README.md").read_text() == "draft\n"
+    assert "n_estimators: 60" in (project.path / "params.yaml").read_text()
+
+    pull = LocalForge(project.home / "forge").get_pull("local/churn", 2)
+    assert (pull.head, pull.base) == ("retrain/max_depth-6", "main")
+    params = git(project.path, "show", f"{pull.head_sha}:params.yaml")
+    assert "max_depth: 6" in params and "n_estimators: 40" in params
+    assert git(project.path, "rev-parse", f"{pull.head_sha}^") == git(other, "rev-parse", "HEAD")
+    assert git(project.path, "diff", "--name-only", f"{pull.head_sha}^", pull.head_sha) == \
+        "params.yaml"
+    # The local branch exists for the user to check out, tracking the pushed one.
+    assert git(project.path, "rev-parse", "retrain/max_depth-6") == pull.head_sha
+    shown = json.loads(cli("forge", "pr", "show", "2", "--json").out)
+    assert shown["labels"] == ["retrain"]
