@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from jx_mlops.forge.base import PullDetail, PullRequest, Repo
     from jx_mlops.promote.audit import AuditReport
     from jx_mlops.promote.history import HistoryEvent
+    from jx_mlops.promote.insights import Insights
     from jx_mlops.promote.lineage import Lineage
     from jx_mlops.promote.promotion import PromotionResult
     from jx_mlops.promote.status import StatusEntry
@@ -402,3 +403,23 @@ def show_data_update(update: DataUpdate) -> None:
                   f"{update.pull.title}", markup=False)
     else:
         show_pull_opened(update.pull)
+
+
+def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> None:
+    from jx_mlops.report.insights import (
+        SUMMARY_COLUMNS,
+        keys_to_json,
+        render_markdown,
+        summary_row,
+    )
+
+    if as_json:
+        _json([keys_to_json(k) for k in insights.keys])
+    elif fmt == "md":
+        print(render_markdown(insights.keys), end="")
+    else:
+        _table("Delivery insights (DORA keys)", SUMMARY_COLUMNS,
+               [summary_row(k) for k in insights.keys],
+               caption="lead time: first commit of the source PR to running; a failure: "
+                       "a deployment followed by a rollback, a disable or a failed "
+                       "verification")
