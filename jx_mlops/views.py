@@ -18,10 +18,12 @@ if TYPE_CHECKING:
     from jx_mlops.forge.base import PullDetail, PullRequest, Repo
     from jx_mlops.promote.audit import AuditReport
     from jx_mlops.promote.history import HistoryEvent
+    from jx_mlops.promote.holds import HoldResult
     from jx_mlops.promote.insights import Insights
     from jx_mlops.promote.lineage import Lineage
     from jx_mlops.promote.promotion import PromotionResult
     from jx_mlops.promote.status import StatusEntry
+    from jx_mlops.promote.verify import ModelVerification
     from jx_mlops.registry import ModelVersion
     from jx_mlops.retrain_data import DataUpdate
     from jx_mlops.scaffold import Quickstart
@@ -423,3 +425,48 @@ def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> N
                caption="lead time: first commit of the source PR to running; a failure: "
                        "a deployment followed by a rollback, a disable or a failed "
                        "verification")
+
+
+def show_verification(environment: str, results: Sequence[ModelVerification], *,
+                      as_json: bool) -> None:
+    if as_json:
+        _json({"environment": environment, "passed": all(r.passed for r in results),
+               "models": [r.to_json() for r in results]})
+        return
+    out = out_console()
+    if not results:
+        out.print(f"Nothing of this project serves in {environment}: nothing to verify")
+        return
+    rows = [(r.model, r.version, c.name, "pass" if c.passed else "FAIL", c.reason, c.query)
+            for r in results for c in r.checks]
+    _table(f"Verification in {environment}", ("Model", "Version", "Check", "Result", "Value",
+                                              "Query"), rows, wrap=("Value", "Query"))
+    for r in results:
+        if r.passed:
+            continue
+        if r.action == "rollback":
+            out.print(f"{r.model} {r.version} failed: held, and rolled back to "
+                      f"{r.rolled_back_to} in {environment} (#{r.rollback_pull})")
+        elif r.action == "hold":
+            out.print(f"{r.model} {r.version} failed: held in {environment}")
+        elif not r.in_window:
+            out.print(f"{r.model} {r.version} failed after its verification window: "
+                      "reported only")
+        else:
+            out.print(f"{r.model} {r.version} failed: reported (on_failure: report)")
+
+
+def show_hold(result: HoldResult, *, as_json: bool) -> None:
+    hold = result.hold
+    if as_json:
+        _json({"model": hold.model, "environment": hold.environment, "version": hold.version,
+               "held": result.held, "changed": result.changed,
+               "pull_request": result.pull_request, "reason": hold.reason, "by": hold.by})
+        return
+    what = f"{hold.model} {hold.version} in {hold.environment}"
+    if not result.changed:
+        print(f"{what} is {'already' if result.held else 'not'} on hold")
+    elif result.held:
+        print(f"{what} is on hold (#{result.pull_request}): {hold.reason}")
+    else:
+        print(f"{what}: hold cleared (#{result.pull_request})")

@@ -1,11 +1,41 @@
-"""Operations: what production says back (insights: DORA's four keys for models)."""
+"""Operations: what production says back: verify, hold, insights (DORA's four keys)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from jx_mlops.cli.common import EXIT_OK, add_command, add_json, project_config
+from jx_mlops.cli.common import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    add_command,
+    add_json,
+    project_config,
+)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.promote.verify import verify_environment
+
+    results = verify_environment(project_config(args), args.env, model=args.model)
+    views.show_verification(args.env, results, as_json=args.json)
+    return EXIT_OK if all(r.passed for r in results) else EXIT_USER_ERROR
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.holds import set_hold
+    from jx_mlops.versions import parse_reference
+
+    config = project_config(args)
+    model, version = parse_reference(args.reference)
+    config.model(model)
+    result = set_hold(open_forge(config.forge), config.environment(args.env), model, version,
+                      held=args.action != "clear", reason=args.reason or "")
+    views.show_hold(result, as_json=args.json)
+    return EXIT_OK
 
 
 def cmd_insights(args: argparse.Namespace) -> int:
@@ -21,6 +51,24 @@ def cmd_insights(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Any) -> None:
+    p = add_command(sub, "verify", cmd_verify,
+                    "run an environment's production checks (Prometheus queries) on the "
+                    "versions running there; on failure act as its verify.on_failure says; "
+                    "exit 1 when a check fails")
+    p.add_argument("--env", metavar="ENV", required=True, help="the environment to verify")
+    p.add_argument("--model", metavar="MODEL", help="one model")
+    add_json(p)
+
+    p = add_command(sub, "hold", cmd_hold,
+                    "hold a version in an environment (promote, rollback and ci release "
+                    "refuse it), or lift the hold with `hold clear`")
+    p.add_argument("action", nargs="?", choices=("set", "clear"), default="set",
+                   help="set (default) or clear")
+    p.add_argument("reference", metavar="MODEL@VERSION")
+    p.add_argument("--env", metavar="ENV", required=True)
+    p.add_argument("--reason", help="why (recorded in the hold and the history)")
+    add_json(p)
+
     p = add_command(sub, "insights", cmd_insights,
                     "DORA's four keys per model and environment (deployment frequency, lead "
                     "time, change failure rate, time to restore), from git history alone")

@@ -11,8 +11,8 @@ The definitions, applied to one model in one environment:
   produced the version (the source pull request's oldest commit) to the promotion landing
   in the environment; median and 90th percentile (nearest rank).
 - A deployment **failed** when the next event of that model in that environment is a
-  rollback, a disable or a failed verification. **Change failure rate** is failed
-  deployments over deployments.
+  rollback, a disable or a hold (which a failed verification puts first). **Change
+  failure rate** is failed deployments over deployments.
 - **Time to restore** of a failed deployment runs from its landing (when the bad version
   began serving) to the next deployment or rollback that is not itself a failure. A
   failure with nothing after it is still open: counted as a failure, with no restore time.
@@ -28,7 +28,7 @@ WEEK_S = 7 * 24 * 3600
 MIN_WINDOW_S = 24 * 3600
 
 DEPLOY = "promote"
-FAILURE_ACTIONS = frozenset({"rollback", "disable", "verify-failed"})
+FAILURE_ACTIONS = frozenset({"rollback", "disable", "hold"})
 LANDING_ACTIONS = frozenset({"promote", "rollback"})
 
 

@@ -50,6 +50,7 @@ from jx_mlops.promote.gates import (
     tally_approvals,
 )
 from jx_mlops.promote.history import read_events, served_window
+from jx_mlops.promote.holds import refuse_held
 from jx_mlops.promote.manifests import serving_changes, serving_inputs
 from jx_mlops.promote.pullbody import Side, compare_versions, render_body
 from jx_mlops.registry import ModelVersion, find_version
@@ -79,6 +80,9 @@ class PromotionRequest:
     version: ModelVersion | None = None
     force: bool = False
     reason: str | None = None
+    # A rollback ordered by failed verification: lands without waiting for approvals
+    # (failing gates still stop it), and says so in the PR and the history.
+    emergency: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,8 @@ class _Promotion:
                                          target.version)
         if self._already_done(current, target):
             return self._finish_leftover(target)
+        if self.request.action != "disable":
+            refuse_held(self.repo, self.base_branch, self.env.name, target.model, target.version)
         pull = self._open_pull()
         if pull is not None:  # whoever lands it, the promotion is its requester's
             target = replace(target, promoted_by=pull.author)
@@ -162,7 +168,8 @@ class _Promotion:
             self._check_can_write("force a promotion past its gates")
         if pull is None:
             pull = self._create_pull(target, current, gates)
-        ready = status == "pass" or forced or self.request.action == "disable"
+        ready = status == "pass" or forced or self.request.action == "disable" or (
+            self.request.emergency and status == "pending")
         self._report(pull, target, current, gates, "success" if ready else "pending")
         if not ready:
             self.forge.add_labels(self.env.repo, pull.number, [change.HOLD_LABEL])
@@ -194,6 +201,8 @@ class _Promotion:
         assert request.version is not None
         target = change.record_from_version(request.version, self.env, by=user,
                                             action=request.action)
+        if request.reason:
+            target = replace(target, reason=request.reason)
         if current is not None and (current.source_repo, current.registry_name or current.model) \
                 != (target.source_repo, target.registry_name):
             raise PromotionError(

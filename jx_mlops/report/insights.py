@@ -109,7 +109,7 @@ def render_markdown(all_keys: Sequence[DoraKeys], *, title: str = "Model deliver
             continue
         lines += ["", f"### {escape(keys.model)} in {escape(keys.environment)}", "", chart,
                   "", "Bars: deployments; line: deployments that failed (followed by a "
-                  "rollback, a disable or a failed verification)."]
+                  "rollback, a disable or a hold)."]
     if not any(k.deployments for k in all_keys):
         lines += ["", "No deployment in the window."]
     return "\n".join(lines) + "\n"

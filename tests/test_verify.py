@@ -1,0 +1,169 @@
+"""Production verification against a real Prometheus: checks, emergency rollback, holds.
+
+The Prometheus server (tests/prometheus_kit.py) scrapes an exporter whose values the
+test sets, standing in for the model server's /metrics.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from prometheus_kit import PrometheusServer, free_port
+from promotekit import Lab, make_lab
+
+from jx_mlops.config import jx_home
+
+VERIFIED_ENVIRONMENTS = """\
+  - name: staging
+    repo: local/environment-staging
+    strategy: auto
+    verify:
+      prometheus: {url}
+      checks:
+        - name: serving
+          query: min(up{{job="model"}})
+          min: 1
+        - name: errors
+          query: max(model_error_ratio)
+          max: 0.05
+      within: 30m
+      on_failure: {on_failure}
+  - name: production
+    repo: local/environment-production
+    strategy: manual
+    requires: staging
+"""
+
+
+def verified_lab(base: Path, url: str, on_failure: str = "rollback") -> Lab:
+    return make_lab(base, jx_home(),
+                    environments=VERIFIED_ENVIRONMENTS.format(url=url, on_failure=on_failure))
+
+
+def run(cli, *args: str) -> object:
+    result = cli(*args, "--json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def release_version(cli, lab: Lab) -> str:
+    lab.new_version({"fraud": {"accuracy": 0.9}})
+    version = run(cli, "register", "fraud")["version"]
+    run(cli, "promote", "fraud", "--version", version, "--to", "staging")
+    return str(version)
+
+
+def set_error_ratio(prom: PrometheusServer, value: float) -> None:
+    prom.exporter.values["model_error_ratio"] = value
+    prom.wait_for("max(model_error_ratio)", f"{value:g}")
+
+
+def test_failed_verification_holds_and_rolls_back(cli, hermetic, monkeypatch,
+                                                  prometheus_server: PrometheusServer) -> None:
+    prom = prometheus_server
+    set_error_ratio(prom, 0.01)
+    lab = verified_lab(hermetic, prom.url)
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    passed = run(cli, "verify", "--env", "staging")
+    [model] = passed["models"]
+    assert (passed["passed"], model["version"], model["action"]) == (True, "v0.0.1", "none")
+    assert [(c["name"], c["value"], c["passed"]) for c in model["checks"]] == [
+        ("serving", 1.0, True), ("errors", 0.01, True)]
+
+    release_version(cli, lab)
+    set_error_ratio(prom, 0.5)
+    failed = cli("verify", "--env", "staging", "--json")
+    assert failed.code == 1, failed.err
+    [model] = json.loads(failed.out)["models"]
+    assert (model["version"], model["passed"], model["action"], model["rolled_back_to"]) == \
+        ("v0.0.2", False, "rollback", "v0.0.1")
+    assert model["checks"][1]["reason"] == "0.5 outside max 0.05"
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"
+    pull = lab.forge.get_pull("local/environment-staging", model["rollback_pull_request"])
+    reason = next(line for line in pull.body.splitlines() if line.startswith("Reason:"))
+    assert pull.state == "merged" and reason.startswith(
+        "Reason: emergency rollback: verification failed: check errors: ")
+
+    history = run(cli, "history", "fraud", "--env", "staging")
+    assert [(e["action"], e["version"]) for e in history][:2] == [
+        ("rollback", "v0.0.1"), ("hold", "v0.0.2")]
+    assert history[0]["reason"].startswith("emergency rollback: verification failed")
+
+    refused = cli("promote", "fraud", "--version", "v0.0.2", "--to", "staging")
+    assert refused.code == 1
+    assert "fraud v0.0.2 is on hold in staging since" in refused.err
+    assert "jx-mlops hold clear fraud@v0.0.2 --env staging" in refused.err
+    released = cli("ci", "release", "--json")
+    assert released.code == 1 and "on hold in staging" in released.out
+
+    monkeypatch.setenv("JX_MLOPS_USER", "reader")
+    lab.forge.set_permission("local/environment-staging", "reader", "read")
+    denied = cli("hold", "clear", "fraud@v0.0.2", "--env", "staging")
+    assert denied.code == 1 and "reader cannot clear a hold in staging" in denied.err
+    monkeypatch.setenv("JX_MLOPS_USER", "tester")
+    cleared = run(cli, "hold", "clear", "fraud@v0.0.2", "--env", "staging")
+    assert (cleared["changed"], cleared["held"]) == (True, False)
+    set_error_ratio(prom, 0.01)
+    again = run(cli, "promote", "fraud", "--version", "v0.0.2", "--to", "staging")
+    assert again["merged"] is True
+
+    insights = run(cli, "insights", "--env", "staging")[0]
+    assert (insights["deployments"], insights["failures"]) == (3, 1)
+    assert insights["history"][1]["failed_by"] == "hold"
+    assert insights["time_to_restore_median_s"] is not None
+
+
+def test_hold_alone_and_a_query_with_no_sample(cli, hermetic, monkeypatch,
+                                               prometheus_server: PrometheusServer) -> None:
+    set_error_ratio(prometheus_server, 0.01)
+    lab = verified_lab(hermetic, prometheus_server.url, on_failure="hold")
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    text = (lab.path / "mlops.yaml").read_text().replace('max(model_error_ratio)',
+                                                         'max(no_such_metric)')
+    (lab.path / "mlops.yaml").write_text(text)
+    result = cli("verify", "--env", "staging", "--json")
+    assert result.code == 1
+    [model] = json.loads(result.out)["models"]
+    assert model["action"] == "hold" and model["rolled_back_to"] is None
+    assert model["checks"][1]["reason"] == "the query returned no sample (max 0.05)"
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"  # held, still serving
+    assert "v0.0.1" in lab.env_file("staging", "holds/fraud.yaml")
+
+
+def test_unreachable_prometheus_is_a_failed_check(cli, hermetic, monkeypatch) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    lab = verified_lab(hermetic, url, on_failure="report")
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    result = cli("verify", "--env", "staging")
+    assert result.code == 1
+    assert "FAIL" in result.out and "unreachable" in result.out
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"
+    missing = cli("verify", "--env", "production")
+    assert missing.code == 1
+    assert "production has no verify: block" in missing.err
+
+
+@pytest.mark.parametrize(("block", "message"), [
+    ("{prometheus: 'ftp://x', checks: [{name: a, query: up, min: 1}]}",
+     "environments[0].verify.prometheus: expected a Prometheus URL"),
+    ("{prometheus: 'http://x', checks: [{name: a, query: up}]}",
+     "environments[0].verify.checks[0]: expected min and/or max"),
+    ("{prometheus: 'http://x', checks: [{name: a, query: up, min: 1}], on_failure: panic}",
+     "environments[0].verify.on_failure: expected 'rollback', 'hold' or 'report', got 'panic'"),
+    ("{prometheus: 'http://x', checks: []}",
+     "environments[0].verify.checks: expected a non-empty list of checks"),
+])
+def test_bad_verify_blocks_are_one_line_errors(cli, hermetic, monkeypatch, block: str,
+                                               message: str) -> None:
+    environments = f"  - name: staging\n    repo: local/environment-staging\n" \
+                   f"    verify: {block}\n"
+    lab = make_lab(hermetic, jx_home(), environments=environments)
+    monkeypatch.chdir(lab.path)
+    result = cli("verify", "--env", "staging")
+    assert result.code == 1
+    assert result.err.strip() == f"error: mlops.yaml: {message}" or message in result.err
