@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jx_mlops.console import out_console
@@ -427,33 +427,37 @@ def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> N
                        "verification")
 
 
-def show_verification(environment: str, results: Sequence[ModelVerification], *,
+def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
                       as_json: bool) -> None:
     if as_json:
-        _json({"environment": environment, "passed": all(r.passed for r in results),
-               "models": [r.to_json() for r in results]})
+        _json([{"environment": env, "passed": all(r.passed for r in found),
+                "models": [r.to_json() for r in found]} for env, found in results.items()])
         return
     out = out_console()
-    if not results:
-        out.print(f"Nothing of this project serves in {environment}: nothing to verify")
-        return
-    rows = [(r.model, r.version, c.name, "pass" if c.passed else "FAIL", c.reason, c.query)
-            for r in results for c in r.checks]
-    _table(f"Verification in {environment}", ("Model", "Version", "Check", "Result", "Value",
-                                              "Query"), rows, wrap=("Value", "Query"))
-    for r in results:
-        if r.passed:
+    for environment, found in results.items():
+        if not found:
+            out.print(f"Nothing of this project serves in {environment}: nothing to verify")
             continue
-        if r.action == "rollback":
-            out.print(f"{r.model} {r.version} failed: held, and rolled back to "
-                      f"{r.rolled_back_to} in {environment} (#{r.rollback_pull})")
-        elif r.action == "hold":
-            out.print(f"{r.model} {r.version} failed: held in {environment}")
-        elif not r.in_window:
-            out.print(f"{r.model} {r.version} failed after its verification window: "
-                      "reported only")
-        else:
-            out.print(f"{r.model} {r.version} failed: reported (on_failure: report)")
+        rows = [(r.model, r.version, c.name, "pass" if c.passed else "FAIL", c.reason,
+                 c.query) for r in found for c in r.checks]
+        _table(f"Verification in {environment}", ("Model", "Version", "Check", "Result",
+                                                  "Value", "Query"), rows,
+               wrap=("Value", "Query"))
+        for r in found:
+            if not r.passed:
+                out.print(_verification_outcome(r))
+
+
+def _verification_outcome(r: ModelVerification) -> str:
+    what = f"{r.model} {r.version} failed in {r.environment}"
+    if r.action == "rollback":
+        return (f"{what}: held, and rolled back to {r.rolled_back_to} (#{r.rollback_pull}, "
+                "an emergency rollback)")
+    if r.action == "hold":
+        return f"{what}: held (#{r.hold_pull}); it keeps serving until someone acts"
+    if not r.in_window:
+        return f"{what} after its verification window: reported only"
+    return f"{what}: reported (on_failure: report)"
 
 
 def show_hold(result: HoldResult, *, as_json: bool) -> None:

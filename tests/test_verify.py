@@ -67,7 +67,7 @@ def test_failed_verification_holds_and_rolls_back(cli, hermetic, monkeypatch,
     lab = verified_lab(hermetic, prom.url)
     monkeypatch.chdir(lab.path)
     release_version(cli, lab)
-    passed = run(cli, "verify", "--env", "staging")
+    [passed] = run(cli, "verify")
     [model] = passed["models"]
     assert (passed["passed"], model["version"], model["action"]) == (True, "v0.0.1", "none")
     assert [(c["name"], c["value"], c["passed"]) for c in model["checks"]] == [
@@ -77,7 +77,7 @@ def test_failed_verification_holds_and_rolls_back(cli, hermetic, monkeypatch,
     set_error_ratio(prom, 0.5)
     failed = cli("verify", "--env", "staging", "--json")
     assert failed.code == 1, failed.err
-    [model] = json.loads(failed.out)["models"]
+    [model] = json.loads(failed.out)[0]["models"]
     assert (model["version"], model["passed"], model["action"], model["rolled_back_to"]) == \
         ("v0.0.2", False, "rollback", "v0.0.1")
     assert model["checks"][1]["reason"] == "0.5 outside max 0.05"
@@ -127,7 +127,7 @@ def test_hold_alone_and_a_query_with_no_sample(cli, hermetic, monkeypatch,
     (lab.path / "mlops.yaml").write_text(text)
     result = cli("verify", "--env", "staging", "--json")
     assert result.code == 1
-    [model] = json.loads(result.out)["models"]
+    [model] = json.loads(result.out)[0]["models"]
     assert model["action"] == "hold" and model["rolled_back_to"] is None
     assert model["checks"][1]["reason"] == "the query returned no sample (max 0.05)"
     assert lab.record("staging", "fraud")["version"] == "v0.0.1"  # held, still serving

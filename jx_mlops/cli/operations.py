@@ -18,9 +18,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.promote.verify import verify_environment
 
-    results = verify_environment(project_config(args), args.env, model=args.model)
-    views.show_verification(args.env, results, as_json=args.json)
-    return EXIT_OK if all(r.passed for r in results) else EXIT_USER_ERROR
+    config = project_config(args)
+    names = [args.env] if args.env else [e.name for e in config.environments if e.verify]
+    if not names:
+        from jx_mlops.errors import ConfigError
+
+        raise ConfigError(f"{config.path.name}: no environment has a verify: block (the "
+                          "checks to run; see docs/operations.md)")
+    results = {name: verify_environment(config, name, model=args.model) for name in names}
+    views.show_verification(results, as_json=args.json)
+    return EXIT_OK if all(r.passed for rs in results.values() for r in rs) else EXIT_USER_ERROR
 
 
 def cmd_hold(args: argparse.Namespace) -> int:
@@ -52,10 +59,11 @@ def cmd_insights(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     p = add_command(sub, "verify", cmd_verify,
-                    "run an environment's production checks (Prometheus queries) on the "
-                    "versions running there; on failure act as its verify.on_failure says; "
-                    "exit 1 when a check fails")
-    p.add_argument("--env", metavar="ENV", required=True, help="the environment to verify")
+                    "run the environments' production checks (Prometheus queries) on the "
+                    "versions running there; on failure act as verify.on_failure says; exit "
+                    "1 when a check fails")
+    p.add_argument("--env", metavar="ENV",
+                   help="one environment (default: every one with a verify: block)")
     p.add_argument("--model", metavar="MODEL", help="one model")
     add_json(p)
 
