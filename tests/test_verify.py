@@ -167,3 +167,49 @@ def test_bad_verify_blocks_are_one_line_errors(cli, hermetic, monkeypatch, block
     result = cli("verify", "--env", "staging")
     assert result.code == 1
     assert result.err.strip() == f"error: mlops.yaml: {message}" or message in result.err
+
+
+def soak_inputs(required) -> object:
+    from jx_mlops.config import EnvironmentConfig
+    from jx_mlops.promote.gates import Approvals, GateInputs
+
+    env = EnvironmentConfig("production", "local/p", requires="staging", soak=3600)
+    return GateInputs(env=env, action="promote", version="v0.0.2", metrics={},
+                      required=required, approvals=Approvals(), now=10_000.0)
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    ({"verified_from": 1000.0, "verified_until": 5000.0},
+     ("pass", "verified for 1h 6m in staging (needs 1h)")),
+    ({"verified_from": 1000.0, "verified_until": 2000.0},
+     ("pending", "verified for 16m 40s in staging of 1h")),
+    ({}, ("pending", "v0.0.2 not verified in staging yet (needs 1h of verified time)")),
+    ({"verified_from": 1000.0, "verified_until": 9000.0, "verification_failed": True},
+     ("fail", "v0.0.2 failed verification in staging")),
+    ({"verified_from": 1000.0, "verified_until": 2000.0, "served_until": 3000.0},
+     ("fail", "verified for 16m 40s in staging of 1h")),
+])
+def test_soak_counts_verified_time(state: dict, expected: tuple[str, str]) -> None:
+    from jx_mlops.promote.gates import RequiredState, evaluate_gates
+
+    required = RequiredState("staging", "v0.0.2", served_from=0.0, verified=True,
+                             **state)
+    results = {g.gate: (g.status, g.detail) for g in evaluate_gates(soak_inputs(required))}
+    assert results["soak"] == expected
+
+
+def test_production_soak_waits_for_verified_time(cli, hermetic, monkeypatch,
+                                                 prometheus_server: PrometheusServer) -> None:
+    set_error_ratio(prometheus_server, 0.01)
+    environments = VERIFIED_ENVIRONMENTS.format(url=prometheus_server.url,
+                                                on_failure="report") + "    soak: 1h\n"
+    lab = make_lab(hermetic, jx_home(), environments=environments)
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    early = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production")
+    assert {g["gate"]: g["detail"] for g in early["gates"]}["soak"] == \
+        "v0.0.1 not verified in staging yet (needs 1h of verified time)"
+    run(cli, "verify")
+    later = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production")
+    soak = {g["gate"]: (g["status"], g["detail"]) for g in later["gates"]}["soak"]
+    assert soak[0] == "pending" and soak[1].startswith("verified for 0s in staging of 1h")

@@ -53,6 +53,7 @@ from jx_mlops.promote.history import read_events, served_window
 from jx_mlops.promote.holds import refuse_held
 from jx_mlops.promote.manifests import serving_changes, serving_inputs
 from jx_mlops.promote.pullbody import Side, compare_versions, render_body
+from jx_mlops.promote.verifynotes import verified_state
 from jx_mlops.registry import ModelVersion, find_version
 
 GATES_CONTEXT = "jx-mlops/gates"
@@ -258,13 +259,17 @@ class _Promotion:
         try:
             record = read_record(repo, branch, target.model, env.name)
             running = record.version if record is not None and record.serving else None
-            if running == target.version and record is not None:
-                return RequiredState(required, running, _epoch(record.promoted_at))
             events = read_events(repo, branch, model=target.model, environment=env.name)
+            start, end = served_window(events, target.version)
+            if running == target.version and record is not None:
+                start, end = _epoch(record.promoted_at), None
+            state = RequiredState(required, running, start, end)
+            if env.verify is not None:
+                state = verified_state(repo, self.forge, env.repo, events, target.version,
+                                       state)
         finally:
             repo.close()
-        start, end = served_window(events, target.version)
-        return RequiredState(required, running, start, end)
+        return state
 
     def _check_can_write(self, what: str) -> None:
         user = self.forge.user()

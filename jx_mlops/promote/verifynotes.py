@@ -17,6 +17,7 @@ from typing import Any
 from jx_mlops.errors import ConflictError, GitError
 from jx_mlops.forge.base import Forge
 from jx_mlops.git import GitRepo
+from jx_mlops.promote.gates import RequiredState
 from jx_mlops.promote.history import LANDING_ACTIONS, HistoryEvent
 
 NOTES_REF = "jx-mlops-verify"
@@ -114,3 +115,17 @@ def save_record(repo: GitRepo, forge: Forge, url: str, event: HistoryEvent,
             fetch_records(repo, forge, url)
             repo.notes_add(NOTES_REF, event.commit, record.to_json())
     raise ConflictError("could not push verification records: the notes ref kept moving")
+
+
+def verified_state(repo: GitRepo, forge: Forge, repo_name: str, events: list[HistoryEvent],
+                   version: str, state: RequiredState) -> RequiredState:
+    """``state`` of a verified environment, with what verification says of ``version``'s
+    latest deployment there (the soak gate then counts verified time)."""
+    fetch_records(repo, forge, forge.get_repo(repo_name).clone_url)
+    event = deployment_event(events, version)
+    record = read_record(repo, event) if event is not None else None
+    if record is None:
+        return replace(state, verified=True)
+    return replace(state, verified=True, verified_from=record.first_passed_at,
+                   verified_until=record.last_passed_at,
+                   verification_failed=record.failed_at is not None)
