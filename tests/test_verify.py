@@ -56,6 +56,8 @@ def release_version(cli, lab: Lab) -> str:
 
 
 def set_error_ratio(prom: PrometheusServer, value: float) -> None:
+    for key in [k for k in prom.exporter.values if k.startswith("model_error_ratio{")]:
+        del prom.exporter.values[key]  # per-version series another test set
     prom.exporter.values["model_error_ratio"] = value
     prom.wait_for("max(model_error_ratio)", f"{value:g}")
 
@@ -213,3 +215,37 @@ def test_production_soak_waits_for_verified_time(cli, hermetic, monkeypatch,
     later = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production")
     soak = {g["gate"]: (g["status"], g["detail"]) for g in later["gates"]}["soak"]
     assert soak[0] == "pending" and soak[1].startswith("verified for 0s in staging of 1h")
+
+
+@pytest.mark.parametrize("failpoint", ["rebuilt", "merged"])
+def test_killed_during_the_emergency_rollback_a_rerun_completes(
+        cli, hermetic, monkeypatch, prometheus_server: PrometheusServer, failpoint: str) -> None:
+    from conftest import run_cli_process
+
+    prom = prometheus_server
+    set_error_ratio(prom, 0.01)
+    del prom.exporter.values["model_error_ratio"]
+    # Per-version error ratios, as a model server labels its metrics.
+    prom.exporter.values.update({'model_error_ratio{version="v0.0.1"}': 0.01,
+                                 'model_error_ratio{version="v0.0.2"}': 0.5})
+    prom.wait_for('max(model_error_ratio{version="v0.0.2"})', "0.5")
+    environments = VERIFIED_ENVIRONMENTS.format(url=prom.url, on_failure="rollback").replace(
+        "max(model_error_ratio)", 'max(model_error_ratio{version="${version}"})')
+    lab = make_lab(hermetic, jx_home(), environments=environments)
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    release_version(cli, lab)
+
+    monkeypatch.setenv("JX_MLOPS_FAILPOINT", failpoint)
+    killed = run_cli_process("verify", cwd=lab.path)
+    assert killed.returncode == -9, killed.stderr
+    monkeypatch.delenv("JX_MLOPS_FAILPOINT")
+    assert lab.record("staging", "fraud")["version"] == ("v0.0.2" if failpoint == "rebuilt"
+                                                         else "v0.0.1")
+    rerun = run_cli_process("verify", "--json", cwd=lab.path)
+    [model] = json.loads(rerun.stdout)[0]["models"]
+    assert model["version"] == ("v0.0.2" if failpoint == "rebuilt" else "v0.0.1")
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"
+    assert "v0.0.2" in lab.env_file("staging", "holds/fraud.yaml")
+    assert lab.forge.list_pulls("local/environment-staging", state="open") == []
+    assert cli("audit").code == 0
