@@ -8,6 +8,7 @@ stand-in whose ``/metrics`` values the test sets) and a target on a closed port 
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import shutil
 import socket
@@ -85,41 +86,51 @@ class PrometheusServer:
         raise AssertionError(f"{promql} never became {expected} in {timeout}s")
 
 
-CONFIG = """\
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: model
-    static_configs: [{{targets: ["127.0.0.1:{exporter}"]}}]
-  - job_name: broken
-    static_configs: [{{targets: ["127.0.0.1:{closed}"]}}]
-"""
+def _config(targets: dict[str, int]) -> str:
+    jobs = "".join(f"  - job_name: {job}\n"
+                   f"    static_configs: [{{targets: [\"127.0.0.1:{port}\"]}}]\n"
+                   for job, port in targets.items())
+    return ("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
+            + jobs)
 
 
-@pytest.fixture(scope="session")
-def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+def prometheus_binary() -> str:
     binary = shutil.which("prometheus")
     if binary is None:
         pytest.skip("the prometheus binary is not installed (Debian: apt-get install "
                     "prometheus; .ci/run does)")
+    return binary
+
+
+@contextlib.contextmanager
+def running_prometheus(base: Path, targets: dict[str, int]) -> Iterator[str]:
+    """A Prometheus scraping ``targets`` (job name -> loopback port); yields its URL."""
+    port = free_port()
+    (base / "prometheus.yml").write_text(_config(targets))
+    with (base / "prometheus.log").open("wb") as log:
+        proc = subprocess.Popen([prometheus_binary(), f"--config.file={base / 'prometheus.yml'}",
+                                 f"--storage.tsdb.path={base / 'data'}",
+                                 f"--web.listen-address=127.0.0.1:{port}"],
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
+    prometheus_binary()
     base = Path(tmp_path_factory.mktemp("prometheus"))
     exporter = Exporter(free_port(), {"model_requests_total": 10, "model_error_ratio": 0.01})
     server = _serve(exporter)
-    closed, port = free_port(), free_port()
-    (base / "prometheus.yml").write_text(CONFIG.format(exporter=exporter.port, closed=closed))
-    log = (base / "prometheus.log").open("wb")
-    proc = subprocess.Popen([binary, f"--config.file={base / 'prometheus.yml'}",
-                             f"--storage.tsdb.path={base / 'data'}",
-                             f"--web.listen-address=127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    prom = PrometheusServer(f"http://127.0.0.1:{port}", exporter, closed)
+    closed = free_port()
     try:
-        prom.wait_for('up{job="model"}', "1")
-        prom.wait_for('up{job="broken"}', "0")
-        yield prom
+        with running_prometheus(base, {"model": exporter.port, "broken": closed}) as url:
+            prom = PrometheusServer(url, exporter, closed)
+            prom.wait_for('up{job="model"}', "1")
+            prom.wait_for('up{job="broken"}', "0")
+            yield prom
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
         server.shutdown()
-        log.close()
