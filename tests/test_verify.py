@@ -249,3 +249,20 @@ def test_killed_during_the_emergency_rollback_a_rerun_completes(
     assert "v0.0.2" in lab.env_file("staging", "holds/fraud.yaml")
     assert lab.forge.list_pulls("local/environment-staging", state="open") == []
     assert cli("audit").code == 0
+
+
+def test_a_target_that_is_down_fails_its_check(cli, hermetic, monkeypatch,
+                                               prometheus_server: PrometheusServer) -> None:
+    set_error_ratio(prometheus_server, 0.01)
+    lab = verified_lab(hermetic, prometheus_server.url, on_failure="report")
+    text = (lab.path / "mlops.yaml").read_text().replace('job="model"', 'job="broken"')
+    (lab.path / "mlops.yaml").write_text(text)
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    result = cli("verify", "--json")
+    assert result.code == 1
+    [model] = json.loads(result.out)[0]["models"]
+    assert (model["checks"][0]["value"], model["checks"][0]["reason"]) == \
+        (0.0, "0 outside min 1")
+    assert model["action"] == "report"
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"
