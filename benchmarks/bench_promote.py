@@ -119,8 +119,10 @@ def build_project(base: Path, versions: int) -> Path:
     git(base, "init", "-q", "-b", "main", str(project))
     (project / "mlops.yaml").write_text(MLOPS_YAML)
     (project / ".dvc").mkdir()
+    # A local remote: registering publishes a named serving copy of the model there.
     (project / ".dvc" / "config").write_text(
-        "[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://bench/storage\n")
+        f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {base / 'storage'}\n")
+    (project / ".dvc" / ".gitignore").write_text("/cache\n/tmp\n")
     remote = LocalForge(base / "jx-home" / "forge").create_repo("local/bench")
     git(project, "remote", "add", "origin", remote.clone_url)
     for n in range(1, versions + 1):
@@ -128,6 +130,9 @@ def build_project(base: Path, versions: int) -> Path:
         (project / "dvc.lock").write_text(
             "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n    outs:\n"
             f"    - path: models/model.pkl\n      md5: '{n:032x}'\n      size: {n}\n")
+        blob = project / ".dvc" / "cache" / "files" / "md5" / f"{n:032x}"[:2] / f"{n:032x}"[2:]
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_text(f"model {n}")
         git(project, "add", "-A")
         git(project, "commit", "-q", "-m", f"train {n}")
         run(jx("register", "bench-model", "--push"), project)
@@ -145,6 +150,7 @@ class Results:
     status: Timing
     status_all: Timing
     history: Timing
+    insights: Timing
 
 
 def _promotes(project: Path, repeat: int) -> Timing:
@@ -170,7 +176,9 @@ def measure(models: int, commits: int, repeat: int) -> Results:
         status_all = timed(jx("status", "--all", "--json"), project, repeat)
         assert len(json.loads(status_all.out)) == models + 1
         history = timed(jx("history", "bench-model", "--json"), project, repeat)
-        return Results(commits, cold, promote, status, status_all, history)
+        insights = timed(jx("insights", "--json"), project, repeat)
+        assert json.loads(insights.out)[0]["deployments"] == repeat + 1
+        return Results(commits, cold, promote, status, status_all, history, insights)
     finally:
         if not os.environ.get("JX_BENCH_KEEP"):
             shutil.rmtree(base, ignore_errors=True)
@@ -195,6 +203,7 @@ def report(args: argparse.Namespace, results: list[Results]) -> str:
               row("`status` (the project's model)", "status", "< 0.3 s"),
               row(f"`status --all` ({args.models + 1} records)", "status_all", ""),
               row("`history bench-model`", "history", ""),
+              row("`insights` (DORA keys of the project's model)", "insights", "< 1 s"),
               row("first `status --all` (clones the mirror)", "cold_status", "")]
     lines += ["", f"Best (median) of {args.repeat} runs each (promote: {args.repeat} "
               "successive versions), warm: mirror cloned, indexes built. Time is the wall "

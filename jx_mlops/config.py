@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 import yaml
 
 from jx_mlops.errors import ConfigError
+from jx_mlops.verifyconfig import VerifyConfig, read_verify
 from jx_mlops.yamlio import safe_load
 
 CONFIG_FILE = "mlops.yaml"
@@ -117,6 +118,8 @@ class EnvironmentConfig:
     namespace: str = ""
     model_format: str | None = None
     chart_repository: str = "dev"
+    # Production checks after each promotion (see verifyconfig); None: not verified.
+    verify: VerifyConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -283,7 +286,7 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
 
 
 _ENV_KEYS = ("name", "repo", "strategy", "requires", "soak", "approvals", "approvers",
-             "gates", "layout", "namespace", "model_format", "chart_repository")
+             "gates", "layout", "namespace", "model_format", "chart_repository", "verify")
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\[\]-]*$")
@@ -380,6 +383,7 @@ def _read_environment(index: int, node: _Node) -> EnvironmentConfig:
             lambda n: n.string(_K8S_NAME, "a KServe model format such as sklearn")),
         chart_repository=node.child("chart_repository").optional(
             lambda n: n.string(_K8S_NAME, "a helm repository name such as dev"), "dev"),
+        verify=read_verify(node.child("verify").value, node.file, f"{node.where}.verify"),
     )
 
 

@@ -19,8 +19,9 @@ import pytest
 
 from jx_mlops.cli import main
 
-# GitHub fixtures (loopback server, forge-neutral harness) live in their own module.
-pytest_plugins = ["github_fixtures"]
+# GitHub fixtures (loopback server, forge-neutral harness) and the real Prometheus server
+# live in their own modules.
+pytest_plugins = ["github_fixtures", "prometheus_kit"]
 
 REAL_HOME = Path.home()
 IDENTITY = {

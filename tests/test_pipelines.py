@@ -23,8 +23,9 @@ TOOLS = Path(__file__).resolve().parent / "tools"
 TEKTON = json.loads((Path(__file__).resolve().parent / "schemas" / "tekton" /
                      "tekton-v1.json").read_text())
 WORKFLOWS = ("mlops-pr.yml", "mlops-comment.yml", "mlops-release.yml", "mlops-chatops.yml",
-             "mlops-retrain.yml")
-LIGHTHOUSE = ("triggers.yaml", "pullrequest.yaml", "release.yaml", "chatops.yaml")
+             "mlops-retrain.yml", "mlops-verify.yml")
+LIGHTHOUSE = ("triggers.yaml", "pullrequest.yaml", "release.yaml", "chatops.yaml",
+              "verify.yaml")
 
 
 @pytest.fixture(scope="module", params=[q.name for q in list_quickstarts()])
@@ -130,7 +131,8 @@ def _task_spec_schema() -> dict[str, Any]:
     return {"$defs": TEKTON["$defs"], **spec}
 
 
-@pytest.mark.parametrize("name", ["pullrequest.yaml", "release.yaml", "chatops.yaml"])
+@pytest.mark.parametrize("name", ["pullrequest.yaml", "release.yaml", "chatops.yaml",
+                                  "verify.yaml"])
 def test_tekton_pipeline_runs_match_the_tekton_schema(rendered: Path, name: str) -> None:
     run = _load(rendered / ".lighthouse" / "jenkins-x" / name)
     assert _validate("pipelinerun_v1", run) == []
@@ -144,7 +146,7 @@ def test_tekton_pipeline_runs_match_the_tekton_schema(rendered: Path, name: str)
         names = [step["name"] for step in task["taskSpec"]["steps"]]
         assert all(names) and len(set(names)) == len(names)
     scripts = "\n".join(s["script"] for t in tasks for s in t["taskSpec"]["steps"])
-    assert re.search(r"^jx-mlops ci (pr|release|chatops)", scripts, re.MULTILINE)
+    assert re.search(r"^jx-mlops (ci (pr|release|chatops)|verify)\b", scripts, re.MULTILINE)
     assert "$GITHUB_TOKEN" in scripts and "GIT_CONFIG_VALUE_0" in scripts
 
 
@@ -158,7 +160,8 @@ def test_lighthouse_triggers(rendered: Path) -> None:
     base = rendered / ".lighthouse" / "jenkins-x"
     triggers = _load(base / "triggers.yaml")
     assert triggers["kind"] == "TriggerConfig"
-    jobs = triggers["spec"]["presubmits"] + triggers["spec"]["postsubmits"]
+    jobs = triggers["spec"]["presubmits"] + triggers["spec"]["postsubmits"] + \
+        triggers["spec"]["periodics"]
     for job in jobs:
         assert (base / job["source"]).is_file(), job["source"]
     chatops = next(j for j in triggers["spec"]["presubmits"] if j["name"] == "chatops")
@@ -168,6 +171,8 @@ def test_lighthouse_triggers(rendered: Path) -> None:
     for comment in ("> /promote production", "run /retrain please", "/lgtm"):
         assert not trigger.search(comment), comment
     assert triggers["spec"]["postsubmits"][0]["branches"] == ["^main$"]
+    [verify] = triggers["spec"]["periodics"]
+    assert (verify["name"], verify["cron"]) == ("verify", "*/10 * * * *")
 
 
 def test_actionlint_catches_script_injection(tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ def run_project_tests(root: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
                           cwd=root, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 passed" in proc.stdout
+    assert "4 passed" in proc.stdout  # in-process, V1 and V2 over HTTP, /metrics
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.quickstart)

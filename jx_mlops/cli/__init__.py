@@ -2,7 +2,7 @@
 
 No git, DVC or HTTP here, and no heavy imports at start-up: each command imports what it
 needs when it runs, so ``jx-mlops --help`` stays fast. Commands live in one module per
-area (project, ci, registry, forge); this module builds the parser and is the program's
+area (project, ci, registry, operations, forge); this module builds the parser and is the program's
 one error boundary.
 """
 
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from jx_mlops import __version__
-from jx_mlops.cli import ci, forge, project, registry
+from jx_mlops.cli import ci, forge, operations, project, registry
 from jx_mlops.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, Handler
 from jx_mlops.errors import JxMlopsError
 
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show tracebacks of unexpected errors")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for area in (project, ci, registry, forge):
+    for area in (project, ci, registry, operations, forge):
         area.add_parsers(sub)
     return parser
 

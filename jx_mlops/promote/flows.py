@@ -18,7 +18,7 @@ from jx_mlops.forge.base import Forge, PullRequest, can_write
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import DeploymentRecord, mirror, read_record
 from jx_mlops.promote.gates import Action
-from jx_mlops.promote.history import read_events
+from jx_mlops.promote.history import LANDING_ACTIONS, read_events
 from jx_mlops.promote.promotion import (
     PromotionContext,
     PromotionRequest,
@@ -81,7 +81,7 @@ def _current(forge: Forge, env: EnvironmentConfig, model: str
         events = read_events(repo, branch, model=model, environment=env.name)
     finally:
         repo.close()
-    return record, [e.version for e in events if e.action != "disable"]
+    return record, [e.version for e in events if e.action in LANDING_ACTIONS]
 
 
 def rollback_target(record: DeploymentRecord | None, ran: list[str], registered: list[str],
@@ -105,10 +105,10 @@ def rollback_target(record: DeploymentRecord | None, ran: list[str], registered:
 
 
 def rollback_model(config: ProjectConfig, model: str, environment: str, *,
-                   to: str | None = None, force: bool = False, forge: Forge | None = None
-                   ) -> PromotionResult:
+                   to: str | None = None, force: bool = False, forge: Forge | None = None,
+                   reason: str | None = None, emergency: bool = False) -> PromotionResult:
     """`jx-mlops rollback MODEL --env ENV [--to V]`: promote the previous (or given) version
-    through the same pull-request path."""
+    through the same pull-request path (``emergency``: without waiting for approvals)."""
     config.model(model)
     env = config.environment(environment)
     with project_context(config, forge) as ctx:
@@ -118,7 +118,8 @@ def rollback_model(config: ProjectConfig, model: str, environment: str, *,
                 ctx.registry, model_name(config, ctx.registry, model))] if ctx.registry else []
             to = rollback_target(record, ran, known, model, env.name)
         registered = _version(ctx, config, model, to)
-        return run_promotion(ctx, PromotionRequest(model, env, "rollback", registered, force))
+        return run_promotion(ctx, PromotionRequest(model, env, "rollback", registered, force,
+                                                   reason=reason, emergency=emergency))
 
 
 def disable_model(config: ProjectConfig, model: str, environment: str, *,

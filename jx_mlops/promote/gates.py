@@ -49,6 +49,12 @@ class RequiredState:
     current_version: str | None
     served_from: float | None = None
     served_until: float | None = None
+    # When that environment is verified (verify: in mlops.yaml), soak counts verified
+    # time: from the first passing verification to the last, and a failure stops it.
+    verified: bool = False
+    verified_from: float | None = None
+    verified_until: float | None = None
+    verification_failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,9 @@ def _previous_gate(inputs: GateInputs) -> list[GateResult]:
                                          f"({runs}); promote it there first")]
     where = "runs" if required.served_until is None else "ran"
     results = [GateResult(name, "pass", f"{inputs.version} {where} in {env.requires}")]
-    if env.soak:
+    if env.soak and required.verified:
+        results.append(_verified_soak(inputs, required))
+    elif env.soak:
         until = required.served_until if required.served_until is not None else inputs.now
         soaked = until - required.served_from
         if soaked >= env.soak:
@@ -163,6 +171,25 @@ def _previous_gate(inputs: GateInputs) -> list[GateResult]:
             results.append(GateResult("soak", "fail", f"ran only {format_duration(soaked)} "
                                       f"in {env.requires} (needs {format_duration(env.soak)})"))
     return results
+
+
+def _verified_soak(inputs: GateInputs, required: RequiredState) -> GateResult:
+    """The soak gate when the previous environment is verified: healthy time counts."""
+    env, where = inputs.env, required.environment
+    need = format_duration(env.soak)
+    if required.verification_failed:
+        return GateResult("soak", "fail", f"{inputs.version} failed verification in {where}")
+    if required.verified_from is None or required.verified_until is None:
+        status: GateStatus = "pending" if required.served_until is None else "fail"
+        return GateResult("soak", status, f"{inputs.version} not verified in {where} yet "
+                                          f"(needs {need} of verified time)")
+    soaked = required.verified_until - required.verified_from
+    if soaked >= env.soak:
+        return GateResult("soak", "pass", f"verified for {format_duration(soaked)} in "
+                                          f"{where} (needs {need})")
+    status = "pending" if required.served_until is None else "fail"
+    return GateResult("soak", status, f"verified for {format_duration(soaked)} in {where} "
+                                      f"of {need}")
 
 
 def _approval_gate(inputs: GateInputs) -> list[GateResult]:

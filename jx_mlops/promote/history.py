@@ -26,6 +26,8 @@ from jx_mlops.forge.base import Forge
 from jx_mlops.git import CommitMessage, GitRepo
 
 TRAILER_PREFIX = "Jx-Mlops-"
+# Actions that put a version in service; holds ("hold", "hold-clear") change no version.
+LANDING_ACTIONS = ("promote", "rollback")
 _TRAILER = re.compile(r"^Jx-Mlops-([A-Za-z-]+): ?(.*)$", re.MULTILINE)
 
 
@@ -135,9 +137,10 @@ def served_window(events: Sequence[HistoryEvent], version: str
 
     ``events`` are one model's events in one environment, newest first.
     """
-    for index, event in enumerate(events):
-        if event.version == version and event.action != "disable":
-            newer = events[index - 1].timestamp if index > 0 else None
+    landings = [e for e in events if e.action in LANDING_ACTIONS or e.action == "disable"]
+    for index, event in enumerate(landings):
+        if event.version == version and event.action in LANDING_ACTIONS:
+            newer = landings[index - 1].timestamp if index > 0 else None
             return float(event.timestamp), float(newer) if newer is not None else None
     return None, None
 

@@ -51,8 +51,10 @@ from jx_mlops.promote.gates import (
     tally_approvals,
 )
 from jx_mlops.promote.history import read_events, served_window
+from jx_mlops.promote.holds import refuse_held
 from jx_mlops.promote.manifests import serving_changes, serving_inputs
 from jx_mlops.promote.pullbody import Side, compare_versions, render_body
+from jx_mlops.promote.verifynotes import verified_state
 from jx_mlops.registry import ModelVersion, find_version
 
 GATES_CONTEXT = "jx-mlops/gates"
@@ -80,6 +82,9 @@ class PromotionRequest:
     version: ModelVersion | None = None
     force: bool = False
     reason: str | None = None
+    # A rollback ordered by failed verification: lands without waiting for approvals
+    # (failing gates still stop it), and says so in the PR and the history.
+    emergency: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,8 @@ class _Promotion:
                                          target.version)
         if self._already_done(current, target):
             return self._finish_leftover(target)
+        if self.request.action != "disable":
+            refuse_held(self.repo, self.base_branch, self.env.name, target.model, target.version)
         pull = self._open_pull()
         if pull is not None:  # whoever lands it, the promotion is its requester's
             target = replace(target, promoted_by=pull.author)
@@ -163,7 +170,8 @@ class _Promotion:
             self._check_can_write("force a promotion past its gates")
         if pull is None:
             pull = self._create_pull(target, current, gates)
-        ready = status == "pass" or forced or self.request.action == "disable"
+        ready = status == "pass" or forced or self.request.action == "disable" or (
+            self.request.emergency and status == "pending")
         self._report(pull, target, current, gates, "success" if ready else "pending")
         if not ready:
             self.forge.add_labels(self.env.repo, pull.number, [change.HOLD_LABEL])
@@ -195,6 +203,8 @@ class _Promotion:
         assert request.version is not None
         target = change.record_from_version(request.version, self.env, by=user,
                                             action=request.action)
+        if request.reason:
+            target = replace(target, reason=request.reason)
         if current is not None and (current.source_repo, current.registry_name or current.model) \
                 != (target.source_repo, target.registry_name):
             raise PromotionError(
@@ -254,13 +264,17 @@ class _Promotion:
         try:
             record = read_record(repo, branch, target.model, env.name)
             running = record.version if record is not None and record.serving else None
-            if running == target.version and record is not None:
-                return RequiredState(required, running, _epoch(record.promoted_at))
             events = read_events(repo, branch, model=target.model, environment=env.name)
+            start, end = served_window(events, target.version)
+            if running == target.version and record is not None:
+                start, end = _epoch(record.promoted_at), None
+            state = RequiredState(required, running, start, end)
+            if env.verify is not None:
+                state = verified_state(repo, self.forge, env.repo, events, target.version,
+                                       state)
         finally:
             repo.close()
-        start, end = served_window(events, target.version)
-        return RequiredState(required, running, start, end)
+        return state
 
     def _check_can_write(self, what: str) -> None:
         user = self.forge.user()

@@ -1,15 +1,16 @@
 """The model service: loads the model file as KServe's runtime does and predicts.
 
-    python src/serve.py [PORT]     # then POST /v1/models/NAME:predict {"instances": [...]}
+    python src/serve.py [--http_port 8080]   # KServe's model server, V1 and V2, /metrics
+    # then POST /v1/models/NAME:predict {"instances": [...]}
+    #   or POST /v2/models/NAME/infer {"inputs": [{"name": "input-0", ...}]}
 
 The InferenceService in the environment repository serves the same file with KServe's
 stock runtime for model_io.KSERVE_FORMAT; tests/test_service.py checks that what this
-service predicts is what the evaluate stage measured.
+service predicts, in both protocols, is what the evaluate stage measured.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import model_io
@@ -31,4 +32,4 @@ def build(model_dir: str | Path = Path(model_io.SERVING_FILE).parent) -> serving
 
 
 if __name__ == "__main__":
-    serving.run(build(), int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
+    serving.run(build())

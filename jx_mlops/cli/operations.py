@@ -1,0 +1,89 @@
+"""Operations: what production says back: verify, hold, insights (DORA's four keys)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from jx_mlops.cli.common import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    add_command,
+    add_json,
+    project_config,
+)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.promote.verify import verify_environment
+
+    config = project_config(args)
+    names = [args.env] if args.env else [e.name for e in config.environments if e.verify]
+    if not names:
+        from jx_mlops.errors import ConfigError
+
+        raise ConfigError(f"{config.path.name}: no environment has a verify: block (the "
+                          "checks to run; see docs/operations.md)")
+    results = {name: verify_environment(config, name, model=args.model) for name in names}
+    views.show_verification(results, as_json=args.json)
+    return EXIT_OK if all(r.passed for rs in results.values() for r in rs) else EXIT_USER_ERROR
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.holds import set_hold
+    from jx_mlops.versions import parse_reference
+
+    config = project_config(args)
+    model, version = parse_reference(args.reference)
+    config.model(model)
+    result = set_hold(open_forge(config.forge), config.environment(args.env), model, version,
+                      held=args.action != "clear", reason=args.reason or "")
+    views.show_hold(result, as_json=args.json)
+    return EXIT_OK
+
+
+def cmd_insights(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.forge import open_forge
+    from jx_mlops.promote.insights import collect_insights
+
+    config = project_config(args)
+    insights = collect_insights(config, open_forge(config.forge), model=args.model,
+                                environment=args.env, since=args.since)
+    views.show_insights(insights, as_json=args.json, fmt=args.format)
+    return EXIT_OK
+
+
+def add_parsers(sub: Any) -> None:
+    p = add_command(sub, "verify", cmd_verify,
+                    "run the environments' production checks (Prometheus queries) on the "
+                    "versions running there; on failure act as verify.on_failure says; exit "
+                    "1 when a check fails")
+    p.add_argument("--env", metavar="ENV",
+                   help="one environment (default: every one with a verify: block)")
+    p.add_argument("--model", metavar="MODEL", help="one model")
+    add_json(p)
+
+    p = add_command(sub, "hold", cmd_hold,
+                    "hold a version in an environment (promote, rollback and ci release "
+                    "refuse it), or lift the hold with `hold clear`")
+    p.add_argument("action", nargs="?", choices=("set", "clear"), default="set",
+                   help="set (default) or clear")
+    p.add_argument("reference", metavar="MODEL@VERSION")
+    p.add_argument("--env", metavar="ENV", required=True)
+    p.add_argument("--reason", help="why (recorded in the hold and the history)")
+    add_json(p)
+
+    p = add_command(sub, "insights", cmd_insights,
+                    "DORA's four keys per model and environment (deployment frequency, lead "
+                    "time, change failure rate, time to restore), from git history alone")
+    p.add_argument("--model", metavar="MODEL", help="one model")
+    p.add_argument("--env", metavar="ENV", help="one environment")
+    p.add_argument("--since", metavar="DATE",
+                   help="only deployments from DATE on (YYYY-MM-DD, UTC)")
+    p.add_argument("--format", choices=("table", "md"), default="table",
+                   help="md: a Markdown report with Mermaid charts, for a scheduled job")
+    add_json(p)

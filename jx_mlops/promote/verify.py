@@ -1,0 +1,180 @@
+"""`jx-mlops verify --env ENV`: production checks of the versions running there, and what
+to do when they fail.
+
+Each check is a PromQL query whose value must stay within bounds (``verify:`` of the
+environment in mlops.yaml). The outcome is recorded on the deployment (see
+``verifynotes``). Within the window after a promotion, a failure acts as the environment
+says: ``rollback`` holds the failed version and rolls back, at once and without waiting
+for approvals, to the last version that passed verification there (else the previous
+one); ``hold`` only holds it; ``report`` only reports. The hold comes first, so a run
+killed in between is completed by the next one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from string import Template
+from typing import Any
+
+from jx_mlops import prometheus
+from jx_mlops.compare.verification import CheckOutcome, judge
+from jx_mlops.config import EnvironmentConfig, ProjectConfig
+from jx_mlops.errors import ConfigError
+from jx_mlops.forge import open_forge
+from jx_mlops.forge.base import Forge
+from jx_mlops.promote.envrepo import mirror, read_record
+from jx_mlops.promote.flows import rollback_model
+from jx_mlops.promote.history import LANDING_ACTIONS, HistoryEvent, read_events
+from jx_mlops.promote.holds import set_hold
+from jx_mlops.promote.verifynotes import (
+    VerificationRecord,
+    deployment_event,
+    fetch_records,
+    save_record,
+)
+from jx_mlops.promote.verifynotes import (
+    read_record as read_verification,
+)
+from jx_mlops.verifyconfig import VerifyConfig
+
+
+@dataclass(frozen=True)
+class ModelVerification:
+    """One model's checks in one environment, and what was done about them."""
+
+    environment: str
+    model: str
+    version: str
+    passed: bool
+    checks: tuple[CheckOutcome, ...]
+    in_window: bool
+    action: str = "none"  # none | rollback | hold | report
+    rolled_back_to: str | None = None
+    rollback_pull: int | None = None
+    hold_pull: int | None = None
+
+    @property
+    def cause(self) -> str:
+        failed = [c for c in self.checks if not c.passed]
+        return "; ".join(f"check {c.name}: {c.query} = {c.reason}" for c in failed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"environment": self.environment, "model": self.model,
+                "version": self.version, "passed": self.passed, "in_window": self.in_window,
+                "action": self.action, "rolled_back_to": self.rolled_back_to,
+                "rollback_pull_request": self.rollback_pull,
+                "hold_pull_request": self.hold_pull,
+                "checks": [c.to_json() for c in self.checks]}
+
+
+def run_checks(verify: VerifyConfig, *, model: str, version: str, environment: str
+               ) -> tuple[CheckOutcome, ...]:
+    """Every check of ``verify`` now, with ``${model}``-style names filled in."""
+    names = {"model": model, "version": version, "environment": environment}
+    outcomes = []
+    for check in verify.checks:
+        promql = Template(check.query).safe_substitute(names)
+        answer = prometheus.query(verify.prometheus, promql)
+        outcomes.append(judge(check.name, promql, check.min, check.max, answer.value,
+                              answer.reason))
+    return tuple(outcomes)
+
+
+@dataclass(frozen=True)
+class _Deployment:
+    version: str
+    event: HistoryEvent
+    earlier: tuple[tuple[HistoryEvent, VerificationRecord | None], ...]
+
+
+def _running(forge: Forge, env: EnvironmentConfig, model: str) -> _Deployment | None:
+    repo, branch = mirror(forge, env.repo)
+    try:
+        record = read_record(repo, branch, model, env.name)
+        if record is None or not record.serving:
+            return None
+        events = read_events(repo, branch, model=model, environment=env.name)
+        event = deployment_event(events, record.version)
+        if event is None:
+            return None
+        fetch_records(repo, forge, forge.get_repo(env.repo).clone_url)
+        older = [e for e in events if e.timestamp <= event.timestamp and e is not event
+                 and e.action in LANDING_ACTIONS]
+        earlier = tuple((e, read_verification(repo, e)) for e in older)
+        return _Deployment(record.version, event, earlier)
+    finally:
+        repo.close()
+
+
+def _record(forge: Forge, env: EnvironmentConfig, event: HistoryEvent, *, passed: bool,
+            checks: tuple[CheckOutcome, ...], now: int) -> None:
+    repo, _branch = mirror(forge, env.repo)
+    try:
+        url = forge.get_repo(env.repo).clone_url
+        fetch_records(repo, forge, url)
+        record = read_verification(repo, event) or VerificationRecord(event.version)
+        last = {"at": now, "passed": passed, "checks": [c.to_json() for c in checks]}
+        save_record(repo, forge, url, event, record.after(passed=passed, at=now, last=last))
+    finally:
+        repo.close()
+
+
+def last_verified(deployment: _Deployment) -> str | None:
+    """The newest other version that passed verification here and never failed."""
+    for event, record in deployment.earlier:
+        if event.version != deployment.version and record is not None and record.verified:
+            return event.version
+    return None
+
+
+def _act(config: ProjectConfig, forge: Forge, env: EnvironmentConfig, verify: VerifyConfig,
+         result: ModelVerification, deployment: _Deployment) -> ModelVerification:
+    if verify.on_failure == "report":
+        return _with(result, action="report")
+    cause = f"verification failed: {result.cause}"
+    hold = set_hold(forge, env, result.model, result.version, held=True, reason=cause)
+    if verify.on_failure == "hold":
+        return _with(result, action="hold", hold_pull=hold.pull_request)
+    back = rollback_model(config, result.model, env.name, to=last_verified(deployment),
+                          forge=forge, reason=f"emergency rollback: {cause}", emergency=True)
+    return _with(result, action="rollback", rolled_back_to=back.version,
+                 rollback_pull=back.pull.number if back.pull else None,
+                 hold_pull=hold.pull_request)
+
+
+def _with(result: ModelVerification, **changes: Any) -> ModelVerification:
+    return replace(result, **changes)
+
+
+def verify_model(config: ProjectConfig, forge: Forge, env: EnvironmentConfig, model: str,
+                 now: int) -> ModelVerification | None:
+    """Check ``model`` in ``env`` (None: nothing of it serves there)."""
+    assert env.verify is not None
+    deployment = _running(forge, env, model)
+    if deployment is None:
+        return None
+    checks = run_checks(env.verify, model=model, version=deployment.version,
+                        environment=env.name)
+    passed = all(c.passed for c in checks)
+    _record(forge, env, deployment.event, passed=passed, checks=checks, now=now)
+    in_window = now - deployment.event.timestamp <= env.verify.within
+    result = ModelVerification(env.name, model, deployment.version, passed, checks, in_window)
+    if passed or not in_window:
+        return result
+    return _act(config, forge, env, env.verify, result, deployment)
+
+
+def verify_environment(config: ProjectConfig, environment: str, *, model: str | None = None,
+                       forge: Forge | None = None, now: float | None = None
+                       ) -> list[ModelVerification]:
+    """`jx-mlops verify --env ENV [--model M]`: every model of the project running there."""
+    env = config.environment(environment)
+    if env.verify is None:
+        raise ConfigError(f"{config.path.name}: environments: {env.name} has no verify: block "
+                          "(the checks to run; see docs/operations.md)")
+    models = [config.model(model).name] if model else [m.name for m in config.models]
+    forge = forge or open_forge(config.forge)
+    at = int(now if now is not None else time.time())
+    found = [verify_model(config, forge, env, name, at) for name in models]
+    return [f for f in found if f is not None]

@@ -1,0 +1,268 @@
+"""Production verification against a real Prometheus: checks, emergency rollback, holds.
+
+The Prometheus server (tests/prometheus_kit.py) scrapes an exporter whose values the
+test sets, standing in for the model server's /metrics.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from prometheus_kit import PrometheusServer, free_port
+from promotekit import Lab, make_lab
+
+from jx_mlops.config import jx_home
+
+VERIFIED_ENVIRONMENTS = """\
+  - name: staging
+    repo: local/environment-staging
+    strategy: auto
+    verify:
+      prometheus: {url}
+      checks:
+        - name: serving
+          query: min(up{{job="model"}})
+          min: 1
+        - name: errors
+          query: max(model_error_ratio)
+          max: 0.05
+      within: 30m
+      on_failure: {on_failure}
+  - name: production
+    repo: local/environment-production
+    strategy: manual
+    requires: staging
+"""
+
+
+def verified_lab(base: Path, url: str, on_failure: str = "rollback") -> Lab:
+    return make_lab(base, jx_home(),
+                    environments=VERIFIED_ENVIRONMENTS.format(url=url, on_failure=on_failure))
+
+
+def run(cli, *args: str) -> object:
+    result = cli(*args, "--json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def release_version(cli, lab: Lab) -> str:
+    lab.new_version({"fraud": {"accuracy": 0.9}})
+    version = run(cli, "register", "fraud")["version"]
+    run(cli, "promote", "fraud", "--version", version, "--to", "staging")
+    return str(version)
+
+
+def set_error_ratio(prom: PrometheusServer, value: float) -> None:
+    for key in [k for k in prom.exporter.values if k.startswith("model_error_ratio{")]:
+        del prom.exporter.values[key]  # per-version series another test set
+    prom.exporter.values["model_error_ratio"] = value
+    prom.wait_for("max(model_error_ratio)", f"{value:g}")
+
+
+def test_failed_verification_holds_and_rolls_back(cli, hermetic, monkeypatch,
+                                                  prometheus_server: PrometheusServer) -> None:
+    prom = prometheus_server
+    set_error_ratio(prom, 0.01)
+    lab = verified_lab(hermetic, prom.url)
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    [passed] = run(cli, "verify")
+    [model] = passed["models"]
+    assert (passed["passed"], model["version"], model["action"]) == (True, "v0.0.1", "none")
+    assert [(c["name"], c["value"], c["passed"]) for c in model["checks"]] == [
+        ("serving", 1.0, True), ("errors", 0.01, True)]
+
+    release_version(cli, lab)
+    set_error_ratio(prom, 0.5)
+    failed = cli("verify", "--env", "staging", "--json")
+    assert failed.code == 1, failed.err
+    [model] = json.loads(failed.out)[0]["models"]
+    assert (model["version"], model["passed"], model["action"], model["rolled_back_to"]) == \
+        ("v0.0.2", False, "rollback", "v0.0.1")
+    assert model["checks"][1]["reason"] == "0.5 outside max 0.05"
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"
+    pull = lab.forge.get_pull("local/environment-staging", model["rollback_pull_request"])
+    reason = next(line for line in pull.body.splitlines() if line.startswith("Reason:"))
+    assert pull.state == "merged" and reason.startswith(
+        "Reason: emergency rollback: verification failed: check errors: ")
+
+    history = run(cli, "history", "fraud", "--env", "staging")
+    assert [(e["action"], e["version"]) for e in history][:2] == [
+        ("rollback", "v0.0.1"), ("hold", "v0.0.2")]
+    assert history[0]["reason"].startswith("emergency rollback: verification failed")
+
+    refused = cli("promote", "fraud", "--version", "v0.0.2", "--to", "staging")
+    assert refused.code == 1
+    assert "fraud v0.0.2 is on hold in staging since" in refused.err
+    assert "jx-mlops hold clear fraud@v0.0.2 --env staging" in refused.err
+    released = cli("ci", "release", "--json")
+    assert released.code == 1 and "on hold in staging" in released.out
+
+    monkeypatch.setenv("JX_MLOPS_USER", "reader")
+    lab.forge.set_permission("local/environment-staging", "reader", "read")
+    denied = cli("hold", "clear", "fraud@v0.0.2", "--env", "staging")
+    assert denied.code == 1 and "reader cannot clear a hold in staging" in denied.err
+    monkeypatch.setenv("JX_MLOPS_USER", "tester")
+    cleared = run(cli, "hold", "clear", "fraud@v0.0.2", "--env", "staging")
+    assert (cleared["changed"], cleared["held"]) == (True, False)
+    set_error_ratio(prom, 0.01)
+    again = run(cli, "promote", "fraud", "--version", "v0.0.2", "--to", "staging")
+    assert again["merged"] is True
+
+    insights = run(cli, "insights", "--env", "staging")[0]
+    assert (insights["deployments"], insights["failures"]) == (3, 1)
+    assert insights["history"][1]["failed_by"] == "hold"
+    assert insights["time_to_restore_median_s"] is not None
+
+
+def test_hold_alone_and_a_query_with_no_sample(cli, hermetic, monkeypatch,
+                                               prometheus_server: PrometheusServer) -> None:
+    set_error_ratio(prometheus_server, 0.01)
+    lab = verified_lab(hermetic, prometheus_server.url, on_failure="hold")
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    text = (lab.path / "mlops.yaml").read_text().replace('max(model_error_ratio)',
+                                                         'max(no_such_metric)')
+    (lab.path / "mlops.yaml").write_text(text)
+    result = cli("verify", "--env", "staging", "--json")
+    assert result.code == 1
+    [model] = json.loads(result.out)[0]["models"]
+    assert model["action"] == "hold" and model["rolled_back_to"] is None
+    assert model["checks"][1]["reason"] == "the query returned no sample (max 0.05)"
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"  # held, still serving
+    assert "v0.0.1" in lab.env_file("staging", "holds/fraud.yaml")
+
+
+def test_unreachable_prometheus_is_a_failed_check(cli, hermetic, monkeypatch) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    lab = verified_lab(hermetic, url, on_failure="report")
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    result = cli("verify", "--env", "staging")
+    assert result.code == 1
+    assert "FAIL" in result.out and "unreachable" in result.out
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"
+    missing = cli("verify", "--env", "production")
+    assert missing.code == 1
+    assert "production has no verify: block" in missing.err
+
+
+@pytest.mark.parametrize(("block", "message"), [
+    ("{prometheus: 'ftp://x', checks: [{name: a, query: up, min: 1}]}",
+     "environments[0].verify.prometheus: expected a Prometheus URL"),
+    ("{prometheus: 'http://x', checks: [{name: a, query: up}]}",
+     "environments[0].verify.checks[0]: expected min and/or max"),
+    ("{prometheus: 'http://x', checks: [{name: a, query: up, min: 1}], on_failure: panic}",
+     "environments[0].verify.on_failure: expected 'rollback', 'hold' or 'report', got 'panic'"),
+    ("{prometheus: 'http://x', checks: []}",
+     "environments[0].verify.checks: expected a non-empty list of checks"),
+])
+def test_bad_verify_blocks_are_one_line_errors(cli, hermetic, monkeypatch, block: str,
+                                               message: str) -> None:
+    environments = f"  - name: staging\n    repo: local/environment-staging\n" \
+                   f"    verify: {block}\n"
+    lab = make_lab(hermetic, jx_home(), environments=environments)
+    monkeypatch.chdir(lab.path)
+    result = cli("verify", "--env", "staging")
+    assert result.code == 1
+    assert result.err.strip() == f"error: mlops.yaml: {message}" or message in result.err
+
+
+def soak_inputs(required) -> object:
+    from jx_mlops.config import EnvironmentConfig
+    from jx_mlops.promote.gates import Approvals, GateInputs
+
+    env = EnvironmentConfig("production", "local/p", requires="staging", soak=3600)
+    return GateInputs(env=env, action="promote", version="v0.0.2", metrics={},
+                      required=required, approvals=Approvals(), now=10_000.0)
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    ({"verified_from": 1000.0, "verified_until": 5000.0},
+     ("pass", "verified for 1h 6m in staging (needs 1h)")),
+    ({"verified_from": 1000.0, "verified_until": 2000.0},
+     ("pending", "verified for 16m 40s in staging of 1h")),
+    ({}, ("pending", "v0.0.2 not verified in staging yet (needs 1h of verified time)")),
+    ({"verified_from": 1000.0, "verified_until": 9000.0, "verification_failed": True},
+     ("fail", "v0.0.2 failed verification in staging")),
+    ({"verified_from": 1000.0, "verified_until": 2000.0, "served_until": 3000.0},
+     ("fail", "verified for 16m 40s in staging of 1h")),
+])
+def test_soak_counts_verified_time(state: dict, expected: tuple[str, str]) -> None:
+    from jx_mlops.promote.gates import RequiredState, evaluate_gates
+
+    required = RequiredState("staging", "v0.0.2", served_from=0.0, verified=True,
+                             **state)
+    results = {g.gate: (g.status, g.detail) for g in evaluate_gates(soak_inputs(required))}
+    assert results["soak"] == expected
+
+
+def test_production_soak_waits_for_verified_time(cli, hermetic, monkeypatch,
+                                                 prometheus_server: PrometheusServer) -> None:
+    set_error_ratio(prometheus_server, 0.01)
+    environments = VERIFIED_ENVIRONMENTS.format(url=prometheus_server.url,
+                                                on_failure="report") + "    soak: 1h\n"
+    lab = make_lab(hermetic, jx_home(), environments=environments)
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    early = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production")
+    assert {g["gate"]: g["detail"] for g in early["gates"]}["soak"] == \
+        "v0.0.1 not verified in staging yet (needs 1h of verified time)"
+    run(cli, "verify")
+    later = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production")
+    soak = {g["gate"]: (g["status"], g["detail"]) for g in later["gates"]}["soak"]
+    assert soak[0] == "pending" and soak[1].startswith("verified for 0s in staging of 1h")
+
+
+@pytest.mark.parametrize("failpoint", ["rebuilt", "merged"])
+def test_killed_during_the_emergency_rollback_a_rerun_completes(
+        cli, hermetic, monkeypatch, prometheus_server: PrometheusServer, failpoint: str) -> None:
+    from conftest import run_cli_process
+
+    prom = prometheus_server
+    set_error_ratio(prom, 0.01)
+    del prom.exporter.values["model_error_ratio"]
+    # Per-version error ratios, as a model server labels its metrics.
+    prom.exporter.values.update({'model_error_ratio{version="v0.0.1"}': 0.01,
+                                 'model_error_ratio{version="v0.0.2"}': 0.5})
+    prom.wait_for('max(model_error_ratio{version="v0.0.2"})', "0.5")
+    environments = VERIFIED_ENVIRONMENTS.format(url=prom.url, on_failure="rollback").replace(
+        "max(model_error_ratio)", 'max(model_error_ratio{version="${version}"})')
+    lab = make_lab(hermetic, jx_home(), environments=environments)
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    release_version(cli, lab)
+
+    monkeypatch.setenv("JX_MLOPS_FAILPOINT", failpoint)
+    killed = run_cli_process("verify", cwd=lab.path)
+    assert killed.returncode == -9, killed.stderr
+    monkeypatch.delenv("JX_MLOPS_FAILPOINT")
+    assert lab.record("staging", "fraud")["version"] == ("v0.0.2" if failpoint == "rebuilt"
+                                                         else "v0.0.1")
+    rerun = run_cli_process("verify", "--json", cwd=lab.path)
+    [model] = json.loads(rerun.stdout)[0]["models"]
+    assert model["version"] == ("v0.0.2" if failpoint == "rebuilt" else "v0.0.1")
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"
+    assert "v0.0.2" in lab.env_file("staging", "holds/fraud.yaml")
+    assert lab.forge.list_pulls("local/environment-staging", state="open") == []
+    assert cli("audit").code == 0
+
+
+def test_a_target_that_is_down_fails_its_check(cli, hermetic, monkeypatch,
+                                               prometheus_server: PrometheusServer) -> None:
+    set_error_ratio(prometheus_server, 0.01)
+    lab = verified_lab(hermetic, prometheus_server.url, on_failure="report")
+    text = (lab.path / "mlops.yaml").read_text().replace('job="model"', 'job="broken"')
+    (lab.path / "mlops.yaml").write_text(text)
+    monkeypatch.chdir(lab.path)
+    release_version(cli, lab)
+    result = cli("verify", "--json")
+    assert result.code == 1
+    [model] = json.loads(result.out)[0]["models"]
+    assert (model["checks"][0]["value"], model["checks"][0]["reason"]) == \
+        (0.0, "0 outside min 1")
+    assert model["action"] == "report"
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"

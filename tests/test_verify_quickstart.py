@@ -1,0 +1,135 @@
+"""Issue 14's loop on the sklearn-classifier quickstart: the project's real KServe model
+server, scraped by a real Prometheus; v1 then v2 reach staging, a failing check rolls
+staging back to v1 through a merged emergency PR, v2 is held until `hold clear`, and
+`insights` counts it all."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Project
+from prometheus_kit import free_port, running_prometheus
+
+pytestmark = pytest.mark.slow
+
+
+def run(cli, *args: str) -> object:
+    result = cli(*args, "--json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+@pytest.fixture
+def model_server(project: Project) -> Iterator[int]:
+    """The project's own service (`python src/serve.py`): kserve.ModelServer."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "src/serve.py", "--http_port", str(port)],
+                            cwd=project.path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/health/ready",
+                                            timeout=5):
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "no model server"
+                time.sleep(0.3)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def predict(port: int, name: str) -> None:
+    body = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 1], "datatype": "FP32",
+                                   "data": [1.0]}]}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v2/models/{name}/infer", body,
+                                     {"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as exc:  # the wrong shape: refused, and still counted
+        assert exc.code == 400
+
+
+def wait_for_scrape(url: str, promql: str, timeout: float = 60) -> None:
+    """Until Prometheus has a sample of ``promql`` equal to 1 (it scraped the target)."""
+    query = urllib.parse.urlencode({"query": promql})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=5) as reply:
+                result = json.loads(reply.read())["data"]["result"]
+            if result and result[0]["value"][1] == "1":
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"Prometheus never scraped {promql}")
+
+
+def verify_block(url: str) -> str:
+    return f"""    verify:
+      prometheus: {url}
+      checks:
+        - name: serving
+          query: min(up{{job="churn"}})
+          min: 1
+        - name: traffic
+          query: sum(request_predict_seconds_count{{model_name="${{model}}"}})
+          min: 1000
+      within: 1h
+      on_failure: rollback
+"""
+
+
+def test_failing_check_on_the_real_model_server_rolls_staging_back(
+        project: Project, cli, monkeypatch, model_server: int, tmp_path: Path) -> None:
+    monkeypatch.chdir(project.path)
+    assert run(cli, "ci", "release")["promotions"][0]["merged"] is True
+    assert cli("retrain", "--set", "train.n_estimators=120").code == 0
+    assert cli("ci", "pr", "--pr", "1").code == 0
+    assert cli("forge", "pr", "merge", "1").code == 0
+    released = run(cli, "ci", "release")
+    assert [r["tag"] for r in released["registrations"]] == ["churn@v0.0.2"]
+    predict(model_server, "churn")
+
+    with running_prometheus(tmp_path, {"churn": model_server}) as url:
+        config = project.path / "mlops.yaml"
+        config.write_text(config.read_text().replace(
+            "    repo: local/environment-staging\n",
+            "    repo: local/environment-staging\n" + verify_block(url), 1))
+        wait_for_scrape(url, 'up{job="churn"}')
+        failed = cli("verify", "--json")
+        assert failed.code == 1, failed.err
+        [found] = json.loads(failed.out)
+        [model] = found["models"]
+        serving = model["checks"][0]
+        assert serving["passed"] and serving["value"] == 1.0
+        traffic = model["checks"][1]
+        assert not traffic["passed"] and traffic["value"] is not None
+        assert traffic["query"] == 'sum(request_predict_seconds_count{model_name="churn"})'
+        assert (model["version"], model["action"], model["rolled_back_to"]) == \
+            ("v0.0.2", "rollback", "v0.0.1")
+
+    status = run(cli, "status")
+    assert (status[0]["environment"], status[0]["version"]) == ("staging", "v0.0.1")
+    refused = cli("promote", "churn", "--version", "v0.0.2", "--to", "staging")
+    assert refused.code == 1 and "churn v0.0.2 is on hold in staging" in refused.err
+    assert run(cli, "hold", "clear", "churn@v0.0.2", "--env", "staging")["changed"] is True
+    assert run(cli, "promote", "churn", "--version", "v0.0.2", "--to", "staging")["merged"]
+
+    [staging, _production] = run(cli, "insights")
+    assert (staging["deployments"], staging["failures"]) == (3, 1)
+    assert staging["time_to_restore_median_s"] is not None
+    assert staging["lead_time_median_s"] is not None
