@@ -8,7 +8,6 @@ and content-addressed files, and reading it at a git revision needs no DVC proce
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from typing import Any
 import yaml
 
 from jx_mlops.errors import DvcError
-from jx_mlops.yamlio import safe_load
+from jx_mlops.yamlio import json_loads, safe_load
 
 LineCallback = Callable[[str], None]
 
@@ -140,7 +139,7 @@ class ImportInfo:
 def parse_import(text: str, where: str) -> ImportInfo | None:
     """The import a .dvc file describes, or None when it tracks local data (``dvc add``)."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise DvcError(f"{where}: invalid YAML: {exc}") from None
     deps = data.get("deps") if isinstance(data, dict) else None
@@ -299,7 +298,7 @@ def _dir_entries(fs: Any, base: str, root: Path, md5: str) -> list[tuple[str, st
     """(relative path, md5) of every file of a DVC directory object (its .dir manifest)."""
     local = cache_file(root, md5)
     raw = local.read_bytes() if local.is_file() else fs.cat_file(_object_path(fs, base, md5))
-    return [(str(e["relpath"]), str(e["md5"])) for e in json.loads(raw)]
+    return [(str(e["relpath"]), str(e["md5"])) for e in json_loads(raw)]
 
 
 def publish_copy(root: Path, md5: str, dest: str) -> str:

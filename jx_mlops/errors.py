@@ -62,3 +62,7 @@ class PromotionError(JxMlopsError):
 
 class UsageError(JxMlopsError):
     """The command line itself is wrong (bad KEY=VALUE, conflicting options...)."""
+
+
+class InputError(ConfigError):
+    """A file or payload the tool reads is too big, too deep, not a file, or malformed."""

@@ -20,6 +20,7 @@ from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.compare.values import flatten, load_structured
 from jx_mlops.config import ModelConfig, ProjectConfig
 from jx_mlops.errors import DvcError, UsageError
+from jx_mlops.fsutil import read_bounded
 from jx_mlops.git import GitRepo
 from jx_mlops.lineage import compare_inputs, compare_stages, plot_charts
 from jx_mlops.predictions import significance_for
@@ -43,7 +44,7 @@ class Snapshot:
     def read(self, path: str) -> bytes | None:
         if self.sha is None:
             file = self.root / path
-            return file.read_bytes() if file.is_file() else None
+            return read_bounded(file, root=self.root, name=path) if file.is_file() else None
         return self.repo.read_blob(self.sha, path)
 
     def lock(self) -> dvc.DvcLock | None:
@@ -90,7 +91,7 @@ def _from_dvc_cache(snap: Snapshot, path: str) -> tuple[bytes | None, str]:
     if not cached.is_file():
         return None, (f"{path} at {snap.where} is a DVC output whose data is not in the "
                       f"local cache (md5 {out.md5}; run `dvc pull` or `dvc fetch`)")
-    return cached.read_bytes(), ""
+    return read_bounded(cached, name=f"{path} (DVC cache {out.md5})"), ""
 
 
 @dataclass(frozen=True)

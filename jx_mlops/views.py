@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from jx_mlops.compare.comparison import Comparison
     from jx_mlops.create import CreatedProject
     from jx_mlops.forge.base import PullDetail, PullRequest, Repo
+    from jx_mlops.forge.records import Finding
     from jx_mlops.promote.audit import AuditReport
     from jx_mlops.promote.history import HistoryEvent
     from jx_mlops.promote.lineage import Lineage
@@ -402,3 +403,20 @@ def show_data_update(update: DataUpdate) -> None:
                   f"{update.pull.title}", markup=False)
     else:
         show_pull_opened(update.pull)
+
+
+def show_fsck(findings: Sequence[Finding], *, repair: bool, as_json: bool) -> None:
+    """`forge fsck`: one line a problem (and what was or would be done), or all clear."""
+    if as_json:
+        _json([f.__dict__ for f in findings])
+        return
+    console = out_console()
+    if not findings:
+        console.print("local forge records: all consistent", markup=False)
+        return
+    for finding in findings:
+        done = finding.repair if repair else f"--repair: {finding.repair}"
+        console.print(f"{finding.path}: {finding.problem} ({done})", markup=False, soft_wrap=True)
+    if not repair:
+        console.print(f"{len(findings)} problem(s); run `jx-mlops forge fsck --repair`",
+                      markup=False)

@@ -15,7 +15,6 @@ the run link anywhere.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jx_mlops.errors import ConfigError
+from jx_mlops.fsutil import read_bounded
+from jx_mlops.yamlio import load_json
+
+_MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
 Provider = Literal["github-actions", "jenkins-x", "none"]
 
@@ -100,13 +103,12 @@ def _read_event(env: Mapping[str, str]) -> dict[str, Any]:
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
         return {}
+    where = f"GITHUB_EVENT_PATH: {path}"
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = load_json(read_bounded(Path(path), max_bytes=_MAX_EVENT_BYTES, name=where),
+                         source=where)
     except FileNotFoundError:
         raise ConfigError(f"GITHUB_EVENT_PATH: {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"GITHUB_EVENT_PATH: {path} is not a JSON event payload: {exc}"
-                          ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"GITHUB_EVENT_PATH: {path}: expected a JSON object")
     return data

@@ -48,10 +48,12 @@ from jx_mlops.evaluate import (
 )
 from jx_mlops.forge import Forge, upsert_marked_comment
 from jx_mlops.forge.base import CheckRun, Comment, CommitStatus
+from jx_mlops.fsutil import read_bounded
 from jx_mlops.git import GitRepo
 from jx_mlops.report.jsonout import comparison_to_json
 from jx_mlops.report.markdown import marker, render_comment
 from jx_mlops.runrecord import fetch_records, make_record, measured_repro
+from jx_mlops.yamlio import load_json
 
 REPORT_FILE = "jx-mlops-report.json"
 COMMENT_FILE = "comment.md"
@@ -382,16 +384,11 @@ def read_pr_report(directory: Path) -> dict[str, Any]:
     path = directory / REPORT_FILE
     where = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, max_bytes=_MAX_REPORT_BYTES)
     except FileNotFoundError:
         raise ConfigError(f"{where} not found: is this the directory `ci pr --output` "
                           "wrote (the downloaded artifact)?") from None
-    if len(raw) > _MAX_REPORT_BYTES:
-        raise ConfigError(f"{where}: {len(raw)} bytes, more than a report can be")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: not JSON: {exc}") from None
+    data = load_json(raw, source=where)
     reader = _Reader(where)
     if not isinstance(data, dict) or data.get("schema") != REPORT_SCHEMA:
         raise reader.fail("schema", repr(REPORT_SCHEMA), data.get("schema")

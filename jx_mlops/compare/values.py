@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import yaml
 
-from jx_mlops.yamlio import safe_load
+from jx_mlops.yamlio import json_loads, safe_load
 
 ValueKind = Literal["number", "nan", "inf", "bool", "string", "list", "null", "mapping"]
 
@@ -24,7 +24,7 @@ def load_structured(name: str, data: bytes) -> Any:
     lower = name.lower()
     try:
         if lower.endswith(".json"):
-            return json.loads(text)
+            return json_loads(text)
         if lower.endswith(".toml"):
             if sys.version_info >= (3, 11):
                 import tomllib

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import json
 import os
 import re
 import shutil
@@ -46,6 +45,7 @@ from jx_mlops.forge.base import (
     StatusState,
     check_run_fields,
 )
+from jx_mlops.forge.records import read_record
 from jx_mlops.fsutil import file_lock, write_json_atomic
 from jx_mlops.git import GitRepo
 
@@ -59,8 +59,7 @@ def _now() -> str:
 
 
 def _read_json(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
+    return read_record(path)  # bounded, parsed safely, checked: see forge/records.py
 
 
 class LocalForge:

@@ -20,6 +20,7 @@ from jx_mlops.errors import ForgeError, PromotionError
 from jx_mlops.forge.base import Forge
 from jx_mlops.fsutil import file_lock
 from jx_mlops.git import GitRepo
+from jx_mlops.yamlio import safe_load
 
 T = TypeVar("T")
 RECORD_DIR = "models"
@@ -28,8 +29,6 @@ RECORD_HEADER = (
     "# Managed by jx-mlops: change it with `jx-mlops promote`, `rollback` or `disable`.\n"
     "# Hand edits are caught by `jx-mlops audit`.\n"
 )
-# libyaml's loader when PyYAML has it: `status --all` parses hundreds of records.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -42,8 +41,8 @@ def card_path(model: str) -> str:
 
 
 def load_yaml(text: str | bytes) -> Any:
-    """Parse YAML with the fastest safe loader available."""
-    return yaml.load(text, Loader=_Loader)
+    """Parse YAML with the fastest safe loader available, within yamlio's limits."""
+    return safe_load(text)
 
 
 def dump_yaml(data: Any) -> str:
