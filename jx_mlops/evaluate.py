@@ -78,6 +78,11 @@ def read_structured(snap: Snapshot, path: str) -> tuple[dict[str, Any] | None, s
     return flatten(parsed), None
 
 
+def _unreadable(snap: Snapshot, path: str, error: str | None) -> list[str]:
+    """A params file that exists but is not a mapping of params (a missing one is allowed)."""
+    return [error] if error and snap.read(path) is not None else []
+
+
 def _from_dvc_cache(snap: Snapshot, path: str) -> tuple[bytes | None, str]:
     missing = f"{path} does not exist at {snap.where}"
     try:
@@ -122,8 +127,10 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
         metrics += compare_metrics(path, base_values, head_values, model.policy_for)
     params = []
     for path in model.params:
-        base_params, _ = read_structured(base, path)
-        head_params, _ = read_structured(head, path)
+        base_params, base_error = read_structured(base, path)
+        head_params, head_error = read_structured(head, path)
+        base_problems += _unreadable(base, path, base_error)
+        head_problems += _unreadable(head, path, head_error)
         params += compare_params(path, base_params, head_params)
     significance: tuple[SignificanceResult, ...] = ()
     note = None

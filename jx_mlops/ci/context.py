@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from jx_mlops.errors import ConfigError
 from jx_mlops.fsutil import read_bounded
-from jx_mlops.yamlio import load_json
+from jx_mlops.yamlio import cut, load_json
 
 _MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
@@ -172,13 +172,22 @@ def _comment_fields(payload: dict[str, Any]) -> dict[str, Any]:
             "pull_number": number if on_pull and isinstance(number, int) else None}
 
 
+def _event_int(value: Any, key: str) -> int:
+    """A number of the event payload (an id): untrusted, so checked, not coerced."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ConfigError(f"GITHUB_EVENT_PATH: {key}: expected a number, got {cut(value)}")
+    return value
+
+
 def _workflow_run(run: Any) -> WorkflowRunEvent | None:
     if not isinstance(run, dict):
         return None
     numbers = tuple(p["number"] for p in run.get("pull_requests") or []
                     if isinstance(p, dict) and isinstance(p.get("number"), int))
     return WorkflowRunEvent(
-        id=int(run.get("id") or 0), name=str(run.get("name") or ""),
+        id=_event_int(run.get("id"), "workflow_run.id"), name=str(run.get("name") or ""),
         event=str(run.get("event") or ""), conclusion=_str(run.get("conclusion")),
         head_sha=str(run.get("head_sha") or ""), head_branch=_str(run.get("head_branch")),
         head_repo=_str(_dig(run, "head_repository", "full_name")), pull_numbers=numbers)
@@ -190,8 +199,9 @@ def _workflow_run(run: Any) -> WorkflowRunEvent | None:
 def _jenkins_x(env: Mapping[str, str]) -> CiContext:
     job_type = env["JOB_TYPE"]
     number = env.get("PULL_NUMBER", "").strip()
-    if number and not number.isdigit():
-        raise ConfigError(f"PULL_NUMBER: expected a pull request number, got {number!r}")
+    # str.isdigit() admits "²" and Arabic-Indic digits, which int() then refuses or reads.
+    if number and not (number.isascii() and number.isdigit() and len(number) <= 18):
+        raise ConfigError(f"PULL_NUMBER: expected a pull request number, got {cut(number)}")
     base_sha = env.get("PULL_BASE_SHA") or None
     return CiContext(
         "jenkins-x", event=job_type, repo=f"{env['REPO_OWNER']}/{env['REPO_NAME']}",

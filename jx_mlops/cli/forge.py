@@ -11,6 +11,7 @@ from jx_mlops.cli.common import (
     EXIT_USER_ERROR,
     add_command,
     add_json,
+    count,
     forge_and_repo,
 )
 
@@ -103,7 +104,7 @@ def add_parsers(sub: Any) -> None:
         parser = add_command(pr_sub, name, handler, text)
         parser.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
         if name != "list":
-            parser.add_argument("number", type=int, help="pull request number")
+            parser.add_argument("number", type=count, help="pull request number")
         if name in ("list", "show"):
             add_json(parser)
         if name == "list":
