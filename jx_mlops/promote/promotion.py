@@ -138,6 +138,7 @@ class _Promotion:
     # -- the flow -------------------------------------------------------------------------
 
     def run(self) -> PromotionResult:
+        self._check_authorized()
         current = read_record(self.repo, self.base_branch, self.request.model, self.env.name)
         self.previous = current.version if current is not None and current.serving else None
         target = self._target(current)
@@ -256,6 +257,12 @@ class _Promotion:
             repo.close()
         start, end = served_window(events, target.version)
         return RequiredState(required, running, start, end)
+
+    def _check_authorized(self) -> None:
+        """Every change of an environment needs write on its repository, whatever the
+        strategy: an auto environment merges by itself, so this is the only check."""
+        verb = {"promote": "promote", "rollback": "roll back", "disable": "disable"}
+        self._check_can_write(f"{verb[self.request.action]} {self.request.model}")
 
     def _check_can_write(self, what: str) -> None:
         user = self.forge.user()
