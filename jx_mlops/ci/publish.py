@@ -19,7 +19,7 @@ import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from jx_mlops import console
 from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
@@ -60,9 +60,11 @@ COMMENT_FILE = "comment.md"
 HTML_FILE = "report.html"
 REPORT_SCHEMA = "jx-mlops/pr-report@1"
 _MAX_REPORT_BYTES = 2_000_000
-_STATUSES = {"improved", "regressed", "within_tolerance", "unchanged", "changed", "new",
-             "removed", "failed_threshold"}
-_KINDS = {"number", "nan", "inf", "bool", "string", "list", "null", "mapping", None}
+# Tuples, not sets: `x in` a tuple compares, so an artifact's list or dict is "not one of
+# them" instead of a TypeError (unhashable).
+_STATUSES = ("improved", "regressed", "within_tolerance", "unchanged", "changed", "new",
+             "removed", "failed_threshold")
+_KINDS = ("number", "nan", "inf", "bool", "string", "list", "null", "mapping", None)
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -186,7 +188,7 @@ class _Reader:
 
     def value(self, data: dict[str, Any], key: str, kind: Any, field: str) -> Any:
         value = data.get(key)
-        if kind in ("nan", "inf") and value in _SPECIAL:
+        if kind in ("nan", "inf") and _special(value):
             return _SPECIAL[value]
         if isinstance(value, (dict, list)) and len(json.dumps(value)) > 2000:
             raise self.fail(f"{field}.{key}", "a small value", "...")
@@ -196,7 +198,7 @@ class _Reader:
         value = data.get(key)
         if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
             return value
-        if value in _SPECIAL:
+        if _special(value):
             return _SPECIAL[value]
         raise self.fail(f"{field}.{key}", "a number or null", value)
 
@@ -339,12 +341,28 @@ def _record(reader: _Reader, data: Any, field: str) -> RunRecord | None:
     if data is None:
         return None
     record = RunRecord.from_json(json.dumps(data)) if isinstance(data, dict) else None
-    if record is None or len(record.stages) > 100 or any(
+    if record is None or not _well_typed(record) or len(record.stages) > 100 or any(
             len(s.name) > 200 for s in record.stages):
         raise reader.fail(field, "a run record", data)
     if record.run_url is not None and len(record.run_url) > 500:
         raise reader.fail(f"{field}.run_url", "a link", record.run_url)
     return record
+
+
+def _well_typed(record: RunRecord) -> bool:
+    """RunRecord.from_json takes a note's fields as they are; an artifact's are checked."""
+    def number(v: Any) -> bool:
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    return (isinstance(record.commit, str) and isinstance(record.recorded_at, str)
+            and (record.run_url is None or isinstance(record.run_url, str))
+            and number(record.total_wall_s)
+            and all(isinstance(s.name, str) and isinstance(s.ran, bool) and number(s.wall_s)
+                    and number(s.peak_rss_mb) for s in record.stages))
+
+
+def _special(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and value in _SPECIAL
 
 
 def _costs(reader: _Reader, data: Any) -> CostComparison | None:
