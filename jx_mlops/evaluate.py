@@ -78,6 +78,23 @@ def read_structured(snap: Snapshot, path: str) -> tuple[dict[str, Any] | None, s
     return flatten(parsed), None
 
 
+def pipeline_problems(snap: Snapshot) -> list[str]:
+    """Why dvc.yaml or dvc.lock of ``snap`` cannot be read (lineage, data and plots would
+    otherwise be silently empty)."""
+    problems = []
+    try:
+        snap.lock()
+    except DvcError as exc:
+        problems.append(exc.message)
+    spec = snap.read("dvc.yaml")
+    try:
+        if spec is not None:
+            dvc.parse_plot_definitions(spec.decode("utf-8", "replace"), f"dvc.yaml at {snap.where}")
+    except DvcError as exc:
+        problems.append(exc.message)
+    return problems
+
+
 def _unreadable(snap: Snapshot, path: str, error: str | None) -> list[str]:
     """A params file that exists but is not a mapping of params (a missing one is allowed)."""
     return [error] if error and snap.read(path) is not None else []
@@ -132,6 +149,7 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
         base_problems += _unreadable(base, path, base_error)
         head_problems += _unreadable(head, path, head_error)
         params += compare_params(path, base_params, head_params)
+    head_problems += pipeline_problems(head)
     significance: tuple[SignificanceResult, ...] = ()
     note = None
     if options.significance and model.predictions:

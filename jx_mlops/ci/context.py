@@ -15,6 +15,7 @@ the run link anywhere.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any, Literal
 
 from jx_mlops.errors import ConfigError
 from jx_mlops.fsutil import read_bounded
-from jx_mlops.yamlio import cut, load_json
+from jx_mlops.yamlio import cut, json_loads, one_line
 
 _MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
@@ -105,10 +106,13 @@ def _read_event(env: Mapping[str, str]) -> dict[str, Any]:
         return {}
     where = f"GITHUB_EVENT_PATH: {path}"
     try:
-        data = load_json(read_bounded(Path(path), max_bytes=_MAX_EVENT_BYTES, name=where),
-                         source=where)
+        raw = read_bounded(Path(path), max_bytes=_MAX_EVENT_BYTES, name=where)
     except FileNotFoundError:
         raise ConfigError(f"GITHUB_EVENT_PATH: {path} does not exist") from None
+    try:
+        data = json_loads(raw)
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise ConfigError(f"{where} is not a JSON event payload: {one_line(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"GITHUB_EVENT_PATH: {path}: expected a JSON object")
     return data
