@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
 
+from jx_mlops import console
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.base import (
     PERMISSIONS,
@@ -364,6 +365,7 @@ class LocalForge:
                    message: str | None = None) -> PullRequest:
         bare = self._bare(repo)
         with self._locked(repo):
+            self._clear_stale_locks(repo)
             record = self._load_pull(repo, number)
             if record["state"] != "open":
                 raise ConflictError(f"{repo}#{number} is {record['state']}, not open; "
@@ -377,6 +379,13 @@ class LocalForge:
             write_json_atomic(self._pull_path(repo, number), record)
             self._unmark_open(repo, number)
         return self._to_pull(repo, record, bare)
+
+    def _clear_stale_locks(self, repo: str) -> None:
+        """Locks a killed merge left in the bare repository (caller holds the forge lock)."""
+        from jx_mlops.git import clear_stale_locks
+
+        for lock in clear_stale_locks(self._git_dir(repo)):
+            console.warn(f"removed {lock.name} left in {repo} by a process that died")
 
     def _merge_commits(self, bare: GitRepo, repo: str, record: dict[str, Any],
                        method: MergeMethod, message: str | None) -> str:

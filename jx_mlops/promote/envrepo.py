@@ -19,7 +19,7 @@ from jx_mlops.config import jx_home
 from jx_mlops.errors import ForgeError, PromotionError
 from jx_mlops.forge.base import Forge
 from jx_mlops.fsutil import file_lock
-from jx_mlops.git import GitRepo
+from jx_mlops.git import GitRepo, clear_stale_locks
 from jx_mlops.yamlio import safe_load
 
 T = TypeVar("T")
@@ -222,6 +222,7 @@ def mirror(forge: Forge, repo_name: str, *, tags: bool = False) -> tuple[GitRepo
         refspecs.append("+refs/tags/*:refs/tags/*")
     with file_lock(path.with_suffix(".lock")):
         if (path / "HEAD").is_file():
+            clear_stale_locks(path)  # a fetch killed mid-way must not wedge every later one
             repo = GitRepo.open(path)
         else:
             repo = GitRepo.init(path, bare=True)

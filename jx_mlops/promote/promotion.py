@@ -15,19 +15,21 @@ leaves it consistent, and running the command again completes the job.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import cast
 
 from jx_mlops import console
-from jx_mlops.config import EnvironmentConfig, ModelConfig
+from jx_mlops.config import EnvironmentConfig, ModelConfig, jx_home
 from jx_mlops.errors import ConflictError, PromotionError
 from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
+from jx_mlops.fsutil import file_lock
 from jx_mlops.git import GitRepo
 from jx_mlops.promote import change
 from jx_mlops.promote.envrepo import (
@@ -116,13 +118,27 @@ def run_promotion(ctx: PromotionContext, request: PromotionRequest) -> Promotion
     if env.strategy == "never" and request.action != "disable":
         raise PromotionError(f"environment {env.name} has strategy 'never': nothing is promoted "
                              "there (change mlops.yaml to allow it)")
-    if ensure_environment_repo(ctx.forge, env.repo, env.name):
-        console.info(f"Created environment repository {env.repo}")
-    repo, branch = mirror(ctx.forge, env.repo)
-    try:
-        return _Promotion(ctx, request, repo, branch).run()
-    finally:
-        repo.close()
+    with serialized(ctx.forge, env.repo, request.model):
+        if ensure_environment_repo(ctx.forge, env.repo, env.name):
+            console.info(f"Created environment repository {env.repo}")
+        repo, branch = mirror(ctx.forge, env.repo)
+        try:
+            return _Promotion(ctx, request, repo, branch).run()
+        finally:
+            repo.close()
+
+
+@contextlib.contextmanager
+def serialized(forge: Forge, env_repo: str, model: str) -> Iterator[None]:
+    """One change of ``model`` in ``env_repo`` at a time on this machine.
+
+    Concurrent runs of the same promotion would race to push one branch and open one pull
+    request; in turn, the second finds the first's result (already deployed, or its open
+    pull request) and reports it. The kernel drops the lock of a killed run.
+    """
+    path = jx_home() / "locks" / forge.kind / env_repo / f"{model}.lock"
+    with file_lock(path):
+        yield
 
 
 class _Promotion:
