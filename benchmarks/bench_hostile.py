@@ -83,8 +83,9 @@ a second (plain `yaml.safe_load` of the bomb ran 30-60 s into a MemoryError).
 
 What the checks cost on an honest file: a {size / 1e6:.1f} MB `dvc.lock` of 5,000 stages
 loads in {safe:.2f} s through `yamlio.safe_load` against {plain:.2f} s for plain
-`yaml.load` with the C loader ({safe / plain:.2f}x): the event pass that bounds aliases and
-depth runs in C, the duplicate-key and integer checks in the constructor.
+`yaml.load` with the C loader ({safe / plain:.2f}x): the cost is a second pass over libyaml's
+events (counting aliases and depth before anything is built) and the duplicate-key and
+integer checks in the constructor.
 {END}"""
 
 

@@ -44,7 +44,7 @@ class Snapshot:
     def read(self, path: str) -> bytes | None:
         if self.sha is None:
             file = self.root / path
-            return read_bounded(file, root=self.root, name=path) if file.is_file() else None
+            return read_bounded(file, root=self.repo.path, name=path) if file.is_file() else None
         return self.repo.read_blob(self.sha, path)
 
     def lock(self) -> dvc.DvcLock | None:
