@@ -92,3 +92,19 @@ def test_eight_concurrent_promotions_of_one_version_end_in_one_pull_request(cli,
     assert [p.state for p in lab.forge.list_pulls("local/environment-staging",
                                                   state="all")] == ["merged"]
     assert cli("audit", "--env", "staging").code == 0
+
+
+def test_git_locks_a_killed_run_left_are_cleared_by_the_next(cli, lab: Lab) -> None:
+    lab.new_version()
+    assert cli("-q", "register", "fraud", "--push").code == 0
+    bare = lab.home / "forge" / "repos" / "local" / "environment-staging.git"
+    left = [bare / "refs" / "heads" / "main.lock",
+            bare / "refs" / "heads" / "promote" / "staging" / "fraud-v0.0.1.lock"]
+    for lock in left:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        lock.write_text("0" * 40 + "\n")  # what git writes before it renames
+    result = cli("promote", "fraud", "--version", "v0.0.1", "--to", "staging")
+    assert result.code == 0, result.err
+    assert "main.lock left in local/environment-staging by a process that died" in result.err
+    assert not any(lock.exists() for lock in left)
+    assert lab.record("staging", "fraud")["version"] == "v0.0.1"

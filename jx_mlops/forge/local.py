@@ -380,12 +380,19 @@ class LocalForge:
             self._unmark_open(repo, number)
         return self._to_pull(repo, record, bare)
 
-    def _clear_stale_locks(self, repo: str) -> None:
+    def recover_locks(self, repo: str) -> bool:
+        """Clear git locks a killed process left in ``repo``; True if there were any."""
+        with self._locked(repo):
+            return self._clear_stale_locks(repo)
+
+    def _clear_stale_locks(self, repo: str) -> bool:
         """Locks a killed merge left in the bare repository (caller holds the forge lock)."""
         from jx_mlops.git import clear_stale_locks
 
-        for lock in clear_stale_locks(self._git_dir(repo)):
+        cleared = clear_stale_locks(self._git_dir(repo))
+        for lock in cleared:
             console.warn(f"removed {lock.name} left in {repo} by a process that died")
+        return bool(cleared)
 
     def _merge_commits(self, bare: GitRepo, repo: str, record: dict[str, Any],
                        method: MergeMethod, message: str | None) -> str:

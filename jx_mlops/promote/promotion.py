@@ -27,7 +27,7 @@ from typing import cast
 
 from jx_mlops import console
 from jx_mlops.config import EnvironmentConfig, ModelConfig, jx_home
-from jx_mlops.errors import ConflictError, PromotionError
+from jx_mlops.errors import ConflictError, GitError, PromotionError
 from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
 from jx_mlops.fsutil import file_lock
 from jx_mlops.git import GitRepo
@@ -126,6 +126,13 @@ def run_promotion(ctx: PromotionContext, request: PromotionRequest) -> Promotion
             return _Promotion(ctx, request, repo, branch).run()
         finally:
             repo.close()
+
+
+def recovered_locks(forge: Forge, env_repo: str) -> bool:
+    """Whether the forge cleared git locks a killed run left in ``env_repo`` (a local
+    forge can; a hosted one clears its own)."""
+    recover = getattr(forge, "recover_locks", None)
+    return bool(recover(env_repo)) if recover is not None else False
 
 
 @contextlib.contextmanager
@@ -315,8 +322,13 @@ class _Promotion:
 
     def _push(self, commit: str) -> None:
         # The branch belongs to this change alone: a stale copy from a killed run is replaced.
-        self.repo.push("origin", [f"+{commit}:refs/heads/{self.branch}"],
-                       env=self.forge.git_env())
+        refspec = f"+{commit}:refs/heads/{self.branch}"
+        try:
+            self.repo.push("origin", [refspec], env=self.forge.git_env())
+        except GitError:
+            if not recovered_locks(self.forge, self.env.repo):
+                raise
+            self.repo.push("origin", [refspec], env=self.forge.git_env())
 
     def _create_pull(self, target: DeploymentRecord, current: DeploymentRecord | None,
                      gates: tuple[GateResult, ...]) -> PullRequest:
