@@ -188,7 +188,8 @@ def _event_int(value: Any, key: str) -> int:
 def _workflow_run(run: Any) -> WorkflowRunEvent | None:
     if not isinstance(run, dict):
         return None
-    numbers = tuple(p["number"] for p in run.get("pull_requests") or []
+    pulls = run.get("pull_requests")
+    numbers = tuple(p["number"] for p in (pulls if isinstance(pulls, list) else [])
                     if isinstance(p, dict) and isinstance(p.get("number"), int))
     return WorkflowRunEvent(
         id=_event_int(run.get("id"), "workflow_run.id"), name=str(run.get("name") or ""),
