@@ -317,7 +317,7 @@ JSON_VALUES = st.recursive(
     max_leaves=30)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(JSON_VALUES)
 def test_json_and_yaml_readers_round_trip_what_is_within_limits(value: object) -> None:
     assert yamlio.json_loads(json.dumps(value)) == value
@@ -397,7 +397,7 @@ EVENT_KEYS = {"pull_request": ("number", "head", "base"),
               "repository": ("full_name",), "sender": ("login",), "after": ()}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.sampled_from(["pull_request", "issue_comment", "push", "workflow_run"]),
        st.dictionaries(st.sampled_from(sorted(EVENT_KEYS)),
                        JSON_VALUES | st.dictionaries(
