@@ -71,7 +71,14 @@ _STATE: dict[str, tuple[bool, Check, str]] = {
 _STATUS: dict[str, tuple[bool, Check, str]] = {
     "sha": (True, _is_str, "a sha"), "context": (True, _is_str, "a string"),
     "state": (True, _is_str, "a state"), "description": (True, _is_str, "a string"),
-    "target_url": (False, _opt_str, "a URL"), "created_at": (True, _is_str, "a time"),
+    "target_url": (True, _opt_str, "a URL"), "created_at": (True, _is_str, "a time"),
+}
+_CHECK: dict[str, tuple[bool, Check, str]] = {
+    "id": (True, _is_int, "a number"), "sha": (True, _is_str, "a sha"),
+    "name": (True, _is_str, "a string"), "status": (True, _is_str, "a check status"),
+    "conclusion": (True, _opt_str, "a conclusion"), "title": (True, _is_str, "a string"),
+    "summary": (True, _is_str, "a string"), "details_url": (True, _opt_str, "a URL"),
+    "started_at": (True, _is_str, "a time"), "completed_at": (True, _opt_str, "a time"),
 }
 _COLLABORATORS: dict[str, tuple[bool, Check, str]] = {
     "default": (False, _is_str, "a permission"),
@@ -90,10 +97,13 @@ class CorruptRecordError(ForgeError):
 
 
 def _check_fields(data: Any, schema: dict[str, tuple[bool, Check, str]], path: Path,
-                  where: str = "") -> None:
+                  where: str = "", *, closed: bool = False) -> None:
     if not isinstance(data, dict):
         raise CorruptRecordError(path, f"{where or '(top level)'}: expected an object, got "
                                        f"{cut(data)}")
+    unknown = sorted(str(k) for k in data if k not in schema)
+    if closed and unknown:  # these records become dataclasses field for field
+        raise CorruptRecordError(path, f"{where}{cut(unknown[0])}: unknown key")
     for key, (required, check, what) in schema.items():
         if key not in data:
             if required:
@@ -122,7 +132,9 @@ def check_record(path: Path, data: Any) -> None:
         if not isinstance(data, list):
             raise CorruptRecordError(path, f"expected a list of statuses, got {cut(data)}")
         for i, status in enumerate(data):
-            _check_fields(status, _STATUS, path, f"[{i}].")
+            _check_fields(status, _STATUS, path, f"[{i}].", closed=True)
+    elif kind == "checks":
+        _check_fields(data, _CHECK, path, closed=True)
 
 
 def read_record(path: Path) -> Any:
