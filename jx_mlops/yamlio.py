@@ -124,7 +124,10 @@ class _Counter:
         if anchor is not None:
             self.anchored[anchor] = size
         self.open[-1][0] += size
-        if self.open[0][0] > self.written + MAX_ALIAS_EXPANSION:
+        # The innermost collection refuses early; the outermost (the whole stream, complete
+        # once the root closes) catches an expansion spread over many collections.
+        limit = self.written + MAX_ALIAS_EXPANSION
+        if self.open[-1][0] > limit or self.open[0][0] > limit:
             raise InputLimitError(
                 problem=f"aliases expand the document beyond {MAX_ALIAS_EXPANSION:,} nodes",
                 problem_mark=mark)
