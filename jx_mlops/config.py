@@ -17,8 +17,11 @@ from typing import Any, Literal, cast
 import yaml
 
 from jx_mlops.errors import ConfigError
+from jx_mlops.fsutil import read_text_bounded
 from jx_mlops.verifyconfig import VerifyConfig, read_verify
-from jx_mlops.yamlio import safe_load
+from jx_mlops.yamlio import cut, safe_load
+
+MAX_CONFIG_BYTES = 1024 * 1024
 
 CONFIG_FILE = "mlops.yaml"
 REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -173,7 +176,7 @@ class _Node:
         self.file = file
 
     def fail(self, expected: str) -> ConfigError:
-        got = "nothing" if self.value is None else repr(self.value)
+        got = "nothing" if self.value is None else cut(self.value)
         where = self.where or "(top level)"
         return ConfigError(f"{self.file}: {where}: expected {expected}, got {got}")
 
@@ -456,7 +459,7 @@ def load_config(root: Path) -> ProjectConfig:
     """Read ``root/mlops.yaml``; a missing file is a ConfigError that says how to get one."""
     path = (root / CONFIG_FILE).resolve()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text_bounded(root / CONFIG_FILE, root=root, max_bytes=MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise ConfigError(
             f"{CONFIG_FILE} not found in {root.resolve()}",

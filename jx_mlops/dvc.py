@@ -8,19 +8,42 @@ and content-addressed files, and reading it at a git revision needs no DVC proce
 
 from __future__ import annotations
 
-import json
+import functools
+import inspect
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import yaml
 
 from jx_mlops.errors import DvcError
-from jx_mlops.yamlio import safe_load
+from jx_mlops.yamlio import json_loads, safe_load
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def malformed_is_dvc_error(parse: _F) -> _F:
+    """A DVC file of an unexpected shape (a number where a list belongs...) is the file's
+    fault, reported as a DvcError naming it (the ``where`` argument), not a crash.
+
+    A pull request controls these files, so their shape is untrusted input."""
+    default = inspect.signature(parse).parameters["where"].default
+    fallback = default if isinstance(default, str) else "a DVC file"
+
+    @functools.wraps(parse)
+    def checked(text: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return parse(text, *args, **kwargs)
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+            where = args[0] if args else kwargs.get("where", fallback)
+            raise DvcError(f"{where}: not the structure DVC writes "
+                           f"({type(exc).__name__}: {str(exc)[:80]})") from None
+
+    return cast(_F, checked)
 
 LineCallback = Callable[[str], None]
 
@@ -84,6 +107,7 @@ def _entry(item: Any, stage: str, where: str) -> OutputInfo:
                       nfiles=nfiles if isinstance(nfiles, int) else None, stage=stage)
 
 
+@malformed_is_dvc_error
 def parse_lock(text: str, where: str = "dvc.lock") -> DvcLock:
     """Parse dvc.lock (schema 2.0) text; errors name ``where``."""
     try:
@@ -106,6 +130,7 @@ def parse_lock(text: str, where: str = "dvc.lock") -> DvcLock:
     return DvcLock(tuple(stages))
 
 
+@malformed_is_dvc_error
 def parse_dvc_file(text: str, where: str) -> tuple[OutputInfo, ...]:
     """The outputs a ``.dvc`` file tracks (paths made relative to the repository root)."""
     try:
@@ -137,10 +162,11 @@ class ImportInfo:
     checksum: str | None
 
 
+@malformed_is_dvc_error
 def parse_import(text: str, where: str) -> ImportInfo | None:
     """The import a .dvc file describes, or None when it tracks local data (``dvc add``)."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise DvcError(f"{where}: invalid YAML: {exc}") from None
     deps = data.get("deps") if isinstance(data, dict) else None
@@ -232,11 +258,13 @@ def _load_spec(text: str, where: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+@malformed_is_dvc_error
 def parse_plot_definitions(text: str, where: str = "dvc.yaml") -> list[PlotDefinition]:
     """Every plot dvc.yaml declares, stage outputs first, in file order."""
     data = _load_spec(text, where)
     plots = []
-    for stage in (data.get("stages") or {}).values():
+    stages = data.get("stages")
+    for stage in stages.values() if isinstance(stages, dict) else ():
         if isinstance(stage, dict):
             plots += [_top_level_plot(path, props)
                       for path, props in _entries(stage.get("plots"))]
@@ -244,6 +272,7 @@ def parse_plot_definitions(text: str, where: str = "dvc.yaml") -> list[PlotDefin
     return plots
 
 
+@malformed_is_dvc_error
 def uncached_outputs(text: str, where: str = "dvc.yaml") -> set[str]:
     """Stage outputs declared ``cache: false`` in dvc.yaml: git keeps those, not DVC."""
     paths: set[str] = set()
@@ -299,7 +328,7 @@ def _dir_entries(fs: Any, base: str, root: Path, md5: str) -> list[tuple[str, st
     """(relative path, md5) of every file of a DVC directory object (its .dir manifest)."""
     local = cache_file(root, md5)
     raw = local.read_bytes() if local.is_file() else fs.cat_file(_object_path(fs, base, md5))
-    return [(str(e["relpath"]), str(e["md5"])) for e in json.loads(raw)]
+    return [(str(e["relpath"]), str(e["md5"])) for e in json_loads(raw)]
 
 
 def publish_copy(root: Path, md5: str, dest: str) -> str:

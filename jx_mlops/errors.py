@@ -6,6 +6,20 @@ message on one line and exits 1; anything else is a bug and exits 3.
 
 from __future__ import annotations
 
+MAX_MESSAGE_CHARS = 1000
+
+
+def one_line_message(text: str) -> str:
+    """``text`` as the one line a terminal shows: newlines folded, cut to a readable length.
+
+    Messages quote input (a value, a git or DVC error); a 10 MB value or a multi-line tool
+    error must still print as one line a person can read.
+    """
+    line = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    if len(line) > MAX_MESSAGE_CHARS:
+        line = f"{line[:MAX_MESSAGE_CHARS - 1]}…"
+    return line
+
 
 class JxMlopsError(Exception):
     """An error the user can act on; ``str(err)`` is the one line they read."""
@@ -62,3 +76,7 @@ class PromotionError(JxMlopsError):
 
 class UsageError(JxMlopsError):
     """The command line itself is wrong (bad KEY=VALUE, conflicting options...)."""
+
+
+class InputError(ConfigError):
+    """A file or payload the tool reads is too big, too deep, not a file, or malformed."""

@@ -20,6 +20,7 @@ from jx_mlops.compare.significance import SignificanceResult, noise_aware
 from jx_mlops.compare.values import flatten, load_structured
 from jx_mlops.config import ModelConfig, ProjectConfig
 from jx_mlops.errors import DvcError, UsageError
+from jx_mlops.fsutil import read_bounded
 from jx_mlops.git import GitRepo
 from jx_mlops.lineage import compare_inputs, compare_stages, plot_charts
 from jx_mlops.predictions import significance_for
@@ -43,7 +44,7 @@ class Snapshot:
     def read(self, path: str) -> bytes | None:
         if self.sha is None:
             file = self.root / path
-            return file.read_bytes() if file.is_file() else None
+            return read_bounded(file, root=self.repo.path, name=path) if file.is_file() else None
         return self.repo.read_blob(self.sha, path)
 
     def lock(self) -> dvc.DvcLock | None:
@@ -77,6 +78,28 @@ def read_structured(snap: Snapshot, path: str) -> tuple[dict[str, Any] | None, s
     return flatten(parsed), None
 
 
+def pipeline_problems(snap: Snapshot) -> list[str]:
+    """Why dvc.yaml or dvc.lock of ``snap`` cannot be read (lineage, data and plots would
+    otherwise be silently empty)."""
+    problems = []
+    try:
+        snap.lock()
+    except DvcError as exc:
+        problems.append(exc.message)
+    spec = snap.read("dvc.yaml")
+    try:
+        if spec is not None:
+            dvc.parse_plot_definitions(spec.decode("utf-8", "replace"), f"dvc.yaml at {snap.where}")
+    except DvcError as exc:
+        problems.append(exc.message)
+    return problems
+
+
+def _unreadable(snap: Snapshot, path: str, error: str | None) -> list[str]:
+    """A params file that exists but is not a mapping of params (a missing one is allowed)."""
+    return [error] if error and snap.read(path) is not None else []
+
+
 def _from_dvc_cache(snap: Snapshot, path: str) -> tuple[bytes | None, str]:
     missing = f"{path} does not exist at {snap.where}"
     try:
@@ -90,7 +113,7 @@ def _from_dvc_cache(snap: Snapshot, path: str) -> tuple[bytes | None, str]:
     if not cached.is_file():
         return None, (f"{path} at {snap.where} is a DVC output whose data is not in the "
                       f"local cache (md5 {out.md5}; run `dvc pull` or `dvc fetch`)")
-    return cached.read_bytes(), ""
+    return read_bounded(cached, name=f"{path} (DVC cache {out.md5})"), ""
 
 
 @dataclass(frozen=True)
@@ -121,9 +144,12 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
         metrics += compare_metrics(path, base_values, head_values, model.policy_for)
     params = []
     for path in model.params:
-        base_params, _ = read_structured(base, path)
-        head_params, _ = read_structured(head, path)
+        base_params, base_error = read_structured(base, path)
+        head_params, head_error = read_structured(head, path)
+        base_problems += _unreadable(base, path, base_error)
+        head_problems += _unreadable(head, path, head_error)
         params += compare_params(path, base_params, head_params)
+    head_problems += pipeline_problems(head)
     significance: tuple[SignificanceResult, ...] = ()
     note = None
     if options.significance and model.predictions:

@@ -1,4 +1,4 @@
-"""Crash- and concurrency-safe file primitives: atomic replace and advisory locks."""
+"""File primitives: bounded reads of untrusted files, atomic replace, advisory locks."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ import contextlib
 import fcntl
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from jx_mlops.errors import InputError
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def _umask() -> int:
@@ -53,3 +58,44 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, symlinks resolved, is ``root`` or lies under it."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def read_bounded(path: Path, *, root: Path | None = None,
+                 max_bytes: int = MAX_FILE_BYTES, name: str | None = None) -> bytes:
+    """The bytes of the regular file ``path``, refused with one line naming it otherwise.
+
+    Refused: a symlink (at any level) resolving outside ``root``, anything that is not a
+    regular file (a FIFO would block, ``/dev/zero`` never ends), a file past ``max_bytes``.
+    ``FileNotFoundError`` passes through, so callers keep their own "missing" message.
+    """
+    shown = name or str(path)
+    if root is not None and not inside(path, root):
+        raise InputError(f"{shown}: a symlink to {path.resolve()}, outside {root}: not reading it")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(f"{shown}: not a regular file: not reading it")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(f"{shown}: larger than {max_bytes:,} bytes: not reading it")
+    return data
+
+
+def read_text_bounded(path: Path, *, root: Path | None = None,
+                      max_bytes: int = MAX_FILE_BYTES, name: str | None = None) -> str:
+    """:func:`read_bounded` decoded as UTF-8 (an undecodable file is an InputError)."""
+    data = read_bounded(path, root=root, max_bytes=max_bytes, name=name)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name or path}: not UTF-8 text (byte {exc.start})") from None

@@ -20,7 +20,7 @@ from jx_mlops.compare.charts import Chart, curve_chart, points_from_records
 from jx_mlops.compare.comparison import StageLineage
 from jx_mlops.compare.datadiff import DataChange, compare_data
 from jx_mlops.errors import DvcError
-from jx_mlops.yamlio import safe_load
+from jx_mlops.yamlio import json_loads, safe_load
 
 if TYPE_CHECKING:
     from jx_mlops.evaluate import Snapshot
@@ -90,7 +90,7 @@ def load_records(name: str, data: bytes) -> list[dict[str, Any]]:
     if lower.endswith((".csv", ".tsv")):
         dialect = "excel-tab" if lower.endswith(".tsv") else "excel"
         return list(csv.DictReader(io.StringIO(text), dialect=dialect))
-    parsed = json.loads(text) if lower.endswith(".json") else safe_load(text)
+    parsed = json_loads(text) if lower.endswith(".json") else safe_load(text)
     if isinstance(parsed, dict):
         parsed = next((v for v in parsed.values() if isinstance(v, list)), [])
     return [r for r in parsed if isinstance(r, dict)] if isinstance(parsed, list) else []

@@ -79,6 +79,9 @@ def open_quickstart(spec: str, *, ref: str | None = None,
         checkout = Path(tmp) / "repo"
         commit = _clone(url, checkout, ref)
         path = checkout / subdir if subdir else checkout
+        if not path.resolve().is_relative_to(checkout.resolve()):
+            raise QuickstartError(f"quickstart {spec!r}: #{subdir} is a symbolic link out of "
+                                  "the repository")
         if not (path / QUICKSTART_FILE).is_file():
             where = f"directory {subdir!r}" if subdir else "the repository root"
             raise QuickstartError(f"{url} is not a quickstart: no {QUICKSTART_FILE} in {where}"

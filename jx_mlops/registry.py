@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from jx_mlops.errors import RegistryError
 from jx_mlops.git import GitRepo, TagInfo
+from jx_mlops.yamlio import json_loads
 
 Bump = Literal["major", "minor", "patch"]
 _SEMVER = (r"v(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
@@ -97,7 +98,7 @@ def _metadata(message: str) -> dict[str, Any]:
     if start < 0:
         return {}
     try:
-        data = json.loads(message[start:])
+        data = json_loads(message[start:])
     except json.JSONDecodeError:
         return {}
     return data if isinstance(data, dict) else {}

@@ -12,6 +12,7 @@ commit; the notes ref is pushed next to the branch and merged when two runs race
 from __future__ import annotations
 
 import os
+import random
 import re
 import threading
 import time
@@ -161,12 +162,17 @@ def save_record(repo: GitRepo, record: RunRecord, *, push: bool,
     repo.notes_add(NOTES_REF, record.commit, record.to_json())
     if not push:
         return
-    for _attempt in range(_PUSH_ATTEMPTS):
+    for attempt in range(_PUSH_ATTEMPTS):
         try:
             repo.push("origin", [f"{REMOTE_NOTES}:{REMOTE_NOTES}"], env=env)
             return
-        except ConflictError:
+        except (ConflictError, GitError):
+            # A concurrent run's push of the same ref fails ours with "cannot lock ref"
+            # (a GitError, not a rejection): merge theirs and go again, a little later.
+            if attempt == _PUSH_ATTEMPTS - 1:
+                raise
             fetch_records(repo, env)
+            time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))
     raise ConflictError("could not push run records: the notes ref kept moving")
 
 

@@ -23,7 +23,9 @@ from typing import Any
 
 import yaml
 
-from jx_mlops.errors import QuickstartError
+from jx_mlops.errors import InputError, QuickstartError
+from jx_mlops.fsutil import read_text_bounded
+from jx_mlops.yamlio import safe_load, yaml_problem
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 TEMPLATE_SUFFIX = ".tmpl"
@@ -148,12 +150,14 @@ def _read_variable(name: Any, spec: Any, where: str) -> Variable:
 
 def _read_definition(where: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(where.read_text(encoding="utf-8"))
+        data = safe_load(read_text_bounded(where, root=where.parent, max_bytes=1024 * 1024))
     except FileNotFoundError:
         raise QuickstartError(f"{where.parent}: not a quickstart (no {QUICKSTART_FILE})") \
             from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise QuickstartError(f"{where}: invalid YAML: {exc}") from None
+    except InputError as exc:
+        raise QuickstartError(exc.message) from None
+    except yaml.YAMLError as exc:
+        raise QuickstartError(f"{where}: invalid YAML: {yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise QuickstartError(f"{where}: expected a mapping with name, description, variables")
     unknown = sorted(str(k) for k in data if k not in KEYS)
@@ -274,10 +278,28 @@ def resolve_variables(quickstart: Quickstart, given: Mapping[str, str]) -> dict[
     return values
 
 
+def _layer_bound(quickstart: Quickstart, layer: Path) -> Path:
+    """The folder a layer's files must stay in: the quickstart's, or (for ``_shared``) the
+    folder holding both, so a ``template`` or ``_shared`` that links elsewhere is refused."""
+    root = quickstart.path.resolve()
+    bound = root if layer == quickstart.template else root.parent
+    _check_inside(quickstart, layer, bound)
+    return bound
+
+
+def _check_inside(quickstart: Quickstart, source: Path, bound: Path) -> None:
+    # A link anywhere on the way could pull any file of this machine into the new repository.
+    if not source.resolve().is_relative_to(bound):
+        raise QuickstartError(f"quickstart {quickstart.name}: {source.name} leads outside the "
+                              f"quickstart (to {source.resolve()}); templates hold plain "
+                              "files only")
+
+
 def _sources(quickstart: Quickstart) -> dict[Path, Path]:
     """Output path (relative to the project) -> template file; a later layer wins."""
     sources: dict[Path, Path] = {}
     for layer in quickstart.layers:
+        bound = _layer_bound(quickstart, layer)
         for source in sorted(layer.rglob("*")):
             if "__pycache__" in source.parts or source.suffix == ".pyc":
                 continue
@@ -286,6 +308,7 @@ def _sources(quickstart: Quickstart) -> dict[Path, Path]:
                 raise QuickstartError(f"quickstart {quickstart.name}: "
                                       f"{source.relative_to(layer)} is a symbolic link; "
                                       "templates hold plain files only")
+            _check_inside(quickstart, source, bound)
             if source.is_file():
                 relative = source.relative_to(layer)
                 sources[relative.with_name(relative.name.removesuffix(TEMPLATE_SUFFIX))] = source

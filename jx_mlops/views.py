@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from jx_mlops.compare.comparison import Comparison
     from jx_mlops.create import CreatedProject
     from jx_mlops.forge.base import PullDetail, PullRequest, Repo
+    from jx_mlops.forge.records import Finding
     from jx_mlops.promote.audit import AuditReport
     from jx_mlops.promote.history import HistoryEvent
     from jx_mlops.promote.holds import HoldResult
@@ -465,8 +466,7 @@ def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> N
         _table("Delivery insights (DORA keys)", SUMMARY_COLUMNS,
                [summary_row(k) for k in insights.keys],
                caption="lead time: first commit of the source PR to running; a failure: "
-                       "a deployment followed by a rollback, a disable or a failed "
-                       "verification")
+                       "a deployment followed by a rollback, a disable or a hold")
 
 
 def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
@@ -516,3 +516,20 @@ def show_hold(result: HoldResult, *, as_json: bool) -> None:
         print(f"{what} is on hold (#{result.pull_request}): {hold.reason}")
     else:
         print(f"{what}: hold cleared (#{result.pull_request})")
+
+
+def show_fsck(findings: Sequence[Finding], *, repair: bool, as_json: bool) -> None:
+    """`forge fsck`: one line a problem (and what was or would be done), or all clear."""
+    if as_json:
+        _json([f.__dict__ for f in findings])
+        return
+    console = out_console()
+    if not findings:
+        console.print("local forge records: all consistent", markup=False)
+        return
+    for finding in findings:
+        done = finding.repair if repair else f"--repair: {finding.repair}"
+        console.print(f"{finding.path}: {finding.problem} ({done})", markup=False, soft_wrap=True)
+    if not repair:
+        console.print(f"{len(findings)} problem(s); run `jx-mlops forge fsck --repair`",
+                      markup=False)

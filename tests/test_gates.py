@@ -205,7 +205,7 @@ def test_soak_keeps_the_production_pr_waiting_and_force_lands_it(cli, lab, monke
     lab.forge.set_permission("local/environment-production", "reader", "read")
     monkeypatch.setenv("JX_MLOPS_USER", "reader")
     refused = cli("promote", "fraud", "--version", "v0.0.1", "--to", "production", "--force")
-    assert refused.code == 1 and "reader cannot force a promotion past its gates" in refused.err
+    assert refused.code == 1 and "reader cannot promote fraud in production" in refused.err
     monkeypatch.setenv("JX_MLOPS_USER", "oncall")
     forced = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production",
                  "--force")

@@ -287,6 +287,17 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def unique_commands(commands: list[ChatCommand]) -> list[ChatCommand]:
+    """Each command once, in first-seen order: ten ``/retrain`` lines are one training."""
+    seen: set[str] = set()
+    unique = []
+    for command in commands:
+        if command.text not in seen:
+            seen.add(command.text)
+            unique.append(command)
+    return unique
+
+
 def run_chatops(config: ProjectConfig, context: CiContext, *, number: int | None = None,
                 comment_id: int | None = None) -> ChatopsResult:
     """Act on the comment of the event (or the newest unanswered one on PR ``number``)."""
@@ -296,7 +307,7 @@ def run_chatops(config: ProjectConfig, context: CiContext, *, number: int | None
     if request is None:
         return ChatopsResult(repo, number or context.pull_number, comment_id, None, None,
                              skipped=skipped)
-    commands = parse_commands(request.body)
+    commands = unique_commands(parse_commands(request.body))
     base = ChatopsResult(repo, request.pull.number, request.comment_id, request.user, None)
     if not commands:
         return _skip(base, f"no jx-mlops command in comment {request.comment_id}")

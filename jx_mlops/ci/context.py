@@ -23,6 +23,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jx_mlops.errors import ConfigError
+from jx_mlops.fsutil import read_bounded
+from jx_mlops.yamlio import cut, json_loads, one_line
+
+_MAX_EVENT_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB
 
 Provider = Literal["github-actions", "jenkins-x", "none"]
 
@@ -100,13 +104,15 @@ def _read_event(env: Mapping[str, str]) -> dict[str, Any]:
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
         return {}
+    where = f"GITHUB_EVENT_PATH: {path}"
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = read_bounded(Path(path), max_bytes=_MAX_EVENT_BYTES, name=where)
     except FileNotFoundError:
         raise ConfigError(f"GITHUB_EVENT_PATH: {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"GITHUB_EVENT_PATH: {path} is not a JSON event payload: {exc}"
-                          ) from None
+    try:
+        data = json_loads(raw)
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise ConfigError(f"{where} is not a JSON event payload: {one_line(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"GITHUB_EVENT_PATH: {path}: expected a JSON object")
     return data
@@ -170,13 +176,23 @@ def _comment_fields(payload: dict[str, Any]) -> dict[str, Any]:
             "pull_number": number if on_pull and isinstance(number, int) else None}
 
 
+def _event_int(value: Any, key: str) -> int:
+    """A number of the event payload (an id): untrusted, so checked, not coerced."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise ConfigError(f"GITHUB_EVENT_PATH: {key}: expected a number, got {cut(value)}")
+    return value
+
+
 def _workflow_run(run: Any) -> WorkflowRunEvent | None:
     if not isinstance(run, dict):
         return None
-    numbers = tuple(p["number"] for p in run.get("pull_requests") or []
+    pulls = run.get("pull_requests")
+    numbers = tuple(p["number"] for p in (pulls if isinstance(pulls, list) else [])
                     if isinstance(p, dict) and isinstance(p.get("number"), int))
     return WorkflowRunEvent(
-        id=int(run.get("id") or 0), name=str(run.get("name") or ""),
+        id=_event_int(run.get("id"), "workflow_run.id"), name=str(run.get("name") or ""),
         event=str(run.get("event") or ""), conclusion=_str(run.get("conclusion")),
         head_sha=str(run.get("head_sha") or ""), head_branch=_str(run.get("head_branch")),
         head_repo=_str(_dig(run, "head_repository", "full_name")), pull_numbers=numbers)
@@ -188,8 +204,9 @@ def _workflow_run(run: Any) -> WorkflowRunEvent | None:
 def _jenkins_x(env: Mapping[str, str]) -> CiContext:
     job_type = env["JOB_TYPE"]
     number = env.get("PULL_NUMBER", "").strip()
-    if number and not number.isdigit():
-        raise ConfigError(f"PULL_NUMBER: expected a pull request number, got {number!r}")
+    # str.isdigit() admits "²" and Arabic-Indic digits, which int() then refuses or reads.
+    if number and not (number.isascii() and number.isdigit() and len(number) <= 18):
+        raise ConfigError(f"PULL_NUMBER: expected a pull request number, got {cut(number)}")
     base_sha = env.get("PULL_BASE_SHA") or None
     return CiContext(
         "jenkins-x", event=job_type, repo=f"{env['REPO_OWNER']}/{env['REPO_NAME']}",

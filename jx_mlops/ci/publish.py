@@ -19,7 +19,7 @@ import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from jx_mlops import console
 from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
@@ -48,19 +48,23 @@ from jx_mlops.evaluate import (
 )
 from jx_mlops.forge import Forge, upsert_marked_comment
 from jx_mlops.forge.base import CheckRun, Comment, CommitStatus
+from jx_mlops.fsutil import read_bounded
 from jx_mlops.git import GitRepo
 from jx_mlops.report.jsonout import comparison_to_json
 from jx_mlops.report.markdown import marker, render_comment
 from jx_mlops.runrecord import fetch_records, make_record, measured_repro
+from jx_mlops.yamlio import load_json
 
 REPORT_FILE = "jx-mlops-report.json"
 COMMENT_FILE = "comment.md"
 HTML_FILE = "report.html"
 REPORT_SCHEMA = "jx-mlops/pr-report@1"
 _MAX_REPORT_BYTES = 2_000_000
-_STATUSES = {"improved", "regressed", "within_tolerance", "unchanged", "changed", "new",
-             "removed", "failed_threshold"}
-_KINDS = {"number", "nan", "inf", "bool", "string", "list", "null", "mapping", None}
+# Tuples, not sets: `x in` a tuple compares, so an artifact's list or dict is "not one of
+# them" instead of a TypeError (unhashable).
+_STATUSES = ("improved", "regressed", "within_tolerance", "unchanged", "changed", "new",
+             "removed", "failed_threshold")
+_KINDS = ("number", "nan", "inf", "bool", "string", "list", "null", "mapping", None)
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -184,7 +188,7 @@ class _Reader:
 
     def value(self, data: dict[str, Any], key: str, kind: Any, field: str) -> Any:
         value = data.get(key)
-        if kind in ("nan", "inf") and value in _SPECIAL:
+        if kind in ("nan", "inf") and _special(value):
             return _SPECIAL[value]
         if isinstance(value, (dict, list)) and len(json.dumps(value)) > 2000:
             raise self.fail(f"{field}.{key}", "a small value", "...")
@@ -194,7 +198,7 @@ class _Reader:
         value = data.get(key)
         if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
             return value
-        if value in _SPECIAL:
+        if _special(value):
             return _SPECIAL[value]
         raise self.fail(f"{field}.{key}", "a number or null", value)
 
@@ -337,12 +341,28 @@ def _record(reader: _Reader, data: Any, field: str) -> RunRecord | None:
     if data is None:
         return None
     record = RunRecord.from_json(json.dumps(data)) if isinstance(data, dict) else None
-    if record is None or len(record.stages) > 100 or any(
+    if record is None or not _well_typed(record) or len(record.stages) > 100 or any(
             len(s.name) > 200 for s in record.stages):
         raise reader.fail(field, "a run record", data)
     if record.run_url is not None and len(record.run_url) > 500:
         raise reader.fail(f"{field}.run_url", "a link", record.run_url)
     return record
+
+
+def _well_typed(record: RunRecord) -> bool:
+    """RunRecord.from_json takes a note's fields as they are; an artifact's are checked."""
+    def number(v: Any) -> bool:
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    return (isinstance(record.commit, str) and isinstance(record.recorded_at, str)
+            and (record.run_url is None or isinstance(record.run_url, str))
+            and number(record.total_wall_s)
+            and all(isinstance(s.name, str) and isinstance(s.ran, bool) and number(s.wall_s)
+                    and number(s.peak_rss_mb) for s in record.stages))
+
+
+def _special(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and value in _SPECIAL
 
 
 def _costs(reader: _Reader, data: Any) -> CostComparison | None:
@@ -382,16 +402,11 @@ def read_pr_report(directory: Path) -> dict[str, Any]:
     path = directory / REPORT_FILE
     where = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, max_bytes=_MAX_REPORT_BYTES)
     except FileNotFoundError:
         raise ConfigError(f"{where} not found: is this the directory `ci pr --output` "
                           "wrote (the downloaded artifact)?") from None
-    if len(raw) > _MAX_REPORT_BYTES:
-        raise ConfigError(f"{where}: {len(raw)} bytes, more than a report can be")
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: not JSON: {exc}") from None
+    data = load_json(raw, source=where)
     reader = _Reader(where)
     if not isinstance(data, dict) or data.get("schema") != REPORT_SCHEMA:
         raise reader.fail("schema", repr(REPORT_SCHEMA), data.get("schema")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from jx_mlops import console
 from jx_mlops.config import ProjectConfig
-from jx_mlops.errors import PromotionError
+from jx_mlops.errors import PromotionError, UsageError
 from jx_mlops.evaluate import default_branch_ref
 from jx_mlops.forge import open_forge
 from jx_mlops.git import GitRepo
@@ -58,6 +58,21 @@ def _register_all(config: ProjectConfig, repo: GitRepo, commit: str, source_pull
     return registrations
 
 
+def _released_commit(repo: GitRepo, ref: str | None) -> str:
+    """The commit to release: the default branch's tip, or ``ref`` if it is on that branch.
+
+    A release registers and deploys; only reviewed code gets there, so an unmerged branch
+    (or any commit the default branch does not contain) is refused before anything is made.
+    """
+    default, label = default_branch_ref(repo)
+    commit = repo.rev_parse(ref or default)
+    if ref and not repo.is_ancestor(commit, repo.rev_parse(default)):
+        raise UsageError(f"--ref {ref}: commit {commit[:12]} is not on {label}; a release "
+                         "registers and deploys only what was merged",
+                         hint="merge its pull request first")
+    return commit
+
+
 def run_release(config: ProjectConfig, *, ref: str | None = None,
                 run_url: str | None = None) -> ReleaseResult:
     """Register every model at ``ref`` (default: the remote default branch) and promote
@@ -67,7 +82,7 @@ def run_release(config: ProjectConfig, *, ref: str | None = None,
     try:
         with console.step("Fetching the merged default branch and registry tags"):
             repo.fetch("origin", tags=True, env=forge.git_env())
-        commit = repo.rev_parse(ref or default_branch_ref(repo)[0])
+        commit = _released_commit(repo, ref)
         merged = forge.pulls_for_commit(config.forge.repo, commit)
         source_pull = merged[0].number if merged else None
         registrations = _register_all(config, repo, commit, source_pull, run_url,

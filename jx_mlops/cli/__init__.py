@@ -12,17 +12,29 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from jx_mlops import __version__
 from jx_mlops.cli import ci, forge, operations, project, registry
 from jx_mlops.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, Handler
-from jx_mlops.errors import JxMlopsError
+from jx_mlops.errors import JxMlopsError, UsageError, one_line_message
 
 __all__ = ["build_parser", "main"]
 
 
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises a UsageError instead of printing usage and exiting 2.
+
+    Bad arguments are bad input like any other: one line through the same boundary, exit 1
+    (subparsers are built from the same class, so every subcommand behaves the same).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="jx-mlops",
         description="Pull requests drive machine learning: train in CI, compare metrics in "
                     "one PR comment, register versions as git tags, promote through "
@@ -42,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; the one error boundary of the program."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"error: {one_line_message(exc.user_message())}", file=sys.stderr)
+        return exc.exit_code
     try:
         from jx_mlops import console
 
@@ -50,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Handler = args.handler
         return handler(args)
     except JxMlopsError as exc:
-        print(f"error: {exc.user_message()}", file=sys.stderr)
+        print(f"error: {one_line_message(exc.user_message())}", file=sys.stderr)
         if args.verbose:
             import traceback
 
@@ -67,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"unexpected error: {type(exc).__name__}: {exc} (this is a bug in jx-mlops; "
+        print(f"unexpected error: {type(exc).__name__}: {one_line_message(str(exc))} "
+              "(this is a bug in jx-mlops; "
               "re-run with --verbose for the traceback)", file=sys.stderr)
         return EXIT_UNEXPECTED
 

@@ -12,6 +12,7 @@ from jx_mlops.cli.common import (
     add_command,
     add_json,
     add_report_options,
+    count,
     project_config,
     report_options,
 )
@@ -93,7 +94,7 @@ def add_parsers(sub: Any) -> None:
     ci_sub = ci.add_subparsers(dest="ci_command",
                                metavar="{pr,refresh,release,publish,chatops}", required=True)
     p = add_command(ci_sub, "pr", cmd_ci_pr, "train a pull request and post its evaluation")
-    p.add_argument("--pr", type=int, help="pull request number (default: the CI event's, else "
+    p.add_argument("--pr", type=count, help="pull request number (default: the CI event's, else "
                                           "the current branch's)")
     p.add_argument("--no-commit", action="store_true",
                    help="do not commit reproduced results back to the PR branch")
@@ -116,8 +117,8 @@ def add_parsers(sub: Any) -> None:
     add_json(p)
     p = add_command(ci_sub, "chatops", cmd_ci_chatops,
                     "run /retrain, /report, /promote ENV, /rollback ENV from a PR comment")
-    p.add_argument("--pr", type=int, help="pull request (default: the CI event's)")
-    p.add_argument("--comment", type=int, metavar="ID",
+    p.add_argument("--pr", type=count, help="pull request (default: the CI event's)")
+    p.add_argument("--comment", type=count, metavar="ID",
                    help="comment to act on (default: the event's, else the newest "
                         "unanswered command on the PR)")
     add_json(p)

@@ -33,6 +33,12 @@ def parse_pairs(items: Sequence[str] | None, flag: str) -> dict[str, str]:
         pairs[key] = value
     return pairs
 
+def count(text: str) -> int:
+    """An argparse type: a whole number >= 0, ASCII digits only."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text[:40]!r}")
+    return int(text)
+
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -58,5 +64,5 @@ def report_options(args: argparse.Namespace) -> Any:
 def add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", metavar="FILE",
                         help="also write the full report as a self-contained HTML file")
-    parser.add_argument("--trend", type=int, default=10, metavar="N",
+    parser.add_argument("--trend", type=count, default=10, metavar="N",
                         help="chart metrics over the last N commits of the base (0: none)")

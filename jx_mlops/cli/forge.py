@@ -8,8 +8,10 @@ from typing import Any
 
 from jx_mlops.cli.common import (
     EXIT_OK,
+    EXIT_USER_ERROR,
     add_command,
     add_json,
+    count,
     forge_and_repo,
     project_config,
 )
@@ -87,9 +89,18 @@ def cmd_forge_pr_state(args: argparse.Namespace) -> int:
     print(f"{'closed' if state == 'closed' else 'reopened'} {repo}#{pull.number}")
     return EXIT_OK
 
+def cmd_forge_fsck(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.config import jx_home
+    from jx_mlops.forge.records import fsck
+
+    findings = fsck(jx_home() / "forge", repair=args.repair)
+    views.show_fsck(findings, repair=args.repair, as_json=args.json)
+    return EXIT_OK if args.repair or not findings else EXIT_USER_ERROR
+
 def add_parsers(sub: Any) -> None:
     forge = sub.add_parser("forge", help="work with the embedded local forge")
-    forge_sub = forge.add_subparsers(dest="forge_command", metavar="{repo,pr,collaborator}",
+    forge_sub = forge.add_subparsers(dest="forge_command", metavar="{repo,pr,collaborator,fsck}",
                                      required=True)
     collab = add_command(forge_sub, "collaborator", cmd_forge_collaborator,
                          "set a user's permission on a local-forge repository")
@@ -97,6 +108,11 @@ def add_parsers(sub: Any) -> None:
     collab.add_argument("permission", choices=("none", "read", "triage", "write", "maintain",
                                                "admin"))
     collab.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
+    fsck = add_command(forge_sub, "fsck", cmd_forge_fsck,
+                       "check the local forge's records (--repair fixes what it can)")
+    fsck.add_argument("--repair", action="store_true",
+                      help="rebuild counters and indexes, move unreadable records aside")
+    add_json(fsck)
     repo = forge_sub.add_parser("repo", help="repositories")
     repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list}", required=True)
     add_json(add_command(repo_sub, "list", cmd_forge_repo_list, "list repositories on the forge"))
@@ -121,7 +137,7 @@ def add_parsers(sub: Any) -> None:
         parser = add_command(pr_sub, name, handler, text)
         parser.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
         if name != "list":
-            parser.add_argument("number", type=int, help="pull request number")
+            parser.add_argument("number", type=count, help="pull request number")
         if name in ("list", "show"):
             add_json(parser)
         if name == "show":

@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from jx_mlops.yamlio import json_loads
+
 SCHEMA = 1
 
 
@@ -38,7 +40,7 @@ class RunRecord:
     def from_json(cls, text: str) -> RunRecord | None:
         """Parse a note; None when it is not a run record of a schema we know."""
         try:
-            data = json.loads(text)
+            data = json_loads(text)
         except json.JSONDecodeError:
             return None
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:

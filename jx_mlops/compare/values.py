@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 import yaml
 
-from jx_mlops.yamlio import safe_load
+from jx_mlops.yamlio import json_loads, safe_load, yaml_problem
 
 ValueKind = Literal["number", "nan", "inf", "bool", "string", "list", "null", "mapping"]
 
@@ -24,7 +24,7 @@ def load_structured(name: str, data: bytes) -> Any:
     lower = name.lower()
     try:
         if lower.endswith(".json"):
-            return json.loads(text)
+            return json_loads(text)
         if lower.endswith(".toml"):
             if sys.version_info >= (3, 11):
                 import tomllib
@@ -32,9 +32,10 @@ def load_structured(name: str, data: bytes) -> Any:
                 return tomllib.loads(text)
             raise ValueError("TOML files need Python 3.11 or newer")
         return safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"not valid {'JSON' if lower.endswith('.json') else 'YAML'}: "
-                         f"{str(exc).splitlines()[0]}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {str(exc).splitlines()[0]}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {yaml_problem(exc)}") from None
     except Exception as exc:  # tomllib.TOMLDecodeError and friends
         raise ValueError(f"cannot parse: {exc}") from None
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import json
 import os
 import re
 import shutil
@@ -28,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
 
+from jx_mlops import console
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.base import (
     PERMISSIONS,
@@ -46,6 +46,7 @@ from jx_mlops.forge.base import (
     StatusState,
     check_run_fields,
 )
+from jx_mlops.forge.records import read_record
 from jx_mlops.fsutil import file_lock, write_json_atomic
 from jx_mlops.git import GitRepo
 
@@ -59,14 +60,7 @@ def _now() -> str:
 
 
 def _read_json(path: Path) -> Any:
-    """A forge record; a truncated or garbled one is a ForgeError naming the file."""
-    with path.open(encoding="utf-8") as handle:
-        try:
-            data = json.load(handle)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ForgeError(f"{path}: corrupt local-forge record ({exc}); restore it or "
-                             "remove it") from None
-    return data
+    return read_record(path)  # bounded, parsed safely, checked: see forge/records.py
 
 
 class LocalForge:
@@ -395,6 +389,7 @@ class LocalForge:
                    message: str | None = None) -> PullRequest:
         bare = self._bare(repo)
         with self._locked(repo):
+            self._clear_stale_locks(repo)
             record = self._load_pull(repo, number)
             if record["state"] != "open":
                 raise ConflictError(f"{repo}#{number} is {record['state']}, not open; "
@@ -408,6 +403,20 @@ class LocalForge:
             write_json_atomic(self._pull_path(repo, number), record)
             self._unmark_open(repo, number)
         return self._to_pull(repo, record, bare)
+
+    def recover_locks(self, repo: str) -> bool:
+        """Clear git locks a killed process left in ``repo``; True if there were any."""
+        with self._locked(repo):
+            return self._clear_stale_locks(repo)
+
+    def _clear_stale_locks(self, repo: str) -> bool:
+        """Locks a killed merge left in the bare repository (caller holds the forge lock)."""
+        from jx_mlops.git import clear_stale_locks
+
+        cleared = clear_stale_locks(self._git_dir(repo))
+        for lock in cleared:
+            console.warn(f"removed {lock.name} left in {repo} by a process that died")
+        return bool(cleared)
 
     def _merge_commits(self, bare: GitRepo, repo: str, record: dict[str, Any],
                        method: MergeMethod, message: str | None) -> str:

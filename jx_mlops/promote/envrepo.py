@@ -19,7 +19,8 @@ from jx_mlops.config import jx_home
 from jx_mlops.errors import ForgeError, PromotionError
 from jx_mlops.forge.base import Forge
 from jx_mlops.fsutil import file_lock
-from jx_mlops.git import GitRepo
+from jx_mlops.git import GitRepo, clear_stale_locks
+from jx_mlops.yamlio import safe_load
 
 T = TypeVar("T")
 RECORD_DIR = "models"
@@ -28,8 +29,6 @@ RECORD_HEADER = (
     "# Managed by jx-mlops: change it with `jx-mlops promote`, `rollback` or `disable`.\n"
     "# Hand edits are caught by `jx-mlops audit`.\n"
 )
-# libyaml's loader when PyYAML has it: `status --all` parses hundreds of records.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -42,8 +41,8 @@ def card_path(model: str) -> str:
 
 
 def load_yaml(text: str | bytes) -> Any:
-    """Parse YAML with the fastest safe loader available."""
-    return yaml.load(text, Loader=_Loader)
+    """Parse YAML with the fastest safe loader available, within yamlio's limits."""
+    return safe_load(text)
 
 
 def dump_yaml(data: Any) -> str:
@@ -223,6 +222,7 @@ def mirror(forge: Forge, repo_name: str, *, tags: bool = False) -> tuple[GitRepo
         refspecs.append("+refs/tags/*:refs/tags/*")
     with file_lock(path.with_suffix(".lock")):
         if (path / "HEAD").is_file():
+            clear_stale_locks(path)  # a fetch killed mid-way must not wedge every later one
             repo = GitRepo.open(path)
         else:
             repo = GitRepo.init(path, bare=True)

@@ -66,8 +66,19 @@ def promote_model(config: ProjectConfig, model: str, version: str, environment: 
     config.model(model)
     env = config.environment(environment)
     with project_context(config, forge) as ctx:
+        check_can_change(ctx.forge, env, f"promote {model}")
         registered = _version(ctx, config, model, version)
         return run_promotion(ctx, PromotionRequest(model, env, "promote", registered, force))
+
+
+def check_can_change(forge: Forge, env: EnvironmentConfig, what: str) -> None:
+    """Refuse, before anything is fetched or pushed, a user without write on ``env``'s
+    repository: promotion, rollback and disable need it whatever the strategy."""
+    user = forge.user()
+    permission = forge.get_permission(env.repo, user) if forge.find_repo(env.repo) else "admin"
+    if not can_write(permission):
+        raise PromotionError(f"{user} cannot {what} in {env.name}: needs write permission on "
+                             f"{env.repo} (has {permission})")
 
 
 def _current(forge: Forge, env: EnvironmentConfig, model: str
@@ -112,6 +123,7 @@ def rollback_model(config: ProjectConfig, model: str, environment: str, *,
     config.model(model)
     env = config.environment(environment)
     with project_context(config, forge) as ctx:
+        check_can_change(ctx.forge, env, f"roll back {model}")
         if to is None:
             record, ran = _current(ctx.forge, env, model)
             known = [v.version for v in list_versions(
@@ -129,6 +141,7 @@ def disable_model(config: ProjectConfig, model: str, environment: str, *,
     config.model(model)
     env = config.environment(environment)
     with project_context(config, forge) as ctx:
+        check_can_change(ctx.forge, env, f"disable {model}")
         return run_promotion(ctx, PromotionRequest(model, env, "disable", reason=reason))
 
 

@@ -23,6 +23,7 @@ from urllib.parse import quote
 from jx_mlops.fsutil import file_lock, write_atomic
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.history import HistoryEvent, scan_events
+from jx_mlops.yamlio import json_loads
 
 INDEX_DIR = "jx-mlops-history"
 INDEX_VERSION = "1"
@@ -59,7 +60,7 @@ def _load(path: Path) -> list[HistoryEvent]:
     for line in reversed(path.read_text(encoding="utf-8").splitlines()):
         if not line.strip():
             continue
-        event = HistoryEvent.from_json(json.loads(line))
+        event = HistoryEvent.from_json(json_loads(line))
         if event.commit not in seen:
             seen.add(event.commit)
             events.append(event)

@@ -15,19 +15,21 @@ leaves it consistent, and running the command again completes the job.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import cast
 
 from jx_mlops import console
-from jx_mlops.config import EnvironmentConfig, ModelConfig
-from jx_mlops.errors import ConflictError, PromotionError
+from jx_mlops.config import EnvironmentConfig, ModelConfig, jx_home
+from jx_mlops.errors import ConflictError, GitError, PromotionError
 from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
+from jx_mlops.fsutil import file_lock
 from jx_mlops.git import GitRepo
 from jx_mlops.promote import change
 from jx_mlops.promote.envrepo import (
@@ -122,13 +124,34 @@ def run_promotion(ctx: PromotionContext, request: PromotionRequest) -> Promotion
     if env.strategy == "never" and request.action != "disable":
         raise PromotionError(f"environment {env.name} has strategy 'never': nothing is promoted "
                              "there (change mlops.yaml to allow it)")
-    if ensure_environment_repo(ctx.forge, env.repo, env.name):
-        console.info(f"Created environment repository {env.repo}")
-    repo, branch = mirror(ctx.forge, env.repo)
-    try:
-        return _Promotion(ctx, request, repo, branch).run()
-    finally:
-        repo.close()
+    with serialized(ctx.forge, env.repo, request.model):
+        if ensure_environment_repo(ctx.forge, env.repo, env.name):
+            console.info(f"Created environment repository {env.repo}")
+        repo, branch = mirror(ctx.forge, env.repo)
+        try:
+            return _Promotion(ctx, request, repo, branch).run()
+        finally:
+            repo.close()
+
+
+def recovered_locks(forge: Forge, env_repo: str) -> bool:
+    """Whether the forge cleared git locks a killed run left in ``env_repo`` (a local
+    forge can; a hosted one clears its own)."""
+    recover = getattr(forge, "recover_locks", None)
+    return bool(recover(env_repo)) if recover is not None else False
+
+
+@contextlib.contextmanager
+def serialized(forge: Forge, env_repo: str, model: str) -> Iterator[None]:
+    """One change of ``model`` in ``env_repo`` at a time on this machine.
+
+    Concurrent runs of the same promotion would race to push one branch and open one pull
+    request; in turn, the second finds the first's result (already deployed, or its open
+    pull request) and reports it. The kernel drops the lock of a killed run.
+    """
+    path = jx_home() / "locks" / forge.kind / env_repo / f"{model}.lock"
+    with file_lock(path):
+        yield
 
 
 class _Promotion:
@@ -144,6 +167,7 @@ class _Promotion:
     # -- the flow -------------------------------------------------------------------------
 
     def run(self) -> PromotionResult:
+        self._check_authorized()
         current = read_record(self.repo, self.base_branch, self.request.model, self.env.name)
         self.previous = current.version if current is not None and current.serving else None
         target = self._target(current)
@@ -276,6 +300,12 @@ class _Promotion:
             repo.close()
         return state
 
+    def _check_authorized(self) -> None:
+        """Every change of an environment needs write on its repository, whatever the
+        strategy: an auto environment merges by itself, so this is the only check."""
+        verb = {"promote": "promote", "rollback": "roll back", "disable": "disable"}
+        self._check_can_write(f"{verb[self.request.action]} {self.request.model}")
+
     def _check_can_write(self, what: str) -> None:
         user = self.forge.user()
         permission = self.forge.get_permission(self.env.repo, user)
@@ -311,8 +341,13 @@ class _Promotion:
 
     def _push(self, commit: str) -> None:
         # The branch belongs to this change alone: a stale copy from a killed run is replaced.
-        self.repo.push("origin", [f"+{commit}:refs/heads/{self.branch}"],
-                       env=self.forge.git_env())
+        refspec = f"+{commit}:refs/heads/{self.branch}"
+        try:
+            self.repo.push("origin", [refspec], env=self.forge.git_env())
+        except GitError:
+            if not recovered_locks(self.forge, self.env.repo):
+                raise
+            self.repo.push("origin", [refspec], env=self.forge.git_env())
 
     def _create_pull(self, target: DeploymentRecord, current: DeploymentRecord | None,
                      gates: tuple[GateResult, ...]) -> PullRequest:
