@@ -83,9 +83,9 @@ CASES = {
                             "a local branch of that name exists", _unpushed_branch),
     "branch-invalid": Case(("--branch", "bad..name", "--set", "train.max_depth=6"),
                            "not a valid branch name"),
-    "truncated-pull": Case(("--set", "train.max_depth=6"), "pulls/1.json: corrupt local-forge",
+    "truncated-pull": Case(("--set", "train.max_depth=6"), "pulls/1.json: not valid JSON",
                            _truncate("pulls/1.json")),
-    "truncated-state": Case(("--set", "train.max_depth=6"), "state.json: corrupt local-forge",
+    "truncated-state": Case(("--set", "train.max_depth=6"), "state.json: not valid JSON",
                             _truncate("state.json")),
 }
 
