@@ -8,13 +8,14 @@ an unreachable server) is a :class:`QueryFailure` whose reason is the line a use
 
 from __future__ import annotations
 
-import json
 import math
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
+
+from jx_mlops.yamlio import json_loads
 
 MAX_RESPONSE = 1 << 20  # one instant query for one number: a megabyte is plenty
 
@@ -71,7 +72,7 @@ def query(base_url: str, promql: str, *, timeout: float = 10.0) -> QueryResult:
     except urllib.error.HTTPError as exc:
         # Prometheus answers a bad query with 400 and its JSON error body.
         try:
-            return _interpret(json.loads(exc.read(MAX_RESPONSE)))
+            return _interpret(json_loads(exc.read(MAX_RESPONSE)))
         except ValueError:
             return QueryResult(None, f"Prometheus at {base_url} answered HTTP {exc.code}")
     except (urllib.error.URLError, OSError) as exc:
@@ -80,6 +81,6 @@ def query(base_url: str, promql: str, *, timeout: float = 10.0) -> QueryResult:
     if len(raw) > MAX_RESPONSE:
         return QueryResult(None, "Prometheus' answer is larger than 1 MiB")
     try:
-        return _interpret(json.loads(raw))
+        return _interpret(json_loads(raw))
     except ValueError:
         return QueryResult(None, f"Prometheus at {base_url} did not answer JSON")

@@ -15,9 +15,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
 from jx_mlops import console
 from jx_mlops.config import EnvironmentConfig
-from jx_mlops.errors import ConflictError, PromotionError
+from jx_mlops.errors import ConflictError, JxMlopsError, PromotionError
 from jx_mlops.forge.base import Forge, can_write
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import dump_yaml, ensure_environment_repo, load_yaml, mirror
@@ -55,7 +57,11 @@ def hold_path(model: str) -> str:
 def read_holds(repo: GitRepo, rev: str, model: str, environment: str) -> dict[str, Hold]:
     """The held versions of ``model`` at ``rev`` of an environment repository."""
     raw = repo.read_blob(rev, hold_path(model))
-    data: Any = load_yaml(raw) if raw else None
+    try:
+        data: Any = load_yaml(raw) if raw else None
+    except (yaml.YAMLError, ValueError, JxMlopsError) as exc:
+        raise PromotionError(f"{hold_path(model)} in {environment}: unreadable holds file "
+                             f"({str(exc).splitlines()[0][:120]})") from None
     entries = data.get("holds") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         return {}

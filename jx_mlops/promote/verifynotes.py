@@ -19,6 +19,7 @@ from jx_mlops.forge.base import Forge
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.gates import RequiredState
 from jx_mlops.promote.history import LANDING_ACTIONS, HistoryEvent
+from jx_mlops.yamlio import json_loads
 
 NOTES_REF = "jx-mlops-verify"
 REMOTE_NOTES = f"refs/notes/{NOTES_REF}"
@@ -50,7 +51,7 @@ class VerificationRecord:
     @classmethod
     def from_json(cls, text: str) -> VerificationRecord | None:
         try:
-            data = json.loads(text)
+            data = json_loads(text)
         except ValueError:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("version"), str):
