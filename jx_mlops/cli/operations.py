@@ -15,7 +15,7 @@ from jx_mlops.cli.common import (
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from jx_mlops import views
+    from jx_mlops import views_operations as views
     from jx_mlops.promote.verify import verify_environment
 
     config = project_config(args)
@@ -31,7 +31,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_hold(args: argparse.Namespace) -> int:
-    from jx_mlops import views
+    from jx_mlops import views_operations as views
     from jx_mlops.forge import open_forge
     from jx_mlops.promote.holds import set_hold
     from jx_mlops.versions import parse_reference
@@ -46,7 +46,7 @@ def cmd_hold(args: argparse.Namespace) -> int:
 
 
 def cmd_insights(args: argparse.Namespace) -> int:
-    from jx_mlops import views
+    from jx_mlops import views_operations as views
     from jx_mlops.forge import open_forge
     from jx_mlops.promote.insights import collect_insights
 
