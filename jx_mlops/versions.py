@@ -17,7 +17,7 @@ from typing import Any
 from jx_mlops import console, dvc
 from jx_mlops.config import ModelConfig, ProjectConfig
 from jx_mlops.errors import RegistryError, UsageError
-from jx_mlops.evaluate import Snapshot, read_structured
+from jx_mlops.evaluation.snapshot import Snapshot, read_structured
 from jx_mlops.git import GitRepo
 from jx_mlops.registry import (
     TAG,

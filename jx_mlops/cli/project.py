@@ -67,12 +67,12 @@ def cmd_retrain(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from jx_mlops import views
-    from jx_mlops.evaluate import build_report
+    from jx_mlops.evaluation.build import build_report
 
     comparison = build_report(project_config(args), base=args.base, head=args.head,
                               options=report_options(args))
     if args.html:
-        from jx_mlops.evaluate import write_html
+        from jx_mlops.evaluation.build import write_html
 
         write_html(Path(args.html), comparison)
     views.show_comparison(comparison, args.format)
