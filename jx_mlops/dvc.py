@@ -66,6 +66,19 @@ class DvcLock:
                     return out
         return None
 
+    def containing(self, path: str) -> tuple[OutputInfo, str] | None:
+        """The output that is ``path`` or a directory holding it, and ``path`` inside it
+        ("" when the output is ``path`` itself)."""
+        wanted = os.path.normpath(path)
+        for stage in self.stages:
+            for out in stage.outs:
+                top = os.path.normpath(out.path)
+                if wanted == top:
+                    return out, ""
+                if wanted.startswith(top + "/"):
+                    return out, wanted[len(top) + 1:]
+        return None
+
 
 def _entry(item: Any, stage: str, where: str) -> OutputInfo:
     if not isinstance(item, dict) or not isinstance(item.get("path"), str):
@@ -169,96 +182,26 @@ def checkout(root: Path, targets: Sequence[str]) -> None:
     run_dvc(root, ["checkout", *targets])
 
 
-@dataclass(frozen=True)
-class PlotSource:
-    """One y field of one data file, with the x field to draw it against (None: index)."""
-
-    file: str
-    y: str | None
-    x: str | None
-
-
-@dataclass(frozen=True)
-class PlotDefinition:
-    """A plot declared in dvc.yaml (top-level ``plots:`` or a stage's ``plots:`` output)."""
-
-    name: str
-    title: str
-    x_label: str
-    y_label: str
-    sources: tuple[PlotSource, ...]
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _top_level_plot(name: str, props: dict[str, Any]) -> PlotDefinition:
-    x = props.get("x")
-    y = props.get("y")
-    sources: list[PlotSource] = []
-    if isinstance(y, dict):
-        for file, fields in y.items():
-            x_field = x.get(file) if isinstance(x, dict) else x
-            sources += [PlotSource(str(file), str(f), x_field) for f in _as_list(fields)]
-    else:
-        x_field = next(iter(x.values()), None) if isinstance(x, dict) else x
-        sources += [PlotSource(name, None if f is None else str(f), x_field)
-                    for f in _as_list(y)]
-    x_name = x if isinstance(x, str) else next(iter(x.values()), "step") if isinstance(
-        x, dict) else "step"
-    return PlotDefinition(name, str(props.get("title") or name),
-                          str(props.get("x_label") or x_name),
-                          str(props.get("y_label") or (sources[0].y if sources else "") or ""),
-                          tuple(sources))
-
-
-def _entries(items: Any) -> list[tuple[str, dict[str, Any]]]:
-    entries: list[tuple[str, dict[str, Any]]] = []
-    for item in items or []:
-        if isinstance(item, str):
-            entries.append((item, {}))
-        elif isinstance(item, dict):
-            entries += [(str(k), v if isinstance(v, dict) else {}) for k, v in item.items()]
-    return entries
-
-
-def _load_spec(text: str, where: str) -> dict[str, Any]:
-    """dvc.yaml as a mapping (empty when it is not one); DvcError when it is not YAML."""
-    try:
-        data = safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise DvcError(f"{where}: invalid YAML: {exc}") from None
-    return data if isinstance(data, dict) else {}
-
-
-def parse_plot_definitions(text: str, where: str = "dvc.yaml") -> list[PlotDefinition]:
-    """Every plot dvc.yaml declares, stage outputs first, in file order."""
-    data = _load_spec(text, where)
-    plots = []
-    for stage in (data.get("stages") or {}).values():
-        if isinstance(stage, dict):
-            plots += [_top_level_plot(path, props)
-                      for path, props in _entries(stage.get("plots"))]
-    plots += [_top_level_plot(name, props) for name, props in _entries(data.get("plots"))]
-    return plots
-
-
-def uncached_outputs(text: str, where: str = "dvc.yaml") -> set[str]:
-    """Stage outputs declared ``cache: false`` in dvc.yaml: git keeps those, not DVC."""
-    paths: set[str] = set()
-    for stage in (_load_spec(text, where).get("stages") or {}).values():
-        if not isinstance(stage, dict):
-            continue
-        for key in ("outs", "metrics", "plots"):
-            paths |= {os.path.normpath(path) for path, props in _entries(stage.get(key))
-                      if props.get("cache") is False}
-    return paths
-
-
 def cache_file(root: Path, md5: str) -> Path:
     """Where DVC 3 keeps the object with hash ``md5`` in the project's local cache."""
     return root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def read_cached(root: Path, md5: str) -> bytes | None:
+    """The object ``md5`` from the local cache (DVC 3 layout, else DVC 2's), if present."""
+    for candidate in (cache_file(root, md5), root / ".dvc" / "cache" / md5[:2] / md5[2:]):
+        if candidate.is_file():
+            return candidate.read_bytes()
+    return None
+
+
+def parse_dir_manifest(data: bytes, where: str) -> dict[str, str]:
+    """``relpath -> md5`` of every file of a directory object (its ``.dir`` manifest)."""
+    try:
+        entries = json.loads(data)
+        return {str(e["relpath"]): str(e["md5"]) for e in entries}
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DvcError(f"{where}: not a DVC directory manifest: {exc}") from None
 
 
 SERVING_PREFIX = "jx-mlops/models"

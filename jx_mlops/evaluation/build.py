@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
 from jx_mlops.compare.cost import RunRecord
-from jx_mlops.compare.metrics import compare_metrics, compare_params
+from jx_mlops.compare.metrics import MetricDelta, ParamChange, compare_metrics, compare_params
 from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.config import ModelConfig, ProjectConfig
 from jx_mlops.errors import UsageError
+from jx_mlops.evaluation.declared import SideFiles, metrics_files, params_files
 from jx_mlops.evaluation.pipeline import compare_inputs, compare_stages
 from jx_mlops.evaluation.plots import plot_charts
 from jx_mlops.evaluation.predictions import significance_for
@@ -31,26 +33,48 @@ class ReportOptions:
     costs: bool = True
 
 
+def _read_side(files: SideFiles, side: str, snap: Snapshot, path: str,
+               problems: list[str]) -> dict[str, Any] | None:
+    if not files.wanted(side, path):
+        return None  # not declared at this revision: DVC shows the other side only
+    values, error = read_structured(snap, path)
+    if error:
+        problems.append(error)
+    return values
+
+
+def _compare_metric_files(model: ModelConfig, base: Snapshot, head: Snapshot,
+                          problems: tuple[list[str], list[str]]) -> list[MetricDelta]:
+    files = metrics_files(model, base, head)
+    for side, reason in files.problems:
+        problems[side == "head"].append(reason)
+    metrics: list[MetricDelta] = []
+    for path in files.paths:
+        base_values = _read_side(files, "base", base, path, problems[0])
+        head_values = _read_side(files, "head", head, path, problems[1])
+        metrics += compare_metrics(path, base_values, head_values, model.policy_for)
+    return metrics
+
+
+def _compare_param_files(model: ModelConfig, base: Snapshot,
+                         head: Snapshot) -> list[ParamChange]:
+    files = params_files(model, base, head)
+    params: list[ParamChange] = []
+    for path in files.paths:
+        base_params = _read_side(files, "base", base, path, [])
+        head_params = _read_side(files, "head", head, path, [])
+        params += compare_params(path, base_params, head_params)
+    return params
+
+
 def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
                   options: ReportOptions | None = None) -> ModelComparison:
     """Compare one model's metrics and params between two snapshots."""
     options = options or ReportOptions()
-    metrics = []
     base_problems: list[str] = []
     head_problems: list[str] = []
-    for path in model.metrics:
-        base_values, base_error = read_structured(base, path)
-        head_values, head_error = read_structured(head, path)
-        if base_error:
-            base_problems.append(base_error)
-        if head_error:
-            head_problems.append(head_error)
-        metrics += compare_metrics(path, base_values, head_values, model.policy_for)
-    params = []
-    for path in model.params:
-        base_params, _ = read_structured(base, path)
-        head_params, _ = read_structured(head, path)
-        params += compare_params(path, base_params, head_params)
+    metrics = _compare_metric_files(model, base, head, (base_problems, head_problems))
+    params = _compare_param_files(model, base, head)
     significance: tuple[SignificanceResult, ...] = ()
     note = None
     if options.significance and model.predictions:

@@ -32,8 +32,7 @@ def pipeline_outputs(snap: Snapshot) -> list[dvc.OutputInfo]:
     outputs kept in git (``cache: false``: metrics, plots) are git's diff, not DVC's."""
     try:
         lock = snap.lock()
-        spec = snap.read("dvc.yaml")
-        in_git = dvc.uncached_outputs(spec.decode("utf-8", "replace")) if spec else set()
+        in_git = {o.path for o in snap.spec().outputs if not o.cached}
     except DvcError:
         return []
     outputs = []

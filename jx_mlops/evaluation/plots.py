@@ -1,21 +1,33 @@
-"""Plots DVC declares at two revisions, drawn as charts of base and head."""
+"""Plots DVC declares at two revisions, drawn as charts of base and head.
+
+Definitions come from dvc.yaml at both revisions (a plot renamed or removed keeps its
+base side), a plot path that is a directory (dvclive's ``plots/metrics``) stands for every
+data file inside it, and every plot that is not drawn is named in a note, so nothing DVC
+shows disappears without a word.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from jx_mlops import dvc
 from jx_mlops.compare.charts import Chart, curve_chart, points_from_records
+from jx_mlops.dvcyaml import PlotDefinition, PlotSource
 from jx_mlops.errors import DvcError
-from jx_mlops.evaluation.snapshot import Snapshot, read_bytes
+from jx_mlops.evaluation.snapshot import Snapshot, list_dir, read_bytes
 from jx_mlops.yamlio import safe_load
 
 MAX_PLOTS = 6
+DATA_SUFFIXES = (".json", ".yaml", ".yml", ".csv", ".tsv")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".gif")
+CONFUSION = ("confusion", "confusion_normalized")
 
 
 def load_records(name: str, data: bytes) -> list[dict[str, Any]]:
@@ -32,46 +44,136 @@ def load_records(name: str, data: bytes) -> list[dict[str, Any]]:
 
 
 def _default_y(records: list[dict[str, Any]], x: str | None) -> str | None:
-    fields = [k for k in (records[0] if records else {}) if k != x]
+    fields = [k for k in (records[0] if records else {}) if k not in (x, "timestamp")]
     return fields[-1] if fields else None
 
 
-def _points(snap: Snapshot, source: dvc.PlotSource) -> tuple[list[tuple[float, float]], str]:
-    data, reason = read_bytes(snap, source.file)
+def _records(snap: Snapshot, file: str) -> tuple[list[dict[str, Any]] | None, str]:
+    data, reason = read_bytes(snap, file)
     if data is None:
-        return [], reason or ""
+        return None, reason or ""
     try:
-        records = load_records(source.file, data)
+        return load_records(file, data), ""
     except (ValueError, yaml.YAMLError) as exc:
-        return [], f"{source.file} at {snap.where}: {exc}"
+        return None, f"{file} at {snap.where}: {exc}"
+
+
+def _points(snap: Snapshot, source: PlotSource) -> tuple[list[tuple[float, float]], str]:
+    records, reason = _records(snap, source.file)
+    if records is None:
+        return [], reason
     y = source.y or _default_y(records, source.x)
     return (points_from_records(records, source.x, y) if y else []), ""
 
 
-def plot_charts(base: Snapshot, head: Snapshot) -> tuple[list[Chart], list[str]]:
-    """One chart per declared plot field, base and head as two lines."""
-    text = head.read("dvc.yaml") or base.read("dvc.yaml")
-    if text is None:
-        return [], []
-    try:
-        definitions = dvc.parse_plot_definitions(text.decode("utf-8", "replace"))
-    except DvcError as exc:
-        return [], [exc.message]
-    charts: list[Chart] = []
-    notes: list[str] = []
+def _definitions(base: Snapshot, head: Snapshot) -> tuple[list[PlotDefinition], list[str]]:
+    """Head's plot definitions, then base's that head no longer has (renamed, removed)."""
+    found: dict[str, PlotDefinition] = {}
+    notes = []
+    for snap in (head, base):
+        try:
+            plots = snap.spec().plots
+        except DvcError as exc:
+            notes.append(exc.message)
+            continue
+        for plot in plots:
+            found.setdefault(plot.name, plot)
+    return list(found.values()), notes
+
+
+def _expand(source: PlotSource, base: Snapshot, head: Snapshot) -> list[PlotSource]:
+    """A plot directory stands for its data files (union of both sides), one source each."""
+    if source.file.lower().endswith(DATA_SUFFIXES + IMAGE_SUFFIXES):
+        return [source]
+    files = sorted(set(list_dir(base, source.file)) | set(list_dir(head, source.file)))
+    return [PlotSource(f, source.y, source.x) for f in files] or [source]
+
+
+@dataclass(frozen=True)
+class _Series:
+    """One chart to draw: a plot's source under a title that says which series it is."""
+
+    title: str
+    y_label: str
+    source: PlotSource
+    definition: PlotDefinition
+
+
+def _series(definition: PlotDefinition, sources: list[PlotSource]) -> list[_Series]:
+    if len(sources) == 1:
+        return [_Series(definition.title, sources[0].y or definition.y_label, sources[0],
+                        definition)]
+    ys = Counter(s.y for s in sources)
+    named = []
+    for source in sources:
+        which = source.y if source.y and ys[source.y] == 1 else source.file
+        if source.y and ys[source.y] > 1 and definition.name != source.file:
+            which = f"{source.y} of {source.file}"
+        named.append(_Series(f"{definition.title}: {which}", source.y or definition.y_label,
+                             source, definition))
+    return named
+
+
+def _confusion_note(item: _Series, base: Snapshot, head: Snapshot) -> str:
+    """A confusion matrix as a table of (actual, predicted) counts, base -> head."""
+    x, y = item.source.x or "actual", item.source.y or "predicted"
+    counts = []
+    for snap in (base, head):
+        records, _reason = _records(snap, item.source.file)
+        counts.append(Counter((str(r.get(x)), str(r.get(y))) for r in records or []))
+    cells = sorted(set(counts[0]) | set(counts[1]))
+    table = "; ".join(f"{a}→{p}: {counts[0][(a, p)]} → {counts[1][(a, p)]}"
+                      for a, p in cells)
+    return f"{item.title} (confusion matrix, {x}→{y}, base → head): {table or 'no data'}"
+
+
+def _chart(item: _Series, base: Snapshot, head: Snapshot) -> tuple[Chart | None, list[str]]:
+    base_points, base_note = _points(base, item.source)
+    head_points, head_note = _points(head, item.source)
+    notes = [n for n in (base_note, head_note) if n]
+    chart = curve_chart(item.title, item.definition.x_label, item.y_label,
+                        [(f"base {base.label}", base_points),
+                         (f"head {head.label}", head_points)])
+    if chart is None:
+        notes.append(f"{item.title}: not charted ({item.source.file} has no numeric "
+                     f"{item.source.y or 'y'} values on either side)")
+    return chart, notes
+
+
+def _planned(base: Snapshot, head: Snapshot) -> tuple[list[_Series], list[str]]:
+    definitions, notes = _definitions(base, head)
+    items: list[_Series] = []
     for definition in definitions:
-        for source in definition.sources:
-            if len(charts) == MAX_PLOTS:
-                notes.append(f"plots after the first {MAX_PLOTS} are in the HTML report only")
-                return charts, notes
-            base_points, base_note = _points(base, source)
-            head_points, head_note = _points(head, source)
-            notes += [n for n in (base_note, head_note) if n]
-            title = definition.title if len(definition.sources) == 1 else \
-                f"{definition.title}: {source.y or source.file}"
-            chart = curve_chart(title, definition.x_label, source.y or definition.y_label,
-                                [(f"base {base.label}", base_points),
-                                 (f"head {head.label}", head_points)])
-            if chart is not None:
-                charts.append(chart)
-    return charts, notes
+        sources = [s for src in definition.sources for s in _expand(src, base, head)]
+        items += _series(definition, sources)
+    return items, notes
+
+
+def plot_charts(base: Snapshot, head: Snapshot) -> tuple[list[Chart], list[str]]:
+    """One chart per plot series, base and head as two lines; notes name every plot that
+    is not drawn (images, confusion matrices as tables, unreadable data, past the limit)."""
+    items, notes = _planned(base, head)
+    charts: list[Chart] = []
+    skipped: list[str] = []
+    for item in items:
+        lower = item.source.file.lower()
+        if lower.endswith(IMAGE_SUFFIXES):
+            notes.append(f"{item.title}: an image ({item.source.file}), not charted; "
+                         f"see `dvc plots diff`")
+        elif item.definition.template in CONFUSION:
+            notes.append(_confusion_note(item, base, head))
+        elif len(charts) == MAX_PLOTS:
+            skipped.append(item.title)
+        else:
+            chart, chart_notes = _chart(item, base, head)
+            notes += chart_notes
+            charts += [chart] if chart else []
+    if skipped:
+        notes.append(f"not charted here (more than {MAX_PLOTS} plots): {', '.join(skipped)}")
+    return charts, list(dict.fromkeys(notes))
+
+
+def plot_names(base: Snapshot, head: Snapshot) -> list[str]:
+    """The files every plot reads, as `dvc plots diff` lists its plots (for tests, docs)."""
+    items, _notes = _planned(base, head)
+    return sorted({os.path.normpath(i.source.file) for i in items})

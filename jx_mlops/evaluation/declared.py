@@ -1,0 +1,78 @@
+"""Which metrics and params files a model has at a revision: mlops.yaml's lists when it
+gives them, else what dvc.yaml declares at that revision, as `dvc metrics/params diff` read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jx_mlops.config import ModelConfig
+from jx_mlops.dvcyaml import DEFAULT_PARAMS, DvcSpec
+from jx_mlops.errors import DvcError
+from jx_mlops.evaluation.snapshot import Snapshot, list_dir
+
+METRIC_SUFFIXES = (".json", ".yaml", ".yml", ".toml")
+
+
+@dataclass(frozen=True)
+class SideFiles:
+    """The files one side declares (None: every file is expected on both sides)."""
+
+    base: frozenset[str] | None
+    head: frozenset[str] | None
+    paths: tuple[str, ...]
+    problems: tuple[tuple[str, str], ...] = ()  # (side, reason)
+
+    def wanted(self, side: str, path: str) -> bool:
+        declared = self.base if side == "base" else self.head
+        return declared is None or path in declared
+
+
+def _spec(snap: Snapshot) -> tuple[DvcSpec, str | None]:
+    try:
+        return snap.spec(), None
+    except DvcError as exc:
+        return DvcSpec(), exc.message
+
+
+def _expand_metrics(snap: Snapshot, paths: tuple[str, ...]) -> list[str]:
+    """A declared metrics directory stands for the metrics files inside it."""
+    files: list[str] = []
+    for path in paths:
+        if path.lower().endswith(METRIC_SUFFIXES):
+            files.append(path)
+            continue
+        inside = [f for f in list_dir(snap, path) if f.lower().endswith(METRIC_SUFFIXES)]
+        files += inside or [path]
+    return files
+
+
+def _declared(explicit: tuple[str, ...], base: Snapshot, head: Snapshot,
+              pick: str) -> SideFiles:
+    if explicit:
+        return SideFiles(None, None, explicit)
+    sides: dict[str, list[str]] = {}
+    problems = []
+    for side, snap in (("base", base), ("head", head)):
+        spec, problem = _spec(snap)
+        if problem:
+            problems.append((side, problem))
+        if pick == "metrics":
+            sides[side] = _expand_metrics(snap, spec.metrics)
+        else:
+            has_spec = snap.read("dvc.yaml") is not None
+            # Without a dvc.yaml at all, params.yaml is DVC's default params file.
+            sides[side] = list(spec.params) if has_spec else [DEFAULT_PARAMS]
+    paths = tuple(dict.fromkeys(sides["head"] + sides["base"]))
+    return SideFiles(frozenset(sides["base"]), frozenset(sides["head"]), paths,
+                     tuple(problems))
+
+
+def metrics_files(model: ModelConfig, base: Snapshot, head: Snapshot) -> SideFiles:
+    """The model's metrics files on each side (mlops.yaml's list, else dvc.yaml's)."""
+    return _declared(model.metrics, base, head, "metrics")
+
+
+def params_files(model: ModelConfig, base: Snapshot, head: Snapshot) -> SideFiles:
+    """The model's params files on each side (mlops.yaml's list, else dvc.yaml's)."""
+    return _declared(model.params, base, head, "params")
