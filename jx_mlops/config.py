@@ -463,7 +463,8 @@ def load_config(root: Path) -> ProjectConfig:
     except FileNotFoundError:
         raise ConfigError(
             f"{CONFIG_FILE} not found in {root.resolve()}",
-            hint="run inside a jx-mlops project, or create one with `jx-mlops create`",
+            hint="in an existing DVC project run `jx-mlops init`; for a new one, "
+                 "`jx-mlops create`",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None

@@ -95,8 +95,8 @@ def test_missing_file_says_how_to_get_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path)
     assert info.value.user_message() == (
-        f"mlops.yaml not found in {tmp_path.resolve()} (run inside a jx-mlops project, or "
-        "create one with `jx-mlops create`)")
+        f"mlops.yaml not found in {tmp_path.resolve()} (in an existing DVC project run "
+        "`jx-mlops init`; for a new one, `jx-mlops create`)")
 
 
 def test_unknown_model_and_environment_list_known_ones() -> None:

@@ -8,10 +8,16 @@ from typing import Any
 
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
 from jx_mlops.compare.cost import RunRecord
-from jx_mlops.compare.metrics import MetricDelta, ParamChange, compare_metrics, compare_params
+from jx_mlops.compare.metrics import (
+    MetricDelta,
+    ParamChange,
+    compare_metrics,
+    compare_params,
+    unmatched_policy_keys,
+)
 from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.config import ModelConfig, ProjectConfig
-from jx_mlops.errors import UsageError
+from jx_mlops.errors import ConfigError, UsageError
 from jx_mlops.evaluation.declared import SideFiles, metrics_files, params_files
 from jx_mlops.evaluation.pipeline import compare_inputs, compare_stages
 from jx_mlops.evaluation.plots import plot_charts
@@ -67,6 +73,18 @@ def _compare_param_files(model: ModelConfig, base: Snapshot,
     return params
 
 
+def _check_policy_keys(model: ModelConfig, metrics: list[MetricDelta]) -> None:
+    """A policy for a metric that does not exist (``accuracy`` for ``acc``) would silently
+    judge nothing: it is a configuration error."""
+    unmatched = unmatched_policy_keys(model.policy, metrics)
+    if unmatched:
+        key, closest = unmatched[0]
+        hint = f"closest: {', '.join(closest)}" if closest else \
+            f"metrics: {', '.join(sorted({d.name for d in metrics})) or 'none'}"
+        raise ConfigError(f"mlops.yaml: models.{model.name}.policy.{key}: matches no metric "
+                          f"at base or head ({hint})")
+
+
 def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
                   options: ReportOptions | None = None) -> ModelComparison:
     """Compare one model's metrics and params between two snapshots."""
@@ -79,6 +97,8 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
     note = None
     if options.significance and model.predictions:
         significance, note = significance_for(tuple(metrics), model.predictions, base, head)
+    if not head_problems:  # unreadable files fail the verdict already, and say why
+        _check_policy_keys(model, metrics)
     trend = metric_trend(model, tuple(metrics), base, head.label, options.trend_commits)
     return ModelComparison(model=model.name, metrics=tuple(metrics), params=tuple(params),
                            base_problems=tuple(base_problems),

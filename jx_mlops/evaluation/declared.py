@@ -35,7 +35,7 @@ def _spec(snap: Snapshot) -> tuple[DvcSpec, str | None]:
         return DvcSpec(), exc.message
 
 
-def _expand_metrics(snap: Snapshot, paths: tuple[str, ...]) -> list[str]:
+def expand_metrics(snap: Snapshot, paths: tuple[str, ...]) -> list[str]:
     """A declared metrics directory stands for the metrics files inside it."""
     files: list[str] = []
     for path in paths:
@@ -58,7 +58,7 @@ def _declared(explicit: tuple[str, ...], base: Snapshot, head: Snapshot,
         if problem:
             problems.append((side, problem))
         if pick == "metrics":
-            sides[side] = _expand_metrics(snap, spec.metrics)
+            sides[side] = expand_metrics(snap, spec.metrics)
         else:
             has_spec = snap.read("dvc.yaml") is not None
             # Without a dvc.yaml at all, params.yaml is DVC's default params file.
