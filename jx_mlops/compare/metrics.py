@@ -116,11 +116,11 @@ def unmatched_policy_keys(policy_keys: Iterable[str],
     """Policy keys that name no metric on either side, each with the closest names."""
     import difflib
 
-    names: set[str] = set()
-    for delta in deltas:
-        names |= {delta.name, f"{delta.path}:{delta.name}"}
-    return [(key, difflib.get_close_matches(key, sorted(names), n=3, cutoff=0.4))
-            for key in policy_keys if key not in names]
+    bare = {d.name for d in deltas}
+    qualified = {f"{d.path}:{d.name}" for d in deltas}
+    return [(key, difflib.get_close_matches(key, sorted(qualified if ":" in key else bare),
+                                            n=3, cutoff=0.6))
+            for key in policy_keys if key not in bare | qualified]
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -99,16 +99,37 @@ class _Series:
     definition: PlotDefinition
 
 
-def _series(definition: PlotDefinition, sources: list[PlotSource]) -> list[_Series]:
+def _distinct_parts(files: list[str]) -> list[str]:
+    """What tells files apart: ``eval/roc/train.json``, ``eval/roc/test.json`` -> train, test."""
+    parts = [os.path.splitext(f)[0].split("/") for f in files]
+    lead = 0
+    while all(len(p) > lead + 1 for p in parts) and len({p[lead] for p in parts}) == 1:
+        lead += 1
+    trail = 0
+    while all(len(p) > lead + trail + 1 for p in parts) and \
+            len({p[-1 - trail] for p in parts}) == 1:
+        trail += 1
+    return ["/".join(p[lead:len(p) - trail]) for p in parts]
+
+
+def _series(definition: PlotDefinition, sources: list[PlotSource],
+            expanded: bool) -> list[_Series]:
+    """Titles that say which series a chart is; a directory's files are named by path,
+    as `dvc plots diff` names them."""
+    if expanded:
+        return [_Series(s.file, s.y or definition.y_label, s, definition) for s in sources]
     if len(sources) == 1:
         return [_Series(definition.title, sources[0].y or definition.y_label, sources[0],
                         definition)]
     ys = Counter(s.y for s in sources)
+    files = Counter(s.file for s in sources)
+    labels = _distinct_parts([s.file for s in sources])
     named = []
-    for source in sources:
-        which = source.y if source.y and ys[source.y] == 1 else source.file
-        if source.y and ys[source.y] > 1 and definition.name != source.file:
-            which = f"{source.y} of {source.file}"
+    for source, label in zip(sources, labels, strict=True):
+        if files[source.file] > 1 or len(files) == 1:
+            which = source.y or label  # one file, several y fields
+        else:
+            which = label if ys[source.y] > 1 or not source.y else f"{label} {source.y}"
         named.append(_Series(f"{definition.title}: {which}", source.y or definition.y_label,
                              source, definition))
     return named
@@ -145,7 +166,8 @@ def _planned(base: Snapshot, head: Snapshot) -> tuple[list[_Series], list[str]]:
     items: list[_Series] = []
     for definition in definitions:
         sources = [s for src in definition.sources for s in _expand(src, base, head)]
-        items += _series(definition, sources)
+        expanded = [s.file for s in sources] != [s.file for s in definition.sources]
+        items += _series(definition, sources, expanded)
     return items, notes
 
 
@@ -158,8 +180,8 @@ def plot_charts(base: Snapshot, head: Snapshot) -> tuple[list[Chart], list[str]]
     for item in items:
         lower = item.source.file.lower()
         if lower.endswith(IMAGE_SUFFIXES):
-            notes.append(f"{item.title}: an image ({item.source.file}), not charted; "
-                         f"see `dvc plots diff`")
+            where = "" if item.title == item.source.file else f" ({item.source.file})"
+            notes.append(f"{item.title}: an image{where}, not charted; see `dvc plots diff`")
         elif item.definition.template in CONFUSION:
             notes.append(_confusion_note(item, base, head))
         elif len(charts) == MAX_PLOTS:

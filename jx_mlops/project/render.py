@@ -4,6 +4,7 @@ rendering, plus reading the bundled templates)."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -11,11 +12,14 @@ from jx_mlops.project.models import FoundModel, model_name
 from jx_mlops.project.policy import REL_TOLERANCE, MetricGuess
 
 CI_DIRECTORIES = (".github/workflows", ".lighthouse/jenkins-x")
+PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
 
 
 def _quote(text: str) -> str:
-    """A YAML scalar that reads back as ``text`` (JSON strings are YAML strings)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A YAML scalar that reads back as ``text``: plain when it is safe, else a JSON string
+    (JSON strings are YAML strings)."""
+    plain = PLAIN.match(text) and text.lower() not in ("true", "false", "null", "yes", "no")
+    return text if plain else json.dumps(text, ensure_ascii=False)
 
 
 def _policy_keys(guesses: Sequence[MetricGuess]) -> list[tuple[str, MetricGuess]]:
@@ -52,7 +56,7 @@ def _model_lines(model: FoundModel | None, project: str,
                  "    # No model found in dvc.yaml: a metrics-only project. To",
                  "    # register versions, add artifact: PATH (a DVC-tracked model)."]
     else:
-        lines = [f"  {model.name}:", f"    # From {model.source} in dvc.yaml.",
+        lines = [f"  {model.name}:", f"    # From dvc.yaml ({model.source}).",
                  f"    artifact: {_quote(model.path)}"]
         if model.description:
             lines.append(f"    description: {_quote(model.description)}")
