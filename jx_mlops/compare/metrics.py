@@ -114,13 +114,23 @@ def head_problem(delta: MetricDelta) -> str | None:
 def unmatched_policy_keys(policy_keys: Iterable[str],
                           deltas: Iterable[MetricDelta]) -> list[tuple[str, list[str]]]:
     """Policy keys that name no metric on either side, each with the closest names."""
-    import difflib
-
     bare = {d.name for d in deltas}
     qualified = {f"{d.path}:{d.name}" for d in deltas}
-    return [(key, difflib.get_close_matches(key, sorted(qualified if ":" in key else bare),
-                                            n=3, cutoff=0.6))
+    return [(key, _closest(key, qualified if ":" in key else bare))
             for key in policy_keys if key not in bare | qualified]
+
+
+def _closest(key: str, names: set[str]) -> list[str]:
+    """Up to three names like ``key``: similar spelling, or one inside the other
+    (``accuracy`` for ``acc``)."""
+    import difflib
+
+    def score(name: str) -> float:
+        ratio = difflib.SequenceMatcher(None, key, name).ratio()
+        return max(ratio, 0.6) if key in name or name in key else ratio
+
+    ranked = sorted(names, key=lambda n: (-score(n), n))
+    return [n for n in ranked if score(n) >= 0.6][:3]
 
 
 def _same(a: Any, b: Any) -> bool:
