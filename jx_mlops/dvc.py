@@ -182,14 +182,33 @@ def checkout(root: Path, targets: Sequence[str]) -> None:
     run_dvc(root, ["checkout", *targets])
 
 
+def cache_root(root: Path) -> Path:
+    """The project's local cache: ``cache.dir`` of .dvc/config.local or .dvc/config (a
+    shared cache, relative to .dvc), else .dvc/cache."""
+    import configparser
+
+    dvc_dir = root / ".dvc"
+    for name in ("config.local", "config"):
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(dvc_dir / name, encoding="utf-8")
+        except configparser.Error as exc:
+            raise DvcError(f"{dvc_dir / name}: cannot read DVC config: "
+                           f"{str(exc).splitlines()[0]}") from None
+        configured = parser.get("cache", "dir", fallback=None)
+        if configured:
+            return (dvc_dir / os.path.expanduser(configured)).resolve()
+    return dvc_dir / "cache"
+
+
 def cache_file(root: Path, md5: str) -> Path:
     """Where DVC 3 keeps the object with hash ``md5`` in the project's local cache."""
-    return root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    return cache_root(root) / "files" / "md5" / md5[:2] / md5[2:]
 
 
 def read_cached(root: Path, md5: str) -> bytes | None:
     """The object ``md5`` from the local cache (DVC 3 layout, else DVC 2's), if present."""
-    for candidate in (cache_file(root, md5), root / ".dvc" / "cache" / md5[:2] / md5[2:]):
+    for candidate in (cache_file(root, md5), cache_root(root) / md5[:2] / md5[2:]):
         if candidate.is_file():
             return candidate.read_bytes()
     return None

@@ -152,3 +152,54 @@ def test_a_policy_key_that_matches_no_metric_is_one_line(gs, cli) -> None:
     assert result.err.strip().splitlines() == [
         "error: mlops.yaml: models.text-classification.policy.roc_auc.tset: matches no "
         "metric at base or head (closest: roc_auc.test, roc_auc.train)"]
+
+
+def test_experiment_names_resolve_as_dvc_resolves_them(gs, cli) -> None:
+    root, shas = gs
+    cli("init")
+    subprocess.run([sys.executable, "-m", "dvc", "exp", "run", "-q", "-n", "better-q",
+                    "-S", "train.quality=0.85"], cwd=root, check=True, capture_output=True)
+    data = report_json(cli, "--base", shas["worse"], "--head", "better-q")
+    oracle = dvc_json(root, "metrics", "diff", shas["worse"], "better-q")
+    assert {m["name"]: m["head"] for m in data["metrics"]} == \
+        {name: v["new"] for v in oracle.values() for name, v in v.items()}
+    assert data["verdict"] == "pass"
+
+
+def test_a_branch_only_the_remote_has_resolves(gs, cli, monkeypatch) -> None:
+    root, shas = gs
+    cli("init", "--no-ci")
+    git(root, "add", "mlops.yaml")
+    git(root, "commit", "-qm", "adopt")
+    git(root, "branch", "feature", shas["worse"])
+    clone = root.parent / "clone"
+    git(root.parent, "clone", "-q", str(root), str(clone))
+    # Share the original's cache, as teams do (`dvc cache dir`): a fresh clone has none.
+    subprocess.run([sys.executable, "-m", "dvc", "cache", "dir", "--local",
+                    str(root / ".dvc" / "cache")], cwd=clone, check=True)
+    monkeypatch.chdir(clone)
+    data = report_json(cli, "--base", shas["good"], "--head", "feature")
+    oracle = dvc_json(clone, "metrics", "diff", shas["good"], "feature")
+    assert data["head"]["sha"] == shas["worse"]
+    assert {m["name"]: m["head"] for m in data["metrics"]} == \
+        {name: v["new"] for v in oracle.values() for name, v in v.items()}
+
+
+def test_a_stale_lock_is_named_and_cannot_pass(gs, cli) -> None:
+    root, shas = gs
+    cli("init", "--no-ci")
+    (root / "params.yaml").write_text("train:\n  quality: 0.95\n  seed: 7\n")
+    subprocess.run([sys.executable, "-m", "dvc", "repro", "-q", "-s", "train"], cwd=root,
+                   check=True, capture_output=True)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "retrained, forgot to evaluate")
+    data = report_json(cli, "--base", shas["worse"], "--head", "HEAD")
+    assert data["verdict"] == "fail"  # the metrics improved, but they are not this model's
+    problems = data["models"][0]["head_problems"]
+    assert any(p.startswith("stage evaluate is stale: it consumed model.pkl ") and
+               "but stage train produced" in p for p in problems), problems
+    (root / "params.yaml").write_text("train:\n  quality: 0.5\n  seed: 7\n")
+    git(root, "commit", "-qam", "params edited, no dvc repro")
+    data = report_json(cli, "--base", shas["worse"], "--head", "HEAD")
+    assert any("stage train is stale: params.yaml has train.quality = 0.5 but dvc.lock "
+               "recorded 0.95" in p for p in data["models"][0]["head_problems"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.config import ModelConfig, ProjectConfig
 from jx_mlops.errors import ConfigError, UsageError
 from jx_mlops.evaluation.declared import SideFiles, metrics_files, params_files
-from jx_mlops.evaluation.pipeline import compare_inputs, compare_stages
+from jx_mlops.evaluation.pipeline import compare_inputs, compare_stages, stale_stages
 from jx_mlops.evaluation.plots import plot_charts
 from jx_mlops.evaluation.predictions import significance_for
 from jx_mlops.evaluation.runrecords import compare_costs
@@ -106,14 +106,24 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
                            significance_note=note, trend=trend)
 
 
+def _with_head_problems(model: ModelComparison, problems: list[str]) -> ModelComparison:
+    if not problems:
+        return model
+    return replace(model, head_problems=(*model.head_problems, *problems))
+
+
 def compare_revisions(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Snapshot,
                       options: ReportOptions | None = None,
                       head_record: RunRecord | None = None) -> Comparison:
     """Compare every model of ``config`` between ``base`` and ``head``, with the pipeline's
     data, stages, plots and training cost."""
     options = options or ReportOptions()
-    models = tuple(compare_model(m, base, head, options) for m in config.models)
+    stale = stale_stages(head)
+    # Stale results at the head are not the head's model: they cannot pass the verdict.
+    models = tuple(_with_head_problems(compare_model(m, base, head, options), stale)
+                   for m in config.models)
     charts, notes = plot_charts(base, head) if options.plots else ([], [])
+    notes = [f"base: {reason}" for reason in stale_stages(base)] + notes
     costs = compare_costs(repo, base.sha, base.label, head.sha, head_record) \
         if options.costs else None
     return Comparison(base=Revision(base.label, base.sha), head=Revision(head.label, head.sha),

@@ -14,7 +14,7 @@ from jx_mlops import dvc
 from jx_mlops.compare.comparison import StageLineage
 from jx_mlops.compare.datadiff import DataChange, compare_data
 from jx_mlops.errors import DvcError
-from jx_mlops.evaluation.snapshot import Snapshot
+from jx_mlops.evaluation.snapshot import Snapshot, read_structured
 
 
 def data_inputs(snap: Snapshot) -> list[dvc.OutputInfo]:
@@ -69,3 +69,44 @@ def compare_stages(base: Snapshot, head: Snapshot) -> list[StageLineage]:
     before, after = _stages(base), _stages(head)
     names = list(after) + [n for n in before if n not in after]
     return [StageLineage(n, before.get(n), after.get(n)) for n in names]
+
+
+def _consumed_stale(lock: dvc.DvcLock) -> list[str]:
+    """Stages whose recorded input differs from what its producing stage recorded."""
+    produced = {os.path.normpath(o.path): (stage.name, o.md5)
+                for stage in lock.stages for o in stage.outs}
+    stale = []
+    for stage in lock.stages:
+        for dep in stage.deps:
+            producer = produced.get(os.path.normpath(dep.path))
+            if producer and producer[0] != stage.name and dep.md5 != producer[1]:
+                stale.append(f"stage {stage.name} is stale: it consumed {dep.path} "
+                             f"{(dep.md5 or '?')[:8]}, but stage {producer[0]} produced "
+                             f"{(producer[1] or '?')[:8]} (run `dvc repro`)")
+    return stale
+
+
+def _params_stale(snap: Snapshot, lock: dvc.DvcLock) -> list[str]:
+    """Stages whose locked params differ from the params files at ``snap``."""
+    stale = []
+    for stage in lock.stages:
+        for path, locked in stage.params.items():
+            current, _reason = read_structured(snap, path)
+            changed = sorted(k for k, v in locked.items()
+                             if current is not None and k in current and current[k] != v)
+            if current is not None and changed:
+                key = changed[0]
+                stale.append(f"stage {stage.name} is stale: {path} has {key} = "
+                             f"{current[key]!r} but dvc.lock recorded {locked[key]!r} "
+                             "(run `dvc repro`)")
+    return stale
+
+
+def stale_stages(snap: Snapshot) -> list[str]:
+    """Why results at ``snap`` are not those of its pipeline, from dvc.lock: a stage that
+    consumed an output other than the one its producer recorded, or stale params."""
+    try:
+        lock = snap.lock()
+    except DvcError:
+        return []
+    return (_consumed_stale(lock) + _params_stale(snap, lock)) if lock else []

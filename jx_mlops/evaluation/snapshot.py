@@ -16,7 +16,7 @@ from typing import Any
 from jx_mlops import dvc
 from jx_mlops.compare.values import flatten, load_structured
 from jx_mlops.dvcyaml import DvcSpec, parse_spec
-from jx_mlops.errors import DvcError
+from jx_mlops.errors import DvcError, GitError
 from jx_mlops.git import GitRepo
 
 
@@ -170,8 +170,25 @@ def default_branch_ref(repo: GitRepo) -> tuple[str, str]:
     return "HEAD", "HEAD"
 
 
+def resolve_revision(repo: GitRepo, rev: str) -> str:
+    """The commit ``rev`` names, as DVC resolves it: a git revision, else an experiment
+    name (``dvc exp run -n NAME``: refs/exps/.../NAME), else a branch only the remote has."""
+    sha = repo.try_rev_parse(rev)
+    if sha is not None:
+        return sha
+    refs = repo.run("for-each-ref", "--format=%(refname)", "refs/exps", check=False)
+    experiments = [r for r in refs.splitlines() if r.rsplit("/", 1)[-1] == rev]
+    if len(experiments) > 1:
+        raise GitError(f"{rev!r} names {len(experiments)} experiments; use a commit instead")
+    for candidate in (*experiments, f"refs/remotes/origin/{rev}"):
+        sha = repo.try_rev_parse(candidate)
+        if sha is not None:
+            return sha
+    return repo.rev_parse(rev)  # the git error, naming the revision
+
+
 def snapshot(repo: GitRepo, root: Path, rev: str | None, label: str | None = None) -> Snapshot:
     """A snapshot of ``rev`` (None = the work tree)."""
     if rev is None:
         return Snapshot(repo, root, None, label or "workspace")
-    return Snapshot(repo, root, repo.rev_parse(rev), label or rev)
+    return Snapshot(repo, root, resolve_revision(repo, rev), label or rev)
