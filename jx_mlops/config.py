@@ -266,6 +266,8 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
             f"{node.file}: {node.where}: model name must be lowercase letters, digits and "
             f"dashes, at most 63 (it names Kubernetes resources), got {name!r}"
         )
+    if node.value is None:  # a bare name: every part defaults (to what dvc.yaml says)
+        node = _Node({}, node.where, node.file)
     node.mapping(("artifact", "metrics", "params", "description", "policy", "predictions",
                   "intended_use"))
     policy_node = node.child("policy")
