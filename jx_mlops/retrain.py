@@ -109,12 +109,25 @@ def _branch_name(repo: GitRepo, settings: Sequence[ParamSetting]) -> str:
     return name
 
 
+def _declared_params(config: ProjectConfig) -> tuple[str, ...]:
+    from jx_mlops.evaluation.declared import params_at
+    from jx_mlops.evaluation.snapshot import Snapshot
+
+    repo = GitRepo.open(config.root)
+    try:
+        return params_at(config.models[0], Snapshot(repo, config.root, None, "workspace"))
+    finally:
+        repo.close()
+
+
 def retrain(config: ProjectConfig, settings_text: Sequence[str], *, title: str | None = None,
             branch: str | None = None) -> PullRequest:
     """Branch from HEAD, apply the params change, commit, push and open a pull request."""
     if not settings_text:
         raise UsageError("retrain needs at least one --set KEY=VALUE")
-    default_file = config.models[0].params[0]
+    # Bare keys go to the first params file (mlops.yaml's, else dvc.yaml's, as DVC does).
+    default_file = (config.models[0].params or _declared_params(config) or
+                    ("params.yaml",))[0]
     settings = [parse_setting(s, default_file) for s in settings_text]
     repo = GitRepo.open(config.root)
     forge = open_forge(config.forge)

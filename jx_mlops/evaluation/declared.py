@@ -76,3 +76,13 @@ def metrics_files(model: ModelConfig, base: Snapshot, head: Snapshot) -> SideFil
 def params_files(model: ModelConfig, base: Snapshot, head: Snapshot) -> SideFiles:
     """The model's params files on each side (mlops.yaml's list, else dvc.yaml's)."""
     return _declared(model.params, base, head, "params")
+
+
+def metrics_at(model: ModelConfig, snap: Snapshot) -> tuple[str, ...]:
+    """The model's metrics files at one revision (for lineage, records)."""
+    return metrics_files(model, snap, snap).paths
+
+
+def params_at(model: ModelConfig, snap: Snapshot) -> tuple[str, ...]:
+    """The model's params files at one revision (for lineage, retraining)."""
+    return params_files(model, snap, snap).paths

@@ -58,12 +58,15 @@ def _records(snap: Snapshot, file: str) -> tuple[list[dict[str, Any]] | None, st
         return None, f"{file} at {snap.where}: {exc}"
 
 
-def _points(snap: Snapshot, source: PlotSource) -> tuple[list[tuple[float, float]], str]:
+def _points(snap: Snapshot,
+            source: PlotSource) -> tuple[list[tuple[float, float]], str, str | None]:
+    """The (x, y) points of ``source`` at ``snap``, why there are none, and the y field
+    (DVC's default: the last column that is not x)."""
     records, reason = _records(snap, source.file)
     if records is None:
-        return [], reason
+        return [], reason, None
     y = source.y or _default_y(records, source.x)
-    return (points_from_records(records, source.x, y) if y else []), ""
+    return (points_from_records(records, source.x, y) if y else []), "", y
 
 
 def _definitions(base: Snapshot, head: Snapshot) -> tuple[list[PlotDefinition], list[str]]:
@@ -149,13 +152,14 @@ def _confusion_note(item: _Series, base: Snapshot, head: Snapshot) -> str:
 
 
 def _chart(item: _Series, base: Snapshot, head: Snapshot) -> tuple[Chart | None, list[str]]:
-    base_points, base_note = _points(base, item.source)
-    head_points, head_note = _points(head, item.source)
+    base_points, base_note, base_y = _points(base, item.source)
+    head_points, head_note, head_y = _points(head, item.source)
     notes = [n for n in (base_note, head_note) if n]
-    chart = curve_chart(item.title, item.definition.x_label, item.y_label,
+    chart = curve_chart(item.title, item.definition.x_label,
+                        item.y_label or head_y or base_y or "",
                         [(f"base {base.label}", base_points),
                          (f"head {head.label}", head_points)])
-    if chart is None:
+    if chart is None and not notes:  # unreadable data already says why it is not drawn
         notes.append(f"{item.title}: not charted ({item.source.file} has no numeric "
                      f"{item.source.y or 'y'} values on either side)")
     return chart, notes
