@@ -1,7 +1,9 @@
 """Reading a project at a revision and building a Comparison of two revisions.
 
-- ``snapshot``: the files of one revision (git objects, work tree, DVC cache).
-- ``pipeline``: data inputs and stage lineage from DVC's metadata.
+- ``snapshot``: the files of one revision (git objects, work tree, DVC cache, files
+  inside directory outputs), and how revision names resolve.
+- ``declared``: which metrics and params files a model has at a revision.
+- ``pipeline``: data inputs, stage lineage and stale stages from DVC's metadata.
 - ``plots``: plot definitions and their data, drawn as charts.
 - ``predictions``: per-sample predictions and the significance of metric changes.
 - ``trend``: a metric's history over the base branch.
