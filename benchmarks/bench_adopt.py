@@ -50,7 +50,8 @@ def main() -> None:
         "processes, 7 alternating pairs). The project is DVC's get-started layout built "
         "by tests/getstarted.py: metrics and plots inside a cached `eval/` directory "
         "(read through its `.dir` manifest in the cache), a dvclive plot directory, a "
-        "confusion matrix and an image.", "",
+        "confusion matrix and an image. Load average when measured: "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (both sides meet it).", "",
         "| What | jx-mlops | DVC | Ratio | Target |", "|:--|--:|--:|--:|:--|",
         f"| `report --format md` after a bare `init` vs `dvc metrics diff --md` + "
         f"`dvc params diff --md` + `dvc plots diff` | {times['ours']:.2f} s | "
