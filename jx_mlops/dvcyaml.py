@@ -7,6 +7,7 @@ Paths are made relative to the repository root through each stage's ``wdir``, as
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,8 @@ class DvcSpec:
 
     metrics: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
+    # Which keys of each params file the pipeline tracks (None: all), as DVC shows them.
+    param_keys: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
     plots: tuple[PlotDefinition, ...] = ()
     outputs: tuple[StageOutput, ...] = ()
     artifacts: tuple[Artifact, ...] = ()
@@ -131,15 +134,31 @@ def load_spec(text: str, where: str = "dvc.yaml") -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _stage_params(params: Any, wdir: str) -> list[str]:
-    """Params files a stage reads: bare keys come from params.yaml, ``{FILE: keys}`` name one."""
-    files: list[str] = []
+def _stage_params(params: Any, wdir: str) -> list[tuple[str, frozenset[str] | None]]:
+    """(file, keys) a stage reads: bare keys come from params.yaml, ``{FILE: [keys]}`` name
+    a file, ``{FILE: }`` (no keys) tracks all of it (keys None)."""
+    found: list[tuple[str, frozenset[str] | None]] = []
     for item in params if isinstance(params, list) else []:
         if isinstance(item, str):
-            files.append(_join(wdir, DEFAULT_PARAMS))
+            found.append((_join(wdir, DEFAULT_PARAMS), frozenset({item})))
         elif isinstance(item, dict):
-            files += [_join(wdir, str(k)) for k in item]
-    return files
+            found += [(_join(wdir, str(file)), frozenset(map(str, keys))
+                       if isinstance(keys, list) and keys else None)
+                      for file, keys in item.items()]
+    return found
+
+
+def _merge_keys(pairs: list[tuple[str, frozenset[str] | None]]
+                ) -> dict[str, frozenset[str] | None]:
+    """Tracked keys per params file; None (the whole file) wins over any key list."""
+    merged: dict[str, frozenset[str] | None] = {}
+    for file, keys in pairs:
+        if file in merged:
+            before = merged[file]
+            merged[file] = None if before is None or keys is None else before | keys
+        else:
+            merged[file] = keys
+    return merged
 
 
 def _artifacts(data: Any) -> tuple[Artifact, ...]:
@@ -164,7 +183,7 @@ def parse_spec(text: str, where: str = "dvc.yaml") -> DvcSpec:
     """Everything jx-mlops reads from dvc.yaml: stage-declared parts first, then top-level."""
     data = load_spec(text, where)
     metrics: list[str] = []
-    params: list[str] = []
+    params: list[tuple[str, frozenset[str] | None]] = []
     plots: list[PlotDefinition] = []
     outputs: list[StageOutput] = []
     stages = data.get("stages")
@@ -180,8 +199,10 @@ def parse_spec(text: str, where: str = "dvc.yaml") -> DvcSpec:
         plots += [_plot(path, props, wdir) for path, props in _entries(stage.get("plots"))]
         params += _stage_params(stage.get("params"), wdir)
     metrics += [os.path.normpath(p) for p, _ in _entries(data.get("metrics"))]
-    params += [os.path.normpath(p) for p, _ in _entries(data.get("params"))]
+    params += [(os.path.normpath(p), None) for p, _ in _entries(data.get("params"))]
     plots += [_plot(name, props) for name, props in _entries(data.get("plots"))]
-    return DvcSpec(metrics=_unique(metrics), params=_unique(params), plots=tuple(plots),
+    keys = _merge_keys(params)
+    return DvcSpec(metrics=_unique(metrics), params=tuple(keys), param_keys=keys,
+                   plots=tuple(plots),
                    outputs=tuple(outputs), artifacts=_artifacts(data.get("artifacts")),
                    stage_names=tuple(str(n) for n in stages))

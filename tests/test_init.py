@@ -127,3 +127,63 @@ def test_unreadable_metrics_are_diagnosed_precisely(repo: Path, cli) -> None:
     assert data["models"][0]["head_problems"] == [
         "scores.json at workspace: not valid JSON: Expecting value: line 2 column 8 (char 25)"]
     assert data["verdict"] == "fail"
+
+
+SPEC = """\
+stages:
+  train:
+    cmd: python train.py
+    params:
+    - config/train.yaml:
+      - lr
+    metrics:
+    - scores.json:
+        cache: false
+    plots:
+    - curves:
+        cache: false
+        x: step
+plots:
+- {name}:
+    y:
+      history.json: acc
+"""
+
+
+def dvc_json(root: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    out = subprocess.run([sys.executable, "-m", "dvc", *args, "--json"], cwd=root,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def revision(root: Path, plot_name: str, lr: float, acc: float) -> None:
+    (root / "dvc.yaml").write_text(SPEC.format(name=plot_name))
+    (root / "config").mkdir(exist_ok=True)
+    (root / "config" / "train.yaml").write_text(f"lr: {lr}\nepochs: 3\n")
+    (root / "scores.json").write_text(json.dumps({"acc": acc}))
+    (root / "history.json").write_text(json.dumps([{"acc": acc - 0.1}, {"acc": acc}]))
+    (root / "curves").mkdir(exist_ok=True)
+    for name in ("train", "test"):
+        (root / "curves" / f"{name}.csv").write_text(f"step,loss\n0,1\n1,{1 - acc:.2f}\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", f"lr {lr}")
+
+
+def test_params_files_plot_dirs_and_renamed_plots_as_dvc_reads_them(repo: Path, cli) -> None:
+    (repo / "params.yaml").unlink()
+    revision(repo, "accuracy-history", 0.1, 0.8)
+    revision(repo, "acc-history", 0.05, 0.85)  # the plot is renamed at the head
+    cli("init", "--no-ci", "--model", "clf=model.pkl")
+    data = json.loads(cli("report", "--base", "HEAD~1", "--head", "HEAD", "--format",
+                          "json", "--trend", "0").out)
+    params = dvc_json(repo, "params", "diff", "HEAD~1", "HEAD", "--all")
+    assert {(p["path"], p["name"]): (p["base"], p["head"]) for p in data["params"]} == {
+        (path, name): (v["old"], v["new"]) for path, rows in params.items()
+        for name, v in rows.items()}
+    metrics = dvc_json(repo, "metrics", "diff", "HEAD~1", "HEAD")
+    assert {m["name"]: (m["base"], m["head"]) for m in data["metrics"]} == {
+        name: (v["old"], v["new"]) for rows in metrics.values() for name, v in rows.items()}
+    ids = dvc_json(repo, "plots", "diff", "HEAD~1", "HEAD")["data"]
+    titles = {p["title"] for p in data["plots"]}
+    assert set(ids) <= titles | {n.split(":")[0] for n in data["notes"]}, (ids, titles)
+    assert {"curves/train.csv", "curves/test.csv", "accuracy-history", "acc-history"} <= titles

@@ -67,8 +67,8 @@ def _compare_param_files(model: ModelConfig, base: Snapshot,
     files = params_files(model, base, head)
     params: list[ParamChange] = []
     for path in files.paths:
-        base_params = _read_side(files, "base", base, path, [])
-        head_params = _read_side(files, "head", head, path, [])
+        base_params = files.tracked(path, _read_side(files, "base", base, path, []))
+        head_params = files.tracked(path, _read_side(files, "head", head, path, []))
         params += compare_params(path, base_params, head_params)
     return params
 

@@ -4,7 +4,9 @@ gives them, else what dvc.yaml declares at that revision, as `dvc metrics/params
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from jx_mlops.config import ModelConfig
 from jx_mlops.dvcyaml import DEFAULT_PARAMS, DvcSpec
@@ -22,6 +24,17 @@ class SideFiles:
     head: frozenset[str] | None
     paths: tuple[str, ...]
     problems: tuple[tuple[str, str], ...] = ()  # (side, reason)
+    # Params only: the keys dvc.yaml tracks per file on either side (absent/None: all).
+    keys: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+
+    def tracked(self, path: str, values: dict[str, Any] | None) -> dict[str, Any] | None:
+        """``values`` limited to the keys the pipeline tracks (``train`` covers
+        ``train.lr``), as `dvc params diff` shows them."""
+        keys = self.keys.get(path)
+        if values is None or keys is None:
+            return values
+        return {k: v for k, v in values.items()
+                if k in keys or any(k.startswith(f"{key}.") for key in keys)}
 
     def wanted(self, side: str, path: str) -> bool:
         declared = self.base if side == "base" else self.head
@@ -65,7 +78,16 @@ def _declared(explicit: tuple[str, ...], base: Snapshot, head: Snapshot,
             sides[side] = list(spec.params) if has_spec else [DEFAULT_PARAMS]
     paths = tuple(dict.fromkeys(sides["head"] + sides["base"]))
     return SideFiles(frozenset(sides["base"]), frozenset(sides["head"]), paths,
-                     tuple(problems))
+                     tuple(problems), _tracked_keys(base, head) if pick == "params" else {})
+
+
+def _tracked_keys(base: Snapshot, head: Snapshot) -> dict[str, frozenset[str] | None]:
+    merged: dict[str, frozenset[str] | None] = {}
+    for snap in (base, head):
+        for path, keys in _spec(snap)[0].param_keys.items():
+            before = merged.get(path, frozenset())
+            merged[path] = None if before is None or keys is None else before | keys
+    return merged
 
 
 def metrics_files(model: ModelConfig, base: Snapshot, head: Snapshot) -> SideFiles:
