@@ -142,3 +142,10 @@ def test_flatten_and_load() -> None:
     assert load_structured("p.yaml", b"a: 1\n") == {"a": 1}
     with pytest.raises(ValueError, match="not valid JSON"):
         load_structured("m.json", b"{oops")
+
+
+def test_unparsable_yaml_names_the_line() -> None:
+    with pytest.raises(ValueError) as info:
+        load_structured("eval/metrics.yaml", b"acc: 0.9\nf1: [0.8, 0.7\nauc: 1\n")
+    assert str(info.value) == "not valid YAML: did not find expected ',' or ']', line 3, " \
+                              "column 4"

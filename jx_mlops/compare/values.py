@@ -32,11 +32,19 @@ def load_structured(name: str, data: bytes) -> Any:
                 return tomllib.loads(text)
             raise ValueError("TOML files need Python 3.11 or newer")
         return safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ValueError(f"not valid {'JSON' if lower.endswith('.json') else 'YAML'}: "
-                         f"{str(exc).splitlines()[0]}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {str(exc).splitlines()[0]}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {_yaml_problem(exc)}") from None
     except Exception as exc:  # tomllib.TOMLDecodeError and friends
         raise ValueError(f"cannot parse: {exc}") from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's problem and where it is: 'expected ..., line 3, column 1'."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{problem}, line {mark.line + 1}, column {mark.column + 1}" if mark else problem
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
