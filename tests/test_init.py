@@ -84,6 +84,14 @@ def test_flags_name_the_model_and_the_forge(repo: Path, cli) -> None:
     assert config.model("churn").artifact == "models/clf.joblib"
 
 
+def test_a_github_origin_is_the_forge(repo: Path, cli) -> None:
+    pipeline(repo)
+    git(repo, "remote", "add", "origin", "git@github.com:acme/churn-model.git")
+    assert cli("init", "--no-ci").code == 0
+    forge = load_config(repo).forge
+    assert (forge.kind, forge.repo) == ("github", "acme/churn-model")
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("--model", "Churn_Model=m.pkl"),
      "error: --model Churn_Model=...: a model name is lowercase letters, digits and dashes, "

@@ -124,8 +124,9 @@ def add_parsers(sub: Any) -> None:
 
     p = add_command(sub, "init", cmd_init,
                     "adopt this git + DVC repository: write mlops.yaml and CI files")
-    p.add_argument("--forge", default="local", choices=("local", "github"),
-                   help="where pull requests live (default: local)")
+    p.add_argument("--forge", choices=("local", "github"),
+                   help="where pull requests live (default: github for a GitHub origin, "
+                        "else local)")
     p.add_argument("--repo", metavar="OWNER/NAME",
                    help="the repository on the forge (default: from a GitHub origin; "
                         "none: report works, pull requests need one)")

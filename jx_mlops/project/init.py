@@ -110,19 +110,20 @@ def _metric_names(snap: Snapshot, spec: DvcSpec) -> tuple[list[str], list[str]]:
     return names, notes
 
 
-def _forge_repo(repo: GitRepo, forge: str, given: str | None) -> str | None:
-    """OWNER/NAME from ``--repo``, else from a GitHub origin URL; None: no forge yet."""
+def _forge(repo: GitRepo, kind: str | None, given: str | None) -> tuple[str, str | None]:
+    """(kind, OWNER/NAME): ``--repo``, else a GitHub origin URL (kind github unless
+    ``--forge`` says otherwise); no repository: no forge yet."""
     if given is not None:
         if not REPO_NAME.match(given):
             raise UsageError(f"--repo {given!r}: expected OWNER/NAME")
-        return given
+        return kind or "local", given
     url = repo.remote_url("origin") or ""
     found = re.search(r"github\.com[:/]([^/]+/[^/]+?)(?:\.git)?/?$", url)
     if found:
-        return found.group(1)
-    if forge == "github":
+        return kind or "github", found.group(1)
+    if kind == "github":
         raise UsageError("--forge github needs --repo OWNER/NAME (origin is not a GitHub URL)")
-    return None
+    return kind or "local", None
 
 
 def _action(root: Path, path: str, content: str, force: bool) -> FileAction:
@@ -148,7 +149,7 @@ def _read_spec(snap: Snapshot) -> DvcSpec:
         raise UsageError(exc.message) from None
 
 
-def init_project(root: Path, *, forge: str = "local", repo_name: str | None = None,
+def init_project(root: Path, *, forge: str | None = None, repo_name: str | None = None,
                  models: Mapping[str, str] | None = None, ci: bool = True,
                  dry_run: bool = False, force: bool = False) -> InitResult:
     """Write mlops.yaml (and CI files) for the DVC project at ``root``."""
@@ -160,7 +161,7 @@ def init_project(root: Path, *, forge: str = "local", repo_name: str | None = No
         found = find_models(spec, models or {})
         _check_models(found)
         names, notes = _metric_names(snap, spec)
-        forge_repo = _forge_repo(repo, forge, repo_name)
+        forge, forge_repo = _forge(repo, forge, repo_name)
     finally:
         repo.close()
     guesses = [guess_policy(name) for name in names]
