@@ -60,12 +60,17 @@ class MetricPolicy:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """One model of the project: its DVC artifact, metrics files and metric policies."""
+    """One model of the project: its DVC artifact, metrics files and metric policies.
+
+    Empty ``metrics`` / ``params`` / ``plots`` mean "what dvc.yaml declares at the revision
+    being read", as `dvc metrics/params/plots diff` do; an empty ``artifact`` is a
+    metrics-only project (reports work, registering a version does not).
+    """
 
     name: str
-    artifact: str
-    metrics: tuple[str, ...]
-    params: tuple[str, ...] = ("params.yaml",)
+    artifact: str = ""
+    metrics: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
     description: str = ""
     policy: Mapping[str, MetricPolicy] = field(default_factory=dict)
     # Per-sample predictions written by the evaluate stage (CSV with y_true and
@@ -127,11 +132,16 @@ class EnvironmentConfig:
 
 @dataclass(frozen=True)
 class ForgeConfig:
-    """Where the project's repository and pull requests live."""
+    """Where the project's repository and pull requests live (``repo`` empty: mlops.yaml
+    names no forge, so only commands that need none can run)."""
 
     kind: ForgeKind = "local"
     repo: str = ""
     url: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.repo)
 
 
 @dataclass(frozen=True)
@@ -267,9 +277,10 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
             f"{node.file}: {node.where}: model name must be lowercase letters, digits and "
             f"dashes, at most 63 (it names Kubernetes resources), got {name!r}"
         )
+    if node.value is None:  # a bare name: every part defaults (to what dvc.yaml says)
+        node = _Node({}, node.where, node.file)
     node.mapping(("artifact", "metrics", "params", "description", "policy", "predictions",
-                  "intended_use"),
-                 required=("artifact", "metrics"))
+                  "intended_use"))
     policy_node = node.child("policy")
     policies: dict[str, MetricPolicy] = {}
     if policy_node.value is not None:
@@ -277,9 +288,10 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
         policies = {key: _read_policy(child) for key, child in policy_node.items()}
     return ModelConfig(
         name=name,
-        artifact=node.child("artifact").string(what="a path to the DVC-tracked model"),
-        metrics=node.child("metrics").paths(),
-        params=node.child("params").optional(_Node.paths, ("params.yaml",)),
+        artifact=node.child("artifact").optional(
+            lambda n: n.string(what="a path to the DVC-tracked model"), ""),
+        metrics=node.child("metrics").optional(_Node.paths, ()),
+        params=node.child("params").optional(_Node.paths, ()),
         description=node.child("description").optional(_Node.string, ""),
         policy=policies,
         predictions=node.child("predictions").optional(
@@ -424,11 +436,12 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         raise ConfigError(f"{path.name}: invalid YAML{at}: {problem}") from None
     root = _Node(data, "", path.name)
     root.mapping(("version", "project", "forge", "models", "environments"),
-                 required=("forge", "models"))
+                 required=("models",))
     version = root.child("version")
     if version.value not in (None, 1):
         raise version.fail("1 (the only mlops.yaml version)")
-    forge = _read_forge(root.child("forge"))
+    forge_node = root.child("forge")
+    forge = ForgeConfig() if forge_node.value is None else _read_forge(forge_node)
     models_node = root.child("models")
     models_node.mapping()
     if not models_node.value:
@@ -448,7 +461,8 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
     _check_requires(environments, path.name)
     return ProjectConfig(
         path=path,
-        name=root.child("project").optional(_Node.string, forge.repo.split("/")[1]),
+        name=root.child("project").optional(
+            _Node.string, forge.repo.split("/")[1] if forge.repo else path.parent.name),
         forge=forge,
         models=tuple(_read_model(name, node) for name, node in models_node.items()),
         environments=environments,
@@ -463,7 +477,8 @@ def load_config(root: Path) -> ProjectConfig:
     except FileNotFoundError:
         raise ConfigError(
             f"{CONFIG_FILE} not found in {root.resolve()}",
-            hint="run inside a jx-mlops project, or create one with `jx-mlops create`",
+            hint="in an existing DVC project run `jx-mlops init`; for a new one, "
+                 "`jx-mlops create`",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None

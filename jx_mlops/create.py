@@ -19,13 +19,13 @@ from jx_mlops.ci import STATUS_CONTEXT
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import MODEL_NAME, ForgeConfig, jx_home, load_config
 from jx_mlops.errors import ConflictError, QuickstartError, UsageError
+from jx_mlops.evaluation.runrecords import make_record, measured_repro, save_record
 from jx_mlops.forge import open_forge
 from jx_mlops.forge.base import Forge
 from jx_mlops.forge.protection import protect_default_branch
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import ensure_environment_repo
 from jx_mlops.quickstart_sources import open_quickstart
-from jx_mlops.runrecord import make_record, measured_repro, save_record
 from jx_mlops.scaffold import (
     Quickstart,
     check_template,

@@ -21,6 +21,7 @@ from typing import Any, TypeVar, cast
 import yaml
 
 from jx_mlops.errors import DvcError
+from jx_mlops.fsutil import read_bounded
 from jx_mlops.yamlio import json_loads, safe_load
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -87,6 +88,19 @@ class DvcLock:
             for out in stage.outs:
                 if os.path.normpath(out.path) == wanted:
                     return out
+        return None
+
+    def containing(self, path: str) -> tuple[OutputInfo, str] | None:
+        """The output that is ``path`` or a directory holding it, and ``path`` inside it
+        ("" when the output is ``path`` itself)."""
+        wanted = os.path.normpath(path)
+        for stage in self.stages:
+            for out in stage.outs:
+                top = os.path.normpath(out.path)
+                if wanted == top:
+                    return out, ""
+                if wanted.startswith(top + "/"):
+                    return out, wanted[len(top) + 1:]
         return None
 
 
@@ -195,99 +209,45 @@ def checkout(root: Path, targets: Sequence[str]) -> None:
     run_dvc(root, ["checkout", *targets])
 
 
-@dataclass(frozen=True)
-class PlotSource:
-    """One y field of one data file, with the x field to draw it against (None: index)."""
+def cache_root(root: Path) -> Path:
+    """The project's local cache: ``cache.dir`` of .dvc/config.local or .dvc/config (a
+    shared cache, relative to .dvc), else .dvc/cache."""
+    import configparser
 
-    file: str
-    y: str | None
-    x: str | None
-
-
-@dataclass(frozen=True)
-class PlotDefinition:
-    """A plot declared in dvc.yaml (top-level ``plots:`` or a stage's ``plots:`` output)."""
-
-    name: str
-    title: str
-    x_label: str
-    y_label: str
-    sources: tuple[PlotSource, ...]
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _top_level_plot(name: str, props: dict[str, Any]) -> PlotDefinition:
-    x = props.get("x")
-    y = props.get("y")
-    sources: list[PlotSource] = []
-    if isinstance(y, dict):
-        for file, fields in y.items():
-            x_field = x.get(file) if isinstance(x, dict) else x
-            sources += [PlotSource(str(file), str(f), x_field) for f in _as_list(fields)]
-    else:
-        x_field = next(iter(x.values()), None) if isinstance(x, dict) else x
-        sources += [PlotSource(name, None if f is None else str(f), x_field)
-                    for f in _as_list(y)]
-    x_name = x if isinstance(x, str) else next(iter(x.values()), "step") if isinstance(
-        x, dict) else "step"
-    return PlotDefinition(name, str(props.get("title") or name),
-                          str(props.get("x_label") or x_name),
-                          str(props.get("y_label") or (sources[0].y if sources else "") or ""),
-                          tuple(sources))
-
-
-def _entries(items: Any) -> list[tuple[str, dict[str, Any]]]:
-    entries: list[tuple[str, dict[str, Any]]] = []
-    for item in items or []:
-        if isinstance(item, str):
-            entries.append((item, {}))
-        elif isinstance(item, dict):
-            entries += [(str(k), v if isinstance(v, dict) else {}) for k, v in item.items()]
-    return entries
-
-
-def _load_spec(text: str, where: str) -> dict[str, Any]:
-    """dvc.yaml as a mapping (empty when it is not one); DvcError when it is not YAML."""
-    try:
-        data = safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise DvcError(f"{where}: invalid YAML: {exc}") from None
-    return data if isinstance(data, dict) else {}
-
-
-@malformed_is_dvc_error
-def parse_plot_definitions(text: str, where: str = "dvc.yaml") -> list[PlotDefinition]:
-    """Every plot dvc.yaml declares, stage outputs first, in file order."""
-    data = _load_spec(text, where)
-    plots = []
-    stages = data.get("stages")
-    for stage in stages.values() if isinstance(stages, dict) else ():
-        if isinstance(stage, dict):
-            plots += [_top_level_plot(path, props)
-                      for path, props in _entries(stage.get("plots"))]
-    plots += [_top_level_plot(name, props) for name, props in _entries(data.get("plots"))]
-    return plots
-
-
-@malformed_is_dvc_error
-def uncached_outputs(text: str, where: str = "dvc.yaml") -> set[str]:
-    """Stage outputs declared ``cache: false`` in dvc.yaml: git keeps those, not DVC."""
-    paths: set[str] = set()
-    for stage in (_load_spec(text, where).get("stages") or {}).values():
-        if not isinstance(stage, dict):
-            continue
-        for key in ("outs", "metrics", "plots"):
-            paths |= {os.path.normpath(path) for path, props in _entries(stage.get(key))
-                      if props.get("cache") is False}
-    return paths
+    dvc_dir = root / ".dvc"
+    for name in ("config.local", "config"):
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(dvc_dir / name, encoding="utf-8")
+        except configparser.Error as exc:
+            raise DvcError(f"{dvc_dir / name}: cannot read DVC config: "
+                           f"{str(exc).splitlines()[0]}") from None
+        configured = parser.get("cache", "dir", fallback=None)
+        if configured:
+            return (dvc_dir / os.path.expanduser(configured)).resolve()
+    return dvc_dir / "cache"
 
 
 def cache_file(root: Path, md5: str) -> Path:
     """Where DVC 3 keeps the object with hash ``md5`` in the project's local cache."""
-    return root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    return cache_root(root) / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def read_cached(root: Path, md5: str) -> bytes | None:
+    """The object ``md5`` from the local cache (DVC 3 layout, else DVC 2's), if present."""
+    for candidate in (cache_file(root, md5), cache_root(root) / md5[:2] / md5[2:]):
+        if candidate.is_file():
+            return read_bounded(candidate, name=f"DVC cache object {md5}")
+    return None
+
+
+def parse_dir_manifest(data: bytes, where: str) -> dict[str, str]:
+    """``relpath -> md5`` of every file of a directory object (its ``.dir`` manifest)."""
+    try:
+        entries = json_loads(data)
+        return {str(e["relpath"]): str(e["md5"]) for e in entries}
+    except (ValueError, TypeError, KeyError) as exc:
+        raise DvcError(f"{where}: not a DVC directory manifest: {exc}") from None
 
 
 SERVING_PREFIX = "jx-mlops/models"

@@ -23,6 +23,7 @@ from jx_mlops.errors import JxMlopsError, UsageError
 from jx_mlops.forge import open_forge
 from jx_mlops.forge.base import Forge, PullRequest
 from jx_mlops.git import GitRepo
+from jx_mlops.yamlio import safe_load
 
 _KEY_LINE = re.compile(r"^(?P<indent>\s*)(?P<key>[^\s#:][^:#]*?)\s*:(?P<rest>.*)$")
 
@@ -49,7 +50,7 @@ def parse_setting(text: str, default_file: str) -> ParamSetting:
     if not key or any(not part for part in key.split(".")):
         raise UsageError(f"--set {text!r}: invalid key {key!r}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     if isinstance(value, (dict, list)):
@@ -84,7 +85,7 @@ def _replace_line(lines: list[str], path: list[str], value: Any) -> bool:
 
 def apply_settings(text: str, settings: Sequence[ParamSetting], where: str) -> str:
     """``text`` of a params file with every setting applied and verified."""
-    current = flatten(yaml.safe_load(text) or {})
+    current = flatten(safe_load(text) or {})
     lines = text.splitlines()
     for setting in settings:
         if setting.key not in current:
@@ -95,7 +96,7 @@ def apply_settings(text: str, settings: Sequence[ParamSetting], where: str) -> s
             raise UsageError(f"{where}: {setting.key} is not a simple `key: value` line; "
                              "edit it by hand")
     result = "\n".join(lines) + ("\n" if text.endswith("\n") else "")
-    check = flatten(yaml.safe_load(result) or {})
+    check = flatten(safe_load(result) or {})
     for setting in settings:
         if check.get(setting.key) != setting.value:
             raise UsageError(f"{where}: setting {setting.key} did not round-trip; edit by hand")
@@ -186,7 +187,7 @@ def _read_params(data: bytes, file: str) -> tuple[str, dict[str, Any]]:
     YAML mapping (retrain would not know where to write)."""
     try:
         text = data.decode("utf-8")
-        parsed = yaml.safe_load(text)
+        parsed = safe_load(text)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise UsageError(f"{file} on the default branch is not readable YAML: "
                          f"{str(exc).splitlines()[0][:200]}") from None
@@ -274,6 +275,17 @@ def _undo(repo: GitRepo, forge: Forge, branch: str, sha: str, pushed: bool) -> N
         repo.run("update-ref", "-d", f"refs/heads/{branch}", sha)
 
 
+def _declared_params(config: ProjectConfig) -> tuple[str, ...]:
+    from jx_mlops.evaluation.declared import params_at
+    from jx_mlops.evaluation.snapshot import Snapshot
+
+    repo = GitRepo.open(config.root)
+    try:
+        return params_at(config.models[0], Snapshot(repo, config.root, None, "workspace"))
+    finally:
+        repo.close()
+
+
 def retrain(config: ProjectConfig, settings_text: Sequence[str], *, title: str | None = None,
             branch: str | None = None) -> PullRequest:
     """Open a pull request that changes params on top of the fetched default branch.
@@ -284,7 +296,9 @@ def retrain(config: ProjectConfig, settings_text: Sequence[str], *, title: str |
     """
     if not settings_text:
         raise UsageError("retrain needs at least one --set KEY=VALUE")
-    default_file = config.models[0].params[0]
+    # Bare keys go to the first params file (mlops.yaml's, else dvc.yaml's, as DVC does).
+    default_file = (config.models[0].params or _declared_params(config) or
+                    ("params.yaml",))[0]
     settings = [parse_setting(s, default_file) for s in settings_text]
     settings = [replace(s, file=check_params_file(s.file)) for s in settings]
     repo = GitRepo.open(config.root)

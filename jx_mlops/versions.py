@@ -17,7 +17,8 @@ from typing import Any
 from jx_mlops import console, dvc
 from jx_mlops.config import ModelConfig, ProjectConfig
 from jx_mlops.errors import RegistryError, UsageError
-from jx_mlops.evaluate import Snapshot, read_structured
+from jx_mlops.evaluation.declared import metrics_at, params_at
+from jx_mlops.evaluation.snapshot import Snapshot, read_structured
 from jx_mlops.git import GitRepo
 from jx_mlops.registry import (
     TAG,
@@ -92,7 +93,7 @@ def _data_inputs(snap: Snapshot, lock: dvc.DvcLock) -> list[dict[str, Any]]:
 
 def _params(snap: Snapshot, model: ModelConfig) -> dict[str, Any]:
     params = {}
-    for path in model.params:
+    for path in params_at(model, snap):
         values, _problem = read_structured(snap, path)
         params[path] = values or {}
     if len(json.dumps(params, default=str)) > _MAX_PARAMS_JSON:
@@ -114,10 +115,10 @@ def collect_metadata(config: ProjectConfig, model: ModelConfig, snap: Snapshot, 
             f"{snap.where}; run the pipeline (`dvc repro`) and commit dvc.lock first")
     storage = dvc.default_remote_url(snap.root)
     metrics = {}
-    for path in model.metrics:
+    for path in metrics_at(model, snap):
         values, _problem = read_structured(snap, path)
         metrics[path] = values or {}
-    params = b"".join((snap.read(p) or b"") for p in model.params)
+    params = b"".join((snap.read(p) or b"") for p in params_at(model, snap))
     return {
         "schema": METADATA_SCHEMA,
         "model": model.name,

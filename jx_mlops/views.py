@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from jx_mlops.create import CreatedProject
     from jx_mlops.forge.base import PullDetail, PullRequest, Repo
     from jx_mlops.forge.records import Finding
+    from jx_mlops.project.init import InitResult
     from jx_mlops.promote.audit import AuditReport
     from jx_mlops.promote.history import HistoryEvent
     from jx_mlops.promote.lineage import Lineage
@@ -462,3 +463,35 @@ def show_fsck(findings: Sequence[Finding], *, repair: bool, as_json: bool) -> No
     if not repair:
         console.print(f"{len(findings)} problem(s); run `jx-mlops forge fsck --repair`",
                       markup=False)
+
+
+_INIT_VERBS = {"create": "create", "overwrite": "overwrite", "unchanged": "unchanged",
+               "kept": "kept (differs; --force overwrites)"}
+
+
+def show_init(result: InitResult, *, as_json: bool) -> None:
+    """What `jx-mlops init` found (models, metric directions) and wrote."""
+    if as_json:
+        _json({"root": str(result.root), "dry_run": result.dry_run,
+               "models": [{"name": m.name, "path": m.path, "source": m.source}
+                          for m in result.models],
+               "metrics": [{"metric": g.key, "direction": g.direction}
+                           for g in result.metrics],
+               "files": [{"path": f.path, "action": f.action} for f in result.files],
+               "notes": list(result.notes)})
+        return
+    console = out_console()
+    for model in result.models:
+        console.print(f"model {model.name}: {model.path} ({model.source})")
+    directed = sum(1 for g in result.metrics if g.direction)
+    console.print(f"metrics: {len(result.metrics)}, {directed} with a direction "
+                  f"from the name")
+    would = "would " if result.dry_run else ""
+    for planned in result.files:
+        if planned.action != "unchanged":
+            console.print(f"{would}{_INIT_VERBS[planned.action]}: {planned.path}")
+    unchanged = sum(1 for f in result.files if f.action == "unchanged")
+    if unchanged:
+        console.print(f"{unchanged} file(s) already as init writes them")
+    for note in result.notes:
+        console.print(f"note: {note}")

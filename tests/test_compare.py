@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from jx_mlops.compare.comparison import ModelComparison, decide
-from jx_mlops.compare.metrics import compare_metric, compare_metrics, compare_params
+from jx_mlops.compare.metrics import (
+    compare_metric,
+    compare_metrics,
+    compare_params,
+    unmatched_policy_keys,
+)
 from jx_mlops.compare.values import flatten, load_structured
 from jx_mlops.config import MetricPolicy
 
@@ -41,15 +46,45 @@ def test_threshold_overrides_improvement() -> None:
 
 
 def test_non_numeric_values_are_compared_explicitly() -> None:
-    assert status(True, False) == "changed"
-    assert status("a", "a") == "unchanged"
-    assert status([1, 2], [1, 3]) == "changed"
-    assert status(float("nan"), float("nan")) == "unchanged"
-    delta = compare_metric("m.json", "x", 1.0, float("inf"), (True, True), HIGHER)
-    assert delta.head_kind == "inf"
-    assert delta.status == "improved"
+    plain = MetricPolicy()
+    assert status(True, False, plain) == "changed"
+    assert status("a", "a", plain) == "unchanged"
+    assert status([1, 2], [1, 3], plain) == "changed"
+    assert status(float("nan"), float("nan"), plain) == "unchanged"
+    delta = compare_metric("m.json", "x", 1.0, float("inf"), (True, True), plain)
+    assert (delta.head_kind, delta.status) == ("inf", "changed")
     nan = compare_metric("m.json", "x", 1.0, float("nan"), (True, True), HIGHER)
     assert (nan.head_kind, nan.delta, nan.status) == ("nan", None, "regressed")
+
+
+@pytest.mark.parametrize("head", ["0.9", None, True, [0.9], float("inf"), float("nan")])
+def test_a_directed_metric_that_stops_being_a_finite_number_fails(head: object) -> None:
+    delta = compare_metric("m.json", "auc", 0.9, head, (True, True), HIGHER)
+    verdict = decide([ModelComparison("m", (delta,))])
+    assert delta.status == "regressed"
+    assert not verdict.passed
+    assert verdict.line.startswith("fail: auc is ") and "at the head" in verdict.line
+    assert "higher-is-better, so it cannot pass" in verdict.line
+
+
+@pytest.mark.parametrize("policy", [HIGHER, MetricPolicy(min=0.5)])
+def test_a_directed_or_floored_metric_missing_at_the_head_fails(policy: MetricPolicy) -> None:
+    rows = compare_metrics("m.json", {"auc": 0.9}, {}, lambda _p, _k: policy)
+    verdict = decide([ModelComparison("m", tuple(rows))])
+    assert not verdict.passed
+    assert verdict.line.startswith("fail: auc is missing at the head (")
+
+
+def test_an_undirected_metric_may_disappear() -> None:
+    rows = compare_metrics("m.json", {"n": 1}, {}, lambda _p, _k: MetricPolicy())
+    assert [r.status for r in rows] == ["removed"]
+    assert decide([ModelComparison("m", tuple(rows))]).passed
+
+
+def test_a_policy_key_that_matches_no_metric_names_the_closest() -> None:
+    rows = compare_metrics("m.json", {"acc": 0.9}, {"acc": 0.8}, lambda _p, _k: HIGHER)
+    assert unmatched_policy_keys(["accuracy", "m.json:acc", "acc"], rows) == [
+        ("accuracy", ["acc"])]
 
 
 def test_new_removed_and_stable_order() -> None:
@@ -107,3 +142,10 @@ def test_flatten_and_load() -> None:
     assert load_structured("p.yaml", b"a: 1\n") == {"a": 1}
     with pytest.raises(ValueError, match="not valid JSON"):
         load_structured("m.json", b"{oops")
+
+
+def test_unparsable_yaml_names_the_line() -> None:
+    with pytest.raises(ValueError) as info:
+        load_structured("eval/metrics.yaml", b"acc: 0.9\nf1: [0.8, 0.7\nauc: 1\n")
+    assert str(info.value) == "not valid YAML: did not find expected ',' or ']', line 3, " \
+                              "column 4"

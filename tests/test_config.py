@@ -36,7 +36,7 @@ def test_valid_config_is_typed() -> None:
     assert config.forge.repo == "acme/churn"
     model = config.model("churn")
     assert model.metrics == ("metrics.json",)
-    assert model.params == ("params.yaml",)
+    assert model.params == ()  # empty: the params files dvc.yaml declares at each revision
     assert model.predictions is None
     assert model.policy_for("metrics.json", "accuracy") == MetricPolicy("higher", 0.01, 0.0, 0.7)
     assert model.policy_for("metrics.json", "unknown") == MetricPolicy()
@@ -52,8 +52,8 @@ def test_valid_config_is_typed() -> None:
      "mlops.yaml: models.churn.policy.accuracy.tolerance: expected a number >= 0, got -1"),
     (("repo: acme/churn}", "repo: churn}"),
      "mlops.yaml: forge.repo: expected a repository as OWNER/NAME, got 'churn'"),
-    (("    artifact: models/model.pkl\n", ""),
-     "mlops.yaml: models.churn.artifact: expected a value (this key is required), got nothing"),
+    (("artifact: models/model.pkl", "artifact: ''"),
+     "mlops.yaml: models.churn.artifact: expected a path to the DVC-tracked model, got ''"),
     (("strategy: manual", "strategy: sometimes"),
      "mlops.yaml: environments[1].strategy: expected 'auto' or 'manual' or 'never', "
      "got 'sometimes'"),
@@ -95,8 +95,8 @@ def test_missing_file_says_how_to_get_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path)
     assert info.value.user_message() == (
-        f"mlops.yaml not found in {tmp_path.resolve()} (run inside a jx-mlops project, or "
-        "create one with `jx-mlops create`)")
+        f"mlops.yaml not found in {tmp_path.resolve()} (in an existing DVC project run "
+        "`jx-mlops init`; for a new one, `jx-mlops create`)")
 
 
 def test_unknown_model_and_environment_list_known_ones() -> None:

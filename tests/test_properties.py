@@ -55,7 +55,11 @@ def test_every_metric_appears_once_sorted_and_verdict_matches(
         base: dict[str, object], head: dict[str, object], policy: MetricPolicy) -> None:
     rows = compare_metrics("m.json", base, head, lambda _p, _k: policy)
     assert [r.name for r in rows] == sorted(set(base) | set(head))
+    judged = policy.direction is not None or policy.min is not None or policy.max is not None
     for row in rows:
+        if judged and row.head_kind != "number":
+            assert row.failing  # a promise about a number: no number, no pass
+            continue
         assert (row.status == "new") == (row.name not in base and row.name in head) or \
             row.status == "failed_threshold"
         assert (row.status == "removed") == (row.name in base and row.name not in head)

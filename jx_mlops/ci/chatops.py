@@ -186,7 +186,8 @@ def rollback_environment(config: ProjectConfig, forge: Forge, env_name: str) -> 
 
 def _refresh_report(config: ProjectConfig, forge: Forge, pull: PullRequest) -> str:
     """Re-post the evaluation comment from the results committed on the PR (no training)."""
-    from jx_mlops.evaluate import compare_revisions, snapshot
+    from jx_mlops.evaluation.build import compare_revisions
+    from jx_mlops.evaluation.snapshot import snapshot
     from jx_mlops.forge import upsert_marked_comment
     from jx_mlops.report.markdown import marker, render_comment
 

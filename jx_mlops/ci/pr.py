@@ -24,12 +24,13 @@ from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import ProjectConfig
 from jx_mlops.errors import DvcError, ForgeError, GitError, NotFoundError, UsageError
-from jx_mlops.evaluate import ReportOptions, compare_revisions, snapshot, write_html
+from jx_mlops.evaluation.build import ReportOptions, compare_revisions, write_html
+from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro, save_record
+from jx_mlops.evaluation.snapshot import snapshot
 from jx_mlops.forge import Forge, open_forge, upsert_marked_comment
 from jx_mlops.forge.base import Comment, PullRequest
 from jx_mlops.git import GitRepo
 from jx_mlops.report.markdown import marker, render_comment
-from jx_mlops.runrecord import fetch_records, make_record, measured_repro, save_record
 
 
 @dataclass(frozen=True)

@@ -39,20 +39,15 @@ from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.config import MetricPolicy, ProjectConfig
 from jx_mlops.dvc import OutputInfo
 from jx_mlops.errors import ConfigError, ForgeError, GitError, UsageError
-from jx_mlops.evaluate import (
-    ReportOptions,
-    compare_revisions,
-    default_branch_ref,
-    snapshot,
-    write_html,
-)
+from jx_mlops.evaluation.build import ReportOptions, compare_revisions, write_html
+from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro
+from jx_mlops.evaluation.snapshot import default_branch_ref, snapshot
 from jx_mlops.forge import Forge, upsert_marked_comment
 from jx_mlops.forge.base import CheckRun, Comment, CommitStatus
 from jx_mlops.fsutil import read_bounded
 from jx_mlops.git import GitRepo
 from jx_mlops.report.jsonout import comparison_to_json
 from jx_mlops.report.markdown import marker, render_comment
-from jx_mlops.runrecord import fetch_records, make_record, measured_repro
 from jx_mlops.yamlio import load_json
 
 REPORT_FILE = "jx-mlops-report.json"

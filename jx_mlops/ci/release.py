@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from jx_mlops import console
 from jx_mlops.config import ProjectConfig
 from jx_mlops.errors import PromotionError, UsageError
-from jx_mlops.evaluate import default_branch_ref
+from jx_mlops.evaluation.snapshot import default_branch_ref
 from jx_mlops.forge import open_forge
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.promotion import (

@@ -22,11 +22,12 @@ from typing import Any
 
 import yaml
 
-from jx_mlops import dvc
 from jx_mlops.compare.values import flatten
+from jx_mlops.dvcyaml import parse_spec
 from jx_mlops.errors import ConflictError, JxMlopsError
 from jx_mlops.git import GitRepo
 from jx_mlops.retrain import ParamSetting, apply_settings
+from jx_mlops.yamlio import safe_load
 
 _MISSING = object()
 
@@ -66,7 +67,8 @@ def generated_files(repo: GitRepo, rev: str) -> set[str]:
     files = {"dvc.lock"}
     if text is not None:
         with contextlib.suppress(JxMlopsError, UnicodeDecodeError):
-            files |= dvc.uncached_outputs(text.decode("utf-8"))
+            spec = parse_spec(text.decode("utf-8"), f"dvc.yaml at {rev[:7]}")
+            files |= {out.path for out in spec.outputs if not out.cached}
     return {os.path.normpath(f) for f in files}
 
 
@@ -76,7 +78,7 @@ def _values(repo: GitRepo, rev: str, path: str) -> tuple[str, dict[str, Any]] | 
         return None
     try:
         text = data.decode("utf-8")
-        parsed = yaml.safe_load(text)
+        parsed = safe_load(text)
     except (UnicodeDecodeError, yaml.YAMLError):
         return None
     return (text, flatten(parsed)) if isinstance(parsed, dict) else None

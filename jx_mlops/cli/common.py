@@ -57,7 +57,7 @@ def forge_and_repo(args: argparse.Namespace) -> tuple[Any, str]:
     return open_forge(config.forge), config.forge.repo
 
 def report_options(args: argparse.Namespace) -> Any:
-    from jx_mlops.evaluate import ReportOptions
+    from jx_mlops.evaluation.build import ReportOptions
 
     return ReportOptions(trend_commits=args.trend)
 

@@ -1,4 +1,4 @@
-"""Project commands: quickstart list, create, retrain, report, demo."""
+"""Project commands: quickstart list, create, init, retrain, report, demo."""
 
 from __future__ import annotations
 
@@ -48,6 +48,17 @@ def cmd_create(args: argparse.Namespace) -> int:
     views.show_created(created)
     return EXIT_OK
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from jx_mlops import views
+    from jx_mlops.project.init import init_project
+
+    result = init_project(
+        Path(args.directory), forge=args.forge, repo_name=args.repo,
+        models=parse_pairs(args.model, "--model"), ci=not args.no_ci, dry_run=args.dry_run,
+        force=args.force)
+    views.show_init(result, as_json=args.json)
+    return EXIT_OK
+
 def cmd_retrain(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.retrain import retrain
@@ -67,12 +78,12 @@ def cmd_retrain(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from jx_mlops import views
-    from jx_mlops.evaluate import build_report
+    from jx_mlops.evaluation.build import build_report
 
     comparison = build_report(project_config(args), base=args.base, head=args.head,
                               options=report_options(args))
     if args.html:
-        from jx_mlops.evaluate import write_html
+        from jx_mlops.evaluation.build import write_html
 
         write_html(Path(args.html), comparison)
     views.show_comparison(comparison, args.format)
@@ -110,6 +121,22 @@ def add_parsers(sub: Any) -> None:
                    help="let a quickstart from a directory or git URL run its tasks and pipeline")
     p.add_argument("--vcs-ref", metavar="REF",
                    help="branch, tag or commit of a git quickstart (default: its default branch)")
+
+    p = add_command(sub, "init", cmd_init,
+                    "adopt this git + DVC repository: write mlops.yaml and CI files")
+    p.add_argument("--forge", choices=("local", "github"),
+                   help="where pull requests live (default: github for a GitHub origin, "
+                        "else local)")
+    p.add_argument("--repo", metavar="OWNER/NAME",
+                   help="the repository on the forge (default: from a GitHub origin; "
+                        "none: report works, pull requests need one)")
+    p.add_argument("--model", action="append", metavar="NAME=PATH",
+                   help="a model and its DVC-tracked path, instead of dvc.yaml's "
+                        "artifacts (repeatable)")
+    p.add_argument("--no-ci", action="store_true", help="write mlops.yaml only")
+    p.add_argument("--dry-run", action="store_true", help="show what would be written")
+    p.add_argument("--force", action="store_true", help="overwrite files that differ")
+    add_json(p)
 
     p = add_command(sub, "retrain", cmd_retrain,
                     "open a pull request that retrains with new params")

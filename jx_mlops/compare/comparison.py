@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from jx_mlops.compare.charts import Chart
 from jx_mlops.compare.cost import CostComparison
 from jx_mlops.compare.datadiff import DataChange
-from jx_mlops.compare.metrics import MetricDelta, ParamChange
+from jx_mlops.compare.metrics import MetricDelta, ParamChange, head_problem
 from jx_mlops.compare.significance import SignificanceResult
 
 
@@ -93,6 +93,11 @@ def _fmt(value: float) -> str:
 
 def describe_failure(delta: MetricDelta) -> str:
     """'accuracy regressed 0.912 → 0.895 (-1.9%, tolerance 0.005)' and the like."""
+    problem = head_problem(delta)
+    if problem is not None:
+        judged = "has a floor or ceiling" if delta.status == "failed_threshold" else \
+            f"is {delta.policy.direction}-is-better"
+        return f"{delta.name} is {problem} ({judged}, so it cannot pass)"
     if delta.status == "failed_threshold":
         bounds = []
         if delta.policy.min is not None:

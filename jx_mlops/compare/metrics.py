@@ -15,7 +15,7 @@ A metric's status comes from its policy (see ``config.MetricPolicy``):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -91,6 +91,50 @@ def _outside_threshold(head: Any, head_kind: ValueKind | None, policy: MetricPol
         policy.max is not None and head > policy.max)
 
 
+def _bounded(policy: MetricPolicy) -> bool:
+    return policy.min is not None or policy.max is not None
+
+
+def _unjudgeable(head_kind: ValueKind | None, policy: MetricPolicy) -> bool:
+    """A directed or bounded metric whose head value is absent or not a finite number."""
+    return head_kind != "number" and (policy.direction is not None or _bounded(policy))
+
+
+def head_problem(delta: MetricDelta) -> str | None:
+    """Why the head value of a directed or bounded metric cannot be judged, if it cannot."""
+    if not _unjudgeable(delta.head_kind, delta.policy):
+        return None
+    if delta.head_kind is None:
+        return "missing at the head"
+    if delta.head_kind == "nan":
+        return "NaN at the head (not a finite number)"
+    if delta.head_kind == "inf":
+        return f"{'+' if delta.head > 0 else '-'}inf at the head (not a finite number)"
+    return f"{delta.head!r} at the head (a {delta.head_kind}, not a number)"
+
+
+def unmatched_policy_keys(policy_keys: Iterable[str],
+                          deltas: Iterable[MetricDelta]) -> list[tuple[str, list[str]]]:
+    """Policy keys that name no metric on either side, each with the closest names."""
+    bare = {d.name for d in deltas}
+    qualified = {f"{d.path}:{d.name}" for d in deltas}
+    return [(key, _closest(key, qualified if ":" in key else bare))
+            for key in policy_keys if key not in bare | qualified]
+
+
+def _closest(key: str, names: set[str]) -> list[str]:
+    """Up to three names like ``key``: similar spelling, or one inside the other
+    (``accuracy`` for ``acc``)."""
+    import difflib
+
+    def score(name: str) -> float:
+        ratio = difflib.SequenceMatcher(None, key, name).ratio()
+        return max(ratio, 0.6) if key in name or name in key else ratio
+
+    ranked = sorted(names, key=lambda n: (-score(n), n))
+    return [n for n in ranked if score(n) >= 0.6][:3]
+
+
 def _same(a: Any, b: Any) -> bool:
     if kind_of(a) == "nan" and kind_of(b) == "nan":
         return True
@@ -123,6 +167,10 @@ def compare_metric(path: str, name: str, base: Any, head: Any, present: tuple[bo
         status = "unchanged" if _same(base, head) else "changed"
     if in_head and _outside_threshold(head, head_kind, policy):
         status = "failed_threshold"
+    elif _unjudgeable(head_kind, policy):
+        # A promise about a number (a direction, a floor) cannot be kept by a value that is
+        # missing, text, null, a list or not finite: the verdict must not wave it through.
+        status = "failed_threshold" if _bounded(policy) else "regressed"
     return MetricDelta(path, name, base if in_base else None, head if in_head else None,
                        delta, rel, status, policy, base_kind, head_kind)
 

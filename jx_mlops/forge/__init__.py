@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jx_mlops.config import ForgeConfig, jx_home
-from jx_mlops.errors import ForgeError
+from jx_mlops.errors import ConfigError, ForgeError
 from jx_mlops.forge.base import Comment, Forge
 
 __all__ = ["Forge", "open_forge", "upsert_marked_comment"]
@@ -11,6 +11,9 @@ __all__ = ["Forge", "open_forge", "upsert_marked_comment"]
 
 def open_forge(config: ForgeConfig | None = None) -> Forge:
     """The forge a project's mlops.yaml names (the local forge by default)."""
+    if config is not None and not config.configured:
+        raise ConfigError("mlops.yaml: forge: this command needs a forge (add forge: {kind: "
+                          "local, repo: OWNER/NAME}, or run `jx-mlops init --repo OWNER/NAME`)")
     kind = config.kind if config else "local"
     if kind == "local":
         from jx_mlops.forge.local import LocalForge

@@ -304,9 +304,10 @@ def _lineage_section(comparison: Comparison, limits: Limits) -> list[str]:
 
 
 def _plots_section(comparison: Comparison, limits: Limits) -> list[str]:
-    if not (limits.charts and comparison.plots):
-        return []
-    body = _charts(comparison.plots)
+    charts = comparison.plots if limits.charts else ()
+    if not (charts or comparison.notes):
+        return []  # notes stay even without charts: a plot DVC shows is never dropped silently
+    body = _charts(charts) if charts else []
     body += [f"<sub>{escape(n)}</sub>" for n in comparison.notes]
     return _details(f"Plots ({len(comparison.plots)})", body)
 

@@ -76,6 +76,8 @@ def render_terminal(comparison: Comparison) -> RenderableType:
     if costs is not None and (costs.base or costs.head):
         parts.append(Text(f"training cost: {cost_summary(costs)}", style="dim"))
     if comparison.plots:
-        parts.append(Text(f"{len(comparison.plots)} plots: see --format md or --html",
-                          style="dim"))
+        titles = ", ".join(c.title for c in comparison.plots)
+        parts.append(Text(f"{len(comparison.plots)} plots ({titles}): see --format md or "
+                          "--html", style="dim"))
+    parts += [Text(f"note: {note}", style="dim") for note in comparison.notes]
     return Group(*parts)

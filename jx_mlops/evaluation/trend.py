@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from jx_mlops.compare.charts import Chart, trend_chart
 from jx_mlops.compare.metrics import MetricDelta
 from jx_mlops.compare.values import kind_of
 from jx_mlops.config import ModelConfig
-
-if TYPE_CHECKING:
-    from jx_mlops.evaluate import Snapshot
+from jx_mlops.evaluation.snapshot import Snapshot, read_structured
 
 MAX_TREND_METRICS = 4
 
@@ -18,8 +14,6 @@ MAX_TREND_METRICS = 4
 def metric_trend(model: ModelConfig, deltas: tuple[MetricDelta, ...], base: Snapshot,
                  head_label: str, commits: int) -> tuple[Chart, ...]:
     """Charts of the model's directed metrics at the last ``commits`` base commits + head."""
-    from jx_mlops.evaluate import Snapshot, read_structured
-
     directed = [d for d in deltas if d.policy.direction and d.head_kind == "number"]
     directed = directed[:MAX_TREND_METRICS]
     if not directed or base.sha is None or commits < 1:

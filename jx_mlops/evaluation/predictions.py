@@ -21,10 +21,10 @@ from jx_mlops.compare.significance import (
     canonical_metric,
     supports,
 )
+from jx_mlops.evaluation.snapshot import Snapshot, read_bytes
 
 if TYPE_CHECKING:
     from jx_mlops.compare.significance import FloatArray
-    from jx_mlops.evaluate import Snapshot
 
 
 def parse_predictions(data: bytes, where: str) -> Predictions:
@@ -58,8 +58,6 @@ def parse_predictions(data: bytes, where: str) -> Predictions:
 
 def read_predictions(snap: Snapshot, path: str) -> tuple[Predictions | None, str | None]:
     """Predictions of ``snap``, or None and why they are unavailable."""
-    from jx_mlops.evaluate import read_bytes
-
     data, reason = read_bytes(snap, path)
     if data is None:
         return None, reason

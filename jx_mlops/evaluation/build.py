@@ -1,0 +1,180 @@
+"""Build a Comparison of two revisions of a project: the I/O half of `jx-mlops report`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
+from jx_mlops.compare.cost import RunRecord
+from jx_mlops.compare.metrics import (
+    MetricDelta,
+    ParamChange,
+    compare_metrics,
+    compare_params,
+    unmatched_policy_keys,
+)
+from jx_mlops.compare.significance import SignificanceResult, noise_aware
+from jx_mlops.config import ModelConfig, ProjectConfig
+from jx_mlops.errors import ConfigError, UsageError
+from jx_mlops.evaluation.declared import SideFiles, metrics_files, params_files
+from jx_mlops.evaluation.pipeline import compare_inputs, compare_stages, stale_stages
+from jx_mlops.evaluation.plots import plot_charts
+from jx_mlops.evaluation.predictions import significance_for
+from jx_mlops.evaluation.runrecords import compare_costs
+from jx_mlops.evaluation.snapshot import (
+    Snapshot,
+    default_branch_ref,
+    pipeline_problems,
+    read_structured,
+    snapshot,
+)
+from jx_mlops.evaluation.trend import metric_trend
+from jx_mlops.git import GitRepo
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What a report includes beyond metrics and params (each part costs some reading)."""
+
+    significance: bool = True
+    trend_commits: int = 10
+    plots: bool = True
+    data: bool = True
+    costs: bool = True
+
+
+def _read_side(files: SideFiles, side: str, snap: Snapshot, path: str,
+               problems: list[str]) -> dict[str, Any] | None:
+    if not files.wanted(side, path):
+        return None  # not declared at this revision: DVC shows the other side only
+    values, error = read_structured(snap, path)
+    if error:
+        problems.append(error)
+    return values
+
+
+def _compare_metric_files(model: ModelConfig, base: Snapshot, head: Snapshot,
+                          problems: tuple[list[str], list[str]]) -> list[MetricDelta]:
+    files = metrics_files(model, base, head)
+    for side, reason in files.problems:
+        problems[side == "head"].append(reason)
+    metrics: list[MetricDelta] = []
+    for path in files.paths:
+        base_values = _read_side(files, "base", base, path, problems[0])
+        head_values = _read_side(files, "head", head, path, problems[1])
+        metrics += compare_metrics(path, base_values, head_values, model.policy_for)
+    return metrics
+
+
+def _unreadable(snap: Snapshot, path: str, errors: list[str]) -> list[str]:
+    """A params file that exists but is not a mapping of params (a missing one is allowed:
+    it is a problem of the metrics, or of nothing)."""
+    return errors if errors and snap.read(path) is not None else []
+
+
+def _compare_param_files(model: ModelConfig, base: Snapshot, head: Snapshot,
+                         problems: tuple[list[str], list[str]]) -> list[ParamChange]:
+    files = params_files(model, base, head)
+    params: list[ParamChange] = []
+    for path in files.paths:
+        base_errors: list[str] = []
+        head_errors: list[str] = []
+        base_params = files.tracked(path, _read_side(files, "base", base, path, base_errors))
+        head_params = files.tracked(path, _read_side(files, "head", head, path, head_errors))
+        problems[0].extend(_unreadable(base, path, base_errors))
+        problems[1].extend(_unreadable(head, path, head_errors))
+        params += compare_params(path, base_params, head_params)
+    return params
+
+
+def _check_policy_keys(model: ModelConfig, metrics: list[MetricDelta]) -> None:
+    """A policy for a metric that does not exist (``accuracy`` for ``acc``) would silently
+    judge nothing: it is a configuration error."""
+    unmatched = unmatched_policy_keys(model.policy, metrics)
+    if unmatched:
+        key, closest = unmatched[0]
+        hint = f"closest: {', '.join(closest)}" if closest else \
+            f"metrics: {', '.join(sorted({d.name for d in metrics})) or 'none'}"
+        raise ConfigError(f"mlops.yaml: models.{model.name}.policy.{key}: matches no metric "
+                          f"at base or head ({hint})")
+
+
+def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
+                  options: ReportOptions | None = None) -> ModelComparison:
+    """Compare one model's metrics and params between two snapshots."""
+    options = options or ReportOptions()
+    base_problems: list[str] = []
+    head_problems: list[str] = []
+    metrics = _compare_metric_files(model, base, head, (base_problems, head_problems))
+    params = _compare_param_files(model, base, head, (base_problems, head_problems))
+    head_problems += [p for p in pipeline_problems(head) if p not in head_problems]
+    significance: tuple[SignificanceResult, ...] = ()
+    note = None
+    if options.significance and model.predictions:
+        significance, note = significance_for(tuple(metrics), model.predictions, base, head)
+        metrics = list(noise_aware(metrics, significance))
+    if not head_problems:  # unreadable files fail the verdict already, and say why
+        _check_policy_keys(model, metrics)
+    trend = metric_trend(model, tuple(metrics), base, head.label, options.trend_commits)
+    return ModelComparison(model=model.name, metrics=tuple(metrics), params=tuple(params),
+                           base_problems=tuple(base_problems),
+                           head_problems=tuple(head_problems), significance=significance,
+                           significance_note=note, trend=trend)
+
+
+def _with_head_problems(model: ModelComparison, problems: list[str]) -> ModelComparison:
+    if not problems:
+        return model
+    return replace(model, head_problems=(*model.head_problems, *problems))
+
+
+def compare_revisions(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Snapshot,
+                      options: ReportOptions | None = None,
+                      head_record: RunRecord | None = None) -> Comparison:
+    """Compare every model of ``config`` between ``base`` and ``head``, with the pipeline's
+    data, stages, plots and training cost."""
+    options = options or ReportOptions()
+    stale = stale_stages(head)
+    # Stale results at the head are not the head's model: they cannot pass the verdict.
+    models = tuple(_with_head_problems(compare_model(m, base, head, options), stale)
+                   for m in config.models)
+    charts, notes = plot_charts(base, head) if options.plots else ([], [])
+    notes = [f"base: {reason}" for reason in stale_stages(base)] + notes
+    costs = compare_costs(repo, base.sha, base.label, head.sha, head_record) \
+        if options.costs else None
+    return Comparison(base=Revision(base.label, base.sha), head=Revision(head.label, head.sha),
+                      models=models, verdict=decide(models),
+                      data=tuple(compare_inputs(base, head)) if options.data else (),
+                      plots=tuple(charts), notes=tuple(notes),
+                      lineage=tuple(compare_stages(base, head)), costs=costs)
+
+
+def write_html(path: Path, comparison: Comparison) -> None:
+    """Write the self-contained HTML report (atomically: CI may upload it concurrently)."""
+    from jx_mlops.fsutil import write_atomic
+    from jx_mlops.report.html import render_html
+
+    try:
+        write_atomic(path, render_html(comparison))
+    except OSError as exc:
+        raise UsageError(f"--html {path}: cannot write: {exc.strerror}") from None
+
+
+def build_report(config: ProjectConfig, *, base: str | None = None, head: str | None = None,
+                 options: ReportOptions | None = None) -> Comparison:
+    """`jx-mlops report`: base defaults to where HEAD forked from the default branch,
+    head to the work tree."""
+    repo = GitRepo.open(config.root)
+    try:
+        if base is None:
+            ref, label = default_branch_ref(repo)
+            fork_point = repo.merge_base("HEAD", ref) or repo.rev_parse(ref)
+            base_snap = snapshot(repo, config.root, fork_point, label)
+        else:
+            base_snap = snapshot(repo, config.root, base)
+        head_snap = snapshot(repo, config.root, head)
+        return compare_revisions(config, repo, base_snap, head_snap, options)
+    finally:
+        repo.close()

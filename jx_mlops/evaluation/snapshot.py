@@ -1,0 +1,208 @@
+"""The files of one revision of a project, read as DVC would.
+
+Files tracked by git are read straight from git objects at a revision (no checkout, no
+DVC process). A file that is a cached DVC output is read from the project's DVC cache
+through the hash dvc.lock records at that revision. ``None`` as a revision means the work
+tree, as after ``dvc repro``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jx_mlops import dvc
+from jx_mlops.compare.values import flatten, load_structured
+from jx_mlops.dvcyaml import DvcSpec, parse_spec
+from jx_mlops.errors import DvcError, GitError
+from jx_mlops.fsutil import read_bounded
+from jx_mlops.git import GitRepo
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Files of one revision (``sha`` None = work tree), read lazily and remembered."""
+
+    repo: GitRepo
+    root: Path
+    sha: str | None
+    label: str
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.label} ({self.sha[:7]})" if self.sha else self.label
+
+    def read(self, path: str) -> bytes | None:
+        """``path`` from git at this revision (or the work tree); None when it is absent."""
+        if self.sha is None:
+            file = self.root / path
+            return read_bounded(file, root=self.repo.path, name=path) if file.is_file() \
+                else None
+        return self.repo.read_blob(self.sha, path)
+
+    def lock(self) -> dvc.DvcLock | None:
+        """dvc.lock at this revision (parsed once); DvcError when it is unreadable."""
+        if "lock" not in self._memo:
+            data = self.read("dvc.lock")
+            self._memo["lock"] = None if data is None else dvc.parse_lock(
+                data.decode("utf-8", "replace"), f"dvc.lock at {self.where}")
+        lock: dvc.DvcLock | None = self._memo["lock"]
+        return lock
+
+    def spec(self) -> DvcSpec:
+        """What dvc.yaml declares at this revision (empty without one); DvcError when it is
+        not YAML."""
+        if "spec" not in self._memo:
+            data = self.read("dvc.yaml")
+            self._memo["spec"] = DvcSpec() if data is None else parse_spec(
+                data.decode("utf-8", "replace"), f"dvc.yaml at {self.where}")
+        spec: DvcSpec = self._memo["spec"]
+        return spec
+
+    def manifest(self, md5: str) -> dict[str, str] | None:
+        """The files of cached directory object ``md5`` (None when it is not in the cache)."""
+        key = f"dir:{md5}"
+        if key not in self._memo:
+            data = dvc.read_cached(self.root, md5)
+            self._memo[key] = None if data is None else dvc.parse_dir_manifest(
+                data, f"DVC directory object {md5}")
+        manifest: dict[str, str] | None = self._memo[key]
+        return manifest
+
+
+def read_bytes(snap: Snapshot, path: str) -> tuple[bytes | None, str | None]:
+    """A file of ``snap`` from git, or from the DVC cache when it is a cached output or a
+    file inside one (through the directory's ``.dir`` manifest: only that file is read)."""
+    data = snap.read(path)
+    if data is not None:
+        return data, None
+    try:
+        return _from_dvc_cache(snap, path)
+    except DvcError as exc:
+        return None, f"{path} does not exist at {snap.where}, and {exc.message}"
+
+
+def read_structured(snap: Snapshot, path: str) -> tuple[dict[str, Any] | None, str | None]:
+    """A metrics/params file of ``snap`` flattened, or None and the reason it is unreadable."""
+    data, reason = read_bytes(snap, path)
+    if data is None:
+        return None, reason
+    try:
+        parsed = load_structured(path, data)
+    except ValueError as exc:
+        return None, f"{path} at {snap.where}: {exc}"
+    if not isinstance(parsed, dict):
+        return None, f"{path} at {snap.where}: expected a mapping of metrics, " \
+                     f"got {type(parsed).__name__}"
+    return flatten(parsed), None
+
+
+def _not_cached_reason(snap: Snapshot, path: str) -> str:
+    """Why a path no stage caches is absent: never committed, or it does not exist."""
+    declared = snap.spec().output(path)
+    if declared is not None and not declared.cached:
+        return (f"{path} at {snap.where} is a `cache: false` output of stage "
+                f"{declared.stage} that was never committed to git (DVC cannot pull it: "
+                f"commit it after `dvc repro`)")
+    return f"{path} does not exist at {snap.where}"
+
+
+def _from_dvc_cache(snap: Snapshot, path: str) -> tuple[bytes | None, str | None]:
+    lock = snap.lock()
+    found = lock.containing(path) if lock else None
+    if found is None or not found[0].md5:
+        return None, _not_cached_reason(snap, path)
+    out, inside = found
+    top = os.path.normpath(out.path)
+    assert out.md5 is not None
+    if not inside:
+        data = dvc.read_cached(snap.root, out.md5)
+        return (data, None) if data is not None else (None, (
+            f"{path} at {snap.where} is a DVC output whose data is not in the local cache "
+            f"(md5 {out.md5}; run `dvc pull {top}`)"))
+    manifest = snap.manifest(out.md5) if out.is_dir else None
+    if manifest is None:
+        return None, (f"{path} at {snap.where} is inside {top}, a DVC output whose data is "
+                      f"not in the local cache (run `dvc pull {top}`)")
+    md5 = manifest.get(inside)
+    if md5 is None:
+        return None, f"{path} does not exist at {snap.where} (not in the DVC output {top})"
+    data = dvc.read_cached(snap.root, md5)
+    return (data, None) if data is not None else (None, (
+        f"{path} at {snap.where} is inside {top}, whose file is not in the local cache "
+        f"(run `dvc pull {top}`)"))
+
+
+def list_dir(snap: Snapshot, path: str) -> list[str]:
+    """Files under directory ``path`` at ``snap`` (git or work tree, else the directory's
+    DVC manifest), sorted; empty when ``path`` is not a directory there."""
+    prefix = os.path.normpath(path) + "/"
+    if snap.sha is None:
+        base = snap.root / path
+        if base.is_dir():
+            return sorted(str(f.relative_to(snap.root)) for f in base.rglob("*") if f.is_file())
+    else:
+        tracked = [f for f in snap.repo.list_files(snap.sha, f"{prefix}*")]
+        if tracked:
+            return tracked
+    try:
+        lock = snap.lock()
+        found = lock.containing(path) if lock else None
+        manifest = snap.manifest(found[0].md5) if found and found[0].md5 and \
+            found[0].is_dir else None
+    except DvcError:
+        return []
+    if not found or manifest is None:
+        return []
+    top = os.path.normpath(found[0].path)
+    files = [os.path.join(top, rel) for rel in manifest]
+    return sorted(f for f in files if f.startswith(prefix))
+
+
+def default_branch_ref(repo: GitRepo) -> tuple[str, str]:
+    """(ref, label) of the remote default branch: origin/HEAD, else origin/main, else HEAD."""
+    symbolic = repo.run("symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD",
+                        check=False).strip()
+    for ref in filter(None, (symbolic, "origin/main", "origin/master")):
+        if repo.try_rev_parse(ref):
+            return ref, ref.split("/", 1)[1]
+    return "HEAD", "HEAD"
+
+
+def resolve_revision(repo: GitRepo, rev: str) -> str:
+    """The commit ``rev`` names, as DVC resolves it: a git revision, else an experiment
+    name (``dvc exp run -n NAME``: refs/exps/.../NAME), else a branch only the remote has."""
+    sha = repo.try_rev_parse(rev)
+    if sha is not None:
+        return sha
+    refs = repo.run("for-each-ref", "--format=%(refname)", "refs/exps", check=False)
+    experiments = [r for r in refs.splitlines() if r.rsplit("/", 1)[-1] == rev]
+    if len(experiments) > 1:
+        raise GitError(f"{rev!r} names {len(experiments)} experiments; use a commit instead")
+    for candidate in (*experiments, f"refs/remotes/origin/{rev}"):
+        sha = repo.try_rev_parse(candidate)
+        if sha is not None:
+            return sha
+    return repo.rev_parse(rev)  # the git error, naming the revision
+
+
+def snapshot(repo: GitRepo, root: Path, rev: str | None, label: str | None = None) -> Snapshot:
+    """A snapshot of ``rev`` (None = the work tree)."""
+    if rev is None:
+        return Snapshot(repo, root, None, label or "workspace")
+    return Snapshot(repo, root, resolve_revision(repo, rev), label or rev)
+
+
+def pipeline_problems(snap: Snapshot) -> list[str]:
+    """Why dvc.yaml or dvc.lock of ``snap`` cannot be read (lineage, data and plots would
+    otherwise be silently empty)."""
+    problems = []
+    for read in (snap.lock, snap.spec):
+        try:
+            read()
+        except DvcError as exc:
+            problems.append(exc.message)
+    return problems

@@ -1,0 +1,1 @@
+"""Setting a project up: adopting an existing DVC repository (``init``)."""

@@ -1,0 +1,202 @@
+"""`jx-mlops init`: adopt a git + DVC repository that already exists.
+
+Everything comes from what the repository declares: models from dvc.yaml's ``artifacts:``
+(else stage outputs that look like models), metric directions from metric names, CI files
+from the quickstarts' shared templates. Nothing is asked and, without ``--force``, no
+existing file is overwritten; a second run changes nothing. Every input is checked and
+the whole of mlops.yaml validated before the first file is written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from jx_mlops.config import CONFIG_FILE, MODEL_NAME, REPO_NAME, parse_config
+from jx_mlops.dvcyaml import DvcSpec
+from jx_mlops.errors import ConfigError, DvcError, GitError, UsageError
+from jx_mlops.evaluation.declared import expand_metrics
+from jx_mlops.evaluation.snapshot import Snapshot, read_structured
+from jx_mlops.git import GitRepo
+from jx_mlops.project.models import FoundModel, model_name
+from jx_mlops.project.policy import MetricGuess, guess_policy
+from jx_mlops.project.render import ci_files, render_config
+
+MODEL_SUFFIXES = (".pkl", ".pckl", ".pickle", ".joblib", ".onnx", ".pt", ".pth", ".h5",
+                  ".keras", ".safetensors", ".bst", ".cbm", ".ckpt")
+FileAction = Literal["create", "overwrite", "unchanged", "kept"]
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """One file init writes, and what happens to it."""
+
+    path: str
+    content: str
+    action: FileAction
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What init found and did (or, with ``dry_run``, would do)."""
+
+    root: Path
+    models: tuple[FoundModel, ...]
+    metrics: tuple[MetricGuess, ...]
+    files: tuple[PlannedFile, ...]
+    notes: tuple[str, ...]
+    dry_run: bool
+
+
+def _looks_like_model(path: str) -> bool:
+    lower = path.lower()
+    return lower.endswith(MODEL_SUFFIXES) or "model" in lower
+
+
+def _stage_models(spec: DvcSpec) -> list[FoundModel]:
+    outs = [o for o in spec.outputs if o.cached and _looks_like_model(o.path)]
+    return [FoundModel(model_name(Path(o.path).stem if Path(o.path).suffix else o.path),
+                       o.path, source=f"output of stage {o.stage}") for o in outs]
+
+
+def find_models(spec: DvcSpec, given: Mapping[str, str]) -> list[FoundModel]:
+    """``--model`` pairs, else dvc.yaml's model artifacts, else model-like stage outputs."""
+    if given:
+        return [FoundModel(name, os.path.normpath(path), source="--model")
+                for name, path in given.items()]
+    artifacts = [a for a in spec.artifacts if a.type == "model"]
+    if artifacts:
+        return [FoundModel(model_name(a.name), a.path, a.desc, a.labels) for a in artifacts]
+    return _stage_models(spec)
+
+
+def _check_models(models: Sequence[FoundModel]) -> None:
+    names = [m.name for m in models]
+    for name in names:
+        if not MODEL_NAME.match(name):
+            raise UsageError(f"--model {name}=...: a model name is lowercase letters, digits "
+                             "and dashes, at most 63 (it names Kubernetes resources)")
+        if names.count(name) > 1:
+            raise UsageError(f"two models are called {name!r}: name them with "
+                             "--model NAME=PATH")
+
+
+def _open_repository(root: Path) -> GitRepo:
+    try:
+        repo = GitRepo.open(root)
+    except GitError:
+        raise UsageError(f"{root}: not a git repository (run `git init` and `dvc init` "
+                         "first, or `jx-mlops create` for a new project)") from None
+    if not (root / ".dvc").is_dir():
+        repo.close()
+        raise UsageError(f"{root}: not a DVC project (no .dvc directory; run `dvc init`)")
+    return repo
+
+
+def _metric_names(snap: Snapshot, spec: DvcSpec) -> tuple[list[str], list[str]]:
+    """Every metric the workspace has now (dotted names), and notes on unreadable files."""
+    names: list[str] = []
+    notes: list[str] = []
+    for path in expand_metrics(snap, spec.metrics):
+        values, reason = read_structured(snap, path)
+        if values is None:
+            notes.append(f"no policy for {path}: {reason}")
+            continue
+        names += [f"{path}:{key}" for key in values]
+    return names, notes
+
+
+def _forge(repo: GitRepo, kind: str | None, given: str | None) -> tuple[str, str | None]:
+    """(kind, OWNER/NAME): ``--repo``, else a GitHub origin URL (kind github unless
+    ``--forge`` says otherwise); no repository: no forge yet."""
+    if given is not None:
+        if not REPO_NAME.match(given):
+            raise UsageError(f"--repo {given!r}: expected OWNER/NAME")
+        return kind or "local", given
+    url = repo.remote_url("origin") or ""
+    found = re.search(r"github\.com[:/]([^/]+/[^/]+?)(?:\.git)?/?$", url)
+    if found:
+        return kind or "github", found.group(1)
+    if kind == "github":
+        raise UsageError("--forge github needs --repo OWNER/NAME (origin is not a GitHub URL)")
+    return kind or "local", None
+
+
+def _action(root: Path, path: str, content: str, force: bool) -> FileAction:
+    target = root / path
+    if not target.exists():
+        return "create"
+    try:
+        same = target.read_text(encoding="utf-8") == content
+    except (OSError, UnicodeDecodeError):
+        same = False
+    if same:
+        return "unchanged"
+    return "overwrite" if force else "kept"
+
+
+def _read_spec(snap: Snapshot) -> DvcSpec:
+    if snap.read("dvc.yaml") is None:
+        raise UsageError(f"{snap.root}: no dvc.yaml: jx-mlops reads metrics, params and "
+                         "models from a DVC pipeline (`dvc stage add`, `dvc exp init`)")
+    try:
+        return snap.spec()
+    except DvcError as exc:
+        raise UsageError(exc.message) from None
+
+
+def init_project(root: Path, *, forge: str | None = None, repo_name: str | None = None,
+                 models: Mapping[str, str] | None = None, ci: bool = True,
+                 dry_run: bool = False, force: bool = False) -> InitResult:
+    """Write mlops.yaml (and CI files) for the DVC project at ``root``."""
+    root = root.resolve()
+    repo = _open_repository(root)
+    try:
+        snap = Snapshot(repo, root, None, "workspace")
+        spec = _read_spec(snap)
+        found = find_models(spec, models or {})
+        _check_models(found)
+        names, notes = _metric_names(snap, spec)
+        forge, forge_repo = _forge(repo, forge, repo_name)
+    finally:
+        repo.close()
+    guesses = [guess_policy(name) for name in names]
+    config = render_config(root.name, forge, forge_repo, found, guesses)
+    try:
+        parse_config(config, root / CONFIG_FILE)  # never write a file jx-mlops cannot read
+    except ConfigError as exc:
+        raise UsageError(f"jx-mlops init produced an invalid {CONFIG_FILE}: {exc.message}") \
+            from None
+    wanted = {CONFIG_FILE: config, **(ci_files() if ci else {})}
+    files = tuple(PlannedFile(path, text, _action(root, path, text, force))
+                  for path, text in wanted.items())
+    notes += _notes(found, forge_repo)
+    if not dry_run:
+        _write(root, files)
+    return InitResult(root, tuple(found), tuple(guesses), files, tuple(notes), dry_run)
+
+
+def _notes(found: Sequence[FoundModel], forge_repo: str | None) -> list[str]:
+    notes = []
+    if not found:
+        notes.append("no model found (no artifacts of type model in dvc.yaml, no stage "
+                     "output that looks like one): reports work; to register versions, add "
+                     "artifact: PATH to the model in mlops.yaml or run init --model NAME=PATH")
+    if forge_repo is None:
+        notes.append("no forge: report, versions and lineage work; for pull requests and "
+                     "promotion, run init --repo OWNER/NAME --force")
+    return notes
+
+
+def _write(root: Path, files: Sequence[PlannedFile]) -> None:
+    from jx_mlops.fsutil import write_atomic
+
+    for planned in files:
+        if planned.action in ("create", "overwrite"):
+            target = root / planned.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, planned.content)

@@ -1,0 +1,103 @@
+"""The text init writes: a commented mlops.yaml, and the quickstarts' CI files (pure
+rendering, plus reading the bundled templates)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from jx_mlops.project.models import FoundModel, model_name
+from jx_mlops.project.policy import REL_TOLERANCE, MetricGuess
+
+CI_DIRECTORIES = (".github/workflows", ".lighthouse/jenkins-x")
+PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
+
+
+def _quote(text: str) -> str:
+    """A YAML scalar that reads back as ``text``: plain when it is safe, else a JSON string
+    (JSON strings are YAML strings)."""
+    plain = PLAIN.match(text) and text.lower() not in ("true", "false", "null", "yes", "no")
+    return text if plain else json.dumps(text, ensure_ascii=False)
+
+
+def _policy_keys(guesses: Sequence[MetricGuess]) -> list[tuple[str, MetricGuess]]:
+    """Bare metric names where they are unique across files, ``FILE:name`` otherwise."""
+    bare = Counter(g.key.split(":", 1)[1] for g in guesses)
+    return [(g.key.split(":", 1)[1] if bare[g.key.split(":", 1)[1]] == 1 else g.key, g)
+            for g in guesses]
+
+
+def _policy_lines(guesses: Sequence[MetricGuess]) -> list[str]:
+    directed = [(k, g) for k, g in _policy_keys(guesses) if g.direction]
+    undirected = [k for k, g in _policy_keys(guesses) if not g.direction]
+    lines = ["    # Which way is better, and how far the worse way is noise (rel_tolerance:",
+             "    # a fraction of the base value; tolerance: an absolute amount). Add",
+             "    # min/max for hard limits that fail whatever the base was."]
+    if directed:
+        lines.append("    policy:")
+        lines += [f"      {_quote(key)}: {{direction: {g.direction}, rel_tolerance: "
+                  f"{REL_TOLERANCE}}}  # name says {g.because}" for key, g in directed]
+    else:
+        lines.append("    # policy:")
+        lines.append('    #   "METRIC": {direction: higher, rel_tolerance: 0.01}')
+    if undirected:
+        lines.append("    # Undirected (reported as changed, never failing); to judge one,")
+        lines.append("    # add it under policy: with direction: higher or lower:")
+        lines += [f"    #   {key}" for key in undirected]
+    return lines
+
+
+def _model_lines(model: FoundModel | None, project: str,
+                 guesses: Sequence[MetricGuess]) -> list[str]:
+    if model is None:
+        lines = [f"  {model_name(project)}:",
+                 "    # No model found in dvc.yaml: a metrics-only project. To",
+                 "    # register versions, add artifact: PATH (a DVC-tracked model)."]
+    else:
+        lines = [f"  {model.name}:", f"    # From dvc.yaml ({model.source}).",
+                 f"    artifact: {_quote(model.path)}"]
+        if model.description:
+            lines.append(f"    description: {_quote(model.description)}")
+    lines += ["    # metrics, params and plots: what dvc.yaml declares at each revision, as",
+              "    # `dvc metrics/params/plots diff` read them. To pin files, list them:",
+              "    # metrics: [eval/metrics.json]", "    # params: [params.yaml]"]
+    return lines + _policy_lines(guesses)
+
+
+def _forge_lines(kind: str, repo: str | None) -> list[str]:
+    if repo is None:
+        return ["# Where pull requests and promotion happen; report, versions and lineage",
+                "# need no forge. To add one:", "# forge:", f"#   kind: {kind}",
+                "#   repo: OWNER/NAME", ""]
+    return ["# Where the repository, its pull requests and the environment repositories live.",
+            "forge:", f"  kind: {kind}", f"  repo: {repo}", ""]
+
+
+def render_config(project: str, kind: str, repo: str | None, models: Sequence[FoundModel],
+                  guesses: Sequence[MetricGuess]) -> str:
+    """mlops.yaml for an adopted DVC project, with comments that say how to edit it."""
+    lines = ["# jx-mlops configuration, written by `jx-mlops init` from dvc.yaml.",
+             "# Edit freely: docs/adopting.md and docs/concepts.md explain every key.",
+             "version: 1", f"project: {_quote(project)}", "", *_forge_lines(kind, repo),
+             "models:"]
+    listed: Sequence[FoundModel | None] = models or [None]
+    for model in listed:
+        lines += _model_lines(model, project, guesses)
+    lines += ["", "# Deployment environments in promotion order (docs/environments.md):",
+              "# environments:", "#   - name: staging", "#     repo: OWNER/environment-staging"]
+    return "\n".join(lines) + "\n"
+
+
+def ci_files() -> dict[str, str]:
+    """The CI files every quickstart ships (GitHub Actions, Jenkins X Lighthouse), by path."""
+    from jx_mlops.scaffold import SHARED, quickstarts_dir
+
+    shared = quickstarts_dir() / SHARED / "template"
+    files: dict[str, str] = {}
+    for directory in CI_DIRECTORIES:
+        for path in sorted((shared / directory).glob("*")):
+            if path.is_file():
+                files[f"{directory}/{path.name}"] = path.read_text(encoding="utf-8")
+    return files
