@@ -399,11 +399,13 @@ class GitRepo:
             args += ["-p", parent]
         return self.run(*args, env=env).strip()
 
-    def tags(self, pattern: str = "*") -> list[TagInfo]:
-        """Every tag matching ``pattern`` with its target commit and annotation, in one call."""
+    def tags(self, pattern: str = "*", *more: str) -> list[TagInfo]:
+        """Every tag matching ``pattern`` (or any of ``more``) with its target commit and
+        annotation, in one call, in refname order."""
         fmt = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname)%00" \
               "%(taggername) %(taggeremail)%00%(taggerdate:unix)%00%(contents)%01"
-        out = self.run("for-each-ref", f"--format={fmt}", f"refs/tags/{pattern}")
+        out = self.run("for-each-ref", f"--format={fmt}",
+                       *(f"refs/tags/{p}" for p in (pattern, *more)))
         tags = []
         for record in out.split("\x01"):
             record = record.lstrip("\n")

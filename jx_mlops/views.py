@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     from jx_mlops.promote.promotion import PromotionResult
     from jx_mlops.promote.status import StatusEntry
     from jx_mlops.registry import ModelVersion
+    from jx_mlops.registry.versions import Registration
     from jx_mlops.retrain_data import DataUpdate
     from jx_mlops.scaffold import Quickstart
-    from jx_mlops.versions import Registration
 
 
 def _json(data: Any) -> None:

@@ -23,7 +23,7 @@ from jx_mlops.promote.promotion import (
     PromotionResult,
     run_promotion,
 )
-from jx_mlops.versions import Registration, register_model
+from jx_mlops.registry.versions import Registration, register_model
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.ci.context import detect_context
     from jx_mlops.git import GitRepo
-    from jx_mlops.versions import register_model
+    from jx_mlops.registry.versions import register_model
 
     config = project_config(args)
     repo = GitRepo.open(config.root)
@@ -57,7 +57,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.git import GitRepo
     from jx_mlops.registry import list_versions
-    from jx_mlops.versions import model_name
+    from jx_mlops.registry.versions import model_name
 
     config = project_config(args)
     repo = GitRepo.open(config.root)
@@ -111,7 +111,7 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     from jx_mlops.forge import open_forge
     from jx_mlops.promote.flows import project_context
     from jx_mlops.promote.lineage import collect_lineage
-    from jx_mlops.versions import parse_reference, resolve_version
+    from jx_mlops.registry.versions import parse_reference, resolve_version
 
     config = project_config(args)
     model, version = parse_reference(args.reference)

@@ -26,7 +26,7 @@ from jx_mlops.promote.promotion import (
     run_promotion,
 )
 from jx_mlops.registry import ModelVersion, list_versions, version_key
-from jx_mlops.versions import model_name, resolve_version
+from jx_mlops.registry.versions import model_name, resolve_version
 
 _ACTIONS: tuple[Action, ...] = ("promote", "rollback")
 
