@@ -212,15 +212,18 @@ def show_versions(versions: Sequence[ModelVersion], *, as_json: bool) -> None:
     from datetime import datetime, timezone
 
     if as_json:
-        _json([{"model": v.model, "version": v.version, "tag": v.tag, "commit": v.commit,
+        _json([{"model": v.model, "version": v.version, "commit": v.commit,
+                "stages": list(v.stages), "tag": v.tag, "registered": v.registered,
                 "registered_at": v.registered_at, "registered_by": v.registered_by}
                for v in versions])
         return
-    rows = [(v.model, v.version, v.commit[:12],
+    # GTO's mark for what no registration tag names: "*"; the sha in full is in --json.
+    rows = [(v.model, v.version if v.registered else f"*{v.version[:7]}",
+             ", ".join(v.stages), v.commit[:7],
              datetime.fromtimestamp(v.registered_at, timezone.utc).strftime("%Y-%m-%d %H:%M"),
              v.registered_by.split(" <")[0]) for v in versions]
-    _table("Registered versions", ("Model", "Version", "Commit", "Registered (UTC)", "By"),
-           rows)
+    _table("Registered versions", ("Model", "Version", "Stages", "Commit", "Registered (UTC)",
+                                   "By"), rows)
 
 
 def show_history(model: str, events: Sequence[HistoryEvent], *, as_json: bool) -> None:

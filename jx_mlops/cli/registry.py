@@ -54,17 +54,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.git import GitRepo
-    from jx_mlops.registry import list_versions
-    from jx_mlops.registry.versions import model_name
+    from pathlib import Path
 
-    config = project_config(args)
-    repo = GitRepo.open(config.root)
-    names = [model_name(config, repo, m.name) for m in config.models] if not args.model \
-        else [model_name(config, repo, config.model(args.model).name)]
-    versions = [v for name in names for v in list_versions(repo, name)]
-    views.show_versions(versions, as_json=args.json)
+    from jx_mlops import views
+    from jx_mlops.registry.listing import collect_versions
+
+    views.show_versions(collect_versions(Path(args.directory), args.model), as_json=args.json)
     return EXIT_OK
 
 def cmd_approve(args: argparse.Namespace) -> int:
@@ -147,7 +142,8 @@ def add_parsers(sub: Any) -> None:
 
     p = add_command(sub, "versions", cmd_versions,
                     "list the registered versions (as gto show does)")
-    p.add_argument("model", nargs="?", help="one model (default: every model of the project)")
+    p.add_argument("model", nargs="?",
+                   help="one model (default: every model of the project, or of the repository)")
     add_json(p)
 
     p = add_command(sub, "promote", cmd_promote, "promote a registered version to an environment")
