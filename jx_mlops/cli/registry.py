@@ -19,12 +19,14 @@ def cmd_register(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.ci.context import detect_context
     from jx_mlops.git import GitRepo
-    from jx_mlops.registry.versions import register_model
+    from jx_mlops.registry.versions import model_to_register, register_model
 
     config = project_config(args)
+    model = model_to_register(config, args.model, args.path)
     repo = GitRepo.open(config.root)
-    reg = register_model(config, repo, config.model(args.model), repo.rev_parse(args.ref),
-                         version=args.version, bump=args.bump, run_url=detect_context().run_url)
+    reg = register_model(config, repo, model, repo.rev_parse(args.ref), version=args.version,
+                         bump=args.bump, run_url=detect_context().run_url,
+                         publish=not args.no_publish)
     if args.push:
         from jx_mlops.forge import open_forge
 
@@ -138,6 +140,11 @@ def add_parsers(sub: Any) -> None:
     group.add_argument("--bump", default="patch", choices=("major", "minor", "patch"))
     p.add_argument("--ref", default="HEAD", help="commit to register (default HEAD)")
     p.add_argument("--push", action="store_true", help="push the tag to origin")
+    p.add_argument("--path", metavar="PATH|URI",
+                   help="the artifact: a DVC output, a git-tracked file or a remote URI "
+                        "(default: from mlops.yaml or dvc.yaml artifacts)")
+    p.add_argument("--no-publish", action="store_true",
+                   help="do not write the serving copy into the DVC remote")
     add_json(p)
 
     p = add_command(sub, "versions", cmd_versions,

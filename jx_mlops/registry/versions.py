@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from jx_mlops import console, dvc
 from jx_mlops.config import ModelConfig, ProjectConfig
-from jx_mlops.errors import RegistryError, UsageError
+from jx_mlops.errors import ConfigError, DvcError, RegistryError, UsageError
 from jx_mlops.evaluate import Snapshot, read_structured
 from jx_mlops.git import GitRepo
 from jx_mlops.registry import (
@@ -26,9 +26,10 @@ from jx_mlops.registry import (
     full_name,
     get_version,
     list_versions,
-    next_version,
     register_version,
 )
+from jx_mlops.registry.artifacts import dvc_artifacts
+from jx_mlops.registry.registry import check_model_name, plan_registration
 
 METADATA_SCHEMA = 2
 _MAX_PARAMS_JSON = 32_000  # params values larger than this keep only their digest
@@ -94,10 +95,45 @@ def _params(snap: Snapshot, model: ModelConfig) -> dict[str, Any]:
     params = {}
     for path in model.params:
         values, _problem = read_structured(snap, path)
-        params[path] = values or {}
+        if values:
+            params[path] = values
     if len(json.dumps(params, default=str)) > _MAX_PARAMS_JSON:
         return {}
     safe: dict[str, Any] = json.loads(json.dumps(params, default=str))  # JSON-safe values
+    return safe
+
+
+def _artifact_facts(model: ModelConfig, snap: Snapshot,
+                    lock: dvc.DvcLock | None) -> dict[str, Any]:
+    """Where the model's artifact is and its hash: a DVC output (in the DVC remote), a
+    git-tracked file (md5 and size of the blob), or a remote URI (as it is)."""
+    path = model.artifact
+    if "://" in path:
+        return {"path": path, "md5": None, "size": None, "storage": None, "uri": path}
+    out = lock.output(path) if lock else None
+    if out is not None and out.md5:
+        storage = dvc.default_remote_url(snap.root)
+        return {"path": path, "md5": out.md5, "size": out.size, "storage": storage,
+                "uri": dvc.remote_object_path(storage, out.md5) if storage else None}
+    blob = snap.read(path)
+    if blob is not None:
+        return {"path": path, "md5": hashlib.md5(blob, usedforsecurity=False).hexdigest(),
+                "size": len(blob), "storage": "git", "uri": None}
+    raise RegistryError(
+        f"{path} (model {model.name}) is neither a DVC output in dvc.lock nor a file "
+        f"tracked by git at {snap.where}; run the pipeline (`dvc repro`) and commit "
+        "dvc.lock, commit the file, or give a remote URI")
+
+
+def _metrics(snap: Snapshot, model: ModelConfig) -> dict[str, Any]:
+    """The metrics values, flattened as the report reads them; an unreadable file is
+    left out (never an empty object that looks like a file without metrics)."""
+    metrics = {}
+    for path in model.metrics:
+        values, _problem = read_structured(snap, path)
+        if values:
+            metrics[path] = values
+    safe: dict[str, Any] = json.loads(json.dumps(metrics, default=str))
     return safe
 
 
@@ -107,16 +143,9 @@ def collect_metadata(config: ProjectConfig, model: ModelConfig, snap: Snapshot, 
     """Lineage of ``model`` at ``snap``: artifact hash and storage, metrics, params, data
     inputs, and digests of the params files and dvc.lock."""
     lock = snap.lock()
-    out = lock.output(model.artifact) if lock else None
-    if lock is None or out is None or not out.md5:
-        raise RegistryError(
-            f"{model.artifact} (model {model.name}) is not a DVC output in dvc.lock at "
-            f"{snap.where}; run the pipeline (`dvc repro`) and commit dvc.lock first")
-    storage = dvc.default_remote_url(snap.root)
-    metrics = {}
-    for path in model.metrics:
-        values, _problem = read_structured(snap, path)
-        metrics[path] = values or {}
+    artifact = _artifact_facts(model, snap, lock)
+    if artifact["storage"] == "git":
+        artifact["storage"] = None
     params = b"".join((snap.read(p) or b"") for p in model.params)
     return {
         "schema": METADATA_SCHEMA,
@@ -127,12 +156,10 @@ def collect_metadata(config: ProjectConfig, model: ModelConfig, snap: Snapshot, 
         "project_path": directory,
         "source_pull": source_pull,
         "run_url": run_url,
-        "artifact": {"path": model.artifact, "md5": out.md5, "size": out.size,
-                     "storage": storage,
-                     "uri": dvc.remote_object_path(storage, out.md5) if storage else None},
-        "metrics": json.loads(json.dumps(metrics, default=str)),
+        "artifact": artifact,
+        "metrics": _metrics(snap, model),
         "params": _params(snap, model),
-        "data": _data_inputs(snap, lock),
+        "data": _data_inputs(snap, lock) if lock else [],
         "params_sha256": _digest(params),
         "dvc_lock_sha256": _digest(snap.read("dvc.lock")),
     }
@@ -141,45 +168,86 @@ def collect_metadata(config: ProjectConfig, model: ModelConfig, snap: Snapshot, 
 def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, commit: str, *,
                    version: str | None = None, bump: Bump = "patch",
                    source_pull: int | None = None, run_url: str | None = None,
-                   skip_unchanged: bool = False) -> Registration:
+                   skip_unchanged: bool = False, publish: bool = True) -> Registration:
     """Register ``model`` at ``commit`` (idempotent for the same commit).
 
-    With ``skip_unchanged``, a commit whose model artifact has the same md5 as the latest
-    version registers nothing: a docs-only merge does not mint a new model version.
+    The serving copy is published BEFORE the tag is made: a publish that fails leaves no
+    tag and nothing else changed, and a retry starts over. With ``skip_unchanged``, a
+    commit whose model artifact has the same md5 as the latest version registers
+    nothing: a docs-only merge does not mint a new model version.
     """
     name = model_name(config, repo, model.name)
     existing = list_versions(repo, name)
     already = [v for v in existing if v.commit == commit]
     if already and version is None:
-        return Registration(publish_serving_copy(config, already[-1]), created=False)
+        return Registration(publish_serving_copy(config, already[-1]) if publish
+                            else already[-1], created=False)
     snap = _snapshot(config, repo, commit)
     meta = collect_metadata(config, model, snap, source_pull=source_pull, run_url=run_url,
                             directory=project_directory(config, repo))
     if skip_unchanged and version is None and existing:
         latest = existing[-1]
-        if latest.metadata.get("artifact", {}).get("md5") == meta["artifact"]["md5"]:
+        md5 = meta["artifact"]["md5"]
+        if md5 and latest.metadata.get("artifact", {}).get("md5") == md5:
             return Registration(latest, created=False, unchanged_since=latest)
-    version = version or next_version(repo, name, bump)
+    version, known = plan_registration(repo, name, commit, version=version, bump=bump)
+    if known is not None:
+        return Registration(known, created=False)
     artifact = meta["artifact"]
-    if artifact.get("storage"):
+    if artifact.get("storage") and publish:
         artifact["serving_uri"] = (f"{str(artifact['storage']).rstrip('/')}/"
                                    f"{dvc.serving_copy_path(name, version, model.artifact)}")
+        _publish(config, name, version, artifact)
     registered, created = register_version(repo, name, commit, meta, version=version)
-    return Registration(publish_serving_copy(config, registered), created)
+    return Registration(registered, created)
+
+
+def _publish(config: ProjectConfig, model: str, version: str,
+             artifact: dict[str, Any]) -> None:
+    """Write the version's named copy into the DVC remote; RegistryError naming the
+    remote when it cannot be written (nothing is registered then)."""
+    path, md5 = str(artifact["path"]), str(artifact["md5"])
+    with console.step(f"Publishing {path} of {model}@{version} for serving"):
+        try:
+            dvc.publish_copy(config.root, md5, dvc.serving_copy_path(model, version, path))
+        except DvcError as exc:
+            raise RegistryError(
+                f"{model}@{version} not registered: cannot write its serving copy to the "
+                f"DVC remote {artifact['storage']}: {exc.user_message()}",
+                hint="fix the remote (or its credentials) and re-run, or register with "
+                     "--no-publish") from None
 
 
 def publish_serving_copy(config: ProjectConfig, version: ModelVersion) -> ModelVersion:
     """Make sure the named copy the version's metadata promises is in the DVC remote.
 
-    Idempotent, so a release that stopped after tagging finishes the job when re-run.
+    Idempotent, so a release re-run after a lost copy finishes the job.
     """
     artifact = version.metadata.get("artifact") or {}
     md5, path = artifact.get("md5"), artifact.get("path")
     if artifact.get("serving_uri") and md5 and path:
-        with console.step(f"Publishing {path} of {version.tag} for serving"):
-            dvc.publish_copy(config.root, str(md5),
-                             dvc.serving_copy_path(version.model, version.version, str(path)))
+        _publish(config, version.model, version.version, artifact)
     return version
+
+
+def model_to_register(config: ProjectConfig, name: str, path: str | None = None) -> ModelConfig:
+    """The model called ``name``: from mlops.yaml, else from dvc.yaml ``artifacts:``, else
+    (with ``path``, a file in the project or a remote URI) a model known only by its tags.
+    ``path`` overrides where the artifact is."""
+    for model in config.models:
+        if model.name == name:
+            return replace(model, artifact=path) if path else model
+    for declared in dvc_artifacts(config.root):
+        if declared.name == name:
+            return ModelConfig(name, path or declared.path, metrics=(), params=(),
+                               description=declared.desc)
+    if path:
+        check_model_name(name)
+        return ModelConfig(name, path, metrics=(), params=())
+    known = ", ".join([m.name for m in config.models]
+                      + [a.name for a in dvc_artifacts(config.root)])
+    raise ConfigError(f"no model named {name!r} in mlops.yaml or dvc.yaml artifacts "
+                      f"(models: {known})", hint="give the artifact with --path PATH|URI")
 
 
 def parse_reference(reference: str) -> tuple[str, str]:
