@@ -73,7 +73,8 @@ def run_release(config: ProjectConfig, *, ref: str | None = None,
         registrations = _register_all(config, repo, commit, source_pull, run_url,
                                       forge.git_env())
         ctx = PromotionContext(forge=forge, environments=config.environments,
-                               models={m.name: m for m in config.models}, registry=repo)
+                               models={m.name: m for m in config.models}, registry=repo,
+                               gto_stages=config.gto_stages)
         promotions: list[PromotionResult] = []
         blocked: list[BlockedPromotion] = []
         first = config.environments[0] if config.environments else None

@@ -39,7 +39,8 @@ def project_context(config: ProjectConfig, forge: Forge | None = None
     try:
         yield PromotionContext(forge=forge or open_forge(config.forge),
                                environments=config.environments,
-                               models={m.name: m for m in config.models}, registry=repo)
+                               models={m.name: m for m in config.models}, registry=repo,
+                               gto_stages=config.gto_stages)
     finally:
         repo.close()
 
