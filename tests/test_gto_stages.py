@@ -60,6 +60,12 @@ def test_ci_release_then_rollback_and_disable_read_in_gto(cli: Any, lab: Lab,
     listed = ok(cli, "versions")
     assert [(v["version"], v["stages"]) for v in listed] == [("v0.0.2", []), ("v0.0.1", [])]
     assert ok(cli, "audit")["ok"] is True
+    # A stage assigned by hand with gto, pushed: audit reports the disagreement.
+    gto(lab.path, "assign", "fraud", "--version", "v0.0.2", "--stage", "staging", "--push")
+    result = cli("audit")
+    assert result.code == 1
+    assert "GTO stage tags of fraud show v0.0.2 in stage staging, but the environment " \
+           "serves nothing (disabled)" in result.out
 
 
 def test_gto_stages_false_writes_no_stage_tag(cli: Any, lab: Lab) -> None:

@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ def build_gto_registry(path: Path) -> None:
     g("register", "segment", "HEAD~1")
     g("assign", "segment", "HEAD~1", "--stage", "prod")
     g("register", "legacy", "HEAD~4")
+    time.sleep(1.1)  # GTO's clock is the tagger time, in seconds: a tie keeps it active
     g("deprecate", "legacy")  # the artifact: legacy@deprecated
     g("register", "projects/fraud:fraud", "HEAD")
     g("assign", "projects/fraud:fraud", "--version", "v0.0.1", "--stage", "staging")
@@ -153,3 +155,24 @@ def test_stage_tags_we_write_read_in_gto_as_gto_assign(gto_registry: Path,
     history = gto(work, "history", "segment", "--json")
     events = [e["event"] for e in json.loads(history)]
     assert "assignment" in events and "unassignment" in events
+
+
+def test_status_without_environments_shows_gto_stages_and_dvc_yaml_artifacts(
+        cli: Any, gto_registry: Path, tmp_path: Path) -> None:
+    work = tmp_path / "project"
+    subprocess.run(["git", "clone", "-q", str(gto_registry), str(work)], check=True)
+    (work / "mlops.yaml").write_text(
+        "version: 1\nforge:\n  repo: local/churn\nmodels:\n"
+        "  churn:\n    artifact: models/churn.pkl\n    metrics: [metrics.json]\n")
+    (work / "dvc.yaml").write_text(
+        "artifacts:\n  scorer:\n    path: models/scorer.onnx\n    type: model\n"
+        "    desc: A model only dvc.yaml declares\n    labels: [onnx]\n")
+    result = cli("-C", work, "status", "--json")
+    assert result.code == 0, result.err
+    shown = {(e["environment"], e["model"], e["version"]) for e in json.loads(result.out)}
+    expected = {(stage, name, version) for name, data in gto_json(work).items()
+                for stage, version in data["stage"].items() if version}
+    assert shown == expected and ("prod", "churn", "v0.1.1") in shown
+    # A dvc.yaml artifact is a model too: known, with no version yet.
+    result = cli("-C", work, "versions", "scorer", "--json")
+    assert (result.code, json.loads(result.out)) == (0, [])

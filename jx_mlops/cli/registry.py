@@ -47,9 +47,12 @@ def cmd_promote(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.forge import open_forge
-    from jx_mlops.promote.status import collect_status
+    from jx_mlops.promote.status import collect_status, gto_stage_status
 
     config = project_config(args)
+    if not config.environments:  # nothing deployed through jx-mlops: GTO's stages
+        views.show_status(gto_stage_status(config), as_json=args.json)
+        return EXIT_OK
     entries = collect_status(config, open_forge(config.forge), all_models=args.all,
                              environment=args.env)
     views.show_status(entries, as_json=args.json)
