@@ -419,9 +419,11 @@ class GitRepo:
                                 obj if annotated else ""))
         return tags
 
-    def create_tag(self, name: str, rev: str, message: str) -> None:
-        """Create annotated tag ``name`` at ``rev``."""
-        self.run("tag", "-a", name, rev, "-m", message)
+    def create_tag(self, name: str, rev: str, message: str, *,
+                   tagged_at: int | None = None) -> None:
+        """Create annotated tag ``name`` at ``rev`` (dated ``tagged_at``, unix seconds)."""
+        env = {"GIT_COMMITTER_DATE": f"@{tagged_at} +0000"} if tagged_at else None
+        self.run("tag", "-a", name, rev, "-m", message, env=env)
 
     # -- object plumbing without a work tree (promotions build commits in a bare mirror) --
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -254,23 +255,28 @@ def register_version(repo: GitRepo, model: str, commit: str, metadata: dict[str,
     return get_version(repo, model, version), True
 
 
-def stage_tag(repo: GitRepo, version: ModelVersion, stage: str, *, assign: bool) -> str:
-    """The tag ``gto assign`` (or ``gto unassign``) would create now: GTO's default,
-    non-simple notation ``MODEL#STAGE#N`` (``MODEL#STAGE!#N``)."""
-    names = [t.name for t in repo.tags(f"{in_tag(version.model)}@*",
-                                       f"{in_tag(version.model)}#*")]
-    return event_tag("assign" if assign else "unassign", version.model, stage=stage,
-                     counter=next_counter(version.model, names))
+def _next_stage_tag(repo: GitRepo, version: ModelVersion, stage: str, *,
+                    assign: bool) -> tuple[str, int]:
+    """The tag ``gto assign`` (or ``gto unassign``) would create now, in GTO's default
+    non-simple notation ``MODEL#STAGE#N`` (``MODEL#STAGE!#N``), and the time to date it:
+    now, or one second past the model's newest tag. GTO orders events by tagger time in
+    whole seconds; two promotions in one second would otherwise tie, and GTO breaks the
+    tie against the newer one."""
+    tags = repo.tags(f"{in_tag(version.model)}@*", f"{in_tag(version.model)}#*")
+    name = event_tag("assign" if assign else "unassign", version.model, stage=stage,
+                     counter=next_counter(version.model, [t.name for t in tags]))
+    newest = max((t.tagged_at for t in tags), default=0)
+    return name, max(int(time.time()), newest + 1)
 
 
 def write_stage_tag(repo: GitRepo, version: ModelVersion, stage: str, *, assign: bool,
                     details: dict[str, Any] | None = None) -> str:
     """Create the GTO tag assigning ``stage`` to ``version`` (or unassigning it) on the
     version's commit; its message is GTO's, with ``details`` as JSON after a blank line."""
-    name = stage_tag(repo, version, stage, assign=assign)
+    name, tagged_at = _next_stage_tag(repo, version, stage, assign=assign)
     message = event_message("assign" if assign else "unassign", version.model,
                             version=version.version, stage=stage)
     if details:
         message += f"\n\n{json.dumps(details, indent=2, sort_keys=True)}\n"
-    repo.create_tag(name, version.commit, message)
+    repo.create_tag(name, version.commit, message, tagged_at=tagged_at)
     return name

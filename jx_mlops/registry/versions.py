@@ -45,7 +45,7 @@ class Registration:
 
 
 @dataclass(frozen=True)
-class _ProjectSnapshot(Snapshot):
+class ProjectSnapshot(Snapshot):
     """A snapshot whose paths are relative to a project in a sub-directory (a monorepo)."""
 
     prefix: str = ""
@@ -68,15 +68,15 @@ def model_name(config: ProjectConfig, repo: GitRepo, model: str) -> str:
 
 
 def _snapshot(config: ProjectConfig, repo: GitRepo, commit: str) -> Snapshot:
-    return _ProjectSnapshot(repo, config.root, commit, commit[:7],
+    return ProjectSnapshot(repo, config.root, commit, commit[:7],
                             prefix=project_directory(config, repo))
 
 
-def _digest(data: bytes | None) -> str | None:
+def digest(data: bytes | None) -> str | None:
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-def _data_inputs(snap: Snapshot, lock: dvc.DvcLock) -> list[dict[str, Any]]:
+def data_inputs(snap: Snapshot, lock: dvc.DvcLock) -> list[dict[str, Any]]:
     """DVC-tracked inputs of the pipeline (deps with a .dvc file): the data lineage."""
     produced = {os.path.normpath(o.path) for s in lock.stages for o in s.outs}
     seen: dict[str, dict[str, Any]] = {}
@@ -91,7 +91,7 @@ def _data_inputs(snap: Snapshot, lock: dvc.DvcLock) -> list[dict[str, Any]]:
     return sorted(seen.values(), key=lambda d: str(d["path"]))
 
 
-def _params(snap: Snapshot, model: ModelConfig) -> dict[str, Any]:
+def params_at(snap: Snapshot, model: ModelConfig) -> dict[str, Any]:
     params = {}
     for path in model.params:
         values, _problem = read_structured(snap, path)
@@ -103,7 +103,7 @@ def _params(snap: Snapshot, model: ModelConfig) -> dict[str, Any]:
     return safe
 
 
-def _artifact_facts(model: ModelConfig, snap: Snapshot,
+def artifact_facts(model: ModelConfig, snap: Snapshot,
                     lock: dvc.DvcLock | None) -> dict[str, Any]:
     """Where the model's artifact is and its hash: a DVC output (in the DVC remote), a
     git-tracked file (md5 and size of the blob), or a remote URI (as it is)."""
@@ -125,7 +125,7 @@ def _artifact_facts(model: ModelConfig, snap: Snapshot,
         "dvc.lock, commit the file, or give a remote URI")
 
 
-def _metrics(snap: Snapshot, model: ModelConfig) -> dict[str, Any]:
+def metrics_at(snap: Snapshot, model: ModelConfig) -> dict[str, Any]:
     """The metrics values, flattened as the report reads them; an unreadable file is
     left out (never an empty object that looks like a file without metrics)."""
     metrics = {}
@@ -143,7 +143,7 @@ def collect_metadata(config: ProjectConfig, model: ModelConfig, snap: Snapshot, 
     """Lineage of ``model`` at ``snap``: artifact hash and storage, metrics, params, data
     inputs, and digests of the params files and dvc.lock."""
     lock = snap.lock()
-    artifact = _artifact_facts(model, snap, lock)
+    artifact = artifact_facts(model, snap, lock)
     if artifact["storage"] == "git":
         artifact["storage"] = None
     params = b"".join((snap.read(p) or b"") for p in model.params)
@@ -157,11 +157,11 @@ def collect_metadata(config: ProjectConfig, model: ModelConfig, snap: Snapshot, 
         "source_pull": source_pull,
         "run_url": run_url,
         "artifact": artifact,
-        "metrics": _metrics(snap, model),
-        "params": _params(snap, model),
-        "data": _data_inputs(snap, lock) if lock else [],
-        "params_sha256": _digest(params),
-        "dvc_lock_sha256": _digest(snap.read("dvc.lock")),
+        "metrics": metrics_at(snap, model),
+        "params": params_at(snap, model),
+        "data": data_inputs(snap, lock) if lock else [],
+        "params_sha256": digest(params),
+        "dvc_lock_sha256": digest(snap.read("dvc.lock")),
     }
 
 
