@@ -256,21 +256,34 @@ def show_lineage(lineage: Lineage, *, as_json: bool) -> None:
         _json(lineage.to_json())
         return
     data = lineage.to_json()
+    unknown = data["unknown"]
+
+    def fact(key: str, value: object) -> str:
+        return f"unknown ({unknown[key]})" if key in unknown else str(value)
+
     artifact = data["artifact"] or {}
-    lines = [f"{data['tag']}  commit {data['commit']} in {data['source_repo']}",
+    model_line = fact("artifact", f"{artifact.get('path')} md5 {artifact.get('md5')} "
+                                  f"({artifact.get('size')} bytes)"
+                                  + (f" at {artifact['uri']}" if artifact.get("uri") else ""))
+    source = fact("source_repo", data["source_repo"])
+    lock = fact("dvc_lock_sha256", f"sha256 {data['dvc_lock_sha256']}")
+    params = fact("params", f"sha256 {data['params_sha256']}")
+    lines = [f"{data['tag']}  commit {data['commit']} in {source}",
              f"  registered by {data['registered_by']}"
              + (f"; source PR #{data['source_pull']}" if data["source_pull"] else "")
              + (f"; CI run {data['run_url']}" if data["run_url"] else ""),
-             f"  model     {artifact.get('path')} md5 {artifact.get('md5')} "
-             f"({artifact.get('size')} bytes) at {artifact.get('uri')}",
-             f"  dvc.lock  sha256 {data['dvc_lock_sha256']}",
-             f"  params    sha256 {data['params_sha256']}"]
+             f"  model     {model_line}",
+             f"  dvc.lock  {lock}",
+             f"  params    {params}"]
     for path, values in (data["params"] or {}).items():
         lines += [f"            {path}: {k} = {v}" for k, v in values.items()]
     lines += [f"  data      {d['path']} md5 {d['md5']}" for d in data["data"]]
+    if "metrics" in unknown:
+        lines.append(f"  metrics   unknown ({unknown['metrics']})")
     for path, values in (data["metrics"] or {}).items():
         lines += [f"  metric    {path}: {k} = {v}" for k, v in values.items()]
-    runs = [f"{d['environment']} (since {d['since']}, by {d['by']})"
+    runs = [f"{d['environment']} (since {d['since']}, by {d['by']})" if d["since"] else
+            f"{d['environment']} (GTO stage)"
             for d in data["deployments"] if d["state"] == "serving"]
     lines.append(f"  runs in   {', '.join(runs) or 'no environment'}")
     out = out_console()

@@ -176,3 +176,37 @@ def test_status_without_environments_shows_gto_stages_and_dvc_yaml_artifacts(
     # A dvc.yaml artifact is a model too: known, with no version yet.
     result = cli("-C", work, "versions", "scorer", "--json")
     assert (result.code, json.loads(result.out)) == (0, [])
+
+
+def test_lineage_of_a_gto_made_version_is_read_from_its_commit(cli: Any,
+                                                               tmp_path: Path) -> None:
+    repo = tmp_path / "dvc-project"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  train:\n    cmd: python train.py\n    deps: [train.py]\n"
+        "    params: [train.seed]\n    outs: [models/churn.pkl]\n"
+        "    metrics: [{metrics.json: {cache: false}}]\n"
+        "artifacts:\n  churn:\n    path: models/churn.pkl\n    type: model\n")
+    (repo / "dvc.lock").write_text(
+        "schema: '2.0'\nstages:\n  train:\n    cmd: python train.py\n    outs:\n"
+        "    - path: models/churn.pkl\n      md5: 0123456789abcdef0123456789abcdef\n"
+        "      size: 42\n")
+    (repo / "params.yaml").write_text("train:\n  seed: 7\n")
+    (repo / "metrics.json").write_text('{"accuracy": 0.9, "auc": {"macro": 0.8}}\n')
+    (repo / "train.py").write_text("pass\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "train")
+    gto(repo, "register", "churn")
+    result = cli("-C", repo, "lineage", "churn@v0.0.1", "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["artifact"]["md5"] == "0123456789abcdef0123456789abcdef"
+    assert data["artifact"]["size"] == 42
+    assert data["params"] == {"params.yaml": {"train.seed": 7}}
+    assert data["metrics"] == {"metrics.json": {"accuracy": 0.9, "auc.macro": 0.8}}
+    assert set(data["unknown"]) == {"source_pull", "run_url", "source_repo"}
+    text = cli("-C", repo, "lineage", "churn@v0.0.1").out
+    assert "None" not in text and "unknown (the tag was not made by a jx-mlops" not in text
+    assert "md5 0123456789abcdef0123456789abcdef (42 bytes)" in text
+    assert "unknown (the repository has no origin remote)" in text

@@ -107,23 +107,38 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_lineage(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops import views
+    from jx_mlops.config import CONFIG_FILE, find_project_root
+    from jx_mlops.promote.lineage import repository_lineage
+    from jx_mlops.registry.versions import parse_reference
+
+    model, version = parse_reference(args.reference)
+    if not (find_project_root(Path(args.directory)) / CONFIG_FILE).is_file():
+        views.show_lineage(repository_lineage(Path(args.directory), model, version),
+                           as_json=args.json)
+        return EXIT_OK
+    views.show_lineage(_project_lineage(args, model, version), as_json=args.json)
+    return EXIT_OK
+
+def _project_lineage(args: argparse.Namespace, model: str, version: str) -> Any:
     from jx_mlops.forge import open_forge
     from jx_mlops.promote.flows import project_context
     from jx_mlops.promote.lineage import collect_lineage
-    from jx_mlops.registry.versions import parse_reference, resolve_version
+    from jx_mlops.registry import read_state, versions_of
+    from jx_mlops.registry.versions import resolve_version
 
     config = project_config(args)
-    model, version = parse_reference(args.reference)
-    config.model(model.rsplit(":", 1)[-1])
     forge = open_forge(config.forge)
     with project_context(config, forge) as ctx:
         registry = ctx.registry
         assert registry is not None
         found = resolve_version(config, registry, model, version, fetch=lambda: registry.fetch(
             "origin", tags=True, env=forge.git_env()))
-    views.show_lineage(collect_lineage(config, forge, found), as_json=args.json)
-    return EXIT_OK
+        staged = [v for v in versions_of(read_state(registry, found.model), found.model,
+                                         deprecated=True) if v.version == found.version]
+        return collect_lineage(config, forge, staged[0] if staged else found, repo=registry)
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from jx_mlops import views

@@ -39,6 +39,22 @@ def _dvc_yaml(snap: ProjectSnapshot) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _metrics_files(data: dict[str, Any]) -> list[str]:
+    """Metrics files dvc.yaml names: top-level ``metrics:`` and each stage's ``metrics:``
+    (a path, or a one-key mapping of path to options)."""
+    entries = list(data.get("metrics") or [])
+    for stage in (data.get("stages") or {}).values():
+        if isinstance(stage, dict):
+            entries += list(stage.get("metrics") or [])
+    files = []
+    for entry in entries:
+        if isinstance(entry, str):
+            files.append(entry)
+        elif isinstance(entry, dict):
+            files += [str(key) for key in entry]
+    return files
+
+
 def model_at_commit(snap: ProjectSnapshot, name: str) -> ModelConfig | None:
     """The model as the commit's dvc.yaml declares it (path; metrics and params of the
     pipeline), or None when it declares no such artifact."""
@@ -46,7 +62,7 @@ def model_at_commit(snap: ProjectSnapshot, name: str) -> ModelConfig | None:
     declared = (data.get("artifacts") or {}).get(name)
     if not isinstance(declared, dict) or not isinstance(declared.get("path"), str):
         return None
-    metrics = tuple(m for m in data.get("metrics") or [] if isinstance(m, str))
+    metrics = tuple(dict.fromkeys(_metrics_files(data)))
     params = ("params.yaml",) if snap.read("params.yaml") is not None else ()
     return ModelConfig(name, declared["path"], metrics=metrics, params=params)
 
@@ -68,7 +84,7 @@ def commit_metadata(repo: GitRepo, root: Path, version: ModelVersion, *,
                     model: ModelConfig | None = None,
                     directory: str = "") -> tuple[dict[str, Any], dict[str, str]]:
     """(metadata as a jx-mlops tag would carry it, {fact: why it is unknown})."""
-    snap = ProjectSnapshot(repo, root, version.commit, version.commit[:7], prefix=directory)
+    snap = ProjectSnapshot(repo, root, version.commit, "commit", prefix=directory)
     model = model or model_at_commit(snap, version.name)
     unknown: dict[str, str] = {
         "source_pull": _NOT_BY_JX.format(what="pull request"),
