@@ -210,3 +210,16 @@ def test_lineage_of_a_gto_made_version_is_read_from_its_commit(cli: Any,
     assert "None" not in text and "unknown (the tag was not made by a jx-mlops" not in text
     assert "md5 0123456789abcdef0123456789abcdef (42 bytes)" in text
     assert "unknown (the repository has no origin remote)" in text
+
+
+def test_history_without_mlops_yaml_is_gto_history(cli: Any, gto_registry: Path) -> None:
+    result = cli("-C", gto_registry, "history", "churn", "--json")
+    assert result.code == 0, result.err
+    ours = [(e["action"], e["version"], e["environment"] or None, e["tag"])
+            for e in json.loads(result.out)]
+    names = {"registration": "register", "deregistration": "deregister",
+             "assignment": "assign", "unassignment": "unassign", "deprecation": "deprecate"}
+    theirs = [(names[e["event"]], e["version"], e["stage"], e["ref"])
+              for e in json.loads(gto(gto_registry, "history", "churn", "--json"))
+              if e["event"] != "commit"]
+    assert sorted(ours) == sorted(theirs)

@@ -94,11 +94,22 @@ def cmd_disable(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops import views
+    from jx_mlops.config import CONFIG_FILE, find_project_root
+
+    root = find_project_root(Path(args.directory))
+    config = project_config(args) if (root / CONFIG_FILE).is_file() else None
+    if config is None or not config.environments:  # nothing deployed by jx-mlops: GTO's
+        from jx_mlops.promote.gtostages import gto_history
+
+        name, events = gto_history(Path(args.directory), args.model)
+        views.show_history(name, events, as_json=args.json)
+        return EXIT_OK
     from jx_mlops.forge import open_forge
     from jx_mlops.promote.history import collect_history
 
-    config = project_config(args)
     config.model(args.model)
     envs = [config.environment(args.env)] if args.env else list(config.environments)
     events = collect_history([(e.name, e.repo) for e in envs], open_forge(config.forge),

@@ -12,10 +12,15 @@ A tag that cannot be pushed does not undo the deployment: it is a warning, and
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from pathlib import Path
+
 from jx_mlops import console
 from jx_mlops.errors import JxMlopsError
-from jx_mlops.git import GitRepo
+from jx_mlops.git import GitRepo, TagInfo
+from jx_mlops.promote.history import HistoryEvent
 from jx_mlops.registry import ModelVersion, read_state, versions_of, write_stage_tag
+from jx_mlops.registry.listing import open_scope, resolve_model
 
 
 def shown_in(repo: GitRepo, model: str, stage: str) -> ModelVersion | None:
@@ -62,3 +67,41 @@ def unassign_stage(repo: GitRepo, model: str, stage: str, *, git_env: dict[str, 
     for tag in tags:
         _push(repo, tag, git_env)
     return tags
+
+
+_PRIORITY = {"deprecate": 2, "register": 3, "deregister": 4, "assign": 5, "unassign": 6}
+
+
+def gto_history(start: Path, model: str) -> tuple[str, list[HistoryEvent]]:
+    """(full name, every GTO event of ``model`` newest first), as ``gto history`` lists
+    them: for a repository where jx-mlops deploys nothing (no mlops.yaml, no
+    environments)."""
+    scope = open_scope(start)
+    repo = GitRepo.open(scope.repo_root)
+    try:
+        state = read_state(repo)
+        name = resolve_model(scope, state, model)
+    finally:
+        repo.close()
+    artifact = state.artifact(name)
+    if artifact is None:
+        return name, []
+    events = [_event(name, "deprecate", "", "", tag) for tag in artifact.deprecations]
+    for record in artifact.versions:
+        events += [_event(name, "register", record.version, "", t)
+                   for t in record.registrations]
+        events += [_event(name, "deregister", record.version, "", t)
+                   for t in record.deregistrations]
+        events += [_event(name, "assign" if e.assigned else "unassign", record.version,
+                          e.stage, e.tag)
+                   for stage_events in record.stage_events.values() for e in stage_events]
+    # GTO's order: time, then its event priority (deprecate < register < ... < unassign).
+    return name, sorted(events, key=lambda e: (e.timestamp, _PRIORITY[e.action]),
+                        reverse=True)
+
+
+def _event(model: str, action: str, version: str, stage: str, tag: TagInfo) -> HistoryEvent:
+    at = datetime.fromtimestamp(tag.tagged_at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return HistoryEvent(environment=stage, model=model, action=action, version=version,
+                        at=at, by=tag.tagger, timestamp=tag.tagged_at, commit=tag.target,
+                        tag=tag.name)
