@@ -16,7 +16,7 @@ import pytest
 from conftest import git, hermetic_env
 
 from jx_mlops.git import GitRepo
-from jx_mlops.registry import list_versions, write_stage_tag
+from jx_mlops.registry import list_versions, register_version, write_stage_tag
 from jx_mlops.registry.grammar import parse_tag_name
 
 
@@ -223,3 +223,22 @@ def test_history_without_mlops_yaml_is_gto_history(cli: Any, gto_registry: Path)
               for e in json.loads(gto(gto_registry, "history", "churn", "--json"))
               if e["event"] != "commit"]
     assert sorted(ours) == sorted(theirs)
+
+
+def test_our_tags_are_the_ones_gto_makes_for_the_same_event(tmp_path: Path) -> None:
+    ours_path, theirs_path = tmp_path / "ours", tmp_path / "theirs"
+    ours_path.mkdir()
+    git(ours_path, "init", "-q", "-b", "main")
+    git(ours_path, "commit", "-q", "--allow-empty", "-m", "c0")
+    subprocess.run(["git", "clone", "-q", str(ours_path), str(theirs_path)], check=True)
+    repo = GitRepo.open(ours_path)
+    for name in ("churn", "projects/fraud:fraud"):
+        version, _ = register_version(repo, name, repo.rev_parse("HEAD"), {"k": 1})
+        write_stage_tag(repo, version, "staging", assign=True)
+        write_stage_tag(repo, version, "staging", assign=False)
+        gto(theirs_path, "register", name, "HEAD")
+        gto(theirs_path, "assign", name, "--version", "v0.0.1", "--stage", "staging")
+        gto(theirs_path, "deprecate", name, "v0.0.1", "staging")
+    fmt = "--format=%(refname) %(objecttype) %(*objectname) %(contents:subject)"
+    assert git(ours_path, "for-each-ref", fmt, "refs/tags") == \
+        git(theirs_path, "for-each-ref", fmt, "refs/tags")
