@@ -211,9 +211,11 @@ def _publish(config: ProjectConfig, model: str, version: str,
         try:
             dvc.publish_copy(config.root, md5, dvc.serving_copy_path(model, version, path))
         except DvcError as exc:
+            # DvcError says "cannot publish PATH to the DVC remote: WHY": keep the why.
+            why = exc.message.split(": ", 1)[-1]
             raise RegistryError(
-                f"{model}@{version} not registered: cannot write its serving copy to the "
-                f"DVC remote {artifact['storage']}: {exc.user_message()}",
+                f"{model}@{version} not registered: cannot write its serving copy to DVC "
+                f"remote {artifact['storage']} ({why})",
                 hint="fix the remote (or its credentials) and re-run, or register with "
                      "--no-publish") from None
 
