@@ -208,6 +208,18 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
                    "From: the project pull request the version was merged from")
 
 
+def show_gto_stages(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
+    """``status`` of a project without environments: the stages GTO's tags show."""
+    if as_json:
+        _json([e.to_json() for e in entries])
+        return
+    rows = [(e.environment, e.model, e.version or "", (e.source_commit or "")[:7])
+            for e in entries]
+    _table("GTO stages", ("Stage", "Model", "Version", "Commit"), rows,
+           caption="No environments in mlops.yaml: the stages GTO's tags assign "
+                   "(as gto show lists them)")
+
+
 def show_versions(versions: Sequence[ModelVersion], *, as_json: bool) -> None:
     from datetime import datetime, timezone
 

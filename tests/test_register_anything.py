@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import Project, git
 from test_registry_gto import gto_json
+
+pytestmark = pytest.mark.slow  # the session project: a real `dvc repro` of a quickstart
 
 
 def closed_port() -> int:

@@ -51,7 +51,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     config = project_config(args)
     if not config.environments:  # nothing deployed through jx-mlops: GTO's stages
-        views.show_status(gto_stage_status(config), as_json=args.json)
+        views.show_gto_stages(gto_stage_status(config), as_json=args.json)
         return EXIT_OK
     entries = collect_status(config, open_forge(config.forge), all_models=args.all,
                              environment=args.env)
