@@ -101,7 +101,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     root = find_project_root(Path(args.directory))
     config = project_config(args) if (root / CONFIG_FILE).is_file() else None
-    if config is None or not config.environments:  # nothing deployed by jx-mlops: GTO's
+    deployed = config is not None and config.environments and \
+        any(m.name == args.model for m in config.models)
+    if not deployed:  # a model jx-mlops deploys nowhere: GTO's events
         from jx_mlops.promote.gtostages import gto_history
 
         name, events = gto_history(Path(args.directory), args.model)
@@ -110,7 +112,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from jx_mlops.forge import open_forge
     from jx_mlops.promote.history import collect_history
 
-    config.model(args.model)
+    assert config is not None
     envs = [config.environment(args.env)] if args.env else list(config.environments)
     events = collect_history([(e.name, e.repo) for e in envs], open_forge(config.forge),
                              args.model)
