@@ -9,8 +9,8 @@ For each record of each environment repository:
 - the commit exists and its dvc.lock records the artifact with the recorded md5, as does
   the tag's metadata; the storage URI is that md5's object in the recorded DVC remote;
 - what the serving files deploy is what the record says (nothing, when disabled);
-- the GTO stage tags in the source repository show the recorded version in the
-  environment's stage (none, when disabled), unless ``registry.gto_stages`` is off.
+- a GTO stage tag in the source repository that shows a version in the environment's
+  stage shows the recorded one (none, when disabled), unless ``registry.gto_stages`` is off.
 """
 
 from __future__ import annotations
@@ -162,19 +162,24 @@ def _written_by_promotion(repo: GitRepo, tip: str, env: EnvironmentConfig, name:
 
 def _gto_stage_problems(record: DeploymentRecord, env: EnvironmentConfig,
                         sources: _Sources) -> list[str]:
-    """Does ``gto show`` (the source's stage tags) agree with the environment repository?"""
+    """Does a GTO stage tag (``gto show``) disagree with the environment repository?
+
+    A stage GTO shows no version in is not a disagreement: a run killed between the merge
+    and the stage tag leaves it so, and the re-run writes it.
+    """
     source = sources.get(record.source_repo)
     if source is None:
         return []
     name = record.registry_name or record.model
     shown = shown_in(source, name, env.name)
-    expected = record.version if record.state == "serving" else None
-    got = shown.version if shown else None
-    if got == expected:
+    if shown is None:
         return []
-    says = f"show {got} in stage {env.name}" if got else f"show no version in stage {env.name}"
-    runs = f"runs {expected}" if expected else "serves nothing (disabled)"
-    return [f"GTO stage tags of {name} {says}, but the environment {runs}"]
+    if record.state == "serving" and shown.version == record.version:
+        return []
+    runs = f"runs {record.version}" if record.state == "serving" else \
+        "serves nothing (disabled)"
+    return [f"GTO stage tags of {name} show {shown.version} in stage {env.name}, but the "
+            f"environment {runs}"]
 
 
 def _source_problems(record: DeploymentRecord, sources: _Sources) -> list[str]:
