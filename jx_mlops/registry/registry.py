@@ -30,6 +30,7 @@ from jx_mlops.registry.grammar import (
     event_tag,
     in_tag,
     next_counter,
+    parse_tag_name,
 )
 from jx_mlops.registry.state import RegistryState, VersionRecord, build_state
 
@@ -259,14 +260,15 @@ def _next_stage_tag(repo: GitRepo, version: ModelVersion, stage: str, *,
                     assign: bool) -> tuple[str, int]:
     """The tag ``gto assign`` (or ``gto unassign``) would create now, in GTO's default
     non-simple notation ``MODEL#STAGE#N`` (``MODEL#STAGE!#N``), and the time to date it:
-    now, or one second past the model's newest tag. GTO orders events by tagger time in
-    whole seconds; two promotions in one second would otherwise tie, and GTO breaks the
-    tie against the newer one."""
+    now, or one second past the newest event of that stage. GTO orders events by tagger
+    time in whole seconds; two promotions in one second would otherwise tie, and GTO
+    breaks the tie against the newer one."""
     tags = repo.tags(f"{in_tag(version.model)}@*", f"{in_tag(version.model)}#*")
     name = event_tag("assign" if assign else "unassign", version.model, stage=stage,
                      counter=next_counter(version.model, [t.name for t in tags]))
-    newest = max((t.tagged_at for t in tags), default=0)
-    return name, max(int(time.time()), newest + 1)
+    same_stage = [t.tagged_at for t in tags
+                  if (parsed := parse_tag_name(t.name)) is not None and parsed.stage == stage]
+    return name, max(int(time.time()), max(same_stage, default=0) + 1)
 
 
 def write_stage_tag(repo: GitRepo, version: ModelVersion, stage: str, *, assign: bool,
