@@ -63,9 +63,12 @@ def test_ci_release_then_rollback_and_disable_read_in_gto(cli: Any, lab: Lab,
     listed = ok(cli, "versions")
     assert [(v["version"], v["stages"]) for v in listed] == [("v0.0.2", []), ("v0.0.1", [])]
     assert ok(cli, "audit")["ok"] is True
-    # A stage assigned by hand with gto, pushed: audit reports the disagreement. (GTO's
-    # clock is whole seconds, and a tie with the disable's unassignment goes to it.)
-    time.sleep(1.1)
+    # A stage assigned by hand with gto, pushed: audit reports the disagreement. GTO's
+    # clock is whole seconds: stage tags made in one burst are dated a second apart, so
+    # wait until the clock is past the newest of them (a tie would go to the unassignment).
+    newest = max(int(t) for t in git(lab.path, "tag", "-l", "--format=%(taggerdate:unix)",
+                                     "fraud#*").split())
+    time.sleep(max(0.0, newest + 1.1 - time.time()))
     gto(lab.path, "assign", "fraud", "--version", "v0.0.2", "--stage", "staging", "--push")
     result = cli("audit")
     assert result.code == 1
