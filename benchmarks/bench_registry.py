@@ -1,14 +1,17 @@
-"""Registry benchmark: `jx-mlops status` / `history` against `gto show` / `gto history`.
+"""Registry benchmark: `jx-mlops versions` / `status` / `history` against `gto show` /
+`gto history`.
 
 One project repository holds 2,000 registered versions of a model (annotated tags in GTO's
-grammar carrying jx-mlops metadata) and its stage events: GTO assignment tags
-(``churn#staging#N``) for GTO, and the same events as merged promotion pull requests in
-the staging and production environment repositories for jx-mlops. Both tools answer the
-same questions about the same registry; each command runs as a real process, side by side
-in one run. Usage::
+grammar carrying jx-mlops metadata) and 2,000 stage events: GTO assignment tags
+(``churn#staging#N``), which both `gto show` and `jx-mlops versions` read, and the same
+events as merged promotion pull requests in the staging and production environment
+repositories, which `jx-mlops status` reads. A second, small registry (5 versions, 5 stage
+tags) measures what a user waits for on a typical project. Both tools answer the same
+questions about the same registry; each command runs as a real process, side by side in
+one run. Usage::
 
-    .venv/bin/python benchmarks/bench_registry.py [--versions 2000] [--staging-every 4]
-        [--production-every 20] [--repeat 5]
+    .venv/bin/python benchmarks/bench_registry.py [--versions 2000] [--staging-every 2]
+        [--production-every 2] [--repeat 7]
 """
 
 from __future__ import annotations
@@ -127,26 +130,60 @@ def build_environment(base: Path, env_name: str, numbers: list[int]) -> None:
         git(bare, "update-ref", "-d", ref)
 
 
+def build_small_registry(base: Path) -> Path:
+    """About 10 tags: 5 versions of `churn`, each assigned to a stage once; no mlops.yaml."""
+    small = base / "small"
+    git(base, "init", "-q", "-b", "main", str(small))
+    stream = FastImport(small)
+    parent = None
+    for n in range(1, 6):
+        parent = stream.commit("refs/heads/main", f"train {n}", {"model.txt": f"{n}\n"},
+                               parents=[parent] if parent else [])
+        stream.tag(f"churn@v0.0.{n}", parent, f"Registering artifact churn version v0.0.{n}")
+        stage = ("dev", "staging", "prod")[n % 3]
+        stream.tag(f"churn#{stage}#{n}", parent,
+                   f"Assigning stage {stage} to artifact churn version v0.0.{n}")
+    stream.close()
+    git(small, "checkout", "-q", "main")
+    return small
+
+
 @dataclass(frozen=True)
 class Results:
     """Timings of both tools on the same registry."""
 
     status: Timing
+    versions: Timing
     history: Timing
     cold_status: Run
     cold_history: Run
     gto_show: Timing
+    gto_show_model: Timing
     gto_history: Timing
+    small_versions: Timing
+    small_gto_show: Timing
 
 
-def measure(project: Path, repeat: int, gto_repeat: int) -> Results:
+def measure(project: Path, small: Path, repeat: int, gto_repeat: int) -> Results:
     cold_status = run(jx("status"), project)
     cold_history = run(jx("history", "churn"), project)
     status = timed(jx("status", "--json"), project, repeat)
+    versions = timed(jx("versions", "--json"), project, repeat)
     history = timed(jx("history", "churn", "--json"), project, repeat)
     gto_show = timed(gto("show", "--json"), project, gto_repeat)
+    gto_show_model = timed(gto("show", "churn", "--json"), project, gto_repeat)
     gto_history = timed(gto("history", "churn", "--json"), project, gto_repeat)
-    return Results(status, history, cold_status, cold_history, gto_show, gto_history)
+    small_versions = timed(jx("versions", "--json"), small, repeat)
+    small_gto_show = timed(gto("show", "--json"), small, repeat)
+    return Results(status, versions, history, cold_status, cold_history, gto_show,
+                   gto_show_model, gto_history, small_versions, small_gto_show)
+
+
+def _same_versions(ours: Timing, theirs: Timing) -> bool:
+    mine = [(v["version"], sorted(v["stages"])) for v in json.loads(ours.out)]
+    gtos = [(v["version"], sorted(s["stage"] for s in v["stages"]))
+            for v in json.loads(theirs.out)]
+    return mine == gtos
 
 
 def _row(question: str, ours_cmd: str, ours: Timing, theirs_cmd: str, theirs: Timing) -> str:
@@ -155,19 +192,36 @@ def _row(question: str, ours_cmd: str, ours: Timing, theirs_cmd: str, theirs: Ti
             f"{theirs.best / ours.best:.0f}x |")
 
 
+def _small(r: Results) -> str:
+    ours, theirs = r.small_versions, r.small_gto_show
+    shown = {s: v for s, v in json.loads(theirs.out)["churn"]["stage"].items() if v}
+    mine = {s: v["version"] for v in json.loads(ours.out) for s in v["stages"]}
+    return (f"| small registry (10 tags): versions and stages | `versions --json` | "
+            f"{ours.cell()} | {ours.peak_mb:.0f} MB | `gto show --json` | {theirs.cell()} | "
+            f"{theirs.peak_mb:.0f} MB | {ours.best / theirs.best:.2f}x of GTO's time "
+            f"({'agree' if mine == shown else 'DIFFER'}) |")
+
+
 def report(args: argparse.Namespace, r: Results) -> str:
     ours = {e["environment"]: e["version"] for e in json.loads(r.status.out)}
     theirs = json.loads(r.gto_show.out)["churn"]["stage"]
     events, gto_events = len(json.loads(r.history.out)), len(json.loads(r.gto_history.out))
-    lines = [f"Registry: {args.versions} versions of `churn`, a stage event every "
-             f"{args.staging_every} versions in staging and every {args.production_every} in "
-             f"production ({machine()}).", "",
+    stage_tags = args.versions // args.staging_every + args.versions // args.production_every
+    lines = [f"Registry: {args.versions} versions of `churn` and {stage_tags} stage tags, a "
+             f"stage event every {args.staging_every} versions in staging and every "
+             f"{args.production_every} in production ({machine()}).", "",
              "| question | jx-mlops | best (median) | peak RSS | GTO | best (median) | "
              "peak RSS | GTO / jx-mlops |",
              "|---|---|--:|--:|---|--:|--:|--:|",
              _row("what runs where", "`status`", r.status, "`gto show`", r.gto_show),
+             _row("versions and their stages", "`versions`", r.versions,
+                  "`gto show churn`", r.gto_show_model),
              _row("history of the model", "`history churn`", r.history,
                   "`gto history churn`", r.gto_history),
+             _small(r),
+             "",
+             f"`versions` and `gto show churn` list the same versions and stages: "
+             f"{'agree' if _same_versions(r.versions, r.gto_show_model) else 'DIFFER'}.",
              "",
              f"jx-mlops: {args.repeat} runs each, warm (cached environment mirrors and event "
              f"index); GTO: {args.gto_repeat} runs each. Ratios of the best runs. First "
@@ -182,8 +236,8 @@ def report(args: argparse.Namespace, r: Results) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--versions", type=int, default=2000)
-    parser.add_argument("--staging-every", type=int, default=4)
-    parser.add_argument("--production-every", type=int, default=20)
+    parser.add_argument("--staging-every", type=int, default=2)
+    parser.add_argument("--production-every", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--gto-repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the generated repositories")
@@ -194,7 +248,8 @@ def main() -> None:
                                         args.production_every)
         for env, numbers in events.items():
             build_environment(base, env, numbers)
-        print(report(args, measure(project, args.repeat, args.gto_repeat)))
+        small = build_small_registry(base)
+        print(report(args, measure(project, small, args.repeat, args.gto_repeat)))
     finally:
         if args.keep:
             print(f"kept {base}")

@@ -153,6 +153,8 @@ class ProjectConfig:
     forge: ForgeConfig
     models: tuple[ModelConfig, ...]
     environments: tuple[EnvironmentConfig, ...]
+    # registry.gto_stages: write GTO stage tags for what lands in environment repositories
+    gto_stages: bool = True
 
     @property
     def root(self) -> Path:
@@ -435,7 +437,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise ConfigError(f"{path.name}: invalid YAML{at}: {problem}") from None
     root = _Node(data, "", path.name)
-    root.mapping(("version", "project", "forge", "models", "environments"),
+    root.mapping(("version", "project", "forge", "models", "environments", "registry"),
                  required=("models",))
     version = root.child("version")
     if version.value not in (None, 1):
@@ -466,7 +468,21 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         forge=forge,
         models=tuple(_read_model(name, node) for name, node in models_node.items()),
         environments=environments,
+        gto_stages=_read_registry(root.child("registry")),
     )
+
+
+def _read_registry(node: _Node) -> bool:
+    """``registry: {gto_stages: BOOL}``; whether GTO stage tags are written (default yes)."""
+    if node.value is None:
+        return True
+    node.mapping(("gto_stages",))
+    flag = node.child("gto_stages")
+    if flag.value is None:
+        return True
+    if not isinstance(flag.value, bool):
+        raise flag.fail("true or false")
+    return flag.value
 
 
 def load_config(root: Path) -> ProjectConfig:

@@ -399,11 +399,13 @@ class GitRepo:
             args += ["-p", parent]
         return self.run(*args, env=env).strip()
 
-    def tags(self, pattern: str = "*") -> list[TagInfo]:
-        """Every tag matching ``pattern`` with its target commit and annotation, in one call."""
+    def tags(self, pattern: str = "*", *more: str) -> list[TagInfo]:
+        """Every tag matching ``pattern`` (or any of ``more``) with its target commit and
+        annotation, in one call, in refname order."""
         fmt = "%(refname:strip=2)%00%(objecttype)%00%(objectname)%00%(*objectname)%00" \
               "%(taggername) %(taggeremail)%00%(taggerdate:unix)%00%(contents)%01"
-        out = self.run("for-each-ref", f"--format={fmt}", f"refs/tags/{pattern}")
+        out = self.run("for-each-ref", f"--format={fmt}",
+                       *(f"refs/tags/{p}" for p in (pattern, *more)))
         tags = []
         for record in out.split("\x01"):
             record = record.lstrip("\n")
@@ -417,9 +419,11 @@ class GitRepo:
                                 obj if annotated else ""))
         return tags
 
-    def create_tag(self, name: str, rev: str, message: str) -> None:
-        """Create annotated tag ``name`` at ``rev``."""
-        self.run("tag", "-a", name, rev, "-m", message)
+    def create_tag(self, name: str, rev: str, message: str, *,
+                   tagged_at: int | None = None) -> None:
+        """Create annotated tag ``name`` at ``rev`` (dated ``tagged_at``, unix seconds)."""
+        env = {"GIT_COMMITTER_DATE": f"@{tagged_at} +0000"} if tagged_at else None
+        self.run("tag", "-a", name, rev, "-m", message, env=env)
 
     # -- object plumbing without a work tree (promotions build commits in a bare mirror) --
 

@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from jx_mlops.promote.promotion import PromotionResult
     from jx_mlops.promote.status import StatusEntry
     from jx_mlops.registry import ModelVersion
+    from jx_mlops.registry.versions import Registration
     from jx_mlops.retrain_data import DataUpdate
     from jx_mlops.scaffold import Quickstart
-    from jx_mlops.versions import Registration
 
 
 def _json(data: Any) -> None:
@@ -228,19 +228,34 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
                    "From: the project pull request the version was merged from")
 
 
+def show_gto_stages(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
+    """``status`` of a project without environments: the stages GTO's tags show."""
+    if as_json:
+        _json([e.to_json() for e in entries])
+        return
+    rows = [(e.environment, e.model, e.version or "", (e.source_commit or "")[:7])
+            for e in entries]
+    _table("GTO stages", ("Stage", "Model", "Version", "Commit"), rows,
+           caption="No environments in mlops.yaml: the stages GTO's tags assign "
+                   "(as gto show lists them)")
+
+
 def show_versions(versions: Sequence[ModelVersion], *, as_json: bool) -> None:
     from datetime import datetime, timezone
 
     if as_json:
-        _json([{"model": v.model, "version": v.version, "tag": v.tag, "commit": v.commit,
+        _json([{"model": v.model, "version": v.version, "commit": v.commit,
+                "stages": list(v.stages), "tag": v.tag, "registered": v.registered,
                 "registered_at": v.registered_at, "registered_by": v.registered_by}
                for v in versions])
         return
-    rows = [(v.model, v.version, v.commit[:12],
+    # GTO's mark for what no registration tag names: "*"; the sha in full is in --json.
+    rows = [(v.model, v.version if v.registered else f"*{v.version[:7]}",
+             ", ".join(v.stages), v.commit[:7],
              datetime.fromtimestamp(v.registered_at, timezone.utc).strftime("%Y-%m-%d %H:%M"),
              v.registered_by.split(" <")[0]) for v in versions]
-    _table("Registered versions", ("Model", "Version", "Commit", "Registered (UTC)", "By"),
-           rows)
+    _table("Registered versions", ("Model", "Version", "Stages", "Commit", "Registered (UTC)",
+                                   "By"), rows)
 
 
 def show_history(model: str, events: Sequence[HistoryEvent], *, as_json: bool) -> None:
@@ -273,21 +288,34 @@ def show_lineage(lineage: Lineage, *, as_json: bool) -> None:
         _json(lineage.to_json())
         return
     data = lineage.to_json()
+    unknown = data["unknown"]
+
+    def fact(key: str, value: object) -> str:
+        return f"unknown ({unknown[key]})" if key in unknown else str(value)
+
     artifact = data["artifact"] or {}
-    lines = [f"{data['tag']}  commit {data['commit']} in {data['source_repo']}",
+    model_line = fact("artifact", f"{artifact.get('path')} md5 {artifact.get('md5')} "
+                                  f"({artifact.get('size')} bytes)"
+                                  + (f" at {artifact['uri']}" if artifact.get("uri") else ""))
+    source = fact("source_repo", data["source_repo"])
+    lock = fact("dvc_lock_sha256", f"sha256 {data['dvc_lock_sha256']}")
+    params = fact("params", f"sha256 {data['params_sha256']}")
+    lines = [f"{data['tag']}  commit {data['commit']} in {source}",
              f"  registered by {data['registered_by']}"
              + (f"; source PR #{data['source_pull']}" if data["source_pull"] else "")
              + (f"; CI run {data['run_url']}" if data["run_url"] else ""),
-             f"  model     {artifact.get('path')} md5 {artifact.get('md5')} "
-             f"({artifact.get('size')} bytes) at {artifact.get('uri')}",
-             f"  dvc.lock  sha256 {data['dvc_lock_sha256']}",
-             f"  params    sha256 {data['params_sha256']}"]
+             f"  model     {model_line}",
+             f"  dvc.lock  {lock}",
+             f"  params    {params}"]
     for path, values in (data["params"] or {}).items():
         lines += [f"            {path}: {k} = {v}" for k, v in values.items()]
     lines += [f"  data      {d['path']} md5 {d['md5']}" for d in data["data"]]
+    if "metrics" in unknown:
+        lines.append(f"  metrics   unknown ({unknown['metrics']})")
     for path, values in (data["metrics"] or {}).items():
         lines += [f"  metric    {path}: {k} = {v}" for k, v in values.items()]
-    runs = [f"{d['environment']} (since {d['since']}, by {d['by']})"
+    runs = [f"{d['environment']} (since {d['since']}, by {d['by']})" if d["since"] else
+            f"{d['environment']} (GTO stage)"
             for d in data["deployments"] if d["state"] == "serving"]
     lines.append(f"  runs in   {', '.join(runs) or 'no environment'}")
     out = out_console()

@@ -147,10 +147,10 @@ def test_gto_show_lists_the_versions_jx_mlops_registers(cli, lab) -> None:
         "projects/risk=risk@v0.0.1"]
 
     ours = [v["version"] for v in run(cli, "versions", "fraud")]
-    assert ours == ["v0.0.1", "v1.0.0"]
+    assert ours == ["v1.0.0", "v0.0.1"]  # newest first, as gto lists them
     shown = subprocess.run([gto(), "show", "fraud", "--json"], cwd=lab.path, check=True,
                            capture_output=True, text=True)
-    assert sorted(v["version"] for v in json.loads(shown.stdout)) == ours
+    assert [v["version"] for v in json.loads(shown.stdout)] == ours
     everything = subprocess.run([gto(), "show", "--json"], cwd=lab.path, check=True,
                                 capture_output=True, text=True)
     registry = json.loads(everything.stdout)

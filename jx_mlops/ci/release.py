@@ -23,7 +23,7 @@ from jx_mlops.promote.promotion import (
     PromotionResult,
     run_promotion,
 )
-from jx_mlops.versions import Registration, register_model
+from jx_mlops.registry.versions import Registration, register_model
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,8 @@ def run_release(config: ProjectConfig, *, ref: str | None = None,
         registrations = _register_all(config, repo, commit, source_pull, run_url,
                                       forge.git_env())
         ctx = PromotionContext(forge=forge, environments=config.environments,
-                               models={m.name: m for m in config.models}, registry=repo)
+                               models={m.name: m for m in config.models}, registry=repo,
+                               gto_stages=config.gto_stages)
         promotions: list[PromotionResult] = []
         blocked: list[BlockedPromotion] = []
         first = config.environments[0] if config.environments else None

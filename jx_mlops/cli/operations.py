@@ -34,7 +34,7 @@ def cmd_hold(args: argparse.Namespace) -> int:
     from jx_mlops import views_operations as views
     from jx_mlops.forge import open_forge
     from jx_mlops.promote.holds import set_hold
-    from jx_mlops.versions import parse_reference
+    from jx_mlops.registry.versions import parse_reference
 
     config = project_config(args)
     model, version = parse_reference(args.reference)

@@ -19,12 +19,14 @@ def cmd_register(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.ci.context import detect_context
     from jx_mlops.git import GitRepo
-    from jx_mlops.versions import register_model
+    from jx_mlops.registry.versions import model_to_register, register_model
 
     config = project_config(args)
+    model = model_to_register(config, args.model, args.path)
     repo = GitRepo.open(config.root)
-    reg = register_model(config, repo, config.model(args.model), repo.rev_parse(args.ref),
-                         version=args.version, bump=args.bump, run_url=detect_context().run_url)
+    reg = register_model(config, repo, model, repo.rev_parse(args.ref), version=args.version,
+                         bump=args.bump, run_url=detect_context().run_url,
+                         publish=not args.no_publish)
     if args.push:
         from jx_mlops.forge import open_forge
 
@@ -45,26 +47,24 @@ def cmd_promote(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from jx_mlops import views
     from jx_mlops.forge import open_forge
-    from jx_mlops.promote.status import collect_status
+    from jx_mlops.promote.status import collect_status, gto_stage_status
 
     config = project_config(args)
+    if not config.environments:  # nothing deployed through jx-mlops: GTO's stages
+        views.show_gto_stages(gto_stage_status(config), as_json=args.json)
+        return EXIT_OK
     entries = collect_status(config, open_forge(config.forge), all_models=args.all,
                              environment=args.env)
     views.show_status(entries, as_json=args.json)
     return EXIT_OK
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.git import GitRepo
-    from jx_mlops.registry import list_versions
-    from jx_mlops.versions import model_name
+    from pathlib import Path
 
-    config = project_config(args)
-    repo = GitRepo.open(config.root)
-    names = [model_name(config, repo, m.name) for m in config.models] if not args.model \
-        else [model_name(config, repo, config.model(args.model).name)]
-    versions = [v for name in names for v in list_versions(repo, name)]
-    views.show_versions(versions, as_json=args.json)
+    from jx_mlops import views
+    from jx_mlops.registry.listing import collect_versions
+
+    views.show_versions(collect_versions(Path(args.directory), args.model), as_json=args.json)
     return EXIT_OK
 
 def cmd_approve(args: argparse.Namespace) -> int:
@@ -94,12 +94,25 @@ def cmd_disable(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops import views
+    from jx_mlops.config import CONFIG_FILE, find_project_root
+
+    root = find_project_root(Path(args.directory))
+    config = project_config(args) if (root / CONFIG_FILE).is_file() else None
+    deployed = config is not None and config.environments and \
+        any(m.name == args.model for m in config.models)
+    if not deployed:  # a model jx-mlops deploys nowhere: GTO's events
+        from jx_mlops.promote.gtostages import gto_history
+
+        name, events = gto_history(Path(args.directory), args.model)
+        views.show_history(name, events, as_json=args.json)
+        return EXIT_OK
     from jx_mlops.forge import open_forge
     from jx_mlops.promote.history import collect_history
 
-    config = project_config(args)
-    config.model(args.model)
+    assert config is not None
     envs = [config.environment(args.env)] if args.env else list(config.environments)
     events = collect_history([(e.name, e.repo) for e in envs], open_forge(config.forge),
                              args.model)
@@ -107,23 +120,38 @@ def cmd_history(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_lineage(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops import views
+    from jx_mlops.config import CONFIG_FILE, find_project_root
+    from jx_mlops.promote.lineage import repository_lineage
+    from jx_mlops.registry.versions import parse_reference
+
+    model, version = parse_reference(args.reference)
+    if not (find_project_root(Path(args.directory)) / CONFIG_FILE).is_file():
+        views.show_lineage(repository_lineage(Path(args.directory), model, version),
+                           as_json=args.json)
+        return EXIT_OK
+    views.show_lineage(_project_lineage(args, model, version), as_json=args.json)
+    return EXIT_OK
+
+def _project_lineage(args: argparse.Namespace, model: str, version: str) -> Any:
     from jx_mlops.forge import open_forge
     from jx_mlops.promote.flows import project_context
     from jx_mlops.promote.lineage import collect_lineage
-    from jx_mlops.versions import parse_reference, resolve_version
+    from jx_mlops.registry import read_state, versions_of
+    from jx_mlops.registry.versions import resolve_version
 
     config = project_config(args)
-    model, version = parse_reference(args.reference)
-    config.model(model.rsplit(":", 1)[-1])
     forge = open_forge(config.forge)
     with project_context(config, forge) as ctx:
         registry = ctx.registry
         assert registry is not None
         found = resolve_version(config, registry, model, version, fetch=lambda: registry.fetch(
             "origin", tags=True, env=forge.git_env()))
-    views.show_lineage(collect_lineage(config, forge, found), as_json=args.json)
-    return EXIT_OK
+        staged = [v for v in versions_of(read_state(registry, found.model), found.model,
+                                         deprecated=True) if v.version == found.version]
+        return collect_lineage(config, forge, staged[0] if staged else found, repo=registry)
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from jx_mlops import views
@@ -143,11 +171,17 @@ def add_parsers(sub: Any) -> None:
     group.add_argument("--bump", default="patch", choices=("major", "minor", "patch"))
     p.add_argument("--ref", default="HEAD", help="commit to register (default HEAD)")
     p.add_argument("--push", action="store_true", help="push the tag to origin")
+    p.add_argument("--path", metavar="PATH|URI",
+                   help="the artifact: a DVC output, a git-tracked file or a remote URI "
+                        "(default: from mlops.yaml or dvc.yaml artifacts)")
+    p.add_argument("--no-publish", action="store_true",
+                   help="do not write the serving copy into the DVC remote")
     add_json(p)
 
     p = add_command(sub, "versions", cmd_versions,
                     "list the registered versions (as gto show does)")
-    p.add_argument("model", nargs="?", help="one model (default: every model of the project)")
+    p.add_argument("model", nargs="?",
+                   help="one model (default: every model of the project, or of the repository)")
     add_json(p)
 
     p = add_command(sub, "promote", cmd_promote, "promote a registered version to an environment")

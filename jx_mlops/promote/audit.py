@@ -8,7 +8,9 @@ For each record of each environment repository:
   commit and is the very tag object that was promoted (not deleted and re-made);
 - the commit exists and its dvc.lock records the artifact with the recorded md5, as does
   the tag's metadata; the storage URI is that md5's object in the recorded DVC remote;
-- what the serving files deploy is what the record says (nothing, when disabled).
+- what the serving files deploy is what the record says (nothing, when disabled);
+- a GTO stage tag in the source repository that shows a version in the environment's
+  stage shows the recorded one (none, when disabled), unless ``registry.gto_stages`` is off.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from jx_mlops.promote.envrepo import (
     record_names,
     record_path,
 )
+from jx_mlops.promote.gtostages import shown_in
 from jx_mlops.promote.history import HistoryEvent, latest_events, read_events
 from jx_mlops.promote.manifests import (
     helmfile_path,
@@ -98,7 +101,8 @@ def run_audit(config: ProjectConfig, forge: Forge, *, environment: str | None = 
                 continue
             repo, branch = mirror(forge, env.repo)
             try:
-                _audit_env(env, repo, branch, sources, checked, findings)
+                _audit_env(env, repo, branch, sources, checked, findings,
+                           gto_stages=config.gto_stages)
             finally:
                 repo.close()
     finally:
@@ -107,7 +111,8 @@ def run_audit(config: ProjectConfig, forge: Forge, *, environment: str | None = 
 
 
 def _audit_env(env: EnvironmentConfig, repo: GitRepo, branch: str, sources: _Sources,
-               checked: list[tuple[str, str, str]], findings: list[Finding]) -> None:
+               checked: list[tuple[str, str, str]], findings: list[Finding], *,
+               gto_stages: bool = True) -> None:
     tip = repo.rev_parse(branch)
     names = record_names(repo, tip)
     latest = latest_events(read_events(repo, tip))
@@ -124,6 +129,8 @@ def _audit_env(env: EnvironmentConfig, repo: GitRepo, branch: str, sources: _Sou
         problems += _written_by_promotion(repo, tip, env, name, latest.get(name))
         problems += _source_problems(record, sources)
         problems += _serving_problems(repo, tip, env, record)
+        if gto_stages:
+            problems += _gto_stage_problems(record, env, sources)
         findings += [Finding(env.name, name, p) for p in problems]
 
 
@@ -151,6 +158,28 @@ def _written_by_promotion(repo: GitRepo, tip: str, env: EnvironmentConfig, name:
     return [f"{path} differs from what promotion commit {event.commit[:12]} wrote "
             "(edited by hand?)" for path in paths
             if ids[f"{event.commit}:{path}"] != ids[f"{tip}:{path}"]]
+
+
+def _gto_stage_problems(record: DeploymentRecord, env: EnvironmentConfig,
+                        sources: _Sources) -> list[str]:
+    """Does a GTO stage tag (``gto show``) disagree with the environment repository?
+
+    A stage GTO shows no version in is not a disagreement: a run killed between the merge
+    and the stage tag leaves it so, and the re-run writes it.
+    """
+    source = sources.get(record.source_repo)
+    if source is None:
+        return []
+    name = record.registry_name or record.model
+    shown = shown_in(source, name, env.name)
+    if shown is None:
+        return []
+    if record.state == "serving" and shown.version == record.version:
+        return []
+    runs = f"runs {record.version}" if record.state == "serving" else \
+        "serves nothing (disabled)"
+    return [f"GTO stage tags of {name} show {shown.version} in stage {env.name}, but the "
+            f"environment {runs}"]
 
 
 def _source_problems(record: DeploymentRecord, sources: _Sources) -> list[str]:

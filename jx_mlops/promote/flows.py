@@ -26,7 +26,7 @@ from jx_mlops.promote.promotion import (
     run_promotion,
 )
 from jx_mlops.registry import ModelVersion, list_versions, version_key
-from jx_mlops.versions import model_name, resolve_version
+from jx_mlops.registry.versions import model_name, resolve_version
 
 _ACTIONS: tuple[Action, ...] = ("promote", "rollback")
 
@@ -39,7 +39,8 @@ def project_context(config: ProjectConfig, forge: Forge | None = None
     try:
         yield PromotionContext(forge=forge or open_forge(config.forge),
                                environments=config.environments,
-                               models={m.name: m for m in config.models}, registry=repo)
+                               models={m.name: m for m in config.models}, registry=repo,
+                               gto_stages=config.gto_stages)
     finally:
         repo.close()
 

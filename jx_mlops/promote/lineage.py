@@ -1,18 +1,25 @@
 """`jx-mlops lineage MODEL@V`: where a version comes from and where it runs.
 
 The provenance is the registry tag's metadata (commit, params, data and model hashes,
-metrics, CI run); the deployments are the environments' records.
+metrics, CI run); for a version GTO made (no metadata in its tag) it is read from the
+commit itself, and what cannot be known is said, with the reason. The deployments are
+the environments' records, or, where jx-mlops deploys nothing (no mlops.yaml, no
+environments), the stages GTO's tags show the version in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from jx_mlops.config import ProjectConfig
 from jx_mlops.forge.base import Forge
+from jx_mlops.git import GitRepo
 from jx_mlops.promote.status import StatusEntry, collect_status
-from jx_mlops.registry import ModelVersion
+from jx_mlops.registry import ModelVersion, get_version, read_state, versions_of
+from jx_mlops.registry.listing import open_scope, resolve_model
+from jx_mlops.registry.provenance import commit_metadata
 
 
 @dataclass(frozen=True)
@@ -21,25 +28,67 @@ class Lineage:
 
     version: ModelVersion
     deployments: tuple[StatusEntry, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)  # the tag's, or the commit's
+    unknown: dict[str, str] = field(default_factory=dict)  # fact -> why it is unknown
 
     def to_json(self) -> dict[str, Any]:
-        v, meta = self.version, self.version.metadata
+        v, meta = self.version, self.metadata or self.version.metadata
         return {
             "model": v.model, "version": v.version, "tag": v.tag, "commit": v.commit,
             "tag_object": v.tag_object, "registered_at": v.registered_at,
-            "registered_by": v.registered_by,
+            "registered_by": v.registered_by, "stages": list(v.stages),
             "source_repo": meta.get("source_repo"), "source_pull": meta.get("source_pull"),
             "run_url": meta.get("run_url"), "project_path": meta.get("project_path", ""),
             "artifact": meta.get("artifact"), "metrics": meta.get("metrics", {}),
             "params": meta.get("params", {}), "params_sha256": meta.get("params_sha256"),
             "dvc_lock_sha256": meta.get("dvc_lock_sha256"), "data": meta.get("data", []),
             "deployments": [d.to_json() for d in self.deployments],
+            "unknown": dict(self.unknown),
         }
 
 
-def collect_lineage(config: ProjectConfig, forge: Forge, version: ModelVersion) -> Lineage:
+def _made_by_jx(version: ModelVersion) -> bool:
+    return bool(version.metadata.get("artifact"))
+
+
+def collect_lineage(config: ProjectConfig, forge: Forge, version: ModelVersion, *,
+                    repo: GitRepo | None = None) -> Lineage:
     """``version``'s provenance plus the environments running it."""
     name = version.name
-    entries = collect_status(config, forge) if config.environments else []
-    here = tuple(e for e in entries if e.model == name and e.version == version.version)
-    return Lineage(version, here)
+    entries = collect_status(config, forge) if config.environments else \
+        _stage_entries(version)
+    here = tuple(e for e in entries if e.model in (name, version.model)
+                 and e.version == version.version)
+    if _made_by_jx(version) or repo is None:
+        return Lineage(version, here)
+    model = next((m for m in config.models if m.name == name), None)
+    prefix = version.model.rsplit(":", 1)[0] if ":" in version.model else ""
+    meta, unknown = commit_metadata(repo, config.root, version, model=model, directory=prefix)
+    return Lineage(version, here, meta, unknown)
+
+
+def _stage_entries(version: ModelVersion) -> list[StatusEntry]:
+    return [StatusEntry(stage, version.model, version.version, "serving",
+                        source_commit=version.commit, action="gto stage")
+            for stage in version.stages]
+
+
+def repository_lineage(start: Path, model: str, version: str) -> Lineage:
+    """Lineage in any git repository with GTO tags, without mlops.yaml: provenance from
+    the tag (or the commit), deployments from GTO's stages."""
+    scope = open_scope(start)
+    repo = GitRepo.open(scope.repo_root)
+    try:
+        state = read_state(repo)
+        name = resolve_model(scope, state, model)
+        found = get_version(repo, name, version)
+        staged = [v for v in versions_of(state, name, deprecated=True)
+                  if v.version == found.version]
+        found = staged[0] if staged else found
+        if _made_by_jx(found):
+            return Lineage(found, tuple(_stage_entries(found)))
+        prefix = name.rsplit(":", 1)[0] if ":" in name else ""
+        meta, unknown = commit_metadata(repo, scope.repo_root, found, directory=prefix)
+        return Lineage(found, tuple(_stage_entries(found)), meta, unknown)
+    finally:
+        repo.close()

@@ -31,7 +31,7 @@ from jx_mlops.errors import ConflictError, GitError, PromotionError
 from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
 from jx_mlops.fsutil import file_lock
 from jx_mlops.git import GitRepo
-from jx_mlops.promote import change
+from jx_mlops.promote import change, gtostages
 from jx_mlops.promote.envrepo import (
     DeploymentRecord,
     card_path,
@@ -57,7 +57,7 @@ from jx_mlops.promote.holds import refuse_held
 from jx_mlops.promote.manifests import serving_changes, serving_inputs
 from jx_mlops.promote.pullbody import Side, compare_versions, render_body
 from jx_mlops.promote.verifynotes import verified_state
-from jx_mlops.registry import ModelVersion, find_version
+from jx_mlops.registry import ModelVersion, find_version, read_state
 
 GATES_CONTEXT = "jx-mlops/gates"
 _LAND_ATTEMPTS = 25
@@ -72,6 +72,7 @@ class PromotionContext:
     environments: tuple[EnvironmentConfig, ...]
     models: Mapping[str, ModelConfig] = field(default_factory=dict)
     registry: GitRepo | None = None
+    gto_stages: bool = True  # mirror what lands as GTO stage tags in the registry
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,11 @@ def run_promotion(ctx: PromotionContext, request: PromotionRequest) -> Promotion
             console.info(f"Created environment repository {env.repo}")
         repo, branch = mirror(ctx.forge, env.repo)
         try:
-            return _Promotion(ctx, request, repo, branch).run()
+            result = _Promotion(ctx, request, repo, branch).run()
         finally:
             repo.close()
+        record_gto_stage(ctx, request, result)
+    return result
 
 
 def recovered_locks(forge: Forge, env_repo: str) -> bool:
@@ -152,6 +155,30 @@ def serialized(forge: Forge, env_repo: str, model: str) -> Iterator[None]:
     path = jx_home() / "locks" / forge.kind / env_repo / f"{model}.lock"
     with file_lock(path):
         yield
+
+
+def record_gto_stage(ctx: PromotionContext, request: PromotionRequest,
+                     result: PromotionResult) -> None:
+    """Write the GTO stage tag for a change that landed (see ``gtostages``)."""
+    if not (ctx.gto_stages and result.merged and ctx.registry is not None):
+        return
+    env, git_env = request.environment.name, ctx.forge.git_env()
+    details: dict[str, object] = {"environment": env, "action": request.action,
+                                  "environment_repo": request.environment.repo}
+    if result.pull is not None:
+        details["pull_request"] = result.pull.number
+    if request.action == "disable":
+        for name in _registry_names(ctx.registry, request.model):
+            gtostages.unassign_stage(ctx.registry, name, env, git_env=git_env,
+                                     details=details)
+    elif request.version is not None:
+        gtostages.assign_stage(ctx.registry, request.version, env, git_env=git_env,
+                               details=details)
+
+
+def _registry_names(registry: GitRepo, model: str) -> list[str]:
+    return [name for name in read_state(registry).artifacts
+            if name.rsplit(":", 1)[-1] == model]
 
 
 class _Promotion:

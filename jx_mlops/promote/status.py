@@ -75,3 +75,14 @@ def collect_status(config: ProjectConfig, forge: Forge, *, all_models: bool = Fa
         names = sorted(set(wanted) | set(records)) if all_models else wanted
         entries += [_entry(env.name, name, records.get(name)) for name in names]
     return entries
+
+
+def gto_stage_status(config: ProjectConfig) -> list[StatusEntry]:
+    """For a project without environments: the stages GTO's tags show each version in,
+    one entry per (stage, model), as ``gto show`` lists them."""
+    from jx_mlops.registry.listing import collect_versions
+
+    entries = [StatusEntry(stage, v.model, v.version, "serving", source_commit=v.commit,
+                           action="gto stage")
+               for v in collect_versions(config.root) for stage in v.stages]
+    return sorted(entries, key=lambda e: (e.environment, e.model))
