@@ -18,7 +18,7 @@ import yaml
 
 from jx_mlops.errors import ConfigError
 from jx_mlops.fsutil import read_text_bounded
-from jx_mlops.verifyconfig import VerifyConfig, read_verify
+from jx_mlops.verifyconfig import VerifyConfig, duration_seconds, read_verify
 from jx_mlops.yamlio import cut, safe_load
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -304,20 +304,13 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
 
 _ENV_KEYS = ("name", "repo", "strategy", "requires", "soak", "approvals", "approvers",
              "gates", "layout", "namespace", "model_format", "chart_repository", "verify")
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\[\]-]*$")
 
 
 def _duration(node: _Node) -> int:
     """Seconds from ``90`` (seconds), ``30m``, ``24h``, ``2d`` or ``1h30m``."""
-    if isinstance(node.value, int) and not isinstance(node.value, bool) and node.value >= 0:
-        return node.value
-    match = _DURATION.match(node.value) if isinstance(node.value, str) else None
-    if not match or not node.value:
-        raise node.fail("a duration such as 30m, 24h or 2d (or seconds)")
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    return duration_seconds(node.value, node.file, node.where)
 
 
 def _count(node: _Node) -> int:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from jx_mlops.errors import ConfigError
+from jx_mlops.yamlio import cut
 
 OnFailure = Literal["rollback", "hold", "report"]
 _CHECK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -51,9 +52,9 @@ class VerifyConfig:
 
 
 def _fail(file: str, where: str, expected: str, value: Any) -> ConfigError:
-    shown = repr(value)
-    shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    return ConfigError(f"{file}: {where}: expected {expected}, got {shown}")
+    """The same one line as mlops.yaml's other errors (see ``config``)."""
+    got = "nothing" if value is None else cut(value)
+    return ConfigError(f"{file}: {where}: expected {expected}, got {got}")
 
 
 def _keys(value: Any, file: str, where: str, allowed: tuple[str, ...],

@@ -31,7 +31,7 @@ REMOTE_NOTES = f"refs/notes/{NOTES_REF}"
 _RUNNING = re.compile(r"^Running stage '(?P<stage>[^']+)'")
 _SKIPPED = re.compile(r"^Stage '(?P<stage>[^']+)' (didn't change|is cached)")
 _SAMPLE_EVERY = 0.05
-_PUSH_ATTEMPTS = 5
+_PUSH_ATTEMPTS = 30
 
 
 @dataclass
@@ -172,7 +172,7 @@ def save_record(repo: GitRepo, record: RunRecord, *, push: bool,
             if attempt == _PUSH_ATTEMPTS - 1:
                 raise
             fetch_records(repo, env)
-            time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))
+            time.sleep(random.uniform(0.02, 0.2) * min(attempt + 1, 10))
     raise ConflictError("could not push run records: the notes ref kept moving")
 
 
