@@ -147,5 +147,5 @@ def test_flatten_and_load() -> None:
 def test_unparsable_yaml_names_the_line() -> None:
     with pytest.raises(ValueError) as info:
         load_structured("eval/metrics.yaml", b"acc: 0.9\nf1: [0.8, 0.7\nauc: 1\n")
-    assert str(info.value) == "not valid YAML: did not find expected ',' or ']', line 3, " \
+    assert str(info.value) == "not valid YAML: did not find expected ',' or ']' at line 3, " \
                               "column 4"
