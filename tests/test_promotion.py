@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from conftest import git
 from promotekit import Lab, kserve_schema, make_lab
 
 from jx_mlops.config import jx_home
@@ -213,3 +214,15 @@ def test_approval_can_be_withdrawn_and_status_filters_an_environment(cli, lab,
     assert [(c.author, c.body) for c in comments] == [("alice", "/approve cancel")]
     status = json.loads(cli("status", "--env", "production", "--json").out)
     assert [(s["environment"], s["version"]) for s in status] == [("production", None)]
+
+
+def test_register_version_on_a_commit_that_has_one_refuses_and_names_it(cli, lab) -> None:
+    lab.new_version()
+    register(cli, lab)
+    again = cli("register", "fraud", "--version", "v0.0.5")
+    assert again.code == 1
+    assert "commit" in again.err and "is already registered as fraud@v0.0.1" in again.err
+    assert "fraud@v0.0.5" not in lab.forge_git_tags() and \
+        "fraud@v0.0.5" not in git(lab.path, "tag", "-l").split()
+    same = register(cli, lab, "--version", "v0.0.1")
+    assert same["version"] == "v0.0.1"

@@ -194,6 +194,10 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
     if already and version is None:
         return Registration(publish_serving_copy(config, already[-1]) if publish
                             else already[-1], created=False)
+    if already and all(v.version != version for v in already):
+        raise RegistryError(f"--version {version}: commit {commit[:12]} is already "
+                            f"registered as {already[-1].tag}; a commit gets one version "
+                            "(register a new commit, or use that version)")
     snap = _snapshot(config, repo, commit)
     meta = collect_metadata(config, model, snap, source_pull=source_pull, run_url=run_url,
                             directory=project_directory(config, repo))
@@ -208,7 +212,7 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
     artifact = meta["artifact"]
     if artifact.get("storage") and publish:
         artifact["serving_uri"] = (f"{str(artifact['storage']).rstrip('/')}/"
-                                   f"{dvc.serving_copy_path(name, version, model.artifact)}")
+                                   f"{dvc.serving_copy_path(name, version, str(artifact['path']))}")
         _publish(config, name, version, artifact)
     registered, created = register_version(repo, name, commit, meta, version=version)
     return Registration(registered, created)
