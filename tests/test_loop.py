@@ -136,3 +136,13 @@ def test_create_refuses_a_name_taken_on_the_forge(project: Project, cli, tmp_pat
     assert result.err.strip() == "error: repository local/churn already exists on the local forge"
     assert not (tmp_path / "again").exists()
     assert not list(tmp_path.glob(".again*"))
+
+
+def test_ci_pr_output_records_commit_shas(project: Project, cli, monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(project.path)
+    assert cli("retrain", "--set", "train.n_estimators=150").code == 0
+    git(project.path, "checkout", "-q", "retrain/n_estimators-150")
+    assert cli("-q", "ci", "pr", "--pr", "1", "--output", tmp_path / "artifact").code == 0
+    report = json.loads((tmp_path / "artifact" / "jx-mlops-report.json").read_text())
+    assert report["base_sha"] == git(project.path, "rev-parse", "origin/main")
+    assert report["head_sha"] == git(project.path, "rev-parse", "HEAD")

@@ -95,8 +95,9 @@ class Publication:
 def ensure_commit(repo: GitRepo, sha: str | None, ref: str | None,
                   env: dict[str, str]) -> str:
     """The base commit, fetched when a shallow clone lacks it; returns its sha."""
-    if sha and repo.try_rev_parse(sha):
-        return sha
+    resolved = repo.try_rev_parse(sha) if sha else None
+    if resolved:
+        return resolved  # a sha, never the name it was given ("origin/main")
     if sha:
         try:  # GitHub and git >= 2.5 servers serve any reachable commit by its sha
             repo.fetch("origin", [sha], depth=1, env=env)
