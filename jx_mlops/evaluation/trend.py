@@ -13,8 +13,14 @@ MAX_TREND_METRICS = 4
 
 def metric_trend(model: ModelConfig, deltas: tuple[MetricDelta, ...], base: Snapshot,
                  head_label: str, commits: int) -> tuple[Chart, ...]:
-    """Charts of the model's directed metrics at the last ``commits`` base commits + head."""
+    """Charts of the model's directed metrics at the last ``commits`` base commits + head.
+
+    Metrics with a floor or ceiling come first (they are the ones that can fail); past
+    ``MAX_TREND_METRICS``, the last chart's note names the metrics left out.
+    """
     directed = [d for d in deltas if d.policy.direction and d.head_kind == "number"]
+    directed.sort(key=lambda d: d.policy.min is None and d.policy.max is None)
+    left_out = [d.name for d in directed[MAX_TREND_METRICS:]]
     directed = directed[:MAX_TREND_METRICS]
     if not directed or base.sha is None or commits < 1:
         return ()
@@ -28,10 +34,12 @@ def metric_trend(model: ModelConfig, deltas: tuple[MetricDelta, ...], base: Snap
             values[(d.path, d.name)].append(value if kind_of(value) == "number" else None)
     labels = [c.sha[:7] for c in history] + [head_label]
     charts = []
-    for d in directed:
+    for index, d in enumerate(directed):
         series = [*values[(d.path, d.name)], d.head]
-        chart = trend_chart(d.name, labels, series,
-                            note=f"{base.label} history, then {head_label}")
+        note = f"{base.label} history, then {head_label}"
+        if left_out and index == len(directed) - 1:
+            note += f"; not charted (at most {MAX_TREND_METRICS}): {', '.join(left_out)}"
+        chart = trend_chart(d.name, labels, series, note=note)
         if chart is not None:
             charts.append(chart)
     return tuple(charts)

@@ -23,8 +23,10 @@ from jx_mlops.config import EnvironmentConfig, ProjectConfig
 from jx_mlops.errors import ConfigError
 from jx_mlops.forge import open_forge
 from jx_mlops.forge.base import Forge
+from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import mirror, read_record
 from jx_mlops.promote.flows import rollback_model
+from jx_mlops.promote.gtostages import assign_stage
 from jx_mlops.promote.history import LANDING_ACTIONS, HistoryEvent, read_events
 from jx_mlops.promote.holds import set_hold
 from jx_mlops.promote.verifynotes import (
@@ -36,6 +38,8 @@ from jx_mlops.promote.verifynotes import (
 from jx_mlops.promote.verifynotes import (
     read_record as read_verification,
 )
+from jx_mlops.registry import find_version
+from jx_mlops.registry.versions import model_name
 from jx_mlops.verifyconfig import VerifyConfig
 
 
@@ -147,6 +151,24 @@ def _with(result: ModelVerification, **changes: Any) -> ModelVerification:
     return replace(result, **changes)
 
 
+def sync_stage(config: ProjectConfig, forge: Forge, env: EnvironmentConfig, model: str,
+               version: str) -> None:
+    """Make GTO's stage tag show the version the environment runs: a change killed between
+    its merge and its stage tag left the tag behind, and a passing run has nothing to
+    re-run that would write it."""
+    if not config.gto_stages:
+        return
+    registry = GitRepo.open(config.root)
+    try:
+        found = find_version(registry, model_name(config, registry, model), version)
+        if found is not None:
+            assign_stage(registry, found, env.name, git_env=forge.git_env(),
+                         details={"environment": env.name, "action": "verify",
+                                  "environment_repo": env.repo})
+    finally:
+        registry.close()
+
+
 def verify_model(config: ProjectConfig, forge: Forge, env: EnvironmentConfig, model: str,
                  now: int) -> ModelVerification | None:
     """Check ``model`` in ``env`` (None: nothing of it serves there)."""
@@ -161,6 +183,7 @@ def verify_model(config: ProjectConfig, forge: Forge, env: EnvironmentConfig, mo
     in_window = now - deployment.event.timestamp <= env.verify.within
     result = ModelVerification(env.name, model, deployment.version, passed, checks, in_window)
     if passed or not in_window:
+        sync_stage(config, forge, env, model, deployment.version)
         return result
     return _act(config, forge, env, env.verify, result, deployment)
 
