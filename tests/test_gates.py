@@ -322,3 +322,22 @@ def lab_commit_env_file(lab: Lab, env: str, path: str, text: str) -> None:
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", f"hand edit of {path}")
     git(work, "push", "-q", "origin", "HEAD:main")
+
+
+def test_a_version_worse_than_the_deployed_one_is_refused_after_the_first_env(cli, lab
+                                                                            ) -> None:
+    lab.new_version({"fraud": {"accuracy": 0.92}})
+    run(cli, "register", "fraud")
+    run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "staging")
+    run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production", "--force")
+    lab.new_version({"fraud": {"accuracy": 0.88}})  # -0.04, beyond the 0.005 tolerance
+    run(cli, "register", "fraud")
+    # Staging is where every merge lands: the PR check was its gate, not this one.
+    run(cli, "promote", "fraud", "--version", "v0.0.2", "--to", "staging")
+    refused = cli("promote", "fraud", "--version", "v0.0.2", "--to", "production")
+    assert refused.code == 1
+    assert "against deployed: v0.0.2 against v0.0.1 (deployed here): fail:" in refused.err
+    assert "accuracy" in refused.err
+    run(cli, "promote", "fraud", "--version", "v0.0.2", "--to", "production", "--force")
+    forced = lab.record("production", "fraud")["promotion"]["forced_gates"]
+    assert "against deployed" in forced

@@ -8,6 +8,9 @@ Each gate passes, fails, or is pending (it will pass with time or approvals):
 - ``fairness NAME``: the absolute value of a fairness metric (a gap between groups) is
   within this environment's limit;
 - ``approvals``: a manual environment's promotion PR has enough ``/approve`` comments;
+- ``against deployed`` (environments after the first): the version compares no worse
+  than the one deployed there, under the model's metric policies (the verdict its
+  promotion PR shows);
 - ``evaluation`` (environments after the first): the pull request the version was merged
   from passed its evaluation (a version pushed to the default branch without one passes,
   saying so).
@@ -75,6 +78,16 @@ class EvaluationState:
 
 
 @dataclass(frozen=True)
+class DeployedComparison:
+    """The version against the one deployed in the environment, under the model's policy:
+    the verdict the promotion PR's body shows."""
+
+    deployed: str
+    passed: bool
+    line: str
+
+
+@dataclass(frozen=True)
 class GateInputs:
     """Everything the gates of one promotion look at."""
 
@@ -86,6 +99,7 @@ class GateInputs:
     approvals: Approvals
     now: float
     evaluation: EvaluationState | None = None  # None: the gate does not apply here
+    against_deployed: DeployedComparison | None = None  # None: nothing to compare with
 
 
 def format_duration(seconds: float) -> str:
@@ -221,6 +235,16 @@ def _evaluation_gate(inputs: GateInputs) -> list[GateResult]:
     return [GateResult("evaluation", "fail", f"{where} {shown} ({fact.state}{why})")]
 
 
+def _deployed_gate(inputs: GateInputs) -> list[GateResult]:
+    fact = inputs.against_deployed
+    if fact is None or inputs.action != "promote":
+        return []
+    verdict = fact.line if len(fact.line) <= 160 else fact.line[:157] + "..."
+    status: GateStatus = "pass" if fact.passed else "fail"
+    return [GateResult("against deployed", status,
+                       f"{inputs.version} against {fact.deployed} (deployed here): {verdict}")]
+
+
 def evaluate_gates(inputs: GateInputs) -> tuple[GateResult, ...]:
     """Every gate of ``inputs.env`` for this promotion, in a stable order."""
     if inputs.action == "disable":
@@ -229,6 +253,7 @@ def evaluate_gates(inputs: GateInputs) -> tuple[GateResult, ...]:
     if inputs.action == "promote":
         results += _previous_gate(inputs)
         results += _evaluation_gate(inputs)
+        results += _deployed_gate(inputs)
     results += [_metric_gate(g, inputs.metrics) for g in inputs.env.metric_gates]
     results += [_fairness_gate(f, inputs.metrics) for f in inputs.env.fairness]
     results += _approval_gate(inputs)

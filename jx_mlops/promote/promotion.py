@@ -40,7 +40,7 @@ from jx_mlops.promote.envrepo import (
     read_record,
     record_path,
 )
-from jx_mlops.promote.evaluation import source_evaluation
+from jx_mlops.promote.evaluation import against_deployed, source_evaluation
 from jx_mlops.promote.gates import (
     Action,
     Approvals,
@@ -290,11 +290,15 @@ class _Promotion:
         approvals = self._approvals(pull) if pull is not None else Approvals()
         # The evaluation gate guards every environment after the first (the first is where
         # each merge lands: its PR check already was the gate).
-        evaluation = source_evaluation(self.forge, target) \
-            if self.env.name != self.ctx.environments[0].name else None
+        later = self.env.name != self.ctx.environments[0].name
+        evaluation = source_evaluation(self.forge, target) if later else None
+        deployed = against_deployed(
+            read_record(self.repo, self.base_branch, target.model, self.env.name), target,
+            self.ctx.models.get(target.model), self.env.name) if later else None
         inputs = GateInputs(env=self.env, action=self.request.action, version=target.version,
                             metrics=target.metrics, required=self._required_state(target),
-                            approvals=approvals, now=time.time(), evaluation=evaluation)
+                            approvals=approvals, now=time.time(), evaluation=evaluation,
+                            against_deployed=deployed)
         return evaluate_gates(inputs)
 
     def _approvals(self, pull: PullRequest) -> Approvals:
