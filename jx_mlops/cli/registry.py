@@ -110,7 +110,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         views.show_history(name, events, as_json=args.json)
         return EXIT_OK
     from jx_mlops.forge import open_forge
-    from jx_mlops.promote.history import collect_history
+    from jx_mlops.promote.historyindex import collect_history
 
     assert config is not None
     envs = [config.environment(args.env)] if args.env else list(config.environments)

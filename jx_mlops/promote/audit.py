@@ -31,7 +31,8 @@ from jx_mlops.promote.envrepo import (
     record_path,
 )
 from jx_mlops.promote.gtostages import shown_in
-from jx_mlops.promote.history import HistoryEvent, latest_events, read_events
+from jx_mlops.promote.history import HistoryEvent, latest_events
+from jx_mlops.promote.historyindex import read_events
 from jx_mlops.promote.manifests import (
     helmfile_path,
     served_version,

@@ -18,7 +18,8 @@ from jx_mlops.forge.base import Forge, PullRequest, can_write
 from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import DeploymentRecord, mirror, read_record
 from jx_mlops.promote.gates import Action
-from jx_mlops.promote.history import LANDING_ACTIONS, read_events
+from jx_mlops.promote.history import LANDING_ACTIONS
+from jx_mlops.promote.historyindex import read_events
 from jx_mlops.promote.promotion import (
     PromotionContext,
     PromotionRequest,

@@ -15,14 +15,12 @@ merged are in it.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any
 
-from jx_mlops.forge.base import Forge
 from jx_mlops.git import CommitMessage, GitRepo
 
 TRAILER_PREFIX = "Jx-Mlops-"
@@ -110,19 +108,6 @@ def scan_events(repo: GitRepo, rev: str, *, since: str | None = None) -> list[Hi
     return [e for e in map(parse_event, commits) if e is not None]
 
 
-def read_events(repo: GitRepo, rev: str, *, model: str | None = None,
-                environment: str | None = None) -> list[HistoryEvent]:
-    """Events reachable from ``rev``, newest first (of ``model`` when given).
-
-    Read through the mirror's event index (see ``historyindex``), which only ever scans
-    the commits that arrived since it was last brought up to date.
-    """
-    from jx_mlops.promote.historyindex import indexed_events
-
-    return [e for e in indexed_events(repo, rev, model)
-            if environment is None or e.environment == environment]
-
-
 def latest_events(events: Sequence[HistoryEvent]) -> dict[str, HistoryEvent]:
     """The newest event of each model (``events`` newest first)."""
     latest: dict[str, HistoryEvent] = {}
@@ -143,26 +128,3 @@ def served_window(events: Sequence[HistoryEvent], version: str
             newer = landings[index - 1].timestamp if index > 0 else None
             return float(event.timestamp), float(newer) if newer is not None else None
     return None, None
-
-
-def _env_events(forge: Forge, name: str, repo_name: str, model: str) -> list[HistoryEvent]:
-    from jx_mlops.promote.envrepo import mirror
-
-    if forge.find_repo(repo_name) is None:
-        return []
-    repo, branch = mirror(forge, repo_name)
-    try:
-        return read_events(repo, branch, model=model, environment=name)
-    finally:
-        repo.close()
-
-
-def collect_history(environments: Sequence[tuple[str, str]], forge: Forge, model: str
-                    ) -> list[HistoryEvent]:
-    """Every event of ``model`` in the ``(name, repo)`` environments, newest first."""
-    from jx_mlops.promote.envrepo import in_parallel
-
-    found = in_parallel([functools.partial(_env_events, forge, name, repo, model)
-                         for name, repo in environments])
-    events = [event for env_events in found for event in env_events]
-    return sorted(events, key=lambda e: e.timestamp, reverse=True)

@@ -1,4 +1,4 @@
-"""An incremental index of promotion events, kept inside an environment's mirror.
+"""Reading promotion events: an incremental index kept inside an environment's mirror.
 
 ``git log --grep`` over an environment with 20,000 promotions costs a quarter of a second
 on its own. The index remembers the tip it has read and the events it found, one JSON
@@ -14,14 +14,18 @@ rewritten) rebuilds the index from scratch.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from jx_mlops.forge.base import Forge
 from jx_mlops.fsutil import file_lock, write_atomic
 from jx_mlops.git import GitRepo
+from jx_mlops.promote.envrepo import in_parallel, mirror
 from jx_mlops.promote.history import HistoryEvent, scan_events
 from jx_mlops.yamlio import json_loads
 
@@ -77,4 +81,34 @@ def indexed_events(repo: GitRepo, rev: str, model: str | None = None) -> list[Hi
             path = _file(root, model)
             return _load(path) if path.is_file() else []
         events = [e for path in sorted((root / "models").glob("*.jsonl")) for e in _load(path)]
+    return sorted(events, key=lambda e: e.timestamp, reverse=True)
+
+
+def read_events(repo: GitRepo, rev: str, *, model: str | None = None,
+                environment: str | None = None) -> list[HistoryEvent]:
+    """Events reachable from ``rev``, newest first (of ``model`` when given).
+
+    Read through the mirror's event index, which only ever scans the commits that
+    arrived since it was last brought up to date.
+    """
+    return [e for e in indexed_events(repo, rev, model)
+            if environment is None or e.environment == environment]
+
+
+def _env_events(forge: Forge, name: str, repo_name: str, model: str) -> list[HistoryEvent]:
+    if forge.find_repo(repo_name) is None:
+        return []
+    repo, branch = mirror(forge, repo_name)
+    try:
+        return read_events(repo, branch, model=model, environment=name)
+    finally:
+        repo.close()
+
+
+def collect_history(environments: Sequence[tuple[str, str]], forge: Forge, model: str
+                    ) -> list[HistoryEvent]:
+    """Every event of ``model`` in the ``(name, repo)`` environments, newest first."""
+    found = in_parallel([functools.partial(_env_events, forge, name, repo, model)
+                         for name, repo in environments])
+    events = [event for env_events in found for event in env_events]
     return sorted(events, key=lambda e: e.timestamp, reverse=True)

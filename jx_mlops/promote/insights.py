@@ -19,7 +19,8 @@ from jx_mlops.config import ProjectConfig
 from jx_mlops.errors import JxMlopsError
 from jx_mlops.forge.base import Forge
 from jx_mlops.git import GitRepo
-from jx_mlops.promote.history import HistoryEvent, collect_history
+from jx_mlops.promote.history import HistoryEvent
+from jx_mlops.promote.historyindex import collect_history
 
 
 class InsightsError(JxMlopsError):

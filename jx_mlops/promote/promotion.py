@@ -15,21 +15,19 @@ leaves it consistent, and running the command again completes the job.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import signal
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import cast
 
 from jx_mlops import console
-from jx_mlops.config import EnvironmentConfig, ModelConfig, jx_home
+from jx_mlops.config import EnvironmentConfig, ModelConfig
 from jx_mlops.errors import ConflictError, GitError, PromotionError
 from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
-from jx_mlops.fsutil import file_lock
 from jx_mlops.git import GitRepo
 from jx_mlops.promote import change, gtostages
 from jx_mlops.promote.envrepo import (
@@ -52,8 +50,10 @@ from jx_mlops.promote.gates import (
     overall,
     tally_approvals,
 )
-from jx_mlops.promote.history import read_events, served_window
+from jx_mlops.promote.history import served_window
+from jx_mlops.promote.historyindex import read_events
 from jx_mlops.promote.holds import refuse_held
+from jx_mlops.promote.locks import recovered_locks, serialized
 from jx_mlops.promote.manifests import serving_changes, serving_inputs
 from jx_mlops.promote.pullbody import Side, compare_versions, render_body
 from jx_mlops.promote.verifynotes import verified_state
@@ -135,26 +135,6 @@ def run_promotion(ctx: PromotionContext, request: PromotionRequest) -> Promotion
             repo.close()
         record_gto_stage(ctx, request, result)
     return result
-
-
-def recovered_locks(forge: Forge, env_repo: str) -> bool:
-    """Whether the forge cleared git locks a killed run left in ``env_repo`` (a local
-    forge can; a hosted one clears its own)."""
-    recover = getattr(forge, "recover_locks", None)
-    return bool(recover(env_repo)) if recover is not None else False
-
-
-@contextlib.contextmanager
-def serialized(forge: Forge, env_repo: str, model: str) -> Iterator[None]:
-    """One change of ``model`` in ``env_repo`` at a time on this machine.
-
-    Concurrent runs of the same promotion would race to push one branch and open one pull
-    request; in turn, the second finds the first's result (already deployed, or its open
-    pull request) and reports it. The kernel drops the lock of a killed run.
-    """
-    path = jx_home() / "locks" / forge.kind / env_repo / f"{model}.lock"
-    with file_lock(path):
-        yield
 
 
 def record_gto_stage(ctx: PromotionContext, request: PromotionRequest,

@@ -27,7 +27,8 @@ from jx_mlops.git import GitRepo
 from jx_mlops.promote.envrepo import mirror, read_record
 from jx_mlops.promote.flows import rollback_model
 from jx_mlops.promote.gtostages import assign_stage
-from jx_mlops.promote.history import LANDING_ACTIONS, HistoryEvent, read_events
+from jx_mlops.promote.history import LANDING_ACTIONS, HistoryEvent
+from jx_mlops.promote.historyindex import read_events
 from jx_mlops.promote.holds import set_hold
 from jx_mlops.promote.verifynotes import (
     VerificationRecord,
