@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,14 +134,20 @@ def project_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
-@pytest.fixture
-def project(project_template: Path, hermetic: Path) -> Project:
-    """A fresh copy of the session project, wired to a fresh copy of its forge."""
-    home = hermetic / "jx-home"
+def clone_workspace(source: Path, dest: Path) -> Project:
+    """Copy a workspace built under ``source`` (the project, its local forge and DVC
+    storage, and any files beside them) into ``dest``, wired to the copies."""
+    home = dest / "jx-home"
     shutil.rmtree(home, ignore_errors=True)
-    shutil.copytree(project_template / "jx-home", home, symlinks=True)
-    path = hermetic / "churn"
-    shutil.copytree(project_template / "churn", path, symlinks=True)
+    for entry in source.iterdir():
+        if entry.name in ("home", "dvc-site", "dvc-system"):
+            continue  # each test has its own HOME and DVC site/system directories
+        target = dest / entry.name
+        if entry.is_dir():
+            shutil.copytree(entry, target, symlinks=True)
+        else:
+            shutil.copy2(entry, target)
+    path = dest / "churn"
     bare = home / "forge" / "repos" / "local" / "churn.git"
     subprocess.run(["git", "-C", str(path), "remote", "set-url", "origin", bare.as_uri()],
                    check=True)
@@ -150,6 +156,25 @@ def project(project_template: Path, hermetic: Path) -> Project:
     (path / ".dvc" / "config.local").write_text(
         f'[\'remote "storage"\']\n    url = {home / "storage" / "local" / "churn"}\n')
     return Project(path=path, home=home)
+
+
+@pytest.fixture
+def project(project_template: Path, hermetic: Path) -> Project:
+    """A fresh copy of the session project, wired to a fresh copy of its forge."""
+    return clone_workspace(project_template, hermetic)
+
+
+def build_workspace(tmp_path_factory: pytest.TempPathFactory, template: Path, name: str,
+                    steps: Callable[[Project], None]) -> Path:
+    """A copy of ``template`` changed by ``steps`` once, for several tests to copy again
+    (``clone_workspace``): a PR trained once serves every test that reads it."""
+    base = tmp_path_factory.mktemp(name)
+    with pytest.MonkeyPatch.context() as mp:
+        _apply(mp, hermetic_env(base))
+        project = clone_workspace(template, base)
+        mp.chdir(project.path)
+        steps(project)
+    return base
 
 
 def git(path: Path, *args: str) -> str:

@@ -9,23 +9,34 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Project, git
+from conftest import Project, build_workspace, clone_workspace, git
 from sklearn.metrics import accuracy_score, roc_auc_score
 
+from jx_mlops.cli import main
 from jx_mlops.config import jx_home
 from jx_mlops.forge.local import LocalForge
 
 pytestmark = pytest.mark.slow
 
 
+def _train_pr(project: Project) -> None:
+    assert main(["retrain", "--set", "train.n_estimators=120", "--set",
+                 "train.max_depth=6"]) == 0
+    assert main(["ci", "pr", "--pr", "1", "--html",
+                 str(project.path.parent / "report.html")]) == 0
+
+
+@pytest.fixture(scope="module")
+def trained_template(project_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """PR #1 (a params change) trained by `ci pr` once for the module (real training)."""
+    return build_workspace(tmp_path_factory, project_template, "trained-pr", _train_pr)
+
+
 @pytest.fixture
-def trained_pr(project: Project, cli, monkeypatch) -> Project:
-    """The project with PR #1 (a params change) trained by `ci pr`."""
+def trained_pr(trained_template: Path, hermetic: Path, monkeypatch) -> Project:
+    """A fresh copy of the project with PR #1 trained, on the PR branch."""
+    project = clone_workspace(trained_template, hermetic)
     monkeypatch.chdir(project.path)
-    assert cli("retrain", "--set", "train.n_estimators=120", "--set",
-               "train.max_depth=6").code == 0
-    result = cli("ci", "pr", "--pr", "1", "--html", project.path.parent / "report.html")
-    assert result.code == 0, result.err
     return project
 
 
