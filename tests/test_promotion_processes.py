@@ -139,3 +139,24 @@ def test_a_promotion_killed_at_a_random_moment_leaves_a_consistent_environment(
     assert [p.state for p in lab.forge.list_pulls("local/environment-staging",
                                                   state="all")] == ["merged"]
     assert_consistent(cli, lab)
+
+
+def test_a_promotion_killed_between_its_stage_tag_and_the_push_is_pushed_by_a_rerun(
+        cli, lab) -> None:
+    """The stage tag was written in the project but never reached the forge: the re-run
+    finds GTO already showing the version locally, and must still push it (else the forge
+    shows the previous version in the stage, and audit says so)."""
+    register_all(cli, lab)
+    assert cli("promote", "fraud", "--version", "v0.0.1", "--to", "staging").code == 0
+    lab.new_version()
+    assert cli("register", "fraud", "--push").code == 0
+    code, _out, err = finish(spawn(lab, "promote", "fraud", "--version", "v0.0.2", "--to",
+                                   "staging", failpoint="stage-tagged"))
+    assert code == -signal.SIGKILL, err
+    bare = lab.home / "forge" / "repos" / "local" / f"{lab.name}.git"
+    assert "fraud#staging#2" not in git(bare, "tag", "-l")
+    code, _out, err = finish(spawn(lab, "promote", "fraud", "--version", "v0.0.2", "--to",
+                                   "staging"))
+    assert code == 0, err
+    assert "fraud#staging#2" in git(bare, "tag", "-l").split()
+    assert_consistent(cli, lab)

@@ -411,7 +411,7 @@ class LocalForge:
 
     def _clear_stale_locks(self, repo: str) -> bool:
         """Locks a killed merge left in the bare repository (caller holds the forge lock)."""
-        from jx_mlops.git import clear_stale_locks
+        from jx_mlops.gitlocks import clear_stale_locks
 
         cleared = clear_stale_locks(self._git_dir(repo))
         for lock in cleared:

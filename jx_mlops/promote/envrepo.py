@@ -19,7 +19,8 @@ from jx_mlops.config import jx_home
 from jx_mlops.errors import ForgeError, PromotionError
 from jx_mlops.forge.base import Forge
 from jx_mlops.fsutil import file_lock
-from jx_mlops.git import GitRepo, clear_stale_locks
+from jx_mlops.git import GitRepo
+from jx_mlops.gitlocks import clear_stale_locks
 from jx_mlops.yamlio import safe_load
 
 T = TypeVar("T")
@@ -226,6 +227,8 @@ def mirror(forge: Forge, repo_name: str, *, tags: bool = False) -> tuple[GitRepo
             repo = GitRepo.open(path)
         else:
             repo = GitRepo.init(path, bare=True)
+        if repo.remote_url("origin") != remote.clone_url:
+            # Also after a kill between `init` and `remote add`: pushes go to "origin".
             repo.set_remote("origin", remote.clone_url)
         try:
             # By URL, not by remote name: one git process per read, the URL always current.

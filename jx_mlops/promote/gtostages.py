@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jx_mlops import console
 from jx_mlops.errors import JxMlopsError
+from jx_mlops.failpoints import failpoint
 from jx_mlops.git import GitRepo, TagInfo
 from jx_mlops.promote.history import HistoryEvent
 from jx_mlops.registry import ModelVersion, read_state, versions_of, write_stage_tag
@@ -31,12 +32,19 @@ def shown_in(repo: GitRepo, model: str, stage: str) -> ModelVersion | None:
     return None
 
 
-def _push(repo: GitRepo, tag: str, git_env: dict[str, str]) -> None:
+def _push(repo: GitRepo, tags: list[str], git_env: dict[str, str]) -> None:
+    """Push ``tags`` in one push (a no-op for those the forge has already)."""
+    if not tags:
+        return
     try:
-        repo.push("origin", [f"refs/tags/{tag}"], env=git_env)
+        repo.push("origin", [f"refs/tags/{tag}" for tag in tags], env=git_env)
     except JxMlopsError as exc:
-        console.warn(f"GTO stage tag {tag} not pushed: {exc.user_message()} "
-                     "(`jx-mlops audit` reports it until it is)")
+        console.warn(f"GTO stage tags {', '.join(tags)} not pushed: {exc.user_message()} "
+                     "(`jx-mlops audit` reports it until they are)")
+
+
+def _local_tags(repo: GitRepo, pattern: str) -> list[str]:
+    return [tag.name for tag in repo.tags(pattern)]
 
 
 def assign_stage(repo: GitRepo, version: ModelVersion, stage: str, *,
@@ -45,9 +53,13 @@ def assign_stage(repo: GitRepo, version: ModelVersion, stage: str, *,
     GTO shows that version there already."""
     shown = shown_in(repo, version.model, stage)
     if shown is not None and shown.version == version.version:
+        # Shown here, but a run killed between writing the tag and pushing it left it
+        # only here: push the stage's tags (a no-op when the forge has them).
+        _push(repo, _local_tags(repo, f"{version.model}#{stage}#*"), git_env)
         return None
     tag = write_stage_tag(repo, version, stage, assign=True, details=details)
-    _push(repo, tag, git_env)
+    failpoint("stage-tagged")
+    _push(repo, [tag], git_env)
     return tag
 
 
@@ -64,8 +76,9 @@ def unassign_stage(repo: GitRepo, model: str, stage: str, *, git_env: dict[str, 
     for version in versions_of(state, model, deprecated=True, unregistered=True):
         if version.version in holding:
             tags.append(write_stage_tag(repo, version, stage, assign=False, details=details))
-    for tag in tags:
-        _push(repo, tag, git_env)
+    _push(repo, tags, git_env)
+    if not tags:  # as in assign_stage: complete the push of a killed run's tags
+        _push(repo, _local_tags(repo, f"{model}#{stage}!#*"), git_env)
     return tags
 
 

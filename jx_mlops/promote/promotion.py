@@ -15,9 +15,7 @@ leaves it consistent, and running the command again completes the job.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -27,6 +25,7 @@ from typing import cast
 from jx_mlops import console
 from jx_mlops.config import EnvironmentConfig, ModelConfig
 from jx_mlops.errors import ConflictError, GitError, PromotionError
+from jx_mlops.failpoints import failpoint
 from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
 from jx_mlops.git import GitRepo
 from jx_mlops.promote import change, gtostages
@@ -108,15 +107,6 @@ class PromotionResult:
     @property
     def waiting(self) -> bool:
         return self.pull is not None and not self.merged
-
-
-def failpoint(name: str) -> None:
-    """Die here, as ``kill -9`` would, when $JX_MLOPS_FAILPOINT names this point.
-
-    The crash-safety tests use it to kill a real promotion process between any two steps.
-    """
-    if os.environ.get("JX_MLOPS_FAILPOINT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def run_promotion(ctx: PromotionContext, request: PromotionRequest) -> PromotionResult:
