@@ -43,6 +43,8 @@ def test_unchanged_rerun_of_ci_pr_stays_within_its_request_budget(
     (first, first_calls), (second, second_calls) = runs
     assert first["comment_created"] is True and second["comment_created"] is False
     assert second["head_sha"] == first["head_sha"]
+    # The first run also creates the comment and re-lists to settle a race with another run.
+    assert len(first_calls) <= RERUN_BUDGET + 2, "\n".join(first_calls)
     assert len(second_calls) <= RERUN_BUDGET, "\n".join(
         [f"{len(second_calls)} requests on an unchanged re-run (first run: "
          f"{len(first_calls)}):", *second_calls])

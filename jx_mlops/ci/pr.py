@@ -47,14 +47,14 @@ class PrCheck:
     update: BranchUpdate | None = None
 
 
-def event_pull(context: CiContext | None, config: ProjectConfig, number: int | None
+def event_pull(context: CiContext | None, repo: str, number: int | None
                ) -> PullRequest | None:
-    """PR ``number`` as the CI event payload describes it, when it describes that PR of
-    this repository fully; saves a request per run (its head sha may be stale: the caller
-    uses the checked-out head)."""
+    """PR ``number`` of ``repo`` as the CI event payload describes it, when it describes
+    that PR fully; saves a request per run (its head sha may be stale: the caller uses the
+    checked-out head)."""
     if context is None or number is None or context.pull_number != number:
         return None
-    if (context.repo or "").lower() != config.forge.repo.lower():
+    if (context.repo or "").lower() != repo.lower():
         return None
     if not (context.head_ref and context.base_ref and context.head_sha
             and context.pull_state in ("open", "closed")):
@@ -68,7 +68,7 @@ def event_pull(context: CiContext | None, config: ProjectConfig, number: int | N
 def find_pull(forge: Forge, config: ProjectConfig, repo: GitRepo, number: int | None,
               context: CiContext | None = None) -> PullRequest:
     """The PR to check: ``number``, or the open PR whose head is the current branch."""
-    known = event_pull(context, config, number)
+    known = event_pull(context, config.forge.repo, number)
     if known is not None:
         return known
     if number is not None:
