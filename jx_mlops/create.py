@@ -146,11 +146,13 @@ def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str
         repo.set_remote("origin", remote.clone_url)
         repo.push("origin", ["main:refs/heads/main"], env=forge.git_env())
         repo.run("branch", "--set-upstream-to=origin/main", "main")
-        # Merges into main need a passing evaluation (`forge pr merge --force` records why not).
-        if not protect_default_branch(forge, repo_name, remote.default_branch,
-                                      (STATUS_CONTEXT,)):
-            console.warn(f"{remote.default_branch} of {repo_name} is not protected: set "
-                         f"required status check {STATUS_CONTEXT} on the forge")
+        # Merges into main need a passing evaluation (GitHub enforces it itself; on the local
+        # forge `forge pr merge --force` goes past it and records why).
+        why_not = protect_default_branch(forge, repo_name, remote.default_branch,
+                                         (STATUS_CONTEXT,))
+        if why_not:
+            console.warn(f"{remote.default_branch} of {repo_name} is not protected: {why_not}; "
+                         f"ask an admin to require status check {STATUS_CONTEXT}")
         if record is not None:
             save_record(repo, record, push=True, env=forge.git_env())
         repo.close()

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from conftest import git
 
+from jx_mlops.ci.context import detect_context
 from jx_mlops.ci.failure import parse_failure, render_failure
+from jx_mlops.ci.pr import event_pull
 from jx_mlops.ci.update import MergeConflictError, bring_up_to_date
 from jx_mlops.compare.comparison import ModelComparison, decide
 from jx_mlops.compare.metrics import compare_metric
@@ -166,3 +168,21 @@ def test_a_lock_both_sides_changed_is_taken_from_the_base_even_if_git_could_merg
     # A stitched lock would claim `evaluate` ran on the PR's model: it never did.
     assert update.regenerated == ("dvc.lock",)
     assert (path / "dvc.lock").read_text() == main_lock
+
+
+def test_the_event_payload_names_the_pull_request_only_when_it_is_that_one(
+        tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text('{"pull_request": {"number": 3, "state": "open", '
+                     '"head": {"ref": "tune", "sha": "' + "a" * 40 + '"}, '
+                     '"base": {"ref": "main", "sha": "' + "b" * 40 + '"}}}')
+    context = detect_context({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request",
+                              "GITHUB_EVENT_PATH": str(event), "GITHUB_REPOSITORY": "acme/churn"})
+    pull = event_pull(context, "Acme/Churn", 3)
+    assert pull is not None
+    assert (pull.number, pull.head, pull.base, pull.head_sha, pull.state) == (
+        3, "tune", "main", "a" * 40, "open")
+    # Another PR, another repository, or no payload: the forge is asked instead.
+    assert event_pull(context, "acme/churn", 4) is None
+    assert event_pull(context, "acme/other", 3) is None
+    assert event_pull(detect_context({}), "acme/churn", 3) is None

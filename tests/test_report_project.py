@@ -117,8 +117,9 @@ def test_comment_has_every_section_and_html_is_self_contained(trained_pr: Projec
     body = forge.list_comments("local/churn", 1)[0].body
     for section in ("| Metric | Base | Head | Change | 95% CI | Status |", "Params changed (2)",
                     "<summary>All params (11)</summary>", "<summary>Data and outputs: 2 of 4 "
-                    "tracked paths changed</summary>", "<summary>Plots (2)</summary>",
-                    "xychart-beta", "<summary>Training cost</summary>",
+                    "tracked paths changed</summary>", "<summary>Plots (3)</summary>",
+                    "xychart-beta", "xychart-beta horizontal",
+                    '"feature" ["late_payments", ', "<summary>Training cost</summary>",
                     "<summary>Lineage</summary>"):
         assert section in body
     html = (trained_pr.path.parent / "report.html").read_text()

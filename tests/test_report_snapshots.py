@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from rich.console import Console
 from snapshot import assert_snapshot
 
-from jx_mlops.compare.charts import curve_chart, trend_chart
+from jx_mlops.compare.charts import bar_chart, curve_chart, trend_chart
 from jx_mlops.compare.comparison import (
     Comparison,
     ModelComparison,
@@ -20,13 +23,17 @@ from jx_mlops.compare.metrics import compare_metrics, compare_params
 from jx_mlops.compare.significance import Predictions, bootstrap_many
 from jx_mlops.config import MetricPolicy
 from jx_mlops.dvc import OutputInfo
+from jx_mlops.report.html import render_html
+from jx_mlops.report.jsonout import comparison_to_json
 from jx_mlops.report.markdown import COMMENT_LIMIT, github_length, render_comment
+from jx_mlops.report.terminal import render_terminal
 
 POLICY = {"accuracy": MetricPolicy("higher", tolerance=0.005),
           "f1": MetricPolicy("higher", tolerance=0.01),
           "loss": MetricPolicy("lower", rel_tolerance=0.05),
           "roc_auc": MetricPolicy("higher", min=0.75)}
 BASE = Revision("main", "1" * 40)
+PLOT_NOTE = "Calibration: an image (plots/calibration.png), not charted; see `dvc plots diff`"
 HEAD = Revision("PR #7", "2" * 40)
 
 
@@ -61,13 +68,21 @@ def build(base: dict[str, object] | None, head: dict[str, object] | None, *,
                          OutputInfo("data/extra.csv", "cc", 10, stage="data/extra.csv.dvc")])
     roc = curve_chart("ROC", "fpr", "tpr", [("base main", [(0, 0), (0.2, 0.6), (1, 1)]),
                                              ("head PR #7", [(0, 0), (0.2, 0.7), (1, 1)])])
+    # The sklearn-classifier quickstart's plots/importance.json (bar_horizontal_sorted).
+    importance = bar_chart("Permutation importance (test set)", "feature", "importance",
+                           [("base main", {"late_payments": 0.1156, "credit_years": 0.0669,
+                                           "income": 0.0389, "age": -0.0051}),
+                            ("head PR #7", {"late_payments": 0.1021, "credit_years": 0.0712,
+                                            "income": 0.0402, "debt_ratio": 0.0605})],
+                           sort=True)
     costs = CostComparison(
         RunRecord("1" * 40, "2026-01-01T00:00:00Z", (StageCost("train", True, 41.0, 310.0),)),
         RunRecord("2" * 40, "2026-01-02T00:00:00Z", (StageCost("train", True, 63.0, 402.0),
                                                      StageCost("prepare", False)),
                   run_url="https://ci.example/run/9"))
     return Comparison(BASE, HEAD, (model,), decide([model]), data=tuple(data),
-                      plots=(roc,) if roc else (), lineage=(StageLineage("train", "ab", "cd"),),
+                      plots=tuple(c for c in (roc, importance) if c),
+                      notes=(PLOT_NOTE,), lineage=(StageLineage("train", "ab", "cd"),),
                       costs=costs)
 
 
@@ -76,6 +91,29 @@ def test_improvement() -> None:
                                 {"accuracy": 0.85, "f1": 0.72, "loss": 0.45, "roc_auc": 0.82},
                                 extras=True))
     assert_snapshot("improvement.md", body)
+
+
+def test_every_format_draws_the_bar_chart_or_names_what_it_does_not_draw() -> None:
+    comparison = build({"accuracy": 0.80}, {"accuracy": 0.85}, extras=True)
+    markdown = render_comment(comparison)
+    assert markdown.count("xychart-beta horizontal") == 1
+    assert ('    x-axis "feature" ["late_payments", "credit_years", "debt_ratio", "income", '
+            '"age"]') in markdown  # sorted by head's value, a side's missing bar is 0
+    assert "    bar [0.1021, 0.0712, 0.0605, 0.0402, 0]" in markdown
+    assert ("bars: head PR \\#7; line: base main; 0 where a side has no such bar: "
+            "debt\\_ratio \\(base\\), age \\(head\\)") in markdown
+    html = render_html(comparison)
+    assert 'aria-label="Permutation importance (test set)"' in html
+    assert "<title>head PR #7: 0.0605</title>" in html
+    data = comparison_to_json(comparison)
+    assert [(p["title"], p["kind"]) for p in data["plots"]] == [
+        ("ROC", "line"), ("Permutation importance (test set)", "bar")]
+    console = Console(width=200, record=True)
+    console.print(render_terminal(comparison))
+    terminal = console.export_text()
+    assert "2 plots (ROC, Permutation importance (test set))" in terminal
+    for text in (markdown, html, terminal, json.dumps(data)):
+        assert "plots/calibration.png" in text
 
 
 def test_regression_beyond_tolerance() -> None:

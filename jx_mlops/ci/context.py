@@ -65,6 +65,7 @@ class CiContext:
     sha: str | None = None
     ref: str | None = None
     pull_number: int | None = None
+    pull_state: str | None = None
     head_sha: str | None = None
     head_ref: str | None = None
     head_repo: str | None = None
@@ -157,6 +158,7 @@ def _github_actions(env: Mapping[str, str]) -> CiContext:
 def _pull_fields(pull: dict[str, Any]) -> dict[str, Any]:
     number = pull.get("number")
     return {"pull_number": number if isinstance(number, int) else None,
+            "pull_state": _str(pull.get("state")),
             "head_sha": _str(_dig(pull, "head", "sha")),
             "head_ref": _str(_dig(pull, "head", "ref")),
             "head_repo": _str(_dig(pull, "head", "repo", "full_name")),

@@ -10,7 +10,7 @@ head. A failed stage gets the comment in its failed form (stage, command, end of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from jx_mlops import console, dvc
 from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
+from jx_mlops.ci.context import CiContext
 from jx_mlops.ci.failure import TrainingFailure, parse_failure, render_failure
 from jx_mlops.ci.update import BranchUpdate, MergeConflictError, bring_up_to_date
 from jx_mlops.compare.comparison import Comparison
@@ -46,9 +47,30 @@ class PrCheck:
     update: BranchUpdate | None = None
 
 
-def find_pull(forge: Forge, config: ProjectConfig, repo: GitRepo, number: int | None
-              ) -> PullRequest:
+def event_pull(context: CiContext | None, repo: str, number: int | None
+               ) -> PullRequest | None:
+    """PR ``number`` of ``repo`` as the CI event payload describes it, when it describes
+    that PR fully; saves a request per run (its head sha may be stale: the caller uses the
+    checked-out head)."""
+    if context is None or number is None or context.pull_number != number:
+        return None
+    if (context.repo or "").lower() != repo.lower():
+        return None
+    if not (context.head_ref and context.base_ref and context.head_sha
+            and context.pull_state in ("open", "closed")):
+        return None
+    return PullRequest(number=number, title="", body="", base=context.base_ref,
+                       head=context.head_ref, head_sha=context.head_sha,
+                       state="open" if context.pull_state == "open" else "closed",
+                       draft=False, author="", created_at="", updated_at="", url="")
+
+
+def find_pull(forge: Forge, config: ProjectConfig, repo: GitRepo, number: int | None,
+              context: CiContext | None = None) -> PullRequest:
     """The PR to check: ``number``, or the open PR whose head is the current branch."""
+    known = event_pull(context, config.forge.repo, number)
+    if known is not None:
+        return known
     if number is not None:
         return forge.get_pull(config.forge.repo, number)
     branch = repo.current_branch()
@@ -197,20 +219,23 @@ def _with_update_line(body: str, update: BranchUpdate) -> str:
 def run_pr_check(config: ProjectConfig, *, number: int | None = None,
                  commit_results: bool = True, report_id: str = "default",
                  html: Path | None = None, options: ReportOptions | None = None,
-                 run_url: str | None = None) -> PrCheck:
+                 run_url: str | None = None, context: CiContext | None = None) -> PrCheck:
     """Train the PR, post the evaluation comment, set the commit status; with ``html``, also
     write the full report there (the comment points to it when it has to be shortened).
 
-    ``run_url`` (the CI run) becomes the statuses' link.
+    ``run_url`` (the CI run) becomes the statuses' link; ``context`` (the CI event) may
+    already describe the PR, which then is not fetched.
     """
     forge = open_forge(config.forge)
     repo = GitRepo.open(config.root)
     try:
-        pull = find_pull(forge, config, repo, number)
+        pull = find_pull(forge, config, repo, number, context)
         if pull.state != "open":
             raise UsageError(f"{config.forge.repo}#{pull.number} is {pull.state}; "
                              "only open pull requests are checked")
         _checkout_head(repo, forge, pull)
+        # Statuses go on what was fetched: the branch may have moved since the event.
+        pull = replace(pull, head_sha=repo.head_sha())
         forge.set_status(config.forge.repo, pull.head_sha, state="pending",
                          context=STATUS_CONTEXT, description="training and evaluating",
                          target_url=run_url)

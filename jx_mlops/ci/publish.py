@@ -303,9 +303,12 @@ def _chart(reader: _Reader, row: dict[str, Any], field: str) -> Chart:
             isinstance(c, str) and len(c) <= 100 for c in categories):
         raise reader.fail(f"{field}.categories", "short labels", categories)
     note = reader.text(row, "note", field, 500) if row.get("note") else ""
+    kind = row.get("kind", "line")
+    if kind not in ("line", "bar"):
+        raise reader.fail(f"{field}.kind", "line or bar", kind)
     return Chart(reader.text(row, "title", field, 200), reader.text(row, "x_label", field, 200),
                  reader.text(row, "y_label", field, 200), tuple(series), tuple(categories),
-                 note)
+                 note, "bar" if kind == "bar" else "line")
 
 
 def _output(reader: _Reader, data: Any, field: str) -> OutputInfo | None:

@@ -40,7 +40,8 @@ def cmd_ci_pr(args: argparse.Namespace) -> int:
                              else context.pull_number, commit_results=not args.no_commit,
                              report_id=args.report_id,
                              html=Path(args.html) if args.html else None,
-                             options=report_options(args), run_url=context.run_url)
+                             options=report_options(args), run_url=context.run_url,
+                             context=context)
         views.show_pr_check(check, as_json=args.json)
         passed = check.comparison.verdict.passed
     return EXIT_USER_ERROR if args.fail_on_regression and not passed else EXIT_OK

@@ -3,7 +3,8 @@
 Renderers (Mermaid in the PR comment, SVG in the HTML report) draw these; this module only
 decides what the points are. Long series are downsampled so a comment stays small: x/y
 curves are resampled on an even x grid (which is also what Mermaid's xychart needs, since
-its line values are spread evenly over the x axis).
+its line values are spread evenly over the x axis). Bar charts (DVC's ``bar_horizontal``
+templates: a value per category, such as feature importances) keep their largest bars.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 MAX_POINTS = 25
+ChartKind = Literal["line", "bar"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class Series:
 
 @dataclass(frozen=True)
 class Chart:
-    """A line chart; ``categories`` set means a categorical x axis (e.g. commits)."""
+    """A chart; ``categories`` set means a categorical x axis (commits, features)."""
 
     title: str
     x_label: str
@@ -36,6 +38,9 @@ class Chart:
     series: tuple[Series, ...]
     categories: tuple[str, ...] = ()
     note: str = ""
+    # "bar": horizontal bars, one per category (x_label names the categories); a second
+    # series is drawn as a line over the bars (Mermaid would hide overlapping bars).
+    kind: ChartKind = "line"
 
 
 def _number(value: Any) -> float | None:
@@ -109,3 +114,44 @@ def trend_chart(metric: str, labels: Sequence[str], values: Sequence[float | Non
     series = Series(metric, tuple(float(i) for i in range(len(ys))), ys)
     return Chart(f"{metric} over the last {len(ys)} commits", "commit", metric, (series,),
                  categories, note)
+
+
+def bars_from_records(records: Sequence[Mapping[str, Any]], category: str,
+                      value: str) -> dict[str, float]:
+    """{category: value} from plot records (the first record of a category wins)."""
+    bars: dict[str, float] = {}
+    for record in records:
+        name, number = record.get(category), _number(record.get(value))
+        if isinstance(name, (str, int, float)) and not isinstance(name, bool) \
+                and number is not None:
+            bars.setdefault(str(name), number)
+    return bars
+
+
+def bar_chart(title: str, category_label: str, value_label: str,
+              sides: Sequence[tuple[str, Mapping[str, float]]], *,
+              sort: bool) -> Chart | None:
+    """Bars per category for each side (base, head); categories in the data's order, or
+    largest last-side value first with ``sort``; at most MAX_POINTS (the largest in size),
+    and a category one side lacks is 0 there. None when no side has a bar."""
+    drawn = [(label, values) for label, values in sides if values]
+    if not drawn:
+        return None
+    order = list(dict.fromkeys(c for _label, values in drawn for c in values))
+    last = drawn[-1][1]
+    ranked = sorted(order, key=lambda c: -abs(last.get(c, 0.0)))
+    kept = set(ranked[:MAX_POINTS])
+    # DVC's _sorted template orders by value, largest first (vega-lite's sort "-x").
+    categories = sorted(kept, key=lambda c: (-last.get(c, 0.0), order.index(c))) if sort \
+        else [c for c in order if c in kept]
+    notes = [f"the {MAX_POINTS} largest of {len(order)} bars"] if len(order) > MAX_POINTS \
+        else []
+    lacking = [f"{c} ({label.split(' ')[0]})" for label, values in drawn for c in categories
+               if c not in values]
+    if lacking:
+        notes.append(f"0 where a side has no such bar: {', '.join(lacking)}")
+    note = "; ".join(notes)
+    index = tuple(float(i) for i in range(len(categories)))
+    series = tuple(Series(label, index, tuple(values.get(c, 0.0) for c in categories))
+                   for label, values in drawn)
+    return Chart(title, category_label, value_label, series, tuple(categories), note, "bar")

@@ -17,7 +17,13 @@ from typing import Any
 
 import yaml
 
-from jx_mlops.compare.charts import Chart, curve_chart, points_from_records
+from jx_mlops.compare.charts import (
+    Chart,
+    bar_chart,
+    bars_from_records,
+    curve_chart,
+    points_from_records,
+)
 from jx_mlops.dvcyaml import PlotDefinition, PlotSource
 from jx_mlops.errors import DvcError
 from jx_mlops.evaluation.snapshot import Snapshot, list_dir, read_bytes
@@ -27,6 +33,8 @@ MAX_PLOTS = 6
 DATA_SUFFIXES = (".json", ".yaml", ".yml", ".csv", ".tsv")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".gif")
 CONFUSION = ("confusion", "confusion_normalized")
+# DVC's bar templates: x is the value, y the category (a feature, a class).
+BARS = ("bar_horizontal", "bar_horizontal_sorted")
 
 
 def load_records(name: str, data: bytes) -> list[dict[str, Any]]:
@@ -150,7 +158,31 @@ def _confusion_note(item: _Series, base: Snapshot, head: Snapshot) -> str:
     return f"{item.title} (confusion matrix, {x}→{y}, base → head): {table or 'no data'}"
 
 
+def _bar_chart(item: _Series, base: Snapshot,
+               head: Snapshot) -> tuple[Chart | None, list[str]]:
+    """One bar per category (``y``) of value ``x``, base and head."""
+    category, value = item.source.y, item.source.x
+    if not (category and value):
+        return None, [f"{item.title}: not charted ({item.definition.template} needs x (the "
+                      "value) and y (the category) in dvc.yaml)"]
+    sides, notes = [], []
+    for snap in (base, head):
+        records, reason = _records(snap, item.source.file)
+        notes += [reason] if reason else []
+        sides.append((f"{'base' if snap is base else 'head'} {snap.label}",
+                      bars_from_records(records or [], category, value)))
+    chart = bar_chart(item.title, item.definition.y_label or category,
+                      item.definition.x_label or value, sides,
+                      sort=item.definition.template.endswith("_sorted"))
+    if chart is None and not notes:
+        notes.append(f"{item.title}: not charted ({item.source.file} has no numeric {value} "
+                     f"values per {category} on either side)")
+    return chart, notes
+
+
 def _chart(item: _Series, base: Snapshot, head: Snapshot) -> tuple[Chart | None, list[str]]:
+    if item.definition.template in BARS:
+        return _bar_chart(item, base, head)
     base_points, base_note, base_y = _points(base, item.source)
     head_points, head_note, head_y = _points(head, item.source)
     notes = [n for n in (base_note, head_note) if n]

@@ -1,6 +1,7 @@
 """GitHub (and GitHub Enterprise) as a forge: the Forge protocol on PyGithub.
 
-The only module that imports ``github``. It issues exactly the REST operations listed in
+With github_errors.py (its error translation), the only module that imports ``github``.
+It issues exactly the REST operations listed in
 docs/github.md, through PyGithub's ``Requester`` (auth, base URL, session, error types),
 and turns every JSON answer into our frozen dataclasses. PyGithub's object layer is not
 used on purpose: its lazily completed objects issue hidden requests (reading ``merged_by``
@@ -18,16 +19,13 @@ from __future__ import annotations
 import os
 import re
 import time
-import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, cast
 
 from github import Auth, Github, GithubException
 
 from jx_mlops import __version__, console
-from jx_mlops.config import REPO_NAME
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.base import (
     PERMISSIONS,
@@ -45,6 +43,18 @@ from jx_mlops.forge.base import (
     check_run_fields,
 )
 from jx_mlops.forge.credentials import git_auth_env, redact
+from jx_mlops.forge.github_errors import (
+    Op,
+    check_output,
+    is_rate_limited,
+    merge_refusal,
+    message_of,
+    pull_creation_error,
+    quote,
+    rate_limit_wait,
+    repo_path,
+    translate,
+)
 from jx_mlops.forge.github_values import to_check_run, to_comment, to_pull, to_repo, to_status
 
 GITHUB_COM = "https://github.com"
@@ -71,18 +81,6 @@ class RetryPolicy:
     attempts: int = 5
     max_wait: float = 60.0
     first_backoff: float = 1.0
-
-
-@dataclass(frozen=True)
-class _Op:
-    """One request: what it does (for messages) and the token permission it needs."""
-
-    verb: str
-    path: str
-    repo: str
-    action: str
-    needs: str
-    not_found: str | None = None
 
 
 class GitHubForge:
@@ -123,7 +121,7 @@ class GitHubForge:
 
     # -- the request core ---------------------------------------------------------------
 
-    def _request(self, op: _Op, *, params: Mapping[str, Any] | None = None,
+    def _request(self, op: Op, *, params: Mapping[str, Any] | None = None,
                  body: Any = None, url: str | None = None) -> tuple[dict[str, Any], Any]:
         requester = self._gh.requester
         query = {k: str(v) for k, v in (params or {}).items() if v is not None} or None
@@ -134,7 +132,7 @@ class GitHubForge:
             except GithubException as exc:
                 wait, reason = self._retry_delay(exc, attempt)
                 if wait is None:
-                    raise _translate(exc, op, attempt) from None
+                    raise translate(exc, op, attempt) from None
             except OSError as exc:  # requests' connection errors are OSErrors
                 if attempt == self._retry.attempts:
                     raise ForgeError(redact(f"cannot reach GitHub at {self.api_url} to "
@@ -155,16 +153,16 @@ class GitHubForge:
         headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
         if exc.status >= 500:
             return self._backoff(attempt), f"server error {exc.status}"
-        if not _is_rate_limited(exc.status, headers, _message(exc)):
+        if not is_rate_limited(exc.status, headers, message_of(exc)):
             return None, ""
-        wait = _rate_limit_wait(headers, attempt)
+        wait = rate_limit_wait(headers, attempt)
         if wait > self._retry.max_wait:
             raise ForgeError(f"GitHub rate limit exceeded; it resets in {wait:.0f}s, longer "
                              f"than jx-mlops waits ({self._retry.max_wait:.0f}s): re-run later")
         kind = "primary" if headers.get("x-ratelimit-remaining") == "0" else "secondary"
         return wait, f"{kind} rate limit"
 
-    def _paginate(self, op: _Op, params: Mapping[str, Any] | None = None,
+    def _paginate(self, op: Op, params: Mapping[str, Any] | None = None,
                   key: str | None = None) -> list[Any]:
         items: list[Any] = []
         url: str | None = None
@@ -180,7 +178,7 @@ class GitHubForge:
     # -- permissions --------------------------------------------------------------------
 
     def get_permission(self, repo: str, user: str) -> Permission:
-        op = _Op("GET", f"/repos/{_repo(repo)}/collaborators/{_quote(user)}/permission", repo,
+        op = Op("GET", f"/repos/{repo_path(repo)}/collaborators/{quote(user)}/permission", repo,
                  f"read {user}'s permission", "metadata: read")
         try:
             _headers, data = self._request(op)
@@ -198,22 +196,22 @@ class GitHubForge:
             return None
 
     def get_repo(self, name: str) -> Repo:
-        op = _Op("GET", f"/repos/{_repo(name)}", name, "read the repository", "metadata: read",
+        op = Op("GET", f"/repos/{repo_path(name)}", name, "read the repository", "metadata: read",
                  not_found=f"repository {name} not found on {self.server_url} (or the token "
                            "cannot see it)")
         return to_repo(self._request(op)[1])
 
     def create_repo(self, name: str, *, description: str = "", auto_init: bool = False) -> Repo:
-        owner = _repo(name).split("/")[0]
+        owner = repo_path(name).split("/")[0]
         body = {"name": name.split("/")[1], "description": description,
                 "auto_init": auto_init, "private": True}
         try:
             try:
-                created = self._request(_Op("POST", f"/orgs/{owner}/repos", name,
+                created = self._request(Op("POST", f"/orgs/{owner}/repos", name,
                                             "create the repository", "administration: write"),
                                         body=body)[1]
             except NotFoundError:  # not an organisation: the token's own account, if it is
-                created = self._request(_Op("POST", "/user/repos", name,
+                created = self._request(Op("POST", "/user/repos", name,
                                             "create the repository", "administration: write"),
                                         body=body)[1]
         except ForgeError as exc:
@@ -234,19 +232,19 @@ class GitHubForge:
 
     def _pull_op(self, verb: str, repo: str, number: int, suffix: str = "",
                  action: str = "read the pull request", needs: str = "pull_requests: read"
-                 ) -> _Op:
-        return _Op(verb, f"/repos/{_repo(repo)}/pulls/{number}{suffix}", repo, action, needs,
+                 ) -> Op:
+        return Op(verb, f"/repos/{repo_path(repo)}/pulls/{number}{suffix}", repo, action, needs,
                    not_found=f"pull request #{number} not found in {repo}")
 
     def create_pull(self, repo: str, *, title: str, body: str, head: str, base: str,
                     draft: bool = False) -> PullRequest:
-        op = _Op("POST", f"/repos/{_repo(repo)}/pulls", repo, "open a pull request",
+        op = Op("POST", f"/repos/{repo_path(repo)}/pulls", repo, "open a pull request",
                  "pull_requests: write")
         try:
             data = self._request(op, body={"title": title, "body": body, "head": head,
                                            "base": base, "draft": draft})[1]
         except ForgeError as exc:
-            raise _pull_creation_error(exc, repo, head, base) from None
+            raise pull_creation_error(exc, repo, head, base) from None
         return to_pull(data)
 
     def get_pull(self, repo: str, number: int) -> PullRequest:
@@ -258,7 +256,7 @@ class GitHubForge:
             raise ForgeError(f"unknown pull request state {state!r} (open, closed, merged, all)")
         if head and ":" not in head:
             head = f"{repo.split('/')[0]}:{head}"
-        op = _Op("GET", f"/repos/{_repo(repo)}/pulls", repo, "list pull requests",
+        op = Op("GET", f"/repos/{repo_path(repo)}/pulls", repo, "list pull requests",
                  "pull_requests: read")
         params = {"state": "closed" if state == "merged" else state, "head": head,
                   "base": base, "sort": "created", "direction": "asc"}
@@ -292,31 +290,30 @@ class GitHubForge:
         try:
             self._request(op, body=body)
         except ConflictError as exc:
-            raise ConflictError(f"{repo}#{number} cannot be merged: {exc.message}",
-                                hint="rebase the head branch on the base") from None
+            raise merge_refusal(exc, repo, number, current.base) from None
         return self.get_pull(repo, number)
 
     def pulls_for_commit(self, repo: str, sha: str) -> list[PullRequest]:
-        op = _Op("GET", f"/repos/{_repo(repo)}/commits/{_quote(sha)}/pulls", repo,
+        op = Op("GET", f"/repos/{repo_path(repo)}/commits/{quote(sha)}/pulls", repo,
                  "find the pull requests of a commit", "pull_requests: read",
                  not_found=f"{repo}: no commit {sha}")
         return [to_pull(item) for item in self._paginate(op)]
 
     # -- comments -----------------------------------------------------------------------
 
-    def _comment_op(self, verb: str, repo: str, comment_id: int, action: str) -> _Op:
-        return _Op(verb, f"/repos/{_repo(repo)}/issues/comments/{comment_id}", repo, action,
+    def _comment_op(self, verb: str, repo: str, comment_id: int, action: str) -> Op:
+        return Op(verb, f"/repos/{repo_path(repo)}/issues/comments/{comment_id}", repo, action,
                    "pull_requests: write",
                    not_found=f"comment {comment_id} not found in {repo}")
 
     def list_comments(self, repo: str, number: int) -> list[Comment]:
-        op = _Op("GET", f"/repos/{_repo(repo)}/issues/{number}/comments", repo,
+        op = Op("GET", f"/repos/{repo_path(repo)}/issues/{number}/comments", repo,
                  "list comments", "pull_requests: read",
                  not_found=f"pull request #{number} not found in {repo}")
         return [to_comment(item) for item in self._paginate(op)]
 
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
-        op = _Op("POST", f"/repos/{_repo(repo)}/issues/{number}/comments", repo,
+        op = Op("POST", f"/repos/{repo_path(repo)}/issues/{number}/comments", repo,
                  "comment on the pull request", "pull_requests: write",
                  not_found=f"pull request #{number} not found in {repo}")
         return to_comment(self._request(op, body={"body": body})[1])
@@ -330,22 +327,38 @@ class GitHubForge:
 
     def add_reaction(self, repo: str, comment_id: int, reaction: Reaction) -> None:
         op = self._comment_op("POST", repo, comment_id, "react to a comment")
-        self._request(_Op(op.verb, f"{op.path}/reactions", repo, op.action, op.needs,
+        self._request(Op(op.verb, f"{op.path}/reactions", repo, op.action, op.needs,
                           op.not_found), body={"content": reaction})
 
     # -- labels -------------------------------------------------------------------------
 
     def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
-        op = _Op("POST", f"/repos/{_repo(repo)}/issues/{number}/labels", repo,
+        op = Op("POST", f"/repos/{repo_path(repo)}/issues/{number}/labels", repo,
                  "label the pull request", "pull_requests: write",
                  not_found=f"pull request #{number} not found in {repo}")
         self._request(op, body={"labels": list(labels)})
 
     def remove_label(self, repo: str, number: int, label: str) -> None:
-        op = _Op("DELETE", f"/repos/{_repo(repo)}/issues/{number}/labels/{_quote(label)}",
+        op = Op("DELETE", f"/repos/{repo_path(repo)}/issues/{number}/labels/{quote(label)}",
                  repo, "remove a label", "pull_requests: write",
                  not_found=f"{repo}#{number} has no label {label!r}")
         self._request(op)
+
+    # -- branch protection --------------------------------------------------------------
+
+    def set_required_checks(self, repo: str, branch: str, contexts: Sequence[str]) -> None:
+        """Protect ``branch``: merging needs every status context in ``contexts`` to pass,
+        for admins too (GitHub applies it to every merge, `forge pr merge` included).
+
+        Replaces the branch's whole protection (meant for a new repository); needs a token
+        with admin rights on the repository (fine-grained: administration: write).
+        """
+        op = Op("PUT", f"/repos/{repo_path(repo)}/branches/{quote(branch)}/protection", repo,
+                f"protect {branch}", "admin rights on the repository (administration: write)",
+                not_found=f"{repo}: no branch {branch}")
+        checks = {"strict": False, "contexts": list(contexts)} if contexts else None
+        self._request(op, body={"required_status_checks": checks, "enforce_admins": True,
+                                "required_pull_request_reviews": None, "restrictions": None})
 
     # -- commit statuses and check runs -------------------------------------------------
 
@@ -354,7 +367,7 @@ class GitHubForge:
         if state not in ("pending", "success", "failure", "error"):
             raise ForgeError(f"invalid status state {state!r} (pending, success, failure, "
                              "error)")
-        op = _Op("POST", f"/repos/{_repo(repo)}/statuses/{_quote(sha)}", repo,
+        op = Op("POST", f"/repos/{repo_path(repo)}/statuses/{quote(sha)}", repo,
                  "set a commit status", "statuses: write", not_found=f"{repo}: no commit {sha}")
         body = {"state": state, "context": context, "description": description[:140],
                 "target_url": target_url}
@@ -367,7 +380,7 @@ class GitHubForge:
         return to_status(sha, data)
 
     def get_statuses(self, repo: str, sha: str) -> list[CommitStatus]:
-        op = _Op("GET", f"/repos/{_repo(repo)}/commits/{_quote(sha)}/status", repo,
+        op = Op("GET", f"/repos/{repo_path(repo)}/commits/{quote(sha)}/status", repo,
                  "read commit statuses", "statuses: read", not_found=f"{repo}: no commit {sha}")
         statuses = [to_status(sha, s) for s in self._paginate(op, key="statuses")]
         return sorted(statuses, key=lambda s: s.context)
@@ -377,12 +390,12 @@ class GitHubForge:
                          summary: str = "", details_url: str | None = None) -> CheckRun:
         check_run_fields(status, conclusion)
         body: dict[str, Any] = {"name": name, "head_sha": sha, "status": status,
-                                **_check_output(name, title, summary)}
+                                **check_output(name, title, summary)}
         if conclusion is not None:
             body["conclusion"] = conclusion
         if details_url:
             body["details_url"] = details_url
-        op = _Op("POST", f"/repos/{_repo(repo)}/check-runs", repo, "create a check run",
+        op = Op("POST", f"/repos/{repo_path(repo)}/check-runs", repo, "create a check run",
                  "checks: write (only GitHub App tokens, such as Actions' GITHUB_TOKEN, "
                  "may create check runs)", not_found=f"{repo}: no commit {sha}")
         return to_check_run(self._request(op, body=body)[1])
@@ -391,115 +404,10 @@ class GitHubForge:
                          conclusion: CheckConclusion | None = None, title: str = "",
                          summary: str = "") -> CheckRun:
         check_run_fields(status, conclusion)
-        body: dict[str, Any] = {"status": status, **_check_output("", title, summary)}
+        body: dict[str, Any] = {"status": status, **check_output("", title, summary)}
         if conclusion is not None:
             body["conclusion"] = conclusion
-        op = _Op("PATCH", f"/repos/{_repo(repo)}/check-runs/{check_run_id}", repo,
+        op = Op("PATCH", f"/repos/{repo_path(repo)}/check-runs/{check_run_id}", repo,
                  "update a check run", "checks: write",
                  not_found=f"check run {check_run_id} not found in {repo}")
         return to_check_run(self._request(op, body=body)[1])
-
-
-# -- helpers: names, retries, errors ------------------------------------------------------
-
-
-def _repo(name: str) -> str:
-    """``name`` checked as OWNER/NAME (it goes into URL paths)."""
-    if not REPO_NAME.match(name) or ".." in name:
-        raise ForgeError(f"invalid repository name {name!r}: expected OWNER/NAME")
-    return name
-
-
-def _quote(part: str) -> str:
-    return urllib.parse.quote(part, safe="")
-
-
-def _message(exc: GithubException) -> str:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    return str(data.get("message") or exc.message or "").strip()
-
-
-def _is_rate_limited(status: int, headers: Mapping[str, str], message: str) -> bool:
-    if status == 429:
-        return True
-    lowered = message.lower()
-    return status == 403 and ("retry-after" in headers
-                              or headers.get("x-ratelimit-remaining") == "0"
-                              or "rate limit" in lowered)
-
-
-def _rate_limit_wait(headers: Mapping[str, str], attempt: int) -> float:
-    """GitHub's documented order: Retry-After; else the reset time when no requests
-    remain; else at least a minute, growing."""
-    if headers.get("retry-after", "").strip().isdigit():
-        return float(headers["retry-after"])
-    reset = headers.get("x-ratelimit-reset", "")
-    if headers.get("x-ratelimit-remaining") == "0" and reset.isdigit():
-        return max(0.0, int(reset) - datetime.now(timezone.utc).timestamp()) + 1.0
-    return float(60 * 2 ** (attempt - 1))
-
-
-def _needs(op: _Op, headers: Mapping[str, str]) -> str:
-    """The permission to name: what GitHub says it accepts, else what we know it needs."""
-    accepted = headers.get("x-accepted-github-permissions", "").strip()
-    if accepted:
-        return accepted.replace("=", ": ").replace(";", " or")
-    scopes = headers.get("x-accepted-oauth-scopes", "").strip()
-    return f"one of the scopes {scopes}" if scopes else op.needs
-
-
-def _translate(exc: GithubException, op: _Op, attempt: int) -> ForgeError:
-    """One line for the user, naming the repository and what is missing; never the token."""
-    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
-    message = redact(_message(exc)) or "no message"
-    what = f"{op.action} ({op.verb} {op.path})"
-    if exc.status == 401:
-        return ForgeError(f"GitHub rejected the token (401 {message}) when trying to {what} "
-                          f"on {op.repo}", hint="set GITHUB_TOKEN or GH_TOKEN to a valid token")
-    if exc.status == 403 and not _is_rate_limited(403, headers, message):
-        return ForgeError(f"GitHub refused to {what} on {op.repo} (403 {message}): the token "
-                          f"needs {_needs(op, headers)}")
-    if exc.status == 404:
-        return NotFoundError(op.not_found or f"not found on GitHub: {what} on {op.repo}",
-                             hint=f"or the token lacks {_needs(op, headers)}")
-    if exc.status in (405, 409):
-        return ConflictError(message)
-    if exc.status == 422:
-        details = "; ".join(_error_details(exc))
-        return ForgeError(f"GitHub rejected the request to {what} on {op.repo} (422 {message}"
-                          f"{': ' + details if details else ''})")
-    tries = f" after {attempt} attempts" if attempt > 1 else ""
-    return ForgeError(f"GitHub failed to {what} on {op.repo}{tries}: {exc.status} {message}")
-
-
-def _error_details(exc: GithubException) -> list[str]:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    details = []
-    for error in data.get("errors") or []:
-        if isinstance(error, dict):
-            text = error.get("message") or " ".join(
-                str(error.get(k)) for k in ("resource", "field", "code") if error.get(k))
-            details.append(redact(str(text)))
-        else:
-            details.append(redact(str(error)))
-    return details
-
-
-def _pull_creation_error(exc: ForgeError, repo: str, head: str, base: str) -> ForgeError:
-    """GitHub's 422s for a new pull request, as the same errors the local forge raises."""
-    text = exc.message
-    if "already exists" in text:
-        return ConflictError(f"{repo}: a pull request for {head} -> {base} is already open")
-    if "head invalid" in text or "PullRequest head invalid" in text:
-        return NotFoundError(f"{repo}: head branch {head!r} does not exist (push it first)")
-    if "base invalid" in text or "PullRequest base invalid" in text:
-        return NotFoundError(f"{repo}: base branch {base!r} does not exist")
-    return exc
-
-
-
-def _check_output(name: str, title: str, summary: str) -> dict[str, Any]:
-    if not (title or summary):
-        return {}
-    # GitHub caps a check run summary at 65535 characters.
-    return {"output": {"title": title or name or "jx-mlops", "summary": summary[:65535]}}

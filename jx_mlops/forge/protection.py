@@ -1,15 +1,15 @@
 """Protected branches: required checks block a merge unless it is forced, and say so.
 
 The local forge keeps its own rules (``LocalForge.required_checks``); GitHub enforces its
-branch protection itself, so there the rules are set once (``create --forge github``) and
-a merge GitHub refuses comes back as its error.
+branch protection itself, so there the rules are set once (``create --forge github``, when
+the token has admin rights) and a merge GitHub refuses comes back as its error.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jx_mlops.errors import ConflictError
+from jx_mlops.errors import ConflictError, ForgeError
 from jx_mlops.forge.base import Forge, MergeMethod, PullRequest
 
 
@@ -66,13 +66,17 @@ def merge_protected(forge: Forge, repo: str, number: int, *, method: MergeMethod
 
 
 def protect_default_branch(forge: Forge, repo: str, branch: str,
-                           contexts: tuple[str, ...]) -> bool:
+                           contexts: tuple[str, ...]) -> str | None:
     """Require ``contexts`` before merging into ``branch``, where the forge lets us.
 
-    Returns whether the branch is now protected (a GitHub token without admin rights on
-    the repository may not set protection: the caller says so)."""
+    Returns why the branch is not protected, None when it now is. Not fatal: a GitHub
+    token without admin rights on the repository may not set protection (the caller
+    says so, and the repository is usable without it)."""
     setter = getattr(forge, "set_required_checks", None)
     if not callable(setter):
-        return False
-    setter(repo, branch, contexts)
-    return True
+        return f"the {forge.kind} forge has no branch protection jx-mlops can set"
+    try:
+        setter(repo, branch, contexts)
+    except ForgeError as exc:
+        return exc.message
+    return None

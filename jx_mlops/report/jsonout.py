@@ -33,7 +33,7 @@ def _metric(model: ModelComparison, delta: MetricDelta) -> dict[str, Any]:
 
 def _chart(chart: Chart) -> dict[str, Any]:
     return {"title": chart.title, "x_label": chart.x_label, "y_label": chart.y_label,
-            "categories": list(chart.categories), "note": chart.note,
+            "categories": list(chart.categories), "note": chart.note, "kind": chart.kind,
             "series": [{"label": s.label, "x": list(s.x), "y": [json_value(y) for y in s.y]}
                        for s in chart.series]}
 

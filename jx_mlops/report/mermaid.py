@@ -1,5 +1,7 @@
 """Charts as Mermaid ``xychart-beta`` blocks, which GitHub renders natively (pure).
 
+Lines over a numeric or categorical x axis; bar charts as ``xychart-beta horizontal``.
+
 No image host is involved: the chart is text inside the comment. Everything from the
 project (titles, labels) is reduced to characters that cannot end the code block or the
 quoted string they sit in.
@@ -33,8 +35,38 @@ def _range(values: Sequence[float]) -> tuple[float, float]:
     return max(low - pad, floor), min(high + pad, ceiling)
 
 
+def _bar_range(values: Sequence[float]) -> tuple[float, float]:
+    """Bars grow from zero, so zero is always in frame."""
+    low, high = min(0.0, *values), max(0.0, *values)
+    pad = (high - low) * 0.08 or 0.05
+    return (low - pad if low < 0 else 0.0), (high + pad if high > 0 else 0.0)
+
+
+def _bar_chart(chart: Chart) -> str:
+    """Horizontal bars (xychart's ``horizontal``): the last series as bars, an earlier one
+    (the base) as a line across them, as overlapping bars would hide each other."""
+    ys = [y for s in chart.series for y in s.y if math.isfinite(y)]
+    low, high = _bar_range(ys) if ys else (0.0, 1.0)
+    labels = ", ".join(f'"{_text(c, 24)}"' for c in chart.categories)
+    lines = ["```mermaid", "xychart-beta horizontal", f'    title "{_text(chart.title, 80)}"',
+             f'    x-axis "{_text(chart.x_label)}" [{labels}]',
+             f'    y-axis "{_text(chart.y_label)}" {_num(low)} --> {_num(high)}']
+    *others, last = chart.series
+    lines.append("    bar [" + ", ".join(_num(_finite(y)) for y in last.y) + "]")
+    for series in others:
+        lines.append("    line [" + ", ".join(_num(_finite(y)) for y in series.y) + "]")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
+
+
 def render_chart(chart: Chart) -> str:
-    """A fenced ```mermaid block; line k is the chart's k-th series."""
+    """A fenced ```mermaid block; line k is the chart's k-th series (bars: see _bar_chart)."""
+    if chart.kind == "bar" and chart.categories and chart.series:
+        return _bar_chart(chart)
     ys = [y for s in chart.series for y in s.y if math.isfinite(y)]
     low, high = _range(ys) if ys else (0.0, 1.0)
     lines = ["```mermaid", "xychart-beta", f'    title "{_text(chart.title, 80)}"']
@@ -53,6 +85,11 @@ def render_chart(chart: Chart) -> str:
 
 def legend(chart: Chart) -> str:
     """Mermaid's xychart has no legend: say in words which line is which."""
+    if chart.kind == "bar" and chart.series:
+        *others, last = chart.series
+        parts = [f"bars: {_text(last.label)}",
+                 *(f"line: {_text(s.label)}" for s in others), chart.note]
+        return "; ".join(p for p in parts if p)
     if len(chart.series) < 2:
         return chart.note
     names = ["first", "second", "third", "fourth"]

@@ -20,8 +20,54 @@ def _bounds(values: list[float]) -> tuple[float, float]:
     return low - pad, high + pad
 
 
+def _bars_svg(chart: Chart) -> str:
+    """Horizontal bars, a group per category (base and head side by side), a legend."""
+    values = [y for s in chart.series for y in s.y if math.isfinite(y)]
+    if not values or not chart.categories:
+        return ""
+    low, high = min(0.0, *values), max(0.0, *values)
+    left, row, bar = 150, 8 + 7 * len(chart.series), 6
+    top = TOP + 13 * len(chart.series)
+    height = top + row * len(chart.categories) + BOTTOM
+    plot_w = WIDTH - left - RIGHT
+
+    def px(x: float) -> float:
+        return left + (x - low) / ((high - low) or 1.0) * plot_w
+
+    title = html.escape(chart.title)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+             f'role="img" aria-label="{title}">',
+             f'<text x="{WIDTH / 2}" y="16" text-anchor="middle" font-size="13">{title}</text>']
+    for index, series in enumerate(chart.series):
+        colour = COLOURS[index % len(COLOURS)]
+        parts.append(f'<text x="{left}" y="{TOP + 10 + 13 * index}" font-size="11" '
+                     f'fill="{colour}">■ {html.escape(series.label)}</text>')
+    for i, category in enumerate(chart.categories):
+        y = top + i * row
+        parts.append(f'<text x="{left - 4}" y="{y + row / 2 + 3:.1f}" text-anchor="end" '
+                     f'font-size="10">{html.escape(category[:28])}</text>')
+        for index, series in enumerate(chart.series):
+            value = series.y[i] if i < len(series.y) and math.isfinite(series.y[i]) else 0.0
+            x0, x1 = sorted((px(0.0), px(value)))
+            parts.append(f'<rect x="{x0:.1f}" y="{y + 4 + index * (bar + 1)}" '
+                         f'width="{x1 - x0:.1f}" height="{bar}" '
+                         f'fill="{COLOURS[index % len(COLOURS)]}"><title>'
+                         f"{html.escape(series.label)}: {value:.4g}</title></rect>")
+    axis_y = top + row * len(chart.categories)
+    for value in (low, high):
+        parts.append(f'<text x="{px(value):.1f}" y="{axis_y + 14}" text-anchor="middle" '
+                     f'font-size="9">{value:.3g}</text>')
+    parts.append(f'<text x="{left + plot_w / 2}" y="{axis_y + 30}" text-anchor="middle" '
+                 f'font-size="11">{html.escape(chart.y_label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def render_svg(chart: Chart) -> str:
-    """An <svg> element with axes, one polyline per series and a legend."""
+    """An <svg> element with axes, one polyline per series (bars for a bar chart) and a
+    legend."""
+    if chart.kind == "bar":
+        return _bars_svg(chart)
     xs = [x for s in chart.series for x in s.x]
     ys = [y for s in chart.series for y in s.y if math.isfinite(y)]
     if not xs or not ys:

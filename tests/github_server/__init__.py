@@ -44,6 +44,7 @@ NEEDS = {
     "POST /repos/{owner}/{repo}/check-runs": "checks=write",
     "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": "checks=write",
     "GET /repos/{owner}/{repo}/collaborators/{username}/permission": "metadata=read",
+    "PUT /repos/{owner}/{repo}/branches/{branch}/protection": "administration=write",
 }
 
 

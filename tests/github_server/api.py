@@ -1,4 +1,4 @@
-"""The loopback GitHub's REST handlers: the 26 operations, with GitHub's semantics.
+"""The loopback GitHub's REST handlers: the 27 operations, with GitHub's semantics.
 
 State lives in memory (repositories, pull requests, comments, labels, statuses, check
 runs, reactions, collaborators) and in real bare git repositories (branches, merges).
@@ -57,6 +57,8 @@ class RepoState:
     private: bool = True
     collaborators: dict[str, str] = field(default_factory=dict)
     next_number: int = 1
+    # Branch protection: branch -> the request body that set it (GitHub's shape).
+    protection: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:

@@ -192,6 +192,7 @@ def merge_pull(s: State, login: str, p: dict[str, str], q: dict[str, str], b: An
         raise ApiError(405, "Pull Request is not mergeable")
     if b.get("sha") and b["sha"] != head_sha:
         raise ApiError(409, "Head branch was modified. Review and try the merge again.")
+    _check_protection(s, repo, login, pull["base"], head_sha)
     method = b.get("merge_method", "merge")
     if method not in ("merge", "squash"):
         raise ApiError(405, f"{method} merges are not allowed on this repository")
@@ -207,6 +208,47 @@ def merge_pull(s: State, login: str, p: dict[str, str], q: dict[str, str], b: An
     pull.update(state="closed", merged_at=stamp, closed_at=stamp, updated_at=stamp,
                 merge_commit_sha=sha, merged_by=login, head_sha=head_sha)
     return Reply(200, {"sha": sha, "merged": True, "message": "Pull Request successfully merged"})
+
+
+def _check_protection(s: State, repo: RepoState, login: str, base: str, sha: str) -> None:
+    """GitHub's refusal to merge into a protected branch whose required checks (commit
+    statuses, by context) are not all ``success`` on the head; admins pass unless
+    ``enforce_admins``."""
+    rule = repo.protection.get(base)
+    checks = (rule or {}).get("required_status_checks") or {}
+    if not checks or (s.level(repo, login) == "admin" and not rule.get("enforce_admins")):
+        return
+    latest = {x["context"]: x["state"] for x in s.statuses.get((repo.full_name, sha), [])}
+    for context in checks.get("contexts") or [c["context"] for c in checks.get("checks", [])]:
+        if latest.get(context) != "success":
+            state = "expected" if context not in latest else (
+                "pending" if latest[context] == "pending" else "failing")
+            raise ApiError(405, f"Required status check \"{context}\" is {state}.")
+
+
+@op("PUT /repos/{owner}/{repo}/branches/{branch}/protection")
+def protect_branch(s: State, login: str, p: dict[str, str], q: dict[str, str],
+                   b: Any) -> Reply:
+    repo = s.repo(_full(p), login)
+    if s.level(repo, login) != "admin":
+        raise ApiError(403, "Must have admin rights to Repository.")
+    from urllib.parse import unquote
+
+    branch = unquote(p["branch"])
+    if s.git.branch_sha(repo.full_name, branch) is None:
+        raise ApiError(404, "Branch not found")
+    repo.protection[branch] = b
+    url = f"{s.api}/repos/{repo.full_name}/branches/{branch}/protection"
+    checks = b["required_status_checks"]
+    body: dict[str, Any] = {"url": url, "enforce_admins": {
+        "url": f"{url}/enforce_admins", "enabled": bool(b["enforce_admins"])}}
+    if checks is not None:
+        contexts = checks.get("contexts") or [c["context"] for c in checks.get("checks", [])]
+        body["required_status_checks"] = {
+            "url": f"{url}/required_status_checks", "strict": checks["strict"],
+            "contexts": contexts, "contexts_url": f"{url}/required_status_checks/contexts",
+            "checks": [{"context": c, "app_id": None} for c in contexts]}
+    return Reply(200, body)
 
 
 @op("GET /repos/{owner}/{repo}/pulls/{pull_number}/files")
@@ -422,5 +464,5 @@ def handle(s: State, key: str, login: str, params: dict[str, str], query: dict[s
         return HANDLERS[key](s, login, params, query, body)
 
 
-assert len(HANDLERS) == 26, sorted(HANDLERS)
+assert len(HANDLERS) == 27, sorted(HANDLERS)
 assert set(LEVELS) >= {"admin", "write"}
