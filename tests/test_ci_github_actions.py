@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import git
-from github_events import actions_env, pull_request_event, push_event, workflow_run_event
+from github_events import (
+    actions_env,
+    merge_group_event,
+    pull_request_event,
+    push_event,
+    workflow_run_event,
+)
 from github_fixtures import TOKEN, GitHubProject
 
 pytestmark = pytest.mark.slow
@@ -204,3 +212,51 @@ def _assert_token_nowhere(tmp_path: Path, gp: GitHubProject, outputs, tokens) ->
     for text in texts:
         for form in forms:
             assert form not in text
+
+
+def test_merge_queue_entry_is_trained_and_gets_the_status_not_a_comment(
+        github_project: GitHubProject, cli, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    from jx_mlops.forge.credentials import git_auth_env
+
+    gp, server = github_project, github_project.server
+    pull = _retrain(gp, cli, monkeypatch, "train.n_estimators=60")
+    base_sha = git(gp.path, "rev-parse", "main")
+    pr_head = gp.forge().get_pull(gp.repo, 1).head_sha
+    # What GitHub does when the PR enters the queue: main with the PR merged in, pushed as
+    # a gh-readonly-queue branch.
+    env = {**os.environ, **git_auth_env(server.url, TOKEN)}
+    queue = f"gh-readonly-queue/main/pr-1-{pr_head}"
+    for args in (("fetch", "-q", "origin"), ("checkout", "-q", "-B", "queue", base_sha),
+                 ("merge", "-q", "--no-ff", "-m", "Merge pull request #1", "FETCH_HEAD")):
+        if args[0] == "merge":
+            subprocess.run(["git", "-C", str(gp.path), "fetch", "-q", "origin",
+                            pull["head"]], check=True, env=env)
+        subprocess.run(["git", "-C", str(gp.path), *args], check=True, env=env)
+    head_sha = git(gp.path, "rev-parse", "HEAD")
+    subprocess.run(["git", "-C", str(gp.path), "push", "-q", "origin",
+                    f"HEAD:refs/heads/{queue}"], check=True, env=env)
+
+    # mlops-pr.yml on merge_group: actions/checkout of the queue's head, the `train` job.
+    work = gp.clone(tmp_path / "queue-checkout", branch=queue, depth=1)
+    event = merge_group_event(server, gp.repo, head_sha, queue, base_sha)
+    _in_env(monkeypatch, actions_env(tmp_path, server, "merge_group", event, gp.repo,
+                                     head_sha, token=TOKEN))
+    result = cli("-C", work, "ci", "pr", "--json")
+    assert result.code == 0, result.err
+    check = json.loads(result.out)
+    assert check["merge_group"] == {"head_sha": head_sha, "head_ref": queue,
+                                    "base_sha": base_sha, "base_ref": "main"}
+    assert (check["pull_request"], check["comment_id"]) == (1, None)
+    accuracy = next(m for m in check["metrics"] if m["name"] == "accuracy")
+    assert accuracy["base"] != accuracy["head"]  # trained here, compared with base_sha
+    statuses = gp.forge().get_statuses(gp.repo, head_sha)
+    assert [(s.context, s.state) for s in statuses] == [
+        ("jx-mlops/evaluation", "success" if check["verdict"] == "pass" else "failure")]
+    assert statuses[0].target_url == f"{server.url}/local/churn/actions/runs/4242"
+    runs = [c for c in server.state.checks.values() if c["head_sha"] == head_sha]
+    assert [c["name"] for c in runs] == ["jx-mlops report"]
+    # Nothing is commented or pushed: the queue branch is GitHub's, the PR keeps its own.
+    assert gp.forge().list_comments(gp.repo, 1) == []
+    assert git(server.state.git.path(gp.repo), "rev-parse", queue) == head_sha
+    assert gp.forge().get_pull(gp.repo, 1).head_sha == pr_head
