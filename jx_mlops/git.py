@@ -111,6 +111,16 @@ def _identity_hint(message: str) -> str | None:
     return None
 
 
+def config_value(key: str, cwd: Path | None = None) -> str | None:
+    """``git config --get KEY`` as git resolves it in ``cwd`` (the repository's config,
+    then the global and system files); None when it is not set."""
+    try:
+        value = gitpython.Git(str(cwd) if cwd else None).config("--get", key)
+    except GitCommandError:
+        return None
+    return value.strip() or None
+
+
 class GitRepo:
     """A git repository (work tree or bare) seen through a narrow, typed API."""
 
@@ -419,11 +429,14 @@ class GitRepo:
                                 obj if annotated else ""))
         return tags
 
-    def create_tag(self, name: str, rev: str, message: str, *,
-                   tagged_at: int | None = None) -> None:
-        """Create annotated tag ``name`` at ``rev`` (dated ``tagged_at``, unix seconds)."""
-        env = {"GIT_COMMITTER_DATE": f"@{tagged_at} +0000"} if tagged_at else None
-        self.run("tag", "-a", name, rev, "-m", message, env=env)
+    def create_tag(self, name: str, rev: str, message: str, *, tagged_at: int | None = None,
+                   identity: Mapping[str, str] | None = None) -> None:
+        """Create annotated tag ``name`` at ``rev`` (dated ``tagged_at``, unix seconds),
+        tagged by ``identity`` (GIT_COMMITTER_* variables) when given."""
+        env = dict(identity or {})
+        if tagged_at:
+            env["GIT_COMMITTER_DATE"] = f"@{tagged_at} +0000"
+        self.run("tag", "-a", name, rev, "-m", message, env=env or None)
 
     # -- object plumbing without a work tree (promotions build commits in a bare mirror) --
 
@@ -516,50 +529,3 @@ class GitRepo:
             sha, parents, ts, message = record.split("\x00", 3)
             commits.append(CommitMessage(sha, tuple(parents.split()), int(ts), message))
         return commits
-
-
-# -- locks a killed process left behind ------------------------------------------------------
-
-
-def _git_working_in(git_dir: Path) -> bool:
-    """Whether a live git process (other than GitPython's cat-file readers) runs in
-    ``git_dir``: such a process may hold a lock file there and must be left alone."""
-    import psutil
-
-    where = str(git_dir.resolve())
-    for proc in psutil.process_iter(["name", "cwd", "cmdline"]):
-        with contextlib.suppress(psutil.Error):
-            info = proc.info
-            if not str(info.get("name") or "").startswith("git"):
-                continue
-            if "cat-file" in (info.get("cmdline") or []):
-                continue  # a reader: never holds a lock
-            cwd = str(info.get("cwd") or "")
-            if cwd == where or cwd.startswith(where + os.sep):
-                return True
-    return False
-
-
-def stale_locks(git_dir: Path) -> list[Path]:
-    """Lock files in ``git_dir`` (ref locks, packed-refs.lock, index.lock, shallow.lock...)."""
-    found = [p for p in git_dir.glob("*.lock") if p.is_file()]
-    refs = git_dir / "refs"
-    if refs.is_dir():
-        found += [p for p in refs.rglob("*.lock") if p.is_file()]
-    return found
-
-
-def clear_stale_locks(git_dir: Path) -> list[Path]:
-    """Remove the lock files a killed process left in ``git_dir``; returns those removed.
-
-    git never removes a lock whose owner died (it tells the user to), so a kill -9 at the
-    wrong instant wedges every later update of that ref. Call this only while holding
-    jx-mlops' own lock of the repository (no jx-mlops operation is then under way in it);
-    the locks are left alone if any git process still works there.
-    """
-    locks = stale_locks(git_dir)
-    if not locks or _git_working_in(git_dir):
-        return []
-    for lock in locks:
-        lock.unlink(missing_ok=True)
-    return locks

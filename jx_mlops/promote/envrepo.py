@@ -19,7 +19,8 @@ from jx_mlops.config import jx_home
 from jx_mlops.errors import ForgeError, PromotionError
 from jx_mlops.forge.base import Forge
 from jx_mlops.fsutil import file_lock
-from jx_mlops.git import GitRepo, clear_stale_locks
+from jx_mlops.git import GitRepo
+from jx_mlops.gitlocks import clear_stale_locks
 from jx_mlops.yamlio import safe_load
 
 T = TypeVar("T")
