@@ -107,14 +107,13 @@ def run_queue_check(config: ProjectConfig, context: CiContext, *, html: Path | N
     head_sha, head_ref, base_sha, base_ref = _queue_refs(context)
     forge = open_forge(config.forge)
     repo = GitRepo.open(config.root)
-    fail = f"{config.forge.repo}@{head_sha[:12]}"
     try:
         _checkout(repo, forge, head_ref, head_sha, base_sha)
         forge.set_status(config.forge.repo, head_sha, state="pending", context=STATUS_CONTEXT,
                          description="training and evaluating (merge queue)",
                          target_url=context.run_url)
         try:
-            _repro(config)
+            _repro(config)  # the PR check's: run cache pulled, stages measured, failure read
             with console.step("Pushing data, models and the run cache to the DVC remote"):
                 dvc.push(config.root, run_cache=True)
         except (TrainingFailedError, DvcError) as exc:
@@ -123,7 +122,6 @@ def run_queue_check(config: ProjectConfig, context: CiContext, *, html: Path | N
             forge.set_status(config.forge.repo, head_sha, state="failure",
                              context=STATUS_CONTEXT, description=message[:140],
                              target_url=context.run_url)
-            console.warn(f"{fail}: {message}")
             raise
         base = snapshot(repo, config.root, base_sha, base_ref)
         pull = queued_pull(head_ref)
