@@ -20,6 +20,8 @@ from github_events import (
 )
 from github_fixtures import TOKEN, GitHubProject
 
+from jx_mlops.forge.credentials import git_auth_env
+
 pytestmark = pytest.mark.slow
 
 READ_ONLY = "ghs_forkPullRequestReadOnlyToken000000"
@@ -159,6 +161,9 @@ def test_same_repository_pr_and_release_and_the_token_never_shows(
     assert [(c["name"], c["conclusion"]) for c in runs] == [("jx-mlops report", status.state)]
     assert runs[0]["output"]["summary"].startswith("<!-- jx-mlops:report id=default -->")
 
+    # main requires a merge queue: mlops-pr.yml checks the queue's head commit.
+    outputs.append(_merge_queue_check(gp, cli, monkeypatch, tmp_path, status.state))
+
     # A reviewer merges; mlops-release.yml runs on the push to main.
     merged = gp.forge().merge_pull(gp.repo, 1)
     release_work = gp.clone(tmp_path / "release-checkout")
@@ -192,6 +197,49 @@ def test_same_repository_pr_and_release_and_the_token_never_shows(
                           ["ghp_readerOnlyTokenForTheScanTest00000", TOKEN])
 
 
+def _merge_queue_check(gp: GitHubProject, cli, monkeypatch: pytest.MonkeyPatch,
+                       tmp_path: Path, pr_state: str) -> object:
+    """PR #1 enters the merge queue; `ci pr` on the merge_group event trains the queue's
+    head commit, compares it with the queue's base, and sets the status there only. main
+    did not move, so the queue's head holds the PR's model and gets the PR's verdict."""
+    server = gp.server
+    pull = gp.forge().get_pull(gp.repo, 1)
+    # What GitHub does: main with the PR merged in, pushed as a gh-readonly-queue branch.
+    build = gp.clone(tmp_path / "queue-build")
+    base_sha = git(build, "rev-parse", "HEAD")
+    env = {**os.environ, **git_auth_env(server.url, TOKEN)}
+    queue = f"gh-readonly-queue/main/pr-1-{pull.head_sha}"
+    for args in (("fetch", "-q", "origin", pull.head),
+                 ("merge", "-q", "--no-ff", "-m", "Merge pull request #1", "FETCH_HEAD"),
+                 ("push", "-q", "origin", f"HEAD:refs/heads/{queue}")):
+        subprocess.run(["git", "-C", str(build), *args], check=True, env=env)
+    head_sha = git(build, "rev-parse", "HEAD")
+
+    work = gp.clone(tmp_path / "queue-checkout", branch=queue, depth=1)
+    event = merge_group_event(server, gp.repo, head_sha, queue, base_sha)
+    _in_env(monkeypatch, actions_env(tmp_path, server, "merge_group", event, gp.repo,
+                                     head_sha, token=TOKEN))
+    comments = len(gp.forge().list_comments(gp.repo, 1))
+    result = cli("-C", work, "ci", "pr", "--json")
+    assert result.code == 0, result.err
+    check = json.loads(result.out)
+    assert check["merge_group"] == {"head_sha": head_sha, "head_ref": queue,
+                                    "base_sha": base_sha, "base_ref": "main"}
+    assert (check["pull_request"], check["comment_id"]) == (1, None)
+    accuracy = next(m for m in check["metrics"] if m["name"] == "accuracy")
+    assert accuracy["base"] != accuracy["head"]  # the PR's model against main's
+    statuses = gp.forge().get_statuses(gp.repo, head_sha)
+    assert [(s.context, s.state) for s in statuses] == [("jx-mlops/evaluation", pr_state)]
+    assert statuses[0].target_url == f"{server.url}/local/churn/actions/runs/4242"
+    runs = [c for c in server.state.checks.values() if c["head_sha"] == head_sha]
+    assert [(c["name"], c["conclusion"]) for c in runs] == [("jx-mlops report", pr_state)]
+    # Nothing commented or pushed: the queue branch is GitHub's, the PR keeps its comment.
+    assert len(gp.forge().list_comments(gp.repo, 1)) == comments
+    assert git(server.state.git.path(gp.repo), "rev-parse", queue) == head_sha
+    assert gp.forge().get_pull(gp.repo, 1).head_sha == pull.head_sha
+    return result
+
+
 def _assert_token_nowhere(tmp_path: Path, gp: GitHubProject, outputs, tokens) -> None:
     """No token, in clear or in git's header form, in any output, comment or file."""
     forms = set()
@@ -212,51 +260,3 @@ def _assert_token_nowhere(tmp_path: Path, gp: GitHubProject, outputs, tokens) ->
     for text in texts:
         for form in forms:
             assert form not in text
-
-
-def test_merge_queue_entry_is_trained_and_gets_the_status_not_a_comment(
-        github_project: GitHubProject, cli, monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> None:
-    from jx_mlops.forge.credentials import git_auth_env
-
-    gp, server = github_project, github_project.server
-    pull = _retrain(gp, cli, monkeypatch, "train.n_estimators=60")
-    base_sha = git(gp.path, "rev-parse", "main")
-    pr_head = gp.forge().get_pull(gp.repo, 1).head_sha
-    # What GitHub does when the PR enters the queue: main with the PR merged in, pushed as
-    # a gh-readonly-queue branch.
-    env = {**os.environ, **git_auth_env(server.url, TOKEN)}
-    queue = f"gh-readonly-queue/main/pr-1-{pr_head}"
-    for args in (("fetch", "-q", "origin"), ("checkout", "-q", "-B", "queue", base_sha),
-                 ("merge", "-q", "--no-ff", "-m", "Merge pull request #1", "FETCH_HEAD")):
-        if args[0] == "merge":
-            subprocess.run(["git", "-C", str(gp.path), "fetch", "-q", "origin",
-                            pull["head"]], check=True, env=env)
-        subprocess.run(["git", "-C", str(gp.path), *args], check=True, env=env)
-    head_sha = git(gp.path, "rev-parse", "HEAD")
-    subprocess.run(["git", "-C", str(gp.path), "push", "-q", "origin",
-                    f"HEAD:refs/heads/{queue}"], check=True, env=env)
-
-    # mlops-pr.yml on merge_group: actions/checkout of the queue's head, the `train` job.
-    work = gp.clone(tmp_path / "queue-checkout", branch=queue, depth=1)
-    event = merge_group_event(server, gp.repo, head_sha, queue, base_sha)
-    _in_env(monkeypatch, actions_env(tmp_path, server, "merge_group", event, gp.repo,
-                                     head_sha, token=TOKEN))
-    result = cli("-C", work, "ci", "pr", "--json")
-    assert result.code == 0, result.err
-    check = json.loads(result.out)
-    assert check["merge_group"] == {"head_sha": head_sha, "head_ref": queue,
-                                    "base_sha": base_sha, "base_ref": "main"}
-    assert (check["pull_request"], check["comment_id"]) == (1, None)
-    accuracy = next(m for m in check["metrics"] if m["name"] == "accuracy")
-    assert accuracy["base"] != accuracy["head"]  # trained here, compared with base_sha
-    statuses = gp.forge().get_statuses(gp.repo, head_sha)
-    assert [(s.context, s.state) for s in statuses] == [
-        ("jx-mlops/evaluation", "success" if check["verdict"] == "pass" else "failure")]
-    assert statuses[0].target_url == f"{server.url}/local/churn/actions/runs/4242"
-    runs = [c for c in server.state.checks.values() if c["head_sha"] == head_sha]
-    assert [c["name"] for c in runs] == ["jx-mlops report"]
-    # Nothing is commented or pushed: the queue branch is GitHub's, the PR keeps its own.
-    assert gp.forge().list_comments(gp.repo, 1) == []
-    assert git(server.state.git.path(gp.repo), "rev-parse", queue) == head_sha
-    assert gp.forge().get_pull(gp.repo, 1).head_sha == pr_head
