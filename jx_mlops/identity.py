@@ -21,7 +21,7 @@ _NOT_IN_EMAIL = re.compile(r"[^A-Za-z0-9._+-]+")
 
 def actor(environ: Mapping[str, str] | None = None) -> str:
     """The acting user: ``JX_MLOPS_USER``; else, in GitHub Actions, ``GITHUB_ACTOR``; else
-    git's ``user.name``; else the login name of this process.
+    git's ``user.name``; else the login name of this process (``jx-mlops`` if it has none).
 
     In Actions the actor comes before git's name because approvals and permission checks
     compare GitHub logins, ``GITHUB_ACTOR`` is the login of whoever triggered the run (the
@@ -34,7 +34,14 @@ def actor(environ: Mapping[str, str] | None = None) -> str:
     github = env.get("GITHUB_ACTOR", "").strip()
     if github and env.get("GITHUB_ACTIONS") == "true":
         return github
-    return config_value("user.name") or getpass.getuser()
+    return config_value("user.name") or _login()
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # a container user with no passwd entry and no LOGNAME
+        return "jx-mlops"
 
 
 def commit_identity(user: str) -> dict[str, str]:
