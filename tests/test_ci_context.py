@@ -104,3 +104,12 @@ def test_merge_group_event_is_checked_like_a_pull_request(tmp_path: Path) -> Non
     assert (context.base_sha, context.base_ref, context.pull_number) == (
         SHA_A, "refs/heads/main", None)
     assert not context.from_fork
+
+
+def test_a_queue_branch_names_the_pull_request_it_was_built_for() -> None:
+    from jx_mlops.ci.mergequeue import queued_pull
+
+    assert queued_pull(f"refs/heads/gh-readonly-queue/main/pr-12-{SHA_A}") == 12
+    assert queued_pull(f"gh-readonly-queue/release/v2/pr-3-{SHA_B}") == 3
+    assert queued_pull("refs/heads/feature") is None
+    assert queued_pull("gh-readonly-queue/main/pr-12-notasha") is None
