@@ -111,6 +111,16 @@ def _identity_hint(message: str) -> str | None:
     return None
 
 
+def config_value(key: str, cwd: Path | None = None) -> str | None:
+    """``git config --get KEY`` as git resolves it in ``cwd`` (the repository's config,
+    then the global and system files); None when it is not set."""
+    try:
+        value = gitpython.Git(str(cwd) if cwd else None).config("--get", key)
+    except GitCommandError:
+        return None
+    return value.strip() or None
+
+
 class GitRepo:
     """A git repository (work tree or bare) seen through a narrow, typed API."""
 
@@ -419,11 +429,14 @@ class GitRepo:
                                 obj if annotated else ""))
         return tags
 
-    def create_tag(self, name: str, rev: str, message: str, *,
-                   tagged_at: int | None = None) -> None:
-        """Create annotated tag ``name`` at ``rev`` (dated ``tagged_at``, unix seconds)."""
-        env = {"GIT_COMMITTER_DATE": f"@{tagged_at} +0000"} if tagged_at else None
-        self.run("tag", "-a", name, rev, "-m", message, env=env)
+    def create_tag(self, name: str, rev: str, message: str, *, tagged_at: int | None = None,
+                   identity: Mapping[str, str] | None = None) -> None:
+        """Create annotated tag ``name`` at ``rev`` (dated ``tagged_at``, unix seconds),
+        tagged by ``identity`` (GIT_COMMITTER_* variables) when given."""
+        env = dict(identity or {})
+        if tagged_at:
+            env["GIT_COMMITTER_DATE"] = f"@{tagged_at} +0000"
+        self.run("tag", "-a", name, rev, "-m", message, env=env or None)
 
     # -- object plumbing without a work tree (promotions build commits in a bare mirror) --
 

@@ -11,12 +11,12 @@ import contextlib
 import os
 from pathlib import Path
 
-import psutil
-
 
 def _git_working_in(git_dir: Path) -> bool:
     """Whether a live git process (other than GitPython's cat-file readers) runs in
     ``git_dir``: such a process may hold a lock file there and must be left alone."""
+    import psutil  # only when a lock is found: not on every command's start-up
+
     where = str(git_dir.resolve())
     for proc in psutil.process_iter():
         # Each read inside the guard: a process may exit between listing and reading, and

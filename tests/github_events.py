@@ -62,6 +62,22 @@ def push_event(server: GitHubServer, repo: str, before: str, after: str,
         "head_commit": None, "commits": []})
 
 
+def merge_group_event(server: GitHubServer, repo: str, head_sha: str, head_ref: str,
+                      base_sha: str, base_ref: str = "main") -> dict[str, Any]:
+    """A ``merge_group`` (checks_requested) payload, as GitHub documents it. Not checked
+    against a schema: the reference schemas the tests are built from have no merge_group
+    webhook."""
+    return {"action": "checks_requested", "merge_group": {
+        "head_sha": head_sha, "head_ref": f"refs/heads/{head_ref}", "base_sha": base_sha,
+        "base_ref": f"refs/heads/{base_ref}",
+        "head_commit": {"id": head_sha, "tree_id": "0" * 40,
+                        "message": f"Merge pull request into {base_ref}",
+                        "timestamp": "2026-12-05T22:00:00Z",
+                        "author": {"name": "tester", "email": "tester@example.invalid"},
+                        "committer": {"name": "GitHub", "email": "noreply@github.com"}}},
+        "repository": _repository(server, repo), "sender": server.state.user_json("tester")}
+
+
 def workflow_run_event(repo: str, run_id: int, head_sha: str, head_branch: str,
                        head_repo: str, pull_numbers: tuple[int, ...] = ()) -> dict[str, Any]:
     """A ``workflow_run`` (completed) payload: the fields jx-mlops reads.

@@ -91,3 +91,25 @@ def test_jenkins_x_presubmit_and_postsubmit() -> None:
     assert (post.event, post.pull_number, post.sha) == ("postsubmit", None, SHA_A)
     with pytest.raises(ConfigError, match="PULL_NUMBER: expected a pull request number"):
         detect_context({**env, "PULL_NUMBER": "twelve"})
+
+
+def test_merge_group_event_is_checked_like_a_pull_request(tmp_path: Path) -> None:
+    queue = f"refs/heads/gh-readonly-queue/main/pr-12-{SHA_A}"
+    payload = {"action": "checks_requested", "merge_group": {
+        "head_sha": SHA_B, "head_ref": queue, "base_sha": SHA_A, "base_ref": "refs/heads/main",
+        "head_commit": {"id": SHA_B}}}
+    context = detect_context(_actions(tmp_path, "merge_group", payload))
+    assert (context.event, context.sha, context.head_sha, context.head_ref) == (
+        "merge_group", SHA_B, SHA_B, queue)
+    assert (context.base_sha, context.base_ref, context.pull_number) == (
+        SHA_A, "refs/heads/main", None)
+    assert not context.from_fork
+
+
+def test_a_queue_branch_names_the_pull_request_it_was_built_for() -> None:
+    from jx_mlops.ci.mergequeue import queued_pull
+
+    assert queued_pull(f"refs/heads/gh-readonly-queue/main/pr-12-{SHA_A}") == 12
+    assert queued_pull(f"gh-readonly-queue/release/v2/pr-3-{SHA_B}") == 3
+    assert queued_pull("refs/heads/feature") is None
+    assert queued_pull("gh-readonly-queue/main/pr-12-notasha") is None

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import git
-from github_events import actions_env, pull_request_event, push_event, workflow_run_event
+from github_events import (
+    actions_env,
+    merge_group_event,
+    pull_request_event,
+    push_event,
+    workflow_run_event,
+)
 from github_fixtures import TOKEN, GitHubProject
+
+from jx_mlops.forge.credentials import git_auth_env
 
 pytestmark = pytest.mark.slow
 
@@ -151,6 +161,9 @@ def test_same_repository_pr_and_release_and_the_token_never_shows(
     assert [(c["name"], c["conclusion"]) for c in runs] == [("jx-mlops report", status.state)]
     assert runs[0]["output"]["summary"].startswith("<!-- jx-mlops:report id=default -->")
 
+    # main requires a merge queue: mlops-pr.yml checks the queue's head commit.
+    outputs.append(_merge_queue_check(gp, cli, monkeypatch, tmp_path, status.state))
+
     # A reviewer merges; mlops-release.yml runs on the push to main.
     merged = gp.forge().merge_pull(gp.repo, 1)
     release_work = gp.clone(tmp_path / "release-checkout")
@@ -182,6 +195,49 @@ def test_same_repository_pr_and_release_and_the_token_never_shows(
     assert outputs[-1].code == 1 and "needs pull_requests: write" in outputs[-1].err
     _assert_token_nowhere(tmp_path, gp, outputs,
                           ["ghp_readerOnlyTokenForTheScanTest00000", TOKEN])
+
+
+def _merge_queue_check(gp: GitHubProject, cli, monkeypatch: pytest.MonkeyPatch,
+                       tmp_path: Path, pr_state: str) -> object:
+    """PR #1 enters the merge queue; `ci pr` on the merge_group event trains the queue's
+    head commit, compares it with the queue's base, and sets the status there only. main
+    did not move, so the queue's head holds the PR's model and gets the PR's verdict."""
+    server = gp.server
+    pull = gp.forge().get_pull(gp.repo, 1)
+    # What GitHub does: main with the PR merged in, pushed as a gh-readonly-queue branch.
+    build = gp.clone(tmp_path / "queue-build")
+    base_sha = git(build, "rev-parse", "HEAD")
+    env = {**os.environ, **git_auth_env(server.url, TOKEN)}
+    queue = f"gh-readonly-queue/main/pr-1-{pull.head_sha}"
+    for args in (("fetch", "-q", "origin", pull.head),
+                 ("merge", "-q", "--no-ff", "-m", "Merge pull request #1", "FETCH_HEAD"),
+                 ("push", "-q", "origin", f"HEAD:refs/heads/{queue}")):
+        subprocess.run(["git", "-C", str(build), *args], check=True, env=env)
+    head_sha = git(build, "rev-parse", "HEAD")
+
+    work = gp.clone(tmp_path / "queue-checkout", branch=queue, depth=1)
+    event = merge_group_event(server, gp.repo, head_sha, queue, base_sha)
+    _in_env(monkeypatch, actions_env(tmp_path, server, "merge_group", event, gp.repo,
+                                     head_sha, token=TOKEN))
+    comments = len(gp.forge().list_comments(gp.repo, 1))
+    result = cli("-C", work, "ci", "pr", "--json")
+    assert result.code == 0, result.err
+    check = json.loads(result.out)
+    assert check["merge_group"] == {"head_sha": head_sha, "head_ref": queue,
+                                    "base_sha": base_sha, "base_ref": "main"}
+    assert (check["pull_request"], check["comment_id"]) == (1, None)
+    accuracy = next(m for m in check["metrics"] if m["name"] == "accuracy")
+    assert accuracy["base"] != accuracy["head"]  # the PR's model against main's
+    statuses = gp.forge().get_statuses(gp.repo, head_sha)
+    assert [(s.context, s.state) for s in statuses] == [("jx-mlops/evaluation", pr_state)]
+    assert statuses[0].target_url == f"{server.url}/local/churn/actions/runs/4242"
+    runs = [c for c in server.state.checks.values() if c["head_sha"] == head_sha]
+    assert [(c["name"], c["conclusion"]) for c in runs] == [("jx-mlops report", pr_state)]
+    # Nothing commented or pushed: the queue branch is GitHub's, the PR keeps its comment.
+    assert len(gp.forge().list_comments(gp.repo, 1)) == comments
+    assert git(server.state.git.path(gp.repo), "rev-parse", queue) == head_sha
+    assert gp.forge().get_pull(gp.repo, 1).head_sha == pull.head_sha
+    return result
 
 
 def _assert_token_nowhere(tmp_path: Path, gp: GitHubProject, outputs, tokens) -> None:

@@ -109,6 +109,14 @@ def test_verdict_line_names_the_regression() -> None:
                             "0.005); 1 regressed, 1 improved, 1 unchanged")
 
 
+def test_a_relative_tolerance_is_stated_in_the_changes_unit_too() -> None:
+    rows = compare_metrics("m.json", {"mae": 1.079}, {"mae": 1.109},
+                           lambda _p, _k: MetricPolicy("lower", rel_tolerance=0.02))
+    verdict = decide([ModelComparison("m", tuple(rows))])
+    assert verdict.line == ("fail: mae regressed 1.079 → 1.109 (+0.03 = +2.78%, tolerance "
+                            "0.02158 = 2% of 1.079); 1 regressed")
+
+
 def test_head_problems_fail_the_verdict() -> None:
     verdict = decide([ModelComparison("m", (), head_problems=("metrics.json missing",))])
     assert verdict.line == "fail: m: metrics.json missing; no metrics"

@@ -95,13 +95,18 @@ def _jobs(project: Path, name: str) -> dict[str, Any]:
 def test_fork_pull_requests_cannot_reach_secrets(rendered: Path) -> None:
     pr = _load(rendered / ".github/workflows/mlops-pr.yml")
     # "on" is YAML 1.1's True: PyYAML reads the key as a boolean.
-    assert list(pr[True]) == ["pull_request"]
+    assert list(pr[True]) == ["pull_request", "merge_group"]
     assert pr["permissions"] == {"contents": "read"}
     fork = pr["jobs"]["train-fork"]
     assert "!= github.repository" in fork["if"] and "permissions" not in fork
     assert "secrets." not in yaml.safe_dump(fork)
+    # A merge queue entry is built by GitHub in this repository: the same-repository job
+    # checks it, the fork job never runs for it.
+    assert "github.event_name == 'pull_request' &&" in fork["if"]
     same = pr["jobs"]["train"]
     assert "== github.repository" in same["if"]
+    assert "github.event_name == 'merge_group' ||" in same["if"]
+    assert "merge_group.head_ref" in pr["concurrency"]["group"]
     comment = _load(rendered / ".github/workflows/mlops-comment.yml")
     assert list(comment[True]) == ["workflow_run"]
     steps = comment["jobs"]["publish"]["steps"]

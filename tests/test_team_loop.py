@@ -36,10 +36,12 @@ def test_parallel_prs_stale_base_failed_training_protected_main(project: Project
     assert "n_estimators: 40" in git(project.path, "show", "retrain/max_depth-6:params.yaml")
 
     first = _ci_pr(cli, 1)
-    # n_estimators 40 -> 60 costs accuracy more than its tolerance, within noise: a pass.
+    # n_estimators 40 -> 60 costs accuracy 0.0053: less than a retrain with another seed and
+    # training sample moves it (the quickstart's tolerance, docs/benchmarks.md), a pass.
     assert first["verdict"] == "pass", first
     accuracy = next(m for m in first["metrics"] if m["name"] == "accuracy")
-    assert accuracy["status"] == "within_noise", accuracy
+    assert accuracy["status"] == "within_tolerance", accuracy
+    assert accuracy["delta"] == pytest.approx(-0.0053, abs=1e-4)
     second = _ci_pr(cli, 2)
     assert second["verdict"] == "pass", second
     assert cli("forge", "pr", "merge", "1").code == 0

@@ -4,8 +4,9 @@
 ``GITHUB_EVENT_PATH``) into one :class:`CiContext`, so ``ci pr``, ``ci release`` and
 ``ci chatops`` need no flags in CI. Flags still win over what is detected.
 
-GitHub Actions: ``GITHUB_EVENT_NAME`` (pull_request, pull_request_target, issue_comment,
-push, schedule, workflow_run, workflow_dispatch), ``GITHUB_REPOSITORY``, ``GITHUB_SHA``,
+GitHub Actions: ``GITHUB_EVENT_NAME`` (pull_request, pull_request_target, merge_group,
+issue_comment, push, schedule, workflow_run, workflow_dispatch), ``GITHUB_REPOSITORY``,
+``GITHUB_SHA``,
 ``GITHUB_SERVER_URL``, ``GITHUB_API_URL``, ``GITHUB_RUN_ID`` (the run link).
 Jenkins X / Lighthouse (Prow's variables): ``JOB_TYPE`` (presubmit, postsubmit, periodic,
 batch), ``PULL_NUMBER``, ``PULL_BASE_REF``, ``PULL_BASE_SHA``, ``PULL_PULL_SHA``,
@@ -150,6 +151,8 @@ def _github_actions(env: Mapping[str, str]) -> CiContext:
         fields.update(_comment_fields(payload))
     if event_name == "push":
         fields["sha"] = _str(payload.get("after")) or fields["sha"]
+    if event_name == "merge_group":
+        fields.update(_merge_group_fields(payload.get("merge_group")))
     if event_name == "workflow_run":
         fields["workflow_run"] = _workflow_run(payload.get("workflow_run"))
     return CiContext("github-actions", **fields)
@@ -164,6 +167,14 @@ def _pull_fields(pull: dict[str, Any]) -> dict[str, Any]:
             "head_repo": _str(_dig(pull, "head", "repo", "full_name")),
             "base_sha": _str(_dig(pull, "base", "sha")),
             "base_ref": _str(_dig(pull, "base", "ref"))}
+
+
+def _merge_group_fields(group: Any) -> dict[str, Any]:
+    """A merge queue entry: its head commit (the queue branch, base + the queued PRs) is
+    what is checked, against ``base_sha``."""
+    return {"head_sha": _str(_dig(group, "head_sha")), "head_ref": _str(_dig(group, "head_ref")),
+            "base_sha": _str(_dig(group, "base_sha")), "base_ref": _str(_dig(group, "base_ref")),
+            "sha": _str(_dig(group, "head_sha"))}
 
 
 def _comment_fields(payload: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,15 @@ def cmd_ci_pr(args: argparse.Namespace) -> int:
 
     context = detect_context()
     config = project_config(args)
-    if args.output:
+    if context.event == "merge_group" and args.pr is None and not args.output:
+        from jx_mlops.ci.mergequeue import run_queue_check
+        from jx_mlops.views_ci import show_queue_check
+
+        queued = run_queue_check(config, context, html=Path(args.html) if args.html else None,
+                                 options=report_options(args))
+        show_queue_check(queued, as_json=args.json)
+        passed = queued.comparison.verdict.passed
+    elif args.output:
         from jx_mlops.ci.publish import write_pr_report
         from jx_mlops.forge import git_credentials
 

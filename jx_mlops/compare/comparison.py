@@ -105,10 +105,25 @@ def describe_failure(delta: MetricDelta) -> str:
         if delta.policy.max is not None:
             bounds.append(f"max {_fmt(delta.policy.max)}")
         return f"{delta.name} is {delta.head!r} (outside {', '.join(bounds)})"
-    # The change and what the tolerance forgives, in the metric's own unit.
-    change = f"{delta.delta:+.4g}, " if delta.delta is not None else ""
     return (f"{delta.name} regressed {_fmt(delta.base)} → {_fmt(delta.head)} "
-            f"({change}tolerance {_fmt(delta.allowed)})")
+            f"({_change_and_tolerance(delta)})")
+
+
+def _percent(fraction: float, sign: str = "") -> str:
+    return f"{fraction * 100:{sign}.3g}%"
+
+
+def _change_and_tolerance(delta: MetricDelta) -> str:
+    """The change and what the tolerance forgives, in the metric's own unit; when the
+    tolerance that applies is relative (``rel_tolerance``), as percentages of the base too,
+    so neither has to be converted to compare them."""
+    change = f"{delta.delta:+.4g}" if delta.delta is not None else ""
+    rel_tolerance = delta.policy.rel_tolerance
+    relative = delta.allowed > delta.policy.tolerance and rel_tolerance > 0
+    if not relative or delta.rel_delta is None:
+        return f"{change + ', ' if change else ''}tolerance {_fmt(delta.allowed)}"
+    return (f"{change} = {_percent(delta.rel_delta, '+')}, tolerance {_fmt(delta.allowed)} "
+            f"= {_percent(rel_tolerance)} of {_fmt(delta.base)}")
 
 
 def decide(models: Sequence[ModelComparison]) -> Verdict:

@@ -16,7 +16,6 @@ permission the token lacks. The token never appears in a message: it lives in th
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +55,7 @@ from jx_mlops.forge.github_errors import (
     translate,
 )
 from jx_mlops.forge.github_values import to_check_run, to_comment, to_pull, to_repo, to_status
+from jx_mlops.identity import actor
 
 GITHUB_COM = "https://github.com"
 GITHUB_COM_API = "https://api.github.com"
@@ -109,12 +109,11 @@ class GitHubForge:
     # -- identity -----------------------------------------------------------------------
 
     def user(self) -> str:
-        """Who acts: ``JX_MLOPS_USER``, else the Actions ``GITHUB_ACTOR``, else jx-mlops.
+        """Who acts: see :func:`jx_mlops.identity.actor`.
 
         GitHub Actions tokens cannot read ``GET /user``, so the login is not asked for.
         """
-        return (self._user or os.environ.get("JX_MLOPS_USER") or os.environ.get("GITHUB_ACTOR")
-                or "jx-mlops")
+        return self._user or actor()
 
     def git_env(self) -> dict[str, str]:
         return git_auth_env(self.server_url, self._token)

@@ -17,8 +17,6 @@ Merges are real git: a three-way ``merge-tree`` and a compare-and-swap ``update-
 from __future__ import annotations
 
 import contextlib
-import getpass
-import os
 import re
 import shutil
 import tempfile
@@ -49,6 +47,7 @@ from jx_mlops.forge.base import (
 from jx_mlops.forge.records import read_record
 from jx_mlops.fsutil import file_lock, write_json_atomic
 from jx_mlops.git import GitRepo
+from jx_mlops.identity import actor, commit_identity
 
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _STATUS_STATES = ("pending", "success", "failure", "error")
@@ -75,16 +74,13 @@ class LocalForge:
     # -- identity -----------------------------------------------------------------------
 
     def user(self) -> str:
-        return self._user or os.environ.get("JX_MLOPS_USER") or getpass.getuser()
+        return self._user or actor()
 
     def git_env(self) -> dict[str, str]:
         return {}
 
     def _identity_env(self) -> dict[str, str]:
-        user = self.user()
-        email = f"{user}@users.noreply.local"
-        return {"GIT_AUTHOR_NAME": user, "GIT_AUTHOR_EMAIL": email,
-                "GIT_COMMITTER_NAME": user, "GIT_COMMITTER_EMAIL": email}
+        return commit_identity(self.user())
 
     # -- permissions --------------------------------------------------------------------
     # collaborators.json: {"default": LEVEL, "users": {LOGIN: LEVEL}}. Without the file every

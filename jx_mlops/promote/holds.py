@@ -22,6 +22,7 @@ from jx_mlops.config import EnvironmentConfig
 from jx_mlops.errors import ConflictError, JxMlopsError, PromotionError
 from jx_mlops.forge.base import Forge, can_write
 from jx_mlops.git import GitRepo
+from jx_mlops.identity import commit_identity
 from jx_mlops.promote.envrepo import dump_yaml, ensure_environment_repo, load_yaml, mirror
 from jx_mlops.promote.history import iso, trailers
 
@@ -101,11 +102,6 @@ def _message(hold: Hold, held: bool) -> str:
         "Version": hold.version, "By": hold.by, "Reason": hold.reason}) + "\n"
 
 
-def _identity(user: str) -> dict[str, str]:
-    email = f"{user}@users.noreply.jx-mlops"
-    return {"GIT_AUTHOR_NAME": user, "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": user, "GIT_COMMITTER_EMAIL": email}
-
 
 class _HoldChange:
     """One hold or clear, landed as a pull request on the environment's latest tip."""
@@ -126,7 +122,7 @@ class _HoldChange:
             del holds[self.hold.version]
         return repo.commit_files(base, {hold_path(self.hold.model): _content(holds)},
                                  _message(self.hold, self.held),
-                                 env=_identity(self.hold.by))
+                                 env=commit_identity(self.hold.by))
 
     def _pull(self, base_branch: str, commit: str) -> int:
         found = self.forge.list_pulls(self.env.repo, head=self.branch, base=base_branch)

@@ -28,6 +28,7 @@ from jx_mlops.errors import ConflictError, GitError, PromotionError
 from jx_mlops.failpoints import failpoint
 from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
 from jx_mlops.git import GitRepo
+from jx_mlops.identity import commit_identity
 from jx_mlops.promote import change, gtostages
 from jx_mlops.promote.envrepo import (
     DeploymentRecord,
@@ -336,7 +337,7 @@ class _Promotion:
         serving_now = self.repo.read_blobs(base, serving_inputs(record.model, self.env))
         files = change.files_for(record, self.env, self.ctx.models.get(record.model),
                                  serving_now)
-        identity = _identity(self.forge.user())
+        identity = commit_identity(self.forge.user())
         return self.repo.commit_files(base, files, change.commit_message(record),
                                       env=identity), record
 
@@ -472,11 +473,6 @@ def _describe(gates: tuple[GateResult, ...], forced: bool) -> str:
     text = "; ".join(f"{g.gate}: {g.status}" for g in failing) or "all gates pass"
     return f"forced past {text}" if forced and failing else text
 
-
-def _identity(user: str) -> dict[str, str]:
-    email = f"{user}@users.noreply.jx-mlops"
-    return {"GIT_AUTHOR_NAME": user, "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": user, "GIT_COMMITTER_EMAIL": email}
 
 
 def _epoch(iso_time: str) -> float:

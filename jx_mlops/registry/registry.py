@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from jx_mlops.errors import RegistryError
 from jx_mlops.git import GitRepo
+from jx_mlops.identity import actor, commit_identity
 from jx_mlops.registry.grammar import (
     FULL_NAME,
     SEMVER,
@@ -253,7 +254,8 @@ def register_version(repo: GitRepo, model: str, commit: str, metadata: dict[str,
         return existing, False
     message = (f"{event_message('register', model, version=version)}\n\n"
                f"{json.dumps(metadata, indent=2, sort_keys=True)}\n")
-    repo.create_tag(tag_name(model, version), commit, message)
+    repo.create_tag(tag_name(model, version), commit, message,
+                    identity=commit_identity(actor()))
     return get_version(repo, model, version), True
 
 
@@ -281,5 +283,6 @@ def write_stage_tag(repo: GitRepo, version: ModelVersion, stage: str, *, assign:
                             version=version.version, stage=stage)
     if details:
         message += f"\n\n{json.dumps(details, indent=2, sort_keys=True)}\n"
-    repo.create_tag(name, version.commit, message, tagged_at=tagged_at)
+    repo.create_tag(name, version.commit, message, tagged_at=tagged_at,
+                    identity=commit_identity(actor()))
     return name

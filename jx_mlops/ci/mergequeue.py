@@ -1,0 +1,138 @@
+"""`jx-mlops ci pr` on a GitHub merge queue (``merge_group``) event.
+
+GitHub builds each queue entry as a temporary branch, ``gh-readonly-queue/main/pr-N-SHA``:
+the base (main, or the entry ahead in the queue) with the queued pull request merged in.
+A required status must pass on that commit before GitHub merges it, so the check is the
+PR check run on the queue's head: train the head commit, compare it with ``base_sha``, and
+set the evaluation status (and check run) on ``head_sha``.
+
+What differs from a pull request: nothing is committed back (the queue branch is GitHub's
+and read-only; the PR run already committed dvc.lock and the results the merge carries),
+and no comment is posted, because a queue entry is not one pull request: it may batch
+several, and GitHub discards the branch once the entry merges or leaves the queue. The
+verdict lives on the status, the check run and the CI log; the PRs keep their own
+evaluation comments.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from jx_mlops import console, dvc
+from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
+from jx_mlops.ci.context import CiContext
+from jx_mlops.ci.pr import TrainingFailedError, _repro
+from jx_mlops.compare.comparison import Comparison
+from jx_mlops.config import ProjectConfig
+from jx_mlops.errors import DvcError, ForgeError, GitError, UsageError
+from jx_mlops.evaluation.build import ReportOptions, compare_revisions, write_html
+from jx_mlops.evaluation.snapshot import snapshot
+from jx_mlops.forge import Forge, open_forge
+from jx_mlops.git import GitRepo
+from jx_mlops.report.markdown import render_comment
+
+# gh-readonly-queue/<base branch>/pr-<number>-<head sha of the PR>
+_QUEUE_REF = re.compile(r"^(?:refs/heads/)?gh-readonly-queue/(?P<base>.+)/pr-(?P<pr>\d+)-"
+                        r"(?P<sha>[0-9a-f]{40})$")
+
+
+@dataclass(frozen=True)
+class QueueCheck:
+    """The outcome of `ci pr` on a merge queue entry."""
+
+    head_sha: str
+    head_ref: str
+    base_sha: str
+    base_ref: str
+    pull_number: int | None
+    comparison: Comparison
+
+
+def queued_pull(head_ref: str) -> int | None:
+    """The pull request a queue branch was built for (the newest one of a batch)."""
+    found = _QUEUE_REF.match(head_ref)
+    return int(found.group("pr")) if found else None
+
+
+def _queue_refs(context: CiContext) -> tuple[str, str, str, str]:
+    head_sha, base_sha = context.head_sha, context.base_sha
+    head_ref, base_ref = context.head_ref, context.base_ref
+    if not (head_sha and base_sha and head_ref and base_ref):
+        raise UsageError("GITHUB_EVENT_PATH: merge_group: expected head_sha, head_ref, "
+                         "base_sha and base_ref in the event payload")
+    return head_sha, _branch(head_ref), base_sha, _branch(base_ref)
+
+
+def _branch(ref: str) -> str:
+    return ref.removeprefix("refs/heads/")
+
+
+def _checkout(repo: GitRepo, forge: Forge, head_ref: str, head_sha: str, base_sha: str
+              ) -> None:
+    """The queue's head commit, with its base present (a shallow checkout may lack it)."""
+    dirty = repo.dirty_paths()
+    if dirty:
+        raise GitError(f"uncommitted changes in {', '.join(dirty[:3])}; `ci pr` checks out "
+                       "the merge queue's head commit, so commit or stash them first")
+    with console.step(f"Fetching the merge queue's {head_ref}"):
+        # Fetched under refs/remotes so it never becomes a local branch that could be pushed.
+        repo.fetch("origin", [f"+refs/heads/{head_ref}:refs/remotes/origin/{head_ref}"],
+                   env=forge.git_env())
+        if repo.try_rev_parse(base_sha) is None:
+            repo.fetch("origin", [base_sha], env=forge.git_env())
+        repo.checkout(head_sha)
+
+
+def _set_verdict(forge: Forge, repo: str, sha: str, comparison: Comparison, summary: str,
+                 run_url: str | None) -> None:
+    state: Literal["success", "failure"] = \
+        "success" if comparison.verdict.passed else "failure"
+    forge.set_status(repo, sha, state=state, context=STATUS_CONTEXT,
+                     description=comparison.verdict.line[:140], target_url=run_url)
+    try:
+        forge.create_check_run(repo, sha, name=CHECK_NAME, status="completed",
+                               conclusion=state, title=comparison.verdict.line[:200],
+                               summary=summary, details_url=run_url)
+    except ForgeError as exc:  # a token that may set statuses but not checks
+        console.warn(f"no check run on {sha[:12]}: {exc.message}")
+
+
+def run_queue_check(config: ProjectConfig, context: CiContext, *, html: Path | None = None,
+                    options: ReportOptions | None = None) -> QueueCheck:
+    """Train the merge queue's head commit, compare it with the queue's base, set the
+    evaluation status on the head commit. No comment: see the module's docstring."""
+    head_sha, head_ref, base_sha, base_ref = _queue_refs(context)
+    forge = open_forge(config.forge)
+    repo = GitRepo.open(config.root)
+    try:
+        _checkout(repo, forge, head_ref, head_sha, base_sha)
+        forge.set_status(config.forge.repo, head_sha, state="pending", context=STATUS_CONTEXT,
+                         description="training and evaluating (merge queue)",
+                         target_url=context.run_url)
+        try:
+            _repro(config)  # the PR check's: run cache pulled, stages measured, failure read
+            with console.step("Pushing data, models and the run cache to the DVC remote"):
+                dvc.push(config.root, run_cache=True)
+        except (TrainingFailedError, DvcError) as exc:
+            message = exc.failure.status if isinstance(exc, TrainingFailedError) else \
+                f"training failed: {exc.message}"
+            forge.set_status(config.forge.repo, head_sha, state="failure",
+                             context=STATUS_CONTEXT, description=message[:140],
+                             target_url=context.run_url)
+            raise
+        base = snapshot(repo, config.root, base_sha, base_ref)
+        pull = queued_pull(head_ref)
+        head = snapshot(repo, config.root, None,
+                        f"merge queue (PR #{pull})" if pull else "merge queue")
+        comparison = compare_revisions(config, repo, base, head, options)
+        if html is not None:
+            write_html(html, comparison)
+        _set_verdict(forge, config.forge.repo, head_sha, comparison,
+                     render_comment(comparison, report_id="merge-queue",
+                                    artifact=html.name if html else None), context.run_url)
+        return QueueCheck(head_sha, head_ref, base_sha, base_ref, pull, comparison)
+    finally:
+        repo.close()
