@@ -250,6 +250,32 @@ def parse_dir_manifest(data: bytes, where: str) -> dict[str, str]:
         raise DvcError(f"{where}: not a DVC directory manifest: {exc}") from None
 
 
+def materialise(root: Path, md5: str, dest: Path) -> None:
+    """Write DVC object ``md5`` of ``root``'s local cache (a file, or every file of a
+    directory object) at ``dest``, as a copy: whatever runs there cannot alter the cache.
+    DvcError names the object when it is not in the cache."""
+    def data_of(object_md5: str) -> bytes:
+        data = read_cached(root, object_md5)
+        if data is None:
+            raise DvcError(f"DVC object {object_md5} is not in the local cache of {root}")
+        return data
+
+    if md5.endswith(".dir"):
+        manifest = parse_dir_manifest(data_of(md5), f"DVC directory object {md5}")
+        for relpath, file_md5 in manifest.items():
+            target = (dest / relpath).resolve()
+            if not target.is_relative_to(dest.resolve()):  # a crafted manifest
+                raise DvcError(f"DVC directory object {md5}: {relpath!r} leaves the directory")
+            _write_copy(target, data_of(file_md5))
+    else:
+        _write_copy(dest, data_of(md5))
+
+
+def _write_copy(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 SERVING_PREFIX = "jx-mlops/models"
 
 
@@ -395,6 +421,13 @@ def repro(root: Path, *, pull: bool = False, on_line: LineCallback | None = None
     """``dvc repro`` the whole pipeline; with ``pull``, fetch missing data first."""
     return run_dvc(root, ["repro", *(["--pull"] if pull else [])], on_line=on_line,
                    on_start=on_start)
+
+
+def repro_stage(root: Path, stage: str, *, on_line: LineCallback | None = None) -> str:
+    """Run stage ``stage`` alone and always (``--single-item --force``): its dependencies
+    must already be in the work tree, and no earlier run may stand in for this one."""
+    return run_dvc(root, ["repro", "--single-item", "--force", "--no-run-cache", stage],
+                   on_line=on_line)
 
 
 def push(root: Path, *, run_cache: bool = False) -> None:
