@@ -152,6 +152,9 @@ def write_pr_report(config: ProjectConfig, context: CiContext, output: Path, *,
     finally:
         repo.close()
     comparison = replace(comparison, head=Revision(f"PR #{number}", head_sha))
+    if comparison.trusted is not None:  # the comment as `ci publish` will post it
+        comparison = replace(comparison, trusted=replace(comparison.trusted,
+                                                         where=FORK_TRUSTED_NOTE))
     report = PrReport(context.repo or config.forge.repo, number, head_sha, base_sha,
                       comparison, output)
     _write(report, context.run_url)
