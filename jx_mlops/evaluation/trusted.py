@@ -12,6 +12,7 @@ whatever happens.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from jx_mlops.compare.cost import RunRecord
 from jx_mlops.compare.scoring import TrustedEvaluation
 from jx_mlops.compare.trusted import self_reported_rows, with_trusted
 from jx_mlops.config import CONFIG_FILE, ProjectConfig, parse_config
+from jx_mlops.dvcyaml import stage_deps
 from jx_mlops.errors import ConfigError, DvcError
 from jx_mlops.evalconfig import EvaluationConfig
 from jx_mlops.evaluation.build import ReportOptions, compare_model, compare_revisions
@@ -71,19 +73,19 @@ def _stage_outputs(base: Snapshot, stage: str) -> tuple[str, ...]:
     return tuple(out.path for out in base.spec().outputs if out.stage == stage)
 
 
-def _consumed(base: Snapshot, stage: str) -> list[str]:
-    """The dependencies of the base's ``stage`` that other stages produce (dvc.lock)."""
-    lock = base.lock()
-    locked = next((s for s in lock.stages if s.name == stage), None) if lock else None
-    if locked is None or stage not in base.spec().stage_names:
-        raise UnscorableError(f"{base.label} has no stage `{stage}` in dvc.yaml and "
-                              "dvc.lock")
-    produced = []
-    for dep in locked.deps:
-        found = lock.containing(dep.path) if lock else None
-        if found is not None and found[0].stage != stage:
-            produced.append(dep.path)
-    return produced
+def _consumed(base: Snapshot, stage: str) -> tuple[list[str], list[str]]:
+    """The dependencies of the base's ``stage`` (dvc.yaml): those other stages produce
+    (the PR's are used), and the others (code, params, data: the base's)."""
+    spec = base.spec()
+    data = base.read("dvc.yaml")
+    if data is None or stage not in spec.stage_names:
+        raise UnscorableError(f"{base.label} has no stage `{stage}` in dvc.yaml")
+    produced: list[str] = []
+    own: list[str] = []
+    for dep in stage_deps(data.decode("utf-8", "replace"), stage, f"dvc.yaml at {base.where}"):
+        out = spec.output(dep)
+        (produced if out is not None and out.stage != stage else own).append(dep)
+    return produced, own
 
 
 def _materialise(config: ProjectConfig, head: Snapshot, path: str, dest: Path) -> None:
@@ -103,14 +105,43 @@ def _materialise(config: ProjectConfig, head: Snapshot, path: str, dest: Path) -
     dest.write_bytes(data)
 
 
+def _base_data(config: ProjectConfig, project: Path, path: str) -> None:
+    """A dependency DVC tracks with a ``.dvc`` file (test data, a holdout): the base's
+    version, from the DVC cache or remote by the hash the base records."""
+    for candidate in (path, *_parents(path)):
+        dvc_file = project / f"{candidate}.dvc"
+        if dvc_file.is_file():
+            break
+    else:
+        return  # git-tracked (already in the work tree) or missing: DVC will say which
+    try:
+        outs = dvc.parse_dvc_file(dvc_file.read_text(encoding="utf-8"), f"{candidate}.dvc")
+        for out in outs:
+            if out.md5 and not (project / out.path).exists():
+                dvc.materialise(config.root, out.md5, project / out.path)
+    except DvcError as exc:
+        raise UnscorableError(f"the base's {candidate} (DVC-tracked): {exc.message}") from None
+
+
+def _parents(path: str) -> list[str]:
+    parts = os.path.normpath(path).split(os.sep)
+    return [os.sep.join(parts[:i]) for i in range(len(parts) - 1, 0, -1)]
+
+
+_EXCEPTION = re.compile(r"^[\w.]*(Error|Exception|Exit)\b.*")
+
+
 def _failure(output: list[str], exc: DvcError) -> str:
-    """The line that says why the stage failed: the last exception line before DVC's own
-    ERROR line (``UnpicklingError: ...``), else DVC's message."""
+    """Why the stage failed: the exception its command raised (``AttributeError: ...``),
+    else DVC's own error line."""
     lines = [line.strip() for line in output if line.strip()]
     errors = [i for i, line in enumerate(lines) if line.startswith("ERROR:")]
     before = lines[:errors[-1]] if errors else lines
-    cause = before[-1] if before else exc.message
-    return cause[:300]
+    raised = [line for line in before if _EXCEPTION.match(line)]
+    if raised:
+        return raised[-1][:300]
+    dvc_line = lines[errors[-1]][len("ERROR:"):].strip() if errors else exc.message
+    return dvc_line[:300]
 
 
 @contextmanager
@@ -121,7 +152,7 @@ def base_scoring(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Sna
     on every way out."""
     if base.sha is None:
         raise UnscorableError("the base is not a commit")
-    consumed = _consumed(base, stage)
+    consumed, own = _consumed(base, stage)
     outputs = _stage_outputs(base, stage)
     scratch = Path(tempfile.mkdtemp(prefix="jx-mlops-trusted-"))
     tree = scratch / "base"
@@ -130,6 +161,8 @@ def base_scoring(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Sna
         project = tree / _project_dir(config, repo)
         for path in consumed:
             _materialise(config, head, path, project / path)
+        for path in own:
+            _base_data(config, project, path)
         output: list[str] = []
         with console.step(f"Scoring with {base.label}'s `{stage}` (trusted evaluation)") \
                 as detail:
