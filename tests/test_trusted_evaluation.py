@@ -18,6 +18,7 @@ from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, d
 from jx_mlops.compare.scoring import TrustedEvaluation
 from jx_mlops.compare.trusted import with_trusted
 from jx_mlops.forge.local import LocalForge
+from jx_mlops.report.html import render_html
 from jx_mlops.report.markdown import render_comment
 
 pytestmark = pytest.mark.slow
@@ -138,6 +139,7 @@ def test_advisory_mode_lets_the_prs_own_scores_decide_and_says_so() -> None:
     assert advisory.verdict.passed
     assert any("advisory: the PR's own scores decide" in note for note in advisory.notes)
     assert "⚠️ **Trusted evaluation failed:**" in render_comment(advisory)
+    assert "could not score this PR&#x27;s model: AttributeError" in render_html(advisory)
     enforced = with_trusted(_comparison(), TrustedEvaluation(
         "evaluate", "main", "a" * 40, "enforced", problem="boom"))
     assert not enforced.verdict.passed
