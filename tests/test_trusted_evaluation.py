@@ -184,3 +184,21 @@ def test_publish_checks_the_trusted_block_of_an_artifact(trusted: dict[str, obje
     with pytest.raises(ConfigError) as info:
         trusted_from_json({**valid, **trusted}, "r.json")
     assert info.value.message == f"r.json: {message}"
+
+
+def test_self_reported_rows_pair_values_and_flag_every_difference() -> None:
+    from jx_mlops.compare.metrics import compare_metrics
+    from jx_mlops.compare.trusted import self_reported_rows
+    from jx_mlops.config import MetricPolicy
+
+    def model(values: dict[str, object]) -> ModelComparison:
+        return ModelComparison("churn", tuple(compare_metrics(
+            "metrics.json", values, values, lambda _p, _k: MetricPolicy())))
+
+    trusted = model({"accuracy": 0.7, "auc": float("nan"), "ok": True, "only_trusted": 1})
+    own = model({"accuracy": 0.7 + 1e-15, "auc": float("nan"), "ok": 1, "only_own": 2})
+    rows = self_reported_rows([trusted], [own], lambda path: path == "metrics.json")
+    assert [(r.name, r.differs) for r in rows] == [
+        ("accuracy", False), ("auc", False), ("ok", True), ("only_trusted", True),
+        ("only_own", True)]
+    assert self_reported_rows([trusted], [own], lambda path: False) == ()
