@@ -8,7 +8,8 @@ evaluation:
 
 A pull request controls its own training, so left alone it controls its own metrics.
 With ``trusted``, `ci pr` scores the PR's model with the *base branch's* version of that
-stage (its command, code, params and data), and the verdict uses those scores. When the
+stage (its command, code, params and the data it tracks itself; the model and
+prepared data it consumes are the PR's), and the verdict uses those scores. When the
 base's stage cannot score the PR's model (a new model format, a renamed output), the
 verdict fails, unless ``mode: advisory`` lets the PR's own scores decide, flagged.
 """
