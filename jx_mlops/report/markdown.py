@@ -316,13 +316,13 @@ def _plots_section(comparison: Comparison, limits: Limits) -> list[str]:
 # -- trusted evaluation ------------------------------------------------------------------
 
 
-def _scored_cell(value: object) -> str:
-    return "—" if value is None else cell(value, kind_of(value))
+def _scored_cell(value: object, absent: str) -> str:
+    return absent if value is None else cell(value, kind_of(value))
 
 
 def _self_reported_row(row: SelfReported) -> list[str]:
-    return [f"{escape(row.path)}: {escape(row.name)}", _scored_cell(row.trusted),
-            f"⚠️ {_scored_cell(row.reported)}"]
+    return [f"{escape(row.path)}: {escape(row.name)}", _scored_cell(row.trusted, "not measured"),
+            f"⚠️ {_scored_cell(row.reported, 'not reported')}"]
 
 
 def _trusted_section(trusted: TrustedEvaluation | None, limits: Limits) -> list[str]:
