@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 import yaml
 
 from jx_mlops.errors import ConfigError
+from jx_mlops.evalconfig import EvaluationConfig, read_evaluation
 from jx_mlops.fsutil import read_text_bounded
 from jx_mlops.verifyconfig import VerifyConfig, duration_seconds, read_verify
 from jx_mlops.yamlio import cut, safe_load
@@ -155,6 +156,7 @@ class ProjectConfig:
     environments: tuple[EnvironmentConfig, ...]
     # registry.gto_stages: write GTO stage tags for what lands in environment repositories
     gto_stages: bool = True
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
 
     @property
     def root(self) -> Path:
@@ -430,8 +432,8 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise ConfigError(f"{path.name}: invalid YAML{at}: {problem}") from None
     root = _Node(data, "", path.name)
-    root.mapping(("version", "project", "forge", "models", "environments", "registry"),
-                 required=("models",))
+    root.mapping(("version", "project", "forge", "models", "environments", "registry",
+                  "evaluation"), required=("models",))
     version = root.child("version")
     if version.value not in (None, 1):
         raise version.fail("1 (the only mlops.yaml version)")
@@ -462,6 +464,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         models=tuple(_read_model(name, node) for name, node in models_node.items()),
         environments=environments,
         gto_stages=_read_registry(root.child("registry")),
+        evaluation=read_evaluation(root.child("evaluation").value, path.name),
     )
 
 

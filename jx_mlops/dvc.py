@@ -250,6 +250,54 @@ def parse_dir_manifest(data: bytes, where: str) -> dict[str, str]:
         raise DvcError(f"{where}: not a DVC directory manifest: {exc}") from None
 
 
+def materialise(root: Path, md5: str, dest: Path) -> None:
+    """Write DVC object ``md5`` of ``root``'s local cache (a file, or every file of a
+    directory object) at ``dest``, as a copy: whatever runs there cannot alter the cache.
+    DvcError names the object when it is not in the cache."""
+    def data_of(object_md5: str) -> bytes:
+        data = read_cached(root, object_md5)
+        return data if data is not None else _from_remote(root, object_md5)
+
+    if md5.endswith(".dir"):
+        manifest = parse_dir_manifest(data_of(md5), f"DVC directory object {md5}")
+        for relpath, file_md5 in manifest.items():
+            target = (dest / relpath).resolve()
+            if not target.is_relative_to(dest.resolve()):  # a crafted manifest
+                raise DvcError(f"DVC directory object {md5}: {relpath!r} leaves the directory")
+            _write_copy(target, data_of(file_md5))
+    else:
+        _write_copy(dest, data_of(md5))
+
+
+def _from_remote(root: Path, md5: str) -> bytes:
+    """Object ``md5`` read from the default remote (a CI job that never trained it),
+    checked against its hash: a file object's md5 is the md5 of its bytes."""
+    import hashlib
+
+    from dvc.repo import Repo
+
+    try:
+        repo = Repo(str(root))
+    except Exception as exc:  # DVC raises its own types for broken projects
+        raise DvcError(f"{root}: cannot open the DVC project: {exc}") from None
+    try:
+        remote = repo.cloud.get_remote(command="fetch")
+        data = bytes(remote.fs.cat_file(_object_path(remote.fs, remote.path, md5)))
+    except Exception as exc:  # missing, credentials, network: one line for the user
+        raise DvcError(f"DVC object {md5} is neither in the local cache nor readable from "
+                       f"the DVC remote: {exc}") from None
+    finally:
+        repo.close()
+    if not md5.endswith(".dir") and hashlib.md5(data).hexdigest() != md5:
+        raise DvcError(f"DVC object {md5} from the remote does not match its hash")
+    return data
+
+
+def _write_copy(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 SERVING_PREFIX = "jx-mlops/models"
 
 
@@ -395,6 +443,13 @@ def repro(root: Path, *, pull: bool = False, on_line: LineCallback | None = None
     """``dvc repro`` the whole pipeline; with ``pull``, fetch missing data first."""
     return run_dvc(root, ["repro", *(["--pull"] if pull else [])], on_line=on_line,
                    on_start=on_start)
+
+
+def repro_stage(root: Path, stage: str, *, on_line: LineCallback | None = None) -> str:
+    """Run stage ``stage`` alone and always (``--single-item --force``): its dependencies
+    must already be in the work tree, and no earlier run may stand in for this one."""
+    return run_dvc(root, ["repro", "--single-item", "--force", "--no-run-cache", stage],
+                   on_line=on_line)
 
 
 def push(root: Path, *, run_cache: bool = False) -> None:

@@ -135,6 +135,17 @@ def load_spec(text: str, where: str = "dvc.yaml") -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def stage_deps(text: str, stage: str, where: str = "dvc.yaml") -> tuple[str, ...]:
+    """The dependencies ``stage`` of dvc.yaml declares (``wdir`` applied)."""
+    stages = load_spec(text, where).get("stages")
+    body = stages.get(stage) if isinstance(stages, dict) else None
+    if not isinstance(body, dict):
+        return ()
+    wdir = str(body.get("wdir") or ".")
+    return tuple(_join(wdir, str(dep)) for dep in _as_list(body.get("deps"))
+                 if isinstance(dep, str))
+
+
 def _stage_params(params: Any, wdir: str) -> list[tuple[str, frozenset[str] | None]]:
     """(file, keys) a stage reads: bare keys come from params.yaml, ``{FILE: [keys]}`` name
     a file, ``{FILE: }`` (no keys) tracks all of it (keys None)."""

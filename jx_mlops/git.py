@@ -342,6 +342,16 @@ class GitRepo:
         else:
             self.run("checkout", "-q", ref)
 
+    def add_worktree(self, path: Path, rev: str) -> None:
+        """Check ``rev`` out, detached, in a new work tree at ``path`` sharing this
+        repository's objects (no clone, no branch to clean up)."""
+        self.run("worktree", "add", "--detach", "--force", str(path), rev)
+
+    def remove_worktree(self, path: Path) -> None:
+        """Remove the work tree at ``path`` (untracked files and all) and forget it."""
+        self.run("worktree", "remove", "--force", "--force", str(path), check=False)
+        self.run("worktree", "prune", check=False)
+
     # -- remotes ------------------------------------------------------------------------
 
     def remote_url(self, name: str = "origin") -> str | None:

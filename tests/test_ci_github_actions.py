@@ -82,7 +82,8 @@ def test_fork_pull_request_is_trained_without_secrets_then_published(
     rendered = (tmp_path / "artifact" / "comment.md").read_text()
     assert comments[0].body == rendered
     for section in ("| metrics.json: accuracy", "<summary>Data and outputs", "xychart-beta",
-                    "Lineage"):
+                    "Lineage", "**Trusted evaluation:** scored by `evaluate` as of `main`",
+                    "relayed from its artifact"):
         assert section in rendered
     assert (tmp_path / "artifact" / "report.html").read_text().startswith("<!DOCTYPE html>")
     statuses = gp.forge().get_statuses(gp.repo, head_sha)

@@ -59,7 +59,7 @@ def test_valid_config_is_typed() -> None:
      "got 'sometimes'"),
     (("project: churn", "projcet: churn"),
      "mlops.yaml: projcet: unknown key (expected one of: version, project, forge, models, "
-     "environments, registry)"),
+     "environments, registry, evaluation)"),
     (("name: production", "name: staging"),
      "mlops.yaml: environments: duplicate name 'staging'"),
     (("  churn:\n", "  Churn_Model:\n"),
@@ -116,3 +116,25 @@ def test_cli_reports_config_errors_in_one_line(cli, tmp_path: Path) -> None:
         "error: mlops.yaml: models.churn.policy.accuracy.direction: expected 'higher' or "
         "'lower', got 'sideways'"]
     assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize(("block", "message"), [
+    ("evaluation: evaluate", "mlops.yaml: evaluation: expected a mapping, got 'evaluate'"),
+    ("evaluation: {trusted: [evaluate]}",
+     "mlops.yaml: evaluation.trusted: expected the name of a dvc.yaml stage, got ['evaluate']"),
+    ("evaluation: {trusted: evaluate, mode: lenient}",
+     "mlops.yaml: evaluation.mode: expected 'enforced' or 'advisory', got 'lenient'"),
+    ("evaluation: {trusted: evaluate, stage: x}",
+     "mlops.yaml: evaluation.stage: unknown key (expected one of: trusted, mode)"),
+])
+def test_invalid_evaluation_block_is_one_line(block: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse(VALID + block + "\n")
+    assert info.value.user_message() == message
+
+
+def test_evaluation_block_names_the_trusted_stage() -> None:
+    assert parse(VALID).evaluation.trusted is None
+    config = parse(VALID + "evaluation: {trusted: evaluate, mode: advisory}\n")
+    assert (config.evaluation.trusted, config.evaluation.mode) == ("evaluate", "advisory")
+    assert parse(VALID + "evaluation: {trusted: evaluate}\n").evaluation.mode == "enforced"

@@ -65,6 +65,8 @@ def test_a_model_like_stage_output_is_the_model(repo: Path, cli) -> None:
     assert model.policy_for("scores.json", "epoch").direction is None
     assert "#   epoch" in (repo / "mlops.yaml").read_text()  # says how to direct it
     assert not config.forge.configured
+    # The one stage that writes the metrics and no model scores PRs as the base has it.
+    assert (config.evaluation.trusted, config.evaluation.mode) == ("evaluate", "enforced")
 
 
 def test_no_model_found_is_a_metrics_only_project(repo: Path, cli) -> None:

@@ -44,6 +44,17 @@ def test_retrain_ci_pr_merge_release_status(project: Project, cli, monkeypatch) 
     assert check["results_committed"] is True
     accuracy = next(m for m in check["metrics"] if m["name"] == "accuracy")
     assert accuracy["status"] == "improved" and accuracy["delta"] > 0
+    # Trusted evaluation (main's `evaluate` scored the PR's model) agrees with the PR's
+    # own: a params-only PR gets the verdict `report` gives from its own results.
+    assert check["trusted"]["self_reported"] and not any(
+        r["differs"] for r in check["trusted"]["self_reported"])
+    git(project.path, "fetch", "-q", "origin")
+    own = json.loads(cli("report", "--base", "origin/main", "--head", check["head_sha"],
+                         "--format", "json").out)
+    assert own["trusted"] is None and (own["verdict"], own["summary"]) == (
+        check["verdict"], check["summary"])
+    assert [(m["name"], m["head"], m["status"]) for m in own["metrics"]] == \
+        [(m["name"], m["head"], m["status"]) for m in check["metrics"]]
 
     # A re-run updates the same comment; the head already holds the results.
     again = json.loads(cli("ci", "pr", "--pr", "1", "--json").out)

@@ -159,3 +159,20 @@ def test_ten_thousand_metrics_fit_the_limit(count: int) -> None:
     assert "more rows (see the full HTML report)" in body
     assert "Shortened to fit" in body or "shortened to fit" in body
     assert_snapshot("ten_thousand.md", body)
+
+
+def test_trusted_evaluation_snapshot() -> None:
+    """main's evaluate scored the PR's model; the PR's own evaluation claimed more."""
+    from jx_mlops.compare.scoring import SelfReported, TrustedEvaluation
+    from jx_mlops.compare.trusted import with_trusted
+
+    comparison = build({"accuracy": 0.80, "f1": 0.70, "roc_auc": 0.85},
+                       {"accuracy": 0.80, "f1": 0.71, "roc_auc": 0.85})
+    rows = (SelfReported("churn", "metrics.json", "accuracy", 0.80, 1.0),
+            SelfReported("churn", "metrics.json", "f1", 0.71, 0.71),
+            SelfReported("churn", "metrics.json", "roc_auc", 0.85, None))
+    trusted = with_trusted(comparison, TrustedEvaluation("evaluate", "main", "1" * 40,
+                                                         rows=rows))
+    assert trusted.verdict.line.endswith("; 2 self-reported values differ from trusted "
+                                         "evaluation")
+    assert_snapshot("trusted.md", render_comment(trusted))

@@ -186,8 +186,8 @@ def rollback_environment(config: ProjectConfig, forge: Forge, env_name: str) -> 
 
 def _refresh_report(config: ProjectConfig, forge: Forge, pull: PullRequest) -> str:
     """Re-post the evaluation comment from the results committed on the PR (no training)."""
-    from jx_mlops.evaluation.build import compare_revisions
     from jx_mlops.evaluation.snapshot import snapshot
+    from jx_mlops.evaluation.trusted import compare_trusted
     from jx_mlops.forge import upsert_marked_comment
     from jx_mlops.report.markdown import marker, render_comment
 
@@ -197,7 +197,9 @@ def _refresh_report(config: ProjectConfig, forge: Forge, pull: PullRequest) -> s
                    env=forge.git_env())
         if repo.try_rev_parse(pull.head_sha) is None:
             _fetch_head(repo, forge, pull)
-        comparison = compare_revisions(
+        # Scored again by the base's trusted stage, if any: a refresh must not turn the
+        # comment back into the PR's own account of itself.
+        comparison = compare_trusted(
             config, repo, snapshot(repo, config.root, f"origin/{pull.base}", pull.base),
             snapshot(repo, config.root, pull.head_sha, f"PR #{pull.number}"))
     finally:

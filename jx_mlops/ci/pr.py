@@ -25,9 +25,10 @@ from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import ProjectConfig
 from jx_mlops.errors import DvcError, ForgeError, GitError, NotFoundError, UsageError
-from jx_mlops.evaluation.build import ReportOptions, compare_revisions, write_html
+from jx_mlops.evaluation.build import ReportOptions, write_html
 from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro, save_record
 from jx_mlops.evaluation.snapshot import snapshot
+from jx_mlops.evaluation.trusted import compare_trusted
 from jx_mlops.forge import Forge, open_forge, upsert_marked_comment
 from jx_mlops.forge.base import Comment, PullRequest
 from jx_mlops.git import GitRepo
@@ -269,7 +270,7 @@ def _evaluate(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequ
     base = snapshot(repo, config.root, merge_base, pull.base)
     head = snapshot(repo, config.root, None if not commit_results else head_sha,
                     f"PR #{pull.number}")
-    comparison = compare_revisions(config, repo, base, head, options, head_record=record)
+    comparison = compare_trusted(config, repo, base, head, options, head_record=record)
     if html is not None:
         write_html(html, comparison)
     body = _with_update_line(render_comment(comparison, report_id=report_id,

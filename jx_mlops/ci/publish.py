@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeGuard
 from jx_mlops import console
 from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
 from jx_mlops.ci.context import CiContext
+from jx_mlops.ci.trustedjson import trusted_from_json
 from jx_mlops.compare.charts import Chart, Series
 from jx_mlops.compare.comparison import (
     Comparison,
@@ -39,9 +40,10 @@ from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.config import MetricPolicy, ProjectConfig
 from jx_mlops.dvc import OutputInfo
 from jx_mlops.errors import ConfigError, ForgeError, GitError, UsageError
-from jx_mlops.evaluation.build import ReportOptions, compare_revisions, write_html
+from jx_mlops.evaluation.build import ReportOptions, write_html
 from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro
 from jx_mlops.evaluation.snapshot import default_branch_ref, snapshot
+from jx_mlops.evaluation.trusted import compare_trusted
 from jx_mlops.forge import Forge, upsert_marked_comment
 from jx_mlops.forge.base import CheckRun, Comment, CommitStatus
 from jx_mlops.fsutil import read_bounded
@@ -60,6 +62,10 @@ _MAX_REPORT_BYTES = 2_000_000
 _STATUSES = ("improved", "regressed", "within_tolerance", "unchanged", "changed", "new",
              "removed", "failed_threshold")
 _KINDS = ("number", "nan", "inf", "bool", "string", "list", "null", "mapping", None)
+FORK_TRUSTED_NOTE = (
+    "Trusted evaluation ran in the job that trained this pull request and is relayed from "
+    "its artifact: it catches an edited evaluation script, not an edited workflow (see "
+    "docs/security.md).")
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -140,12 +146,15 @@ def write_pr_report(config: ProjectConfig, context: CiContext, output: Path, *,
         with contextlib.suppress(GitError):
             fetch_records(repo, git_env or {})
         record = make_record(head_sha, stages) if any(s.ran for s in stages) else None
-        comparison = compare_revisions(
+        comparison = compare_trusted(
             config, repo, snapshot(repo, config.root, base_sha, base_ref or base_sha[:7]),
             snapshot(repo, config.root, None, f"PR #{number}"), options, head_record=record)
     finally:
         repo.close()
     comparison = replace(comparison, head=Revision(f"PR #{number}", head_sha))
+    if comparison.trusted is not None:  # the comment as `ci publish` will post it
+        comparison = replace(comparison, trusted=replace(comparison.trusted,
+                                                         where=FORK_TRUSTED_NOTE))
     report = PrReport(context.repo or config.forge.repo, number, head_sha, base_sha,
                       comparison, output)
     _write(report, context.run_url)
@@ -386,7 +395,8 @@ def _extras(reader: _Reader, data: dict[str, Any]) -> dict[str, Any]:
                           for i, r in enumerate(reader.rows(data, "data", 2000))),
             "plots": tuple(_chart(reader, r, f"plots[{i}]")
                            for i, r in enumerate(reader.rows(data, "plots", 20))),
-            "notes": tuple(notes), "costs": _costs(reader, data.get("costs"))}
+            "notes": tuple(notes), "costs": _costs(reader, data.get("costs")),
+            "trusted": trusted_from_json(data.get("trusted"), reader.where)}
 
 
 def _lineage(reader: _Reader, row: dict[str, Any], field: str) -> StageLineage:
@@ -473,6 +483,9 @@ def publish_pr_report(forge: Forge, repo: str, context: CiContext, directory: Pa
     base = Revision(pull.base, report["base_sha"])
     comparison = replace(report["comparison"], base=base,
                          head=Revision(f"PR #{number}", head_sha))
+    if comparison.trusted is not None:  # say where it ran: here we can only relay it
+        comparison = replace(comparison, trusted=replace(
+            comparison.trusted, where=FORK_TRUSTED_NOTE))
     run_url = None
     if context.workflow_run is not None and context.server_url:
         run_url = f"{context.server_url}/{repo}/actions/runs/{context.workflow_run.id}"

@@ -10,6 +10,7 @@ from jx_mlops.compare.charts import Chart
 from jx_mlops.compare.cost import CostComparison
 from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange, head_problem
+from jx_mlops.compare.scoring import TrustedEvaluation
 from jx_mlops.compare.significance import SignificanceResult
 
 
@@ -85,6 +86,8 @@ class Comparison:
     notes: tuple[str, ...] = ()
     lineage: tuple[StageLineage, ...] = ()
     costs: CostComparison | None = None
+    # Who scored the head: None when the PR's own evaluation did (no trusted stage).
+    trusted: TrustedEvaluation | None = None
 
 
 def _fmt(value: float) -> str:

@@ -29,14 +29,29 @@ class Snapshot:
     root: Path
     sha: str | None
     label: str
+    # Trusted evaluation: these paths (the outputs of the base's scoring stage) are read
+    # from ``overlay`` (the directory it ran in) and from nowhere else.
+    overlay: Path | None = None
+    overlay_paths: tuple[str, ...] = ()
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def where(self) -> str:
         return f"{self.label} ({self.sha[:7]})" if self.sha else self.label
 
+    def overlaid(self, path: str) -> bool:
+        """Whether ``path`` is (inside) an output of the trusted run in ``overlay``."""
+        wanted = os.path.normpath(path)
+        return self.overlay is not None and any(
+            wanted == top or wanted.startswith(top + "/")
+            for top in map(os.path.normpath, self.overlay_paths))
+
     def read(self, path: str) -> bytes | None:
         """``path`` from git at this revision (or the work tree); None when it is absent."""
+        if self.overlay is not None and self.overlaid(path):
+            file = self.overlay / path
+            return read_bounded(file, root=self.overlay, name=path) if file.is_file() \
+                else None
         if self.sha is None:
             file = self.root / path
             return read_bounded(file, root=self.repo.path, name=path) if file.is_file() \
@@ -79,6 +94,8 @@ def read_bytes(snap: Snapshot, path: str) -> tuple[bytes | None, str | None]:
     data = snap.read(path)
     if data is not None:
         return data, None
+    if snap.overlaid(path):  # never the PR's own copy of what the trusted run writes
+        return None, f"{path} was not written by the trusted evaluation"
     try:
         return _from_dvc_cache(snap, path)
     except DvcError as exc:
@@ -140,6 +157,10 @@ def list_dir(snap: Snapshot, path: str) -> list[str]:
     """Files under directory ``path`` at ``snap`` (git or work tree, else the directory's
     DVC manifest), sorted; empty when ``path`` is not a directory there."""
     prefix = os.path.normpath(path) + "/"
+    if snap.overlay is not None and snap.overlaid(path):
+        base = snap.overlay / path
+        return sorted(str(f.relative_to(snap.overlay)) for f in base.rglob("*")
+                      if f.is_file()) if base.is_dir() else []
     if snap.sha is None:
         base = snap.root / path
         if base.is_dir():

@@ -85,6 +85,17 @@ def _check_models(models: Sequence[FoundModel]) -> None:
                              "--model NAME=PATH")
 
 
+def scoring_stage(spec: DvcSpec, found: Sequence[FoundModel]) -> str | None:
+    """The one stage that writes every metrics file and none of the models: the stage to
+    trust with scoring. None when there is no such stage (a stage that trains and scores
+    at once cannot score another branch's model without retraining it)."""
+    stages = {out.stage for path in spec.metrics if (out := spec.output(path)) is not None}
+    producers = {out.stage for m in found if (out := spec.output(m.path)) is not None}
+    if len(stages) != 1 or stages & producers:
+        return None
+    return stages.pop()
+
+
 def _open_repository(root: Path) -> GitRepo:
     try:
         repo = GitRepo.open(root)
@@ -165,7 +176,8 @@ def init_project(root: Path, *, forge: str | None = None, repo_name: str | None 
     finally:
         repo.close()
     guesses = [guess_policy(name) for name in names]
-    config = render_config(root.name, forge, forge_repo, found, guesses)
+    config = render_config(root.name, forge, forge_repo, found, guesses,
+                           scoring_stage(spec, found))
     try:
         parse_config(config, root / CONFIG_FILE)  # never write a file jx-mlops cannot read
     except ConfigError as exc:

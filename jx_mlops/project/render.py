@@ -75,8 +75,18 @@ def _forge_lines(kind: str, repo: str | None) -> list[str]:
             "forge:", f"  kind: {kind}", f"  repo: {repo}", ""]
 
 
+def _evaluation_lines(stage: str | None) -> list[str]:
+    if stage is None:
+        return ["", "# Trusted evaluation: name the stage that scores models (its metrics are "
+                "then", "# measured by the base branch's version of it, docs/security.md):",
+                "# evaluation:", "#   trusted: evaluate"]
+    return ["", f"# Pull requests are scored by the base branch's `{stage}` stage (its code, "
+            "params", "# and data), not by their own: docs/security.md.",
+            "evaluation:", f"  trusted: {_quote(stage)}"]
+
+
 def render_config(project: str, kind: str, repo: str | None, models: Sequence[FoundModel],
-                  guesses: Sequence[MetricGuess]) -> str:
+                  guesses: Sequence[MetricGuess], trusted_stage: str | None = None) -> str:
     """mlops.yaml for an adopted DVC project, with comments that say how to edit it."""
     lines = ["# jx-mlops configuration, written by `jx-mlops init` from dvc.yaml.",
              "# Edit freely: docs/adopting.md and docs/concepts.md explain every key.",
@@ -85,6 +95,7 @@ def render_config(project: str, kind: str, repo: str | None, models: Sequence[Fo
     listed: Sequence[FoundModel | None] = models or [None]
     for model in listed:
         lines += _model_lines(model, project, guesses)
+    lines += _evaluation_lines(trusted_stage)
     lines += ["", "# Deployment environments in promotion order (docs/environments.md):",
               "# environments:", "#   - name: staging", "#     repo: OWNER/environment-staging"]
     return "\n".join(lines) + "\n"

@@ -110,11 +110,36 @@ def _project(comparison: Comparison) -> list[str]:
     return parts
 
 
+def _trusted(comparison: Comparison) -> list[str]:
+    """Who scored the PR's model, and every self-reported value beside the trusted one."""
+    trusted = comparison.trusted
+    if trusted is None:
+        return []
+    who = (f"<code>{_e(trusted.stage)}</code> as of <code>{_e(trusted.base)}</code> @ "
+           f"<code>{_e((trusted.base_sha or '?')[:7])}</code>")
+    parts = ["<h2>Trusted evaluation</h2>"]
+    if not trusted.scored:
+        parts.append(f'<p class="fail">{who} could not score this PR\'s model: '
+                     f"{_e(trusted.problem)} (mode {_e(trusted.mode)})</p>")
+    else:
+        parts.append(f"<p>Scored by {who} in a separate work tree; the PR's own values are "
+                     "self-reported.</p>")
+        rows = [[_e(f"{r.path}: {r.name}"), _e(format_value(r.trusted, kind_of(r.trusted))),
+                 _e(format_value(r.reported, kind_of(r.reported))),
+                 '<span class="regressed">⚠️ differs</span>' if r.differs else "same"]
+                for r in trusted.rows]
+        parts.append(_table(("Metric", "Trusted (judged)", "Self-reported", ""), rows, {1, 2}))
+    if trusted.where:
+        parts.append(f'<p class="note">{_e(trusted.where)}</p>')
+    return parts
+
+
 def render_html(comparison: Comparison, *, title: str = "jx-mlops evaluation") -> str:
     """A complete HTML document."""
     verdict = comparison.verdict
     body = [f"<h1>{_e(title)}: <span class=\"{verdict.word}\">{verdict.word}</span></h1>",
-            f'<p class="{verdict.word}"><strong>{_e(verdict.line)}</strong></p>']
+            f'<p class="{verdict.word}"><strong>{_e(verdict.line)}</strong></p>',
+            *_trusted(comparison)]
     for model in comparison.models:
         body += _model(model)
     body += _project(comparison)

@@ -10,6 +10,7 @@ from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision
 from jx_mlops.compare.cost import CostComparison, record_as_dict
 from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
+from jx_mlops.compare.scoring import TrustedEvaluation
 from jx_mlops.report.format import json_value
 
 SCHEMA_VERSION = 2
@@ -67,6 +68,20 @@ def _param(model: str, change: ParamChange) -> dict[str, Any]:
             "status": change.status}
 
 
+def trusted_to_json(trusted: TrustedEvaluation | None) -> dict[str, Any] | None:
+    """Who scored the head (None: the PR's own evaluation), and the self-reported values
+    of the trusted stage's metrics beside the trusted ones."""
+    if trusted is None:
+        return None
+    return {"stage": trusted.stage, "base": trusted.base, "base_sha": trusted.base_sha,
+            "mode": trusted.mode, "scored": trusted.scored, "problem": trusted.problem,
+            "where": trusted.where,
+            "self_reported": [{"model": r.model, "path": r.path, "name": r.name,
+                               "trusted": json_value(r.trusted),
+                               "reported": json_value(r.reported), "differs": r.differs}
+                              for r in trusted.rows]}
+
+
 def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
     """Top-level ``verdict`` ('pass'/'fail'), ``summary``, and one row per metric/param."""
     return {
@@ -85,4 +100,5 @@ def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
         "lineage": [{"stage": s.stage, "base": s.base, "head": s.head, "changed": s.changed}
                     for s in comparison.lineage],
         "costs": _costs(comparison.costs),
+        "trusted": trusted_to_json(comparison.trusted),
     }

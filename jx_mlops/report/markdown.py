@@ -20,6 +20,7 @@ from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, S
 from jx_mlops.compare.cost import CostComparison, cost_parts, describe_stage
 from jx_mlops.compare.datadiff import DataChange, human_size
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
+from jx_mlops.compare.scoring import SelfReported, TrustedEvaluation
 from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.compare.values import kind_of
 from jx_mlops.report.format import (
@@ -312,6 +313,51 @@ def _plots_section(comparison: Comparison, limits: Limits) -> list[str]:
     return _details(f"Plots ({len(comparison.plots)})", body)
 
 
+# -- trusted evaluation ------------------------------------------------------------------
+
+
+def _scored_cell(value: object, absent: str) -> str:
+    return absent if value is None else cell(value, kind_of(value))
+
+
+def _self_reported_row(row: SelfReported) -> list[str]:
+    return [f"{escape(row.path)}: {escape(row.name)}", _scored_cell(row.trusted, "not measured"),
+            f"⚠️ {_scored_cell(row.reported, 'not reported')}"]
+
+
+def _trusted_section(trusted: TrustedEvaluation | None, limits: Limits) -> list[str]:
+    """Who scored the PR's model, and every value where the PR's own evaluation said
+    something else (a reviewer's first question when a PR touches its evaluation)."""
+    if trusted is None:
+        return []
+    who = f"{code(trusted.stage)} as of {_revision(Revision(trusted.base, trusted.base_sha))}"
+    if not trusted.scored:
+        outcome = "The PR's own scores below are self-reported and cannot pass" \
+            if trusted.mode == "enforced" else \
+            "The PR's own scores below decide, self-reported (`evaluation.mode: advisory`)"
+        lines = [f"> {'❌' if trusted.mode == 'enforced' else '⚠️'} **Trusted evaluation "
+                 f"failed:** {who} could not score this PR's model: "
+                 f"{escape(trusted.problem or '')}. {outcome}.", ""]
+    else:
+        lines = [f"**Trusted evaluation:** scored by {who} in a separate work tree, on this "
+                 "PR's model and prepared data; the PR's own evaluation code did not produce "
+                 "the numbers below.", ""]
+        differences = trusted.differences
+        if differences:
+            lines += [f"> ⚠️ **{plural(len(differences), 'self-reported value')} "
+                      f"{'differs' if len(differences) == 1 else 'differ'}** from what "
+                      "trusted evaluation measured (the verdict uses the trusted values):",
+                      "", *_table(("Metric", "Trusted (judged)", "Self-reported"),
+                                  (":--", "--:", "--:"), differences, _self_reported_row,
+                                  limits), ""]
+        elif trusted.rows:
+            lines += [f"The PR's own evaluation reported the same "
+                      f"{plural(len(trusted.rows), 'value')}.", ""]
+    if trusted.where:
+        lines += [f"<sub>{escape(trusted.where)}</sub>", ""]
+    return lines
+
+
 # -- whole comment -------------------------------------------------------------------------
 
 
@@ -345,6 +391,7 @@ def _render(comparison: Comparison, report_id: str, title: str, limits: Limits,
         lines += ["> **Note:** shortened to fit GitHub's 65,536-character limit: long tables "
                   f"are cut{charts}. The full report is the HTML artifact of this run{where}.",
                   ""]
+    lines += _trusted_section(comparison.trusted, limits)
     for model in comparison.models:
         lines += _model_section(model, limits)
     lines += _data_section(comparison.data, limits)

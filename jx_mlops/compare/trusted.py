@@ -1,0 +1,60 @@
+"""Trusted evaluation's part of a comparison: scores from the base's stage, the PR's own
+scores beside them, every difference flagged (pure logic, no I/O).
+
+A pull request controls its own training, so its own evaluation is self-reported. When
+mlops.yaml names a trusted stage, the verdict is built from what the *base's* version of
+that stage measured on the PR's model; the PR's own numbers are kept only to show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from jx_mlops.compare.comparison import Comparison, ModelComparison, decide
+from jx_mlops.compare.metrics import MetricDelta
+from jx_mlops.compare.scoring import SelfReported, TrustedEvaluation
+
+
+def self_reported_rows(trusted: Sequence[ModelComparison], own: Sequence[ModelComparison],
+                       is_trusted_file: Callable[[str], bool]) -> tuple[SelfReported, ...]:
+    """Pair each metric of the trusted stage's files (``is_trusted_file(path)``) as the
+    trusted run measured it with the PR's own value, in the trusted table's order."""
+    rows: list[SelfReported] = []
+    for model in trusted:
+        mine = next((m for m in own if m.model == model.model), None)
+        reported = {(d.path, d.name): d for d in (mine.metrics if mine else ())}
+        measured = {(d.path, d.name): d for d in model.metrics}
+        keys = [k for k in measured if is_trusted_file(k[0])]
+        keys += [k for k in reported if is_trusted_file(k[0]) and k not in measured]
+        for key in keys:
+            rows.append(SelfReported(model.model, key[0], key[1],
+                                     _head(measured.get(key)), _head(reported.get(key))))
+    return tuple(rows)
+
+
+def _head(delta: MetricDelta | None) -> Any:
+    return None if delta is None else delta.head
+
+
+def with_trusted(comparison: Comparison, trusted: TrustedEvaluation) -> Comparison:
+    """The comparison under trusted evaluation: a base stage that could not score the PR
+    fails it (``enforced``) or is a note (``advisory``); differences are in the verdict
+    line, so the status a reviewer sees first says the PR's numbers were not its own."""
+    models, notes = comparison.models, comparison.notes
+    if not trusted.scored:
+        reason = (f"trusted evaluation: {trusted.base}'s `{trusted.stage}` could not score "
+                  f"this PR's model: {trusted.problem}")
+        if trusted.mode == "enforced":
+            models = tuple(replace(m, head_problems=(*m.head_problems, reason))
+                           for m in models)
+        else:
+            notes = (*notes, f"{reason} (advisory: the PR's own scores decide)")
+    verdict = decide(models)
+    if trusted.differences:
+        count = len(trusted.differences)
+        differ = "value differs" if count == 1 else "values differ"
+        verdict = replace(verdict, line=f"{verdict.line}; {count} self-reported {differ} "
+                                        "from trusted evaluation")
+    return replace(comparison, models=models, notes=notes, verdict=verdict, trusted=trusted)

@@ -1,0 +1,203 @@
+"""Trusted evaluation: score a pull request's model with the base branch's scoring stage.
+
+The PR is trained as usual (``dvc repro`` in the project). Then, in a separate git work
+tree at the base commit, the base's version of the trusted stage (its command, code,
+params and data) runs on the PR's outputs it consumes (the model, the prepared data),
+copied from the DVC cache by the hashes of the PR's dvc.lock. The metrics, plots and
+predictions that stage writes are read from that work tree; everything else from the
+PR. Nothing of the trusted run reaches the PR branch, and the work tree is removed
+whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from jx_mlops import console, dvc
+from jx_mlops.compare.comparison import Comparison
+from jx_mlops.compare.cost import RunRecord
+from jx_mlops.compare.scoring import TrustedEvaluation
+from jx_mlops.compare.trusted import self_reported_rows, with_trusted
+from jx_mlops.config import CONFIG_FILE, ProjectConfig, parse_config
+from jx_mlops.dvcyaml import stage_deps
+from jx_mlops.errors import ConfigError, DvcError
+from jx_mlops.evalconfig import EvaluationConfig
+from jx_mlops.evaluation.build import ReportOptions, compare_model, compare_revisions
+from jx_mlops.evaluation.snapshot import Snapshot, read_bytes
+from jx_mlops.git import GitRepo
+
+
+class UnscorableError(Exception):
+    """The base's stage cannot score the PR: the message says why, for the verdict."""
+
+
+@dataclass(frozen=True)
+class TrustedRun:
+    """Where the base's stage ran, and which paths are its outputs."""
+
+    directory: Path
+    outputs: tuple[str, ...]
+
+
+def effective_evaluation(config: ProjectConfig, repo: GitRepo, base: Snapshot
+                         ) -> EvaluationConfig:
+    """The base's ``evaluation`` block when it names a trusted stage (a PR cannot switch
+    trusted evaluation off, or to advisory, by editing mlops.yaml), else the PR's."""
+    if base.sha is None:
+        return config.evaluation
+    relative = _project_dir(config, repo)
+    data = repo.read_blob(base.sha, os.path.join(relative, CONFIG_FILE)
+                          if relative != "." else CONFIG_FILE)
+    if data is None:
+        return config.evaluation
+    try:
+        at_base = parse_config(data.decode("utf-8", "replace"), config.path).evaluation
+    except ConfigError:
+        return config.evaluation
+    return at_base if at_base.trusted else config.evaluation
+
+
+def _project_dir(config: ProjectConfig, repo: GitRepo) -> str:
+    return os.path.relpath(config.root.resolve(), repo.path.resolve())
+
+
+def _stage_outputs(base: Snapshot, stage: str) -> tuple[str, ...]:
+    """Every path the base's ``stage`` writes: outs, metrics and plots of dvc.yaml."""
+    return tuple(out.path for out in base.spec().outputs if out.stage == stage)
+
+
+def _consumed(base: Snapshot, stage: str) -> tuple[list[str], list[str]]:
+    """The dependencies of the base's ``stage`` (dvc.yaml): those other stages produce
+    (the PR's are used), and the others (code, params, data: the base's)."""
+    spec = base.spec()
+    data = base.read("dvc.yaml")
+    if data is None or stage not in spec.stage_names:
+        raise UnscorableError(f"{base.label} has no stage `{stage}` in dvc.yaml")
+    produced: list[str] = []
+    own: list[str] = []
+    for dep in stage_deps(data.decode("utf-8", "replace"), stage, f"dvc.yaml at {base.where}"):
+        out = spec.output(dep)
+        (produced if out is not None and out.stage != stage else own).append(dep)
+    return produced, own
+
+
+def _materialise(config: ProjectConfig, head: Snapshot, path: str, dest: Path) -> None:
+    """The PR's version of ``path`` at ``dest``: from the DVC cache by the PR's hash."""
+    lock = head.lock()
+    found = lock.containing(path) if lock else None
+    if found is not None and found[0].md5 and not found[1]:
+        try:
+            dvc.materialise(config.root, found[0].md5, dest)
+            return
+        except DvcError as exc:
+            raise UnscorableError(exc.message) from None
+    data, reason = read_bytes(head, path)
+    if data is None:
+        raise UnscorableError(f"the PR has no {path} (the base's stage reads it): {reason}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(data)
+
+
+def _base_data(config: ProjectConfig, project: Path, path: str) -> None:
+    """A dependency DVC tracks with a ``.dvc`` file (test data, a holdout): the base's
+    version, from the DVC cache or remote by the hash the base records."""
+    for candidate in (path, *_parents(path)):
+        dvc_file = project / f"{candidate}.dvc"
+        if dvc_file.is_file():
+            break
+    else:
+        return  # git-tracked (already in the work tree) or missing: DVC will say which
+    try:
+        outs = dvc.parse_dvc_file(dvc_file.read_text(encoding="utf-8"), f"{candidate}.dvc")
+        for out in outs:
+            if out.md5 and not (project / out.path).exists():
+                dvc.materialise(config.root, out.md5, project / out.path)
+    except DvcError as exc:
+        raise UnscorableError(f"the base's {candidate} (DVC-tracked): {exc.message}") from None
+
+
+def _parents(path: str) -> list[str]:
+    parts = os.path.normpath(path).split(os.sep)
+    return [os.sep.join(parts[:i]) for i in range(len(parts) - 1, 0, -1)]
+
+
+_EXCEPTION = re.compile(r"^[\w.]*(Error|Exception|Exit)\b.*")
+
+
+def _failure(output: list[str], exc: DvcError) -> str:
+    """Why the stage failed: the exception its command raised (``AttributeError: ...``),
+    else DVC's own error line."""
+    lines = [line.strip() for line in output if line.strip()]
+    errors = [i for i, line in enumerate(lines) if line.startswith("ERROR:")]
+    before = lines[:errors[-1]] if errors else lines
+    raised = [line for line in before if _EXCEPTION.match(line)]
+    if raised:
+        return raised[-1][:300]
+    dvc_line = lines[errors[-1]][len("ERROR:"):].strip() if errors else exc.message
+    return dvc_line[:300]
+
+
+@contextmanager
+def base_scoring(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Snapshot,
+                 stage: str) -> Iterator[TrustedRun]:
+    """Run the base's ``stage`` on the PR's outputs in a throwaway work tree at the base;
+    yields where it ran. UnscorableError says why it could not; the work tree is removed
+    on every way out."""
+    if base.sha is None:
+        raise UnscorableError("the base is not a commit")
+    consumed, own = _consumed(base, stage)
+    outputs = _stage_outputs(base, stage)
+    scratch = Path(tempfile.mkdtemp(prefix="jx-mlops-trusted-"))
+    tree = scratch / "base"
+    try:
+        repo.add_worktree(tree, base.sha)
+        project = tree / _project_dir(config, repo)
+        for path in consumed:
+            _materialise(config, head, path, project / path)
+        for path in own:
+            _base_data(config, project, path)
+        output: list[str] = []
+        with console.step(f"Scoring with {base.label}'s `{stage}` (trusted evaluation)") \
+                as detail:
+            def line(text: str) -> None:
+                output.append(text)
+                detail(text)
+
+            try:
+                dvc.repro_stage(project, stage, on_line=line)
+            except DvcError as exc:
+                raise UnscorableError(_failure(output, exc)) from None
+        yield TrustedRun(project, outputs)
+    finally:
+        repo.remove_worktree(tree)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def compare_trusted(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Snapshot,
+                    options: ReportOptions | None = None,
+                    head_record: RunRecord | None = None) -> Comparison:
+    """``compare_revisions`` with the head scored by the base's trusted stage when
+    mlops.yaml (the base's) names one; the PR's own scores ride along, self-reported."""
+    evaluation = effective_evaluation(config, repo, base)
+    stage = evaluation.trusted
+    if stage is None:
+        return compare_revisions(config, repo, base, head, options, head_record)
+    trusted = TrustedEvaluation(stage, base.label, base.sha, evaluation.mode)
+    try:
+        with base_scoring(config, repo, base, head, stage) as run:
+            scored = replace(head, overlay=run.directory, overlay_paths=run.outputs, _memo={})
+            comparison = compare_revisions(config, repo, base, scored, options, head_record)
+    except UnscorableError as exc:
+        comparison = compare_revisions(config, repo, base, head, options, head_record)
+        return with_trusted(comparison, replace(trusted, problem=str(exc)))
+    quick = ReportOptions(significance=False, trend_commits=0)
+    own = [compare_model(model, base, head, quick) for model in config.models]
+    rows = self_reported_rows(comparison.models, own, scored.overlaid)
+    return with_trusted(comparison, replace(trusted, rows=rows))
