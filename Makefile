@@ -55,8 +55,13 @@ prometheus:
 			--no-install-recommends prometheus >/dev/null; \
 	else echo "prometheus not found: the verification tests will be skipped"; fi
 
+# Two workers: a serial run keeps about one core busy (git, DVC and training run one
+# process at a time), so on 2 cores two workers nearly halve the suite. Whole files go to
+# one worker (--dist loadfile) so module-scoped fixtures are built once.
+PYTEST_WORKERS ?= 2
+
 pytest: $(VENV)/.installed-test $(ACTIONLINT) prometheus
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 

@@ -229,6 +229,8 @@ def _merge_queue_check(gp: GitHubProject, cli, monkeypatch: pytest.MonkeyPatch,
     assert (check["pull_request"], check["comment_id"]) == (1, None)
     accuracy = next(m for m in check["metrics"] if m["name"] == "accuracy")
     assert accuracy["base"] != accuracy["head"]  # the PR's model against main's
+    # Scored by the base's evaluate stage, as the PR check is.
+    assert check["trusted"]["stage"] == "evaluate" and check["trusted"]["scored"]
     statuses = gp.forge().get_statuses(gp.repo, head_sha)
     assert [(s.context, s.state) for s in statuses] == [("jx-mlops/evaluation", pr_state)]
     assert statuses[0].target_url == f"{server.url}/local/churn/actions/runs/4242"

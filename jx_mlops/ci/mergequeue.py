@@ -28,8 +28,9 @@ from jx_mlops.ci.pr import TrainingFailedError, _repro
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.config import ProjectConfig
 from jx_mlops.errors import DvcError, ForgeError, GitError, UsageError
-from jx_mlops.evaluation.build import ReportOptions, compare_revisions, write_html
+from jx_mlops.evaluation.build import ReportOptions, write_html
 from jx_mlops.evaluation.snapshot import snapshot
+from jx_mlops.evaluation.trusted import compare_trusted
 from jx_mlops.forge import Forge, open_forge
 from jx_mlops.git import GitRepo
 from jx_mlops.report.markdown import render_comment
@@ -127,7 +128,9 @@ def run_queue_check(config: ProjectConfig, context: CiContext, *, html: Path | N
         pull = queued_pull(head_ref)
         head = snapshot(repo, config.root, None,
                         f"merge queue (PR #{pull})" if pull else "merge queue")
-        comparison = compare_revisions(config, repo, base, head, options)
+        # Scored by the base's trusted stage, as the PR check is: the queue must not
+        # take the queued code's word for its own metrics either.
+        comparison = compare_trusted(config, repo, base, head, options)
         if html is not None:
             write_html(html, comparison)
         _set_verdict(forge, config.forge.repo, head_sha, comparison,
