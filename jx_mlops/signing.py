@@ -155,14 +155,15 @@ def _env_key(value: str) -> Signer:
                            f"{exc.strerror or exc}") from None
 
 
-def find_signer(home: Path, public_key: Path | None) -> Signer | None:
-    """The signer to use here: ``$JX_MLOPS_SIGNING_KEY``, else keyless Sigstore in GitHub
-    Actions with an OIDC token, else the local private key for ``public_key``; None when
-    there is none (the version is registered unsigned)."""
+def find_signer(home: Path, public_key: Path | None, *, keyless: bool = False
+                ) -> Signer | None:
+    """The signer to use here: ``$JX_MLOPS_SIGNING_KEY``, else (``keyless``: the project
+    names an identity) Sigstore in GitHub Actions with an OIDC token, else the local
+    private key for ``public_key``; None when there is none."""
     value = os.environ.get(KEY_ENV, "")
     if value.strip():
         return _env_key(value)
-    if os.environ.get(OIDC_ENV):
+    if keyless and os.environ.get(OIDC_ENV):
         return Signer("sigstore", source="GitHub Actions OIDC")
     if public_key is None or not public_key.is_file():
         return None

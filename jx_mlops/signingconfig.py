@@ -64,7 +64,8 @@ def read_signing(value: Any, file: str) -> SigningConfig | None:
         raise _fail(file, "signing", "a mapping with public_key and/or identity", value)
     unknown = sorted(str(k) for k in value if k not in _KEYS)
     if unknown:
-        raise _fail(file, f"signing.{unknown[0]}", f"one of {', '.join(_KEYS)}", unknown[0])
+        raise ConfigError(f"{file}: signing.{unknown[0]}: unknown key (expected one of: "
+                          f"{', '.join(_KEYS)})")
     config = SigningConfig(
         public_key=_text(value, "public_key", _RELATIVE, "a path inside the project", file),
         identity=_text(value, "identity", re.compile(r"^\S+$"), "a certificate identity",

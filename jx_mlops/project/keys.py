@@ -48,3 +48,14 @@ def add_signing(root: Path, config_file: Path) -> None:
     if "\nsigning:" not in f"\n{text}":
         config_file.write_text(text.rstrip("\n") + "\n" + SIGNING_SECTION, encoding="utf-8")
 
+
+
+def add_keyless_signing(config_file: Path, repo: str) -> None:
+    """``create --forge github``: versions are signed keyless by the release workflow, so
+    verifiers trust that workflow's identity on the default branch."""
+    identity = f"https://github.com/{repo}/.github/workflows/mlops-release.yml@refs/heads/main"
+    text = config_file.read_text(encoding="utf-8")
+    if "\nsigning:" not in f"\n{text}":
+        config_file.write_text(
+            text.rstrip("\n") + "\n\n# Model versions are signed keyless (Sigstore) by the "
+            f"release workflow.\nsigning:\n  identity: {identity}\n", encoding="utf-8")

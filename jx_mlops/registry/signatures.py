@@ -8,6 +8,7 @@ records the artifact's sha256 (next to DVC's md5) and the bundle's location and 
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +45,16 @@ def project_signer(config: ProjectConfig) -> Signer | None:
     must be the one whose public half the project commits."""
     trust = project_trust(config)
     try:
-        signer = signing.find_signer(jx_home(), trust.public_key)
+        signer = signing.find_signer(jx_home(), trust.public_key,
+                                     keyless=trust.identity is not None)
     except SigningError as exc:
         raise RegistryError(exc.message) from None
+    if signer is None and trust.identity is not None and trust.public_key is None:
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            raise RegistryError("mlops.yaml signing.identity asks for keyless signing, but "
+                                "the job has no OIDC token",
+                                hint="give the release job `permissions: id-token: write`")
+        return None  # outside CI: keyless signing is the release workflow's job
     if signer is None and trust.public_key is not None:
         raise RegistryError(
             f"mlops.yaml signing.public_key is {config.signing and config.signing.public_key}"
