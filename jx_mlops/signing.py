@@ -247,11 +247,18 @@ def _certificate_identity(material: dict[str, Any]) -> tuple[str | None, str | N
     issuer = None
     for ext in parsed.extensions:
         if ext.oid.dotted_string in _ISSUER_OIDS:
-            value = getattr(ext.value, "value", b"")
-            issuer = value.decode("utf-8", "replace").lstrip("\x0c\x16").strip() \
-                if isinstance(value, bytes) else None
+            issuer = _der_text(getattr(ext.value, "value", b""))
             break
     return (names[0] if names else None), issuer
+
+
+def _der_text(value: object) -> str | None:
+    """A Fulcio extension's text: DER UTF8String/IA5String (OID .8) or raw bytes (.1)."""
+    if not isinstance(value, bytes) or not value:
+        return None
+    if value[0] in (0x0C, 0x16) and len(value) > 1 and value[1] < 0x80:
+        value = value[2:2 + value[1]]
+    return value.decode("utf-8", "replace")
 
 
 def verify_model(model: Path, bundle: Path, trust: Trust, *, shown: str | None = None

@@ -55,4 +55,5 @@ def signature_state(env: EnvironmentConfig, target: DeploymentRecord, trust: Tru
     if not target.signature and not required:
         return None
     check = verify_copy(target.serving_uri, target.signature, trust)
-    return SignatureState(check.status, check.detail, required)
+    status = "failed" if check.status == "unverified" else check.status
+    return SignatureState(status, check.detail, required)

@@ -64,7 +64,7 @@ def signature_facts(meta: dict[str, Any], check: SignatureCheck | None, trust: T
     signed = meta.get("signature") or {}
     if check is None:
         check = SignatureCheck("unsigned", "registered without a signature") if not signed \
-            else SignatureCheck("failed", "not verified here")
+            else SignatureCheck("unverified", "signed; no mlops.yaml here names whom to trust")
     key = trust.public_key if signed.get("method") == "key" else None
     return {"status": check.status, "verified": check.verified, "detail": check.detail,
             "method": signed.get("method"), "bundle": signed.get("bundle"),

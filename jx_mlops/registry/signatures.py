@@ -19,7 +19,8 @@ from jx_mlops.config import ProjectConfig, jx_home
 from jx_mlops.errors import DvcError, RegistryError
 from jx_mlops.signing import SignatureMismatch, Signer, SigningError, Trust
 
-CheckStatus = Literal["verified", "failed", "unsigned"]
+# unverified: signed, but nothing here says whom to trust (a registry without mlops.yaml)
+CheckStatus = Literal["verified", "failed", "unsigned", "unverified"]
 
 
 @dataclass(frozen=True)
