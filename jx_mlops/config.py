@@ -19,6 +19,7 @@ import yaml
 from jx_mlops.errors import ConfigError
 from jx_mlops.evalconfig import EvaluationConfig, read_evaluation
 from jx_mlops.fsutil import read_text_bounded
+from jx_mlops.signingconfig import SigningConfig, read_signature_gate, read_signing
 from jx_mlops.verifyconfig import VerifyConfig, duration_seconds, read_verify
 from jx_mlops.yamlio import cut, safe_load
 
@@ -129,6 +130,8 @@ class EnvironmentConfig:
     chart_repository: str = "dev"
     # Production checks after each promotion (see verifyconfig); None: not verified.
     verify: VerifyConfig | None = None
+    # gates.signature: required/optional; None: required after the first environment.
+    signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ class ProjectConfig:
     # registry.gto_stages: write GTO stage tags for what lands in environment repositories
     gto_stages: bool = True
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    signing: SigningConfig | None = None
 
     @property
     def root(self) -> Path:
@@ -351,7 +355,7 @@ def _read_fairness(metric: str, node: _Node) -> FairnessLimit:
 def _read_gates(node: _Node) -> tuple[tuple[MetricGate, ...], tuple[FairnessLimit, ...]]:
     if node.value is None:
         return (), ()
-    node.mapping(("metrics", "fairness"))
+    node.mapping(("metrics", "fairness", "signature"))
     metrics, fairness = node.child("metrics"), node.child("fairness")
     gates: list[MetricGate] = []
     limits: list[FairnessLimit] = []
@@ -396,6 +400,8 @@ def _read_environment(index: int, node: _Node) -> EnvironmentConfig:
         chart_repository=node.child("chart_repository").optional(
             lambda n: n.string(_K8S_NAME, "a helm repository name such as dev"), "dev"),
         verify=read_verify(node.child("verify").value, node.file, f"{node.where}.verify"),
+        signature=read_signature_gate(node.child("gates").child("signature").value, node.file,
+                                      node.where),
     )
 
 
@@ -433,7 +439,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         raise ConfigError(f"{path.name}: invalid YAML{at}: {problem}") from None
     root = _Node(data, "", path.name)
     root.mapping(("version", "project", "forge", "models", "environments", "registry",
-                  "evaluation"), required=("models",))
+                  "evaluation", "signing"), required=("models",))
     version = root.child("version")
     if version.value not in (None, 1):
         raise version.fail("1 (the only mlops.yaml version)")
@@ -465,6 +471,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         environments=environments,
         gto_stages=_read_registry(root.child("registry")),
         evaluation=read_evaluation(root.child("evaluation").value, path.name),
+        signing=read_signing(root.child("signing").value, path.name),
     )
 
 

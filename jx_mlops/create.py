@@ -24,6 +24,7 @@ from jx_mlops.forge import open_forge
 from jx_mlops.forge.base import Forge
 from jx_mlops.forge.protection import protect_default_branch
 from jx_mlops.git import GitRepo
+from jx_mlops.project.keys import add_keyless_signing, add_signing
 from jx_mlops.promote.envrepo import ensure_environment_repo
 from jx_mlops.quickstart_sources import open_quickstart
 from jx_mlops.scaffold import (
@@ -114,7 +115,13 @@ def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], rem
         render(quickstart, staging, values)
         if forge_url:
             _set_forge_url(staging / "mlops.yaml", forge_url)
-        load_config(staging)  # a quickstart that renders an invalid mlops.yaml stops here
+        # A quickstart that renders an invalid mlops.yaml stops here.
+        forge = load_config(staging).forge
+        if forge.kind == "local":
+            add_signing(staging, staging / "mlops.yaml")
+        else:  # GitHub Actions signs keyless, with the release workflow's identity
+            add_keyless_signing(staging / "mlops.yaml", forge.repo)
+        load_config(staging)
         repo = GitRepo.init(staging, branch="main")
         for task in quickstart.tasks:
             _run_task(task, staging, quickstart.name)

@@ -366,6 +366,42 @@ def publish_copy(root: Path, md5: str, dest: str) -> str:
         repo.close()
 
 
+def _remote_fs(uri: str) -> tuple[Any, str]:
+    from fsspec.core import url_to_fs  # DVC's file systems (s3fs, gcsfs...) plug in here
+
+    fs, path = url_to_fs(uri)
+    return fs, str(path)
+
+
+def fetch_copy(uri: str, into: Path) -> Path:
+    """A local path holding the published copy at ``uri`` (a file or a directory): the copy
+    itself when the remote is a local directory, else a download under ``into``."""
+    if "://" not in uri or uri.startswith("file://"):
+        return Path(uri.removeprefix("file://"))
+    try:
+        fs, path = _remote_fs(uri)
+        target = into / uri.rstrip("/").rsplit("/", 1)[-1]
+        fs.get(path, str(target), recursive=fs.isdir(path))
+        return target
+    except Exception as exc:  # credentials, network, a missing object
+        raise DvcError(f"cannot read {uri} from the DVC remote: {exc}") from None
+
+
+def put_file(local: Path, uri: str) -> None:
+    """Write ``local`` at ``uri`` in the DVC remote (replacing what is there)."""
+    try:
+        if "://" not in uri or uri.startswith("file://"):
+            target = Path(uri.removeprefix("file://"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target != local:
+                target.write_bytes(local.read_bytes())
+            return
+        fs, path = _remote_fs(uri)
+        fs.put_file(str(local), path)
+    except Exception as exc:
+        raise DvcError(f"cannot write {uri} to the DVC remote: {exc}") from None
+
+
 def remote_object_path(remote_url: str, md5: str) -> str:
     """Where the object with hash ``md5`` lives in a DVC 3 remote."""
     return f"{remote_url.rstrip('/')}/files/md5/{md5[:2]}/{md5[2:]}"

@@ -318,6 +318,7 @@ def show_lineage(lineage: Lineage, *, as_json: bool) -> None:
             f"{d['environment']} (GTO stage)"
             for d in data["deployments"] if d["state"] == "serving"]
     lines.append(f"  runs in   {', '.join(runs) or 'no environment'}")
+    lines.insert(3, f"  signature {data['signature']['status']}: {data['signature']['detail']}")
     out = out_console()
     for line in lines:
         out.print(line, markup=False)

@@ -21,6 +21,7 @@ from conftest import git
 
 from jx_mlops.forge.local import LocalForge
 from jx_mlops.promote.envrepo import ensure_environment_repo
+from jx_mlops.signing import generate_key_pair, save_private_key
 
 SCHEMAS = Path(__file__).parent / "schemas"
 
@@ -131,12 +132,21 @@ def mlops_yaml(name: str, models: Sequence[str], environments: str) -> str:
 
 
 def make_lab(base: Path, home: Path, *, name: str = "fraud",
-             models: Sequence[str] = ("fraud",), environments: str = ENVIRONMENTS) -> Lab:
-    """Create and publish the project (no model version registered yet)."""
+             models: Sequence[str] = ("fraud",), environments: str = ENVIRONMENTS,
+             signed: bool = True) -> Lab:
+    """Create and publish the project (no model version registered yet); ``signed``: with
+    a signing key pair, as ``create`` makes on the local forge."""
     root = base / name
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
     (root / "mlops.yaml").write_text(mlops_yaml(name, models, environments))
+    if signed:
+        private, public = generate_key_pair()
+        save_private_key(home, private)
+        (root / "signing.pub").write_bytes(public)
+        text = (root / "mlops.yaml").read_text()  # before environments: tests append to it
+        (root / "mlops.yaml").write_text(text.replace(
+            "\nenvironments:\n", "\nsigning:\n  public_key: signing.pub\nenvironments:\n", 1))
     (root / ".dvc").mkdir()
     (root / ".dvc" / ".gitignore").write_text("/config.local\n/tmp\n/cache\n")
     storage = home / "storage" / "local" / name

@@ -91,7 +91,7 @@ def test_gates_and_layouts_are_typed() -> None:
      "mlops.yaml: environments[0].gates.fairness.dpd: expected a number >= 0, got -0.1"),
     ("  - {name: prod, repo: a/b, gates: {latency: 3}}\n",
      "mlops.yaml: environments[0].gates.latency: unknown key (expected one of: metrics, "
-     "fairness)"),
+     "fairness, signature)"),
     ("  - {name: prod, repo: a/b, strategy: manual, approvers: []}\n",
      "mlops.yaml: environments[0].approvers: expected a non-empty list of forge logins, "
      "got []"),

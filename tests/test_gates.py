@@ -197,7 +197,7 @@ def test_soak_keeps_the_production_pr_waiting_and_force_lands_it(cli, lab, monke
     waiting = run(cli, "promote", "fraud", "--version", "v0.0.1", "--to", "production")
     assert waiting["waiting"] is True
     assert [(g["gate"], g["status"]) for g in waiting["gates"]] == [
-        ("previous environment", "pass"), ("soak", "pending"),
+        ("signature", "pass"), ("previous environment", "pass"), ("soak", "pending"),
         ("evaluation", "pass"), ("approvals", "pending")]
     body = lab.forge.get_pull("local/environment-production", 1).body
     assert "⏳ **soak**" in body and "⏳ **approvals**" in body

@@ -97,8 +97,9 @@ def test_manual_environment_waits_for_an_approval_by_another_writer(cli, lab, mo
     waiting = promote(cli, "fraud", "--version", "v0.0.1", "--to", "production")
     assert (waiting["merged"], waiting["waiting"]) == (False, True)
     assert "do-not-merge/hold" in waiting["labels"]
-    # previous environment, evaluation (not merged from a PR: nothing to respect), approvals
-    assert [g["status"] for g in waiting["gates"]] == ["pass", "pass", "pending"]
+    # signature, previous environment, evaluation (not merged from a PR: nothing to
+    # respect), approvals
+    assert [g["status"] for g in waiting["gates"]] == ["pass", "pass", "pass", "pending"]
     again = promote(cli, "fraud", "--version", "v0.0.1", "--to", "production")
     assert again["pull_request"] == waiting["pull_request"]  # reused, not a second PR
 

@@ -23,6 +23,7 @@ from jx_mlops.promote.promotion import (
     PromotionResult,
     run_promotion,
 )
+from jx_mlops.registry.signatures import project_trust
 from jx_mlops.registry.versions import Registration, register_model
 
 
@@ -89,7 +90,8 @@ def run_release(config: ProjectConfig, *, ref: str | None = None,
                                       forge.git_env())
         ctx = PromotionContext(forge=forge, environments=config.environments,
                                models={m.name: m for m in config.models}, registry=repo,
-                               gto_stages=config.gto_stages)
+                               gto_stages=config.gto_stages,
+                               trust=project_trust(config))
         promotions: list[PromotionResult] = []
         blocked: list[BlockedPromotion] = []
         first = config.environments[0] if config.environments else None

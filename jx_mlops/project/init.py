@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from jx_mlops.config import CONFIG_FILE, MODEL_NAME, REPO_NAME, parse_config
+from jx_mlops.config import CONFIG_FILE, MODEL_NAME, REPO_NAME, jx_home, parse_config
 from jx_mlops.dvcyaml import DvcSpec
 from jx_mlops.errors import ConfigError, DvcError, GitError, UsageError
 from jx_mlops.evaluation.declared import expand_metrics
 from jx_mlops.evaluation.snapshot import Snapshot, read_structured
 from jx_mlops.git import GitRepo
+from jx_mlops.project.keys import PUBLIC_KEY_FILE, SIGNING_SECTION, planned_key_pair
 from jx_mlops.project.models import FoundModel, model_name
 from jx_mlops.project.policy import MetricGuess, guess_policy
 from jx_mlops.project.render import ci_files, render_config
+from jx_mlops.signing import save_private_key
 
 MODEL_SUFFIXES = (".pkl", ".pckl", ".pickle", ".joblib", ".onnx", ".pt", ".pth", ".h5",
                   ".keras", ".safetensors", ".bst", ".cbm", ".ckpt")
@@ -178,17 +180,24 @@ def init_project(root: Path, *, forge: str | None = None, repo_name: str | None 
     guesses = [guess_policy(name) for name in names]
     config = render_config(root.name, forge, forge_repo, found, guesses,
                            scoring_stage(spec, found))
+    public, private = planned_key_pair(root) if forge == "local" else (b"", None)
+    if public:  # the local forge: versions are signed with a key made here
+        config += SIGNING_SECTION
     try:
         parse_config(config, root / CONFIG_FILE)  # never write a file jx-mlops cannot read
     except ConfigError as exc:
         raise UsageError(f"jx-mlops init produced an invalid {CONFIG_FILE}: {exc.message}") \
             from None
-    wanted = {CONFIG_FILE: config, **(ci_files() if ci else {})}
+    wanted = {CONFIG_FILE: config, **(ci_files() if ci else {}),
+              **({PUBLIC_KEY_FILE: public.decode("ascii")} if public else {})}
     files = tuple(PlannedFile(path, text, _action(root, path, text, force))
                   for path, text in wanted.items())
     notes += _notes(found, forge_repo)
     if not dry_run:
         _write(root, files)
+        if private is not None and any(f.path == PUBLIC_KEY_FILE and f.action in
+                                       ("create", "overwrite") for f in files):
+            save_private_key(jx_home(), private)
     return InitResult(root, tuple(found), tuple(guesses), files, tuple(notes), dry_run)
 
 

@@ -9,6 +9,8 @@ For each record of each environment repository:
 - the commit exists and its dvc.lock records the artifact with the recorded md5, as does
   the tag's metadata; the storage URI is that md5's object in the recorded DVC remote;
 - what the serving files deploy is what the record says (nothing, when disabled);
+- a signed version's published copy still matches its signature (each file that no longer
+  does is named), and the record's bundle is the one the tag's metadata registered;
 - a GTO stage tag in the source repository that shows a version in the environment's
   stage shows the recorded one (none, when disabled), unless ``registry.gto_stages`` is off.
 """
@@ -41,6 +43,8 @@ from jx_mlops.promote.manifests import (
     storage_uri,
 )
 from jx_mlops.registry import find_version, tag_name
+from jx_mlops.registry.signatures import project_trust, verify_copy
+from jx_mlops.signing import Trust
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def run_audit(config: ProjectConfig, forge: Forge, *, environment: str | None = 
             repo, branch = mirror(forge, env.repo)
             try:
                 _audit_env(env, repo, branch, sources, checked, findings,
-                           gto_stages=config.gto_stages)
+                           gto_stages=config.gto_stages, trust=project_trust(config))
             finally:
                 repo.close()
     finally:
@@ -113,7 +117,7 @@ def run_audit(config: ProjectConfig, forge: Forge, *, environment: str | None = 
 
 def _audit_env(env: EnvironmentConfig, repo: GitRepo, branch: str, sources: _Sources,
                checked: list[tuple[str, str, str]], findings: list[Finding], *,
-               gto_stages: bool = True) -> None:
+               gto_stages: bool = True, trust: Trust | None = None) -> None:
     tip = repo.rev_parse(branch)
     names = record_names(repo, tip)
     latest = latest_events(read_events(repo, tip))
@@ -130,6 +134,7 @@ def _audit_env(env: EnvironmentConfig, repo: GitRepo, branch: str, sources: _Sou
         problems += _written_by_promotion(repo, tip, env, name, latest.get(name))
         problems += _source_problems(record, sources)
         problems += _serving_problems(repo, tip, env, record)
+        problems += _signature_problems(record, trust or Trust())
         if gto_stages:
             problems += _gto_stage_problems(record, env, sources)
         findings += [Finding(env.name, name, p) for p in problems]
@@ -218,6 +223,10 @@ def _tag_problems(record: DeploymentRecord, source: GitRepo) -> list[str]:
     elif record.tag_object and version.tag_object != record.tag_object:
         problems.append(f"tag {tag} is not the tag object that was promoted "
                         f"({version.tag_object[:12]} != {record.tag_object[:12]}: re-created?)")
+    signed = (version.metadata.get("signature") or {}).get("sha256")
+    if version.metadata.get("artifact") and signed != record.signature.get("sha256"):
+        problems.append(f"signature sha256 {record.signature.get('sha256')} differs from the "
+                        f"registry metadata of {tag} ({signed})")
     md5 = (version.metadata.get("artifact") or {}).get("md5")
     if md5 and md5 != record.artifact_md5:
         problems.append(f"artifact md5 {record.artifact_md5} differs from the registry "
@@ -264,6 +273,15 @@ def _serving_problems(repo: GitRepo, tip: str, env: EnvironmentConfig,
     except JxMlopsError:
         return []
     return [] if uri == expected else [f"{where} downloads {uri}, the record says {expected}"]
+
+
+def _signature_problems(record: DeploymentRecord, trust: Trust) -> list[str]:
+    """Re-verify the copy a serving record deploys (unsigned versions have nothing to
+    verify: the record says so, and lineage shows them as unsigned)."""
+    if not record.serving or not record.signature:
+        return []
+    check = verify_copy(record.serving_uri, record.signature, trust)
+    return [] if check.verified else [check.detail]
 
 
 def summarize(findings: Sequence[Finding]) -> str:

@@ -62,7 +62,8 @@ def record_from_version(version: ModelVersion, env: EnvironmentConfig, *, by: st
         serving_uri=artifact.get("serving_uri"),
         metrics=dict(meta.get("metrics") or {}), data=tuple(meta.get("data") or ()),
         promoted_by=by, promoted_at=now_iso(), action=action, layout=env.layout,
-        namespace=env.namespace,
+        namespace=env.namespace, artifact_sha256=artifact.get("sha256"),
+        signature=dict(meta.get("signature") or {}),
     )
 
 

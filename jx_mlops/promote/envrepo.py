@@ -99,6 +99,10 @@ class DeploymentRecord:
     gates: tuple[GateOutcome, ...] = ()
     layout: str | None = None
     namespace: str | None = None
+    # Added with signed versions: the artifact's sha256 and the tag's ``signature``
+    # (bundle URI and sha256, method, key or identity); empty for unsigned versions.
+    artifact_sha256: str | None = None
+    signature: dict[str, Any] = field(default_factory=dict)
 
     @property
     def serving(self) -> bool:
@@ -120,7 +124,9 @@ class DeploymentRecord:
                        "pull_request": self.source_pull, "run_url": self.run_url},
             "artifact": {"path": self.artifact_path, "md5": self.artifact_md5,
                          "size": self.artifact_size, "storage": self.storage,
-                         "uri": self.storage_uri, "serving_uri": self.serving_uri},
+                         "uri": self.storage_uri, "serving_uri": self.serving_uri,
+                         "sha256": self.artifact_sha256},
+            "signature": dict(self.signature) or None,
             "serving": {"layout": self.layout, "namespace": self.namespace},
             "metrics": self.metrics,
             "data": [dict(d) for d in self.data],
@@ -171,6 +177,8 @@ class DeploymentRecord:
             gates=tuple(GateOutcome(str(g["gate"]), str(g["status"]), str(g["detail"]))
                         for g in data.get("gates") or ()),
             layout=serving.get("layout"), namespace=serving.get("namespace"),
+            artifact_sha256=_text(artifact.get("sha256")),
+            signature=dict(data.get("signature") or {}),
         )
 
 

@@ -1,18 +1,21 @@
-"""The fact the evaluation gate judges: how the version's source pull request was evaluated.
+"""Facts the later gates judge: how the version's source pull request was evaluated, how
+it compares with the version deployed, and whether the copy to deploy matches its signature.
 
-Read from the project's forge: the ``jx-mlops/evaluation`` status of the merged pull
-request's head commit (what `ci pr` reported, or a forced merge went past).
+The evaluation is read from the project's forge: the ``jx-mlops/evaluation`` status of the
+merged pull request's head commit (what `ci pr` reported, or a forced merge went past).
 """
 
 from __future__ import annotations
 
 from jx_mlops.ci import STATUS_CONTEXT
-from jx_mlops.config import ModelConfig
+from jx_mlops.config import EnvironmentConfig, ModelConfig
 from jx_mlops.errors import NotFoundError
 from jx_mlops.forge.base import Forge
 from jx_mlops.promote.envrepo import DeploymentRecord
-from jx_mlops.promote.gates import DeployedComparison, EvaluationState
+from jx_mlops.promote.gates import Action, DeployedComparison, EvaluationState, SignatureState
 from jx_mlops.promote.pullbody import Side, compare_versions
+from jx_mlops.registry.signatures import verify_copy
+from jx_mlops.signing import Trust
 
 
 def source_evaluation(forge: Forge, record: DeploymentRecord) -> EvaluationState:
@@ -40,3 +43,17 @@ def against_deployed(current: DeploymentRecord | None, target: DeploymentRecord,
     head = Side(target.version, target.source_commit, target.metrics)
     verdict = compare_versions(target.model, model, base, head).verdict
     return DeployedComparison(current.version, verdict.passed, verdict.line)
+
+
+def signature_state(env: EnvironmentConfig, target: DeploymentRecord, trust: Trust, *,
+                    later: bool, action: Action) -> SignatureState | None:
+    """Verify the exact copy a change deploys (None: the gate does not apply: disabling,
+    or an unsigned version where no signature is required)."""
+    if action == "disable":
+        return None
+    required = env.signature == "required" or (env.signature is None and later)
+    if not target.signature and not required:
+        return None
+    check = verify_copy(target.serving_uri, target.signature, trust)
+    status = "failed" if check.status == "unverified" else check.status
+    return SignatureState(status, check.detail, required)

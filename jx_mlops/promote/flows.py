@@ -27,6 +27,7 @@ from jx_mlops.promote.promotion import (
     run_promotion,
 )
 from jx_mlops.registry import ModelVersion, list_versions, version_key
+from jx_mlops.registry.signatures import project_trust
 from jx_mlops.registry.versions import model_name, resolve_version
 
 _ACTIONS: tuple[Action, ...] = ("promote", "rollback")
@@ -41,7 +42,8 @@ def project_context(config: ProjectConfig, forge: Forge | None = None
         yield PromotionContext(forge=forge or open_forge(config.forge),
                                environments=config.environments,
                                models={m.name: m for m in config.models}, registry=repo,
-                               gto_stages=config.gto_stages)
+                               gto_stages=config.gto_stages,
+                               trust=project_trust(config))
     finally:
         repo.close()
 

@@ -11,6 +11,9 @@ Each gate passes, fails, or is pending (it will pass with time or approvals):
 - ``against deployed`` (environments after the first): the version compares no worse
   than the one deployed there, under the model's metric policies (the verdict its
   promotion PR shows);
+- ``signature``: the exact copy to deploy matches its signature; an unsigned version
+  (registered before signing existed) fails where ``gates.signature`` is required (by
+  default every environment after the first);
 - ``evaluation`` (environments after the first): the pull request the version was merged
   from passed its evaluation (a version pushed to the default branch without one passes,
   saying so).
@@ -88,6 +91,15 @@ class DeployedComparison:
 
 
 @dataclass(frozen=True)
+class SignatureState:
+    """Verifying the published copy a promotion deploys: verified, failed or unsigned."""
+
+    status: Literal["verified", "failed", "unsigned"]
+    detail: str
+    required: bool
+
+
+@dataclass(frozen=True)
 class GateInputs:
     """Everything the gates of one promotion look at."""
 
@@ -100,6 +112,7 @@ class GateInputs:
     now: float
     evaluation: EvaluationState | None = None  # None: the gate does not apply here
     against_deployed: DeployedComparison | None = None  # None: nothing to compare with
+    signature: SignatureState | None = None  # None: the gate does not apply
 
 
 def format_duration(seconds: float) -> str:
@@ -245,11 +258,24 @@ def _deployed_gate(inputs: GateInputs) -> list[GateResult]:
                        f"{inputs.version} against {fact.deployed} (deployed here): {verdict}")]
 
 
+def _signature_gate(inputs: GateInputs) -> list[GateResult]:
+    fact = inputs.signature
+    if fact is None or (fact.status == "unsigned" and not fact.required):
+        return []
+    if fact.status == "verified":
+        return [GateResult("signature", "pass", fact.detail)]
+    if fact.status == "unsigned":
+        return [GateResult("signature", "fail", f"{inputs.version} is unsigned (registered "
+                           f"before signing, or without a key) and {inputs.env.name} "
+                           "requires a signature")]
+    return [GateResult("signature", "fail", fact.detail)]
+
+
 def evaluate_gates(inputs: GateInputs) -> tuple[GateResult, ...]:
     """Every gate of ``inputs.env`` for this promotion, in a stable order."""
     if inputs.action == "disable":
         return ()
-    results: list[GateResult] = []
+    results: list[GateResult] = _signature_gate(inputs)
     if inputs.action == "promote":
         results += _previous_gate(inputs)
         results += _evaluation_gate(inputs)

@@ -20,6 +20,8 @@ from jx_mlops.promote.status import StatusEntry, collect_status
 from jx_mlops.registry import ModelVersion, get_version, read_state, versions_of
 from jx_mlops.registry.listing import open_scope, resolve_model
 from jx_mlops.registry.provenance import commit_metadata
+from jx_mlops.registry.signatures import SignatureCheck, project_trust, verify_copy
+from jx_mlops.signing import Trust
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Lineage:
     deployments: tuple[StatusEntry, ...]
     metadata: dict[str, Any] = field(default_factory=dict)  # the tag's, or the commit's
     unknown: dict[str, str] = field(default_factory=dict)  # fact -> why it is unknown
+    signature: dict[str, Any] = field(default_factory=dict)  # see signature_facts
 
     def to_json(self) -> dict[str, Any]:
         v, meta = self.version, self.metadata or self.version.metadata
@@ -39,12 +42,44 @@ class Lineage:
             "registered_by": v.registered_by, "stages": list(v.stages),
             "source_repo": meta.get("source_repo"), "source_pull": meta.get("source_pull"),
             "run_url": meta.get("run_url"), "project_path": meta.get("project_path", ""),
-            "artifact": meta.get("artifact"), "metrics": meta.get("metrics", {}),
+            "artifact": _artifact(meta.get("artifact")),
+            "signature": self.signature or signature_facts(meta, None, Trust()),
+            "metrics": meta.get("metrics", {}),
             "params": meta.get("params", {}), "params_sha256": meta.get("params_sha256"),
             "dvc_lock_sha256": meta.get("dvc_lock_sha256"), "data": meta.get("data", []),
             "deployments": [d.to_json() for d in self.deployments],
             "unknown": dict(self.unknown),
         }
+
+
+def _artifact(artifact: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The tag's artifact facts, with ``sha256`` even for versions signed before it."""
+    return {**artifact, "sha256": artifact.get("sha256")} if artifact else None
+
+
+def signature_facts(meta: dict[str, Any], check: SignatureCheck | None, trust: Trust
+                    ) -> dict[str, Any]:
+    """``signature`` of ``lineage --json``: where the bundle and the key a verifier needs
+    are, and whether the published copy verifies now. Unsigned is never verified."""
+    signed = meta.get("signature") or {}
+    if check is None:
+        check = SignatureCheck("unsigned", "registered without a signature") if not signed \
+            else SignatureCheck("unverified", "signed; no mlops.yaml here names whom to trust")
+    key = trust.public_key if signed.get("method") == "key" else None
+    return {"status": check.status, "verified": check.verified, "detail": check.detail,
+            "method": signed.get("method"), "bundle": signed.get("bundle"),
+            "sha256": signed.get("sha256"),
+            "public_key": str(key) if key is not None else None,
+            "public_key_sha256": signed.get("public_key_sha256"),
+            "identity": signed.get("identity"), "issuer": signed.get("issuer"),
+            "files": list(check.files)}
+
+
+def _signature(version: ModelVersion, trust: Trust) -> dict[str, Any]:
+    meta = version.metadata
+    artifact = meta.get("artifact") or {}
+    check = verify_copy(artifact.get("serving_uri"), meta.get("signature"), trust)
+    return signature_facts(meta, check, trust)
 
 
 def _made_by_jx(version: ModelVersion) -> bool:
@@ -60,7 +95,7 @@ def collect_lineage(config: ProjectConfig, forge: Forge, version: ModelVersion, 
     here = tuple(e for e in entries if e.model in (name, version.model)
                  and e.version == version.version)
     if _made_by_jx(version) or repo is None:
-        return Lineage(version, here)
+        return Lineage(version, here, signature=_signature(version, project_trust(config)))
     model = next((m for m in config.models if m.name == name), None)
     prefix = version.model.rsplit(":", 1)[0] if ":" in version.model else ""
     meta, unknown = commit_metadata(repo, config.root, version, model=model, directory=prefix)
@@ -85,7 +120,7 @@ def repository_lineage(start: Path, model: str, version: str) -> Lineage:
         staged = [v for v in versions_of(state, name, deprecated=True)
                   if v.version == found.version]
         found = staged[0] if staged else found
-        if _made_by_jx(found):
+        if _made_by_jx(found):  # no mlops.yaml: no key to trust, a signature is not verified
             return Lineage(found, tuple(_stage_entries(found)))
         prefix = name.rsplit(":", 1)[0] if ":" in name else ""
         meta, unknown = commit_metadata(repo, scope.repo_root, found, directory=prefix)

@@ -78,6 +78,17 @@ def _labels(record: DeploymentRecord) -> dict[str, str]:
             "jx-mlops.dev/environment": record.environment}
 
 
+def _annotations(record: DeploymentRecord) -> dict[str, str]:
+    notes = {"jx-mlops.dev/version": record.version,
+             "jx-mlops.dev/source": f"{record.source_repo}@{record.source_commit}",
+             "jx-mlops.dev/artifact-md5": record.artifact_md5 or ""}
+    if record.signature:  # a signed version: what an admission check can verify
+        notes.update({"jx-mlops.dev/artifact-sha256": record.artifact_sha256 or "",
+                      "jx-mlops.dev/signature-sha256": str(record.signature.get("sha256")),
+                      "jx-mlops.dev/signature": str(record.signature.get("bundle"))})
+    return notes
+
+
 def inference_service(record: DeploymentRecord, env: EnvironmentConfig) -> dict[str, Any]:
     """The KServe InferenceService serving ``record``'s version."""
     return {
@@ -87,9 +98,7 @@ def inference_service(record: DeploymentRecord, env: EnvironmentConfig) -> dict[
             "name": record.model,
             "namespace": env.namespace,
             "labels": _labels(record),
-            "annotations": {"jx-mlops.dev/version": record.version,
-                            "jx-mlops.dev/source": f"{record.source_repo}@{record.source_commit}",
-                            "jx-mlops.dev/artifact-md5": record.artifact_md5 or ""},
+            "annotations": _annotations(record),
         },
         "spec": {"predictor": {"model": {"modelFormat": {"name": model_format(record, env)},
                                          "storageUri": storage_uri(record)}}},

@@ -38,7 +38,7 @@ from jx_mlops.promote.envrepo import (
     read_record,
     record_path,
 )
-from jx_mlops.promote.evaluation import against_deployed, source_evaluation
+from jx_mlops.promote.evaluation import against_deployed, signature_state, source_evaluation
 from jx_mlops.promote.gates import (
     Action,
     Approvals,
@@ -58,6 +58,7 @@ from jx_mlops.promote.manifests import serving_changes, serving_inputs
 from jx_mlops.promote.pullbody import Side, compare_versions, render_body
 from jx_mlops.promote.verifynotes import verified_state
 from jx_mlops.registry import ModelVersion, find_version, read_state
+from jx_mlops.signing import Trust
 
 GATES_CONTEXT = "jx-mlops/gates"
 _LAND_ATTEMPTS = 25
@@ -73,6 +74,7 @@ class PromotionContext:
     models: Mapping[str, ModelConfig] = field(default_factory=dict)
     registry: GitRepo | None = None
     gto_stages: bool = True  # mirror what lands as GTO stage tags in the registry
+    trust: Trust = field(default_factory=Trust)  # whose model signatures are accepted
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,9 @@ class _Promotion:
         inputs = GateInputs(env=self.env, action=self.request.action, version=target.version,
                             metrics=target.metrics, required=self._required_state(target),
                             approvals=approvals, now=time.time(), evaluation=evaluation,
-                            against_deployed=deployed)
+                            against_deployed=deployed, signature=signature_state(
+                                self.env, target, self.ctx.trust, later=later,
+                                action=self.request.action))
         return evaluate_gates(inputs)
 
     def _approvals(self, pull: PullRequest) -> Approvals:

@@ -32,6 +32,7 @@ from jx_mlops.registry import (
 )
 from jx_mlops.registry.artifacts import dvc_artifacts
 from jx_mlops.registry.registry import check_model_name, plan_registration
+from jx_mlops.registry.signatures import project_signer, sign_copy
 
 METADATA_SCHEMA = 2
 _MAX_PARAMS_JSON = 32_000  # params values larger than this keep only their digest
@@ -213,7 +214,10 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
     if artifact.get("storage") and publish:
         artifact["serving_uri"] = (f"{str(artifact['storage']).rstrip('/')}/"
                                    f"{dvc.serving_copy_path(name, version, str(artifact['path']))}")
+        signer = project_signer(config)  # a wrong or missing key stops before publishing
         _publish(config, name, version, artifact)
+        if signer is not None:
+            meta["signature"] = sign_copy(name, version, artifact, signer)
     registered, created = register_version(repo, name, commit, meta, version=version)
     return Registration(registered, created)
 

@@ -1,0 +1,268 @@
+"""Signed model versions (OpenSSF model signing), verified at every hop.
+
+`model_signing verify` (the library's own CLI) is the peer: it must accept what
+`ci release` signs, and refuse it once one byte of the published copy changes, as
+`promote`, `audit` and `lineage` do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import Project, git
+from promotekit import Lab, make_lab
+from test_init import pipeline, repo  # noqa: F401 (the fixture)
+
+from jx_mlops.config import jx_home, parse_config
+from jx_mlops.errors import ConfigError
+from jx_mlops.git import GitRepo
+from jx_mlops.registry import get_version
+from jx_mlops.signing import (
+    SignatureMismatch,
+    Signer,
+    Trust,
+    bundle_path_for,
+    generate_key_pair,
+    read_signature,
+    sign_model,
+    verify_model,
+)
+from jx_mlops.signingconfig import SigningConfig
+
+
+def model_signing_verify(model: Path, bundle: Path, public_key: Path
+                         ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "model_signing", "verify", "key",
+                           "--signature", str(bundle), "--public_key", str(public_key),
+                           str(model)], capture_output=True, text=True, check=False)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def flip_first_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.slow
+def test_release_signs_what_model_signing_verifies_and_a_tampered_copy_is_refused(
+        project: Project, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project.path)
+    # create made the key pair: the public key committed and named, the private one kept.
+    assert yaml.safe_load((project.path / "mlops.yaml").read_text())["signing"] == \
+        {"public_key": "signing.pub"}
+    assert "signing.pub" in git(project.path, "ls-files").splitlines()
+    [private] = (project.home / "signing").glob("*.pem")
+    assert private.stat().st_mode & 0o077 == 0
+    public_key = project.path / "signing.pub"
+
+    assert cli("ci", "release").code == 0
+    meta = get_version(GitRepo.open(project.path), "churn", "v0.0.1").metadata
+    copy = Path(meta["artifact"]["serving_uri"])
+    bundle = Path(meta["signature"]["bundle"])
+    assert bundle == copy.with_name("model.pkl.sig")
+    assert meta["artifact"]["sha256"] == sha256(copy)
+    assert meta["signature"]["sha256"] == sha256(bundle)
+    assert meta["signature"]["method"] == "key"
+    assert model_signing_verify(copy, bundle, public_key).returncode == 0
+
+    env = project.home / "forge/repos/local/environment-staging.git"
+    record = yaml.safe_load(git(env, "show", "main:models/churn.yaml"))
+    assert record["artifact"]["sha256"] == sha256(copy)
+    assert record["signature"]["sha256"] == sha256(bundle)
+    notes = yaml.safe_load(git(env, "show", "main:serving/churn.yaml"))["metadata"][
+        "annotations"]
+    assert notes["jx-mlops.dev/artifact-sha256"] == sha256(copy)
+    assert notes["jx-mlops.dev/signature-sha256"] == sha256(bundle)
+    lineage = json.loads(cli("lineage", "churn@v0.0.1", "--json").out)
+    assert lineage["artifact"]["sha256"] == sha256(copy)
+    assert lineage["signature"]["verified"] is True
+    assert Path(lineage["signature"]["public_key"]) == public_key
+    assert model_signing_verify(copy, Path(lineage["signature"]["bundle"]),
+                                Path(lineage["signature"]["public_key"])).returncode == 0
+
+    flip_first_byte(copy)
+    assert model_signing_verify(copy, bundle, public_key).returncode != 0
+    refused = cli("promote", "churn", "--version", "v0.0.1", "--to", "production")
+    assert refused.code == 1
+    assert "blocked by gates: signature: " in refused.err
+    assert "model.pkl no longer matches its signature" in refused.err
+    audit = cli("audit", "--json")
+    assert audit.code == 1
+    assert [f["problem"] for f in json.loads(audit.out)["findings"]] == [
+        f"{copy}: model.pkl no longer matches its signature"]
+    lineage = json.loads(cli("lineage", "churn@v0.0.1", "--json").out)["signature"]
+    assert (lineage["status"], lineage["verified"], lineage["files"]) == \
+        ("failed", False, ["model.pkl"])
+
+
+@pytest.fixture
+def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
+    made = make_lab(hermetic, jx_home())
+    monkeypatch.chdir(made.path)
+    return made
+
+
+def storage_copies(lab: Lab) -> list[str]:
+    root = lab.home / "storage" / "local" / lab.name / "jx-mlops"
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_a_key_that_is_not_the_projects_refuses_before_anything_is_published(
+        cli, lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    lab.new_version()
+    other, _public = generate_key_pair()
+    monkeypatch.setenv("JX_MLOPS_SIGNING_KEY", other.decode())
+    refused = cli("register", "fraud")
+    assert refused.code == 1
+    assert refused.err.strip() == "error: $JX_MLOPS_SIGNING_KEY is not the private key of " \
+                                  "signing.pub (mlops.yaml signing.public_key): promotion " \
+                                  "could not verify it"
+    assert git(lab.path, "tag", "-l") == ""
+    assert not (lab.home / "storage" / "local" / lab.name / "jx-mlops").exists()
+
+    # No key on this machine at all: say which variable to set.
+    monkeypatch.delenv("JX_MLOPS_SIGNING_KEY")
+    [held] = (lab.home / "signing").glob("*.pem")
+    moved = held.rename(lab.path.parent / "ci-secret.pem")
+    refused = cli("register", "fraud")
+    assert "this machine holds no private key for it (set JX_MLOPS_SIGNING_KEY" in refused.err
+    # The key as CI gives it: a path (or the PEM itself) in JX_MLOPS_SIGNING_KEY.
+    monkeypatch.setenv("JX_MLOPS_SIGNING_KEY", str(moved))
+    assert cli("register", "fraud").code == 0
+    assert storage_copies(lab) == ["models/fraud/v0.0.1/fraud.pkl",
+                                   "models/fraud/v0.0.1/fraud.pkl.sig"]
+
+
+def test_an_unsigned_version_is_shown_unsigned_and_refused_where_signatures_are_required(
+        cli, hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lab = make_lab(hermetic, jx_home(), signed=False)
+    monkeypatch.chdir(lab.path)
+    lab.new_version()
+    assert cli("register", "fraud").code == 0
+    # The first environment does not require signatures by default.
+    assert cli("promote", "fraud", "--version", "v0.0.1", "--to", "staging").code == 0
+    lineage = json.loads(cli("lineage", "fraud@v0.0.1", "--json").out)
+    assert lineage["signature"]["status"] == "unsigned"
+    assert lineage["signature"]["verified"] is False
+    assert lineage["artifact"]["sha256"] is None
+    refused = cli("promote", "fraud", "--version", "v0.0.1", "--to", "production")
+    assert refused.code == 1
+    assert "signature: v0.0.1 is unsigned (registered before signing, or without a key) " \
+           "and production requires a signature" in refused.err
+    assert cli("audit").code == 0  # an unsigned record is what it says, not a mismatch
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ("signing: {public_key: /etc/key.pub}",
+     "mlops.yaml: signing.public_key: expected a path inside the project, got '/etc/key.pub'"),
+    ("signing: {public_key: k.pub, keyless: true}",
+     "mlops.yaml: signing.keyless: unknown key (expected one of: public_key, identity, "
+     "issuer)"),
+    ("signing: {issuer: http://example.com}",
+     "mlops.yaml: signing.issuer: expected an https:// OIDC issuer, got 'http://example.com'"),
+    ("environments:\n  - {name: prod, repo: a/b, gates: {signature: maybe}}",
+     "mlops.yaml: environments[0].gates.signature: expected required or optional, got 'maybe'"),
+])
+def test_signing_config_errors_name_the_key(section: str, message: str) -> None:
+    text = f"models:\n  m: {{artifact: m.pkl}}\n{section}\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, Path("mlops.yaml"))
+    assert caught.value.message == message
+
+
+def test_a_directory_model_names_each_file_that_changed(tmp_path: Path) -> None:
+    private, public = generate_key_pair()
+    (tmp_path / "key.pub").write_bytes(public)
+    model = tmp_path / "v1" / "bundle"
+    (model / "sub").mkdir(parents=True)
+    for name in ("config.json", "sub/weights.bin", "sub/vocab.txt"):
+        (model / name).write_bytes(os.urandom(64))
+    bundle = bundle_path_for(model)
+    signed = sign_model(model, bundle, Signer("key", private, "test key"))
+    assert [name for name, _ in signed.files] == ["config.json", "sub/vocab.txt",
+                                                  "sub/weights.bin"]
+    trust = Trust(public_key=tmp_path / "key.pub")
+    assert model_signing_verify(model, bundle, tmp_path / "key.pub").returncode == 0
+    flip_first_byte(model / "sub" / "weights.bin")
+    (model / "sub" / "vocab.txt").unlink()
+    with pytest.raises(SignatureMismatch) as caught:
+        verify_model(model, bundle, trust, shown="s3://bucket/v1/bundle")
+    assert caught.value.files == ("sub/weights.bin", "sub/vocab.txt (missing)")
+    assert caught.value.message == "s3://bucket/v1/bundle: sub/weights.bin, sub/vocab.txt " \
+                                   "(missing) no longer match its signature"
+    assert model_signing_verify(model, bundle, tmp_path / "key.pub").returncode != 0
+    # Another key's signature is not the project's.
+    _other, other_public = generate_key_pair()
+    (tmp_path / "other.pub").write_bytes(other_public)
+    with pytest.raises(SignatureMismatch, match="signature does not verify"):
+        verify_model(model, bundle, Trust(public_key=tmp_path / "other.pub"))
+
+
+def test_init_on_the_local_forge_makes_one_key_pair(repo: Path, cli) -> None:  # noqa: F811
+    pipeline(repo)
+    assert cli("init", "--no-ci").code == 0
+    public = (repo / "signing.pub").read_bytes()
+    assert parse_config((repo / "mlops.yaml").read_text(), repo / "mlops.yaml").signing == \
+        SigningConfig(public_key="signing.pub")
+    assert len(list((jx_home() / "signing").glob("*.pem"))) == 1
+    assert cli("init", "--no-ci").code == 0  # again: the same key, no second pair
+    assert (repo / "signing.pub").read_bytes() == public
+    assert len(list((jx_home() / "signing").glob("*.pem"))) == 1
+
+
+def keyless_bundle(path: Path, identity: str, issuer: str) -> None:
+    """A bundle shaped as Sigstore's keyless ones are (the certificate is self-made here:
+    offline, no Fulcio), to read the identity and issuer jx-mlops records."""
+    import base64
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    raw_issuer = issuer.encode()
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(minutes=10))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.UniformResourceIdentifier(identity)]), critical=True)
+            .add_extension(x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8"),
+                bytes([0x0C, len(raw_issuer)]) + raw_issuer), critical=False)
+            .sign(key, hashes.SHA256()))
+    statement = {"subject": [{"name": "model.pkl", "digest": {"sha256": "ab" * 32}}],
+                 "predicate": {"resources": [{"name": "model.pkl", "algorithm": "sha256",
+                                              "digest": "cd" * 32}]}}
+    path.write_text(json.dumps({
+        "verificationMaterial": {"certificate": {"rawBytes": base64.b64encode(
+            cert.public_bytes(serialization.Encoding.DER)).decode()}},
+        "dsseEnvelope": {"payload": base64.b64encode(json.dumps(statement).encode()).decode(),
+                         "payloadType": "application/vnd.in-toto+json", "signatures": []}}))
+
+
+def test_a_keyless_bundle_records_its_identity_and_needs_one_trusted(tmp_path: Path) -> None:
+    identity = "https://github.com/acme/churn/.github/workflows/mlops-release.yml@refs/heads/main"
+    bundle = tmp_path / "model.pkl.sig"
+    keyless_bundle(bundle, identity, "https://token.actions.githubusercontent.com")
+    facts = read_signature(bundle)
+    assert (facts.method, facts.identity, facts.issuer, facts.artifact_sha256) == \
+        ("sigstore", identity, "https://token.actions.githubusercontent.com", "cd" * 32)
+    (tmp_path / "model.pkl").write_bytes(b"weights")
+    with pytest.raises(SignatureMismatch) as caught:
+        verify_model(tmp_path / "model.pkl", bundle, Trust(public_key=tmp_path / "k.pub"))
+    assert caught.value.message.endswith(f"signed keyless by {identity}, but mlops.yaml "
+                                         "names no signing.identity to trust")
