@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from jx_mlops import views
+from jx_mlops import views, views_ci
 from jx_mlops.console import out_console
 
 PROJECT = "churn-model"
@@ -74,7 +74,7 @@ def _run(workdir: Path) -> None:
     _heading(3, "CI trains the pull request and evaluates it", f"jx-mlops ci pr --pr {pull.number}")
     _as("jx-mlops-bot")
     check = run_pr_check(config, number=pull.number)
-    views.show_pr_check(check, as_json=False)
+    views_ci.show_pr_check(check, as_json=False)
 
     _heading(4, "The reviewer reads the evaluation comment on the PR",
              f"jx-mlops forge pr show {pull.number}")

@@ -13,7 +13,6 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,12 @@ import git as gitpython
 from git.exc import BadName, BadObject, GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from jx_mlops.errors import ConflictError, GitError
+
+# The values this module returns (re-exported: callers import them from here).
+from jx_mlops.gitvalues import CommitInfo as CommitInfo
+from jx_mlops.gitvalues import CommitMessage as CommitMessage
+from jx_mlops.gitvalues import MergeResult as MergeResult
+from jx_mlops.gitvalues import TagInfo as TagInfo
 
 # Variables a parent git process (a hook, `git rebase -x`...) may leak into our environment
 # and that would silently redirect every command at another repository. pre-commit strips
@@ -47,48 +52,6 @@ def sanitize_environment() -> None:
         ):
             del os.environ[name]
     _sanitized = True
-
-
-@dataclass(frozen=True)
-class CommitInfo:
-    """One commit, as the report and the registry need it."""
-
-    sha: str
-    summary: str
-    author: str
-    committed_at: int
-    parents: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TagInfo:
-    """A tag and the commit it points at; ``annotated`` tags carry tagger and message."""
-
-    name: str
-    target: str
-    annotated: bool
-    tagger: str
-    tagged_at: int
-    message: str
-    object: str = ""  # the tag object's own sha (annotated tags): changes if it is re-made
-
-
-@dataclass(frozen=True)
-class CommitMessage:
-    """A commit with its whole message (subject, body and trailers)."""
-
-    sha: str
-    parents: tuple[str, ...]
-    committed_at: int
-    message: str
-
-
-@dataclass(frozen=True)
-class MergeResult:
-    """The outcome of a three-way merge computed without a work tree."""
-
-    tree: str
-    conflicts: tuple[str, ...]
 
 
 def _explain(exc: GitCommandError) -> str:

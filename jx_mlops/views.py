@@ -10,10 +10,6 @@ from typing import TYPE_CHECKING, Any
 from jx_mlops.console import out_console
 
 if TYPE_CHECKING:
-    from jx_mlops.ci.chatops import ChatopsResult
-    from jx_mlops.ci.pr import PrCheck
-    from jx_mlops.ci.publish import PrReport, Publication
-    from jx_mlops.ci.refresh import RefreshResult
     from jx_mlops.ci.release import ReleaseResult
     from jx_mlops.compare.comparison import Comparison
     from jx_mlops.create import CreatedProject
@@ -103,41 +99,6 @@ def show_comparison(comparison: Comparison, fmt: str) -> None:
         from jx_mlops.report.terminal import render_terminal
 
         out_console().print(render_terminal(comparison))
-
-
-def show_refresh(result: RefreshResult, *, as_json: bool) -> None:
-    if as_json:
-        _json({"base": result.base, "base_sha": result.base_sha, "stale": list(result.stale),
-               "kept": [{"pull_request": n, "reason": r} for n, r in result.kept]})
-        return
-    out = out_console()
-    moved = f"{result.base} is at {result.base_sha[:12]}"
-    if not result.stale:
-        out.print(f"{moved}: no open pull request's evaluation went stale", markup=False)
-    for number in result.stale:
-        out.print(f"PR #{number}: evaluation marked stale (pending until `ci pr` re-runs)",
-                  markup=False)
-    for number, reason in result.kept:
-        out.print(f"PR #{number}: kept ({reason})", markup=False)
-
-
-def show_pr_check(check: PrCheck, *, as_json: bool) -> None:
-    if as_json:
-        from jx_mlops.report.jsonout import comparison_to_json
-
-        _json({"pull_request": check.pull.number, "head_sha": check.head_sha,
-               "comment_id": check.comment.id, "comment_created": check.comment_created,
-               "results_committed": check.results_committed,
-               **comparison_to_json(check.comparison)})
-        return
-    action = "posted" if check.comment_created else "updated"
-    verdict = check.comparison.verdict
-    out = out_console()
-    out.print(f"PR #{check.pull.number}: evaluation comment {action} "
-              f"(comment {check.comment.id}); status "
-              f"{'success' if verdict.passed else 'failure'} on {check.head_sha[:12]}",
-              markup=False)
-    out.print(verdict.line, style="bold green" if verdict.passed else "bold red", markup=False)
 
 
 def _registration_json(reg: Registration) -> dict[str, Any]:
@@ -404,62 +365,6 @@ def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool,
         # Not soft-wrapped like the rest of stdout: the panel's paragraphs wrap inside it.
         out.print(Panel(shown, title=f"comment {comment.id} by {escape(comment.author)}",
                         title_align="left"), soft_wrap=False)
-
-
-def show_pr_report(report: PrReport, *, as_json: bool) -> None:
-    from jx_mlops.ci.publish import COMMENT_FILE, HTML_FILE, REPORT_FILE
-
-    if as_json:
-        from jx_mlops.report.jsonout import comparison_to_json
-
-        _json({"pull_request": report.pull_number, "head_sha": report.head_sha,
-               "base_sha": report.base_sha, "directory": str(report.directory),
-               **comparison_to_json(report.comparison)})
-        return
-    verdict = report.comparison.verdict
-    out = out_console()
-    out.print(f"PR #{report.pull_number}: report written to {report.directory} "
-              f"({REPORT_FILE}, {COMMENT_FILE}, {HTML_FILE}); nothing posted", markup=False)
-    out.print(verdict.line, style="bold green" if verdict.passed else "bold red", markup=False)
-
-
-def show_publication(published: Publication, *, as_json: bool) -> None:
-    if as_json:
-        _json({"repo": published.repo, "pull_request": published.pull_number,
-               "head_sha": published.head_sha, "comment_id": published.comment.id,
-               "comment_created": published.comment_created,
-               "status": published.status.state, "check_run_id": published.check_run.id,
-               "verdict": published.comparison.verdict.word})
-        return
-    action = "posted" if published.comment_created else "updated"
-    out_console().print(
-        f"{published.repo}#{published.pull_number}: evaluation comment {action} (comment "
-        f"{published.comment.id}); status {published.status.state} and check run on "
-        f"{published.head_sha[:12]}", markup=False)
-
-
-def show_chatops(result: ChatopsResult, *, as_json: bool) -> None:
-    if as_json:
-        from dataclasses import asdict
-
-        _json({"repo": result.repo, "pull_request": result.pull_number,
-               "comment_id": result.comment_id, "user": result.user,
-               "permission": result.permission, "skipped": result.skipped,
-               "reply_id": result.reply.id if result.reply else None,
-               "commands": [asdict(o) for o in result.outcomes]})
-        return
-    out = out_console()
-    if result.skipped:
-        out.print(f"nothing to do: {result.skipped}", markup=False)
-        return
-    where = f"{result.repo}#{result.pull_number} comment {result.comment_id}"
-    for outcome in result.outcomes:
-        if not outcome.accepted:
-            out.print(f"{where}: refused {outcome.command} from {result.user} "
-                      f"({result.permission} access)", markup=False)
-        else:
-            mark = "done" if outcome.ok else "failed"
-            out.print(f"{where}: {outcome.command} {mark}: {outcome.message}", markup=False)
 
 
 def show_data_update(update: DataUpdate) -> None:

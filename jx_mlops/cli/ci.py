@@ -19,18 +19,17 @@ from jx_mlops.cli.common import (
 
 
 def cmd_ci_pr(args: argparse.Namespace) -> int:
-    from jx_mlops import views
+    from jx_mlops import views_ci
     from jx_mlops.ci.context import detect_context
 
     context = detect_context()
     config = project_config(args)
     if context.event == "merge_group" and args.pr is None and not args.output:
         from jx_mlops.ci.mergequeue import run_queue_check
-        from jx_mlops.views_ci import show_queue_check
 
         queued = run_queue_check(config, context, html=Path(args.html) if args.html else None,
                                  options=report_options(args))
-        show_queue_check(queued, as_json=args.json)
+        views_ci.show_queue_check(queued, as_json=args.json)
         passed = queued.comparison.verdict.passed
     elif args.output:
         from jx_mlops.ci.publish import write_pr_report
@@ -39,7 +38,7 @@ def cmd_ci_pr(args: argparse.Namespace) -> int:
         report = write_pr_report(config, context, Path(args.output), number=args.pr,
                                  base=args.base, git_env=git_credentials(config.forge),
                                  options=report_options(args))
-        views.show_pr_report(report, as_json=args.json)
+        views_ci.show_pr_report(report, as_json=args.json)
         passed = report.comparison.verdict.passed
     else:
         from jx_mlops.ci.pr import run_pr_check
@@ -50,12 +49,13 @@ def cmd_ci_pr(args: argparse.Namespace) -> int:
                              html=Path(args.html) if args.html else None,
                              options=report_options(args), run_url=context.run_url,
                              context=context)
-        views.show_pr_check(check, as_json=args.json)
+        views_ci.show_pr_check(check, as_json=args.json)
         passed = check.comparison.verdict.passed
     return EXIT_USER_ERROR if args.fail_on_regression and not passed else EXIT_OK
 
+
 def cmd_ci_publish(args: argparse.Namespace) -> int:
-    from jx_mlops import views
+    from jx_mlops import views_ci
     from jx_mlops.ci.context import detect_context
     from jx_mlops.ci.publish import publish_from_directory
     from jx_mlops.config import CONFIG_FILE, find_project_root, load_config
@@ -64,27 +64,30 @@ def cmd_ci_publish(args: argparse.Namespace) -> int:
     config = load_config(root) if (root / CONFIG_FILE).is_file() else None
     published = publish_from_directory(Path(args.report_dir), detect_context(),
                                        repo=args.repo, config=config)
-    views.show_publication(published, as_json=args.json)
+    views_ci.show_publication(published, as_json=args.json)
     return EXIT_OK
 
+
 def cmd_ci_chatops(args: argparse.Namespace) -> int:
-    from jx_mlops import views
+    from jx_mlops import views_ci
     from jx_mlops.ci.chatops import run_chatops
     from jx_mlops.ci.context import detect_context
 
     result = run_chatops(project_config(args), detect_context(), number=args.pr,
                          comment_id=args.comment)
-    views.show_chatops(result, as_json=args.json)
+    views_ci.show_chatops(result, as_json=args.json)
     return EXIT_USER_ERROR if result.failed else EXIT_OK
 
+
 def cmd_ci_refresh(args: argparse.Namespace) -> int:
-    from jx_mlops import views
+    from jx_mlops import views_ci
     from jx_mlops.ci.context import detect_context
     from jx_mlops.ci.refresh import refresh_open_pulls
 
     result = refresh_open_pulls(project_config(args), run_url=detect_context().run_url)
-    views.show_refresh(result, as_json=args.json)
+    views_ci.show_refresh(result, as_json=args.json)
     return EXIT_OK
+
 
 def cmd_ci_release(args: argparse.Namespace) -> int:
     from jx_mlops import views
@@ -97,6 +100,7 @@ def cmd_ci_release(args: argparse.Namespace) -> int:
     result = run_release(project_config(args), ref=ref, run_url=context.run_url)
     views.show_release(result, as_json=args.json)
     return EXIT_USER_ERROR if result.blocked else EXIT_OK
+
 
 def add_parsers(sub: Any) -> None:
     ci = sub.add_parser("ci", help="what CI runs: pull request checks and releases")

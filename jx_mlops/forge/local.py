@@ -21,48 +21,30 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
 
 from jx_mlops import console
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.base import (
-    PERMISSIONS,
     REACTIONS,
-    CheckConclusion,
-    CheckRun,
-    CheckStatus,
     Comment,
-    CommitStatus,
     MergeMethod,
-    Permission,
     PullRequest,
     PullState,
     Reaction,
     Repo,
-    StatusState,
-    check_run_fields,
 )
-from jx_mlops.forge.records import read_record
+from jx_mlops.forge.local_checks import LocalAccess, LocalChecks, now_iso, read_json
 from jx_mlops.fsutil import file_lock, write_json_atomic
 from jx_mlops.git import GitRepo
 from jx_mlops.identity import actor, commit_identity
 
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_STATUS_STATES = ("pending", "success", "failure", "error")
 _MERGE_ATTEMPTS = 5
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _read_json(path: Path) -> Any:
-    return read_record(path)  # bounded, parsed safely, checked: see forge/records.py
-
-
-class LocalForge:
+class LocalForge(LocalAccess, LocalChecks):
     """A forge in a directory; the default, and what the demo and the tests run on."""
 
     kind = "local"
@@ -81,56 +63,6 @@ class LocalForge:
 
     def _identity_env(self) -> dict[str, str]:
         return commit_identity(self.user())
-
-    # -- permissions --------------------------------------------------------------------
-    # collaborators.json: {"default": LEVEL, "users": {LOGIN: LEVEL}}. Without the file every
-    # user has "write": a local forge is a personal sandbox until someone restricts it.
-
-    def _collaborators(self, repo: str) -> dict[str, Any]:
-        path = self._meta_dir(repo) / "collaborators.json"
-        data = _read_json(path) if path.is_file() else {}
-        return {"default": data.get("default", "write"), "users": dict(data.get("users", {}))}
-
-    def get_permission(self, repo: str, user: str) -> Permission:
-        self.get_repo(repo)
-        data = self._collaborators(repo)
-        return cast(Permission, data["users"].get(user, data["default"]))
-
-    def set_permission(self, repo: str, user: str | None, permission: str) -> None:
-        """Give ``user`` (None: everyone not listed) ``permission`` on ``repo``."""
-        if permission not in PERMISSIONS:
-            raise ForgeError(f"invalid permission {permission!r} ({', '.join(PERMISSIONS)})")
-        with self._locked(repo) as meta:
-            data = self._collaborators(repo)
-            if user is None:
-                data["default"] = permission
-            else:
-                data["users"][user] = permission
-            write_json_atomic(meta / "collaborators.json", data)
-
-    # -- branch protection --------------------------------------------------------------
-    # protection.json: {"BRANCH": {"required_checks": [CONTEXT, ...]}}. Without the file no
-    # branch is protected; `create` protects a project's default branch.
-
-    def required_checks(self, repo: str, branch: str) -> tuple[str, ...]:
-        """The status contexts that must be ``success`` before merging into ``branch``."""
-        self.get_repo(repo)
-        path = self._meta_dir(repo) / "protection.json"
-        data = _read_json(path) if path.is_file() else {}
-        rule = data.get(branch) if isinstance(data, dict) else None
-        checks = rule.get("required_checks", []) if isinstance(rule, dict) else []
-        return tuple(str(c) for c in checks)
-
-    def set_required_checks(self, repo: str, branch: str, contexts: Sequence[str]) -> None:
-        """Protect ``branch``: merging needs every context in ``contexts`` to pass."""
-        with self._locked(repo) as meta:
-            path = meta / "protection.json"
-            data = _read_json(path) if path.is_file() else {}
-            if contexts:
-                data[branch] = {"required_checks": list(contexts)}
-            else:
-                data.pop(branch, None)
-            write_json_atomic(path, data)
 
     # -- repositories -------------------------------------------------------------------
 
@@ -180,7 +112,7 @@ class LocalForge:
                 self._initial_commit(staging, name, description)
             write_json_atomic(self._meta_dir(name) / "state.json",
                               {"next_pull": 1, "next_comment": 1, "comment_pull": {},
-                               "description": description, "created_at": _now()})
+                               "description": description, "created_at": now_iso()})
             # The rename is the commit point: a repository either exists whole or not at all.
             staging.rename(git_dir)
         return self._repo(name)
@@ -221,7 +153,7 @@ class LocalForge:
     def _load_pull(self, repo: str, number: int) -> dict[str, Any]:
         path = self._pull_path(repo, number)
         try:
-            return cast("dict[str, Any]", _read_json(path))
+            return cast("dict[str, Any]", read_json(path))
         except FileNotFoundError:
             raise NotFoundError(f"pull request #{number} not found in {repo}") from None
 
@@ -255,9 +187,9 @@ class LocalForge:
                     raise ConflictError(
                         f"{repo}: a pull request for {head} -> {base} is already open "
                         f"(#{existing['number']})")
-            state = _read_json(meta / "state.json")
+            state = read_json(meta / "state.json")
             number = state["next_pull"]
-            now = _now()
+            now = now_iso()
             record = {"number": number, "title": title, "body": body, "head": head,
                       "base": base, "head_sha": head_sha, "state": "open", "draft": draft,
                       "author": self.user(), "created_at": now, "updated_at": now,
@@ -272,7 +204,7 @@ class LocalForge:
         pulls = self._meta_dir(repo) / "pulls"
         if not pulls.is_dir():
             return []
-        records = [cast("dict[str, Any]", _read_json(p)) for p in pulls.glob("*.json")]
+        records = [cast("dict[str, Any]", read_json(p)) for p in pulls.glob("*.json")]
         return sorted(records, key=lambda r: int(r["number"]))
 
     # -- index of open pull requests ----------------------------------------------------
@@ -317,7 +249,7 @@ class LocalForge:
             if not marker.name.isdigit():
                 continue
             try:
-                record = cast("dict[str, Any]", _read_json(self._pull_path(repo, int(
+                record = cast("dict[str, Any]", read_json(self._pull_path(repo, int(
                     marker.name))))
             except FileNotFoundError:
                 record = None
@@ -351,7 +283,7 @@ class LocalForge:
         with self._locked(repo):
             record = self._load_pull(repo, number)
             change(record)
-            record["updated_at"] = _now()
+            record["updated_at"] = now_iso()
             write_json_atomic(self._pull_path(repo, number), record)
         return record
 
@@ -371,7 +303,7 @@ class LocalForge:
             self._build_open_index(repo)
             record = self._load_pull(repo, number)
             change(record)
-            record["updated_at"] = _now()
+            record["updated_at"] = now_iso()
             if record["state"] == "open":
                 self._mark_open(repo, number)
             write_json_atomic(self._pull_path(repo, number), record)
@@ -391,7 +323,7 @@ class LocalForge:
                 raise ConflictError(f"{repo}#{number} is {record['state']}, not open; "
                                     "only open pull requests can be merged")
             merge_sha = self._merge_commits(bare, repo, record, method, message)
-            now = _now()
+            now = now_iso()
             record.update(state="merged", merged_at=now, updated_at=now, merged_by=self.user(),
                           merge_commit_sha=merge_sha,
                           head_sha=bare.ref_sha(f"refs/heads/{record['head']}")
@@ -458,8 +390,8 @@ class LocalForge:
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
         with self._locked(repo) as meta:
             record = self._load_pull(repo, number)
-            state = _read_json(meta / "state.json")
-            now = _now()
+            state = read_json(meta / "state.json")
+            now = now_iso()
             comment = {"id": state["next_comment"], "author": self.user(), "body": body,
                        "created_at": now, "updated_at": now}
             record["comments"].append(comment)
@@ -472,7 +404,7 @@ class LocalForge:
         return self._to_comment(comment)
 
     def _comment_pull(self, repo: str, comment_id: int) -> int:
-        state = _read_json(self._meta_dir(repo) / "state.json")
+        state = read_json(self._meta_dir(repo) / "state.json")
         number = state["comment_pull"].get(str(comment_id))
         if number is None:
             raise NotFoundError(f"comment {comment_id} not found in {repo}")
@@ -485,7 +417,7 @@ class LocalForge:
             for comment in record["comments"]:
                 if comment["id"] == comment_id:
                     comment["body"] = body
-                    comment["updated_at"] = _now()
+                    comment["updated_at"] = now_iso()
                     updated.update(comment)
                     return
             raise NotFoundError(f"comment {comment_id} not found in {repo}")
@@ -516,69 +448,6 @@ class LocalForge:
             record["labels"] = [x for x in record["labels"] if x != label]
 
         self._mutate_pull(repo, number, change)
-
-    # -- commit statuses ----------------------------------------------------------------
-
-    def set_status(self, repo: str, sha: str, *, state: StatusState, context: str,
-                   description: str = "", target_url: str | None = None) -> CommitStatus:
-        if state not in _STATUS_STATES:
-            raise ForgeError(f"invalid status state {state!r} ({', '.join(_STATUS_STATES)})")
-        bare = self._bare(repo)
-        if bare.try_rev_parse(sha) is None:
-            raise NotFoundError(f"{repo}: no commit {sha}")
-        status = CommitStatus(sha=sha, context=context, state=state,
-                              description=description[:140], target_url=target_url,
-                              created_at=_now())
-        with self._locked(repo) as meta:
-            path = meta / "statuses" / f"{sha}.json"
-            history = _read_json(path) if path.is_file() else []
-            history.append(status.__dict__)
-            write_json_atomic(path, history)
-        return status
-
-    def get_statuses(self, repo: str, sha: str) -> list[CommitStatus]:
-        self.get_repo(repo)
-        path = self._meta_dir(repo) / "statuses" / f"{sha}.json"
-        latest: dict[str, CommitStatus] = {}
-        for data in _read_json(path) if path.is_file() else []:
-            latest[data["context"]] = CommitStatus(**data)
-        return sorted(latest.values(), key=lambda s: s.context)
-
-    # -- check runs ---------------------------------------------------------------------
-    # checks/ID.json, one record per run; ids come from state.json like comment ids.
-
-    def create_check_run(self, repo: str, sha: str, *, name: str, status: CheckStatus,
-                         conclusion: CheckConclusion | None = None, title: str = "",
-                         summary: str = "", details_url: str | None = None) -> CheckRun:
-        check_run_fields(status, conclusion)
-        if self._bare(repo).try_rev_parse(sha) is None:
-            raise NotFoundError(f"{repo}: no commit {sha}")
-        now = _now()
-        with self._locked(repo) as meta:
-            state = _read_json(meta / "state.json")
-            check_id = int(state.get("next_check", 1))
-            record: dict[str, Any] = {"id": check_id, "sha": sha, "name": name, "status": status,
-                      "conclusion": conclusion, "title": title, "summary": summary,
-                      "details_url": details_url, "started_at": now,
-                      "completed_at": now if status == "completed" else None}
-            state["next_check"] = check_id + 1
-            write_json_atomic(meta / "state.json", state)
-            write_json_atomic(meta / "checks" / f"{check_id}.json", record)
-        return CheckRun(**record)
-
-    def update_check_run(self, repo: str, check_run_id: int, *, status: CheckStatus,
-                         conclusion: CheckConclusion | None = None, title: str = "",
-                         summary: str = "") -> CheckRun:
-        check_run_fields(status, conclusion)
-        with self._locked(repo) as meta:
-            path = meta / "checks" / f"{check_run_id}.json"
-            if not path.is_file():
-                raise NotFoundError(f"check run {check_run_id} not found in {repo}")
-            record = _read_json(path)
-            record.update(status=status, conclusion=conclusion, title=title, summary=summary,
-                          completed_at=_now() if status == "completed" else None)
-            write_json_atomic(path, record)
-        return CheckRun(**record)
 
     # -- reactions ----------------------------------------------------------------------
 
