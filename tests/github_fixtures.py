@@ -7,6 +7,7 @@ tests against the local forge and against GitHubForge talking to the loopback se
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -146,6 +147,13 @@ def github_project(project: Any, github: GitHubServer) -> GitHubProject:
     config = path / "mlops.yaml"
     config.write_text(config.read_text().replace(
         "  kind: local\n", f"  kind: github\n  url: {github.url}\n"))
+    # CI's clones have no config.local: the tracked DVC remote must be this test's own
+    # storage, not the session template's (which every test's release would write into).
+    (path / ".dvc" / "config.local").unlink()
+    dvc_config = path / ".dvc" / "config"
+    storage = project.home / "storage" / "local" / "churn"
+    dvc_config.write_text(re.sub(r"(?m)^(\s*url = ).*$", lambda m: m.group(1) + str(storage),
+                                 dvc_config.read_text()))
     run("commit", "-qam", "Move the project to GitHub")
     run("push", "-q", "origin", "main")
     return GitHubProject(path, github)
