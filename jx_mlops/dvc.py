@@ -269,17 +269,22 @@ def materialise(root: Path, md5: str, dest: Path) -> None:
         _write_copy(dest, data_of(md5))
 
 
+def _open_project(root: Path) -> Any:
+    """DVC's ``Repo`` for ``root`` (the caller closes it), or one clear error."""
+    from dvc.repo import Repo
+
+    try:
+        return Repo(str(root))
+    except Exception as exc:  # DVC raises its own types for broken projects
+        raise DvcError(f"{root}: cannot open the DVC project: {exc}") from None
+
+
 def _from_remote(root: Path, md5: str) -> bytes:
     """Object ``md5`` read from the default remote (a CI job that never trained it),
     checked against its hash: a file object's md5 is the md5 of its bytes."""
     import hashlib
 
-    from dvc.repo import Repo
-
-    try:
-        repo = Repo(str(root))
-    except Exception as exc:  # DVC raises its own types for broken projects
-        raise DvcError(f"{root}: cannot open the DVC project: {exc}") from None
+    repo = _open_project(root)
     try:
         remote = repo.cloud.get_remote(command="fetch")
         data = bytes(remote.fs.cat_file(_object_path(remote.fs, remote.path, md5)))
@@ -342,12 +347,7 @@ def _dir_entries(fs: Any, base: str, root: Path, md5: str) -> list[tuple[str, st
 def publish_copy(root: Path, md5: str, dest: str) -> str:
     """Put DVC object ``md5`` (a file, or a directory's files) at ``dest``, a path relative
     to the default remote's root; returns its URL. Idempotent."""
-    from dvc.repo import Repo
-
-    try:
-        repo = Repo(str(root))
-    except Exception as exc:  # DVC raises its own types for broken projects
-        raise DvcError(f"{root}: cannot open the DVC project: {exc}") from None
+    repo = _open_project(root)
     try:
         remote = repo.cloud.get_remote(command="publish")
         fs, base = remote.fs, remote.path
