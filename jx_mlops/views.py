@@ -360,10 +360,13 @@ def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool,
         out.print(f"status {escape(status.context)}: {status.state} - "
                   f"{escape(status.description)}")
     for comment in detail.comments:
-        shown = escape(comment.body.rstrip()) if raw else \
-            Markdown(comment_for_terminal(comment.body))
+        if raw:  # the markdown as posted, unwrapped, so it can be copied or piped
+            out.print(f"--- comment {comment.id} by {comment.author}", markup=False)
+            out.print(comment.body.rstrip(), markup=False, highlight=False, soft_wrap=True)
+            continue
         # Not soft-wrapped like the rest of stdout: the panel's paragraphs wrap inside it.
-        out.print(Panel(shown, title=f"comment {comment.id} by {escape(comment.author)}",
+        out.print(Panel(Markdown(comment_for_terminal(comment.body)),
+                        title=f"comment {comment.id} by {escape(comment.author)}",
                         title_align="left"), soft_wrap=False)
 
 

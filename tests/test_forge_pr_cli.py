@@ -84,3 +84,5 @@ def test_pr_show_renders_the_comment_for_an_80_column_terminal(project: Project,
     assert "Posted by jx-mlops." in shown
     raw = cli("forge", "pr", "show", "1", "--raw").out
     assert "<!-- jx-mlops:report id=default -->" in raw and "train.seed" in raw
+    # The markdown as posted, line for line: no panel, no wrapping at the terminal's width.
+    assert COMMENT.strip() in raw
