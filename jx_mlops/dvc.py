@@ -269,9 +269,10 @@ def materialise(root: Path, md5: str, dest: Path) -> None:
         _write_copy(dest, data_of(md5))
 
 
-def _from_remote(root: Path, md5: str) -> bytes:
-    """Object ``md5`` read from the default remote (a CI job that never trained it),
-    checked against its hash: a file object's md5 is the md5 of its bytes."""
+def _from_remote(root: Path, md5: str, name: str | None = None) -> bytes:
+    """Object ``md5`` read from the remote ``name`` (default: the default remote, for a CI
+    job that never trained it), checked against its hash: a file object's md5 is the md5
+    of its bytes."""
     import hashlib
 
     from dvc.repo import Repo
@@ -281,16 +282,43 @@ def _from_remote(root: Path, md5: str) -> bytes:
     except Exception as exc:  # DVC raises its own types for broken projects
         raise DvcError(f"{root}: cannot open the DVC project: {exc}") from None
     try:
-        remote = repo.cloud.get_remote(command="fetch")
+        remote = repo.cloud.get_remote(name=name, command="fetch")
         data = bytes(remote.fs.cat_file(_object_path(remote.fs, remote.path, md5)))
     except Exception as exc:  # missing, credentials, network: one line for the user
-        raise DvcError(f"DVC object {md5} is neither in the local cache nor readable from "
-                       f"the DVC remote: {exc}") from None
+        where = f"the DVC remote {name!r}" if name else "the DVC remote"
+        lead = f"DVC object {md5} is not readable from {where}" if name else \
+            f"DVC object {md5} is neither in the local cache nor readable from {where}"
+        raise DvcError(f"{lead}: {' '.join(str(exc).split())[:300]}") from None
     finally:
         repo.close()
     if not md5.endswith(".dir") and hashlib.md5(data).hexdigest() != md5:
         raise DvcError(f"DVC object {md5} from the remote does not match its hash")
     return data
+
+
+def read_object(root: Path, md5: str) -> bytes:
+    """File object ``md5`` from the local cache, else the default remote."""
+    data = read_cached(root, md5)
+    return data if data is not None else _from_remote(root, md5)
+
+
+def read_remote_object(root: Path, md5: str, remote: str) -> bytes:
+    """File object ``md5`` read from remote ``remote`` only, never from the local cache
+    (whose files a pull request's job could have written), checked against its hash."""
+    if md5.endswith(".dir"):
+        raise DvcError(f"DVC object {md5} is a directory; a single file is expected")
+    return _from_remote(root, md5, remote)
+
+
+def remote_names(root: Path) -> tuple[str, ...]:
+    """The DVC remotes ``root``'s configuration names (all levels, as DVC merges them)."""
+    from dvc.config import Config
+
+    try:
+        config = Config(dvc_dir=str(root / ".dvc"))
+    except Exception as exc:  # a malformed config file
+        raise DvcError(f"{root / '.dvc'}: cannot read the DVC configuration: {exc}") from None
+    return tuple(config.get("remote", {}))
 
 
 def _write_copy(path: Path, data: bytes) -> None:

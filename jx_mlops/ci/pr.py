@@ -20,6 +20,7 @@ from jx_mlops import console, dvc
 from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
 from jx_mlops.ci.context import CiContext
 from jx_mlops.ci.failure import TrainingFailure, parse_failure, render_failure
+from jx_mlops.ci.holdoutscore import check_pr_holdout, score_pr_holdout
 from jx_mlops.ci.update import BranchUpdate, MergeConflictError, bring_up_to_date
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
@@ -235,6 +236,7 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
             raise UsageError(f"{config.forge.repo}#{pull.number} is {pull.state}; "
                              "only open pull requests are checked")
         _checkout_head(repo, forge, pull)
+        check_pr_holdout(config, repo, f"origin/{pull.base}")
         # Statuses go on what was fetched: the branch may have moved since the event.
         pull = replace(pull, head_sha=repo.head_sha())
         forge.set_status(config.forge.repo, pull.head_sha, state="pending",
@@ -271,6 +273,7 @@ def _evaluate(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequ
     head = snapshot(repo, config.root, None if not commit_results else head_sha,
                     f"PR #{pull.number}")
     comparison = compare_trusted(config, repo, base, head, options, head_record=record)
+    comparison = score_pr_holdout(config, base, comparison)
     if html is not None:
         write_html(html, comparison)
     body = _with_update_line(render_comment(comparison, report_id=report_id,
