@@ -14,6 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 Task = Literal["classification", "regression"]
+# The path under which a model's holdout rows are shown (``data/holdout.csv (holdout)``).
+HOLDOUT_ROW_SUFFIX = " (holdout)"
 Array = npt.NDArray[np.float64]
 
 

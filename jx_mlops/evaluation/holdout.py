@@ -23,7 +23,7 @@ import numpy as np
 from jx_mlops import dvc
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.metrics import MetricDelta, compare_metrics
-from jx_mlops.compare.modelmetrics import Array, model_metrics
+from jx_mlops.compare.modelmetrics import HOLDOUT_ROW_SUFFIX, Array, model_metrics
 from jx_mlops.compare.trusted import with_holdout
 from jx_mlops.config import CONFIG_FILE, ModelConfig, ProjectConfig, parse_config
 from jx_mlops.errors import ConfigError, DvcError
@@ -33,7 +33,7 @@ from jx_mlops.evaluation.snapshot import Snapshot
 
 # Rows of the holdout are shown under this path (the policy of mlops.yaml applies by
 # metric name); `ci publish` drops any row of an artifact that claims it.
-ROW_SUFFIX = " (holdout)"
+ROW_SUFFIX = HOLDOUT_ROW_SUFFIX
 NOTE_PREFIX = "Sealed holdout"
 ONNX_NOTE = ("scored by the trusted job from the PR's ONNX export with onnxruntime; "
              "no file from the PR was unpickled")
