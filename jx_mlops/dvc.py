@@ -516,15 +516,32 @@ def repro_stage(root: Path, stage: str, *, on_line: LineCallback | None = None) 
                    on_line=on_line)
 
 
-def push(root: Path, *, run_cache: bool = False) -> None:
+def push(root: Path, *, run_cache: bool = False, exclude: Sequence[str] = ()) -> None:
     """``dvc push``; with ``run_cache``, also the run history of every stage, so a stage
-    run here is restored instead of re-run anywhere else with the same inputs."""
-    run_dvc(root, ["push", *(["--run-cache"] if run_cache else [])])
+    run here is restored instead of re-run anywhere else with the same inputs.
+    ``exclude``: ``.dvc`` files not to push (as ``pull``)."""
+    run_dvc(root, ["push", *(["--run-cache"] if run_cache else []),
+                   *_targets(root, exclude)])
 
 
-def pull(root: Path, *, run_cache: bool = False) -> None:
-    """``dvc pull`` what exists; with ``run_cache``, also the remote's run history."""
-    run_dvc(root, ["pull", "--allow-missing", *(["--run-cache"] if run_cache else [])])
+def pull(root: Path, *, run_cache: bool = False, exclude: Sequence[str] = ()) -> None:
+    """``dvc pull`` what exists; with ``run_cache``, also the remote's run history.
+
+    ``exclude``: ``.dvc`` files not to pull (a sealed holdout must not land in a PR's
+    work tree); the others, and every dvc.yaml's outputs, are named as targets."""
+    run_dvc(root, ["pull", "--allow-missing", *(["--run-cache"] if run_cache else []),
+                   *_targets(root, exclude)])
+
+
+def _targets(root: Path, exclude: Sequence[str]) -> list[str]:
+    """Every ``.dvc`` file and dvc.yaml of ``root`` but ``exclude`` ([] without it: DVC's
+    own default, everything)."""
+    if not exclude:
+        return []
+    skip = {os.path.normpath(e) for e in exclude}
+    found = [p.relative_to(root) for pattern in ("*.dvc", "dvc.yaml") for p in root.rglob(pattern)
+             if p.is_file() and not {".dvc", ".git"} & set(p.relative_to(root).parts[:-1])]
+    return sorted(str(p) for p in found if str(p) not in skip)
 
 
 def default_remote_url(root: Path) -> str | None:

@@ -3,6 +3,7 @@ scikit-learn as the oracle, and the errors a wrong setup gets."""
 
 from __future__ import annotations
 
+import json
 import pickle
 import shutil
 import subprocess
@@ -15,12 +16,13 @@ from conftest import git
 from sklearn import metrics as skm
 
 from jx_mlops.compare.modelmetrics import classification_metrics, regression_metrics
-from jx_mlops.config import load_config, parse_config
+from jx_mlops.config import jx_home, load_config, parse_config
 from jx_mlops.errors import ConfigError, DvcError
 from jx_mlops.evalconfig import HoldoutConfig
 from jx_mlops.evaluation.holdout import base_holdout, fetch_holdout, locate, parse_table
 from jx_mlops.evaluation.onnxscore import OnnxScoringError, load_onnx, predict
 from jx_mlops.evaluation.snapshot import snapshot
+from jx_mlops.forge.local import LocalForge
 from jx_mlops.git import GitRepo
 
 HOLDOUT_KEYS = ("  holdout: data/holdout.csv\n  holdout_remote: sealed\n"
@@ -33,14 +35,20 @@ def dvc(path: Path, *args: str) -> None:
 
 
 def seal_holdout(path: Path, *, push: bool = True) -> Path:
-    """Track a holdout (the prepared test set's rows, for the test) with DVC, in a remote
+    """Track a holdout (749 of the prepared test set's rows, for the test) with DVC, in a remote
     of its own, and name it in mlops.yaml; committed on the current branch."""
     sealed = path.parent / "sealed-remote"
-    shutil.copyfile(path / "data" / "prepared" / "test.csv", path / "data" / "holdout.csv")
+    # The test split without its last row: a file of its own (another hash).
+    rows = (path / "data" / "prepared" / "test.csv").read_text().splitlines(keepends=True)
+    (path / "data" / "holdout.csv").write_text("".join(rows[:-1]))
     dvc(path, "add", "-q", "data/holdout.csv")
     dvc(path, "remote", "add", "sealed", str(sealed))
     if push:
         dvc(path, "push", "-q", "-r", "sealed", "data/holdout.csv.dvc")
+    # Plain `dvc pull` and `dvc push` (a developer, any other job) leave it alone; jx-mlops
+    # reads the .dvc file from git.
+    with (path / ".dvcignore").open("a") as ignore:
+        ignore.write("/data/holdout.csv.dvc\n")
     config = path / "mlops.yaml"
     config.write_text(config.read_text().replace("  trusted: evaluate\n",
                                                  f"  trusted: evaluate\n{HOLDOUT_KEYS}"))
@@ -93,6 +101,7 @@ def test_a_bad_holdout_key_is_one_line_naming_it(block: str, message: str) -> No
     assert str(caught.value.message) == message
 
 
+@pytest.mark.slow
 def test_holdout_is_scored_from_onnx_as_scikit_learn_scores_it(project, tmp_path: Path
                                                                ) -> None:
     """Our metrics of the project's ONNX export on the holdout equal scikit-learn's on the
@@ -107,7 +116,7 @@ def test_holdout_is_scored_from_onnx_as_scikit_learn_scores_it(project, tmp_path
     shutil.rmtree(project.path / ".dvc" / "cache")  # only the remote may answer
     table = fetch_holdout(config, holdout, md5)
     assert not (project.path / ".dvc" / "cache" / "files" / "md5" / md5[:2]).exists()
-    assert table.x.shape == (750, 7)
+    assert table.x.shape == (749, 7)
     model = load_onnx((project.path / "models" / "model.onnx").read_bytes(), "model.onnx")
     scores = predict(model, table.x, "model.onnx")
     from jx_mlops.evaluation.holdout import score
@@ -123,6 +132,7 @@ def test_holdout_is_scored_from_onnx_as_scikit_learn_scores_it(project, tmp_path
     repo.close()
 
 
+@pytest.mark.slow
 def test_a_holdout_missing_from_its_remote_is_one_clear_line(project) -> None:
     seal_holdout(project.path, push=False)
     config = load_config(project.path)
@@ -145,6 +155,35 @@ def test_a_holdout_missing_from_its_remote_is_one_clear_line(project) -> None:
                                           r"not tracked by data/x.csv.dvc at main \("):
         locate(config, base, type(holdout)("data/x.csv", "sealed", holdout.target))
     repo.close()
+
+
+@pytest.mark.slow
+def test_ci_pr_scores_the_holdout_and_never_pulls_or_pushes_it(project, cli, monkeypatch
+                                                                ) -> None:
+    """A same-repository PR: `ci pr` (the job with the remote's credentials) scores the
+    PR's ONNX export on the holdout; the PR's work tree never gets the holdout's rows."""
+    monkeypatch.chdir(project.path)
+    sealed = seal_holdout(project.path)
+    # As on a CI runner: the base's holdout is neither in the work tree nor the cache.
+    md5 = (project.path / "data" / "holdout.csv.dvc").read_text().split("md5: ")[1][:32]
+    (project.path / "data" / "holdout.csv").unlink()
+    (project.path / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).unlink()
+    git(project.path, "push", "-q", "origin", "main")
+    assert cli("retrain", "--set", "train.n_estimators=60").code == 0
+    result = cli("ci", "pr", "--pr", "1", "--json")
+    assert result.code == 0, result.err
+    check = json.loads(result.out)
+    rows = {m["name"]: m for m in check["metrics"] if m["path"] == "data/holdout.csv (holdout)"}
+    assert set(rows) == {"accuracy", "f1", "precision", "recall", "roc_auc"}
+    assert all(isinstance(m["head"], float) and isinstance(m["base"], float)
+               for m in rows.values())
+    assert not (project.path / "data" / "holdout.csv").exists()
+    assert not (project.path / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).exists()
+    storage = project.home / "storage" / "local" / "churn" / "files" / "md5"
+    assert not (storage / md5[:2] / md5[2:]).exists()  # not pushed to the default remote
+    assert (sealed / "files" / "md5" / md5[:2] / md5[2:]).exists()
+    body = LocalForge(jx_home() / "forge").list_comments("local/churn", 1)[0].body
+    assert "**Sealed holdout:** data/holdout.csv \\(749 rows" in body
 
 
 class _Marker:

@@ -35,13 +35,15 @@ from jx_mlops.git import GitRepo
 EXPORTS_DIR = "onnx"
 
 
-def check_pr_holdout(config: ProjectConfig, repo: GitRepo, base_ref: str) -> None:
+def check_pr_holdout(config: ProjectConfig, repo: GitRepo, base_ref: str) -> str | None:
     """Before training: the base's holdout is tracked and its remote configured (a wrong
-    key stops `ci pr` with one line before anything is pushed)."""
+    key stops `ci pr` with one line before anything is pushed); returns its path."""
     base = snapshot(repo, config.root, base_ref, base_ref)
     holdout = base_holdout(base)
-    if holdout is not None:
-        locate(config, base, holdout)
+    if holdout is None:
+        return None
+    locate(config, base, holdout)
+    return holdout.path
 
 
 def score_pr_holdout(config: ProjectConfig, base: Snapshot, comparison: Comparison

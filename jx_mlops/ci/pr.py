@@ -105,10 +105,12 @@ class TrainingFailedError(DvcError):
         self.failure = failure
 
 
-def _repro(config: ProjectConfig) -> tuple[StageCost, ...]:
-    """Pull the run cache, reproduce (measuring each stage); a failure is read back."""
+def _repro(config: ProjectConfig, holdout: str | None = None) -> tuple[StageCost, ...]:
+    """Pull the run cache, reproduce (measuring each stage); a failure is read back. The
+    sealed holdout (``holdout``, the base's) is not pulled: the PR's code runs here."""
     with console.step("Pulling DVC's run cache and data"):
-        dvc.pull(config.root, run_cache=True)
+        dvc.pull(config.root, run_cache=True,
+                 exclude=(f"{holdout}.dvc",) if holdout else ())
     output: list[str] = []
     with console.step("Reproducing the pipeline (dvc repro)") as detail:
         def line(text: str) -> None:
@@ -125,14 +127,16 @@ def _repro(config: ProjectConfig) -> tuple[StageCost, ...]:
 
 
 def _train(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest,
-           commit_results: bool, update: BranchUpdate) -> tuple[bool, tuple[StageCost, ...]]:
+           commit_results: bool, update: BranchUpdate, holdout: str | None = None
+           ) -> tuple[bool, tuple[StageCost, ...]]:
     """Reproduce, push the DVC data and run cache, commit results to the PR branch.
 
     Returns whether a commit was pushed, and what each stage cost.
     """
-    stages = _repro(config)
+    stages = _repro(config, holdout)
     with console.step("Pushing data, models and the run cache to the DVC remote"):
-        dvc.push(config.root, run_cache=True)
+        dvc.push(config.root, run_cache=True,
+                 exclude=(f"{holdout}.dvc",) if holdout else ())
     if not commit_results:
         return False, stages
     repo.add_all()
@@ -236,7 +240,7 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
             raise UsageError(f"{config.forge.repo}#{pull.number} is {pull.state}; "
                              "only open pull requests are checked")
         _checkout_head(repo, forge, pull)
-        check_pr_holdout(config, repo, f"origin/{pull.base}")
+        holdout = check_pr_holdout(config, repo, f"origin/{pull.base}")
         # Statuses go on what was fetched: the branch may have moved since the event.
         pull = replace(pull, head_sha=repo.head_sha())
         forge.set_status(config.forge.repo, pull.head_sha, state="pending",
@@ -244,7 +248,8 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
                          target_url=run_url)
         update = _update(config, repo, forge, pull, report_id, run_url)
         try:
-            committed, stages = _train(config, repo, forge, pull, commit_results, update)
+            committed, stages = _train(config, repo, forge, pull, commit_results, update,
+                                       holdout)
         except TrainingFailedError as exc:
             _report_failure(config, forge, pull, pull.head_sha, exc, report_id, run_url)
             raise

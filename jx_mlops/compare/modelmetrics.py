@@ -16,6 +16,8 @@ import numpy.typing as npt
 Task = Literal["classification", "regression"]
 # The path under which a model's holdout rows are shown (``data/holdout.csv (holdout)``).
 HOLDOUT_ROW_SUFFIX = " (holdout)"
+# The note that says how the holdout was scored starts so (shown near the verdict).
+HOLDOUT_NOTE_PREFIX = "Sealed holdout: "
 Array = npt.NDArray[np.float64]
 
 

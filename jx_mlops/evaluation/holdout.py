@@ -23,7 +23,12 @@ import numpy as np
 from jx_mlops import dvc
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.metrics import MetricDelta, compare_metrics
-from jx_mlops.compare.modelmetrics import HOLDOUT_ROW_SUFFIX, Array, model_metrics
+from jx_mlops.compare.modelmetrics import (
+    HOLDOUT_NOTE_PREFIX,
+    HOLDOUT_ROW_SUFFIX,
+    Array,
+    model_metrics,
+)
 from jx_mlops.compare.trusted import with_holdout
 from jx_mlops.config import CONFIG_FILE, ModelConfig, ProjectConfig, parse_config
 from jx_mlops.errors import ConfigError, DvcError
@@ -34,7 +39,7 @@ from jx_mlops.evaluation.snapshot import Snapshot
 # Rows of the holdout are shown under this path (the policy of mlops.yaml applies by
 # metric name); `ci publish` drops any row of an artifact that claims it.
 ROW_SUFFIX = HOLDOUT_ROW_SUFFIX
-NOTE_PREFIX = "Sealed holdout"
+NOTE_PREFIX = HOLDOUT_NOTE_PREFIX
 ONNX_NOTE = ("scored by the trusted job from the PR's ONNX export with onnxruntime; "
              "no file from the PR was unpickled")
 # An export the head could not provide: the model is unscored, which fails it.
@@ -204,8 +209,8 @@ def score_holdout(config: ProjectConfig, comparison: Comparison, base: Snapshot,
             problems[model.name] = [f"holdout: not scored: {problem}"]
         rows[model.name] = compare_metrics(path, _json_safe(base_metrics),
                                            _json_safe(head_metrics), model.policy_for)
-    note = (f"{NOTE_PREFIX} `{table.path}` ({table.rows:,} rows, never in the PR's "
-            f"workspace; only aggregates shown): {ONNX_NOTE}.")
+    note = (f"{NOTE_PREFIX}{table.path} ({table.rows:,} rows, never in the PR's work tree; "
+            f"only aggregates are shown), {ONNX_NOTE}.")
     return with_holdout(comparison, rows, problems, note)
 
 
