@@ -16,7 +16,7 @@ import io
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -217,8 +217,6 @@ def score_holdout(config: ProjectConfig, comparison: Comparison, base: Snapshot,
 def without_claims(comparison: Comparison) -> Comparison:
     """An artifact's comparison without what only the trusted job may say: holdout rows
     and the holdout note (a fork could write any)."""
-    from dataclasses import replace
-
     models = tuple(replace(m, metrics=tuple(d for d in m.metrics
                                             if not d.path.endswith(ROW_SUFFIX)))
                    for m in comparison.models)
