@@ -25,7 +25,14 @@ from jx_mlops.ci.update import BranchUpdate, MergeConflictError, bring_up_to_dat
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import ProjectConfig
-from jx_mlops.errors import DvcError, ForgeError, GitError, NotFoundError, UsageError
+from jx_mlops.errors import (
+    ConfigError,
+    DvcError,
+    ForgeError,
+    GitError,
+    NotFoundError,
+    UsageError,
+)
 from jx_mlops.evaluation.build import ReportOptions, write_html
 from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro, save_record
 from jx_mlops.evaluation.snapshot import snapshot
@@ -278,7 +285,11 @@ def _evaluate(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequ
     head = snapshot(repo, config.root, None if not commit_results else head_sha,
                     f"PR #{pull.number}")
     comparison = compare_trusted(config, repo, base, head, options, head_record=record)
-    comparison = score_pr_holdout(config, base, comparison)
+    try:
+        comparison = score_pr_holdout(config, base, comparison)
+    except (ConfigError, DvcError) as exc:  # an unreadable holdout: no pending status left
+        _fail_status(forge, config, head_sha, f"sealed holdout: {exc.message}", run_url)
+        raise
     if html is not None:
         write_html(html, comparison)
     body = _with_update_line(render_comment(comparison, report_id=report_id,
