@@ -279,23 +279,51 @@ def _open_project(root: Path) -> Any:
         raise DvcError(f"{root}: cannot open the DVC project: {exc}") from None
 
 
-def _from_remote(root: Path, md5: str) -> bytes:
-    """Object ``md5`` read from the default remote (a CI job that never trained it),
-    checked against its hash: a file object's md5 is the md5 of its bytes."""
+def _from_remote(root: Path, md5: str, name: str | None = None) -> bytes:
+    """Object ``md5`` read from the remote ``name`` (default: the default remote, for a CI
+    job that never trained it), checked against its hash: a file object's md5 is the md5
+    of its bytes."""
     import hashlib
 
     repo = _open_project(root)
     try:
-        remote = repo.cloud.get_remote(command="fetch")
+        remote = repo.cloud.get_remote(name=name, command="fetch")
         data = bytes(remote.fs.cat_file(_object_path(remote.fs, remote.path, md5)))
     except Exception as exc:  # missing, credentials, network: one line for the user
-        raise DvcError(f"DVC object {md5} is neither in the local cache nor readable from "
-                       f"the DVC remote: {exc}") from None
+        where = f"the DVC remote {name!r}" if name else "the DVC remote"
+        lead = f"DVC object {md5} is not readable from {where}" if name else \
+            f"DVC object {md5} is neither in the local cache nor readable from {where}"
+        raise DvcError(f"{lead}: {' '.join(str(exc).split())[:300]}") from None
     finally:
         repo.close()
     if not md5.endswith(".dir") and hashlib.md5(data).hexdigest() != md5:
         raise DvcError(f"DVC object {md5} from the remote does not match its hash")
     return data
+
+
+def read_object(root: Path, md5: str) -> bytes:
+    """File object ``md5`` from the local cache, else the default remote."""
+    data = read_cached(root, md5)
+    return data if data is not None else _from_remote(root, md5)
+
+
+def read_remote_object(root: Path, md5: str, remote: str) -> bytes:
+    """File object ``md5`` read from remote ``remote`` only, never from the local cache
+    (whose files a pull request's job could have written), checked against its hash."""
+    if md5.endswith(".dir"):
+        raise DvcError(f"DVC object {md5} is a directory; a single file is expected")
+    return _from_remote(root, md5, remote)
+
+
+def remote_names(root: Path) -> tuple[str, ...]:
+    """The DVC remotes ``root``'s configuration names (all levels, as DVC merges them)."""
+    from dvc.config import Config
+
+    try:
+        config = Config(dvc_dir=str(root / ".dvc"))
+    except Exception as exc:  # a malformed config file
+        raise DvcError(f"{root / '.dvc'}: cannot read the DVC configuration: {exc}") from None
+    return tuple(config.get("remote", {}))
 
 
 def _write_copy(path: Path, data: bytes) -> None:
@@ -488,15 +516,32 @@ def repro_stage(root: Path, stage: str, *, on_line: LineCallback | None = None) 
                    on_line=on_line)
 
 
-def push(root: Path, *, run_cache: bool = False) -> None:
+def push(root: Path, *, run_cache: bool = False, exclude: Sequence[str] = ()) -> None:
     """``dvc push``; with ``run_cache``, also the run history of every stage, so a stage
-    run here is restored instead of re-run anywhere else with the same inputs."""
-    run_dvc(root, ["push", *(["--run-cache"] if run_cache else [])])
+    run here is restored instead of re-run anywhere else with the same inputs.
+    ``exclude``: ``.dvc`` files not to push (as ``pull``)."""
+    run_dvc(root, ["push", *(["--run-cache"] if run_cache else []),
+                   *_targets(root, exclude)])
 
 
-def pull(root: Path, *, run_cache: bool = False) -> None:
-    """``dvc pull`` what exists; with ``run_cache``, also the remote's run history."""
-    run_dvc(root, ["pull", "--allow-missing", *(["--run-cache"] if run_cache else [])])
+def pull(root: Path, *, run_cache: bool = False, exclude: Sequence[str] = ()) -> None:
+    """``dvc pull`` what exists; with ``run_cache``, also the remote's run history.
+
+    ``exclude``: ``.dvc`` files not to pull (a sealed holdout must not land in a PR's
+    work tree); the others, and every dvc.yaml's outputs, are named as targets."""
+    run_dvc(root, ["pull", "--allow-missing", *(["--run-cache"] if run_cache else []),
+                   *_targets(root, exclude)])
+
+
+def _targets(root: Path, exclude: Sequence[str]) -> list[str]:
+    """Every ``.dvc`` file and dvc.yaml of ``root`` but ``exclude`` ([] without it: DVC's
+    own default, everything)."""
+    if not exclude:
+        return []
+    skip = {os.path.normpath(e) for e in exclude}
+    found = [p.relative_to(root) for pattern in ("*.dvc", "dvc.yaml") for p in root.rglob(pattern)
+             if p.is_file() and not {".dvc", ".git"} & set(p.relative_to(root).parts[:-1])]
+    return sorted(str(p) for p in found if str(p) not in skip)
 
 
 def default_remote_url(root: Path) -> str | None:

@@ -50,6 +50,8 @@ class Artifact:
     type: str = ""
     desc: str = ""
     labels: tuple[str, ...] = ()
+    # ``meta.onnx``: the model's ONNX export, what a trusted job scores without unpickling.
+    onnx: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,10 +182,13 @@ def _artifacts(data: Any) -> tuple[Artifact, ...]:
     for name, body in data.items():
         if isinstance(body, dict) and isinstance(body.get("path"), str):
             labels = body.get("labels")
+            meta = body.get("meta")
+            onnx = meta.get("onnx") if isinstance(meta, dict) else None
             found.append(Artifact(str(name), os.path.normpath(body["path"]),
                                   str(body.get("type") or ""), str(body.get("desc") or ""),
                                   tuple(str(x) for x in labels)
-                                  if isinstance(labels, list) else ()))
+                                  if isinstance(labels, list) else (),
+                                  os.path.normpath(onnx) if isinstance(onnx, str) else ""))
     return tuple(found)
 
 

@@ -125,7 +125,8 @@ def test_cli_reports_config_errors_in_one_line(cli, tmp_path: Path) -> None:
     ("evaluation: {trusted: evaluate, mode: lenient}",
      "mlops.yaml: evaluation.mode: expected 'enforced' or 'advisory', got 'lenient'"),
     ("evaluation: {trusted: evaluate, stage: x}",
-     "mlops.yaml: evaluation.stage: unknown key (expected one of: trusted, mode)"),
+     "mlops.yaml: evaluation.stage: unknown key (expected one of: trusted, mode, holdout, "
+     "holdout_remote, holdout_target, holdout_features)"),
 ])
 def test_invalid_evaluation_block_is_one_line(block: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:

@@ -20,11 +20,19 @@ from jx_mlops import console, dvc
 from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
 from jx_mlops.ci.context import CiContext
 from jx_mlops.ci.failure import TrainingFailure, parse_failure, render_failure
+from jx_mlops.ci.holdoutscore import check_pr_holdout, score_pr_holdout
 from jx_mlops.ci.update import BranchUpdate, MergeConflictError, bring_up_to_date
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config import ProjectConfig
-from jx_mlops.errors import DvcError, ForgeError, GitError, NotFoundError, UsageError
+from jx_mlops.errors import (
+    ConfigError,
+    DvcError,
+    ForgeError,
+    GitError,
+    NotFoundError,
+    UsageError,
+)
 from jx_mlops.evaluation.build import ReportOptions, write_html
 from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro, save_record
 from jx_mlops.evaluation.snapshot import snapshot
@@ -104,10 +112,12 @@ class TrainingFailedError(DvcError):
         self.failure = failure
 
 
-def _repro(config: ProjectConfig) -> tuple[StageCost, ...]:
-    """Pull the run cache, reproduce (measuring each stage); a failure is read back."""
+def _repro(config: ProjectConfig, holdout: str | None = None) -> tuple[StageCost, ...]:
+    """Pull the run cache, reproduce (measuring each stage); a failure is read back. The
+    sealed holdout (``holdout``, the base's) is not pulled: the PR's code runs here."""
     with console.step("Pulling DVC's run cache and data"):
-        dvc.pull(config.root, run_cache=True)
+        dvc.pull(config.root, run_cache=True,
+                 exclude=(f"{holdout}.dvc",) if holdout else ())
     output: list[str] = []
     with console.step("Reproducing the pipeline (dvc repro)") as detail:
         def line(text: str) -> None:
@@ -124,14 +134,16 @@ def _repro(config: ProjectConfig) -> tuple[StageCost, ...]:
 
 
 def _train(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest,
-           commit_results: bool, update: BranchUpdate) -> tuple[bool, tuple[StageCost, ...]]:
+           commit_results: bool, update: BranchUpdate, holdout: str | None = None
+           ) -> tuple[bool, tuple[StageCost, ...]]:
     """Reproduce, push the DVC data and run cache, commit results to the PR branch.
 
     Returns whether a commit was pushed, and what each stage cost.
     """
-    stages = _repro(config)
+    stages = _repro(config, holdout)
     with console.step("Pushing data, models and the run cache to the DVC remote"):
-        dvc.push(config.root, run_cache=True)
+        dvc.push(config.root, run_cache=True,
+                 exclude=(f"{holdout}.dvc",) if holdout else ())
     if not commit_results:
         return False, stages
     repo.add_all()
@@ -235,6 +247,7 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
             raise UsageError(f"{config.forge.repo}#{pull.number} is {pull.state}; "
                              "only open pull requests are checked")
         _checkout_head(repo, forge, pull)
+        holdout = check_pr_holdout(config, repo, f"origin/{pull.base}")
         # Statuses go on what was fetched: the branch may have moved since the event.
         pull = replace(pull, head_sha=repo.head_sha())
         forge.set_status(config.forge.repo, pull.head_sha, state="pending",
@@ -242,7 +255,8 @@ def run_pr_check(config: ProjectConfig, *, number: int | None = None,
                          target_url=run_url)
         update = _update(config, repo, forge, pull, report_id, run_url)
         try:
-            committed, stages = _train(config, repo, forge, pull, commit_results, update)
+            committed, stages = _train(config, repo, forge, pull, commit_results, update,
+                                       holdout)
         except TrainingFailedError as exc:
             _report_failure(config, forge, pull, pull.head_sha, exc, report_id, run_url)
             raise
@@ -271,6 +285,11 @@ def _evaluate(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequ
     head = snapshot(repo, config.root, None if not commit_results else head_sha,
                     f"PR #{pull.number}")
     comparison = compare_trusted(config, repo, base, head, options, head_record=record)
+    try:
+        comparison = score_pr_holdout(config, base, comparison)
+    except (ConfigError, DvcError) as exc:  # an unreadable holdout: no pending status left
+        _fail_status(forge, config, head_sha, f"sealed holdout: {exc.message}", run_url)
+        raise
     if html is not None:
         write_html(html, comparison)
     body = _with_update_line(render_comment(comparison, report_id=report_id,

@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeGuard
 from jx_mlops import console
 from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
 from jx_mlops.ci.context import CiContext
+from jx_mlops.ci.holdoutscore import score_fork_holdout, write_exports
 from jx_mlops.ci.trustedjson import trusted_from_json
 from jx_mlops.compare.charts import Chart, Series
 from jx_mlops.compare.comparison import (
@@ -158,6 +159,7 @@ def write_pr_report(config: ProjectConfig, context: CiContext, output: Path, *,
     report = PrReport(context.repo or config.forge.repo, number, head_sha, base_sha,
                       comparison, output)
     _write(report, context.run_url)
+    write_exports(config, output)  # for `ci publish` to score on the sealed holdout
     return report
 
 
@@ -471,12 +473,16 @@ def publish_from_directory(directory: Path, context: CiContext, *, repo: str | N
     else:
         raise UsageError("ci publish runs in a project directory or in GitHub Actions")
     name = repo or context.repo or forge_config.repo
-    return publish_pr_report(open_forge(forge_config), name, context, directory)
+    return publish_pr_report(open_forge(forge_config), name, context, directory,
+                             config=config)
 
 
 def publish_pr_report(forge: Forge, repo: str, context: CiContext, directory: Path, *,
-                      report_id: str = "default") -> Publication:
-    """Post the comment, commit status and check run of a report written by the PR run."""
+                      report_id: str = "default", config: ProjectConfig | None = None
+                      ) -> Publication:
+    """Post the comment, commit status and check run of a report written by the PR run;
+    with ``config`` (a checkout of the base) and its sealed holdout, score the artifact's
+    ONNX exports on it first."""
     report = read_pr_report(directory)
     number, head_sha = _trusted_target(forge, repo, context, report)
     pull = forge.get_pull(repo, number)
@@ -486,6 +492,8 @@ def publish_pr_report(forge: Forge, repo: str, context: CiContext, directory: Pa
     if comparison.trusted is not None:  # say where it ran: here we can only relay it
         comparison = replace(comparison, trusted=replace(
             comparison.trusted, where=FORK_TRUSTED_NOTE))
+    if config is not None and config.evaluation.holdout is not None:
+        comparison = score_fork_holdout(config, comparison, directory, pull.base)
     run_url = None
     if context.workflow_run is not None and context.server_url:
         run_url = f"{context.server_url}/{repo}/actions/runs/{context.workflow_run.id}"

@@ -41,8 +41,11 @@ class ModelComparison:
 
     def significance_of(self, delta: MetricDelta) -> SignificanceResult | None:
         """The bootstrap result that belongs to this metric row, if one was computed."""
+        from jx_mlops.compare.modelmetrics import HOLDOUT_ROW_SUFFIX
         from jx_mlops.compare.significance import canonical_metric
 
+        if delta.path.endswith(HOLDOUT_ROW_SUFFIX):
+            return None  # the bootstrap ran over the test set's predictions, not these
         name = canonical_metric(delta.name)
         return next((s for s in self.significance if s.metric == name), None)
 
@@ -96,19 +99,23 @@ def _fmt(value: float) -> str:
 
 def describe_failure(delta: MetricDelta) -> str:
     """'accuracy regressed 0.912 → 0.895 (-1.9%, tolerance 0.005)' and the like."""
+    from jx_mlops.compare.modelmetrics import HOLDOUT_ROW_SUFFIX
+
+    # A holdout row says so: its name alone would read as the PR's test-set metric.
+    name = f"holdout {delta.name}" if delta.path.endswith(HOLDOUT_ROW_SUFFIX) else delta.name
     problem = head_problem(delta)
     if problem is not None:
         judged = "has a floor or ceiling" if delta.status == "failed_threshold" else \
             f"is {delta.policy.direction}-is-better"
-        return f"{delta.name} is {problem} ({judged}, so it cannot pass)"
+        return f"{name} is {problem} ({judged}, so it cannot pass)"
     if delta.status == "failed_threshold":
         bounds = []
         if delta.policy.min is not None:
             bounds.append(f"min {_fmt(delta.policy.min)}")
         if delta.policy.max is not None:
             bounds.append(f"max {_fmt(delta.policy.max)}")
-        return f"{delta.name} is {delta.head!r} (outside {', '.join(bounds)})"
-    return (f"{delta.name} regressed {_fmt(delta.base)} → {_fmt(delta.head)} "
+        return f"{name} is {delta.head!r} (outside {', '.join(bounds)})"
+    return (f"{name} regressed {_fmt(delta.base)} → {_fmt(delta.head)} "
             f"({_change_and_tolerance(delta)})")
 
 

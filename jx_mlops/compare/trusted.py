@@ -8,11 +8,11 @@ that stage measured on the PR's model; the PR's own numbers are kept only to sho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from jx_mlops.compare.comparison import Comparison, ModelComparison, decide
+from jx_mlops.compare.comparison import Comparison, ModelComparison, Verdict, decide
 from jx_mlops.compare.metrics import MetricDelta
 from jx_mlops.compare.scoring import SelfReported, TrustedEvaluation
 
@@ -51,10 +51,26 @@ def with_trusted(comparison: Comparison, trusted: TrustedEvaluation) -> Comparis
                            for m in models)
         else:
             notes = (*notes, f"{reason} (advisory: the PR's own scores decide)")
+    return replace(comparison, models=models, notes=notes,
+                   verdict=_decide(models, trusted), trusted=trusted)
+
+
+def _decide(models: Sequence[ModelComparison], trusted: TrustedEvaluation | None) -> Verdict:
     verdict = decide(models)
-    if trusted.differences:
+    if trusted is not None and trusted.differences:
         count = len(trusted.differences)
         differ = "value differs" if count == 1 else "values differ"
         verdict = replace(verdict, line=f"{verdict.line}; {count} self-reported {differ} "
                                         "from trusted evaluation")
-    return replace(comparison, models=models, notes=notes, verdict=verdict, trusted=trusted)
+    return verdict
+
+
+def with_holdout(comparison: Comparison, rows: Mapping[str, Sequence[MetricDelta]],
+                 problems: Mapping[str, Sequence[str]], note: str) -> Comparison:
+    """The comparison with each model's holdout ``rows`` (scored by jx-mlops itself) and
+    the ``problems`` that kept a model from being scored (which fail it), decided again."""
+    models = tuple(replace(m, metrics=(*m.metrics, *rows.get(m.model, ())),
+                           head_problems=(*m.head_problems, *problems.get(m.model, ())))
+                   for m in comparison.models)
+    return replace(comparison, models=models, notes=(*comparison.notes, note),
+                   verdict=_decide(models, comparison.trusted))

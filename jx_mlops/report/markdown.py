@@ -20,6 +20,7 @@ from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, S
 from jx_mlops.compare.cost import CostComparison, cost_parts, describe_stage
 from jx_mlops.compare.datadiff import DataChange, human_size
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
+from jx_mlops.compare.modelmetrics import HOLDOUT_NOTE_PREFIX
 from jx_mlops.compare.scoring import SelfReported, TrustedEvaluation
 from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.compare.values import kind_of
@@ -304,12 +305,19 @@ def _lineage_section(comparison: Comparison, limits: Limits) -> list[str]:
     return _details("Lineage", body)
 
 
+def _holdout_lines(notes: tuple[str, ...]) -> list[str]:
+    """How the sealed holdout was scored: said near the verdict, not among plot notes."""
+    return [line for n in notes if n.startswith(HOLDOUT_NOTE_PREFIX) for line in (
+        f"**{HOLDOUT_NOTE_PREFIX.strip()}** {escape(n[len(HOLDOUT_NOTE_PREFIX):])}", "")]
+
+
 def _plots_section(comparison: Comparison, limits: Limits) -> list[str]:
     charts = comparison.plots if limits.charts else ()
-    if not (charts or comparison.notes):
+    notes = [n for n in comparison.notes if not n.startswith(HOLDOUT_NOTE_PREFIX)]
+    if not (charts or notes):
         return []  # notes stay even without charts: a plot DVC shows is never dropped silently
     body = _charts(charts) if charts else []
-    body += [f"<sub>{escape(n)}</sub>" for n in comparison.notes]
+    body += [f"<sub>{escape(n)}</sub>" for n in notes]
     return _details(f"Plots ({len(comparison.plots)})", body)
 
 
@@ -392,6 +400,7 @@ def _render(comparison: Comparison, report_id: str, title: str, limits: Limits,
                   f"are cut{charts}. The full report is the HTML artifact of this run{where}.",
                   ""]
     lines += _trusted_section(comparison.trusted, limits)
+    lines += _holdout_lines(comparison.notes)
     for model in comparison.models:
         lines += _model_section(model, limits)
     lines += _data_section(comparison.data, limits)
