@@ -110,7 +110,12 @@ def test_fork_pull_requests_cannot_reach_secrets(rendered: Path) -> None:
     comment = _load(rendered / ".github/workflows/mlops-comment.yml")
     assert list(comment[True]) == ["workflow_run"]
     steps = comment["jobs"]["publish"]["steps"]
-    assert not any("checkout" in step.get("uses", "") for step in steps)
+    # The one checkout is the default branch's, to score the fork's ONNX export with
+    # trusted code: never the pull request's head.
+    checkouts = [s for s in steps if "checkout" in s.get("uses", "")]
+    assert [c["with"]["ref"] for c in checkouts] == [
+        "${{ github.event.repository.default_branch }}"]
+    assert "workflow_run.head" not in yaml.safe_dump(checkouts)
     assert "head_repository.full_name != github.repository" in comment["jobs"]["publish"]["if"]
     text = "".join(p.read_text() for p in _workflows(rendered))
     assert "pull_request_target" not in text.split("# ", 1)[0]
