@@ -184,6 +184,12 @@ def test_ci_pr_scores_the_holdout_and_never_pulls_or_pushes_it(project, cli, mon
     assert (sealed / "files" / "md5" / md5[:2] / md5[2:]).exists()
     body = LocalForge(jx_home() / "forge").list_comments("local/churn", 1)[0].body
     assert "**Sealed holdout:** data/holdout.csv \\(749 rows" in body
+    # A ChatOps /report refreshes the comment without training: the holdout rows stay,
+    # scored from the export the PR's dvc.lock names.
+    LocalForge(jx_home() / "forge").create_comment("local/churn", 1, "/report")
+    assert cli("ci", "chatops", "--pr", "1").code == 0
+    refreshed = LocalForge(jx_home() / "forge").list_comments("local/churn", 1)[0].body
+    assert refreshed.count("(holdout\\)") == body.count("(holdout\\)") > 0
 
 
 class _Marker:

@@ -186,6 +186,7 @@ def rollback_environment(config: ProjectConfig, forge: Forge, env_name: str) -> 
 
 def _refresh_report(config: ProjectConfig, forge: Forge, pull: PullRequest) -> str:
     """Re-post the evaluation comment from the results committed on the PR (no training)."""
+    from jx_mlops.ci.holdoutscore import score_revision_holdout
     from jx_mlops.evaluation.snapshot import snapshot
     from jx_mlops.evaluation.trusted import compare_trusted
     from jx_mlops.forge import upsert_marked_comment
@@ -199,9 +200,12 @@ def _refresh_report(config: ProjectConfig, forge: Forge, pull: PullRequest) -> s
             _fetch_head(repo, forge, pull)
         # Scored again by the base's trusted stage, if any: a refresh must not turn the
         # comment back into the PR's own account of itself.
-        comparison = compare_trusted(
-            config, repo, snapshot(repo, config.root, f"origin/{pull.base}", pull.base),
-            snapshot(repo, config.root, pull.head_sha, f"PR #{pull.number}"))
+        base = snapshot(repo, config.root, f"origin/{pull.base}", pull.base)
+        head = snapshot(repo, config.root, pull.head_sha, f"PR #{pull.number}")
+        comparison = compare_trusted(config, repo, base, head)
+        # And on the sealed holdout, if the base has one: the refreshed comment must not
+        # lose the rows `ci pr` judged the PR by.
+        comparison = score_revision_holdout(config, base, head, comparison)
     finally:
         repo.close()
     upsert_marked_comment(forge, config.forge.repo, pull.number, marker(),

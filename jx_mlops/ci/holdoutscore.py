@@ -19,6 +19,7 @@ from jx_mlops import console
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.config import ModelConfig, ProjectConfig
 from jx_mlops.evaluation.holdout import (
+    base_export,
     base_holdout,
     fetch_holdout,
     head_export_reader,
@@ -69,6 +70,21 @@ def score_pr_holdout(config: ProjectConfig, base: Snapshot, comparison: Comparis
 
         return score_holdout(config, comparison, base, table, head_export_reader(read, where),
                              base.label)
+
+
+def score_revision_holdout(config: ProjectConfig, base: Snapshot, head: Snapshot,
+                           comparison: Comparison) -> Comparison:
+    """As ``score_pr_holdout``, for a head that is not checked out (``/report`` refreshes
+    without training): its ONNX export is the one its dvc.lock names, read from the DVC
+    cache or remote, never a pickle."""
+    holdout = base_holdout(base)
+    if holdout is None:
+        return comparison
+    md5 = locate(config, base, holdout)
+    with console.step(f"Scoring on the sealed holdout {holdout.path} (onnxruntime)"):
+        table = fetch_holdout(config, holdout, md5)
+        return score_holdout(config, comparison, base, table,
+                             lambda model: base_export(config, head, model), base.label)
 
 
 def write_exports(config: ProjectConfig, output: Path) -> list[str]:
