@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from jx_mlops import console
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.config import ModelConfig, ProjectConfig
 from jx_mlops.evaluation.holdout import (
+    HeadExport,
     base_export,
     base_holdout,
     fetch_holdout,
@@ -47,29 +49,35 @@ def check_pr_holdout(config: ProjectConfig, repo: GitRepo, base_ref: str) -> str
     return holdout.path
 
 
-def score_pr_holdout(config: ProjectConfig, base: Snapshot, comparison: Comparison
-                     ) -> Comparison:
-    """`ci pr`'s comparison with the PR's ONNX export (work tree) scored on the base's
-    holdout; unchanged when the base has none."""
+def _on_holdout(config: ProjectConfig, base: Snapshot, comparison: Comparison,
+                export: Callable[[ModelConfig], HeadExport]) -> Comparison:
+    """``comparison`` with the head's export (``export``) scored on the base's holdout;
+    unchanged when the base has none."""
     holdout = base_holdout(base)
     if holdout is None:
         return comparison
     md5 = locate(config, base, holdout)
     with console.step(f"Scoring on the sealed holdout {holdout.path} (onnxruntime)"):
         table = fetch_holdout(config, holdout, md5)
-        head = snapshot(base.repo, config.root, None, "PR")
-        where: dict[str, str] = {}
+        return score_holdout(config, comparison, base, table, export, base.label)
 
-        def read(model: ModelConfig) -> bytes | None:
-            path = onnx_path(head, model)
-            where[model.name] = path or "dvc.yaml declares no meta.onnx"
-            file = config.root / path if path else None
-            if file is None or not file.is_file():
-                return None
-            return read_bounded(file, root=config.root, max_bytes=MAX_ONNX_BYTES, name=path)
 
-        return score_holdout(config, comparison, base, table, head_export_reader(read, where),
-                             base.label)
+def score_pr_holdout(config: ProjectConfig, base: Snapshot, comparison: Comparison
+                     ) -> Comparison:
+    """`ci pr`'s comparison with the PR's ONNX export (work tree) scored on the base's
+    holdout; unchanged when the base has none."""
+    head = snapshot(base.repo, config.root, None, "PR")
+    where: dict[str, str] = {}
+
+    def read(model: ModelConfig) -> bytes | None:
+        path = onnx_path(head, model)
+        where[model.name] = path or "dvc.yaml declares no meta.onnx"
+        file = config.root / path if path else None
+        if file is None or not file.is_file():
+            return None
+        return read_bounded(file, root=config.root, max_bytes=MAX_ONNX_BYTES, name=path)
+
+    return _on_holdout(config, base, comparison, head_export_reader(read, where))
 
 
 def score_revision_holdout(config: ProjectConfig, base: Snapshot, head: Snapshot,
@@ -77,14 +85,8 @@ def score_revision_holdout(config: ProjectConfig, base: Snapshot, head: Snapshot
     """As ``score_pr_holdout``, for a head that is not checked out (``/report`` refreshes
     without training): its ONNX export is the one its dvc.lock names, read from the DVC
     cache or remote, never a pickle."""
-    holdout = base_holdout(base)
-    if holdout is None:
-        return comparison
-    md5 = locate(config, base, holdout)
-    with console.step(f"Scoring on the sealed holdout {holdout.path} (onnxruntime)"):
-        table = fetch_holdout(config, holdout, md5)
-        return score_holdout(config, comparison, base, table,
-                             lambda model: base_export(config, head, model), base.label)
+    return _on_holdout(config, base, comparison,
+                       lambda model: base_export(config, head, model))
 
 
 def write_exports(config: ProjectConfig, output: Path) -> list[str]:
