@@ -160,3 +160,25 @@ def test_a_promotion_killed_between_its_stage_tag_and_the_push_is_pushed_by_a_re
     assert code == 0, err
     assert "fraud#staging#2" in git(bare, "tag", "-l").split()
     assert_consistent(cli, lab)
+
+
+def test_a_mirror_a_killed_run_left_broken_is_made_anew(cli, lab) -> None:
+    """The environment mirror is a cache: one killed mid-`git init` (HEAD and nothing
+    else), or holding a ref to an object it lacks, does not stop the next promotion."""
+    from jx_mlops.forge.local import LocalForge
+    from jx_mlops.promote.envrepo import mirror_path
+
+    register_all(cli, lab)
+    path = mirror_path(LocalForge(lab.home / "forge"), "local/environment-staging")
+    path.mkdir(parents=True)
+    (path / "HEAD").write_text("ref: refs/heads/main\n")
+    assert cli("promote", "fraud", "--version", "v0.0.1", "--to", "staging").code == 0
+    dangling = path / "refs" / "remotes" / "origin" / "promote" / "left-over"
+    dangling.parent.mkdir(parents=True, exist_ok=True)
+    dangling.write_text("1" * 40 + "\n")
+    lab.new_version()
+    assert cli("register", "fraud", "--push").code == 0
+    result = cli("promote", "fraud", "--version", "v0.0.2", "--to", "staging")
+    assert result.code == 0, result.err
+    assert not dangling.exists()
+    assert_consistent(cli, lab)

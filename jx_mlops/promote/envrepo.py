@@ -8,6 +8,9 @@ record this module reads and writes, ``models/MODEL.md`` the model card next to 
 
 from __future__ import annotations
 
+import contextlib
+import re
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +19,7 @@ from typing import Any, TypeVar
 import yaml
 
 from jx_mlops.config import jx_home
-from jx_mlops.errors import ForgeError, PromotionError
+from jx_mlops.errors import ForgeError, GitError, PromotionError
 from jx_mlops.forge.base import Forge
 from jx_mlops.fsutil import file_lock
 from jx_mlops.git import GitRepo
@@ -230,20 +233,46 @@ def mirror(forge: Forge, repo_name: str, *, tags: bool = False) -> tuple[GitRepo
     if tags:
         refspecs.append("+refs/tags/*:refs/tags/*")
     with file_lock(path.with_suffix(".lock")):
-        if (path / "HEAD").is_file():
-            clear_stale_locks(path)  # a fetch killed mid-way must not wedge every later one
-            repo = GitRepo.open(path)
-        else:
-            repo = GitRepo.init(path, bare=True)
-        if repo.remote_url("origin") != remote.clone_url:
-            # Also after a kill between `init` and `remote add`: pushes go to "origin".
-            repo.set_remote("origin", remote.clone_url)
+        repo = _open_mirror(path, remote.clone_url)
         try:
             # By URL, not by remote name: one git process per read, the URL always current.
-            repo.fetch(remote.clone_url, refspecs, env=forge.git_env())
+            _fetch(repo, remote.clone_url, refspecs, forge.git_env())
         except Exception as exc:
             raise ForgeError(f"cannot fetch repository {repo_name}: {exc}") from None
     return repo, branch
+
+
+def _open_mirror(path: Path, url: str) -> GitRepo:
+    """The mirror at ``path``, made or repaired: it is a cache, so one that a killed run
+    left unreadable (mid-``init``) is made anew."""
+    repo = None
+    if (path / "HEAD").is_file():
+        clear_stale_locks(path)  # a fetch killed mid-way must not wedge every later one
+        with contextlib.suppress(GitError):
+            repo = GitRepo.open(path)
+    if repo is None:
+        shutil.rmtree(path, ignore_errors=True)
+        repo = GitRepo.init(path, bare=True)
+    if repo.remote_url("origin") != url:
+        # Pushes go to "origin" (also after a kill between `init` and here). Its URL only:
+        # with no fetch refspec, the pushes of concurrent promotions write no
+        # refs/remotes/origin/* here for each other's fetches to trip over.
+        repo.run("config", "remote.origin.url", url)
+        repo.run("config", "--unset-all", "remote.origin.fetch", check=False)
+    return repo
+
+
+def _fetch(repo: GitRepo, url: str, refspecs: list[str], env: dict[str, str]) -> None:
+    """Fetch; a local ref naming an object the mirror lacks (a concurrent run's leftover)
+    is dropped and the fetch tried once more: nothing in a mirror is kept but main."""
+    try:
+        repo.fetch(url, refspecs, env=env)
+    except GitError as exc:
+        bad = re.search(r"bad object (refs/\S+)", exc.message)
+        if bad is None:
+            raise
+        repo.run("update-ref", "-d", bad.group(1), check=False)
+        repo.fetch(url, refspecs, env=env)
 
 
 def in_parallel(calls: Sequence[Callable[[], T]]) -> list[T]:
