@@ -48,9 +48,9 @@ def _metadata(model: str, n: int) -> dict[str, object]:
 
 def _change(model: str, n: int, pull: int, previous: Any
             ) -> tuple[Any, dict[str, bytes | None], str]:
-    from jx_mlops.config import EnvironmentConfig
+    from jx_mlops.config.project import EnvironmentConfig
     from jx_mlops.promote import change
-    from jx_mlops.registry import ModelVersion
+    from jx_mlops.registry.tags import ModelVersion
 
     env = EnvironmentConfig("staging", ENV_REPO)
     version = ModelVersion(model, f"v0.0.{n}", f"{model}@v0.0.{n}", f"{n:040x}", 0, "bench",
@@ -63,7 +63,7 @@ def _change(model: str, n: int, pull: int, previous: Any
 
 def build_environment(base: Path, models: int, commits: int) -> None:
     """``models`` deployed models, then ``commits`` promotion PRs spread over them."""
-    from jx_mlops.forge.local import LocalForge
+    from jx_mlops.forge.local.forge import LocalForge
 
     forge = LocalForge(base / "jx-home" / "forge")
     forge.create_repo(ENV_REPO, auto_init=True)
@@ -113,7 +113,7 @@ def _pull_records(base: Path, count: int) -> None:
 
 def build_project(base: Path, versions: int) -> Path:
     """A project on the forge with ``versions`` registered versions of bench-model."""
-    from jx_mlops.forge.local import LocalForge
+    from jx_mlops.forge.local.forge import LocalForge
 
     project = base / "bench"
     git(base, "init", "-q", "-b", "main", str(project))

@@ -63,8 +63,8 @@ def _metadata(n: int, storage: str) -> dict[str, object]:
 def build_project(base: Path, versions: int, staging_every: int, production_every: int
                   ) -> tuple[Path, dict[str, list[int]]]:
     """The project repository with its version tags and GTO stage tags, pushed to the forge."""
-    from jx_mlops.forge.local import LocalForge
-    from jx_mlops.promote.envrepo import ensure_environment_repo
+    from jx_mlops.environments.repo import ensure_environment_repo
+    from jx_mlops.forge.local.forge import LocalForge
 
     forge = LocalForge(base / "jx-home" / "forge")
     remote = forge.create_repo("local/churn")
@@ -101,9 +101,9 @@ def build_project(base: Path, versions: int, staging_every: int, production_ever
 
 def build_environment(base: Path, env_name: str, numbers: list[int]) -> None:
     """The environment repository with one merged promotion PR per event."""
-    from jx_mlops.config import EnvironmentConfig
+    from jx_mlops.config.project import EnvironmentConfig
     from jx_mlops.promote import change
-    from jx_mlops.registry import ModelVersion
+    from jx_mlops.registry.tags import ModelVersion
 
     env = EnvironmentConfig(env_name, f"local/environment-{env_name}")
     bare = base / "jx-home" / "forge" / "repos" / "local" / f"environment-{env_name}.git"

@@ -49,11 +49,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import hermetic_env, workdir
 
+from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.compare.significance import METRICS, Predictions, canonical_metric
 from jx_mlops.compare.values import flatten
-from jx_mlops.config import MetricPolicy, load_config
-from jx_mlops.retrain import apply_settings, parse_setting
-from jx_mlops.scaffold import list_quickstarts, missing_requirements
+from jx_mlops.config.project import load_config
+from jx_mlops.project.quickstarts import list_quickstarts, missing_requirements
+from jx_mlops.project.retrain import apply_settings, parse_setting
 
 REPLICATES = 1000
 BOOT_SEED = 20240917

@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from jx_mlops.dvc import dvc_env
-from jx_mlops.scaffold import list_quickstarts, missing_requirements
+from jx_mlops.dvc.commands import dvc_env
+from jx_mlops.project.quickstarts import list_quickstarts, missing_requirements
 
 
 def timed(args: list[str], cwd: Path, env: dict[str, str]) -> float:

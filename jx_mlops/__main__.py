@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from jx_mlops.cli import main
+from jx_mlops.cli.main import main
 
 sys.exit(main())

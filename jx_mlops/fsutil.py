@@ -1,4 +1,5 @@
-"""File primitives: bounded reads of untrusted files, atomic replace, advisory locks."""
+"""File primitives: bounded reads of untrusted files, atomic replace, advisory locks, and
+where jx-mlops keeps its own state (``jx_home``)."""
 
 from __future__ import annotations
 
@@ -99,3 +100,11 @@ def read_text_bounded(path: Path, *, root: Path | None = None,
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name or path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def jx_home() -> Path:
+    """Where the local forge and caches live: ``$JX_MLOPS_HOME`` or ``~/.jx-mlops``."""
+    configured = os.environ.get("JX_MLOPS_HOME")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return Path.home() / ".jx-mlops"

@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from jx_mlops.git import config_value
+from jx_mlops.git.repo import config_value
 
 _NOT_IN_EMAIL = re.compile(r"[^A-Za-z0-9._+-]+")
 

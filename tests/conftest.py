@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from jx_mlops.cli import main
+from jx_mlops.cli.main import main
 
 # GitHub fixtures (loopback server, forge-neutral harness) and the real Prometheus server
 # live in their own modules.

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from github_server import GitHubServer
 
-from jx_mlops.config import jx_home
-from jx_mlops.forge.github import GitHubForge, RetryPolicy
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.forge.github.forge import GitHubForge, RetryPolicy
+from jx_mlops.forge.local.forge import LocalForge
+from jx_mlops.fsutil import jx_home
 
 # Shaped like a real token, so a leak would be recognisable anywhere it ended up.
 TOKEN = "ghp_jxMlopsLoopbackT0kenAbCdEfGhIjKlMn01"
@@ -118,7 +118,7 @@ class GitHubProject:
 
     def clone(self, dest: Path, *, branch: str = "main", depth: int | None = None) -> Path:
         """What actions/checkout does with persist-credentials: false."""
-        from jx_mlops.forge.credentials import git_auth_env
+        from jx_mlops.forge.github.credentials import git_auth_env
 
         args = ["git", "clone", "-q", "--branch", branch]
         if depth:
@@ -131,7 +131,7 @@ class GitHubProject:
 @pytest.fixture
 def github_project(project: Any, github: GitHubServer) -> GitHubProject:
     """A copy of the session project whose repositories live on the loopback GitHub."""
-    from jx_mlops.forge.credentials import git_auth_env
+    from jx_mlops.forge.github.credentials import git_auth_env
 
     github.add_org("local", LOGIN)
     for bare in sorted((project.home / "forge" / "repos" / "local").glob("*.git")):

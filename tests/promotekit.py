@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 from conftest import git
 
-from jx_mlops.forge.local import LocalForge
-from jx_mlops.promote.envrepo import ensure_environment_repo
+from jx_mlops.environments.repo import ensure_environment_repo
+from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.signing import generate_key_pair, save_private_key
 
 SCHEMAS = Path(__file__).parent / "schemas"

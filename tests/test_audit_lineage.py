@@ -14,9 +14,9 @@ from conftest import git
 from promotekit import Lab, make_lab
 from test_gates import lab_commit_env_file
 
-from jx_mlops.config import jx_home
-from jx_mlops.git import GitRepo
-from jx_mlops.registry import list_versions, register_version
+from jx_mlops.fsutil import jx_home
+from jx_mlops.git.repo import GitRepo
+from jx_mlops.registry.tags import list_versions, register_version
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from conftest import Project, git
 from github_events import actions_env, issue_comment_event, push_event
 from github_fixtures import TOKEN, GitHubProject, github_forge
 
-from jx_mlops.ci.commands import ChatCommand, parse_commands
-from jx_mlops.config import jx_home
-from jx_mlops.forge.credentials import git_auth_env
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.ci.chatops_commands import ChatCommand, parse_commands
+from jx_mlops.forge.github.credentials import git_auth_env
+from jx_mlops.forge.local.forge import LocalForge
+from jx_mlops.fsutil import jx_home
 
 
 def test_commands_on_their_own_lines_outside_quotes_and_code() -> None:

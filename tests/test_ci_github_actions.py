@@ -20,7 +20,7 @@ from github_events import (
 )
 from github_fixtures import TOKEN, GitHubProject
 
-from jx_mlops.forge.credentials import git_auth_env
+from jx_mlops.forge.github.credentials import git_auth_env
 
 pytestmark = pytest.mark.slow
 

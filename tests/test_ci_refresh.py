@@ -6,7 +6,7 @@ import json
 
 from conftest import Project, git
 
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.forge.local.forge import LocalForge
 
 REPO = "local/churn"
 CONTEXT = "jx-mlops/evaluation"

@@ -11,8 +11,9 @@ from jx_mlops.compare.metrics import (
     compare_params,
     unmatched_policy_keys,
 )
-from jx_mlops.compare.values import flatten, load_structured
-from jx_mlops.config import MetricPolicy
+from jx_mlops.compare.policy import MetricPolicy
+from jx_mlops.compare.values import flatten
+from jx_mlops.evaluation.formats import load_structured
 
 HIGHER = MetricPolicy(direction="higher", tolerance=0.01)
 LOWER = MetricPolicy(direction="lower", rel_tolerance=0.1)
@@ -137,7 +138,7 @@ def test_significance_applies_to_evaluation_set_metrics_only() -> None:
 
 
 def test_lock_hashes_that_yaml_reads_as_numbers() -> None:
-    from jx_mlops.dvc import parse_lock
+    from jx_mlops.dvc.lockfile import parse_lock
 
     lock = parse_lock("schema: '2.0'\nstages:\n  train:\n    cmd: x\n    outs:\n"
                       "    - path: model.pkl\n      md5: 12345678901234567890123456789012\n")

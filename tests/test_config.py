@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from jx_mlops.config import MetricPolicy, load_config, parse_config
+from jx_mlops.compare.policy import MetricPolicy
+from jx_mlops.config.project import load_config, parse_config
 from jx_mlops.errors import ConfigError
 
 VALID = """\

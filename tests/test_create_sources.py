@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-from jx_mlops.config import jx_home
+from jx_mlops.fsutil import jx_home
 
 DEFINITION = """\
 name: tiny

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jx_mlops.config import EnvironmentConfig, FairnessLimit, MetricGate, parse_config
+from jx_mlops.config.project import EnvironmentConfig, FairnessLimit, MetricGate, parse_config
 from jx_mlops.errors import ConfigError
 
 BASE = """\

@@ -12,8 +12,8 @@ import json
 import pytest
 from conftest import Project
 
-from jx_mlops.config import jx_home
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.forge.local.forge import LocalForge
+from jx_mlops.fsutil import jx_home
 
 pytestmark = pytest.mark.slow
 

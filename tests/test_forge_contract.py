@@ -11,7 +11,7 @@ import pytest
 from github_fixtures import Harness
 
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
-from jx_mlops.forge import upsert_marked_comment
+from jx_mlops.forge.comments import upsert_marked_comment
 
 REPO = "acme/app"
 

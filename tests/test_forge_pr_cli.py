@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import Project, git, run_cli_process
 from rich.cells import cell_len
 
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.forge.local.forge import LocalForge
 
 REPO = "local/churn"
 

@@ -9,7 +9,8 @@ import pytest
 import yaml
 from promotekit import Lab, make_lab
 
-from jx_mlops.config import EnvironmentConfig, FairnessLimit, MetricGate, jx_home
+from jx_mlops.config.project import EnvironmentConfig, FairnessLimit, MetricGate
+from jx_mlops.fsutil import jx_home
 from jx_mlops.promote.gates import (
     Approvals,
     EvaluationState,

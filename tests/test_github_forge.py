@@ -11,10 +11,10 @@ import pytest
 from github_fixtures import LOGIN, TOKEN, github_forge
 from github_server import GitHubServer
 
-from jx_mlops.config import ForgeConfig
 from jx_mlops.errors import ForgeError, NotFoundError
-from jx_mlops.forge import open_forge
-from jx_mlops.forge.github import GitHubForge, RetryPolicy, github_urls
+from jx_mlops.forge.base import ForgeConfig
+from jx_mlops.forge.github.forge import GitHubForge, RetryPolicy, github_urls
+from jx_mlops.forge.kinds import open_forge
 
 REPO = "acme/app"
 

@@ -13,7 +13,7 @@ from conftest import git
 from promotekit import Lab, make_lab
 from test_registry_gto import gto, gto_json
 
-from jx_mlops.config import jx_home
+from jx_mlops.fsutil import jx_home
 
 
 @pytest.fixture

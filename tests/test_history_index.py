@@ -6,9 +6,8 @@ from pathlib import Path
 
 from conftest import git
 
-from jx_mlops.git import GitRepo
-from jx_mlops.promote.history import trailers
-from jx_mlops.promote.historyindex import INDEX_DIR, indexed_events
+from jx_mlops.environments.history import INDEX_DIR, indexed_events, trailers
+from jx_mlops.git.repo import GitRepo
 
 
 def promotion(repo: GitRepo, base: str, model: str, version: str) -> str:

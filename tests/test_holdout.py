@@ -16,14 +16,15 @@ from conftest import git
 from sklearn import metrics as skm
 
 from jx_mlops.compare.modelmetrics import classification_metrics, regression_metrics
-from jx_mlops.config import jx_home, load_config, parse_config
+from jx_mlops.config.evaluation import HoldoutConfig
+from jx_mlops.config.project import load_config, parse_config
 from jx_mlops.errors import ConfigError, DvcError
-from jx_mlops.evalconfig import HoldoutConfig
 from jx_mlops.evaluation.holdout import base_holdout, fetch_holdout, locate, parse_table
 from jx_mlops.evaluation.onnxscore import OnnxScoringError, load_onnx, predict
 from jx_mlops.evaluation.snapshot import snapshot
-from jx_mlops.forge.local import LocalForge
-from jx_mlops.git import GitRepo
+from jx_mlops.forge.local.forge import LocalForge
+from jx_mlops.fsutil import jx_home
+from jx_mlops.git.repo import GitRepo
 
 HOLDOUT_KEYS = ("  holdout: data/holdout.csv\n  holdout_remote: sealed\n"
                 "  holdout_target: approved\n")

@@ -16,8 +16,9 @@ from github_fixtures import TOKEN, GitHubProject
 from test_ci_github_actions import READ_ONLY, _in_env, _retrain
 from test_holdout import seal_holdout
 
-from jx_mlops import dvc as jdvc
-from jx_mlops.forge.credentials import git_auth_env
+from jx_mlops.dvc.lockfile import parse_lock
+from jx_mlops.dvc.storage import default_remote_url
+from jx_mlops.forge.github.credentials import git_auth_env
 
 pytestmark = pytest.mark.slow
 
@@ -121,10 +122,10 @@ def test_fork_is_scored_on_the_sealed_holdout_from_its_onnx_export(
     evil = pickle.dumps(_Marker(str(marker)))
     exported.write_bytes(_constant_onnx())
     (artifact / "model.pkl").write_bytes(evil)
-    lock = jdvc.parse_lock((work / "dvc.lock").read_text())
+    lock = parse_lock((work / "dvc.lock").read_text())
     found = lock.containing("models/model.pkl")
     assert found is not None and found[0].md5
-    url = jdvc.default_remote_url(work)
+    url = default_remote_url(work)
     assert url is not None
     stored = Path(url) / "files" / "md5" / found[0].md5[:2] / found[0].md5[2:]
     stored.parent.mkdir(parents=True, exist_ok=True)

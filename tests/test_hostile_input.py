@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jx_mlops import yamlio
-from jx_mlops.ci.publish import REPORT_FILE, REPORT_SCHEMA
+from jx_mlops.ci.fork_report import REPORT_FILE, REPORT_SCHEMA
 from jx_mlops.errors import InputError
 from jx_mlops.fsutil import read_bounded
 
@@ -150,7 +150,7 @@ def corrupt_forge_record(text: str, name: str = "state.json") -> Setup:
 
 
 def registered(project: Project, _tmp: Path, _mp: pytest.MonkeyPatch) -> None:
-    from jx_mlops.cli import main
+    from jx_mlops.cli.main import main
 
     assert main(["-q", "-C", str(project.path), "register", "churn"]) == 0
 
@@ -163,7 +163,7 @@ def both(*setups: Setup) -> Setup:
 
 
 def truncated_pull(project: Project, _tmp: Path, _mp: pytest.MonkeyPatch) -> None:
-    from jx_mlops.forge.local import LocalForge
+    from jx_mlops.forge.local.forge import LocalForge
 
     git(project.path, "push", "-q", "origin", "main:feature")
     forge = LocalForge(project.home / "forge")
@@ -175,8 +175,8 @@ def truncated_pull(project: Project, _tmp: Path, _mp: pytest.MonkeyPatch) -> Non
 def reader_on(env_repo: str, *, promoted: bool = False) -> Setup:
     """A registered (and ``promoted``) version; the user has only read on ``env_repo``."""
     def setup(project: Project, _tmp: Path, mp: pytest.MonkeyPatch) -> None:
-        from jx_mlops.cli import main
-        from jx_mlops.forge.local import LocalForge
+        from jx_mlops.cli.main import main
+        from jx_mlops.forge.local.forge import LocalForge
 
         assert main(["-q", "-C", str(project.path), "register", "churn"]) == 0
         if promoted:

@@ -9,9 +9,9 @@ import pytest
 from conftest import Project, git
 from test_create_sources import assert_nothing_written, make_catalogue_repo, make_tiny
 
-from jx_mlops.ci.commands import parse_commands
-from jx_mlops.config import jx_home
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.ci.chatops_commands import parse_commands
+from jx_mlops.forge.local.forge import LocalForge
+from jx_mlops.fsutil import jx_home
 
 
 def _secrets(tmp_path: Path) -> Path:

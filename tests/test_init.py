@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-from jx_mlops.config import load_config
+from jx_mlops.config.project import load_config
 from jx_mlops.project.policy import guess_policy
 
 PIPELINE = """\

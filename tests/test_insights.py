@@ -11,7 +11,7 @@ from conftest import git
 from promotekit import Lab, make_lab
 
 from jx_mlops.compare.dora import ModelEvent, dora_keys, percentile
-from jx_mlops.config import jx_home
+from jx_mlops.fsutil import jx_home
 
 DAY = 86400
 

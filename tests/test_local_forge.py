@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import git, run_cli_process
 
-from jx_mlops.config import jx_home
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
-from jx_mlops.forge import upsert_marked_comment
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.forge.comments import upsert_marked_comment
+from jx_mlops.forge.local.forge import LocalForge
+from jx_mlops.fsutil import jx_home
 
 REPO = "acme/app"
 
@@ -162,7 +162,7 @@ def test_concurrent_comment_processes_lose_nothing(forge: LocalForge,
     writers = 8
     procs = [subprocess.Popen(
         [sys.executable, "-c",
-         "import sys\nfrom jx_mlops.cli import main\n"
+         "import sys\nfrom jx_mlops.cli.main import main\n"
          f"for i in range(5):\n    main(['forge','pr','comment','1','--repo','{REPO}',"
          f"'--body',f'writer {n} comment {{i}}'])\n"],
         stdout=subprocess.DEVNULL) for n in range(writers)]

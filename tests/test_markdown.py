@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
 from jx_mlops.compare.metrics import compare_metrics
-from jx_mlops.config import MetricPolicy
+from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.report.markdown import escape, marker, render_comment
 
 

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-from jx_mlops.scaffold import find_quickstart, list_quickstarts, render
+from jx_mlops.project.quickstarts import find_quickstart, list_quickstarts, render
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = Path(__file__).resolve().parent / "tools"

@@ -15,9 +15,9 @@ from jx_mlops.ci.pr import event_pull
 from jx_mlops.ci.update import MergeConflictError, bring_up_to_date
 from jx_mlops.compare.comparison import ModelComparison, decide
 from jx_mlops.compare.metrics import compare_metric
+from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.compare.significance import Predictions, bootstrap_many, noise_aware
-from jx_mlops.config import MetricPolicy
-from jx_mlops.git import GitRepo
+from jx_mlops.git.repo import GitRepo
 
 REQUIRED = MetricPolicy(direction="higher", tolerance=0.001)
 IGNORE = MetricPolicy(direction="higher", tolerance=0.001, significance="ignore")

@@ -11,7 +11,7 @@ import yaml
 from conftest import git
 from promotekit import Lab, kserve_schema, make_lab
 
-from jx_mlops.config import jx_home
+from jx_mlops.fsutil import jx_home
 
 
 @pytest.fixture

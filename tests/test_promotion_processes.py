@@ -14,7 +14,7 @@ import pytest
 from conftest import git
 from promotekit import Lab, make_lab
 
-from jx_mlops.config import jx_home
+from jx_mlops.fsutil import jx_home
 
 MODELS = tuple(f"m{n}" for n in range(8))
 
@@ -165,8 +165,8 @@ def test_a_promotion_killed_between_its_stage_tag_and_the_push_is_pushed_by_a_re
 def test_a_mirror_a_killed_run_left_broken_is_made_anew(cli, lab) -> None:
     """The environment mirror is a cache: one killed mid-`git init` (HEAD and nothing
     else), or holding a ref to an object it lacks, does not stop the next promotion."""
-    from jx_mlops.forge.local import LocalForge
-    from jx_mlops.promote.envrepo import mirror_path
+    from jx_mlops.environments.repo import mirror_path
+    from jx_mlops.forge.local.forge import LocalForge
 
     register_all(cli, lab)
     path = mirror_path(LocalForge(lab.home / "forge"), "local/environment-staging")

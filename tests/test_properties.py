@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
 from jx_mlops.compare.metrics import compare_metric, compare_metrics
-from jx_mlops.config import MetricPolicy
+from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.report.markdown import COMMENT_LIMIT, github_length, marker, render_comment
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)

@@ -20,8 +20,8 @@ import pytest
 import yaml
 from conftest import git
 
-from jx_mlops import dvc
-from jx_mlops.config import jx_home
+from jx_mlops.dvc.commands import repro as dvc_repro
+from jx_mlops.fsutil import jx_home
 
 pytestmark = pytest.mark.slow
 
@@ -137,7 +137,7 @@ def test_quickstart_end_to_end(case: Case, cli, tmp_path: Path, monkeypatch) -> 
     params = root / "params.yaml"
     params.write_text(params.read_text().replace("drop_sensitive: true",
                                                  "drop_sensitive: false"))
-    dvc.repro(root)
+    dvc_repro(root)
     monkeypatch.chdir(root)
     report = cli("report", "--format", "json", "--fail-on-regression")
     assert report.code == 1, report.err

@@ -8,8 +8,8 @@ import pytest
 from conftest import git
 
 from jx_mlops.errors import RegistryError
-from jx_mlops.git import GitRepo
-from jx_mlops.registry import bump_version, get_version, list_versions, register_version
+from jx_mlops.git.repo import GitRepo
+from jx_mlops.registry.tags import bump_version, get_version, list_versions, register_version
 
 
 @pytest.fixture

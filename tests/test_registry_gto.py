@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from conftest import git, hermetic_env
 
-from jx_mlops.git import GitRepo
-from jx_mlops.registry import list_versions, register_version, write_stage_tag
+from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.grammar import parse_tag_name
+from jx_mlops.registry.tags import list_versions, register_version, write_stage_tag
 
 
 def gto_bin() -> str:

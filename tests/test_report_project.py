@@ -12,9 +12,9 @@ import pytest
 from conftest import Project, build_workspace, clone_workspace, git
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from jx_mlops.cli import main
-from jx_mlops.config import jx_home
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.cli.main import main
+from jx_mlops.forge.local.forge import LocalForge
+from jx_mlops.fsutil import jx_home
 
 pytestmark = pytest.mark.slow
 

@@ -10,19 +10,13 @@ from rich.console import Console
 from snapshot import assert_snapshot
 
 from jx_mlops.compare.charts import bar_chart, curve_chart, trend_chart
-from jx_mlops.compare.comparison import (
-    Comparison,
-    ModelComparison,
-    Revision,
-    StageLineage,
-    decide,
-)
+from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, StageLineage, decide
 from jx_mlops.compare.cost import CostComparison, RunRecord, StageCost
 from jx_mlops.compare.datadiff import compare_data
 from jx_mlops.compare.metrics import compare_metrics, compare_params
+from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.compare.significance import Predictions, bootstrap_many
-from jx_mlops.config import MetricPolicy
-from jx_mlops.dvc import OutputInfo
+from jx_mlops.dvc.lockfile import OutputInfo
 from jx_mlops.report.html import render_html
 from jx_mlops.report.jsonout import comparison_to_json
 from jx_mlops.report.markdown import COMMENT_LIMIT, github_length, render_comment

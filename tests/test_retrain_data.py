@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import Project, git
 
-from jx_mlops.config import jx_home
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.forge.local.forge import LocalForge
+from jx_mlops.fsutil import jx_home
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jx_mlops.errors import UsageError
-from jx_mlops.retrain import apply_settings, parse_setting
+from jx_mlops.project.retrain import apply_settings, parse_setting
 
 PARAMS = """\
 prepare:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from conftest import Project, git
 
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.forge.local.forge import LocalForge
 
 BARE = "forge/repos/local/churn.git"
 META = "forge/repos/local/churn.forge"

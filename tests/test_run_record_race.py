@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from jx_mlops.compare.cost import RunRecord
 from jx_mlops.evaluation.runrecords import load_record, save_record
-from jx_mlops.git import GitRepo
+from jx_mlops.git.repo import GitRepo
 
 repo = GitRepo.open(Path(sys.argv[1]))
 commit = repo.head_sha()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from jx_mlops.errors import QuickstartError
-from jx_mlops.scaffold import (
+from jx_mlops.project.quickstarts import (
     check_template,
     list_quickstarts,
     load_quickstart,

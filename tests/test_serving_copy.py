@@ -12,9 +12,9 @@ import pytest
 import yaml
 from conftest import Project, git
 
-from jx_mlops import dvc
-from jx_mlops.config import jx_home
+from jx_mlops.dvc.storage import publish_copy
 from jx_mlops.errors import DvcError
+from jx_mlops.fsutil import jx_home
 
 pytestmark = pytest.mark.slow
 
@@ -48,14 +48,14 @@ def md5_of(root: Path, dvc_file: str) -> str:
 def test_file_copy_comes_from_the_remote_or_the_local_cache(tracked: tuple[Path, Path]) -> None:
     root, remote = tracked
     md5 = md5_of(root, "model.pkl.dvc")
-    url = dvc.publish_copy(root, md5, "jx-mlops/models/m/v0.0.1/model.pkl")  # not pushed yet
+    url = publish_copy(root, md5, "jx-mlops/models/m/v0.0.1/model.pkl")  # not pushed yet
     assert url == str(remote / "jx-mlops/models/m/v0.0.1/model.pkl")
     assert Path(url).read_bytes() == b"weights"
     dvc_cli(root, "push", "-q")
-    assert dvc.publish_copy(root, md5, "jx-mlops/models/m/v0.0.2/model.pkl")
+    assert publish_copy(root, md5, "jx-mlops/models/m/v0.0.2/model.pkl")
     assert (remote / "jx-mlops/models/m/v0.0.2/model.pkl").read_bytes() == b"weights"
     # Idempotent: the copy of a version is never rewritten.
-    dvc.publish_copy(root, md5, "jx-mlops/models/m/v0.0.2/model.pkl")
+    publish_copy(root, md5, "jx-mlops/models/m/v0.0.2/model.pkl")
 
 
 def test_directory_copy_keeps_the_tree(tracked: tuple[Path, Path]) -> None:
@@ -63,7 +63,7 @@ def test_directory_copy_keeps_the_tree(tracked: tuple[Path, Path]) -> None:
     dvc_cli(root, "push", "-q")
     md5 = md5_of(root, "bundle.dvc")
     assert md5.endswith(".dir")
-    dvc.publish_copy(root, md5, "jx-mlops/models/m/v1.0.0/bundle")
+    publish_copy(root, md5, "jx-mlops/models/m/v1.0.0/bundle")
     target = remote / "jx-mlops/models/m/v1.0.0/bundle"
     assert (target / "sub" / "model.onnx").read_bytes() == b"onnx"
     assert json.loads((target / "config.json").read_text()) == {}
@@ -72,7 +72,7 @@ def test_directory_copy_keeps_the_tree(tracked: tuple[Path, Path]) -> None:
 def test_a_missing_object_is_one_clear_error(tracked: tuple[Path, Path]) -> None:
     root, _remote = tracked
     with pytest.raises(DvcError, match="neither in the DVC remote nor in the local cache"):
-        dvc.publish_copy(root, "0" * 32, "jx-mlops/models/m/v9/model.pkl")
+        publish_copy(root, "0" * 32, "jx-mlops/models/m/v9/model.pkl")
 
 
 def test_release_publishes_the_copy_the_inference_service_loads(project: Project, cli,

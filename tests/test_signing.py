@@ -20,10 +20,12 @@ from conftest import Project, git
 from promotekit import Lab, make_lab
 from test_init import pipeline, repo  # noqa: F401 (the fixture)
 
-from jx_mlops.config import jx_home, parse_config
+from jx_mlops.config.project import parse_config
+from jx_mlops.config.signing import SigningConfig
 from jx_mlops.errors import ConfigError
-from jx_mlops.git import GitRepo
-from jx_mlops.registry import get_version
+from jx_mlops.fsutil import jx_home
+from jx_mlops.git.repo import GitRepo
+from jx_mlops.registry.tags import get_version
 from jx_mlops.signing import (
     SignatureMismatch,
     Signer,
@@ -34,7 +36,6 @@ from jx_mlops.signing import (
     sign_model,
     verify_model,
 )
-from jx_mlops.signingconfig import SigningConfig
 
 
 def model_signing_verify(model: Path, bundle: Path, public_key: Path

@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import Project, git
 
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.forge.local.forge import LocalForge
 
 pytestmark = pytest.mark.slow
 REPO = "local/churn"

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from conftest import Project, git
 
-from jx_mlops.ci.publish import FORK_TRUSTED_NOTE, comparison_from_json
+from jx_mlops.ci.fork_report import FORK_TRUSTED_NOTE, comparison_from_json
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
 from jx_mlops.compare.scoring import TrustedEvaluation
 from jx_mlops.compare.trusted import with_trusted
-from jx_mlops.forge.local import LocalForge
+from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.report.html import render_html
 from jx_mlops.report.markdown import render_comment
 
@@ -147,10 +147,10 @@ def test_advisory_mode_lets_the_prs_own_scores_decide_and_says_so() -> None:
 
 def test_a_pr_cannot_switch_trusted_evaluation_off(project: Project, cli, monkeypatch,
                                                    tmp_path: Path) -> None:
-    from jx_mlops.config import load_config
+    from jx_mlops.config.project import load_config
     from jx_mlops.evaluation.snapshot import snapshot
     from jx_mlops.evaluation.trusted import effective_evaluation
-    from jx_mlops.git import GitRepo
+    from jx_mlops.git.repo import GitRepo
 
     mlops = project.path / "mlops.yaml"
     mlops.write_text(mlops.read_text().replace("evaluation:\n  trusted: evaluate\n", ""))
@@ -175,7 +175,7 @@ def test_a_pr_cannot_switch_trusted_evaluation_off(project: Project, cli, monkey
 ])
 def test_publish_checks_the_trusted_block_of_an_artifact(trusted: dict[str, object],
                                                          message: str) -> None:
-    from jx_mlops.ci.trustedjson import trusted_from_json
+    from jx_mlops.ci.fork_report import trusted_from_json
     from jx_mlops.errors import ConfigError
 
     valid = {"stage": "evaluate", "base": "main", "base_sha": "a" * 40, "mode": "enforced",
@@ -188,8 +188,8 @@ def test_publish_checks_the_trusted_block_of_an_artifact(trusted: dict[str, obje
 
 def test_self_reported_rows_pair_values_and_flag_every_difference() -> None:
     from jx_mlops.compare.metrics import compare_metrics
+    from jx_mlops.compare.policy import MetricPolicy
     from jx_mlops.compare.trusted import self_reported_rows
-    from jx_mlops.config import MetricPolicy
 
     def model(values: dict[str, object]) -> ModelComparison:
         return ModelComparison("churn", tuple(compare_metrics(

@@ -13,7 +13,7 @@ import pytest
 from prometheus_kit import PrometheusServer, free_port
 from promotekit import Lab, make_lab
 
-from jx_mlops.config import jx_home
+from jx_mlops.fsutil import jx_home
 
 VERIFIED_ENVIRONMENTS = """\
   - name: staging
@@ -172,7 +172,7 @@ def test_bad_verify_blocks_are_one_line_errors(cli, hermetic, monkeypatch, block
 
 
 def soak_inputs(required) -> object:
-    from jx_mlops.config import EnvironmentConfig
+    from jx_mlops.config.project import EnvironmentConfig
     from jx_mlops.promote.gates import Approvals, GateInputs
 
     env = EnvironmentConfig("production", "local/p", requires="staging", soak=3600)

@@ -20,16 +20,16 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
 from jx_mlops import console
-from jx_mlops.ci.commands import ChatCommand, parse_commands
+from jx_mlops.ci.chatops_commands import ChatCommand, parse_commands
 from jx_mlops.ci.context import CiContext
-from jx_mlops.config import ProjectConfig, jx_home
+from jx_mlops.config.project import ProjectConfig
 from jx_mlops.errors import GitError, JxMlopsError, NotFoundError, PromotionError, UsageError
-from jx_mlops.forge import Forge, open_forge
-from jx_mlops.forge.base import Comment, PullRequest, can_write
-from jx_mlops.fsutil import file_lock
-from jx_mlops.git import GitRepo
+from jx_mlops.forge.base import Comment, Forge, PullRequest, can_write
+from jx_mlops.forge.kinds import open_forge
+from jx_mlops.fsutil import file_lock, jx_home
+from jx_mlops.git.repo import GitRepo
 from jx_mlops.promote.promotion import PromotionResult
-from jx_mlops.registry import ModelVersion, list_versions
+from jx_mlops.registry.tags import ModelVersion, list_versions
 from jx_mlops.report.markdown import code
 
 REPLY_MARKER = "<!-- jx-mlops:chatops comment={id} -->"
@@ -145,7 +145,7 @@ def _registered_from(repo: GitRepo, model: str, pull: PullRequest) -> ModelVersi
 
 
 def _promote(config: ProjectConfig, forge: Forge, pull: PullRequest, env_name: str) -> str:
-    from jx_mlops.promote.flows import project_context
+    from jx_mlops.promote.actions import project_context
     from jx_mlops.promote.promotion import PromotionRequest, run_promotion
 
     env = config.environment(env_name)
@@ -176,7 +176,7 @@ def _promotion_line(result: PromotionResult, repo: str) -> str:
 def rollback_environment(config: ProjectConfig, forge: Forge, env_name: str) -> str:
     """Roll each model of the project back to its previous version in ``env_name`` through
     the promotion pull-request path (``jx-mlops rollback``); returns what was done."""
-    from jx_mlops.promote.flows import rollback_model
+    from jx_mlops.promote.actions import rollback_model
 
     env = config.environment(env_name)
     results = [rollback_model(config, model.name, env.name, forge=forge)
@@ -189,7 +189,7 @@ def _refresh_report(config: ProjectConfig, forge: Forge, pull: PullRequest) -> s
     from jx_mlops.ci.holdoutscore import score_revision_holdout
     from jx_mlops.evaluation.snapshot import snapshot
     from jx_mlops.evaluation.trusted import compare_trusted
-    from jx_mlops.forge import upsert_marked_comment
+    from jx_mlops.forge.comments import upsert_marked_comment
     from jx_mlops.report.markdown import marker, render_comment
 
     repo = GitRepo.open(config.root)

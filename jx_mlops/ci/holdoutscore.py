@@ -18,7 +18,7 @@ from pathlib import Path
 
 from jx_mlops import console
 from jx_mlops.compare.comparison import Comparison
-from jx_mlops.config import ModelConfig, ProjectConfig
+from jx_mlops.config.project import ModelConfig, ProjectConfig
 from jx_mlops.evaluation.holdout import (
     HeadExport,
     base_export,
@@ -33,7 +33,7 @@ from jx_mlops.evaluation.holdout import (
 from jx_mlops.evaluation.onnxscore import MAX_ONNX_BYTES
 from jx_mlops.evaluation.snapshot import Snapshot, snapshot
 from jx_mlops.fsutil import read_bounded
-from jx_mlops.git import GitRepo
+from jx_mlops.git.repo import GitRepo
 
 EXPORTS_DIR = "onnx"
 

@@ -21,18 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from jx_mlops import console, dvc
-from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
+from jx_mlops import console
 from jx_mlops.ci.context import CiContext
 from jx_mlops.ci.pr import TrainingFailedError, _repro
 from jx_mlops.compare.comparison import Comparison
-from jx_mlops.config import ProjectConfig
+from jx_mlops.config.project import ProjectConfig
+from jx_mlops.dvc.commands import push as dvc_push
 from jx_mlops.errors import DvcError, ForgeError, GitError, UsageError
 from jx_mlops.evaluation.build import ReportOptions, write_html
 from jx_mlops.evaluation.snapshot import snapshot
 from jx_mlops.evaluation.trusted import compare_trusted
-from jx_mlops.forge import Forge, open_forge
-from jx_mlops.git import GitRepo
+from jx_mlops.forge.base import CHECK_NAME, STATUS_CONTEXT, Forge
+from jx_mlops.forge.kinds import open_forge
+from jx_mlops.git.repo import GitRepo
 from jx_mlops.report.markdown import render_comment
 
 # gh-readonly-queue/<base branch>/pr-<number>-<head sha of the PR>
@@ -116,7 +117,7 @@ def run_queue_check(config: ProjectConfig, context: CiContext, *, html: Path | N
         try:
             _repro(config)  # the PR check's: run cache pulled, stages measured, failure read
             with console.step("Pushing data, models and the run cache to the DVC remote"):
-                dvc.push(config.root, run_cache=True)
+                dvc_push(config.root, run_cache=True)
         except (TrainingFailedError, DvcError) as exc:
             message = exc.failure.status if isinstance(exc, TrainingFailedError) else \
                 f"training failed: {exc.message}"

@@ -16,30 +16,25 @@ from typing import Literal
 
 from rich.markup import escape
 
-from jx_mlops import console, dvc
-from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
+from jx_mlops import console
 from jx_mlops.ci.context import CiContext
 from jx_mlops.ci.failure import TrainingFailure, parse_failure, render_failure
 from jx_mlops.ci.holdoutscore import check_pr_holdout, score_pr_holdout
 from jx_mlops.ci.update import BranchUpdate, MergeConflictError, bring_up_to_date
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
-from jx_mlops.config import ProjectConfig
-from jx_mlops.errors import (
-    ConfigError,
-    DvcError,
-    ForgeError,
-    GitError,
-    NotFoundError,
-    UsageError,
-)
+from jx_mlops.config.project import ProjectConfig
+from jx_mlops.dvc.commands import pull as dvc_pull
+from jx_mlops.dvc.commands import push as dvc_push
+from jx_mlops.errors import ConfigError, DvcError, ForgeError, GitError, NotFoundError, UsageError
 from jx_mlops.evaluation.build import ReportOptions, write_html
 from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro, save_record
 from jx_mlops.evaluation.snapshot import snapshot
 from jx_mlops.evaluation.trusted import compare_trusted
-from jx_mlops.forge import Forge, open_forge, upsert_marked_comment
-from jx_mlops.forge.base import Comment, PullRequest
-from jx_mlops.git import GitRepo
+from jx_mlops.forge.base import CHECK_NAME, STATUS_CONTEXT, Comment, Forge, PullRequest
+from jx_mlops.forge.comments import upsert_marked_comment
+from jx_mlops.forge.kinds import open_forge
+from jx_mlops.git.repo import GitRepo
 from jx_mlops.report.markdown import marker, render_comment
 
 
@@ -116,7 +111,7 @@ def _repro(config: ProjectConfig, holdout: str | None = None) -> tuple[StageCost
     """Pull the run cache, reproduce (measuring each stage); a failure is read back. The
     sealed holdout (``holdout``, the base's) is not pulled: the PR's code runs here."""
     with console.step("Pulling DVC's run cache and data"):
-        dvc.pull(config.root, run_cache=True,
+        dvc_pull(config.root, run_cache=True,
                  exclude=(f"{holdout}.dvc",) if holdout else ())
     output: list[str] = []
     with console.step("Reproducing the pipeline (dvc repro)") as detail:
@@ -142,7 +137,7 @@ def _train(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest
     """
     stages = _repro(config, holdout)
     with console.step("Pushing data, models and the run cache to the DVC remote"):
-        dvc.push(config.root, run_cache=True,
+        dvc_push(config.root, run_cache=True,
                  exclude=(f"{holdout}.dvc",) if holdout else ())
     if not commit_results:
         return False, stages

@@ -21,31 +21,28 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jx_mlops import console
-from jx_mlops.ci import CHECK_NAME, STATUS_CONTEXT
+from jx_mlops.ci.context import CiContext
 
 # The artifact's names, re-exported (views, tests and the workflow docs use them).
-from jx_mlops.ci.artifact import COMMENT_FILE as COMMENT_FILE
-from jx_mlops.ci.artifact import FORK_TRUSTED_NOTE as FORK_TRUSTED_NOTE
-from jx_mlops.ci.artifact import HTML_FILE as HTML_FILE
-from jx_mlops.ci.artifact import REPORT_FILE as REPORT_FILE
-from jx_mlops.ci.artifact import REPORT_SCHEMA as REPORT_SCHEMA
-from jx_mlops.ci.artifact import comparison_from_json as comparison_from_json
-from jx_mlops.ci.artifact import read_pr_report
-from jx_mlops.ci.context import CiContext
-from jx_mlops.ci.holdoutscore import score_fork_holdout, write_exports
-from jx_mlops.compare.comparison import (
-    Comparison,
-    Revision,
+from jx_mlops.ci.fork_report import (
+    COMMENT_FILE,
+    FORK_TRUSTED_NOTE,
+    HTML_FILE,
+    REPORT_FILE,
+    REPORT_SCHEMA,
+    read_pr_report,
 )
-from jx_mlops.config import ProjectConfig
+from jx_mlops.ci.holdoutscore import score_fork_holdout, write_exports
+from jx_mlops.compare.comparison import Comparison, Revision
+from jx_mlops.config.project import ProjectConfig
 from jx_mlops.errors import ForgeError, GitError, UsageError
 from jx_mlops.evaluation.build import ReportOptions, write_html
 from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro
 from jx_mlops.evaluation.snapshot import default_branch_ref, snapshot
 from jx_mlops.evaluation.trusted import compare_trusted
-from jx_mlops.forge import Forge, upsert_marked_comment
-from jx_mlops.forge.base import CheckRun, Comment, CommitStatus
-from jx_mlops.git import GitRepo
+from jx_mlops.forge.base import CHECK_NAME, STATUS_CONTEXT, CheckRun, Comment, CommitStatus, Forge
+from jx_mlops.forge.comments import upsert_marked_comment
+from jx_mlops.git.repo import GitRepo
 from jx_mlops.report.jsonout import comparison_to_json
 from jx_mlops.report.markdown import marker, render_comment
 
@@ -184,8 +181,8 @@ def _trusted_target(forge: Forge, repo: str, context: CiContext, report: dict[st
 def publish_from_directory(directory: Path, context: CiContext, *, repo: str | None = None,
                            config: ProjectConfig | None = None) -> Publication:
     """`ci publish`: the project's forge, or (outside a project) GitHub from the event."""
-    from jx_mlops.config import ForgeConfig
-    from jx_mlops.forge import open_forge
+    from jx_mlops.forge.base import ForgeConfig
+    from jx_mlops.forge.kinds import open_forge
 
     if config is not None:
         forge_config = config.forge

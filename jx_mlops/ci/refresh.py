@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jx_mlops import console
-from jx_mlops.ci import STATUS_CONTEXT
-from jx_mlops.config import ProjectConfig
-from jx_mlops.forge import open_forge
-from jx_mlops.forge.base import Forge, PullRequest
-from jx_mlops.git import GitRepo
+from jx_mlops.config.project import ProjectConfig
+from jx_mlops.forge.base import STATUS_CONTEXT, Forge, PullRequest
+from jx_mlops.forge.kinds import open_forge
+from jx_mlops.git.repo import GitRepo
 
 
 @dataclass(frozen=True)

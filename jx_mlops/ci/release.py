@@ -12,19 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jx_mlops import console
-from jx_mlops.config import ProjectConfig
+from jx_mlops.config.project import ProjectConfig
 from jx_mlops.errors import PromotionError, UsageError
 from jx_mlops.evaluation.snapshot import default_branch_ref
-from jx_mlops.forge import open_forge
-from jx_mlops.git import GitRepo
+from jx_mlops.forge.kinds import open_forge
+from jx_mlops.git.repo import GitRepo
 from jx_mlops.promote.promotion import (
     PromotionContext,
     PromotionRequest,
     PromotionResult,
     run_promotion,
 )
+from jx_mlops.registry.registration import Registration, register_model
 from jx_mlops.registry.signatures import project_trust
-from jx_mlops.registry.versions import Registration, register_model
 
 
 @dataclass(frozen=True)

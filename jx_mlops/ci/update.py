@@ -23,10 +23,10 @@ from typing import Any
 import yaml
 
 from jx_mlops.compare.values import flatten
-from jx_mlops.dvcyaml import parse_spec
+from jx_mlops.dvc.pipeline import parse_spec
 from jx_mlops.errors import ConflictError, JxMlopsError
-from jx_mlops.git import GitRepo
-from jx_mlops.retrain import ParamSetting, apply_settings
+from jx_mlops.git.repo import GitRepo
+from jx_mlops.project.retrain import ParamSetting, apply_settings
 from jx_mlops.yamlio import safe_load
 
 _MISSING = object()

@@ -19,8 +19,12 @@ from jx_mlops.cli.common import (
 
 
 def cmd_ci_pr(args: argparse.Namespace) -> int:
-    from jx_mlops import views_ci
     from jx_mlops.ci.context import detect_context
+    from jx_mlops.views.ci import (
+        show_pr_check,
+        show_pr_report,
+        show_queue_check,
+    )
 
     context = detect_context()
     config = project_config(args)
@@ -29,16 +33,16 @@ def cmd_ci_pr(args: argparse.Namespace) -> int:
 
         queued = run_queue_check(config, context, html=Path(args.html) if args.html else None,
                                  options=report_options(args))
-        views_ci.show_queue_check(queued, as_json=args.json)
+        show_queue_check(queued, as_json=args.json)
         passed = queued.comparison.verdict.passed
     elif args.output:
         from jx_mlops.ci.publish import write_pr_report
-        from jx_mlops.forge import git_credentials
+        from jx_mlops.forge.kinds import git_credentials
 
         report = write_pr_report(config, context, Path(args.output), number=args.pr,
                                  base=args.base, git_env=git_credentials(config.forge),
                                  options=report_options(args))
-        views_ci.show_pr_report(report, as_json=args.json)
+        show_pr_report(report, as_json=args.json)
         passed = report.comparison.verdict.passed
     else:
         from jx_mlops.ci.pr import run_pr_check
@@ -49,56 +53,62 @@ def cmd_ci_pr(args: argparse.Namespace) -> int:
                              html=Path(args.html) if args.html else None,
                              options=report_options(args), run_url=context.run_url,
                              context=context)
-        views_ci.show_pr_check(check, as_json=args.json)
+        show_pr_check(check, as_json=args.json)
         passed = check.comparison.verdict.passed
     return EXIT_USER_ERROR if args.fail_on_regression and not passed else EXIT_OK
 
 
 def cmd_ci_publish(args: argparse.Namespace) -> int:
-    from jx_mlops import views_ci
     from jx_mlops.ci.context import detect_context
     from jx_mlops.ci.publish import publish_from_directory
-    from jx_mlops.config import CONFIG_FILE, find_project_root, load_config
+    from jx_mlops.config.project import CONFIG_FILE, find_project_root, load_config
+    from jx_mlops.views.ci import (
+        show_publication,
+    )
 
     root = find_project_root(Path(args.directory))
     config = load_config(root) if (root / CONFIG_FILE).is_file() else None
     published = publish_from_directory(Path(args.report_dir), detect_context(),
                                        repo=args.repo, config=config)
-    views_ci.show_publication(published, as_json=args.json)
+    show_publication(published, as_json=args.json)
     return EXIT_OK
 
 
 def cmd_ci_chatops(args: argparse.Namespace) -> int:
-    from jx_mlops import views_ci
     from jx_mlops.ci.chatops import run_chatops
     from jx_mlops.ci.context import detect_context
+    from jx_mlops.views.ci import (
+        show_chatops,
+    )
 
     result = run_chatops(project_config(args), detect_context(), number=args.pr,
                          comment_id=args.comment)
-    views_ci.show_chatops(result, as_json=args.json)
+    show_chatops(result, as_json=args.json)
     return EXIT_USER_ERROR if result.failed else EXIT_OK
 
 
 def cmd_ci_refresh(args: argparse.Namespace) -> int:
-    from jx_mlops import views_ci
     from jx_mlops.ci.context import detect_context
     from jx_mlops.ci.refresh import refresh_open_pulls
+    from jx_mlops.views.ci import (
+        show_refresh,
+    )
 
     result = refresh_open_pulls(project_config(args), run_url=detect_context().run_url)
-    views_ci.show_refresh(result, as_json=args.json)
+    show_refresh(result, as_json=args.json)
     return EXIT_OK
 
 
 def cmd_ci_release(args: argparse.Namespace) -> int:
-    from jx_mlops import views
     from jx_mlops.ci.context import detect_context
     from jx_mlops.ci.release import run_release
+    from jx_mlops.views.registry import show_release
 
     context = detect_context()
     # A push (Actions) or postsubmit (Lighthouse) run releases the commit it was started for.
     ref = args.ref or (context.sha if context.event in ("push", "postsubmit") else None)
     result = run_release(project_config(args), ref=ref, run_url=context.run_url)
-    views.show_release(result, as_json=args.json)
+    show_release(result, as_json=args.json)
     return EXIT_USER_ERROR if result.blocked else EXIT_OK
 
 

@@ -13,7 +13,7 @@ EXIT_OK, EXIT_USER_ERROR, EXIT_UNEXPECTED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 
 def project_config(args: argparse.Namespace) -> Any:
-    from jx_mlops.config import find_project_root, load_config
+    from jx_mlops.config.project import find_project_root, load_config
 
     return load_config(find_project_root(Path(args.directory)))
 
@@ -48,8 +48,8 @@ def add_command(sub: Any, name: str, handler: Handler, help_text: str) -> argpar
     return parser
 
 def forge_and_repo(args: argparse.Namespace) -> tuple[Any, str]:
-    from jx_mlops.config import find_project_root, load_config
-    from jx_mlops.forge import open_forge
+    from jx_mlops.config.project import find_project_root, load_config
+    from jx_mlops.forge.kinds import open_forge
 
     if args.repo:
         return open_forge(), args.repo

@@ -18,28 +18,34 @@ from jx_mlops.cli.common import (
 
 
 def cmd_forge_repo_list(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.forge import open_forge
+    from jx_mlops.forge.kinds import open_forge
+    from jx_mlops.views.forge import (
+        show_repos,
+    )
 
-    views.show_repos(open_forge().list_repos(), as_json=args.json)
+    show_repos(open_forge().list_repos(), as_json=args.json)
     return EXIT_OK
 
 def cmd_forge_pr_list(args: argparse.Namespace) -> int:
-    from jx_mlops import views
+    from jx_mlops.views.forge import (
+        show_pulls,
+    )
 
     forge, repo = forge_and_repo(args)
-    views.show_pulls(repo, forge.list_pulls(repo, state=args.state), as_json=args.json)
+    show_pulls(repo, forge.list_pulls(repo, state=args.state), as_json=args.json)
     return EXIT_OK
 
 def cmd_forge_pr_show(args: argparse.Namespace) -> int:
-    from jx_mlops import views
     from jx_mlops.forge.base import PullDetail
+    from jx_mlops.views.forge import (
+        show_pull_detail,
+    )
 
     forge, repo = forge_and_repo(args)
     pull = forge.get_pull(repo, args.number)
     detail = PullDetail(pull, tuple(forge.list_comments(repo, args.number)),
                         tuple(forge.get_statuses(repo, pull.head_sha)))
-    views.show_pull_detail(repo, detail, as_json=args.json, raw=args.raw)
+    show_pull_detail(repo, detail, as_json=args.json, raw=args.raw)
     return EXIT_OK
 
 def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
@@ -73,13 +79,15 @@ def cmd_forge_pr_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_forge_pr_create(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.propose import create_pull_from_branch
+    from jx_mlops.project.propose import create_pull_from_branch
+    from jx_mlops.views.forge import (
+        show_pull_opened,
+    )
 
     body = sys.stdin.read() if args.body == "-" else (args.body or "")
     pull = create_pull_from_branch(project_config(args), title=args.title, body=body,
                                    base=args.base, draft=args.draft)
-    views.show_pull_opened(pull)
+    show_pull_opened(pull)
     return EXIT_OK
 
 def cmd_forge_pr_state(args: argparse.Namespace) -> int:
@@ -90,12 +98,14 @@ def cmd_forge_pr_state(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_forge_fsck(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.config import jx_home
-    from jx_mlops.forge.records import fsck
+    from jx_mlops.forge.local.records import fsck
+    from jx_mlops.fsutil import jx_home
+    from jx_mlops.views.forge import (
+        show_fsck,
+    )
 
     findings = fsck(jx_home() / "forge", repair=args.repair)
-    views.show_fsck(findings, repair=args.repair, as_json=args.json)
+    show_fsck(findings, repair=args.repair, as_json=args.json)
     return EXIT_OK if args.repair or not findings else EXIT_USER_ERROR
 
 def add_parsers(sub: Any) -> None:

@@ -5,18 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from jx_mlops.cli.common import (
-    EXIT_OK,
-    EXIT_USER_ERROR,
-    add_command,
-    add_json,
-    project_config,
-)
+from jx_mlops.cli.common import EXIT_OK, EXIT_USER_ERROR, add_command, add_json, project_config
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from jx_mlops import views_operations as views
     from jx_mlops.promote.verify import verify_environment
+    from jx_mlops.views.operations import show_verification
 
     config = project_config(args)
     names = [args.env] if args.env else [e.name for e in config.environments if e.verify]
@@ -26,34 +20,34 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise ConfigError(f"{config.path.name}: no environment has a verify: block (the "
                           "checks to run; see docs/operations.md)")
     results = {name: verify_environment(config, name, model=args.model) for name in names}
-    views.show_verification(results, as_json=args.json)
+    show_verification(results, as_json=args.json)
     return EXIT_OK if all(r.passed for rs in results.values() for r in rs) else EXIT_USER_ERROR
 
 
 def cmd_hold(args: argparse.Namespace) -> int:
-    from jx_mlops import views_operations as views
-    from jx_mlops.forge import open_forge
+    from jx_mlops.forge.kinds import open_forge
     from jx_mlops.promote.holds import set_hold
-    from jx_mlops.registry.versions import parse_reference
+    from jx_mlops.registry.registration import parse_reference
+    from jx_mlops.views.operations import show_hold
 
     config = project_config(args)
     model, version = parse_reference(args.reference)
     config.model(model)
     result = set_hold(open_forge(config.forge), config.environment(args.env), model, version,
                       held=args.action != "clear", reason=args.reason or "")
-    views.show_hold(result, as_json=args.json)
+    show_hold(result, as_json=args.json)
     return EXIT_OK
 
 
 def cmd_insights(args: argparse.Namespace) -> int:
-    from jx_mlops import views_operations as views
-    from jx_mlops.forge import open_forge
+    from jx_mlops.forge.kinds import open_forge
     from jx_mlops.promote.insights import collect_insights
+    from jx_mlops.views.operations import show_insights
 
     config = project_config(args)
     insights = collect_insights(config, open_forge(config.forge), model=args.model,
                                 environment=args.env, since=args.since)
-    views.show_insights(insights, as_json=args.json, fmt=args.format)
+    show_insights(insights, as_json=args.json, fmt=args.format)
     return EXIT_OK
 
 

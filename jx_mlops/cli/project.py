@@ -20,8 +20,10 @@ from jx_mlops.cli.common import (
 
 
 def cmd_quickstart_list(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.scaffold import list_quickstarts, missing_requirements
+    from jx_mlops.project.quickstarts import list_quickstarts, missing_requirements
+    from jx_mlops.views.project import (
+        show_quickstarts,
+    )
 
     quickstarts = list_quickstarts()
     missing = {q.name: missing_requirements(q) for q in quickstarts}
@@ -32,12 +34,14 @@ def cmd_quickstart_list(args: argparse.Namespace) -> int:
                                      "default": v.default} for v in q.variables]}
                      for q in quickstarts])
     else:
-        views.show_quickstarts(quickstarts, missing)
+        show_quickstarts(quickstarts, missing)
     return EXIT_OK
 
 def cmd_create(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.create import create_project
+    from jx_mlops.project.create import create_project
+    from jx_mlops.views.project import (
+        show_created,
+    )
 
     created = create_project(
         args.name, quickstart=args.quickstart,
@@ -45,40 +49,47 @@ def cmd_create(args: argparse.Namespace) -> int:
         owner=args.owner, settings=parse_pairs(args.set, "--set"), dvc_remote=args.dvc_remote,
         train=not args.no_train, trust=args.trust, vcs_ref=args.vcs_ref,
         forge_url=args.forge_url)
-    views.show_created(created)
+    show_created(created)
     return EXIT_OK
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from jx_mlops import views
     from jx_mlops.project.init import init_project
+    from jx_mlops.views.project import (
+        show_init,
+    )
 
     result = init_project(
         Path(args.directory), forge=args.forge, repo_name=args.repo,
         models=parse_pairs(args.model, "--model"), ci=not args.no_ci, dry_run=args.dry_run,
         force=args.force)
-    views.show_init(result, as_json=args.json)
+    show_init(result, as_json=args.json)
     return EXIT_OK
 
 def cmd_retrain(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.retrain import retrain
+    from jx_mlops.project.retrain import retrain
+    from jx_mlops.views.forge import show_pull_opened
+    from jx_mlops.views.project import (
+        show_data_update,
+    )
 
     if args.if_data_changed:
         from jx_mlops.errors import UsageError
-        from jx_mlops.retrain_data import retrain_if_data_changed
+        from jx_mlops.project.data_updates import retrain_if_data_changed
 
         if args.set:
             raise UsageError("--if-data-changed retrains on new data; it takes no --set")
-        views.show_data_update(retrain_if_data_changed(project_config(args)))
+        show_data_update(retrain_if_data_changed(project_config(args)))
         return EXIT_OK
 
     pull = retrain(project_config(args), args.set or [], title=args.title, branch=args.branch)
-    views.show_pull_opened(pull)
+    show_pull_opened(pull)
     return EXIT_OK
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from jx_mlops import views
     from jx_mlops.evaluation.build import build_report
+    from jx_mlops.views.project import (
+        show_comparison,
+    )
 
     comparison = build_report(project_config(args), base=args.base, head=args.head,
                               options=report_options(args))
@@ -86,12 +97,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         from jx_mlops.evaluation.build import write_html
 
         write_html(Path(args.html), comparison)
-    views.show_comparison(comparison, args.format)
+    show_comparison(comparison, args.format)
     return EXIT_USER_ERROR if args.fail_on_regression and not comparison.verdict.passed \
         else EXIT_OK
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from jx_mlops.demo import run_demo
+    from jx_mlops.cli.demo import run_demo
 
     return run_demo(keep=Path(args.keep) if args.keep else None)
 

@@ -6,20 +6,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from jx_mlops.cli.common import (
-    EXIT_OK,
-    EXIT_USER_ERROR,
-    add_command,
-    add_json,
-    project_config,
-)
+from jx_mlops.cli.common import EXIT_OK, EXIT_USER_ERROR, add_command, add_json, project_config
 
 
 def cmd_register(args: argparse.Namespace) -> int:
-    from jx_mlops import views
     from jx_mlops.ci.context import detect_context
-    from jx_mlops.git import GitRepo
-    from jx_mlops.registry.versions import model_to_register, register_model
+    from jx_mlops.git.repo import GitRepo
+    from jx_mlops.registry.registration import model_to_register, register_model
+    from jx_mlops.views.registry import (
+        show_registration,
+    )
 
     config = project_config(args)
     model = model_to_register(config, args.model, args.path)
@@ -28,119 +24,136 @@ def cmd_register(args: argparse.Namespace) -> int:
                          bump=args.bump, run_url=detect_context().run_url,
                          publish=not args.no_publish)
     if args.push:
-        from jx_mlops.forge import open_forge
+        from jx_mlops.forge.kinds import open_forge
 
         repo.push("origin", [f"refs/tags/{reg.version.tag}"],
                   env=open_forge(config.forge).git_env())
-    views.show_registration(reg, as_json=args.json)
+    show_registration(reg, as_json=args.json)
     return EXIT_OK
 
 def cmd_promote(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.promote.flows import promote_model
+    from jx_mlops.promote.actions import promote_model
+    from jx_mlops.views.registry import (
+        show_promotion,
+    )
 
     result = promote_model(project_config(args), args.model, args.version, args.to,
                            force=args.force)
-    views.show_promotion(result, as_json=args.json)
+    show_promotion(result, as_json=args.json)
     return EXIT_OK
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.forge import open_forge
+    from jx_mlops.forge.kinds import open_forge
     from jx_mlops.promote.status import collect_status, gto_stage_status
+    from jx_mlops.views.registry import (
+        show_gto_stages,
+        show_status,
+    )
 
     config = project_config(args)
     if not config.environments:  # nothing deployed through jx-mlops: GTO's stages
-        views.show_gto_stages(gto_stage_status(config), as_json=args.json)
+        show_gto_stages(gto_stage_status(config), as_json=args.json)
         return EXIT_OK
     entries = collect_status(config, open_forge(config.forge), all_models=args.all,
                              environment=args.env)
-    views.show_status(entries, as_json=args.json)
+    show_status(entries, as_json=args.json)
     return EXIT_OK
 
 def cmd_versions(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from jx_mlops import views
     from jx_mlops.registry.listing import collect_versions
+    from jx_mlops.views.registry import (
+        show_versions,
+    )
 
-    views.show_versions(collect_versions(Path(args.directory), args.model), as_json=args.json)
+    show_versions(collect_versions(Path(args.directory), args.model), as_json=args.json)
     return EXIT_OK
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.promote.flows import approve_promotion
+    from jx_mlops.promote.actions import approve_promotion
+    from jx_mlops.views.registry import (
+        show_promotion,
+    )
 
     result = approve_promotion(project_config(args), args.model, args.env, version=args.version,
                                cancel=args.cancel)
-    views.show_promotion(result, as_json=args.json)
+    show_promotion(result, as_json=args.json)
     return EXIT_OK
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.promote.flows import rollback_model
+    from jx_mlops.promote.actions import rollback_model
+    from jx_mlops.views.registry import (
+        show_promotion,
+    )
 
     result = rollback_model(project_config(args), args.model, args.env, to=args.to,
                             force=args.force)
-    views.show_promotion(result, as_json=args.json)
+    show_promotion(result, as_json=args.json)
     return EXIT_OK
 
 def cmd_disable(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.promote.flows import disable_model
+    from jx_mlops.promote.actions import disable_model
+    from jx_mlops.views.registry import (
+        show_promotion,
+    )
 
     result = disable_model(project_config(args), args.model, args.env, reason=args.reason)
-    views.show_promotion(result, as_json=args.json)
+    show_promotion(result, as_json=args.json)
     return EXIT_OK
 
 def cmd_history(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from jx_mlops import views
-    from jx_mlops.config import CONFIG_FILE, find_project_root
+    from jx_mlops.config.project import CONFIG_FILE, find_project_root
+    from jx_mlops.views.registry import (
+        show_history,
+    )
 
     root = find_project_root(Path(args.directory))
     config = project_config(args) if (root / CONFIG_FILE).is_file() else None
     deployed = config is not None and config.environments and \
         any(m.name == args.model for m in config.models)
     if not deployed:  # a model jx-mlops deploys nowhere: GTO's events
-        from jx_mlops.promote.gtostages import gto_history
+        from jx_mlops.promote.stage_tags import gto_history
 
         name, events = gto_history(Path(args.directory), args.model)
-        views.show_history(name, events, as_json=args.json)
+        show_history(name, events, as_json=args.json)
         return EXIT_OK
-    from jx_mlops.forge import open_forge
-    from jx_mlops.promote.historyindex import collect_history
+    from jx_mlops.environments.history import collect_history
+    from jx_mlops.forge.kinds import open_forge
 
     assert config is not None
     envs = [config.environment(args.env)] if args.env else list(config.environments)
     events = collect_history([(e.name, e.repo) for e in envs], open_forge(config.forge),
                              args.model)
-    views.show_history(args.model, events, as_json=args.json)
+    show_history(args.model, events, as_json=args.json)
     return EXIT_OK
 
 def cmd_lineage(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from jx_mlops import views
-    from jx_mlops.config import CONFIG_FILE, find_project_root
+    from jx_mlops.config.project import CONFIG_FILE, find_project_root
     from jx_mlops.promote.lineage import repository_lineage
-    from jx_mlops.registry.versions import parse_reference
+    from jx_mlops.registry.registration import parse_reference
+    from jx_mlops.views.registry import (
+        show_lineage,
+    )
 
     model, version = parse_reference(args.reference)
     if not (find_project_root(Path(args.directory)) / CONFIG_FILE).is_file():
-        views.show_lineage(repository_lineage(Path(args.directory), model, version),
+        show_lineage(repository_lineage(Path(args.directory), model, version),
                            as_json=args.json)
         return EXIT_OK
-    views.show_lineage(_project_lineage(args, model, version), as_json=args.json)
+    show_lineage(_project_lineage(args, model, version), as_json=args.json)
     return EXIT_OK
 
 def _project_lineage(args: argparse.Namespace, model: str, version: str) -> Any:
-    from jx_mlops.forge import open_forge
-    from jx_mlops.promote.flows import project_context
+    from jx_mlops.forge.kinds import open_forge
+    from jx_mlops.promote.actions import project_context
     from jx_mlops.promote.lineage import collect_lineage
-    from jx_mlops.registry import read_state, versions_of
-    from jx_mlops.registry.versions import resolve_version
+    from jx_mlops.registry.registration import resolve_version
+    from jx_mlops.registry.tags import read_state, versions_of
 
     config = project_config(args)
     forge = open_forge(config.forge)
@@ -154,13 +167,15 @@ def _project_lineage(args: argparse.Namespace, model: str, version: str) -> Any:
         return collect_lineage(config, forge, staged[0] if staged else found, repo=registry)
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from jx_mlops import views
-    from jx_mlops.forge import open_forge
+    from jx_mlops.forge.kinds import open_forge
     from jx_mlops.promote.audit import run_audit
+    from jx_mlops.views.registry import (
+        show_audit,
+    )
 
     config = project_config(args)
     report = run_audit(config, open_forge(config.forge), environment=args.env)
-    views.show_audit(report, as_json=args.json)
+    show_audit(report, as_json=args.json)
     return EXIT_OK if report.ok else EXIT_USER_ERROR
 
 def add_parsers(sub: Any) -> None:

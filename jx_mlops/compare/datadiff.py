@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from jx_mlops.dvc import OutputInfo
+from jx_mlops.dvc.lockfile import OutputInfo
 
 DataStatus = Literal["added", "modified", "deleted", "unchanged"]
 

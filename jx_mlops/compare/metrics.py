@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.compare.values import ValueKind, kind_of
-from jx_mlops.config import MetricPolicy
 
 MetricStatus = Literal["improved", "regressed", "within_tolerance", "within_noise",
                        "unchanged", "changed", "new", "removed", "failed_threshold"]

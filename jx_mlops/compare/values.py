@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
-import sys
 from collections.abc import Mapping
 from typing import Any, Literal
-
-import yaml
-
-from jx_mlops.yamlio import json_loads, safe_load, yaml_problem
 
 ValueKind = Literal["number", "nan", "inf", "bool", "string", "list", "null", "mapping"]
 
 
-def load_structured(name: str, data: bytes) -> Any:
-    """Parse metrics/params file contents by extension (JSON, YAML, TOML).
-
-    Raises ValueError with a reason a user can act on.
-    """
-    text = data.decode("utf-8", errors="replace")
-    lower = name.lower()
-    try:
-        if lower.endswith(".json"):
-            return json_loads(text)
-        if lower.endswith(".toml"):
-            if sys.version_info >= (3, 11):
-                import tomllib
-
-                return tomllib.loads(text)
-            raise ValueError("TOML files need Python 3.11 or newer")
-        return safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON: {str(exc).splitlines()[0]}") from None
-    except yaml.YAMLError as exc:
-        raise ValueError(f"not valid YAML: {yaml_problem(exc)}") from None
-    except Exception as exc:  # tomllib.TOMLDecodeError and friends
-        raise ValueError(f"cannot parse: {exc}") from None
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:

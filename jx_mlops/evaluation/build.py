@@ -16,7 +16,7 @@ from jx_mlops.compare.metrics import (
     unmatched_policy_keys,
 )
 from jx_mlops.compare.significance import SignificanceResult, noise_aware
-from jx_mlops.config import ModelConfig, ProjectConfig
+from jx_mlops.config.project import ModelConfig, ProjectConfig
 from jx_mlops.errors import ConfigError, UsageError
 from jx_mlops.evaluation.declared import SideFiles, metrics_files, params_files
 from jx_mlops.evaluation.pipeline import compare_inputs, compare_stages, stale_stages
@@ -31,7 +31,7 @@ from jx_mlops.evaluation.snapshot import (
     snapshot,
 )
 from jx_mlops.evaluation.trend import metric_trend
-from jx_mlops.git import GitRepo
+from jx_mlops.git.repo import GitRepo
 
 
 @dataclass(frozen=True)

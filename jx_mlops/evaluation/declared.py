@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jx_mlops.config import ModelConfig
-from jx_mlops.dvcyaml import DEFAULT_PARAMS, DvcSpec
+from jx_mlops.config.project import ModelConfig
+from jx_mlops.dvc.pipeline import DEFAULT_PARAMS, DvcSpec
 from jx_mlops.errors import DvcError
 from jx_mlops.evaluation.snapshot import Snapshot, list_dir
 

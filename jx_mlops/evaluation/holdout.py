@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from jx_mlops import dvc
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.metrics import MetricDelta, compare_metrics
 from jx_mlops.compare.modelmetrics import (
@@ -30,9 +29,11 @@ from jx_mlops.compare.modelmetrics import (
     model_metrics,
 )
 from jx_mlops.compare.trusted import with_holdout
-from jx_mlops.config import CONFIG_FILE, ModelConfig, ProjectConfig, parse_config
+from jx_mlops.config.evaluation import HoldoutConfig
+from jx_mlops.config.project import CONFIG_FILE, ModelConfig, ProjectConfig, parse_config
+from jx_mlops.dvc.lockfile import parse_dvc_file
+from jx_mlops.dvc.storage import read_object, read_remote_object, remote_names
 from jx_mlops.errors import ConfigError, DvcError
-from jx_mlops.evalconfig import HoldoutConfig
 from jx_mlops.evaluation.onnxscore import OnnxScoringError, load_onnx, predict
 from jx_mlops.evaluation.snapshot import Snapshot
 
@@ -80,14 +81,14 @@ def locate(config: ProjectConfig, base: Snapshot, holdout: HoldoutConfig) -> str
         raise ConfigError(f"{CONFIG_FILE}: evaluation.holdout: {holdout.path} is not tracked "
                           f"by {dvc_file} at {base.where} (`dvc add {holdout.path}` there)")
     try:
-        outs = dvc.parse_dvc_file(data.decode("utf-8", "replace"), dvc_file)
+        outs = parse_dvc_file(data.decode("utf-8", "replace"), dvc_file)
     except DvcError as exc:
         raise ConfigError(f"{CONFIG_FILE}: evaluation.holdout: {exc.message}") from None
     out = next((o for o in outs if o.path == holdout.path and o.md5), None)
     if out is None or out.md5 is None or out.md5.endswith(".dir"):
         raise ConfigError(f"{CONFIG_FILE}: evaluation.holdout: {dvc_file} at {base.where} "
                           f"does not track {holdout.path} as one file")
-    names = dvc.remote_names(config.root)
+    names = remote_names(config.root)
     if holdout.remote not in names:
         raise ConfigError(f"{CONFIG_FILE}: evaluation.holdout_remote: no DVC remote "
                           f"{holdout.remote!r} is configured (have: "
@@ -98,7 +99,7 @@ def locate(config: ProjectConfig, base: Snapshot, holdout: HoldoutConfig) -> str
 def fetch_holdout(config: ProjectConfig, holdout: HoldoutConfig, md5: str) -> HoldoutTable:
     """The holdout's table, read from its remote into memory only."""
     try:
-        data = dvc.read_remote_object(config.root, md5, holdout.remote)
+        data = read_remote_object(config.root, md5, holdout.remote)
     except DvcError as exc:
         raise DvcError(f"{CONFIG_FILE}: evaluation.holdout: {holdout.path} cannot be read "
                        f"from remote {holdout.remote!r}: {exc.message}") from None
@@ -169,7 +170,7 @@ def base_export(config: ProjectConfig, base: Snapshot, model: ModelConfig) -> by
     if path is None or found is None or not found[0].md5 or found[1]:
         return f"{base.label} has no ONNX export of {model.name} (dvc.yaml meta.onnx, dvc.lock)"
     try:
-        return dvc.read_object(config.root, found[0].md5)
+        return read_object(config.root, found[0].md5)
     except DvcError as exc:
         return exc.message
 

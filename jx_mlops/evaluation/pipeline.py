@@ -10,24 +10,24 @@ import hashlib
 import json
 import os
 
-from jx_mlops import dvc
 from jx_mlops.compare.comparison import StageLineage
 from jx_mlops.compare.datadiff import DataChange, compare_data
+from jx_mlops.dvc.lockfile import DvcLock, OutputInfo, StageLock, parse_dvc_file
 from jx_mlops.errors import DvcError
 from jx_mlops.evaluation.snapshot import Snapshot, read_structured
 
 
-def data_inputs(snap: Snapshot) -> list[dvc.OutputInfo]:
+def data_inputs(snap: Snapshot) -> list[OutputInfo]:
     """Everything `dvc add` / `dvc import` tracks at ``snap`` (the outs of its .dvc files)."""
-    outputs: list[dvc.OutputInfo] = []
+    outputs: list[OutputInfo] = []
     for path in snap.repo.list_files(snap.sha, "*.dvc"):
         data = snap.read(path)
         if data is not None:
-            outputs += dvc.parse_dvc_file(data.decode("utf-8", "replace"), path)
+            outputs += parse_dvc_file(data.decode("utf-8", "replace"), path)
     return outputs
 
 
-def pipeline_outputs(snap: Snapshot) -> list[dvc.OutputInfo]:
+def pipeline_outputs(snap: Snapshot) -> list[OutputInfo]:
     """Cached outputs of the pipeline's stages in dvc.lock (models, prepared data...);
     outputs kept in git (``cache: false``: metrics, plots) are git's diff, not DVC's."""
     try:
@@ -37,7 +37,7 @@ def pipeline_outputs(snap: Snapshot) -> list[dvc.OutputInfo]:
         return []
     outputs = []
     for stage in lock.stages if lock else ():
-        outputs += [dvc.OutputInfo(o.path, o.md5, o.size, o.nfiles, f"stage {stage.name}")
+        outputs += [OutputInfo(o.path, o.md5, o.size, o.nfiles, f"stage {stage.name}")
                     for o in stage.outs if os.path.normpath(o.path) not in in_git]
     return outputs
 
@@ -48,7 +48,7 @@ def compare_inputs(base: Snapshot, head: Snapshot) -> list[DataChange]:
                         data_inputs(head) + pipeline_outputs(head))
 
 
-def _fingerprint(stage: dvc.StageLock) -> str:
+def _fingerprint(stage: StageLock) -> str:
     """A short hash of what a stage consumed and produced, to spot which stages changed."""
     payload = {"cmd": stage.cmd, "params": stage.params,
                "deps": sorted((d.path, d.md5) for d in stage.deps),
@@ -71,7 +71,7 @@ def compare_stages(base: Snapshot, head: Snapshot) -> list[StageLineage]:
     return [StageLineage(n, before.get(n), after.get(n)) for n in names]
 
 
-def _consumed_stale(lock: dvc.DvcLock) -> list[str]:
+def _consumed_stale(lock: DvcLock) -> list[str]:
     """Stages whose recorded input differs from what its producing stage recorded."""
     produced = {os.path.normpath(o.path): (stage.name, o.md5)
                 for stage in lock.stages for o in stage.outs}
@@ -86,7 +86,7 @@ def _consumed_stale(lock: dvc.DvcLock) -> list[str]:
     return stale
 
 
-def _params_stale(snap: Snapshot, lock: dvc.DvcLock) -> list[str]:
+def _params_stale(snap: Snapshot, lock: DvcLock) -> list[str]:
     """Stages whose locked params differ from the params files at ``snap``."""
     stale = []
     for stage in lock.stages:

@@ -8,8 +8,6 @@ shows disappears without a word.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -24,10 +22,10 @@ from jx_mlops.compare.charts import (
     curve_chart,
     points_from_records,
 )
-from jx_mlops.dvcyaml import PlotDefinition, PlotSource
+from jx_mlops.dvc.pipeline import PlotDefinition, PlotSource
 from jx_mlops.errors import DvcError
+from jx_mlops.evaluation.formats import load_records
 from jx_mlops.evaluation.snapshot import Snapshot, list_dir, read_bytes
-from jx_mlops.yamlio import json_loads, safe_load
 
 MAX_PLOTS = 6
 DATA_SUFFIXES = (".json", ".yaml", ".yml", ".csv", ".tsv")
@@ -37,17 +35,6 @@ CONFUSION = ("confusion", "confusion_normalized")
 BARS = ("bar_horizontal", "bar_horizontal_sorted")
 
 
-def load_records(name: str, data: bytes) -> list[dict[str, Any]]:
-    """Plot data as a list of records: JSON/YAML lists (or one list under a key), CSV/TSV."""
-    text = data.decode("utf-8", errors="replace")
-    lower = name.lower()
-    if lower.endswith((".csv", ".tsv")):
-        dialect = "excel-tab" if lower.endswith(".tsv") else "excel"
-        return list(csv.DictReader(io.StringIO(text), dialect=dialect))
-    parsed = json_loads(text) if lower.endswith(".json") else safe_load(text)
-    if isinstance(parsed, dict):
-        parsed = next((v for v in parsed.values() if isinstance(v, list)), [])
-    return [r for r in parsed if isinstance(r, dict)] if isinstance(parsed, list) else []
 
 
 def _default_y(records: list[dict[str, Any]], x: str | None) -> str | None:

@@ -9,10 +9,6 @@ comparison to be paired; if the test set changed, an unpaired bootstrap is used.
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import TYPE_CHECKING
-
 from jx_mlops.compare.metrics import MetricDelta
 from jx_mlops.compare.significance import (
     Predictions,
@@ -21,39 +17,8 @@ from jx_mlops.compare.significance import (
     canonical_metric,
     supports,
 )
+from jx_mlops.evaluation.formats import parse_predictions
 from jx_mlops.evaluation.snapshot import Snapshot, read_bytes
-
-if TYPE_CHECKING:
-    from jx_mlops.compare.significance import FloatArray
-
-
-def parse_predictions(data: bytes, where: str) -> Predictions:
-    """Parse a predictions CSV; ValueError names ``where`` and what is wrong."""
-    import numpy as np
-
-    text = data.decode("utf-8", errors="replace")
-    dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] else "excel"
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    columns = reader.fieldnames or []
-    if "y_true" not in columns or not {"y_pred", "y_score"} & set(columns):
-        raise ValueError(f"{where}: expected columns y_true and y_pred and/or y_score, "
-                         f"got {', '.join(columns) or 'no header'}")
-    rows = list(reader)
-    if not rows:
-        raise ValueError(f"{where}: no rows")
-
-    def column(name: str) -> FloatArray | None:
-        if name not in columns:
-            return None
-        try:
-            return np.array([float(row[name]) for row in rows])
-        except (TypeError, ValueError):
-            raise ValueError(f"{where}: column {name} has a value that is not a number") \
-                from None
-
-    truth = column("y_true")
-    assert truth is not None
-    return Predictions(truth, column("y_pred"), column("y_score"))
 
 
 def read_predictions(snap: Snapshot, path: str) -> tuple[Predictions | None, str | None]:

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from jx_mlops import dvc
 from jx_mlops.compare.cost import CostComparison, RunRecord, StageCost
+from jx_mlops.dvc.commands import repro as dvc_repro
 from jx_mlops.errors import ConflictError, GitError
-from jx_mlops.git import GitRepo
+from jx_mlops.git.repo import GitRepo
 
 NOTES_REF = "jx-mlops"
 REMOTE_NOTES = f"refs/notes/{NOTES_REF}"
@@ -130,7 +130,7 @@ def measured_repro(root: Path, *, pull: bool,
             on_line(text)
 
     try:
-        dvc.repro(root, pull=pull, on_line=line, on_start=monitor.start)
+        dvc_repro(root, pull=pull, on_line=line, on_start=monitor.start)
     finally:
         monitor.stop()
     return monitor.costs()

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jx_mlops import dvc
-from jx_mlops.compare.values import flatten, load_structured
-from jx_mlops.dvcyaml import DvcSpec, parse_spec
+from jx_mlops.compare.values import flatten
+from jx_mlops.dvc.lockfile import DvcLock, parse_lock
+from jx_mlops.dvc.pipeline import DvcSpec, parse_spec
+from jx_mlops.dvc.storage import parse_dir_manifest, read_cached
 from jx_mlops.errors import DvcError, GitError
+from jx_mlops.evaluation.formats import load_structured
 from jx_mlops.fsutil import read_bounded
-from jx_mlops.git import GitRepo
+from jx_mlops.git.repo import GitRepo
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,13 @@ class Snapshot:
                 else None
         return self.repo.read_blob(self.sha, path)
 
-    def lock(self) -> dvc.DvcLock | None:
+    def lock(self) -> DvcLock | None:
         """dvc.lock at this revision (parsed once); DvcError when it is unreadable."""
         if "lock" not in self._memo:
             data = self.read("dvc.lock")
-            self._memo["lock"] = None if data is None else dvc.parse_lock(
+            self._memo["lock"] = None if data is None else parse_lock(
                 data.decode("utf-8", "replace"), f"dvc.lock at {self.where}")
-        lock: dvc.DvcLock | None = self._memo["lock"]
+        lock: DvcLock | None = self._memo["lock"]
         return lock
 
     def spec(self) -> DvcSpec:
@@ -81,8 +83,8 @@ class Snapshot:
         """The files of cached directory object ``md5`` (None when it is not in the cache)."""
         key = f"dir:{md5}"
         if key not in self._memo:
-            data = dvc.read_cached(self.root, md5)
-            self._memo[key] = None if data is None else dvc.parse_dir_manifest(
+            data = read_cached(self.root, md5)
+            self._memo[key] = None if data is None else parse_dir_manifest(
                 data, f"DVC directory object {md5}")
         manifest: dict[str, str] | None = self._memo[key]
         return manifest
@@ -136,7 +138,7 @@ def _from_dvc_cache(snap: Snapshot, path: str) -> tuple[bytes | None, str | None
     top = os.path.normpath(out.path)
     assert out.md5 is not None
     if not inside:
-        data = dvc.read_cached(snap.root, out.md5)
+        data = read_cached(snap.root, out.md5)
         return (data, None) if data is not None else (None, (
             f"{path} at {snap.where} is a DVC output whose data is not in the local cache "
             f"(md5 {out.md5}; run `dvc pull {top}`)"))
@@ -147,7 +149,7 @@ def _from_dvc_cache(snap: Snapshot, path: str) -> tuple[bytes | None, str | None
     md5 = manifest.get(inside)
     if md5 is None:
         return None, f"{path} does not exist at {snap.where} (not in the DVC output {top})"
-    data = dvc.read_cached(snap.root, md5)
+    data = read_cached(snap.root, md5)
     return (data, None) if data is not None else (None, (
         f"{path} at {snap.where} is inside {top}, whose file is not in the local cache "
         f"(run `dvc pull {top}`)"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jx_mlops.compare.charts import Chart, trend_chart
 from jx_mlops.compare.metrics import MetricDelta
 from jx_mlops.compare.values import kind_of
-from jx_mlops.config import ModelConfig
+from jx_mlops.config.project import ModelConfig
 from jx_mlops.evaluation.snapshot import Snapshot, read_structured
 
 MAX_TREND_METRICS = 4

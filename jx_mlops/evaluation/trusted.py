@@ -20,18 +20,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from jx_mlops import console, dvc
+from jx_mlops import console
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord
 from jx_mlops.compare.scoring import TrustedEvaluation
 from jx_mlops.compare.trusted import self_reported_rows, with_trusted
-from jx_mlops.config import CONFIG_FILE, ProjectConfig, parse_config
-from jx_mlops.dvcyaml import stage_deps
+from jx_mlops.config.evaluation import EvaluationConfig
+from jx_mlops.config.project import CONFIG_FILE, ProjectConfig, parse_config
+from jx_mlops.dvc.commands import repro_stage
+from jx_mlops.dvc.lockfile import parse_dvc_file
+from jx_mlops.dvc.pipeline import stage_deps
+from jx_mlops.dvc.storage import materialise
 from jx_mlops.errors import ConfigError, DvcError
-from jx_mlops.evalconfig import EvaluationConfig
 from jx_mlops.evaluation.build import ReportOptions, compare_model, compare_revisions
 from jx_mlops.evaluation.snapshot import Snapshot, read_bytes
-from jx_mlops.git import GitRepo
+from jx_mlops.git.repo import GitRepo
 
 
 class UnscorableError(Exception):
@@ -94,7 +97,7 @@ def _materialise(config: ProjectConfig, head: Snapshot, path: str, dest: Path) -
     found = lock.containing(path) if lock else None
     if found is not None and found[0].md5 and not found[1]:
         try:
-            dvc.materialise(config.root, found[0].md5, dest)
+            materialise(config.root, found[0].md5, dest)
             return
         except DvcError as exc:
             raise UnscorableError(exc.message) from None
@@ -115,10 +118,10 @@ def _base_data(config: ProjectConfig, project: Path, path: str) -> None:
     else:
         return  # git-tracked (already in the work tree) or missing: DVC will say which
     try:
-        outs = dvc.parse_dvc_file(dvc_file.read_text(encoding="utf-8"), f"{candidate}.dvc")
+        outs = parse_dvc_file(dvc_file.read_text(encoding="utf-8"), f"{candidate}.dvc")
         for out in outs:
             if out.md5 and not (project / out.path).exists():
-                dvc.materialise(config.root, out.md5, project / out.path)
+                materialise(config.root, out.md5, project / out.path)
     except DvcError as exc:
         raise UnscorableError(f"the base's {candidate} (DVC-tracked): {exc.message}") from None
 
@@ -171,7 +174,7 @@ def base_scoring(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Sna
                 detail(text)
 
             try:
-                dvc.repro_stage(project, stage, on_line=line)
+                repro_stage(project, stage, on_line=line)
             except DvcError as exc:
                 raise UnscorableError(_failure(output, exc)) from None
         yield TrustedRun(project, outputs)

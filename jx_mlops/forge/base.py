@@ -7,6 +7,7 @@ raw JSON, only these frozen dataclasses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
@@ -218,3 +219,28 @@ class Forge(Protocol):
     def add_reaction(self, repo: str, comment_id: int, reaction: Reaction) -> None:
         """React to a comment (idempotent: the same reaction twice is one reaction)."""
         ...
+
+
+# A repository as forges name it: OWNER/NAME.
+REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+ForgeKind = Literal["local", "github"]
+
+
+@dataclass(frozen=True)
+class ForgeConfig:
+    """Where the project's repository and pull requests live (``repo`` empty: mlops.yaml
+    names no forge, so only commands that need none can run)."""
+
+    kind: ForgeKind = "local"
+    repo: str = ""
+    url: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.repo)
+
+
+# Names the forge shows for a PR's evaluation, shared by `ci pr` and `ci publish` so a
+# fork's published result lands where a branch's would.
+STATUS_CONTEXT = "jx-mlops/evaluation"
+CHECK_NAME = "jx-mlops report"

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from jx_mlops.config import CONFIG_FILE, MODEL_NAME, REPO_NAME, jx_home, parse_config
-from jx_mlops.dvcyaml import DvcSpec
+from jx_mlops.config.project import CONFIG_FILE, MODEL_NAME, parse_config
+from jx_mlops.dvc.pipeline import DvcSpec
 from jx_mlops.errors import ConfigError, DvcError, GitError, UsageError
 from jx_mlops.evaluation.declared import expand_metrics
 from jx_mlops.evaluation.snapshot import Snapshot, read_structured
-from jx_mlops.git import GitRepo
+from jx_mlops.forge.base import REPO_NAME
+from jx_mlops.fsutil import jx_home
+from jx_mlops.git.repo import GitRepo
 from jx_mlops.project.keys import PUBLIC_KEY_FILE, SIGNING_SECTION, planned_key_pair
 from jx_mlops.project.models import FoundModel, model_name
 from jx_mlops.project.policy import MetricGuess, guess_policy

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jx_mlops import signing
-from jx_mlops.config import jx_home
+from jx_mlops.fsutil import jx_home
 
 PUBLIC_KEY_FILE = "signing.pub"
 SIGNING_SECTION = f"\n# Model versions are signed (model-signing); verifiers trust this key.\n" \

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jx_mlops.config import Direction
+from jx_mlops.compare.policy import Direction
 
 HIGHER = frozenset({"accuracy", "acc", "auc", "roc_auc", "avg_prec", "ap", "f1", "precision",
                     "recall", "r2", "map", "ndcg", "iou", "dice", "bleu", "rouge"})

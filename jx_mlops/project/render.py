@@ -103,7 +103,7 @@ def render_config(project: str, kind: str, repo: str | None, models: Sequence[Fo
 
 def ci_files() -> dict[str, str]:
     """The CI files every quickstart ships (GitHub Actions, Jenkins X Lighthouse), by path."""
-    from jx_mlops.scaffold import SHARED, quickstarts_dir
+    from jx_mlops.project.quickstarts import SHARED, quickstarts_dir
 
     shared = quickstarts_dir() / SHARED / "template"
     files: dict[str, str] = {}

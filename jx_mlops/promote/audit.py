@@ -20,21 +20,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from jx_mlops import dvc
-from jx_mlops.config import EnvironmentConfig, ProjectConfig
-from jx_mlops.errors import DvcError, JxMlopsError
-from jx_mlops.forge.base import Forge
-from jx_mlops.git import GitRepo
-from jx_mlops.promote.envrepo import (
+from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
+from jx_mlops.dvc.lockfile import parse_lock
+from jx_mlops.dvc.storage import remote_object_path, serving_copy_path
+from jx_mlops.environments.history import HistoryEvent, latest_events, read_events
+from jx_mlops.environments.repo import (
     DeploymentRecord,
     card_path,
     mirror,
     record_names,
     record_path,
 )
-from jx_mlops.promote.gtostages import shown_in
-from jx_mlops.promote.history import HistoryEvent, latest_events
-from jx_mlops.promote.historyindex import read_events
+from jx_mlops.errors import DvcError, JxMlopsError
+from jx_mlops.forge.base import Forge
+from jx_mlops.git.repo import GitRepo
 from jx_mlops.promote.manifests import (
     helmfile_path,
     served_version,
@@ -42,8 +41,9 @@ from jx_mlops.promote.manifests import (
     serving_path,
     storage_uri,
 )
-from jx_mlops.registry import find_version, tag_name
+from jx_mlops.promote.stage_tags import shown_in
 from jx_mlops.registry.signatures import project_trust, verify_copy
+from jx_mlops.registry.tags import find_version, tag_name
 from jx_mlops.signing import Trust
 
 
@@ -197,10 +197,10 @@ def _source_problems(record: DeploymentRecord, sources: _Sources) -> list[str]:
     problems = _tag_problems(record, source)
     problems += _lock_problems(record, source)
     if record.storage and record.artifact_md5 and record.storage_uri != \
-            dvc.remote_object_path(record.storage, record.artifact_md5):
+            remote_object_path(record.storage, record.artifact_md5):
         problems.append(f"storage URI {record.storage_uri} is not the object of md5 "
                         f"{record.artifact_md5} in {record.storage}")
-    expected = f"{str(record.storage).rstrip('/')}/" + dvc.serving_copy_path(
+    expected = f"{str(record.storage).rstrip('/')}/" + serving_copy_path(
         record.registry_name or record.model, record.version, record.artifact_path)
     if record.serving_uri and record.storage and record.serving_uri != expected:
         problems.append(f"serving URI {record.serving_uri} is not the copy of "
@@ -240,7 +240,7 @@ def _lock_problems(record: DeploymentRecord, source: GitRepo) -> list[str]:
     if data is None:
         return [f"no dvc.lock at {record.source_commit[:12]} in {record.source_repo}"]
     try:
-        lock = dvc.parse_lock(data.decode("utf-8", "replace"), f"dvc.lock at "
+        lock = parse_lock(data.decode("utf-8", "replace"), f"dvc.lock at "
                               f"{record.source_commit[:12]}")
     except DvcError as exc:
         return [exc.message]

@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from jx_mlops.config import EnvironmentConfig, ModelConfig
-from jx_mlops.promote.envrepo import DeploymentRecord, GateOutcome, card_path, record_path
+from jx_mlops.config.project import EnvironmentConfig, ModelConfig
+from jx_mlops.environments.history import trailers
+from jx_mlops.environments.repo import DeploymentRecord, GateOutcome, card_path, record_path
 from jx_mlops.promote.gates import Action, GateResult
-from jx_mlops.promote.history import trailers
 from jx_mlops.promote.manifests import serving_changes
 from jx_mlops.promote.modelcard import render_card
-from jx_mlops.registry import ModelVersion
+from jx_mlops.registry.tags import ModelVersion
 
 HOLD_LABEL = "do-not-merge/hold"
 

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from jx_mlops.config import EnvironmentConfig, FairnessLimit, MetricGate
+from jx_mlops.config.project import EnvironmentConfig, FairnessLimit, MetricGate
 
 GateStatus = Literal["pass", "fail", "pending"]
 Action = Literal["promote", "rollback", "disable"]

@@ -18,13 +18,13 @@ from typing import Any
 import yaml
 
 from jx_mlops import console
-from jx_mlops.config import EnvironmentConfig
+from jx_mlops.config.project import EnvironmentConfig
+from jx_mlops.environments.history import iso, trailers
+from jx_mlops.environments.repo import dump_yaml, ensure_environment_repo, load_yaml, mirror
 from jx_mlops.errors import ConflictError, JxMlopsError, PromotionError
 from jx_mlops.forge.base import Forge, can_write
-from jx_mlops.git import GitRepo
+from jx_mlops.git.repo import GitRepo
 from jx_mlops.identity import commit_identity
-from jx_mlops.promote.envrepo import dump_yaml, ensure_environment_repo, load_yaml, mirror
-from jx_mlops.promote.history import iso, trailers
 
 _LAND_ATTEMPTS = 25
 

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from jx_mlops.compare.dora import DoraKeys, ModelEvent, dora_keys
-from jx_mlops.config import ProjectConfig
+from jx_mlops.config.project import ProjectConfig
+from jx_mlops.environments.history import HistoryEvent, collect_history
 from jx_mlops.errors import JxMlopsError
 from jx_mlops.forge.base import Forge
-from jx_mlops.git import GitRepo
-from jx_mlops.promote.history import HistoryEvent
-from jx_mlops.promote.historyindex import collect_history
+from jx_mlops.git.repo import GitRepo
 
 
 class InsightsError(JxMlopsError):

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jx_mlops.config import ProjectConfig
+from jx_mlops.config.project import ProjectConfig
 from jx_mlops.forge.base import Forge
-from jx_mlops.git import GitRepo
+from jx_mlops.git.repo import GitRepo
 from jx_mlops.promote.status import StatusEntry, collect_status
-from jx_mlops.registry import ModelVersion, get_version, read_state, versions_of
 from jx_mlops.registry.listing import open_scope, resolve_model
 from jx_mlops.registry.provenance import commit_metadata
 from jx_mlops.registry.signatures import SignatureCheck, project_trust, verify_copy
+from jx_mlops.registry.tags import ModelVersion, get_version, read_state, versions_of
 from jx_mlops.signing import Trust
 
 

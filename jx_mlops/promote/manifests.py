@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from jx_mlops.config import EnvironmentConfig
+from jx_mlops.config.project import EnvironmentConfig
+from jx_mlops.environments.repo import DeploymentRecord, dump_yaml, load_yaml
 from jx_mlops.errors import PromotionError
-from jx_mlops.promote.envrepo import DeploymentRecord, dump_yaml, load_yaml
 
 SERVING_DIR = "serving"
 ROOT_HELMFILE = "helmfile.yaml"

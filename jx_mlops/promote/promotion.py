@@ -23,14 +23,10 @@ from datetime import datetime, timezone
 from typing import cast
 
 from jx_mlops import console
-from jx_mlops.config import EnvironmentConfig, ModelConfig
-from jx_mlops.errors import ConflictError, GitError, PromotionError
-from jx_mlops.failpoints import failpoint
-from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
-from jx_mlops.git import GitRepo
-from jx_mlops.identity import commit_identity
-from jx_mlops.promote import change, gtostages
-from jx_mlops.promote.envrepo import (
+from jx_mlops.config.project import EnvironmentConfig, ModelConfig
+from jx_mlops.environments.history import read_events, served_window
+from jx_mlops.environments.locks import recovered_locks, serialized
+from jx_mlops.environments.repo import (
     DeploymentRecord,
     card_path,
     ensure_environment_repo,
@@ -38,7 +34,18 @@ from jx_mlops.promote.envrepo import (
     read_record,
     record_path,
 )
-from jx_mlops.promote.evaluation import against_deployed, signature_state, source_evaluation
+from jx_mlops.errors import ConflictError, GitError, PromotionError
+from jx_mlops.failpoints import failpoint
+from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
+from jx_mlops.git.repo import GitRepo
+from jx_mlops.identity import commit_identity
+from jx_mlops.promote import change, stage_tags
+from jx_mlops.promote.gate_facts import (
+    against_deployed,
+    signature_state,
+    source_evaluation,
+    verified_state,
+)
 from jx_mlops.promote.gates import (
     Action,
     Approvals,
@@ -50,14 +57,10 @@ from jx_mlops.promote.gates import (
     overall,
     tally_approvals,
 )
-from jx_mlops.promote.history import served_window
-from jx_mlops.promote.historyindex import read_events
 from jx_mlops.promote.holds import refuse_held
-from jx_mlops.promote.locks import recovered_locks, serialized
 from jx_mlops.promote.manifests import serving_changes, serving_inputs
 from jx_mlops.promote.pullbody import Side, compare_versions, render_body
-from jx_mlops.promote.verifynotes import verified_state
-from jx_mlops.registry import ModelVersion, find_version, read_state
+from jx_mlops.registry.tags import ModelVersion, find_version, read_state
 from jx_mlops.signing import Trust
 
 GATES_CONTEXT = "jx-mlops/gates"
@@ -132,7 +135,7 @@ def run_promotion(ctx: PromotionContext, request: PromotionRequest) -> Promotion
 
 def record_gto_stage(ctx: PromotionContext, request: PromotionRequest,
                      result: PromotionResult) -> None:
-    """Write the GTO stage tag for a change that landed (see ``gtostages``)."""
+    """Write the GTO stage tag for a change that landed (see ``stage_tags``)."""
     if not (ctx.gto_stages and result.merged and ctx.registry is not None):
         return
     env, git_env = request.environment.name, ctx.forge.git_env()
@@ -142,10 +145,10 @@ def record_gto_stage(ctx: PromotionContext, request: PromotionRequest,
         details["pull_request"] = result.pull.number
     if request.action == "disable":
         for name in _registry_names(ctx.registry, request.model):
-            gtostages.unassign_stage(ctx.registry, name, env, git_env=git_env,
+            stage_tags.unassign_stage(ctx.registry, name, env, git_env=git_env,
                                      details=details)
     elif request.version is not None:
-        gtostages.assign_stage(ctx.registry, request.version, env, git_env=git_env,
+        stage_tags.assign_stage(ctx.registry, request.version, env, git_env=git_env,
                                details=details)
 
 

@@ -11,9 +11,9 @@ import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from jx_mlops.config import EnvironmentConfig, ProjectConfig
+from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
+from jx_mlops.environments.repo import DeploymentRecord, in_parallel, mirror, read_records
 from jx_mlops.forge.base import Forge
-from jx_mlops.promote.envrepo import DeploymentRecord, in_parallel, mirror, read_records
 
 
 @dataclass(frozen=True)

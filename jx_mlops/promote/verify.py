@@ -18,30 +18,26 @@ from string import Template
 from typing import Any
 
 from jx_mlops import prometheus
-from jx_mlops.compare.verification import CheckOutcome, judge
-from jx_mlops.config import EnvironmentConfig, ProjectConfig
-from jx_mlops.errors import ConfigError
-from jx_mlops.forge import open_forge
-from jx_mlops.forge.base import Forge
-from jx_mlops.git import GitRepo
-from jx_mlops.promote.envrepo import mirror, read_record
-from jx_mlops.promote.flows import rollback_model
-from jx_mlops.promote.gtostages import assign_stage
-from jx_mlops.promote.history import LANDING_ACTIONS, HistoryEvent
-from jx_mlops.promote.historyindex import read_events
-from jx_mlops.promote.holds import set_hold
-from jx_mlops.promote.verifynotes import (
+from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
+from jx_mlops.config.verify import VerifyConfig
+from jx_mlops.environments.history import LANDING_ACTIONS, HistoryEvent, read_events
+from jx_mlops.environments.repo import mirror, read_record
+from jx_mlops.environments.verification import (
     VerificationRecord,
     deployment_event,
     fetch_records,
     save_record,
 )
-from jx_mlops.promote.verifynotes import (
-    read_record as read_verification,
-)
-from jx_mlops.registry import find_version
-from jx_mlops.registry.versions import model_name
-from jx_mlops.verifyconfig import VerifyConfig
+from jx_mlops.environments.verification import read_record as read_verification
+from jx_mlops.errors import ConfigError
+from jx_mlops.forge.base import Forge
+from jx_mlops.forge.kinds import open_forge
+from jx_mlops.git.repo import GitRepo
+from jx_mlops.promote.actions import rollback_model
+from jx_mlops.promote.holds import set_hold
+from jx_mlops.promote.stage_tags import assign_stage
+from jx_mlops.registry.registration import model_name
+from jx_mlops.registry.tags import find_version
 
 
 @dataclass(frozen=True)
@@ -202,3 +198,38 @@ def verify_environment(config: ProjectConfig, environment: str, *, model: str | 
     at = int(now if now is not None else time.time())
     found = [verify_model(config, forge, env, name, at) for name in models]
     return [f for f in found if f is not None]
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check's verdict, with the sentence an on-call engineer reads."""
+
+    name: str
+    query: str
+    value: float | None
+    min: float | None
+    max: float | None
+    passed: bool
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "query": self.query, "value": self.value,
+                "min": self.min, "max": self.max, "passed": self.passed, "reason": self.reason}
+
+
+def bounds_text(low: float | None, high: float | None) -> str:
+    parts = [f"min {low:g}" if low is not None else "", f"max {high:g}" if high is not None
+             else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def judge(name: str, query: str, low: float | None, high: float | None,
+          value: float | None, failure: str = "") -> CheckOutcome:
+    """The verdict of one check whose query gave ``value`` (None: ``failure`` says why)."""
+    bounds = bounds_text(low, high)
+    if value is None:
+        return CheckOutcome(name, query, None, low, high, False,
+                            f"{failure or 'no value'} ({bounds})")
+    inside = (low is None or value >= low) and (high is None or value <= high)
+    reason = f"{value:g} {'within' if inside else 'outside'} {bounds}"
+    return CheckOutcome(name, query, value, low, high, inside, reason)

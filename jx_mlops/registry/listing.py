@@ -13,12 +13,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from jx_mlops.config import CONFIG_FILE, ProjectConfig, load_config
+from jx_mlops.config.project import CONFIG_FILE, ProjectConfig, load_config
 from jx_mlops.errors import RegistryError
-from jx_mlops.git import GitRepo
-from jx_mlops.registry.artifacts import DeclaredArtifact, dvc_artifacts
-from jx_mlops.registry.registry import ModelVersion, full_name, read_state, versions_of
+from jx_mlops.git.repo import GitRepo
+from jx_mlops.registry.declared import DeclaredArtifact, dvc_artifacts
 from jx_mlops.registry.state import RegistryState
+from jx_mlops.registry.tags import ModelVersion, full_name, read_state, versions_of
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,10 @@ from typing import Any
 
 import yaml
 
-from jx_mlops.config import ModelConfig
+from jx_mlops.config.project import ModelConfig
 from jx_mlops.errors import JxMlopsError
-from jx_mlops.git import GitRepo
-from jx_mlops.registry.registry import ModelVersion
-from jx_mlops.registry.versions import (
+from jx_mlops.git.repo import GitRepo
+from jx_mlops.registry.registration import (
     ProjectSnapshot,
     artifact_facts,
     data_inputs,
@@ -26,6 +25,7 @@ from jx_mlops.registry.versions import (
     metrics_at,
     params_at,
 )
+from jx_mlops.registry.tags import ModelVersion
 from jx_mlops.yamlio import safe_load
 
 _NOT_BY_JX = "the tag was not made by a jx-mlops release (gto register records no {what})"

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from jx_mlops import console, dvc, signing
-from jx_mlops.config import ProjectConfig, jx_home
+from jx_mlops import console, signing
+from jx_mlops.config.project import ProjectConfig
+from jx_mlops.dvc.storage import fetch_copy, put_file
 from jx_mlops.errors import DvcError, RegistryError
+from jx_mlops.fsutil import jx_home
 from jx_mlops.signing import SignatureMismatch, Signer, SigningError, Trust
 
 # unverified: signed, but nothing here says whom to trust (a registry without mlops.yaml)
@@ -86,10 +88,10 @@ def sign_copy(model: str, version: str, artifact: dict[str, Any], signer: Signer
     with console.step(f"Signing {model}@{version} ({signer.method})"), \
             tempfile.TemporaryDirectory(prefix="jx-mlops-sign-") as tmp:
         try:
-            local = dvc.fetch_copy(uri, Path(tmp))
+            local = fetch_copy(uri, Path(tmp))
             bundle = Path(tmp) / (local.name + signing.BUNDLE_SUFFIX)
             signature = signing.sign_model(local, bundle, signer)
-            dvc.put_file(bundle, bundle_uri)
+            put_file(bundle, bundle_uri)
         except (SigningError, DvcError) as exc:
             raise RegistryError(f"{model}@{version} not registered: {exc.message}") from None
     artifact["sha256"] = signature.artifact_sha256
@@ -105,8 +107,8 @@ def verify_copy(uri: str | None, signature: dict[str, Any] | None, trust: Trust
         return SignatureCheck("failed", "signed, but no published copy is recorded")
     with tempfile.TemporaryDirectory(prefix="jx-mlops-verify-") as tmp:
         try:
-            local = dvc.fetch_copy(uri, Path(tmp) / "copy")
-            bundle = dvc.fetch_copy(str(signature["bundle"]), Path(tmp) / "bundle")
+            local = fetch_copy(uri, Path(tmp) / "copy")
+            bundle = fetch_copy(str(signature["bundle"]), Path(tmp) / "bundle")
             if not bundle.is_file():
                 return SignatureCheck("failed", f"signature bundle {signature['bundle']} "
                                                 "is missing")

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from jx_mlops.git import TagInfo
+from jx_mlops.git.values import TagInfo
 from jx_mlops.registry.grammar import TagName, parse_tag_name
 
 

@@ -1,0 +1,407 @@
+"""mlops.yaml: the project's typed, validated configuration.
+
+Every error names the file, the dotted key and what was expected, e.g.
+``mlops.yaml: models.churn.policy.accuracy.direction: expected 'higher' or 'lower', got 'up'``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+
+import yaml
+
+from jx_mlops.compare.policy import Direction, MetricPolicy
+from jx_mlops.config.evaluation import EvaluationConfig, read_evaluation
+from jx_mlops.config.node import ConfigNode
+from jx_mlops.config.signing import SigningConfig, read_signature_gate, read_signing
+from jx_mlops.config.verify import VerifyConfig, duration_seconds, read_verify
+from jx_mlops.errors import ConfigError
+from jx_mlops.forge.base import REPO_NAME, ForgeConfig, ForgeKind
+from jx_mlops.fsutil import read_text_bounded
+from jx_mlops.yamlio import safe_load
+
+# YAML values with where they came from (errors name file and dotted key).
+_Node = ConfigNode
+
+MAX_CONFIG_BYTES = 1024 * 1024
+
+CONFIG_FILE = "mlops.yaml"
+# A DNS-1123 label: model names become Kubernetes resource names (the KServe
+# InferenceService) and GTO artifact names, so they must suit both.
+MODEL_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+ENV_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+Strategy = Literal["auto", "manual", "never"]
+Layout = Literal["kserve", "jenkins-x"]
+
+
+
+
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One model of the project: its DVC artifact, metrics files and metric policies.
+
+    Empty ``metrics`` / ``params`` / ``plots`` mean "what dvc.yaml declares at the revision
+    being read", as `dvc metrics/params/plots diff` do; an empty ``artifact`` is a
+    metrics-only project (reports work, registering a version does not).
+    """
+
+    name: str
+    artifact: str = ""
+    metrics: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    description: str = ""
+    policy: Mapping[str, MetricPolicy] = field(default_factory=dict)
+    # Per-sample predictions written by the evaluate stage (CSV with y_true and
+    # y_pred and/or y_score): what significance tests of metric changes are computed from.
+    predictions: str | None = None
+    # What the model is for and not for: the model card's "Intended use" section.
+    intended_use: str = ""
+
+    def policy_for(self, path: str, key: str) -> MetricPolicy:
+        """The policy of metric ``key`` of file ``path``; ``path:key`` wins over ``key``."""
+        return self.policy.get(f"{path}:{key}") or self.policy.get(key) or MetricPolicy()
+
+
+@dataclass(frozen=True)
+class MetricGate:
+    """A floor and/or ceiling one metric must respect to enter an environment.
+
+    ``metric`` is ``key`` (any metrics file) or ``FILE:key``, as in ``policy``.
+    """
+
+    metric: str
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class FairnessLimit:
+    """A fairness metric (a gap between groups) whose absolute value must stay <= ``limit``."""
+
+    metric: str
+    limit: float
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """One deployment environment, in promotion order, with the gates guarding it."""
+
+    name: str
+    repo: str
+    strategy: Strategy = "auto"
+    # A version must run in ``requires`` (for ``soak`` seconds) before it may come here.
+    requires: str | None = None
+    soak: int = 0
+    # Manual environments: approvals (/approve comments by writers other than the PR
+    # author) a promotion PR needs; ``approvers`` restricts who counts, when given.
+    approvals: int = 0
+    approvers: tuple[str, ...] = ()
+    metric_gates: tuple[MetricGate, ...] = ()
+    fairness: tuple[FairnessLimit, ...] = ()
+    # What the GitOps agent deploys: a KServe InferenceService per model, or a release
+    # in a Jenkins X helmfile (helmfiles/NAMESPACE/helmfile.yaml).
+    layout: Layout = "kserve"
+    namespace: str = ""
+    model_format: str | None = None
+    chart_repository: str = "dev"
+    # Production checks after each promotion (see verifyconfig); None: not verified.
+    verify: VerifyConfig | None = None
+    # gates.signature: required/optional; None: required after the first environment.
+    signature: str | None = None
+
+
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The whole of mlops.yaml."""
+
+    path: Path
+    name: str
+    forge: ForgeConfig
+    models: tuple[ModelConfig, ...]
+    environments: tuple[EnvironmentConfig, ...]
+    # registry.gto_stages: write GTO stage tags for what lands in environment repositories
+    gto_stages: bool = True
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    signing: SigningConfig | None = None
+
+    @property
+    def root(self) -> Path:
+        """The project directory (where mlops.yaml lives)."""
+        return self.path.parent
+
+    def model(self, name: str) -> ModelConfig:
+        """The model called ``name``, or a ConfigError listing the known ones."""
+        for model in self.models:
+            if model.name == name:
+                return model
+        known = ", ".join(m.name for m in self.models)
+        raise ConfigError(f"{self.path.name}: no model named {name!r} (models: {known})")
+
+    def environment(self, name: str) -> EnvironmentConfig:
+        """The environment called ``name``, or a ConfigError listing the known ones."""
+        for env in self.environments:
+            if env.name == name:
+                return env
+        known = ", ".join(e.name for e in self.environments) or "none"
+        raise ConfigError(
+            f"{self.path.name}: no environment named {name!r} (environments: {known})")
+
+
+def _read_policy(node: _Node) -> MetricPolicy:
+    node.mapping(("direction", "tolerance", "rel_tolerance", "min", "max", "significance"))
+    policy = MetricPolicy(
+        direction=cast("Direction | None", node.child("direction").optional(
+            lambda n: n.choice("higher", "lower"))),
+        tolerance=node.child("tolerance").optional(_Node.non_negative, 0.0),
+        rel_tolerance=node.child("rel_tolerance").optional(_Node.non_negative, 0.0),
+        min=node.child("min").optional(_Node.number),
+        max=node.child("max").optional(_Node.number),
+        significance=cast("Literal['required', 'ignore']", node.child("significance").optional(
+            lambda n: n.choice("required", "ignore"), "required")),
+    )
+    if policy.min is not None and policy.max is not None and policy.min > policy.max:
+        raise node.child("min").fail(f"a value <= max ({policy.max})")
+    return policy
+
+
+def _read_model(name: str, node: _Node) -> ModelConfig:
+    if not MODEL_NAME.match(name):
+        raise ConfigError(
+            f"{node.file}: {node.where}: model name must be lowercase letters, digits and "
+            f"dashes, at most 63 (it names Kubernetes resources), got {name!r}"
+        )
+    if node.value is None:  # a bare name: every part defaults (to what dvc.yaml says)
+        node = _Node({}, node.where, node.file)
+    node.mapping(("artifact", "metrics", "params", "description", "policy", "predictions",
+                  "intended_use"))
+    policy_node = node.child("policy")
+    policies: dict[str, MetricPolicy] = {}
+    if policy_node.value is not None:
+        policy_node.mapping()
+        policies = {key: _read_policy(child) for key, child in policy_node.items()}
+    return ModelConfig(
+        name=name,
+        artifact=node.child("artifact").optional(
+            lambda n: n.string(what="a path to the DVC-tracked model"), ""),
+        metrics=node.child("metrics").optional(_Node.paths, ()),
+        params=node.child("params").optional(_Node.paths, ()),
+        description=node.child("description").optional(_Node.string, ""),
+        policy=policies,
+        predictions=node.child("predictions").optional(
+            lambda n: n.string(what="a path to a predictions CSV")),
+        intended_use=node.child("intended_use").optional(_Node.string, ""),
+    )
+
+
+_ENV_KEYS = ("name", "repo", "strategy", "requires", "soak", "approvals", "approvers",
+             "gates", "layout", "namespace", "model_format", "chart_repository", "verify")
+_K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\[\]-]*$")
+
+
+def _duration(node: _Node) -> int:
+    """Seconds from ``90`` (seconds), ``30m``, ``24h``, ``2d`` or ``1h30m``."""
+    return duration_seconds(node.value, node.file, node.where)
+
+
+def _count(node: _Node) -> int:
+    if isinstance(node.value, bool) or not isinstance(node.value, int) or node.value < 0:
+        raise node.fail("a whole number >= 0")
+    return node.value
+
+
+def _logins(node: _Node) -> tuple[str, ...]:
+    if not isinstance(node.value, list) or not node.value:
+        raise node.fail("a non-empty list of forge logins")
+    for index, item in enumerate(node.value):
+        if not isinstance(item, str) or not _LOGIN.match(item):
+            raise _Node(item, f"{node.where}[{index}]", node.file).fail("a forge login")
+    return tuple(node.value)
+
+
+def _read_metric_gate(metric: str, node: _Node) -> MetricGate:
+    node.mapping(("min", "max"))
+    gate = MetricGate(metric, min=node.child("min").optional(_Node.number),
+                      max=node.child("max").optional(_Node.number))
+    if gate.min is None and gate.max is None:
+        raise node.fail("a mapping with min and/or max")
+    if gate.min is not None and gate.max is not None and gate.min > gate.max:
+        raise node.child("min").fail(f"a value <= max ({gate.max})")
+    return gate
+
+
+def _read_fairness(metric: str, node: _Node) -> FairnessLimit:
+    if isinstance(node.value, dict):
+        node.mapping(("max_abs",), required=("max_abs",))
+        return FairnessLimit(metric, node.child("max_abs").non_negative())
+    return FairnessLimit(metric, node.non_negative())
+
+
+def _read_gates(node: _Node) -> tuple[tuple[MetricGate, ...], tuple[FairnessLimit, ...]]:
+    if node.value is None:
+        return (), ()
+    node.mapping(("metrics", "fairness", "signature"))
+    metrics, fairness = node.child("metrics"), node.child("fairness")
+    gates: list[MetricGate] = []
+    limits: list[FairnessLimit] = []
+    if metrics.value is not None:
+        metrics.mapping()
+        gates = [_read_metric_gate(key, child) for key, child in metrics.items()]
+    if fairness.value is not None:
+        fairness.mapping()
+        limits = [_read_fairness(key, child) for key, child in fairness.items()]
+    return tuple(gates), tuple(limits)
+
+
+def _read_environment(index: int, node: _Node) -> EnvironmentConfig:
+    node.mapping(_ENV_KEYS, required=("name", "repo"))
+    name = node.child("name").string(ENV_NAME, "a lowercase name such as 'staging'")
+    strategy = cast(Strategy, node.child("strategy").optional(
+        lambda n: n.choice("auto", "manual", "never"), "auto"))
+    approvals_node = node.child("approvals")
+    approvals = approvals_node.optional(_count, 1 if strategy == "manual" else 0)
+    if approvals and strategy != "manual":
+        raise approvals_node.fail("0 (approvals only apply to strategy: manual)")
+    layout = cast(Layout, node.child("layout").optional(
+        lambda n: n.choice("kserve", "jenkins-x"), "kserve"))
+    metric_gates, fairness = _read_gates(node.child("gates"))
+    return EnvironmentConfig(
+        name=name,
+        repo=node.child("repo").string(REPO_NAME, "a repository as OWNER/NAME"),
+        strategy=strategy,
+        requires=node.child("requires").optional(
+            lambda n: n.string(ENV_NAME, "the name of an earlier environment")),
+        soak=node.child("soak").optional(_duration, 0),
+        approvals=approvals,
+        approvers=node.child("approvers").optional(_logins, ()),
+        metric_gates=metric_gates,
+        fairness=fairness,
+        layout=layout,
+        namespace=node.child("namespace").optional(
+            lambda n: n.string(_K8S_NAME, "a Kubernetes namespace name"),
+            f"jx-{name}" if layout == "jenkins-x" else name),
+        model_format=node.child("model_format").optional(
+            lambda n: n.string(_K8S_NAME, "a KServe model format such as sklearn")),
+        chart_repository=node.child("chart_repository").optional(
+            lambda n: n.string(_K8S_NAME, "a helm repository name such as dev"), "dev"),
+        verify=read_verify(node.child("verify").value, node.file, f"{node.where}.verify"),
+        signature=read_signature_gate(node.child("gates").child("signature").value, node.file,
+                                      node.where),
+    )
+
+
+def _check_requires(environments: tuple[EnvironmentConfig, ...], file: str) -> None:
+    """``requires`` must name an environment that comes earlier in promotion order."""
+    for index, env in enumerate(environments):
+        earlier = [e.name for e in environments[:index]]
+        if env.requires is not None and env.requires not in earlier:
+            expected = ", ".join(repr(e) for e in earlier) or "nothing (it is the first)"
+            raise ConfigError(f"{file}: environments[{index}].requires: expected an earlier "
+                              f"environment ({expected}), got {env.requires!r}")
+        if env.soak and env.requires is None:
+            raise ConfigError(f"{file}: environments[{index}].soak: needs requires (the "
+                              "environment a version soaks in first)")
+
+
+def _read_forge(node: _Node) -> ForgeConfig:
+    node.mapping(("kind", "repo", "url"), required=("repo",))
+    return ForgeConfig(
+        kind=cast(ForgeKind, node.child("kind").optional(lambda n: n.choice("local", "github"),
+                                                          "local")),
+        repo=node.child("repo").string(REPO_NAME, "a repository as OWNER/NAME"),
+        url=node.child("url").optional(_Node.string),
+    )
+
+
+def parse_config(text: str, path: Path) -> ProjectConfig:
+    """Parse and validate mlops.yaml ``text``; ``path`` is used for messages and ``root``."""
+    try:
+        data = safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise ConfigError(f"{path.name}: invalid YAML{at}: {problem}") from None
+    root = _Node(data, "", path.name)
+    root.mapping(("version", "project", "forge", "models", "environments", "registry",
+                  "evaluation", "signing"), required=("models",))
+    version = root.child("version")
+    if version.value not in (None, 1):
+        raise version.fail("1 (the only mlops.yaml version)")
+    forge_node = root.child("forge")
+    forge = ForgeConfig() if forge_node.value is None else _read_forge(forge_node)
+    models_node = root.child("models")
+    models_node.mapping()
+    if not models_node.value:
+        raise models_node.fail("at least one model")
+    envs_node = root.child("environments")
+    env_values = envs_node.value if envs_node.value is not None else []
+    if not isinstance(env_values, list):
+        raise envs_node.fail("a list of environments in promotion order")
+    environments = tuple(
+        _read_environment(i, _Node(item, f"environments[{i}]", path.name))
+        for i, item in enumerate(env_values)
+    )
+    names = [env.name for env in environments]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{path.name}: environments: duplicate name {duplicates[0]!r}")
+    _check_requires(environments, path.name)
+    return ProjectConfig(
+        path=path,
+        name=root.child("project").optional(
+            _Node.string, forge.repo.split("/")[1] if forge.repo else path.parent.name),
+        forge=forge,
+        models=tuple(_read_model(name, node) for name, node in models_node.items()),
+        environments=environments,
+        gto_stages=_read_registry(root.child("registry")),
+        evaluation=read_evaluation(root.child("evaluation").value, path.name),
+        signing=read_signing(root.child("signing").value, path.name),
+    )
+
+
+def _read_registry(node: _Node) -> bool:
+    """``registry: {gto_stages: BOOL}``; whether GTO stage tags are written (default yes)."""
+    if node.value is None:
+        return True
+    node.mapping(("gto_stages",))
+    flag = node.child("gto_stages")
+    if flag.value is None:
+        return True
+    if not isinstance(flag.value, bool):
+        raise flag.fail("true or false")
+    return flag.value
+
+
+def load_config(root: Path) -> ProjectConfig:
+    """Read ``root/mlops.yaml``; a missing file is a ConfigError that says how to get one."""
+    path = (root / CONFIG_FILE).resolve()
+    try:
+        text = read_text_bounded(root / CONFIG_FILE, root=root, max_bytes=MAX_CONFIG_BYTES)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{CONFIG_FILE} not found in {root.resolve()}",
+            hint="in an existing DVC project run `jx-mlops init`; for a new one, "
+                 "`jx-mlops create`",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(text, path)
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding mlops.yaml (else ``start``)."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    return start

@@ -1,0 +1,1 @@
+"""The only package that knows DVC: its commands, its file formats and its storage."""

@@ -1,0 +1,181 @@
+"""DVC's commands (`dvc init`, `repro`, `push`, `pull`, `add`, `update`, `checkout`).
+
+They run as ``python -m dvc`` child processes so their output can be streamed and their
+failures reported in one line. DVC's *metadata* is read without DVC (``lockfile``,
+``pipeline``) and its storage by content (``storage``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from jx_mlops.errors import DvcError
+
+LineCallback = Callable[[str], None]
+
+
+def update(root: Path, targets: Sequence[str], *, download: bool = True) -> None:
+    """``dvc update`` imported data; without ``download`` only the .dvc files learn that
+    upstream moved (DVC checks the source revision or checksum, fetches no data)."""
+    run_dvc(root, ["update", *([] if download else ["--no-download"]), *targets])
+
+
+def checkout(root: Path, targets: Sequence[str]) -> None:
+    run_dvc(root, ["checkout", *targets])
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+# -- running DVC --------------------------------------------------------------------------
+
+
+def dvc_env() -> dict[str, str]:
+    """Environment for DVC and the stage commands it runs.
+
+    Analytics are off (CI and tests are offline), and the interpreter running jx-mlops is
+    first on PATH so a stage's ``python`` finds the same installed packages.
+    """
+    env = dict(os.environ)
+    env["DVC_NO_ANALYTICS"] = "1"
+    bindir = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "")])
+    return env
+
+
+def _failure_line(output: str) -> str:
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        if line.startswith("ERROR:"):
+            return line[len("ERROR:"):].strip()
+    return lines[-1] if lines else "no output"
+
+
+def run_dvc(root: Path, args: Sequence[str], *, on_line: LineCallback | None = None,
+            on_start: Callable[[int], None] | None = None) -> str:
+    """Run ``dvc ARGS`` in ``root``; returns its combined output, raises DvcError on failure.
+
+    ``on_line`` sees each line of output as it comes; ``on_start`` gets the process id.
+    """
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dvc", *args], cwd=root, env=dvc_env(),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    except OSError as exc:
+        raise DvcError(f"cannot run dvc: {exc}") from None
+    if on_start is not None:
+        on_start(proc.pid)
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line)
+        if on_line is not None:
+            on_line(line.rstrip("\n"))
+    status = proc.wait()
+    output = "".join(lines)
+    if status != 0:
+        raise DvcError(f"dvc {args[0]} failed in {root}: {_failure_line(output)}")
+    return output
+
+
+def init(root: Path) -> None:
+    """``dvc init`` in a git work tree, with analytics disabled for the project."""
+    run_dvc(root, ["init"])
+    run_dvc(root, ["config", "core.analytics", "false"])
+
+
+def add_default_remote(root: Path, name: str, url: str) -> None:
+    run_dvc(root, ["remote", "add", "--default", "--force", name, url])
+
+
+def add(root: Path, paths: Sequence[str]) -> None:
+    # Not -q: DVC's quiet mode swallows the error message too (a quickstart's invalid
+    # dvc.yaml surfaces here), and the output is only shown when the command fails.
+    run_dvc(root, ["add", *paths])
+
+
+def repro(root: Path, *, pull: bool = False, on_line: LineCallback | None = None,
+          on_start: Callable[[int], None] | None = None) -> str:
+    """``dvc repro`` the whole pipeline; with ``pull``, fetch missing data first."""
+    return run_dvc(root, ["repro", *(["--pull"] if pull else [])], on_line=on_line,
+                   on_start=on_start)
+
+
+def repro_stage(root: Path, stage: str, *, on_line: LineCallback | None = None) -> str:
+    """Run stage ``stage`` alone and always (``--single-item --force``): its dependencies
+    must already be in the work tree, and no earlier run may stand in for this one."""
+    return run_dvc(root, ["repro", "--single-item", "--force", "--no-run-cache", stage],
+                   on_line=on_line)
+
+
+def push(root: Path, *, run_cache: bool = False, exclude: Sequence[str] = ()) -> None:
+    """``dvc push``; with ``run_cache``, also the run history of every stage, so a stage
+    run here is restored instead of re-run anywhere else with the same inputs.
+    ``exclude``: ``.dvc`` files not to push (as ``pull``)."""
+    run_dvc(root, ["push", *(["--run-cache"] if run_cache else []),
+                   *_targets(root, exclude)])
+
+
+def pull(root: Path, *, run_cache: bool = False, exclude: Sequence[str] = ()) -> None:
+    """``dvc pull`` what exists; with ``run_cache``, also the remote's run history.
+
+    ``exclude``: ``.dvc`` files not to pull (a sealed holdout must not land in a PR's
+    work tree); the others, and every dvc.yaml's outputs, are named as targets."""
+    run_dvc(root, ["pull", "--allow-missing", *(["--run-cache"] if run_cache else []),
+                   *_targets(root, exclude)])
+
+
+def _targets(root: Path, exclude: Sequence[str]) -> list[str]:
+    """Every ``.dvc`` file and dvc.yaml of ``root`` but ``exclude`` ([] without it: DVC's
+    own default, everything)."""
+    if not exclude:
+        return []
+    skip = {os.path.normpath(e) for e in exclude}
+    found = [p.relative_to(root) for pattern in ("*.dvc", "dvc.yaml") for p in root.rglob(pattern)
+             if p.is_file() and not {".dvc", ".git"} & set(p.relative_to(root).parts[:-1])]
+    return sorted(str(p) for p in found if str(p) not in skip)
+
+

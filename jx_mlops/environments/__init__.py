@@ -1,0 +1,1 @@
+"""Environment repositories: what is deployed where, its history, holds and verification notes."""

@@ -1,0 +1,92 @@
+"""Every data file jx-mlops reads, parsed by its extension: metrics and params (JSON, YAML,
+TOML), plot records (JSON, YAML, CSV, TSV) and per-sample predictions (CSV, TSV).
+
+Adding a format is a change to this module only; callers pass a name and bytes and get
+plain values back, or a ValueError whose message a user can act on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from jx_mlops.compare.significance import (
+    Predictions,
+)
+from jx_mlops.yamlio import json_loads, safe_load, yaml_problem
+
+if TYPE_CHECKING:
+    from jx_mlops.compare.significance import FloatArray
+
+
+
+def load_structured(name: str, data: bytes) -> Any:
+    """Parse metrics/params file contents by extension (JSON, YAML, TOML).
+
+    Raises ValueError with a reason a user can act on.
+    """
+    text = data.decode("utf-8", errors="replace")
+    lower = name.lower()
+    try:
+        if lower.endswith(".json"):
+            return json_loads(text)
+        if lower.endswith(".toml"):
+            if sys.version_info >= (3, 11):
+                import tomllib
+
+                return tomllib.loads(text)
+            raise ValueError("TOML files need Python 3.11 or newer")
+        return safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {str(exc).splitlines()[0]}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {yaml_problem(exc)}") from None
+    except Exception as exc:  # tomllib.TOMLDecodeError and friends
+        raise ValueError(f"cannot parse: {exc}") from None
+
+
+def load_records(name: str, data: bytes) -> list[dict[str, Any]]:
+    """Plot data as a list of records: JSON/YAML lists (or one list under a key), CSV/TSV."""
+    text = data.decode("utf-8", errors="replace")
+    lower = name.lower()
+    if lower.endswith((".csv", ".tsv")):
+        dialect = "excel-tab" if lower.endswith(".tsv") else "excel"
+        return list(csv.DictReader(io.StringIO(text), dialect=dialect))
+    parsed = json_loads(text) if lower.endswith(".json") else safe_load(text)
+    if isinstance(parsed, dict):
+        parsed = next((v for v in parsed.values() if isinstance(v, list)), [])
+    return [r for r in parsed if isinstance(r, dict)] if isinstance(parsed, list) else []
+
+
+def parse_predictions(data: bytes, where: str) -> Predictions:
+    """Parse a predictions CSV; ValueError names ``where`` and what is wrong."""
+    import numpy as np
+
+    text = data.decode("utf-8", errors="replace")
+    dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] else "excel"
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    columns = reader.fieldnames or []
+    if "y_true" not in columns or not {"y_pred", "y_score"} & set(columns):
+        raise ValueError(f"{where}: expected columns y_true and y_pred and/or y_score, "
+                         f"got {', '.join(columns) or 'no header'}")
+    rows = list(reader)
+    if not rows:
+        raise ValueError(f"{where}: no rows")
+
+    def column(name: str) -> FloatArray | None:
+        if name not in columns:
+            return None
+        try:
+            return np.array([float(row[name]) for row in rows])
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: column {name} has a value that is not a number") \
+                from None
+
+    truth = column("y_true")
+    assert truth is not None
+    return Predictions(truth, column("y_pred"), column("y_score"))

@@ -1,0 +1,1 @@
+"""GitHub as a forge, through PyGithub: values, errors and credentials of its own."""

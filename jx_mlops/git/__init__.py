@@ -1,0 +1,1 @@
+"""The only package that runs git (GitPython or the git binary), with a sanitized environment."""

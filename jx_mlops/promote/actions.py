@@ -1,0 +1,203 @@
+"""The promotion commands as flows: promote, rollback, disable, approve.
+
+Each resolves what the user named (a model of the project, an environment of its
+mlops.yaml, a registered version) and runs one change through
+:func:`jx_mlops.promote.promotion.run_promotion`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from jx_mlops import console
+from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
+from jx_mlops.environments.history import LANDING_ACTIONS, read_events
+from jx_mlops.environments.repo import DeploymentRecord, mirror, read_record
+from jx_mlops.errors import PromotionError
+from jx_mlops.forge.base import Forge, PullRequest, can_write
+from jx_mlops.forge.kinds import open_forge
+from jx_mlops.git.repo import GitRepo
+from jx_mlops.promote.gates import Action
+from jx_mlops.promote.promotion import (
+    PromotionContext,
+    PromotionRequest,
+    PromotionResult,
+    run_promotion,
+)
+from jx_mlops.registry.registration import model_name, resolve_version
+from jx_mlops.registry.signatures import project_trust
+from jx_mlops.registry.tags import ModelVersion, list_versions, version_key
+
+_ACTIONS: tuple[Action, ...] = ("promote", "rollback")
+
+
+@contextlib.contextmanager
+def project_context(config: ProjectConfig, forge: Forge | None = None
+                    ) -> Iterator[PromotionContext]:
+    """A promotion context for the project: its forge, environments, models, registry."""
+    repo = GitRepo.open(config.root)
+    try:
+        yield PromotionContext(forge=forge or open_forge(config.forge),
+                               environments=config.environments,
+                               models={m.name: m for m in config.models}, registry=repo,
+                               gto_stages=config.gto_stages,
+                               trust=project_trust(config))
+    finally:
+        repo.close()
+
+
+def _version(ctx: PromotionContext, config: ProjectConfig, model: str,
+             version: str) -> ModelVersion:
+    registry = ctx.registry
+    assert registry is not None
+
+    def fetch_tags() -> None:
+        with console.step("Fetching registry tags"):
+            registry.fetch("origin", tags=True, env=ctx.forge.git_env())
+
+    found = resolve_version(config, registry, model, version, fetch=fetch_tags)
+    # A record must point at a tag everyone can see (audit checks it on the forge): push it
+    # if only this clone has it. A different tag of the same name there is refused by git.
+    registry.push("origin", [f"refs/tags/{found.tag}"], env=ctx.forge.git_env())
+    return found
+
+
+def promote_model(config: ProjectConfig, model: str, version: str, environment: str, *,
+                  force: bool = False, forge: Forge | None = None) -> PromotionResult:
+    """`jx-mlops promote MODEL --version V --to ENV`."""
+    config.model(model)
+    env = config.environment(environment)
+    with project_context(config, forge) as ctx:
+        check_can_change(ctx.forge, env, f"promote {model}")
+        registered = _version(ctx, config, model, version)
+        return run_promotion(ctx, PromotionRequest(model, env, "promote", registered, force))
+
+
+def check_can_change(forge: Forge, env: EnvironmentConfig, what: str) -> None:
+    """Refuse, before anything is fetched or pushed, a user without write on ``env``'s
+    repository: promotion, rollback and disable need it whatever the strategy."""
+    user = forge.user()
+    permission = forge.get_permission(env.repo, user) if forge.find_repo(env.repo) else "admin"
+    if not can_write(permission):
+        raise PromotionError(f"{user} cannot {what} in {env.name}: needs write permission on "
+                             f"{env.repo} (has {permission})")
+
+
+def _current(forge: Forge, env: EnvironmentConfig, model: str
+             ) -> tuple[DeploymentRecord | None, list[str]]:
+    """The record of ``model`` in ``env`` and the versions it ran there, newest first."""
+    if forge.find_repo(env.repo) is None:
+        return None, []
+    repo, branch = mirror(forge, env.repo)
+    try:
+        record = read_record(repo, branch, model, env.name)
+        events = read_events(repo, branch, model=model, environment=env.name)
+    finally:
+        repo.close()
+    return record, [e.version for e in events if e.action in LANDING_ACTIONS]
+
+
+def rollback_target(record: DeploymentRecord | None, ran: list[str], registered: list[str],
+                    model: str, environment: str) -> str:
+    """The version to go back to: the one the record says it replaced, else the newest other
+    version the history shows there, else the registered version just below the current
+    one."""
+    if record is None:
+        raise PromotionError(f"{model} was never deployed in {environment}; nothing to roll "
+                             "back")
+    if record.previous_version and record.previous_version != record.version:
+        return record.previous_version
+    for version in ran:
+        if version != record.version:
+            return version
+    older = [v for v in registered if version_key(v) < version_key(record.version)]
+    if older:
+        return max(older, key=version_key)
+    raise PromotionError(f"no version of {model} older than {record.version} to roll back "
+                         f"to in {environment}", hint="name one with --to vX.Y.Z")
+
+
+def rollback_model(config: ProjectConfig, model: str, environment: str, *,
+                   to: str | None = None, force: bool = False, forge: Forge | None = None,
+                   reason: str | None = None, emergency: bool = False) -> PromotionResult:
+    """`jx-mlops rollback MODEL --env ENV [--to V]`: promote the previous (or given) version
+    through the same pull-request path (``emergency``: without waiting for approvals)."""
+    config.model(model)
+    env = config.environment(environment)
+    with project_context(config, forge) as ctx:
+        check_can_change(ctx.forge, env, f"roll back {model}")
+        if to is None:
+            record, ran = _current(ctx.forge, env, model)
+            known = [v.version for v in list_versions(
+                ctx.registry, model_name(config, ctx.registry, model))] if ctx.registry else []
+            to = rollback_target(record, ran, known, model, env.name)
+        registered = _version(ctx, config, model, to)
+        return run_promotion(ctx, PromotionRequest(model, env, "rollback", registered, force,
+                                                   reason=reason, emergency=emergency))
+
+
+def disable_model(config: ProjectConfig, model: str, environment: str, *,
+                  reason: str | None = None, forge: Forge | None = None) -> PromotionResult:
+    """`jx-mlops disable MODEL --env ENV`: the emergency cut-out. Merged at once whatever the
+    strategy (by a user with write permission), still recorded."""
+    config.model(model)
+    env = config.environment(environment)
+    with project_context(config, forge) as ctx:
+        check_can_change(ctx.forge, env, f"disable {model}")
+        return run_promotion(ctx, PromotionRequest(model, env, "disable", reason=reason))
+
+
+def _open_promotions(forge: Forge, env: EnvironmentConfig, model: str,
+                     version: str | None) -> list[PullRequest]:
+    if version is not None:
+        found = []
+        for action in _ACTIONS:
+            found += forge.list_pulls(env.repo, head=f"{action}/{env.name}/{model}-{version}")
+        return found
+    prefixes = tuple(f"{a}/{env.name}/{model}-v" for a in _ACTIONS)
+    return [p for p in forge.list_pulls(env.repo) if p.head.startswith(prefixes)]
+
+
+def _parse_branch(head: str, model: str) -> tuple[Action, str]:
+    action, _env, rest = head.split("/", 2)
+    return ("rollback" if action == "rollback" else "promote"), rest[len(model) + 1:]
+
+
+def approve_promotion(config: ProjectConfig, model: str, environment: str, *,
+                      version: str | None = None, cancel: bool = False) -> PromotionResult:
+    """`jx-mlops approve MODEL --env ENV`: comment ``/approve`` on the open promotion PR as
+    the current user, then merge it if its gates now pass."""
+    config.model(model)
+    env = config.environment(environment)
+    with project_context(config) as ctx:
+        forge = ctx.forge
+        pulls = _open_promotions(forge, env, model, version)
+        if not pulls:
+            raise PromotionError(f"no open promotion of {model} in {env.name}"
+                                 + (f" for {version}" if version else ""))
+        if len(pulls) > 1:
+            heads = ", ".join(f"#{p.number} ({p.head})" for p in pulls)
+            raise PromotionError(f"several open promotions of {model} in {env.name}: {heads}",
+                                 hint="pass --version")
+        pull = pulls[0]
+        _comment_approval(forge, env, pull, cancel)
+        action, wanted = _parse_branch(pull.head, model)
+        registered = _version(ctx, config, model, wanted)
+        return run_promotion(ctx, PromotionRequest(model, env, action, registered))
+
+
+def _comment_approval(forge: Forge, env: EnvironmentConfig, pull: PullRequest,
+                      cancel: bool) -> None:
+    user = forge.user()
+    permission = forge.get_permission(env.repo, user)
+    if not can_write(permission):
+        raise PromotionError(f"{user} cannot approve {env.repo}#{pull.number}: needs write "
+                             f"permission (has {permission})")
+    if user == pull.author and not cancel:
+        raise PromotionError(f"{user} opened {env.repo}#{pull.number} and cannot approve it",
+                             hint="another user with write permission approves")
+    if env.approvers and user not in env.approvers and not cancel:
+        raise PromotionError(f"{user} is not among the approvers of {env.name} "
+                             f"({', '.join(env.approvers)})")
+    forge.create_comment(env.repo, pull.number, "/approve cancel" if cancel else "/approve")

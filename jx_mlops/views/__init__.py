@@ -1,0 +1,1 @@
+"""How each command shows its result: rich tables for people, ``--json`` for scripts."""

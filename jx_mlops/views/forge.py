@@ -1,0 +1,107 @@
+"""How forge commands show repositories, pull requests, comments and fsck findings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from jx_mlops.console import out_console
+from jx_mlops.views.common import print_json, print_table
+
+if TYPE_CHECKING:
+    from jx_mlops.forge.base import PullDetail, PullRequest, Repo
+    from jx_mlops.forge.local.records import Finding
+
+
+
+def show_pull_opened(pull: PullRequest) -> None:
+    out_console().print(f"Opened pull request #{pull.number}: {pull.title} "
+                        f"({pull.head} -> {pull.base})", markup=False)
+
+
+def show_repos(repos: Sequence[Repo], *, as_json: bool) -> None:
+    if as_json:
+        print_json([{"full_name": r.full_name, "clone_url": r.clone_url,
+                "default_branch": r.default_branch} for r in repos])
+        return
+    print_table("Repositories", ("Repository", "Default branch", "Clone URL"),
+           [(r.full_name, r.default_branch, r.clone_url) for r in repos])
+
+
+def show_pulls(repo: str, pulls: Sequence[PullRequest], *, as_json: bool) -> None:
+    if as_json:
+        print_json([p.to_json() for p in pulls])
+        return
+    print_table(f"Pull requests of {repo}", ("#", "Title", "Head -> base", "State", "Labels"),
+           [(str(p.number), p.title, f"{p.head} -> {p.base}", p.state, ", ".join(p.labels))
+            for p in pulls], wrap=("Title", "Head -> base", "Labels"))
+
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
+
+
+_DETAILS = re.compile(r"<details(?P<open> open)?>\s*<summary>(?P<summary>.*?)</summary>"
+                      r"(?P<body>.*?)</details>", re.S)
+
+
+def comment_for_terminal(body: str) -> str:
+    """A PR comment's markdown as a terminal shows it: hidden markers dropped, collapsed
+    ``<details>`` shown as one line (open ones unfolded), ``<sub>`` as plain text."""
+    def details(match: re.Match[str]) -> str:
+        summary = match["summary"].strip()
+        if match["open"]:
+            return f"\n**{summary}**\n{match['body']}\n"
+        return f"\n▸ *{summary}* (collapsed; `--raw` shows it)\n"
+
+    text = _DETAILS.sub(details, _HTML_COMMENT.sub("", body))
+    return re.sub(r"</?sub>", "", text).strip()
+
+
+def show_pull_detail(repo: str, detail: PullDetail, *, as_json: bool,
+                     raw: bool = False) -> None:
+    """A PR with its statuses and comments; comments rendered as markdown for the
+    terminal (tables fitted to its width), or as their raw markdown with ``raw``."""
+    if as_json:
+        print_json(detail.to_json())
+        return
+    from rich.markdown import Markdown
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    pull = detail.pull
+    out = out_console()
+    out.print(f"[bold]{escape(repo)}#{pull.number}[/] {escape(pull.title)} "
+              f"[dim]({pull.state}; {escape(pull.head)} -> {escape(pull.base)} @ "
+              f"{pull.head_sha[:12]}; by {escape(pull.author)})[/]")
+    if pull.labels:
+        out.print("labels: " + escape(", ".join(pull.labels)))
+    for status in detail.statuses:
+        out.print(f"status {escape(status.context)}: {status.state} - "
+                  f"{escape(status.description)}")
+    for comment in detail.comments:
+        if raw:  # the markdown as posted, unwrapped, so it can be copied or piped
+            out.print(f"--- comment {comment.id} by {comment.author}", markup=False)
+            out.print(comment.body.rstrip(), markup=False, highlight=False, soft_wrap=True)
+            continue
+        # Not soft-wrapped like the rest of stdout: the panel's paragraphs wrap inside it.
+        out.print(Panel(Markdown(comment_for_terminal(comment.body)),
+                        title=f"comment {comment.id} by {escape(comment.author)}",
+                        title_align="left"), soft_wrap=False)
+
+
+def show_fsck(findings: Sequence[Finding], *, repair: bool, as_json: bool) -> None:
+    """`forge fsck`: one line a problem (and what was or would be done), or all clear."""
+    if as_json:
+        print_json([f.__dict__ for f in findings])
+        return
+    console = out_console()
+    if not findings:
+        console.print("local forge records: all consistent", markup=False)
+        return
+    for finding in findings:
+        done = finding.repair if repair else f"--repair: {finding.repair}"
+        console.print(f"{finding.path}: {finding.problem} ({done})", markup=False, soft_wrap=True)
+    if not repair:
+        console.print(f"{len(findings)} problem(s); run `jx-mlops forge fsck --repair`",
+                      markup=False)

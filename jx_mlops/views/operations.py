@@ -1,0 +1,79 @@
+"""How the operations commands (verify, hold, insights) show their result: rich tables for
+people, ``--json`` for scripts. Kept apart from ``views`` so neither grows past a screenful
+of concerns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from jx_mlops.console import out_console
+from jx_mlops.views.common import print_json, print_table
+
+if TYPE_CHECKING:
+    from jx_mlops.promote.holds import HoldResult
+    from jx_mlops.promote.insights import Insights
+    from jx_mlops.promote.verify import ModelVerification
+
+
+def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> None:
+    from jx_mlops.report.dora import SUMMARY_COLUMNS, keys_to_json, render_markdown, summary_row
+
+    if as_json:
+        print_json([keys_to_json(k) for k in insights.keys])
+    elif fmt == "md":
+        print(render_markdown(insights.keys), end="")
+    else:
+        print_table("Delivery insights (DORA keys)", SUMMARY_COLUMNS,
+               [summary_row(k) for k in insights.keys],
+               caption="lead time: first commit of the source PR to running; a failure: "
+                       "a deployment followed by a rollback, a disable or a hold")
+
+
+def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
+                      as_json: bool) -> None:
+    if as_json:
+        print_json([{"environment": env, "passed": all(r.passed for r in found),
+                "models": [r.to_json() for r in found]} for env, found in results.items()])
+        return
+    out = out_console()
+    for environment, found in results.items():
+        if not found:
+            out.print(f"Nothing of this project serves in {environment}: nothing to verify")
+            continue
+        rows = [(r.model, r.version, c.name, "pass" if c.passed else "FAIL", c.reason,
+                 c.query) for r in found for c in r.checks]
+        print_table(f"Verification in {environment}", ("Model", "Version", "Check", "Result",
+                                                  "Value", "Query"), rows,
+               wrap=("Value", "Query"))
+        for r in found:
+            if not r.passed:
+                out.print(_verification_outcome(r))
+
+
+def _verification_outcome(r: ModelVerification) -> str:
+    what = f"{r.model} {r.version} failed in {r.environment}"
+    if r.action == "rollback":
+        return (f"{what}: held, and rolled back to {r.rolled_back_to} (#{r.rollback_pull}, "
+                "an emergency rollback)")
+    if r.action == "hold":
+        return f"{what}: held (#{r.hold_pull}); it keeps serving until someone acts"
+    if not r.in_window:
+        return f"{what} after its verification window: reported only"
+    return f"{what}: reported (on_failure: report)"
+
+
+def show_hold(result: HoldResult, *, as_json: bool) -> None:
+    hold = result.hold
+    if as_json:
+        print_json({"model": hold.model, "environment": hold.environment, "version": hold.version,
+               "held": result.held, "changed": result.changed,
+               "pull_request": result.pull_request, "reason": hold.reason, "by": hold.by})
+        return
+    what = f"{hold.model} {hold.version} in {hold.environment}"
+    if not result.changed:
+        print(f"{what} is {'already' if result.held else 'not'} on hold")
+    elif result.held:
+        print(f"{what} is on hold (#{result.pull_request}): {hold.reason}")
+    else:
+        print(f"{what}: hold cleared (#{result.pull_request})")
