@@ -104,7 +104,7 @@ class EnvironmentConfig:
     namespace: str = ""
     model_format: str | None = None
     chart_repository: str = "dev"
-    # Production checks after each promotion (see verifyconfig); None: not verified.
+    # Production checks after each promotion (see config.verify); None: not verified.
     verify: VerifyConfig | None = None
     # gates.signature: required/optional; None: required after the first environment.
     signature: str | None = None
@@ -154,8 +154,8 @@ def _read_policy(node: ConfigNode) -> MetricPolicy:
             lambda n: n.choice("higher", "lower"))),
         tolerance=node.child("tolerance").optional(ConfigNode.non_negative, 0.0),
         rel_tolerance=node.child("rel_tolerance").optional(ConfigNode.non_negative, 0.0),
-        min=node.child("min").optional(ConfigNode.number),
-        max=node.child("max").optional(ConfigNode.number),
+        min=node.child("min").optional_number(),
+        max=node.child("max").optional_number(),
         significance=cast("Literal['required', 'ignore']", node.child("significance").optional(
             lambda n: n.choice("required", "ignore"), "required")),
     )
@@ -199,8 +199,8 @@ _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\[\]-]*$")
 
 def _read_metric_gate(metric: str, node: ConfigNode) -> MetricGate:
     node.mapping(("min", "max"))
-    gate = MetricGate(metric, min=node.child("min").optional(ConfigNode.number),
-                      max=node.child("max").optional(ConfigNode.number))
+    gate = MetricGate(metric, min=node.child("min").optional_number(),
+                      max=node.child("max").optional_number())
     if gate.min is None and gate.max is None:
         raise node.fail("a mapping with min and/or max")
     if gate.min is not None and gate.max is not None and gate.min > gate.max:
