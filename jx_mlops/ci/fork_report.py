@@ -20,6 +20,7 @@ from jx_mlops.compare.metrics import MetricDelta, ParamChange
 from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.compare.scoring import SelfReported, TrustedEvaluation, TrustedMode
 from jx_mlops.compare.significance import SignificanceResult
+from jx_mlops.config.node import ConfigNode
 from jx_mlops.dvc.lockfile import OutputInfo
 from jx_mlops.errors import ConfigError
 from jx_mlops.fsutil import read_bounded
@@ -301,70 +302,56 @@ def read_pr_report(directory: Path) -> dict[str, Any]:
     return data
 
 
-_SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+# -- the trusted block, read as mlops.yaml is (file: the artifact, key: trusted.*) --
+
 _MAX_ROWS = 5000
 
 
-def _fail(where: str, field: str, expected: str, value: Any) -> ConfigError:
-    return ConfigError(f"{where}: trusted.{field}: expected {expected}, got {value!r:.80}")
+def _text(node: ConfigNode, limit: int) -> str:
+    """Any string up to ``limit`` (an empty one too: the artifact is data, not config)."""
+    if not isinstance(node.value, str) or len(node.value) > limit:
+        raise node.fail(f"a string (<= {limit})")
+    return node.value
 
 
-def _text(where: str, data: dict[str, Any], key: str, limit: int, *,
-          optional: bool = False) -> str | None:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or len(value) > limit:
-        raise _fail(where, key, f"a string (<= {limit})", value)
-    return value
-
-
-def _scalar(where: str, field: str, value: Any) -> Any:
+def _scalar(node: ConfigNode) -> Any:
     """A metric value: a number (NaN and infinities as their JSON strings), a bool, a
     short string or null; nothing nested (a row is one metric)."""
-    if isinstance(value, str) and value in _SPECIAL:
+    value = node.value
+    if _special(value):
         return _SPECIAL[value]
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str) and len(value) <= 200:
         return value
-    raise _fail(where, field, "a number, bool, short string or null", value)
+    raise node.fail("a number, bool, short string or null")
 
 
-def _row(where: str, row: Any, index: int) -> SelfReported:
-    field = f"self_reported[{index}]"
-    if not isinstance(row, dict):
-        raise _fail(where, field, "an object", row)
+def _row(node: ConfigNode) -> SelfReported:
+    node.mapping(what="an object")
     return SelfReported(
-        model=cast(str, _text(where, row, "model", 100)),
-        path=cast(str, _text(where, row, "path", 500)),
-        name=cast(str, _text(where, row, "name", 500)),
-        trusted=_scalar(where, f"{field}.trusted", row.get("trusted")),
-        reported=_scalar(where, f"{field}.reported", row.get("reported")))
+        model=_text(node.child("model"), 100), path=_text(node.child("path"), 500),
+        name=_text(node.child("name"), 500), trusted=_scalar(node.child("trusted")),
+        reported=_scalar(node.child("reported")))
 
 
 def trusted_from_json(data: Any, where: str) -> TrustedEvaluation | None:
     """Rebuild ``jsonout.trusted_to_json`` output, checking every field."""
+    node = ConfigNode(data, "trusted", where)
     if data is None:
         return None
-    if not isinstance(data, dict):
-        raise _fail(where, "", "an object or null", data)
-    mode = data.get("mode")
-    if mode not in ("enforced", "advisory"):
-        raise _fail(where, "mode", "'enforced' or 'advisory'", mode)
-    sha = _text(where, data, "base_sha", 64, optional=True)
+    node.mapping(what="an object or null")
+    mode = node.child("mode").choice("enforced", "advisory")
+    sha = node.child("base_sha").optional(lambda n: _text(n, 64))
     if sha is not None and not all(c in "0123456789abcdef" for c in sha):
-        raise _fail(where, "base_sha", "a commit sha", sha)
-    rows = data.get("self_reported") or []
-    if not isinstance(rows, list) or len(rows) > _MAX_ROWS:
-        raise _fail(where, "self_reported", f"a list of at most {_MAX_ROWS} rows", rows)
-    problem = _text(where, data, "problem", 1000, optional=True)
-    if data.get("scored") is not (problem is None):
-        raise _fail(where, "scored", "true exactly when there is no problem",
-                    data.get("scored"))
+        raise node.child("base_sha").fail("a commit sha")
+    rows = node.child("self_reported").optional(
+        lambda n: n.sequence(f"a list of at most {_MAX_ROWS} rows", limit=_MAX_ROWS), [])
+    problem = node.child("problem").optional(lambda n: _text(n, 1000))
+    if node.value.get("scored") is not (problem is None):
+        raise node.child("scored").fail("true exactly when there is no problem")
     return TrustedEvaluation(
-        stage=cast(str, _text(where, data, "stage", 100)),
-        base=cast(str, _text(where, data, "base", 250)), base_sha=sha,
-        mode=cast(TrustedMode, mode), problem=problem,
-        rows=tuple(_row(where, row, i) for i, row in enumerate(rows)),
-        where=_text(where, data, "where", 500, optional=True))
+        stage=_text(node.child("stage"), 100), base=_text(node.child("base"), 250),
+        base_sha=sha, mode=cast(TrustedMode, mode), problem=problem,
+        rows=tuple(_row(row) for row in rows),
+        where=node.child("where").optional(lambda n: _text(n, 500)))

@@ -20,14 +20,11 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from jx_mlops.compare.values import flatten
 from jx_mlops.dvc.pipeline import parse_spec
 from jx_mlops.errors import ConflictError, JxMlopsError
+from jx_mlops.evaluation.formats import read_values
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.project.retrain import ParamSetting, apply_settings
-from jx_mlops.yamlio import safe_load
 
 _MISSING = object()
 
@@ -77,11 +74,9 @@ def _values(repo: GitRepo, rev: str, path: str) -> tuple[str, dict[str, Any]] | 
     if data is None:
         return None
     try:
-        text = data.decode("utf-8")
-        parsed = safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError):
+        return data.decode("utf-8"), read_values(path, data)
+    except ValueError:  # not UTF-8 (a ValueError too), not parsed, not a mapping
         return None
-    return (text, flatten(parsed)) if isinstance(parsed, dict) else None
 
 
 def merge_params(repo: GitRepo, path: str, ancestor: str, ours: str, theirs: str

@@ -27,11 +27,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from jx_mlops.compare.scoring import TrustedMode
-from jx_mlops.errors import ConfigError
-from jx_mlops.yamlio import cut
+from jx_mlops.config.node import ConfigNode
 
 # DVC's own rule for stage names (letters, digits, '-', '_', '.', '@' of foreach items).
 _STAGE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,99}$")
@@ -61,62 +60,43 @@ class EvaluationConfig:
     holdout: HoldoutConfig | None = None
 
 
-def _fail(file: str, where: str, expected: str, value: Any) -> ConfigError:
-    """The same one line as mlops.yaml's other errors (see ``config``)."""
-    got = "nothing" if value is None else cut(value)
-    return ConfigError(f"{file}: {where}: expected {expected}, got {got}")
-
-
-def read_evaluation(value: Any, file: str) -> EvaluationConfig:
-    """Parse the ``evaluation`` mapping (None: the block is absent)."""
-    if value is None:
+def read_evaluation(node: ConfigNode) -> EvaluationConfig:
+    """Parse the ``evaluation`` mapping (absent: the PR's own metrics decide)."""
+    if node.value is None:
         return EvaluationConfig()
-    if not isinstance(value, dict):
-        raise _fail(file, "evaluation", "a mapping", value)
-    allowed = ("trusted", "mode", "holdout", "holdout_remote", "holdout_target",
-               "holdout_features")
-    for key in value:
-        if key not in allowed:
-            raise ConfigError(f"{file}: evaluation.{key}: unknown key (expected one of: "
-                              f"{', '.join(allowed)})")
-    stage = value.get("trusted")
-    if stage is not None and (not isinstance(stage, str) or not _STAGE.match(stage)):
-        raise _fail(file, "evaluation.trusted", "the name of a dvc.yaml stage", stage)
-    mode = value.get("mode", "enforced")
-    if mode not in ("enforced", "advisory"):
-        raise _fail(file, "evaluation.mode", "'enforced' or 'advisory'", mode)
-    if stage is None and "mode" in value:
-        raise _fail(file, "evaluation.trusted", "a stage (mode applies to trusted evaluation)",
-                    stage)
+    node.mapping(("trusted", "mode", "holdout", "holdout_remote", "holdout_target",
+                  "holdout_features"))
+    trusted = node.child("trusted")
+    stage = trusted.optional(lambda n: n.string(_STAGE, "the name of a dvc.yaml stage"))
+    mode = node.child("mode").optional(lambda n: n.choice("enforced", "advisory"), "enforced")
+    if stage is None and "mode" in node.value:
+        raise trusted.fail("a stage (mode applies to trusted evaluation)")
     return EvaluationConfig(trusted=stage, mode=cast(TrustedMode, mode),
-                            holdout=_read_holdout(value, file))
+                            holdout=_read_holdout(node))
 
 
-def _read_holdout(value: dict[str, Any], file: str) -> HoldoutConfig | None:
-    path = value.get("holdout")
-    if path is None:
+def _read_holdout(node: ConfigNode) -> HoldoutConfig | None:
+    holdout = node.child("holdout")
+    if holdout.value is None:
         extra = [k for k in ("holdout_remote", "holdout_target", "holdout_features")
-                 if k in value]
+                 if k in node.value]
         if extra:
-            raise _fail(file, "evaluation.holdout", f"a path ({extra[0]} needs a holdout)",
-                        path)
+            raise holdout.fail(f"a path ({extra[0]} needs a holdout)")
         return None
-    if not isinstance(path, str) or not _relative(path):
-        raise _fail(file, "evaluation.holdout", "a path inside the project", path)
-    remote = value.get("holdout_remote")
-    if not isinstance(remote, str) or not _REMOTE.match(remote):
-        raise _fail(file, "evaluation.holdout_remote",
-                    "the name of the DVC remote that holds the holdout", remote)
-    target = value.get("holdout_target")
-    if not isinstance(target, str) or not 0 < len(target) <= _COLUMN_MAX:
-        raise _fail(file, "evaluation.holdout_target", "the holdout's label column", target)
-    features = value.get("holdout_features", [])
-    if not isinstance(features, list) or not all(
-            isinstance(f, str) and 0 < len(f) <= _COLUMN_MAX for f in features) \
-            or target in features or len(set(features)) != len(features):
-        raise _fail(file, "evaluation.holdout_features",
-                    "a list of distinct columns, the target not among them", features)
-    return HoldoutConfig(os.path.normpath(path), remote, target, tuple(features))
+    path = holdout.string(what="a path inside the project")
+    if not _relative(path):
+        raise holdout.fail("a path inside the project")
+    remote = node.child("holdout_remote").string(
+        _REMOTE, "the name of the DVC remote that holds the holdout")
+    target = node.child("holdout_target").string(what="the holdout's label column",
+                                                 limit=_COLUMN_MAX)
+    features_node = node.child("holdout_features")
+    distinct = "a list of distinct columns, the target not among them"
+    features = features_node.optional(lambda n: n.strings(what=distinct, limit=_COLUMN_MAX),
+                                      ())
+    if target in features or len(set(features)) != len(features):
+        raise features_node.fail(distinct)
+    return HoldoutConfig(os.path.normpath(path), remote, target, features)
 
 
 def _relative(path: str) -> bool:

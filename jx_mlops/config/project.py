@@ -18,14 +18,11 @@ from jx_mlops.compare.policy import Direction, MetricPolicy
 from jx_mlops.config.evaluation import EvaluationConfig, read_evaluation
 from jx_mlops.config.node import ConfigNode
 from jx_mlops.config.signing import SigningConfig, read_signature_gate, read_signing
-from jx_mlops.config.verify import VerifyConfig, duration_seconds, read_verify
+from jx_mlops.config.verify import VerifyConfig, read_verify
 from jx_mlops.errors import ConfigError
 from jx_mlops.forge.base import REPO_NAME, ForgeConfig, ForgeKind
 from jx_mlops.fsutil import read_text_bounded
 from jx_mlops.yamlio import safe_load
-
-# YAML values with where they came from (errors name file and dotted key).
-_Node = ConfigNode
 
 MAX_CONFIG_BYTES = 1024 * 1024
 
@@ -37,10 +34,6 @@ ENV_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 Strategy = Literal["auto", "manual", "never"]
 Layout = Literal["kserve", "jenkins-x"]
-
-
-
-
 
 
 @dataclass(frozen=True)
@@ -111,12 +104,10 @@ class EnvironmentConfig:
     namespace: str = ""
     model_format: str | None = None
     chart_repository: str = "dev"
-    # Production checks after each promotion (see verifyconfig); None: not verified.
+    # Production checks after each promotion (see config.verify); None: not verified.
     verify: VerifyConfig | None = None
     # gates.signature: required/optional; None: required after the first environment.
     signature: str | None = None
-
-
 
 
 @dataclass(frozen=True)
@@ -156,15 +147,15 @@ class ProjectConfig:
             f"{self.path.name}: no environment named {name!r} (environments: {known})")
 
 
-def _read_policy(node: _Node) -> MetricPolicy:
+def _read_policy(node: ConfigNode) -> MetricPolicy:
     node.mapping(("direction", "tolerance", "rel_tolerance", "min", "max", "significance"))
     policy = MetricPolicy(
         direction=cast("Direction | None", node.child("direction").optional(
             lambda n: n.choice("higher", "lower"))),
-        tolerance=node.child("tolerance").optional(_Node.non_negative, 0.0),
-        rel_tolerance=node.child("rel_tolerance").optional(_Node.non_negative, 0.0),
-        min=node.child("min").optional(_Node.number),
-        max=node.child("max").optional(_Node.number),
+        tolerance=node.child("tolerance").optional(ConfigNode.non_negative, 0.0),
+        rel_tolerance=node.child("rel_tolerance").optional(ConfigNode.non_negative, 0.0),
+        min=node.child("min").optional_number(),
+        max=node.child("max").optional_number(),
         significance=cast("Literal['required', 'ignore']", node.child("significance").optional(
             lambda n: n.choice("required", "ignore"), "required")),
     )
@@ -173,14 +164,12 @@ def _read_policy(node: _Node) -> MetricPolicy:
     return policy
 
 
-def _read_model(name: str, node: _Node) -> ModelConfig:
+def _read_model(name: str, node: ConfigNode) -> ModelConfig:
     if not MODEL_NAME.match(name):
-        raise ConfigError(
-            f"{node.file}: {node.where}: model name must be lowercase letters, digits and "
-            f"dashes, at most 63 (it names Kubernetes resources), got {name!r}"
-        )
+        raise node.error("model name must be lowercase letters, digits and dashes, at most "
+                         f"63 (it names Kubernetes resources), got {name!r}")
     if node.value is None:  # a bare name: every part defaults (to what dvc.yaml says)
-        node = _Node({}, node.where, node.file)
+        node = ConfigNode({}, node.where, node.file)
     node.mapping(("artifact", "metrics", "params", "description", "policy", "predictions",
                   "intended_use"))
     policy_node = node.child("policy")
@@ -192,13 +181,13 @@ def _read_model(name: str, node: _Node) -> ModelConfig:
         name=name,
         artifact=node.child("artifact").optional(
             lambda n: n.string(what="a path to the DVC-tracked model"), ""),
-        metrics=node.child("metrics").optional(_Node.paths, ()),
-        params=node.child("params").optional(_Node.paths, ()),
-        description=node.child("description").optional(_Node.string, ""),
+        metrics=node.child("metrics").optional(ConfigNode.paths, ()),
+        params=node.child("params").optional(ConfigNode.paths, ()),
+        description=node.child("description").optional(ConfigNode.string, ""),
         policy=policies,
         predictions=node.child("predictions").optional(
             lambda n: n.string(what="a path to a predictions CSV")),
-        intended_use=node.child("intended_use").optional(_Node.string, ""),
+        intended_use=node.child("intended_use").optional(ConfigNode.string, ""),
     )
 
 
@@ -208,30 +197,10 @@ _K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\[\]-]*$")
 
 
-def _duration(node: _Node) -> int:
-    """Seconds from ``90`` (seconds), ``30m``, ``24h``, ``2d`` or ``1h30m``."""
-    return duration_seconds(node.value, node.file, node.where)
-
-
-def _count(node: _Node) -> int:
-    if isinstance(node.value, bool) or not isinstance(node.value, int) or node.value < 0:
-        raise node.fail("a whole number >= 0")
-    return node.value
-
-
-def _logins(node: _Node) -> tuple[str, ...]:
-    if not isinstance(node.value, list) or not node.value:
-        raise node.fail("a non-empty list of forge logins")
-    for index, item in enumerate(node.value):
-        if not isinstance(item, str) or not _LOGIN.match(item):
-            raise _Node(item, f"{node.where}[{index}]", node.file).fail("a forge login")
-    return tuple(node.value)
-
-
-def _read_metric_gate(metric: str, node: _Node) -> MetricGate:
+def _read_metric_gate(metric: str, node: ConfigNode) -> MetricGate:
     node.mapping(("min", "max"))
-    gate = MetricGate(metric, min=node.child("min").optional(_Node.number),
-                      max=node.child("max").optional(_Node.number))
+    gate = MetricGate(metric, min=node.child("min").optional_number(),
+                      max=node.child("max").optional_number())
     if gate.min is None and gate.max is None:
         raise node.fail("a mapping with min and/or max")
     if gate.min is not None and gate.max is not None and gate.min > gate.max:
@@ -239,14 +208,14 @@ def _read_metric_gate(metric: str, node: _Node) -> MetricGate:
     return gate
 
 
-def _read_fairness(metric: str, node: _Node) -> FairnessLimit:
+def _read_fairness(metric: str, node: ConfigNode) -> FairnessLimit:
     if isinstance(node.value, dict):
         node.mapping(("max_abs",), required=("max_abs",))
         return FairnessLimit(metric, node.child("max_abs").non_negative())
     return FairnessLimit(metric, node.non_negative())
 
 
-def _read_gates(node: _Node) -> tuple[tuple[MetricGate, ...], tuple[FairnessLimit, ...]]:
+def _read_gates(node: ConfigNode) -> tuple[tuple[MetricGate, ...], tuple[FairnessLimit, ...]]:
     if node.value is None:
         return (), ()
     node.mapping(("metrics", "fairness", "signature"))
@@ -262,13 +231,13 @@ def _read_gates(node: _Node) -> tuple[tuple[MetricGate, ...], tuple[FairnessLimi
     return tuple(gates), tuple(limits)
 
 
-def _read_environment(index: int, node: _Node) -> EnvironmentConfig:
+def _read_environment(node: ConfigNode) -> EnvironmentConfig:
     node.mapping(_ENV_KEYS, required=("name", "repo"))
     name = node.child("name").string(ENV_NAME, "a lowercase name such as 'staging'")
     strategy = cast(Strategy, node.child("strategy").optional(
         lambda n: n.choice("auto", "manual", "never"), "auto"))
     approvals_node = node.child("approvals")
-    approvals = approvals_node.optional(_count, 1 if strategy == "manual" else 0)
+    approvals = approvals_node.optional(ConfigNode.integer, 1 if strategy == "manual" else 0)
     if approvals and strategy != "manual":
         raise approvals_node.fail("0 (approvals only apply to strategy: manual)")
     layout = cast(Layout, node.child("layout").optional(
@@ -280,9 +249,11 @@ def _read_environment(index: int, node: _Node) -> EnvironmentConfig:
         strategy=strategy,
         requires=node.child("requires").optional(
             lambda n: n.string(ENV_NAME, "the name of an earlier environment")),
-        soak=node.child("soak").optional(_duration, 0),
+        soak=node.child("soak").optional(ConfigNode.duration, 0),
         approvals=approvals,
-        approvers=node.child("approvers").optional(_logins, ()),
+        approvers=node.child("approvers").optional(
+            lambda n: n.strings(_LOGIN, "a non-empty list of forge logins", "a forge login",
+                                non_empty=True), ()),
         metric_gates=metric_gates,
         fairness=fairness,
         layout=layout,
@@ -293,9 +264,8 @@ def _read_environment(index: int, node: _Node) -> EnvironmentConfig:
             lambda n: n.string(_K8S_NAME, "a KServe model format such as sklearn")),
         chart_repository=node.child("chart_repository").optional(
             lambda n: n.string(_K8S_NAME, "a helm repository name such as dev"), "dev"),
-        verify=read_verify(node.child("verify").value, node.file, f"{node.where}.verify"),
-        signature=read_signature_gate(node.child("gates").child("signature").value, node.file,
-                                      node.where),
+        verify=read_verify(node.child("verify")),
+        signature=read_signature_gate(node.child("gates").child("signature")),
     )
 
 
@@ -312,13 +282,13 @@ def _check_requires(environments: tuple[EnvironmentConfig, ...], file: str) -> N
                               "environment a version soaks in first)")
 
 
-def _read_forge(node: _Node) -> ForgeConfig:
+def _read_forge(node: ConfigNode) -> ForgeConfig:
     node.mapping(("kind", "repo", "url"), required=("repo",))
     return ForgeConfig(
         kind=cast(ForgeKind, node.child("kind").optional(lambda n: n.choice("local", "github"),
                                                           "local")),
         repo=node.child("repo").string(REPO_NAME, "a repository as OWNER/NAME"),
-        url=node.child("url").optional(_Node.string),
+        url=node.child("url").optional(ConfigNode.string),
     )
 
 
@@ -331,7 +301,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise ConfigError(f"{path.name}: invalid YAML{at}: {problem}") from None
-    root = _Node(data, "", path.name)
+    root = ConfigNode(data, "", path.name)
     root.mapping(("version", "project", "forge", "models", "environments", "registry",
                   "evaluation", "signing"), required=("models",))
     version = root.child("version")
@@ -344,42 +314,32 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
     if not models_node.value:
         raise models_node.fail("at least one model")
     envs_node = root.child("environments")
-    env_values = envs_node.value if envs_node.value is not None else []
-    if not isinstance(env_values, list):
-        raise envs_node.fail("a list of environments in promotion order")
-    environments = tuple(
-        _read_environment(i, _Node(item, f"environments[{i}]", path.name))
-        for i, item in enumerate(env_values)
-    )
+    environments = tuple(_read_environment(item) for item in envs_node.optional(
+        lambda n: n.sequence("a list of environments in promotion order"), []))
     names = [env.name for env in environments]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ConfigError(f"{path.name}: environments: duplicate name {duplicates[0]!r}")
+        raise envs_node.error(f"duplicate name {duplicates[0]!r}")
     _check_requires(environments, path.name)
     return ProjectConfig(
         path=path,
         name=root.child("project").optional(
-            _Node.string, forge.repo.split("/")[1] if forge.repo else path.parent.name),
+            ConfigNode.string, forge.repo.split("/")[1] if forge.repo else path.parent.name),
         forge=forge,
         models=tuple(_read_model(name, node) for name, node in models_node.items()),
         environments=environments,
         gto_stages=_read_registry(root.child("registry")),
-        evaluation=read_evaluation(root.child("evaluation").value, path.name),
-        signing=read_signing(root.child("signing").value, path.name),
+        evaluation=read_evaluation(root.child("evaluation")),
+        signing=read_signing(root.child("signing")),
     )
 
 
-def _read_registry(node: _Node) -> bool:
+def _read_registry(node: ConfigNode) -> bool:
     """``registry: {gto_stages: BOOL}``; whether GTO stage tags are written (default yes)."""
     if node.value is None:
         return True
     node.mapping(("gto_stages",))
-    flag = node.child("gto_stages")
-    if flag.value is None:
-        return True
-    if not isinstance(flag.value, bool):
-        raise flag.fail("true or false")
-    return flag.value
+    return bool(node.child("gto_stages").optional(ConfigNode.flag, True))
 
 
 def load_config(root: Path) -> ProjectConfig:

@@ -17,14 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import cast
 
-from jx_mlops.errors import ConfigError
+from jx_mlops.config.node import ConfigNode
 from jx_mlops.signing import GITHUB_ISSUER, Trust
-from jx_mlops.yamlio import cut
 
 _RELATIVE = re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[^\s]+$")
 _URL = re.compile(r"^https://\S+$")
+_IDENTITY = re.compile(r"^\S+$")
 _KEYS = ("public_key", "identity", "issuer")
 
 
@@ -41,43 +41,24 @@ class SigningConfig:
         return Trust(public_key=key, identity=self.identity, issuer=self.issuer)
 
 
-def _fail(file: str, where: str, expected: str, value: Any) -> ConfigError:
-    got = "nothing" if value is None else cut(value)
-    return ConfigError(f"{file}: {where}: expected {expected}, got {got}")
-
-
-def _text(data: dict[str, Any], key: str, pattern: re.Pattern[str], expected: str,
-          file: str) -> str | None:
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not pattern.match(value):
-        raise _fail(file, f"signing.{key}", expected, value)
-    return value
-
-
-def read_signing(value: Any, file: str) -> SigningConfig | None:
+def read_signing(node: ConfigNode) -> SigningConfig | None:
     """``signing:`` of mlops.yaml (None when absent); ConfigError naming the key."""
-    if value is None:
+    if node.value is None:
         return None
-    if not isinstance(value, dict):
-        raise _fail(file, "signing", "a mapping with public_key and/or identity", value)
-    unknown = sorted(str(k) for k in value if k not in _KEYS)
-    if unknown:
-        raise ConfigError(f"{file}: signing.{unknown[0]}: unknown key (expected one of: "
-                          f"{', '.join(_KEYS)})")
+    node.mapping(_KEYS, what="a mapping with public_key and/or identity")
     config = SigningConfig(
-        public_key=_text(value, "public_key", _RELATIVE, "a path inside the project", file),
-        identity=_text(value, "identity", re.compile(r"^\S+$"), "a certificate identity",
-                       file),
-        issuer=_text(value, "issuer", _URL, "an https:// OIDC issuer", file) or GITHUB_ISSUER)
+        public_key=node.child("public_key").optional(
+            lambda n: n.string(_RELATIVE, "a path inside the project")),
+        identity=node.child("identity").optional(
+            lambda n: n.string(_IDENTITY, "a certificate identity")),
+        issuer=node.child("issuer").optional(
+            lambda n: n.string(_URL, "an https:// OIDC issuer"), GITHUB_ISSUER))
     if config.public_key is None and config.identity is None:
-        raise _fail(file, "signing", "public_key and/or identity", value)
+        raise node.fail("public_key and/or identity")
     return config
 
 
-def read_signature_gate(value: Any, file: str, where: str) -> str | None:
+def read_signature_gate(node: ConfigNode) -> str | None:
     """``gates.signature`` of an environment: required, optional, or None (the default)."""
-    if value is None or value in ("required", "optional"):
-        return value if value is None else str(value)
-    raise _fail(file, f"{where}.gates.signature", "required or optional", value)
+    return cast("str | None", node.optional(
+        lambda n: n.choice("required", "optional", what="required or optional")))

@@ -17,18 +17,15 @@ the model, the version running there and the environment being verified.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
-from jx_mlops.errors import ConfigError
-from jx_mlops.yamlio import cut
+from jx_mlops.config.node import ConfigNode
 
 OnFailure = Literal["rollback", "hold", "report"]
 _CHECK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
 @dataclass(frozen=True)
@@ -51,90 +48,40 @@ class VerifyConfig:
     on_failure: OnFailure = "rollback"
 
 
-def _fail(file: str, where: str, expected: str, value: Any) -> ConfigError:
-    """The same one line as mlops.yaml's other errors (see ``config``)."""
-    got = "nothing" if value is None else cut(value)
-    return ConfigError(f"{file}: {where}: expected {expected}, got {got}")
-
-
-def _keys(value: Any, file: str, where: str, allowed: tuple[str, ...],
-          required: tuple[str, ...]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _fail(file, where, "a mapping", value)
-    for key in value:
-        if key not in allowed:
-            raise ConfigError(f"{file}: {where}.{key}: unknown key (expected one of: "
-                              f"{', '.join(allowed)})")
-    for key in required:
-        if value.get(key) is None:
-            raise ConfigError(f"{file}: {where}.{key}: expected a value (this key is required)")
-    return value
-
-
-def _number(value: Any, file: str, where: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not math.isfinite(value):
-        raise _fail(file, where, "a finite number", value)
-    return float(value)
-
-
-def _string(value: Any, file: str, where: str, pattern: re.Pattern[str], expected: str) -> str:
-    if not isinstance(value, str) or not pattern.match(value):
-        raise _fail(file, where, expected, value)
-    return value
-
-
-def duration_seconds(value: Any, file: str, where: str) -> int:
-    """``90`` (seconds), ``30m``, ``24h``, ``2d`` or ``1h30m`` as seconds."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    match = _DURATION.match(value) if isinstance(value, str) and value else None
-    if not match:
-        raise _fail(file, where, "a duration such as 30m, 24h or 2d (or seconds)", value)
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-
-
-def _check(value: Any, file: str, where: str) -> VerifyCheck:
-    data = _keys(value, file, where, ("name", "query", "min", "max"), ("name", "query"))
-    query = data["query"]
-    if not isinstance(query, str) or not query.strip() or len(query) > 4000:
-        raise _fail(file, f"{where}.query", "a PromQL query (at most 4000 characters)", query)
+def _check(node: ConfigNode) -> VerifyCheck:
+    node.mapping(("name", "query", "min", "max"), required=("name", "query"))
     check = VerifyCheck(
-        name=_string(data["name"], file, f"{where}.name", _CHECK_NAME,
-                     "a short name (letters, digits, . _ -)"),
-        query=query.strip(), min=_number(data.get("min"), file, f"{where}.min"),
-        max=_number(data.get("max"), file, f"{where}.max"))
+        name=node.child("name").string(_CHECK_NAME, "a short name (letters, digits, . _ -)"),
+        query=node.child("query").string(
+            what="a PromQL query (at most 4000 characters)", limit=4000).strip(),
+        min=node.child("min").optional_number("a finite number"),
+        max=node.child("max").optional_number("a finite number"))
     if check.min is None and check.max is None:
-        raise ConfigError(f"{file}: {where}: expected min and/or max (the bounds the query's "
-                          "value must stay within)")
+        raise node.error("expected min and/or max (the bounds the query's value must stay "
+                         "within)")
     if check.min is not None and check.max is not None and check.min > check.max:
-        raise _fail(file, f"{where}.min", f"a value <= max ({check.max:g})", check.min)
+        raise node.child("min").fail(f"a value <= max ({check.max:g})")
     return check
 
 
-def read_verify(value: Any, file: str, where: str) -> VerifyConfig | None:
-    """The validated ``verify:`` block at ``where`` (None when there is none)."""
-    if value is None:
+def read_verify(node: ConfigNode) -> VerifyConfig | None:
+    """The validated ``verify:`` block of an environment (None when there is none)."""
+    if node.value is None:
         return None
-    data = _keys(value, file, where, ("prometheus", "checks", "within", "on_failure"),
-                 ("prometheus", "checks"))
-    checks = data["checks"]
-    if not isinstance(checks, list) or not checks:
-        raise _fail(file, f"{where}.checks", "a non-empty list of checks", checks)
-    parsed = tuple(_check(item, file, f"{where}.checks[{i}]") for i, item in enumerate(checks))
-    names = [c.name for c in parsed]
+    node.mapping(("prometheus", "checks", "within", "on_failure"), required=("prometheus",
+                                                                               "checks"))
+    checks_node = node.child("checks")
+    checks = tuple(_check(item) for item in checks_node.sequence(
+        "a non-empty list of checks", non_empty=True))
+    names = [c.name for c in checks]
     for name in names:
         if names.count(name) > 1:
-            raise ConfigError(f"{file}: {where}.checks: duplicate name {name!r}")
-    on_failure = data.get("on_failure", "rollback")
-    if on_failure not in ("rollback", "hold", "report"):
-        raise _fail(file, f"{where}.on_failure", "'rollback', 'hold' or 'report'", on_failure)
+            raise checks_node.error(f"duplicate name {name!r}")
     return VerifyConfig(
-        prometheus=_string(data["prometheus"], file, f"{where}.prometheus", _URL,
-                           "a Prometheus URL such as http://127.0.0.1:9090").rstrip("/"),
-        checks=parsed,
-        within=duration_seconds(data.get("within", 1800), file, f"{where}.within"),
-        on_failure=cast(OnFailure, on_failure))
+        prometheus=node.child("prometheus").string(
+            _URL, "a Prometheus URL such as http://127.0.0.1:9090").rstrip("/"),
+        checks=checks,
+        within=node.child("within").optional(ConfigNode.duration, 1800),
+        on_failure=cast(OnFailure, node.child("on_failure").optional(
+            lambda n: n.choice("rollback", "hold", "report",
+                               what="'rollback', 'hold' or 'report'"), "rollback")))

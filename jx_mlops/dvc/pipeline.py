@@ -1,6 +1,7 @@
 """What a project's dvc.yaml declares: metrics, params files, plots, outputs, artifacts.
 
-Pure parsing of the file's text (no DVC process), so it can be read at any git revision.
+The one reader of dvc.yaml. Pure parsing of the file's text (no DVC process), so it can be
+read at any git revision.
 Paths are made relative to the repository root through each stage's ``wdir``, as DVC does.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 import yaml
 
 from jx_mlops.dvc.lockfile import malformed_is_dvc_error
-from jx_mlops.errors import DvcError
+from jx_mlops.errors import ConfigError, DvcError
 from jx_mlops.yamlio import safe_load
 
 DEFAULT_PARAMS = "params.yaml"
@@ -175,21 +176,44 @@ def _merge_keys(pairs: list[tuple[str, frozenset[str] | None]]
     return merged
 
 
-def _artifacts(data: Any) -> tuple[Artifact, ...]:
-    if not isinstance(data, dict):
+def _path(value: str) -> str:
+    """A path as DVC compares it; a remote URI (``s3://...``) stays as written."""
+    return value if "://" in value else os.path.normpath(value)
+
+
+def read_artifacts(section: Any, where: str = "dvc.yaml", *,
+                   strict: bool = False) -> tuple[Artifact, ...]:
+    """dvc.yaml's ``artifacts:`` section, in file order.
+
+    Lenient (reading any revision for a report): entries that are not artifacts are left
+    out. Strict (registering, listing the registry): a ConfigError naming ``where`` and the
+    key, as GTO and DVC refuse such a file.
+    """
+    if not section:
         return ()
-    found = []
-    for name, body in data.items():
-        if isinstance(body, dict) and isinstance(body.get("path"), str):
-            labels = body.get("labels")
-            meta = body.get("meta")
-            onnx = meta.get("onnx") if isinstance(meta, dict) else None
-            found.append(Artifact(str(name), os.path.normpath(body["path"]),
-                                  str(body.get("type") or ""), str(body.get("desc") or ""),
-                                  tuple(str(x) for x in labels)
-                                  if isinstance(labels, list) else (),
-                                  os.path.normpath(onnx) if isinstance(onnx, str) else ""))
-    return tuple(found)
+    if not isinstance(section, dict):
+        if strict:
+            raise ConfigError(f"{where}: artifacts: expected a mapping of name to artifact")
+        return ()
+    found = [_artifact(str(name), body, where, strict) for name, body in section.items()]
+    return tuple(a for a in found if a is not None)
+
+
+def _artifact(name: str, body: Any, where: str, strict: bool) -> Artifact | None:
+    if not isinstance(body, dict) or not isinstance(body.get("path"), str):
+        if strict:
+            raise ConfigError(f"{where}: artifacts.{name}: expected a mapping with a path")
+        return None
+    labels = body.get("labels") or []
+    if not isinstance(labels, list):
+        if strict:
+            raise ConfigError(f"{where}: artifacts.{name}.labels: expected a list")
+        labels = []
+    meta = body.get("meta")
+    onnx = meta.get("onnx") if isinstance(meta, dict) else None
+    return Artifact(name, _path(body["path"]), str(body.get("type") or ""),
+                    str(body.get("desc") or ""), tuple(str(x) for x in labels),
+                    _path(onnx) if isinstance(onnx, str) else "")
 
 
 def _unique(items: list[str]) -> tuple[str, ...]:
@@ -222,5 +246,5 @@ def parse_spec(text: str, where: str = "dvc.yaml") -> DvcSpec:
     keys = _merge_keys(params)
     return DvcSpec(metrics=_unique(metrics), params=tuple(keys), param_keys=keys,
                    plots=tuple(plots),
-                   outputs=tuple(outputs), artifacts=_artifacts(data.get("artifacts")),
+                   outputs=tuple(outputs), artifacts=read_artifacts(data.get("artifacts"), where),
                    stage_names=tuple(str(n) for n in stages))

@@ -15,14 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from jx_mlops.compare.significance import (
-    Predictions,
-)
+from jx_mlops.compare.significance import Predictions
+from jx_mlops.compare.values import flatten
 from jx_mlops.yamlio import json_loads, safe_load, yaml_problem
 
 if TYPE_CHECKING:
     from jx_mlops.compare.significance import FloatArray
-
 
 
 def load_structured(name: str, data: bytes) -> Any:
@@ -48,6 +46,18 @@ def load_structured(name: str, data: bytes) -> Any:
         raise ValueError(f"not valid YAML: {yaml_problem(exc)}") from None
     except Exception as exc:  # tomllib.TOMLDecodeError and friends
         raise ValueError(f"cannot parse: {exc}") from None
+
+
+def read_values(name: str, data: bytes, what: str = "params") -> dict[str, Any]:
+    """A metrics or params file as DVC shows it: nested keys flattened to ``a.b.c``.
+
+    Raises ValueError when it does not parse, or is not a mapping of ``what``.
+    """
+    parsed = load_structured(name, data)
+    if not isinstance(parsed, dict):
+        got = "nothing" if parsed is None else type(parsed).__name__
+        raise ValueError(f"expected a mapping of {what}, got {got}")
+    return flatten(parsed)
 
 
 def load_records(name: str, data: bytes) -> list[dict[str, Any]]:

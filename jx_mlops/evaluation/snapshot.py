@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jx_mlops.compare.values import flatten
 from jx_mlops.dvc.lockfile import DvcLock, parse_lock
 from jx_mlops.dvc.pipeline import DvcSpec, parse_spec
 from jx_mlops.dvc.storage import parse_dir_manifest, read_cached
 from jx_mlops.errors import DvcError, GitError
-from jx_mlops.evaluation.formats import load_structured
+from jx_mlops.evaluation.formats import read_values
 from jx_mlops.fsutil import read_bounded
 from jx_mlops.git.repo import GitRepo
 
@@ -110,13 +109,9 @@ def read_structured(snap: Snapshot, path: str) -> tuple[dict[str, Any] | None, s
     if data is None:
         return None, reason
     try:
-        parsed = load_structured(path, data)
+        return read_values(path, data, "metrics"), None
     except ValueError as exc:
         return None, f"{path} at {snap.where}: {exc}"
-    if not isinstance(parsed, dict):
-        return None, f"{path} at {snap.where}: expected a mapping of metrics, " \
-                     f"got {type(parsed).__name__}"
-    return flatten(parsed), None
 
 
 def _not_cached_reason(snap: Snapshot, path: str) -> str:

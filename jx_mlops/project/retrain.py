@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 
 from jx_mlops import console
-from jx_mlops.compare.values import flatten
 from jx_mlops.config.project import ProjectConfig
 from jx_mlops.errors import JxMlopsError, UsageError
+from jx_mlops.evaluation.formats import read_values
 from jx_mlops.forge.base import Forge, PullRequest
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
@@ -83,9 +83,17 @@ def _replace_line(lines: list[str], path: list[str], value: Any) -> bool:
     return False
 
 
+def _values(text: str, where: str) -> dict[str, Any]:
+    """The flattened params of ``text``; UsageError naming ``where`` if it has none."""
+    try:
+        return read_values(where, text.encode("utf-8"))
+    except ValueError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
 def apply_settings(text: str, settings: Sequence[ParamSetting], where: str) -> str:
     """``text`` of a params file with every setting applied and verified."""
-    current = flatten(safe_load(text) or {})
+    current = _values(text, where)
     lines = text.splitlines()
     for setting in settings:
         if setting.key not in current:
@@ -96,7 +104,7 @@ def apply_settings(text: str, settings: Sequence[ParamSetting], where: str) -> s
             raise UsageError(f"{where}: {setting.key} is not a simple `key: value` line; "
                              "edit it by hand")
     result = "\n".join(lines) + ("\n" if text.endswith("\n") else "")
-    check = flatten(safe_load(result) or {})
+    check = _values(result, where)
     for setting in settings:
         if check.get(setting.key) != setting.value:
             raise UsageError(f"{where}: setting {setting.key} did not round-trip; edit by hand")
@@ -186,14 +194,11 @@ def _read_params(data: bytes, file: str) -> tuple[str, dict[str, Any]]:
     """The text of a params file and its flattened values; UsageError if it is not a
     YAML mapping (retrain would not know where to write)."""
     try:
-        text = data.decode("utf-8")
-        parsed = safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise UsageError(f"{file} on the default branch is not readable YAML: "
-                         f"{str(exc).splitlines()[0][:200]}") from None
-    if not isinstance(parsed, dict):
-        raise UsageError(f"{file} on the default branch is not a mapping of params")
-    return text, flatten(parsed)
+        return data.decode("utf-8"), read_values(file, data)
+    except UnicodeDecodeError:
+        raise UsageError(f"{file} on the default branch is not UTF-8 text") from None
+    except ValueError as exc:
+        raise UsageError(f"{file} on the default branch: {exc}") from None
 
 
 def _new_texts(repo: GitRepo, base_sha: str, settings: Sequence[ParamSetting]

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jx_mlops.config.project import CONFIG_FILE, ProjectConfig, load_config
+from jx_mlops.dvc.pipeline import Artifact
 from jx_mlops.errors import RegistryError
 from jx_mlops.git.repo import GitRepo
-from jx_mlops.registry.declared import DeclaredArtifact, dvc_artifacts
+from jx_mlops.registry.declared import dvc_artifacts
 from jx_mlops.registry.state import RegistryState
 from jx_mlops.registry.tags import ModelVersion, full_name, read_state, versions_of
 
@@ -28,7 +29,7 @@ class RegistryScope:
     repo_root: Path
     directory: str  # the project's directory inside the repository ('' at the top)
     config: ProjectConfig | None
-    declared: tuple[DeclaredArtifact, ...] = ()
+    declared: tuple[Artifact, ...] = ()  # named DIR:NAME, as GTO names them
 
     def declared_names(self) -> list[str]:
         names = [full_name(m.name, self.directory) for m in self.config.models] \

@@ -28,7 +28,7 @@ from jx_mlops.evaluation.declared import metrics_at as declared_metrics
 from jx_mlops.evaluation.declared import params_at as declared_params
 from jx_mlops.evaluation.snapshot import Snapshot, read_structured
 from jx_mlops.git.repo import GitRepo
-from jx_mlops.registry.declared import dvc_artifacts
+from jx_mlops.registry.declared import declared_in, dvc_artifacts
 from jx_mlops.registry.signatures import project_signer, sign_copy
 from jx_mlops.registry.tags import (
     TAG,
@@ -138,10 +138,12 @@ def artifact_facts(model: ModelConfig, snap: Snapshot,
 
 def _declared_artifact(model: ModelConfig, snap: Snapshot) -> str:
     """The path dvc.yaml's ``artifacts:`` gives a model that mlops.yaml names without one."""
-    found = snap.spec().artifacts
+    data = snap.read("dvc.yaml")
+    found = [] if data is None else declared_in(data.decode("utf-8", "replace"),
+                                                f"dvc.yaml at {snap.where}")
     for artifact in found:
         if artifact.name == model.name:
-            return str(artifact.path)
+            return artifact.path
     raise RegistryError(f"model {model.name} has no artifact: give mlops.yaml "
                         f"models.{model.name}.artifact, or declare it in dvc.yaml artifacts:")
 
