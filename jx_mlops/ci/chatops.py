@@ -176,11 +176,11 @@ def _promotion_line(result: PromotionResult, repo: str) -> str:
 def rollback_environment(config: ProjectConfig, forge: Forge, env_name: str) -> str:
     """Roll each model of the project back to its previous version in ``env_name`` through
     the promotion pull-request path (``jx-mlops rollback``); returns what was done."""
-    from jx_mlops.promote.actions import rollback_model
+    from jx_mlops.promote.actions import project_context, run_rollback
 
     env = config.environment(env_name)
-    results = [rollback_model(config, model.name, env.name, forge=forge)
-               for model in config.models]
+    with project_context(config, forge) as ctx:  # the environment's repository, read once
+        results = [run_rollback(ctx, config, model.name, env) for model in config.models]
     return "; ".join(_promotion_line(result, env.repo) for result in results)
 
 

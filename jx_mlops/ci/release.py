@@ -15,8 +15,10 @@ from jx_mlops import console
 from jx_mlops.config.project import ProjectConfig
 from jx_mlops.errors import PromotionError, UsageError
 from jx_mlops.evaluation.snapshot import default_branch_ref
+from jx_mlops.forge.base import Forge
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
+from jx_mlops.promote.actions import project_context
 from jx_mlops.promote.promotion import (
     PromotionContext,
     PromotionRequest,
@@ -24,7 +26,6 @@ from jx_mlops.promote.promotion import (
     run_promotion,
 )
 from jx_mlops.registry.registration import Registration, register_model
-from jx_mlops.registry.signatures import project_trust
 
 
 @dataclass(frozen=True)
@@ -79,32 +80,38 @@ def run_release(config: ProjectConfig, *, ref: str | None = None,
     """Register every model at ``ref`` (default: the remote default branch) and promote
     new versions to the first environment; ``run_url`` (the CI run) goes in the lineage."""
     forge = open_forge(config.forge)
-    repo = GitRepo.open(config.root)
-    try:
-        with console.step("Fetching the merged default branch and registry tags"):
-            repo.fetch("origin", tags=True, env=forge.git_env())
-        commit = _released_commit(repo, ref)
-        merged = forge.pulls_for_commit(config.forge.repo, commit)
-        source_pull = merged[0].number if merged else None
-        registrations = _register_all(config, repo, commit, source_pull, run_url,
-                                      forge.git_env())
-        ctx = PromotionContext(forge=forge, environments=config.environments,
-                               models={m.name: m for m in config.models}, registry=repo,
-                               gto_stages=config.gto_stages,
-                               trust=project_trust(config))
-        promotions: list[PromotionResult] = []
-        blocked: list[BlockedPromotion] = []
-        first = config.environments[0] if config.environments else None
-        for reg in registrations:
-            if first is None or reg.unchanged_since is not None:
-                continue
-            request = PromotionRequest(reg.version.name, first, "promote", reg.version)
-            try:
-                with console.step(f"Promoting {reg.version.tag} to {first.name}"):
-                    promotions.append(run_promotion(ctx, request))
-            except PromotionError as exc:
-                blocked.append(BlockedPromotion(reg.version.tag, first.name,
-                                                exc.user_message()))
-        return ReleaseResult(commit, tuple(registrations), tuple(promotions), tuple(blocked))
-    finally:
-        repo.close()
+    with project_context(config, forge) as ctx:
+        repo = ctx.registry
+        assert repo is not None
+        commit, registrations = _register_merged(config, forge, repo, ref, run_url)
+        promotions, blocked = _promote_new(config, ctx, registrations)
+    return ReleaseResult(commit, tuple(registrations), tuple(promotions), tuple(blocked))
+
+
+def _register_merged(config: ProjectConfig, forge: Forge, repo: GitRepo, ref: str | None,
+                     run_url: str | None) -> tuple[str, list[Registration]]:
+    with console.step("Fetching the merged default branch and registry tags"):
+        repo.fetch("origin", tags=True, env=forge.git_env())
+    commit = _released_commit(repo, ref)
+    merged = forge.pulls_for_commit(config.forge.repo, commit)
+    source_pull = merged[0].number if merged else None
+    return commit, _register_all(config, repo, commit, source_pull, run_url, forge.git_env())
+
+
+def _promote_new(config: ProjectConfig, ctx: PromotionContext,
+                 registrations: list[Registration]
+                 ) -> tuple[list[PromotionResult], list[BlockedPromotion]]:
+    """Promote each new version to the first environment (its repository read once)."""
+    promotions: list[PromotionResult] = []
+    blocked: list[BlockedPromotion] = []
+    first = config.environments[0] if config.environments else None
+    for reg in registrations:
+        if first is None or reg.unchanged_since is not None:
+            continue
+        request = PromotionRequest(reg.version.name, first, "promote", reg.version)
+        try:
+            with console.step(f"Promoting {reg.version.tag} to {first.name}"):
+                promotions.append(run_promotion(ctx, request))
+        except PromotionError as exc:
+            blocked.append(BlockedPromotion(reg.version.tag, first.name, exc.user_message()))
+    return promotions, blocked

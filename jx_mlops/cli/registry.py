@@ -120,13 +120,13 @@ def cmd_history(args: argparse.Namespace) -> int:
         name, events = gto_history(Path(args.directory), args.model)
         show_history(name, events, as_json=args.json)
         return EXIT_OK
-    from jx_mlops.environments.history import collect_history
+    from jx_mlops.environments.repo import collect_history
     from jx_mlops.forge.kinds import open_forge
 
     assert config is not None
     envs = [config.environment(args.env)] if args.env else list(config.environments)
-    events = collect_history([(e.name, e.repo) for e in envs], open_forge(config.forge),
-                             args.model)
+    events = collect_history(open_forge(config.forge), [(e.name, e.repo) for e in envs],
+                             [args.model])[args.model]
     show_history(args.model, events, as_json=args.json)
     return EXIT_OK
 

@@ -15,7 +15,6 @@ merged are in it.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import shutil
@@ -27,8 +26,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jx_mlops.environments.repo import in_parallel, mirror
-from jx_mlops.forge.base import Forge
 from jx_mlops.fsutil import file_lock, write_atomic
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.git.values import CommitMessage
@@ -205,22 +202,3 @@ def read_events(repo: GitRepo, rev: str, *, model: str | None = None,
     """
     return [e for e in indexed_events(repo, rev, model)
             if environment is None or e.environment == environment]
-
-
-def _env_events(forge: Forge, name: str, repo_name: str, model: str) -> list[HistoryEvent]:
-    if forge.find_repo(repo_name) is None:
-        return []
-    repo, branch = mirror(forge, repo_name)
-    try:
-        return read_events(repo, branch, model=model, environment=name)
-    finally:
-        repo.close()
-
-
-def collect_history(environments: Sequence[tuple[str, str]], forge: Forge, model: str
-                    ) -> list[HistoryEvent]:
-    """Every event of ``model`` in the ``(name, repo)`` environments, newest first."""
-    found = in_parallel([functools.partial(_env_events, forge, name, repo, model)
-                         for name, repo in environments])
-    events = [event for env_events in found for event in env_events]
-    return sorted(events, key=lambda e: e.timestamp, reverse=True)

@@ -1,218 +1,204 @@
-"""Environment repositories: deployment records in git, one file per model.
+"""Environment repositories: one :class:`EnvironmentRepo` per repository per command.
 
-An environment repository (``OWNER/environment-staging``...) is shared by every model of
-every project that deploys there, as a Jenkins X cluster repository holds many apps. Its
-layout is documented in docs/environments.md; ``models/MODEL.yaml`` is the deployment
-record this module reads and writes, ``models/MODEL.md`` the model card next to it.
+A command reads an environment repository (its files: see ``environments.records``)
+through a cached bare mirror, without a work tree, so a read costs one incremental fetch
+however long the history. The fetch happens once per command, on first need; writers that
+must build on the forge's latest state fetch again, and say why where they do.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import shutil
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import yaml
-
-from jx_mlops.errors import ForgeError, GitError, PromotionError
-from jx_mlops.forge.base import Forge
+from jx_mlops.environments.history import HistoryEvent, read_events
+from jx_mlops.environments.records import (
+    RECORD_DIR,
+    DeploymentRecord,
+    Hold,
+    read_holds,
+    read_record,
+    read_records,
+)
+from jx_mlops.environments.verification import (
+    FETCH_REFSPEC,
+    VerificationRecord,
+    fetch_records,
+    merge_fetched,
+    read_verification,
+    save_record,
+)
+from jx_mlops.errors import ForgeError, GitError
+from jx_mlops.forge.base import Forge, Repo
 from jx_mlops.fsutil import file_lock, jx_home
 from jx_mlops.git.locks import clear_stale_locks
 from jx_mlops.git.repo import GitRepo
-from jx_mlops.yamlio import safe_load
 
 T = TypeVar("T")
-RECORD_DIR = "models"
-API_VERSION = "jx-mlops.dev/v1"
-RECORD_HEADER = (
-    "# Managed by jx-mlops: change it with `jx-mlops promote`, `rollback` or `disable`.\n"
-    "# Hand edits are caught by `jx-mlops audit`.\n"
-)
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def record_path(model: str) -> str:
-    return f"{RECORD_DIR}/{model}.yaml"
+class EnvironmentRepo:
+    """One environment repository as one command sees it.
 
+    Opening it costs nothing. The first read fetches the default branch into the mirror
+    (with the verification notes riding along when the opener said it will read them),
+    and every later read of the command is served from that fetch. Only :meth:`latest`
+    fetches the branch again.
+    """
 
-def card_path(model: str) -> str:
-    return f"{RECORD_DIR}/{model}.md"
+    def __init__(self, forge: Forge, name: str, *, verification: bool = False) -> None:
+        self.forge, self.name = forge, name
+        self._with_notes = verification
+        self._remote: Repo | None = None
+        self._git: GitRepo | None = None
+        self._notes_fetched = False
+        self._lock = threading.Lock()  # in_parallel readers may share one
 
+    def expect_verification(self) -> None:
+        """The verification notes will be read: fetch them with the branch, not after it."""
+        self._with_notes = True
 
-def load_yaml(text: str | bytes) -> Any:
-    """Parse YAML with the fastest safe loader available, within yamlio's limits."""
-    return safe_load(text)
-
-
-def dump_yaml(data: Any) -> str:
-    """YAML in the order given, block style."""
-    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
-                         allow_unicode=True))
-
-
-@dataclass(frozen=True)
-class GateOutcome:
-    """A gate's result as recorded (see promote.gates.GateResult)."""
-
-    gate: str
-    status: str
-    detail: str
-
-
-@dataclass(frozen=True)
-class DeploymentRecord:
-    """What runs in one environment for one model, and how it got there."""
-
-    model: str
-    environment: str
-    version: str
-    source_repo: str
-    source_commit: str
-    tag: str
-    artifact_path: str
-    artifact_md5: str | None
-    promoted_by: str
-    promoted_at: str
-    state: str = "serving"
-    action: str = "promote"
-    forced: bool = False
-    source_pull: int | None = None
-    artifact_size: int | None = None
-    storage: str | None = None
-    storage_uri: str | None = None
-    # The named copy serving runtimes load (None in records made before it existed).
-    serving_uri: str | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    # Added with promotion PRs, gates and audit (absent in the skeleton's records).
-    tag_object: str | None = None
-    registry_name: str | None = None
-    project_path: str = ""
-    run_url: str | None = None
-    data: tuple[dict[str, Any], ...] = ()
-    previous_version: str | None = None
-    pull_request: int | None = None
-    approved_by: tuple[str, ...] = ()
-    forced_gates: tuple[str, ...] = ()
-    reason: str | None = None
-    gates: tuple[GateOutcome, ...] = ()
-    layout: str | None = None
-    namespace: str | None = None
-    # Added with signed versions: the artifact's sha256 and the tag's ``signature``
-    # (bundle URI and sha256, method, key or identity); empty for unsigned versions.
-    artifact_sha256: str | None = None
-    signature: dict[str, Any] = field(default_factory=dict)
+    # -- the repository on the forge ------------------------------------------------------
 
     @property
-    def serving(self) -> bool:
-        return self.state == "serving"
+    def exists(self) -> bool:
+        """Whether the forge has the repository (asked once, unless it had not)."""
+        if self._remote is None:
+            self._remote = self.forge.find_repo(self.name)
+        return self._remote is not None
 
-    def to_data(self) -> dict[str, Any]:
-        """The record as plain data, in the order it is written."""
-        return {
-            "apiVersion": API_VERSION,
-            "kind": "ModelDeployment",
-            "model": self.model,
-            "environment": self.environment,
-            "version": self.version,
-            "state": self.state,
-            "source": {"repo": self.source_repo, "commit": self.source_commit,
-                       "tag": self.tag, "tag_object": self.tag_object,
-                       "registry_name": self.registry_name or self.model,
-                       "project_path": self.project_path,
-                       "pull_request": self.source_pull, "run_url": self.run_url},
-            "artifact": {"path": self.artifact_path, "md5": self.artifact_md5,
-                         "size": self.artifact_size, "storage": self.storage,
-                         "uri": self.storage_uri, "serving_uri": self.serving_uri,
-                         "sha256": self.artifact_sha256},
-            "signature": dict(self.signature) or None,
-            "serving": {"layout": self.layout, "namespace": self.namespace},
-            "metrics": self.metrics,
-            "data": [dict(d) for d in self.data],
-            "promotion": {"action": self.action, "by": self.promoted_by,
-                          "at": self.promoted_at, "forced": self.forced,
-                          "forced_gates": list(self.forced_gates),
-                          "previous_version": self.previous_version,
-                          "pull_request": self.pull_request,
-                          "approved_by": list(self.approved_by), "reason": self.reason},
-            "gates": [{"gate": g.gate, "status": g.status, "detail": g.detail}
-                      for g in self.gates],
-        }
+    def _forge_repo(self) -> Repo:
+        if self._remote is None:
+            self._remote = self.forge.get_repo(self.name)
+        return self._remote
 
-    def to_yaml(self) -> str:
-        return RECORD_HEADER + dump_yaml(self.to_data())
+    @property
+    def clone_url(self) -> str:
+        return self._forge_repo().clone_url
 
-    @classmethod
-    def from_yaml(cls, text: str | bytes, where: str) -> DeploymentRecord:
-        try:
-            return cls._from_data(load_yaml(text))
-        except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
-            raise PromotionError(f"{where}: not a valid deployment record ({exc})") from None
+    @property
+    def branch(self) -> str:
+        """The default branch: what is deployed, and what changes are merged into."""
+        return self._forge_repo().default_branch
 
-    @classmethod
-    def _from_data(cls, data: dict[str, Any]) -> DeploymentRecord:
-        source, artifact, promotion = data["source"], data["artifact"], data["promotion"]
-        serving = data.get("serving") or {}
-        return cls(
-            model=data["model"], environment=data["environment"],
-            version=data["version"], state=data.get("state", "serving"),
-            source_repo=source["repo"], source_commit=source["commit"], tag=source["tag"],
-            source_pull=source.get("pull_request"), tag_object=source.get("tag_object"),
-            registry_name=source.get("registry_name"),
-            project_path=source.get("project_path") or "", run_url=source.get("run_url"),
-            artifact_path=artifact["path"], artifact_md5=_text(artifact.get("md5")),
-            artifact_size=artifact.get("size"), storage=artifact.get("storage"),
-            storage_uri=artifact.get("uri"), serving_uri=artifact.get("serving_uri"),
-            metrics=dict(data.get("metrics") or {}),
-            data=tuple(data.get("data") or ()),
-            promoted_by=promotion["by"], promoted_at=str(promotion["at"]),
-            action=promotion.get("action", "promote"),
-            forced=bool(promotion.get("forced", False)),
-            forced_gates=tuple(promotion.get("forced_gates") or ()),
-            previous_version=promotion.get("previous_version"),
-            pull_request=promotion.get("pull_request"),
-            approved_by=tuple(promotion.get("approved_by") or ()),
-            reason=promotion.get("reason"),
-            gates=tuple(GateOutcome(str(g["gate"]), str(g["status"]), str(g["detail"]))
-                        for g in data.get("gates") or ()),
-            layout=serving.get("layout"), namespace=serving.get("namespace"),
-            artifact_sha256=_text(artifact.get("sha256")),
-            signature=dict(data.get("signature") or {}),
-        )
+    def create_if_missing(self, environment: str) -> bool:
+        """Create the repository if the forge does not have it; True if created."""
+        if self.exists:
+            return False
+        self._remote = _create(self.forge, self.name, environment)
+        return True
+
+    # -- the mirror -----------------------------------------------------------------------
+
+    @property
+    def git(self) -> GitRepo:
+        """The mirror, fetched on first use (don't keep it across :meth:`latest`)."""
+        with self._lock:
+            if self._git is None:
+                self._fetch()
+            assert self._git is not None
+            return self._git
+
+    def latest(self) -> GitRepo:
+        """Fetch the branch again now: for a change about to be built and landed."""
+        with self._lock:
+            self._fetch()
+            assert self._git is not None
+            return self._git
+
+    def _fetch(self) -> None:
+        remote = self._forge_repo()
+        refspecs = [f"+refs/heads/{remote.default_branch}:refs/heads/{remote.default_branch}"]
+        notes = self._with_notes and not self._notes_fetched
+        if notes:
+            refspecs.append(FETCH_REFSPEC)
+        if self._git is not None:
+            self._git.close()
+            self._git = None
+        self._git = _fetch_mirror(self.forge, self.name, remote.clone_url, refspecs)
+        if notes:
+            merge_fetched(self._git)
+            self._notes_fetched = True
+
+    def _notes(self) -> GitRepo:
+        """The mirror with the verification notes in it."""
+        if self._git is None:
+            self._with_notes = True  # not fetched yet: one fetch brings both
+        git = self.git
+        with self._lock:
+            if not self._notes_fetched:  # the branch came without them
+                fetch_records(git, self.clone_url, self.forge.git_env())
+                self._notes_fetched = True
+        return git
+
+    def push(self, refspecs: Sequence[str]) -> None:
+        """Push ``refspecs`` from the mirror to the forge (a rejection is ConflictError)."""
+        self.git.push("origin", refspecs, env=self.forge.git_env())
+
+    def close(self) -> None:
+        if self._git is not None:
+            self._git.close()
+            self._git = None
+
+    # -- what it says -----------------------------------------------------------------------
+
+    def record(self, model: str, environment: str) -> DeploymentRecord | None:
+        """The deployment record of ``model``, or None."""
+        return read_record(self.git, self.branch, model, environment)
+
+    def records(self, environment: str, models: Sequence[str] | None = None
+                ) -> list[DeploymentRecord]:
+        """The deployment records (of ``models``, or all), sorted by model."""
+        return read_records(self.git, self.branch, environment, models)
+
+    def events(self, *, model: str | None = None, environment: str | None = None
+               ) -> list[HistoryEvent]:
+        """The history's events (of ``model``, in ``environment``), newest first."""
+        return read_events(self.git, self.branch, model=model, environment=environment)
+
+    def holds(self, model: str, environment: str) -> dict[str, Hold]:
+        """The held versions of ``model``."""
+        return read_holds(self.git, self.branch, model, environment)
+
+    def verification(self, event: HistoryEvent) -> VerificationRecord | None:
+        """What verification recorded of the deployment ``event`` made, if anything."""
+        return read_verification(self._notes(), event)
+
+    def save_verification(self, event: HistoryEvent, record: VerificationRecord) -> None:
+        """Record ``record`` on ``event``'s deployment and push it."""
+        save_record(self._notes(), self.clone_url, self.forge.git_env(), event, record)
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
+def collect_history(forge: Forge, environments: Sequence[tuple[str, str]],
+                    models: Sequence[str]) -> dict[str, list[HistoryEvent]]:
+    """Every event of each of ``models`` in the ``(name, repository)`` environments, newest
+    first; each repository is fetched once, and the repositories are read at once."""
+    names: dict[str, list[str]] = {}
+    for name, repo_name in environments:
+        names.setdefault(repo_name, []).append(name)
+    repos = [EnvironmentRepo(forge, repo_name) for repo_name in names]
+    try:
+        found = in_parallel([functools.partial(_repo_events, repo, names[repo.name])
+                             for repo in repos])
+    finally:
+        for repo in repos:
+            repo.close()
+    wanted = set(models)
+    events = sorted((e for repo_events in found for e in repo_events if e.model in wanted),
+                    key=lambda e: e.timestamp, reverse=True)
+    return {model: [e for e in events if e.model == model] for model in models}
 
 
-def record_names(repo: GitRepo, rev: str) -> list[str]:
-    """Models with a record at ``rev``, sorted."""
-    return sorted(name[:-5] for name in repo.list_tree(rev, RECORD_DIR)
-                  if name.endswith(".yaml"))
-
-
-def read_records(repo: GitRepo, rev: str, environment: str,
-                 models: Sequence[str] | None = None) -> list[DeploymentRecord]:
-    """The deployment records of ``rev`` (of ``models``, or all), sorted by model.
-
-    One ``git cat-file`` process reads them all, whatever the history length.
-    """
-    names = record_names(repo, rev) if models is None else sorted(models)
-    blobs = repo.read_blobs(rev, [record_path(n) for n in names])
-    records = []
-    for path, data in blobs.items():
-        if data is not None:
-            records.append(DeploymentRecord.from_yaml(data, f"{environment}:{path}"))
-    return records
-
-
-def read_record(repo: GitRepo, rev: str, model: str, environment: str) -> DeploymentRecord | None:
-    """The record of ``model`` at ``rev``, or None."""
-    found = read_records(repo, rev, environment, [model])
-    return found[0] if found else None
+def _repo_events(repo: EnvironmentRepo, environments: list[str]) -> list[HistoryEvent]:
+    if not repo.exists:
+        return []
+    return [e for e in repo.events() if e.environment in environments]
 
 
 def mirror_path(forge: Forge, repo_name: str) -> Path:
@@ -222,23 +208,30 @@ def mirror_path(forge: Forge, repo_name: str) -> Path:
 def mirror(forge: Forge, repo_name: str, *, tags: bool = False) -> tuple[GitRepo, str]:
     """A cached bare mirror of a forge repository, freshly fetched; returns (repo, branch).
 
-    Only the default branch (and, with ``tags``, the tags) is fetched: promotion branches
-    come and go, and reading records costs one incremental fetch however long the history.
+    For source repositories; an environment repository is read through
+    :class:`EnvironmentRepo`. Only the default branch (and, with ``tags``, the tags) is
+    fetched: branches come and go, and an incremental fetch is cheap however long the
+    history.
     """
     remote = forge.get_repo(repo_name)
-    path = mirror_path(forge, repo_name)
     branch = remote.default_branch
     refspecs = [f"+refs/heads/{branch}:refs/heads/{branch}"]
     if tags:
         refspecs.append("+refs/tags/*:refs/tags/*")
+    return _fetch_mirror(forge, repo_name, remote.clone_url, refspecs), branch
+
+
+def _fetch_mirror(forge: Forge, repo_name: str, url: str, refspecs: list[str]) -> GitRepo:
+    path = mirror_path(forge, repo_name)
     with file_lock(path.with_suffix(".lock")):
-        repo = _open_mirror(path, remote.clone_url)
+        repo = _open_mirror(path, url)
         try:
             # By URL, not by remote name: one git process per read, the URL always current.
-            _fetch(repo, remote.clone_url, refspecs, forge.git_env())
+            _fetch(repo, url, refspecs, forge.git_env())
         except Exception as exc:
+            repo.close()
             raise ForgeError(f"cannot fetch repository {repo_name}: {exc}") from None
-    return repo, branch
+    return repo
 
 
 def _open_mirror(path: Path, url: str) -> GitRepo:
@@ -295,8 +288,11 @@ def ensure_environment_repo(forge: Forge, repo_name: str, environment: str) -> b
     """Create the environment repository if the forge does not have it; True if created."""
     if forge.find_repo(repo_name) is not None:
         return False
-    forge.create_repo(repo_name, auto_init=True,
-                      description=f"jx-mlops environment repository: {environment}. "
-                                  f"{RECORD_DIR}/MODEL.yaml records what is deployed.")
+    _create(forge, repo_name, environment)
     return True
 
+
+def _create(forge: Forge, repo_name: str, environment: str) -> Repo:
+    return forge.create_repo(repo_name, auto_init=True,
+                             description=f"jx-mlops environment repository: {environment}. "
+                                         f"{RECORD_DIR}/MODEL.yaml records what is deployed.")

@@ -11,17 +11,22 @@ goes back to the last version that passed, and `insights` can tell verified depl
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jx_mlops.environments.history import LANDING_ACTIONS, HistoryEvent
-from jx_mlops.errors import ConflictError, GitError
-from jx_mlops.forge.base import Forge
+from jx_mlops.errors import ConflictError
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.yamlio import json_loads
 
 NOTES_REF = "jx-mlops-verify"
 REMOTE_NOTES = f"refs/notes/{NOTES_REF}"
+TRACKING_NOTES = f"{REMOTE_NOTES}-origin"
+# A pattern, not the ref itself: a repository with no record yet has no notes ref, and a
+# pattern that matches nothing does not fail the fetch it rides along with (the default
+# branch's, see ``environments.repo``).
+FETCH_REFSPEC = f"+{REMOTE_NOTES}*:{TRACKING_NOTES}*"
 _PUSH_ATTEMPTS = 8
 
 
@@ -85,35 +90,37 @@ def deployment_event(events: list[HistoryEvent], version: str | None = None
     return None
 
 
-def read_record(repo: GitRepo, event: HistoryEvent) -> VerificationRecord | None:
+def read_verification(repo: GitRepo, event: HistoryEvent) -> VerificationRecord | None:
     text = repo.notes_show(NOTES_REF, event.commit)
     return VerificationRecord.from_json(text) if text else None
 
 
-def fetch_records(repo: GitRepo, forge: Forge, url: str) -> None:
-    """Bring the forge's verification records into the mirror (merging, never losing)."""
-    tracking = f"{REMOTE_NOTES}-origin"
-    try:
-        repo.fetch(url, [f"+{REMOTE_NOTES}:{tracking}"], env=forge.git_env())
-    except GitError:
+def merge_fetched(repo: GitRepo) -> None:
+    """Merge the forge's records, fetched with :data:`FETCH_REFSPEC`, into the mirror's
+    (merging, never losing)."""
+    if repo.ref_sha(TRACKING_NOTES) is None:
         return  # none recorded yet
     if repo.ref_sha(REMOTE_NOTES) is None:
-        repo.run("update-ref", REMOTE_NOTES, tracking)
+        repo.run("update-ref", REMOTE_NOTES, TRACKING_NOTES)
     else:
-        repo.notes_merge(NOTES_REF, tracking)
+        repo.notes_merge(NOTES_REF, TRACKING_NOTES)
 
 
-def save_record(repo: GitRepo, forge: Forge, url: str, event: HistoryEvent,
+def fetch_records(repo: GitRepo, url: str, env: Mapping[str, str]) -> None:
+    """Bring the forge's verification records into the mirror."""
+    repo.fetch(url, [FETCH_REFSPEC], env=env)
+    merge_fetched(repo)
+
+
+def save_record(repo: GitRepo, url: str, env: Mapping[str, str], event: HistoryEvent,
                 record: VerificationRecord) -> None:
     """Attach ``record`` to ``event``'s commit and push the notes (merging on a race)."""
     repo.notes_add(NOTES_REF, event.commit, record.to_json())
     for _attempt in range(_PUSH_ATTEMPTS):
         try:
-            repo.push(url, [f"{REMOTE_NOTES}:{REMOTE_NOTES}"], env=forge.git_env())
+            repo.push(url, [f"{REMOTE_NOTES}:{REMOTE_NOTES}"], env=env)
             return
         except ConflictError:
-            fetch_records(repo, forge, url)
+            fetch_records(repo, url, env)
             repo.notes_add(NOTES_REF, event.commit, record.to_json())
     raise ConflictError("could not push verification records: the notes ref kept moving")
-
-

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 from jx_mlops import console
 from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
-from jx_mlops.environments.history import LANDING_ACTIONS, read_events
-from jx_mlops.environments.repo import DeploymentRecord, mirror, read_record
+from jx_mlops.environments.history import LANDING_ACTIONS
+from jx_mlops.environments.records import DeploymentRecord
+from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.errors import PromotionError
 from jx_mlops.forge.base import Forge, PullRequest, can_write
 from jx_mlops.forge.kinds import open_forge
@@ -35,15 +36,17 @@ _ACTIONS: tuple[Action, ...] = ("promote", "rollback")
 @contextlib.contextmanager
 def project_context(config: ProjectConfig, forge: Forge | None = None
                     ) -> Iterator[PromotionContext]:
-    """A promotion context for the project: its forge, environments, models, registry."""
+    """A promotion context for the project: its forge, environments, models, registry;
+    the environment repositories the command opens through it are closed at the end."""
+    forge = forge or open_forge(config.forge)
     repo = GitRepo.open(config.root)
+    ctx = PromotionContext(forge=forge, environments=config.environments,
+                           models={m.name: m for m in config.models}, registry=repo,
+                           gto_stages=config.gto_stages, trust=project_trust(config))
     try:
-        yield PromotionContext(forge=forge or open_forge(config.forge),
-                               environments=config.environments,
-                               models={m.name: m for m in config.models}, registry=repo,
-                               gto_stages=config.gto_stages,
-                               trust=project_trust(config))
+        yield ctx
     finally:
+        ctx.close()
         repo.close()
 
 
@@ -69,32 +72,29 @@ def promote_model(config: ProjectConfig, model: str, version: str, environment: 
     config.model(model)
     env = config.environment(environment)
     with project_context(config, forge) as ctx:
-        check_can_change(ctx.forge, env, f"promote {model}")
+        check_can_change(ctx.environment_repo(env), env, f"promote {model}")
         registered = _version(ctx, config, model, version)
         return run_promotion(ctx, PromotionRequest(model, env, "promote", registered, force))
 
 
-def check_can_change(forge: Forge, env: EnvironmentConfig, what: str) -> None:
+def check_can_change(env_repo: EnvironmentRepo, env: EnvironmentConfig, what: str) -> None:
     """Refuse, before anything is fetched or pushed, a user without write on ``env``'s
     repository: promotion, rollback and disable need it whatever the strategy."""
+    forge = env_repo.forge
     user = forge.user()
-    permission = forge.get_permission(env.repo, user) if forge.find_repo(env.repo) else "admin"
+    permission = forge.get_permission(env.repo, user) if env_repo.exists else "admin"
     if not can_write(permission):
         raise PromotionError(f"{user} cannot {what} in {env.name}: needs write permission on "
                              f"{env.repo} (has {permission})")
 
 
-def _current(forge: Forge, env: EnvironmentConfig, model: str
+def _current(env_repo: EnvironmentRepo, env: EnvironmentConfig, model: str
              ) -> tuple[DeploymentRecord | None, list[str]]:
     """The record of ``model`` in ``env`` and the versions it ran there, newest first."""
-    if forge.find_repo(env.repo) is None:
+    if not env_repo.exists:
         return None, []
-    repo, branch = mirror(forge, env.repo)
-    try:
-        record = read_record(repo, branch, model, env.name)
-        events = read_events(repo, branch, model=model, environment=env.name)
-    finally:
-        repo.close()
+    record = env_repo.record(model, env.name)
+    events = env_repo.events(model=model, environment=env.name)
     return record, [e.version for e in events if e.action in LANDING_ACTIONS]
 
 
@@ -126,15 +126,25 @@ def rollback_model(config: ProjectConfig, model: str, environment: str, *,
     config.model(model)
     env = config.environment(environment)
     with project_context(config, forge) as ctx:
-        check_can_change(ctx.forge, env, f"roll back {model}")
-        if to is None:
-            record, ran = _current(ctx.forge, env, model)
-            known = [v.version for v in list_versions(
-                ctx.registry, model_name(config, ctx.registry, model))] if ctx.registry else []
-            to = rollback_target(record, ran, known, model, env.name)
-        registered = _version(ctx, config, model, to)
-        return run_promotion(ctx, PromotionRequest(model, env, "rollback", registered, force,
-                                                   reason=reason, emergency=emergency))
+        return run_rollback(ctx, config, model, env, to=to, force=force, reason=reason,
+                            emergency=emergency)
+
+
+def run_rollback(ctx: PromotionContext, config: ProjectConfig, model: str,
+                 env: EnvironmentConfig, *, to: str | None = None, force: bool = False,
+                 reason: str | None = None, emergency: bool = False) -> PromotionResult:
+    """Roll ``model`` back in ``env`` within a command's context (what ``verify`` and
+    ``/rollback`` do, reading the environment repository the command already read)."""
+    env_repo = ctx.environment_repo(env)
+    check_can_change(env_repo, env, f"roll back {model}")
+    if to is None:
+        record, ran = _current(env_repo, env, model)
+        known = [v.version for v in list_versions(
+            ctx.registry, model_name(config, ctx.registry, model))] if ctx.registry else []
+        to = rollback_target(record, ran, known, model, env.name)
+    registered = _version(ctx, config, model, to)
+    return run_promotion(ctx, PromotionRequest(model, env, "rollback", registered, force,
+                                               reason=reason, emergency=emergency))
 
 
 def disable_model(config: ProjectConfig, model: str, environment: str, *,
@@ -144,7 +154,7 @@ def disable_model(config: ProjectConfig, model: str, environment: str, *,
     config.model(model)
     env = config.environment(environment)
     with project_context(config, forge) as ctx:
-        check_can_change(ctx.forge, env, f"disable {model}")
+        check_can_change(ctx.environment_repo(env), env, f"disable {model}")
         return run_promotion(ctx, PromotionRequest(model, env, "disable", reason=reason))
 
 

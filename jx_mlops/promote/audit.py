@@ -24,13 +24,8 @@ from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
 from jx_mlops.dvc.lockfile import parse_lock
 from jx_mlops.dvc.storage import remote_object_path, serving_copy_path
 from jx_mlops.environments.history import HistoryEvent, latest_events, read_events
-from jx_mlops.environments.repo import (
-    DeploymentRecord,
-    card_path,
-    mirror,
-    record_names,
-    record_path,
-)
+from jx_mlops.environments.records import DeploymentRecord, card_path, record_names, record_path
+from jx_mlops.environments.repo import EnvironmentRepo, mirror
 from jx_mlops.errors import DvcError, JxMlopsError
 from jx_mlops.forge.base import Forge
 from jx_mlops.git.repo import GitRepo
@@ -102,14 +97,13 @@ def run_audit(config: ProjectConfig, forge: Forge, *, environment: str | None = 
     findings: list[Finding] = []
     try:
         for env in envs:
-            if forge.find_repo(env.repo) is None:
-                continue
-            repo, branch = mirror(forge, env.repo)
+            env_repo = EnvironmentRepo(forge, env.repo)
             try:
-                _audit_env(env, repo, branch, sources, checked, findings,
-                           gto_stages=config.gto_stages, trust=project_trust(config))
+                if env_repo.exists:
+                    _audit_env(env, env_repo.git, env_repo.branch, sources, checked, findings,
+                               gto_stages=config.gto_stages, trust=project_trust(config))
             finally:
-                repo.close()
+                env_repo.close()
     finally:
         sources.close()
     return AuditReport(tuple(checked), tuple(findings))

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from jx_mlops.config.project import EnvironmentConfig, ModelConfig
 from jx_mlops.environments.history import trailers
-from jx_mlops.environments.repo import DeploymentRecord, GateOutcome, card_path, record_path
+from jx_mlops.environments.records import DeploymentRecord, GateOutcome, card_path, record_path
 from jx_mlops.promote.gates import Action, GateResult
 from jx_mlops.promote.manifests import serving_changes
 from jx_mlops.promote.modelcard import render_card

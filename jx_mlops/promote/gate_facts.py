@@ -11,11 +11,11 @@ from dataclasses import replace
 
 from jx_mlops.config.project import EnvironmentConfig, ModelConfig
 from jx_mlops.environments.history import HistoryEvent
-from jx_mlops.environments.repo import DeploymentRecord
-from jx_mlops.environments.verification import deployment_event, fetch_records, read_record
+from jx_mlops.environments.records import DeploymentRecord
+from jx_mlops.environments.repo import EnvironmentRepo
+from jx_mlops.environments.verification import deployment_event
 from jx_mlops.errors import NotFoundError
 from jx_mlops.forge.base import STATUS_CONTEXT, Forge
-from jx_mlops.git.repo import GitRepo
 from jx_mlops.promote.gates import (
     Action,
     DeployedComparison,
@@ -69,13 +69,12 @@ def signature_state(env: EnvironmentConfig, target: DeploymentRecord, trust: Tru
     return SignatureState(status, check.detail, required)
 
 
-def verified_state(repo: GitRepo, forge: Forge, repo_name: str, events: list[HistoryEvent],
-                   version: str, state: RequiredState) -> RequiredState:
+def verified_state(env_repo: EnvironmentRepo, events: list[HistoryEvent], version: str,
+                   state: RequiredState) -> RequiredState:
     """``state`` of a verified environment, with what verification says of ``version``'s
     latest deployment there (the soak gate then counts verified time)."""
-    fetch_records(repo, forge, forge.get_repo(repo_name).clone_url)
     event = deployment_event(events, version)
-    record = read_record(repo, event) if event is not None else None
+    record = env_repo.verification(event) if event is not None else None
     if record is None:
         return replace(state, verified=True)
     return replace(state, verified=True, verified_from=record.first_passed_at,

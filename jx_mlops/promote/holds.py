@@ -13,32 +13,18 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import Any
-
-import yaml
 
 from jx_mlops import console
 from jx_mlops.config.project import EnvironmentConfig
 from jx_mlops.environments.history import iso, trailers
-from jx_mlops.environments.repo import dump_yaml, ensure_environment_repo, load_yaml, mirror
-from jx_mlops.errors import ConflictError, JxMlopsError, PromotionError
+from jx_mlops.environments.records import Hold, hold_path, holds_content, read_holds
+from jx_mlops.environments.repo import EnvironmentRepo
+from jx_mlops.errors import ConflictError, PromotionError
 from jx_mlops.forge.base import Forge, can_write
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.identity import commit_identity
 
 _LAND_ATTEMPTS = 25
-
-
-@dataclass(frozen=True)
-class Hold:
-    """One held version of one model in one environment."""
-
-    model: str
-    environment: str
-    version: str
-    reason: str
-    by: str
-    at: str
 
 
 @dataclass(frozen=True)
@@ -51,46 +37,16 @@ class HoldResult:
     pull_request: int | None = None
 
 
-def hold_path(model: str) -> str:
-    return f"holds/{model}.yaml"
-
-
-def read_holds(repo: GitRepo, rev: str, model: str, environment: str) -> dict[str, Hold]:
-    """The held versions of ``model`` at ``rev`` of an environment repository."""
-    raw = repo.read_blob(rev, hold_path(model))
-    try:
-        data: Any = load_yaml(raw) if raw else None
-    except (yaml.YAMLError, ValueError, JxMlopsError) as exc:
-        raise PromotionError(f"{hold_path(model)} in {environment}: unreadable holds file "
-                             f"({str(exc).splitlines()[0][:120]})") from None
-    entries = data.get("holds") if isinstance(data, dict) else None
-    if not isinstance(entries, dict):
-        return {}
-    holds = {}
-    for version, entry in entries.items():
-        info = entry if isinstance(entry, dict) else {}
-        holds[str(version)] = Hold(model, environment, str(version),
-                                   str(info.get("reason", "")), str(info.get("by", "")),
-                                   str(info.get("at", "")))
-    return holds
-
-
-def refuse_held(repo: GitRepo, rev: str, environment: str, model: str, version: str) -> None:
+def refuse_held(env_repo: EnvironmentRepo, environment: str, model: str, version: str
+                ) -> None:
     """A PromotionError when ``version`` of ``model`` is on hold in ``environment``."""
-    hold = read_holds(repo, rev, model, environment).get(version)
+    hold = env_repo.holds(model, environment).get(version)
     if hold is None:
         return
     raise PromotionError(
         f"{model} {version} is on hold in {environment} since {hold.at} (by {hold.by}: "
         f"{hold.reason})",
         hint=f"lift it with `jx-mlops hold clear {model}@{version} --env {environment}`")
-
-
-def _content(holds: dict[str, Hold]) -> bytes | None:
-    if not holds:
-        return None
-    return dump_yaml({"holds": {v: {"reason": h.reason, "by": h.by, "at": h.at}
-                                for v, h in sorted(holds.items())}}).encode()
 
 
 def _message(hold: Hold, held: bool) -> str:
@@ -104,10 +60,12 @@ def _message(hold: Hold, held: bool) -> str:
 
 
 class _HoldChange:
-    """One hold or clear, landed as a pull request on the environment's latest tip."""
+    """One hold or clear, landed as a pull request."""
 
-    def __init__(self, forge: Forge, env: EnvironmentConfig, hold: Hold, held: bool) -> None:
-        self.forge, self.env, self.hold, self.held = forge, env, hold, held
+    def __init__(self, env_repo: EnvironmentRepo, env: EnvironmentConfig, hold: Hold,
+                 held: bool) -> None:
+        self.env_repo, self.env, self.hold, self.held = env_repo, env, hold, held
+        self.forge = env_repo.forge
         verb = "hold" if held else "hold-clear"
         self.branch = f"{verb}/{env.name}/{hold.model}-{hold.version}"
 
@@ -120,11 +78,11 @@ class _HoldChange:
             holds[self.hold.version] = self.hold
         else:
             del holds[self.hold.version]
-        return repo.commit_files(base, {hold_path(self.hold.model): _content(holds)},
+        return repo.commit_files(base, {hold_path(self.hold.model): holds_content(holds)},
                                  _message(self.hold, self.held),
                                  env=commit_identity(self.hold.by))
 
-    def _pull(self, base_branch: str, commit: str) -> int:
+    def _pull(self, base_branch: str) -> int:
         found = self.forge.list_pulls(self.env.repo, head=self.branch, base=base_branch)
         if found:
             return found[0].number
@@ -136,18 +94,26 @@ class _HoldChange:
                                       base=base_branch).number
 
     def land(self) -> int | None:
-        """Merge the change; returns its pull request (None: nothing was to change)."""
+        """Merge the change; returns its pull request (None: nothing was to change).
+
+        The first attempt builds on the tip this command already fetched (a flow that read
+        the repository, as ``verify`` did, fetches nothing more): the forge's three-way
+        merge refuses a change to this holds file made meanwhile, and only then is the
+        tip fetched again and the change rebuilt on it. Finding nothing to change proves
+        nothing on an older tip, so that is confirmed on the latest one.
+        """
+        number: int | None = None
         for attempt in range(_LAND_ATTEMPTS):
-            repo, base_branch = mirror(self.forge, self.env.repo)
-            try:
-                commit = self._commit(repo, repo.rev_parse(base_branch))
-                if commit is None:
-                    return None
-                repo.push("origin", [f"+{commit}:refs/heads/{self.branch}"],
-                          env=self.forge.git_env())
-            finally:
-                repo.close()
-            number = self._pull(base_branch, commit)
+            repo = self.env_repo.latest() if attempt else self.env_repo.git
+            commit = self._commit(repo, repo.rev_parse(self.env_repo.branch))
+            if commit is None and attempt == 0:
+                repo = self.env_repo.latest()
+                commit = self._commit(repo, repo.rev_parse(self.env_repo.branch))
+            if commit is None:
+                self._abandon(number)
+                return None
+            self.env_repo.push([f"+{commit}:refs/heads/{self.branch}"])
+            number = self._pull(self.env_repo.branch)
             try:
                 self.forge.merge_pull(self.env.repo, number)
             except ConflictError:
@@ -159,27 +125,40 @@ class _HoldChange:
         raise PromotionError(f"{self.branch}: the environment kept moving "
                              f"({_LAND_ATTEMPTS} attempts)", hint="run the command again")
 
+    def _abandon(self, number: int | None) -> None:
+        """Close the pull request of an attempt that a concurrent run made unnecessary."""
+        if number is None:
+            return
+        console.info(f"{self.env.repo} already has the change; closing #{number}")
+        self.forge.update_pull(self.env.repo, number, state="closed")
+        self._delete_branch()
+
     def _delete_branch(self) -> None:
-        repo, _branch = mirror(self.forge, self.env.repo)
-        try:
-            repo.push("origin", [f":refs/heads/{self.branch}"], env=self.forge.git_env())
+        try:  # best effort, as GitHub's "automatically delete head branches"
+            self.env_repo.push([f":refs/heads/{self.branch}"])
         except Exception as exc:  # the merge is done; a leftover branch is harmless
             console.warn(f"could not delete branch {self.branch} of {self.env.repo}: {exc}")
-        finally:
-            repo.close()
 
 
 def set_hold(forge: Forge, env: EnvironmentConfig, model: str, version: str, *,
-             held: bool, reason: str = "") -> HoldResult:
-    """Put (``held``) or lift a hold on ``version`` of ``model`` in ``env``."""
+             held: bool, reason: str = "", env_repo: EnvironmentRepo | None = None
+             ) -> HoldResult:
+    """Put (``held``) or lift a hold on ``version`` of ``model`` in ``env`` (``env_repo``:
+    the command's view of ``env``'s repository, if it opened one)."""
     user = forge.user()
     permission = forge.get_permission(env.repo, user)
     if not can_write(permission):
         verb = "hold" if held else "clear a hold"
         raise PromotionError(f"{user} cannot {verb} in {env.name}: needs write permission on "
                              f"{env.repo} (has {permission})")
-    ensure_environment_repo(forge, env.repo, env.name)
-    hold = Hold(model, env.name, version, reason or ("held by hand" if held else "cleared"),
-                user, iso(time.time()))
-    number = _HoldChange(forge, env, hold, held).land()
+    opened = env_repo is None
+    repo = env_repo or EnvironmentRepo(forge, env.repo)
+    try:
+        repo.create_if_missing(env.name)
+        hold = Hold(model, env.name, version, reason or ("held by hand" if held else "cleared"),
+                    user, iso(time.time()))
+        number = _HoldChange(repo, env, hold, held).land()
+    finally:
+        if opened:
+            repo.close()
     return HoldResult(hold, held, changed=number is not None, pull_request=number)

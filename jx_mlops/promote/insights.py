@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 
 from jx_mlops.compare.dora import DoraKeys, ModelEvent, dora_keys
 from jx_mlops.config.project import ProjectConfig
-from jx_mlops.environments.history import HistoryEvent, collect_history
+from jx_mlops.environments.history import HistoryEvent
+from jx_mlops.environments.repo import collect_history
 from jx_mlops.errors import JxMlopsError
 from jx_mlops.forge.base import Forge
 from jx_mlops.git.repo import GitRepo
@@ -95,10 +96,9 @@ def collect_insights(config: ProjectConfig, forge: Forge, *, model: str | None =
     except JxMlopsError:
         repo = None
     try:
-        keys = []
-        for name in models:
-            events = collect_history([(e.name, e.repo) for e in envs], forge, name)
-            keys += [_keys(name, env.name, events, repo, start, until) for env in envs]
+        history = collect_history(forge, [(e.name, e.repo) for e in envs], models)
+        keys = [_keys(name, env.name, history[name], repo, start, until)
+                for name in models for env in envs]
     finally:
         if repo is not None:
             repo.close()

@@ -18,8 +18,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from jx_mlops.config.project import EnvironmentConfig
-from jx_mlops.environments.repo import DeploymentRecord, dump_yaml, load_yaml
+from jx_mlops.environments.records import DeploymentRecord, dump_yaml
 from jx_mlops.errors import PromotionError
+from jx_mlops.yamlio import safe_load
 
 SERVING_DIR = "serving"
 ROOT_HELMFILE = "helmfile.yaml"
@@ -121,7 +122,7 @@ def _load_mapping(data: bytes | None, path: str) -> dict[str, Any]:
     if data is None:
         return {}
     try:
-        loaded = load_yaml(data)
+        loaded = safe_load(data)
     except Exception as exc:  # yaml.YAMLError and friends: the file is not ours to fix
         raise PromotionError(f"{path} in the environment repository is not valid YAML "
                              f"({str(exc).splitlines()[0]}); fix it by hand first") from None

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from jx_mlops.config.project import EnvironmentConfig, ModelConfig
-from jx_mlops.environments.repo import DeploymentRecord, GateOutcome
+from jx_mlops.environments.records import DeploymentRecord, GateOutcome
 from jx_mlops.promote.gates import lookup_metric
 from jx_mlops.report.format import format_value
 from jx_mlops.report.markdown import code, escape

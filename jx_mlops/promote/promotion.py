@@ -24,16 +24,10 @@ from typing import cast
 
 from jx_mlops import console
 from jx_mlops.config.project import EnvironmentConfig, ModelConfig
-from jx_mlops.environments.history import read_events, served_window
+from jx_mlops.environments.history import served_window
 from jx_mlops.environments.locks import recovered_locks, serialized
-from jx_mlops.environments.repo import (
-    DeploymentRecord,
-    card_path,
-    ensure_environment_repo,
-    mirror,
-    read_record,
-    record_path,
-)
+from jx_mlops.environments.records import DeploymentRecord, card_path, record_path
+from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.errors import ConflictError, GitError, PromotionError
 from jx_mlops.failpoints import failpoint
 from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
@@ -78,6 +72,24 @@ class PromotionContext:
     registry: GitRepo | None = None
     gto_stages: bool = True  # mirror what lands as GTO stage tags in the registry
     trust: Trust = field(default_factory=Trust)  # whose model signatures are accepted
+    # The environment repositories this command opened, by name: each is fetched once
+    # for reading, whatever the number of models and flows that read it.
+    environment_repos: dict[str, EnvironmentRepo] = field(default_factory=dict)
+
+    def environment_repo(self, env: EnvironmentConfig, *, verification: bool = False
+                         ) -> EnvironmentRepo:
+        """The command's one :class:`EnvironmentRepo` of ``env``'s repository
+        (``verification``: its verification notes will be read)."""
+        found = self.environment_repos.get(env.repo)
+        if found is None:
+            found = self.environment_repos[env.repo] = EnvironmentRepo(self.forge, env.repo)
+        if verification:
+            found.expect_verification()
+        return found
+
+    def close(self) -> None:
+        for repo in self.environment_repos.values():
+            repo.close()
 
 
 @dataclass(frozen=True)
@@ -122,13 +134,14 @@ def run_promotion(ctx: PromotionContext, request: PromotionRequest) -> Promotion
         raise PromotionError(f"environment {env.name} has strategy 'never': nothing is promoted "
                              "there (change mlops.yaml to allow it)")
     with serialized(ctx.forge, env.repo, request.model):
-        if ensure_environment_repo(ctx.forge, env.repo, env.name):
+        env_repo = ctx.environment_repo(env)
+        if env_repo.create_if_missing(env.name):
             console.info(f"Created environment repository {env.repo}")
-        repo, branch = mirror(ctx.forge, env.repo)
-        try:
-            result = _Promotion(ctx, request, repo, branch).run()
-        finally:
-            repo.close()
+        # Fetched again, under the lock, even if this command read the repository before:
+        # a concurrent run of this change that finished meanwhile must be found (deployed
+        # already, or its pull request open), not redone on an older tip.
+        env_repo.latest()
+        result = _Promotion(ctx, request, env_repo).run()
         record_gto_stage(ctx, request, result)
     return result
 
@@ -160,9 +173,10 @@ def _registry_names(registry: GitRepo, model: str) -> list[str]:
 class _Promotion:
     """One run of one change; each method is one step of it."""
 
-    def __init__(self, ctx: PromotionContext, request: PromotionRequest, repo: GitRepo,
-                 base_branch: str) -> None:
-        self.ctx, self.request, self.repo, self.base_branch = ctx, request, repo, base_branch
+    def __init__(self, ctx: PromotionContext, request: PromotionRequest,
+                 env_repo: EnvironmentRepo) -> None:
+        self.ctx, self.request, self.env_repo = ctx, request, env_repo
+        self.base_branch = env_repo.branch
         self.env = request.environment
         self.forge = ctx.forge
         self.previous: str | None = None
@@ -171,7 +185,7 @@ class _Promotion:
 
     def run(self) -> PromotionResult:
         self._check_authorized()
-        current = read_record(self.repo, self.base_branch, self.request.model, self.env.name)
+        current = self.env_repo.record(self.request.model, self.env.name)
         self.previous = current.version if current is not None and current.serving else None
         target = self._target(current)
         self.branch = change.branch_name(self.request.action, self.env.name, target.model,
@@ -179,7 +193,7 @@ class _Promotion:
         if self._already_done(current, target):
             return self._finish_leftover(target)
         if self.request.action != "disable":
-            refuse_held(self.repo, self.base_branch, self.env.name, target.model, target.version)
+            refuse_held(self.env_repo, self.env.name, target.model, target.version)
         pull = self._open_pull()
         if pull is not None:  # whoever lands it, the promotion is its requester's
             target = replace(target, promoted_by=pull.author)
@@ -269,7 +283,7 @@ class _Promotion:
         later = self.env.name != self.ctx.environments[0].name
         evaluation = source_evaluation(self.forge, target) if later else None
         deployed = against_deployed(
-            read_record(self.repo, self.base_branch, target.model, self.env.name), target,
+            self.env_repo.record(target.model, self.env.name), target,
             self.ctx.models.get(target.model), self.env.name) if later else None
         inputs = GateInputs(env=self.env, action=self.request.action, version=target.version,
                             metrics=target.metrics, required=self._required_state(target),
@@ -291,22 +305,18 @@ class _Promotion:
         if required is None or self.request.action != "promote":
             return None
         env = next(e for e in self.ctx.environments if e.name == required)
-        if self.forge.find_repo(env.repo) is None:
+        env_repo = self.ctx.environment_repo(env, verification=env.verify is not None)
+        if not env_repo.exists:
             return RequiredState(required, None)
-        repo, branch = mirror(self.forge, env.repo)
-        try:
-            record = read_record(repo, branch, target.model, env.name)
-            running = record.version if record is not None and record.serving else None
-            events = read_events(repo, branch, model=target.model, environment=env.name)
-            start, end = served_window(events, target.version)
-            if running == target.version and record is not None:
-                start, end = _epoch(record.promoted_at), None
-            state = RequiredState(required, running, start, end)
-            if env.verify is not None:
-                state = verified_state(repo, self.forge, env.repo, events, target.version,
-                                       state)
-        finally:
-            repo.close()
+        record = env_repo.record(target.model, env.name)
+        running = record.version if record is not None and record.serving else None
+        events = env_repo.events(model=target.model, environment=env.name)
+        start, end = served_window(events, target.version)
+        if running == target.version and record is not None:
+            start, end = _epoch(record.promoted_at), None
+        state = RequiredState(required, running, start, end)
+        if env.verify is not None:
+            state = verified_state(env_repo, events, target.version, state)
         return state
 
     def _check_authorized(self) -> None:
@@ -338,25 +348,26 @@ class _Promotion:
                pull: int | None, gates: tuple[GateResult, ...], approved_by: tuple[str, ...],
                forced: bool) -> tuple[str, DeploymentRecord]:
         """The change as a commit on the current tip; returns (commit, final record)."""
-        base = self.repo.rev_parse(self.base_branch)
+        repo = self.env_repo.git
+        base = repo.rev_parse(self.base_branch)
         record = change.finalize(target, current=current, pull=pull, gates=gates,
                                  approved_by=approved_by, forced=forced)
-        serving_now = self.repo.read_blobs(base, serving_inputs(record.model, self.env))
+        serving_now = repo.read_blobs(base, serving_inputs(record.model, self.env))
         files = change.files_for(record, self.env, self.ctx.models.get(record.model),
                                  serving_now)
         identity = commit_identity(self.forge.user())
-        return self.repo.commit_files(base, files, change.commit_message(record),
-                                      env=identity), record
+        return repo.commit_files(base, files, change.commit_message(record),
+                                 env=identity), record
 
     def _push(self, commit: str) -> None:
         # The branch belongs to this change alone: a stale copy from a killed run is replaced.
         refspec = f"+{commit}:refs/heads/{self.branch}"
         try:
-            self.repo.push("origin", [refspec], env=self.forge.git_env())
+            self.env_repo.push([refspec])
         except GitError:
             if not recovered_locks(self.forge, self.env.repo):
                 raise
-            self.repo.push("origin", [refspec], env=self.forge.git_env())
+            self.env_repo.push([refspec])
 
     def _create_pull(self, target: DeploymentRecord, current: DeploymentRecord | None,
                      gates: tuple[GateResult, ...]) -> PullRequest:
@@ -379,7 +390,7 @@ class _Promotion:
 
     def _body(self, record: DeploymentRecord, current: DeploymentRecord | None,
               gates: tuple[GateResult, ...]) -> str:
-        serving_now = self.repo.read_blobs(self.base_branch,
+        serving_now = self.env_repo.git.read_blobs(self.base_branch,
                                            serving_inputs(record.model, self.env))
         files = sorted([record_path(record.model), card_path(record.model),
                         *serving_changes(record, self.env, serving_now)])
@@ -428,7 +439,7 @@ class _Promotion:
         for attempt in range(_LAND_ATTEMPTS):
             if attempt:
                 self._refresh()
-            current = read_record(self.repo, self.base_branch, target.model, self.env.name)
+            current = self.env_repo.record(target.model, self.env.name)
             if attempt and self._already_done(current, target):
                 return self._finish_leftover(target)
             commit, _record = self._build(target, current, pull.number, gates, approved, forced)
@@ -465,12 +476,12 @@ class _Promotion:
                              "re-run to open a new one")
 
     def _refresh(self) -> None:
-        self.repo.close()
-        self.repo, self.base_branch = mirror(self.forge, self.env.repo)
+        # The forge refused the merge: another change landed. Rebuild on its new tip.
+        self.env_repo.latest()
 
     def _delete_branch(self) -> None:
         try:  # best effort, as GitHub's "automatically delete head branches"
-            self.repo.push("origin", [f":refs/heads/{self.branch}"], env=self.forge.git_env())
+            self.env_repo.push([f":refs/heads/{self.branch}"])
         except Exception as exc:  # the merge is done; a leftover branch is harmless
             console.warn(f"could not delete branch {self.branch} of {self.env.repo}: {exc}")
 
@@ -479,7 +490,6 @@ def _describe(gates: tuple[GateResult, ...], forced: bool) -> str:
     failing = [g for g in gates if g.status != "pass"]
     text = "; ".join(f"{g.gate}: {g.status}" for g in failing) or "all gates pass"
     return f"forced past {text}" if forced and failing else text
-
 
 
 def _epoch(iso_time: str) -> float:

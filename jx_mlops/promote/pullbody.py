@@ -15,7 +15,7 @@ from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, d
 from jx_mlops.compare.metrics import compare_metrics, compare_params
 from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.config.project import ModelConfig
-from jx_mlops.environments.repo import DeploymentRecord
+from jx_mlops.environments.records import DeploymentRecord
 from jx_mlops.promote.gates import GateResult
 from jx_mlops.report.markdown import code, escape, render_comment
 

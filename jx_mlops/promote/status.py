@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
-from jx_mlops.environments.repo import DeploymentRecord, in_parallel, mirror, read_records
+from jx_mlops.environments.records import DeploymentRecord
+from jx_mlops.environments.repo import EnvironmentRepo, in_parallel
 from jx_mlops.forge.base import Forge
 
 
@@ -49,13 +50,13 @@ def _entry(env: str, name: str, record: DeploymentRecord | None) -> StatusEntry:
 
 def _records(forge: Forge, env: EnvironmentConfig, models: list[str] | None
              ) -> dict[str, DeploymentRecord] | None:
-    if forge.find_repo(env.repo) is None:
-        return None
-    repo, branch = mirror(forge, env.repo)
+    env_repo = EnvironmentRepo(forge, env.repo)
     try:
-        return {r.model: r for r in read_records(repo, branch, env.name, models)}
+        if not env_repo.exists:
+            return None
+        return {r.model: r for r in env_repo.records(env.name, models)}
     finally:
-        repo.close()
+        env_repo.close()
 
 
 def collect_status(config: ProjectConfig, forge: Forge, *, all_models: bool = False,

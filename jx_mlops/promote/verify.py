@@ -20,21 +20,14 @@ from typing import Any
 from jx_mlops import prometheus
 from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
 from jx_mlops.config.verify import VerifyConfig
-from jx_mlops.environments.history import LANDING_ACTIONS, HistoryEvent, read_events
-from jx_mlops.environments.repo import mirror, read_record
-from jx_mlops.environments.verification import (
-    VerificationRecord,
-    deployment_event,
-    fetch_records,
-    save_record,
-)
-from jx_mlops.environments.verification import read_record as read_verification
+from jx_mlops.environments.history import LANDING_ACTIONS, HistoryEvent
+from jx_mlops.environments.repo import EnvironmentRepo
+from jx_mlops.environments.verification import VerificationRecord, deployment_event
 from jx_mlops.errors import ConfigError
 from jx_mlops.forge.base import Forge
-from jx_mlops.forge.kinds import open_forge
-from jx_mlops.git.repo import GitRepo
-from jx_mlops.promote.actions import rollback_model
+from jx_mlops.promote.actions import project_context, run_rollback
 from jx_mlops.promote.holds import set_hold
+from jx_mlops.promote.promotion import PromotionContext
 from jx_mlops.promote.stage_tags import assign_stage
 from jx_mlops.registry.registration import model_name
 from jx_mlops.registry.tags import find_version
@@ -89,36 +82,28 @@ class _Deployment:
     earlier: tuple[tuple[HistoryEvent, VerificationRecord | None], ...]
 
 
-def _running(forge: Forge, env: EnvironmentConfig, model: str) -> _Deployment | None:
-    repo, branch = mirror(forge, env.repo)
-    try:
-        record = read_record(repo, branch, model, env.name)
-        if record is None or not record.serving:
-            return None
-        events = read_events(repo, branch, model=model, environment=env.name)
-        event = deployment_event(events, record.version)
-        if event is None:
-            return None
-        fetch_records(repo, forge, forge.get_repo(env.repo).clone_url)
-        older = [e for e in events if e.timestamp <= event.timestamp and e is not event
-                 and e.action in LANDING_ACTIONS]
-        earlier = tuple((e, read_verification(repo, e)) for e in older)
-        return _Deployment(record.version, event, earlier)
-    finally:
-        repo.close()
+def _running(env_repo: EnvironmentRepo, env: EnvironmentConfig, model: str
+             ) -> _Deployment | None:
+    record = env_repo.record(model, env.name)
+    if record is None or not record.serving:
+        return None
+    events = env_repo.events(model=model, environment=env.name)
+    event = deployment_event(events, record.version)
+    if event is None:
+        return None
+    older = [e for e in events if e.timestamp <= event.timestamp and e is not event
+             and e.action in LANDING_ACTIONS]
+    earlier = tuple((e, env_repo.verification(e)) for e in older)
+    return _Deployment(record.version, event, earlier)
 
 
-def _record(forge: Forge, env: EnvironmentConfig, event: HistoryEvent, *, passed: bool,
+def _record(env_repo: EnvironmentRepo, event: HistoryEvent, *, passed: bool,
             checks: tuple[CheckOutcome, ...], now: int) -> None:
-    repo, _branch = mirror(forge, env.repo)
-    try:
-        url = forge.get_repo(env.repo).clone_url
-        fetch_records(repo, forge, url)
-        record = read_verification(repo, event) or VerificationRecord(event.version)
-        last = {"at": now, "passed": passed, "checks": [c.to_json() for c in checks]}
-        save_record(repo, forge, url, event, record.after(passed=passed, at=now, last=last))
-    finally:
-        repo.close()
+    # From the notes fetched when the command began: a run saving meanwhile makes the push
+    # fail, and the notes are then fetched and merged before this record is pushed again.
+    record = env_repo.verification(event) or VerificationRecord(event.version)
+    last = {"at": now, "passed": passed, "checks": [c.to_json() for c in checks]}
+    env_repo.save_verification(event, record.after(passed=passed, at=now, last=last))
 
 
 def last_verified(deployment: _Deployment) -> str | None:
@@ -129,16 +114,18 @@ def last_verified(deployment: _Deployment) -> str | None:
     return None
 
 
-def _act(config: ProjectConfig, forge: Forge, env: EnvironmentConfig, verify: VerifyConfig,
-         result: ModelVerification, deployment: _Deployment) -> ModelVerification:
+def _act(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentConfig,
+         verify: VerifyConfig, result: ModelVerification, deployment: _Deployment
+         ) -> ModelVerification:
     if verify.on_failure == "report":
         return _with(result, action="report")
     cause = f"verification failed: {result.cause}"
-    hold = set_hold(forge, env, result.model, result.version, held=True, reason=cause)
+    hold = set_hold(ctx.forge, env, result.model, result.version, held=True, reason=cause,
+                    env_repo=ctx.environment_repo(env))
     if verify.on_failure == "hold":
         return _with(result, action="hold", hold_pull=hold.pull_request)
-    back = rollback_model(config, result.model, env.name, to=last_verified(deployment),
-                          forge=forge, reason=f"emergency rollback: {cause}", emergency=True)
+    back = run_rollback(ctx, config, result.model, env, to=last_verified(deployment),
+                        reason=f"emergency rollback: {cause}", emergency=True)
     return _with(result, action="rollback", rolled_back_to=back.version,
                  rollback_pull=back.pull.number if back.pull else None,
                  hold_pull=hold.pull_request)
@@ -148,41 +135,39 @@ def _with(result: ModelVerification, **changes: Any) -> ModelVerification:
     return replace(result, **changes)
 
 
-def sync_stage(config: ProjectConfig, forge: Forge, env: EnvironmentConfig, model: str,
-               version: str) -> None:
+def sync_stage(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentConfig,
+               model: str, version: str) -> None:
     """Make GTO's stage tag show the version the environment runs: a change killed between
     its merge and its stage tag left the tag behind, and a passing run has nothing to
     re-run that would write it."""
-    if not config.gto_stages:
+    registry = ctx.registry
+    if not config.gto_stages or registry is None:
         return
-    registry = GitRepo.open(config.root)
-    try:
-        found = find_version(registry, model_name(config, registry, model), version)
-        if found is not None:
-            assign_stage(registry, found, env.name, git_env=forge.git_env(),
-                         details={"environment": env.name, "action": "verify",
-                                  "environment_repo": env.repo})
-    finally:
-        registry.close()
+    found = find_version(registry, model_name(config, registry, model), version)
+    if found is not None:
+        assign_stage(registry, found, env.name, git_env=ctx.forge.git_env(),
+                     details={"environment": env.name, "action": "verify",
+                              "environment_repo": env.repo})
 
 
-def verify_model(config: ProjectConfig, forge: Forge, env: EnvironmentConfig, model: str,
-                 now: int) -> ModelVerification | None:
+def verify_model(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentConfig,
+                 model: str, now: int) -> ModelVerification | None:
     """Check ``model`` in ``env`` (None: nothing of it serves there)."""
     assert env.verify is not None
-    deployment = _running(forge, env, model)
+    env_repo = ctx.environment_repo(env, verification=True)
+    deployment = _running(env_repo, env, model)
     if deployment is None:
         return None
     checks = run_checks(env.verify, model=model, version=deployment.version,
                         environment=env.name)
     passed = all(c.passed for c in checks)
-    _record(forge, env, deployment.event, passed=passed, checks=checks, now=now)
+    _record(env_repo, deployment.event, passed=passed, checks=checks, now=now)
     in_window = now - deployment.event.timestamp <= env.verify.within
     result = ModelVerification(env.name, model, deployment.version, passed, checks, in_window)
     if passed or not in_window:
-        sync_stage(config, forge, env, model, deployment.version)
+        sync_stage(config, ctx, env, model, deployment.version)
         return result
-    return _act(config, forge, env, env.verify, result, deployment)
+    return _act(config, ctx, env, env.verify, result, deployment)
 
 
 def verify_environment(config: ProjectConfig, environment: str, *, model: str | None = None,
@@ -194,9 +179,9 @@ def verify_environment(config: ProjectConfig, environment: str, *, model: str | 
         raise ConfigError(f"{config.path.name}: environments: {env.name} has no verify: block "
                           "(the checks to run; see docs/operations.md)")
     models = [config.model(model).name] if model else [m.name for m in config.models]
-    forge = forge or open_forge(config.forge)
     at = int(now if now is not None else time.time())
-    found = [verify_model(config, forge, env, name, at) for name in models]
+    with project_context(config, forge) as ctx:  # its environment repository, read once
+        found = [verify_model(config, ctx, env, name, at) for name in models]
     return [f for f in found if f is not None]
 
 
