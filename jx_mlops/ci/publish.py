@@ -180,16 +180,20 @@ def _trusted_target(forge: Forge, repo: str, context: CiContext, report: dict[st
 
 def publish_from_directory(directory: Path, context: CiContext, *, repo: str | None = None,
                            config: ProjectConfig | None = None) -> Publication:
-    """`ci publish`: the project's forge, or (outside a project) GitHub from the event."""
+    """`ci publish`: the project's forge, or (outside a project) the forge the CI run's
+    event names (GitHub Actions: GitHub)."""
     from jx_mlops.forge.base import ForgeConfig
-    from jx_mlops.forge.kinds import open_forge
+    from jx_mlops.forge.kinds import FORGES, kind_of_provider, open_forge
 
+    kind = kind_of_provider(context.provider)
     if config is not None:
         forge_config = config.forge
-    elif context.provider == "github-actions" and context.repo:
-        forge_config = ForgeConfig(kind="github", repo=context.repo, url=context.api_url)
+    elif kind is not None and context.repo:
+        forge_config = ForgeConfig(kind=kind.NAME, repo=context.repo, url=context.api_url)
     else:
-        raise UsageError("ci publish runs in a project directory or in GitHub Actions")
+        providers = sorted(p for k in FORGES.values() for p in k.CI_PROVIDERS)
+        raise UsageError("ci publish runs in a project directory or in a CI run on a forge "
+                         f"({', '.join(providers)})")
     name = repo or context.repo or forge_config.repo
     return publish_pr_report(open_forge(forge_config), name, context, directory,
                              config=config)

@@ -17,6 +17,7 @@ from jx_mlops.cli.common import (
     project_config,
     report_options,
 )
+from jx_mlops.forge.kinds import DEFAULT_FORGE, FORGES
 
 
 def cmd_quickstart_list(args: argparse.Namespace) -> int:
@@ -106,6 +107,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     return run_demo(keep=Path(args.keep) if args.keep else None)
 
+def _forge_summaries() -> str:
+    return "; ".join(f"{kind.NAME}: {kind.SUMMARY}" for kind in FORGES.values())
+
 def add_parsers(sub: Any) -> None:
     qs = sub.add_parser("quickstart", help="project templates")
     qs_sub = qs.add_subparsers(dest="qs_command", metavar="{list}", required=True)
@@ -117,8 +121,8 @@ def add_parsers(sub: Any) -> None:
                    help="bundled quickstart name, directory, or git URL "
                         "(URL#SUBDIR, gh:OWNER/REPO)")
     p.add_argument("--dir", help="where to create it (default: ./NAME)")
-    p.add_argument("--forge", default="local", choices=("local", "github"),
-                   help="where to publish (github: token from GITHUB_TOKEN or GH_TOKEN)")
+    p.add_argument("--forge", default=DEFAULT_FORGE, choices=tuple(FORGES),
+                   help=f"where to publish ({_forge_summaries()})")
     p.add_argument("--owner", help="forge account owning the repositories (default: local; "
                                    "required on GitHub)")
     p.add_argument("--forge-url", metavar="URL",
@@ -135,9 +139,9 @@ def add_parsers(sub: Any) -> None:
 
     p = add_command(sub, "init", cmd_init,
                     "adopt this git + DVC repository: write mlops.yaml and CI files")
-    p.add_argument("--forge", choices=("local", "github"),
-                   help="where pull requests live (default: github for a GitHub origin, "
-                        "else local)")
+    p.add_argument("--forge", choices=tuple(FORGES),
+                   help="where pull requests live (default: the forge of the origin URL, "
+                        f"such as github for a GitHub origin, else {DEFAULT_FORGE})")
     p.add_argument("--repo", metavar="OWNER/NAME",
                    help="the repository on the forge (default: from a GitHub origin; "
                         "none: report works, pull requests need one)")
