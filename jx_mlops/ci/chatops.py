@@ -227,9 +227,9 @@ def _fetch_head(repo: GitRepo, forge: Forge, pull: PullRequest) -> None:
 
 
 def _retrain(config: ProjectConfig, pull: PullRequest, context: CiContext) -> str:
-    from jx_mlops.ci.pr import run_pr_check
+    from jx_mlops.ci.pr import PrRequest, run_pr_check
 
-    check = run_pr_check(config, number=pull.number, run_url=context.run_url)
+    check = run_pr_check(config, PrRequest(number=pull.number), context)
     return (f"trained {check.head_sha[:12]}: {check.comparison.verdict.line} (evaluation "
             "comment updated)")
 
