@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,14 +95,27 @@ class Harness:
             self.forge.set_permission(repo, None, "none")
 
 
-@pytest.fixture(params=["local", "github"])
+def _local_harness(request: pytest.FixtureRequest, work: Path) -> Harness:
+    return Harness(LocalForge(jx_home() / "forge"), work)
+
+
+def _github_harness(request: pytest.FixtureRequest, work: Path) -> Harness:
+    server = request.getfixturevalue("github")
+    return Harness(github_forge(server, page_size=2), work, server)
+
+
+# One harness per forge of FORGES (forge/kinds.py): the contract suite runs against each.
+HARNESSES: dict[str, Callable[[pytest.FixtureRequest, Path], Harness]] = {
+    "local": _local_harness,
+    "github": _github_harness,
+}
+
+
+@pytest.fixture(params=list(HARNESSES))
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Harness:
     work = tmp_path / "work"
     work.mkdir()
-    if request.param == "local":
-        return Harness(LocalForge(jx_home() / "forge"), work)
-    server = request.getfixturevalue("github")
-    return Harness(github_forge(server, page_size=2), work, server)
+    return HARNESSES[request.param](request, work)
 
 
 @dataclass

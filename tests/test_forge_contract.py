@@ -8,10 +8,11 @@ crosses page boundaries.
 from __future__ import annotations
 
 import pytest
-from github_fixtures import Harness
+from github_fixtures import HARNESSES, Harness
 
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.comments import upsert_marked_comment
+from jx_mlops.forge.kinds import FORGES
 
 REPO = "acme/app"
 
@@ -20,6 +21,10 @@ REPO = "acme/app"
 def repo(harness: Harness) -> str:
     harness.forge.create_repo(REPO, description="contract", auto_init=True)
     return REPO
+
+
+def test_every_forge_kind_runs_the_contract() -> None:
+    assert list(HARNESSES) == list(FORGES)
 
 
 def test_repositories(harness: Harness) -> None:

@@ -25,7 +25,7 @@ from jx_mlops.ci.context import CiContext
 from jx_mlops.config.project import ProjectConfig
 from jx_mlops.errors import GitError, JxMlopsError, NotFoundError, PromotionError, UsageError
 from jx_mlops.forge.base import Comment, Forge, PullRequest, can_write
-from jx_mlops.forge.kinds import open_forge
+from jx_mlops.forge.kinds import kind_named, open_forge
 from jx_mlops.fsutil import file_lock, jx_home
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.promote.promotion import PromotionResult
@@ -218,17 +218,18 @@ def _fetch_head(repo: GitRepo, forge: Forge, pull: PullRequest) -> None:
         repo.fetch("origin", [f"+refs/heads/{pull.head}:refs/remotes/origin/{pull.head}"],
                    env=forge.git_env())
     except GitError:
-        if forge.kind != "github":
+        kept = kind_named(forge.kind).PULL_HEAD_REF
+        if kept is None:
             raise
-        # A fork's branch is not in this repository; GitHub keeps every PR head here.
-        repo.fetch("origin", [f"+refs/pull/{pull.number}/head:refs/remotes/origin/pr/"
+        # A fork's branch is not in this repository; the forge keeps every PR head here.
+        repo.fetch("origin", [f"+{kept.format(number=pull.number)}:refs/remotes/origin/pr/"
                               f"{pull.number}"], env=forge.git_env())
 
 
 def _retrain(config: ProjectConfig, pull: PullRequest, context: CiContext) -> str:
-    from jx_mlops.ci.pr import run_pr_check
+    from jx_mlops.ci.pr import PrRequest, run_pr_check
 
-    check = run_pr_check(config, number=pull.number, run_url=context.run_url)
+    check = run_pr_check(config, PrRequest(number=pull.number), context)
     return (f"trained {check.head_sha[:12]}: {check.comparison.verdict.line} (evaluation "
             "comment updated)")
 

@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
 from jx_mlops import console
 from jx_mlops.ci.context import CiContext
-from jx_mlops.ci.pr import TrainingFailedError, _repro
+from jx_mlops.ci.pr import PrRequest, TrainingFailedError, reproduce
+from jx_mlops.ci.verdict import ReportTarget
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.config.project import ProjectConfig
 from jx_mlops.dvc.commands import push as dvc_push
-from jx_mlops.errors import DvcError, ForgeError, GitError, UsageError
-from jx_mlops.evaluation.build import ReportOptions, write_html
+from jx_mlops.errors import DvcError, GitError, UsageError
+from jx_mlops.evaluation.build import write_html
 from jx_mlops.evaluation.snapshot import snapshot
 from jx_mlops.evaluation.trusted import compare_trusted
-from jx_mlops.forge.base import CHECK_NAME, STATUS_CONTEXT, Forge
+from jx_mlops.forge.base import Forge
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.report.markdown import render_comment
@@ -88,55 +87,46 @@ def _checkout(repo: GitRepo, forge: Forge, head_ref: str, head_sha: str, base_sh
         repo.checkout(head_sha)
 
 
-def _set_verdict(forge: Forge, repo: str, sha: str, comparison: Comparison, summary: str,
-                 run_url: str | None) -> None:
-    state: Literal["success", "failure"] = \
-        "success" if comparison.verdict.passed else "failure"
-    forge.set_status(repo, sha, state=state, context=STATUS_CONTEXT,
-                     description=comparison.verdict.line[:140], target_url=run_url)
+def _train(config: ProjectConfig, target: ReportTarget, head_sha: str) -> None:
+    """The PR check's training (run cache pulled, stages measured, a failure read back),
+    then the DVC push; a failure is the status of ``head_sha``."""
     try:
-        forge.create_check_run(repo, sha, name=CHECK_NAME, status="completed",
-                               conclusion=state, title=comparison.verdict.line[:200],
-                               summary=summary, details_url=run_url)
-    except ForgeError as exc:  # a token that may set statuses but not checks
-        console.warn(f"no check run on {sha[:12]}: {exc.message}")
+        reproduce(config)
+        with console.step("Pushing data, models and the run cache to the DVC remote"):
+            dvc_push(config.root, run_cache=True)
+    except (TrainingFailedError, DvcError) as exc:
+        message = exc.failure.status if isinstance(exc, TrainingFailedError) else \
+            f"training failed: {exc.message}"
+        target.status(head_sha, "failure", message)
+        raise
 
 
-def run_queue_check(config: ProjectConfig, context: CiContext, *, html: Path | None = None,
-                    options: ReportOptions | None = None) -> QueueCheck:
+def run_queue_check(config: ProjectConfig, context: CiContext,
+                    request: PrRequest | None = None) -> QueueCheck:
     """Train the merge queue's head commit, compare it with the queue's base, set the
-    evaluation status on the head commit. No comment: see the module's docstring."""
+    evaluation status on the head commit (``request``: where the HTML report goes, the
+    trend's length). No comment: see the module's docstring."""
+    request = request or PrRequest()
     head_sha, head_ref, base_sha, base_ref = _queue_refs(context)
     forge = open_forge(config.forge)
+    target = ReportTarget(forge, config.forge.repo, "merge-queue", context.run_url)
     repo = GitRepo.open(config.root)
     try:
         _checkout(repo, forge, head_ref, head_sha, base_sha)
-        forge.set_status(config.forge.repo, head_sha, state="pending", context=STATUS_CONTEXT,
-                         description="training and evaluating (merge queue)",
-                         target_url=context.run_url)
-        try:
-            _repro(config)  # the PR check's: run cache pulled, stages measured, failure read
-            with console.step("Pushing data, models and the run cache to the DVC remote"):
-                dvc_push(config.root, run_cache=True)
-        except (TrainingFailedError, DvcError) as exc:
-            message = exc.failure.status if isinstance(exc, TrainingFailedError) else \
-                f"training failed: {exc.message}"
-            forge.set_status(config.forge.repo, head_sha, state="failure",
-                             context=STATUS_CONTEXT, description=message[:140],
-                             target_url=context.run_url)
-            raise
+        target.status(head_sha, "pending", "training and evaluating (merge queue)")
+        _train(config, target, head_sha)
         base = snapshot(repo, config.root, base_sha, base_ref)
         pull = queued_pull(head_ref)
         head = snapshot(repo, config.root, None,
                         f"merge queue (PR #{pull})" if pull else "merge queue")
         # Scored by the base's trusted stage, as the PR check is: the queue must not
         # take the queued code's word for its own metrics either.
-        comparison = compare_trusted(config, repo, base, head, options)
-        if html is not None:
-            write_html(html, comparison)
-        _set_verdict(forge, config.forge.repo, head_sha, comparison,
-                     render_comment(comparison, report_id="merge-queue",
-                                    artifact=html.name if html else None), context.run_url)
+        comparison = compare_trusted(config, repo, base, head, request.options)
+        if request.html is not None:
+            write_html(request.html, comparison)
+        target.verdict(head_sha, comparison, render_comment(
+            comparison, report_id=target.report_id,
+            artifact=request.html.name if request.html else None))
         return QueueCheck(head_sha, head_ref, base_sha, base_ref, pull, comparison)
     finally:
         repo.close()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
 from rich.markup import escape
 
@@ -21,21 +20,56 @@ from jx_mlops.ci.context import CiContext
 from jx_mlops.ci.failure import TrainingFailure, parse_failure, render_failure
 from jx_mlops.ci.holdoutscore import check_pr_holdout, score_pr_holdout
 from jx_mlops.ci.update import BranchUpdate, MergeConflictError, bring_up_to_date
+from jx_mlops.ci.verdict import ReportTarget
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config.project import ProjectConfig
 from jx_mlops.dvc.commands import pull as dvc_pull
 from jx_mlops.dvc.commands import push as dvc_push
-from jx_mlops.errors import ConfigError, DvcError, ForgeError, GitError, NotFoundError, UsageError
+from jx_mlops.errors import ConfigError, DvcError, GitError, NotFoundError, UsageError
 from jx_mlops.evaluation.build import ReportOptions, write_html
 from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro, save_record
 from jx_mlops.evaluation.snapshot import snapshot
 from jx_mlops.evaluation.trusted import compare_trusted
-from jx_mlops.forge.base import CHECK_NAME, STATUS_CONTEXT, Comment, Forge, PullRequest
-from jx_mlops.forge.comments import upsert_marked_comment
+from jx_mlops.forge.base import Comment, Forge, PullRequest
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
-from jx_mlops.report.markdown import marker, render_comment
+from jx_mlops.report.markdown import render_comment
+
+
+@dataclass(frozen=True)
+class PrRequest:
+    """What `ci pr` is asked to do: the command line's flags, or a ChatOps ``/retrain``."""
+
+    number: int | None = None  # None: the CI event's pull request, else the branch's
+    commit_results: bool = True  # commit dvc.lock and git-tracked results to the PR branch
+    report_id: str = "default"  # which report this is: one comment per PR and report id
+    html: Path | None = None  # also write the full report there
+    options: ReportOptions | None = None
+    output: Path | None = None  # write the report there instead of posting it (fork-safe)
+    base: str | None = None  # with ``output``: the base revision
+
+
+@dataclass(frozen=True)
+class PrRun:
+    """One check of a pull request: the project and its checkout, the forge and the PR
+    (its head as checked out), and where the report goes: the comment marked with
+    ``report_id``, statuses linking to ``run_url`` (the CI run)."""
+
+    config: ProjectConfig
+    repo: GitRepo
+    forge: Forge
+    pull: PullRequest
+    report_id: str = "default"
+    run_url: str | None = None
+
+    @property
+    def target(self) -> ReportTarget:
+        return ReportTarget(self.forge, self.config.forge.repo, self.report_id, self.run_url)
+
+    def fail(self, message: str, sha: str | None = None) -> None:
+        """The evaluation status on the PR's head (or ``sha``): failure, saying why."""
+        self.target.status(sha or self.pull.head_sha, "failure", message)
 
 
 @dataclass(frozen=True)
@@ -107,7 +141,7 @@ class TrainingFailedError(DvcError):
         self.failure = failure
 
 
-def _repro(config: ProjectConfig, holdout: str | None = None) -> tuple[StageCost, ...]:
+def reproduce(config: ProjectConfig, holdout: str | None = None) -> tuple[StageCost, ...]:
     """Pull the run cache, reproduce (measuring each stage); a failure is read back. The
     sealed holdout (``holdout``, the base's) is not pulled: the PR's code runs here."""
     with console.step("Pulling DVC's run cache and data"):
@@ -128,14 +162,14 @@ def _repro(config: ProjectConfig, holdout: str | None = None) -> tuple[StageCost
     raise TrainingFailedError(failure)
 
 
-def _train(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest,
-           commit_results: bool, update: BranchUpdate, holdout: str | None = None
+def _train(run: PrRun, commit_results: bool, update: BranchUpdate, holdout: str | None
            ) -> tuple[bool, tuple[StageCost, ...]]:
     """Reproduce, push the DVC data and run cache, commit results to the PR branch.
 
     Returns whether a commit was pushed, and what each stage cost.
     """
-    stages = _repro(config, holdout)
+    config, repo, head = run.config, run.repo, run.pull.head
+    stages = reproduce(config, holdout)
     with console.step("Pushing data, models and the run cache to the DVC remote"):
         dvc_push(config.root, run_cache=True,
                  exclude=(f"{holdout}.dvc",) if holdout else ())
@@ -144,42 +178,39 @@ def _train(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest
     repo.add_all()
     if not repo.has_staged_changes():
         if update.commits:
-            repo.push("origin", [f"HEAD:refs/heads/{pull.head}"], env=forge.git_env())
+            repo.push("origin", [f"HEAD:refs/heads/{head}"], env=run.forge.git_env())
         return bool(update.commits), stages
-    repo.commit(f"ci: reproduce pipeline for PR #{pull.number}\n\n"
+    repo.commit(f"ci: reproduce pipeline for PR #{run.pull.number}\n\n"
                 "dvc.lock and the git-tracked results of `dvc repro`, committed by "
                 "`jx-mlops ci pr` so the merge carries them.")
-    repo.push("origin", [f"HEAD:refs/heads/{pull.head}"], env=forge.git_env())
+    repo.push("origin", [f"HEAD:refs/heads/{head}"], env=run.forge.git_env())
     return True, stages
 
 
-def _record_cost(repo: GitRepo, forge: Forge, head_sha: str,
-                 stages: tuple[StageCost, ...]) -> RunRecord | None:
+def _train_reported(run: PrRun, commit_results: bool, update: BranchUpdate,
+                    holdout: str | None) -> tuple[bool, tuple[StageCost, ...]]:
+    """``_train``; a failure is reported on the PR (the comment shows a failed stage)."""
+    try:
+        return _train(run, commit_results, update, holdout)
+    except TrainingFailedError as exc:
+        body = render_failure(exc.failure, marker=run.target.marker, pull_number=run.pull.number,
+                              branch=run.pull.head, sha=run.pull.head_sha)
+        run.target.comment(run.pull.number, body)
+        run.fail(exc.failure.status)
+        raise
+    except DvcError as exc:
+        run.fail(f"training failed: {exc.message}")
+        raise
+
+
+def _record_cost(run: PrRun, head_sha: str, stages: tuple[StageCost, ...]) -> RunRecord | None:
     """Attach this run's cost to the head commit, unless nothing ran (a no-op re-run keeps
     the record of the run that trained it)."""
     if not any(s.ran for s in stages):
         return None
     record = make_record(head_sha, stages)
-    save_record(repo, record, push=True, env=forge.git_env())
+    save_record(run.repo, record, push=True, env=run.forge.git_env())
     return record
-
-
-def _report_check(forge: Forge, repo: str, sha: str, state: Literal["success", "failure"],
-                  comparison: Comparison, body: str, run_url: str | None) -> None:
-    """The same verdict as a check run, whose page shows the whole report. A token that
-    may set statuses but not checks (a personal token on GitHub) only loses the check."""
-    try:
-        forge.create_check_run(repo, sha, name=CHECK_NAME, status="completed",
-                               conclusion=state, title=comparison.verdict.line[:200],
-                               summary=body, details_url=run_url)
-    except ForgeError as exc:
-        console.warn(f"no check run on {sha[:12]}: {exc.message}")
-
-
-def _fail_status(forge: Forge, config: ProjectConfig, sha: str, message: str,
-                 run_url: str | None = None) -> None:
-    forge.set_status(config.forge.repo, sha, state="failure", context=STATUS_CONTEXT,
-                     description=message[:140], target_url=run_url)
 
 
 def _conflict_body(exc: MergeConflictError, pull: PullRequest, marker_line: str) -> str:
@@ -191,28 +222,18 @@ def _conflict_body(exc: MergeConflictError, pull: PullRequest, marker_line: str)
             "re-runs the pipeline), then push.\n")
 
 
-def _update(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest,
-            report_id: str, run_url: str | None) -> BranchUpdate:
+def _update(run: PrRun) -> BranchUpdate:
     """Merge the moved base in; a conflict a person must resolve is reported on the PR."""
-    if repo.is_ancestor(f"origin/{pull.base}", "HEAD"):
+    pull = run.pull
+    if run.repo.is_ancestor(f"origin/{pull.base}", "HEAD"):
         return BranchUpdate(pull.base, 0)
     try:
         with console.step(f"Bringing the PR up to date with {pull.base}"):
-            return bring_up_to_date(repo, pull.base, f"origin/{pull.base}")
+            return bring_up_to_date(run.repo, pull.base, f"origin/{pull.base}")
     except MergeConflictError as exc:
-        upsert_marked_comment(forge, config.forge.repo, pull.number, marker(report_id),
-                              _conflict_body(exc, pull, marker(report_id)))
-        _fail_status(forge, config, pull.head_sha,
-                     f"conflicts with {pull.base}: {', '.join(exc.conflicts)}", run_url)
+        run.target.comment(pull.number, _conflict_body(exc, pull, run.target.marker))
+        run.fail(f"conflicts with {pull.base}: {', '.join(exc.conflicts)}")
         raise
-
-
-def _report_failure(config: ProjectConfig, forge: Forge, pull: PullRequest, sha: str,
-                    exc: TrainingFailedError, report_id: str, run_url: str | None) -> None:
-    body = render_failure(exc.failure, marker=marker(report_id), pull_number=pull.number,
-                          branch=pull.head, sha=sha)
-    upsert_marked_comment(forge, config.forge.repo, pull.number, marker(report_id), body)
-    _fail_status(forge, config, sha, exc.failure.status, run_url)
 
 
 def _with_update_line(body: str, update: BranchUpdate) -> str:
@@ -224,76 +245,70 @@ def _with_update_line(body: str, update: BranchUpdate) -> str:
     return "\n".join([*lines[:at], "", f"_{update.line}_", *lines[at:]])
 
 
-def run_pr_check(config: ProjectConfig, *, number: int | None = None,
-                 commit_results: bool = True, report_id: str = "default",
-                 html: Path | None = None, options: ReportOptions | None = None,
-                 run_url: str | None = None, context: CiContext | None = None) -> PrCheck:
-    """Train the PR, post the evaluation comment, set the commit status; with ``html``, also
-    write the full report there (the comment points to it when it has to be shortened).
+def run_pr_check(config: ProjectConfig, request: PrRequest | None = None,
+                 context: CiContext | None = None) -> PrCheck:
+    """Train the PR, post the evaluation comment, set the commit status; with
+    ``request.html``, also write the full report there (the comment points to it when it
+    has to be shortened).
 
-    ``run_url`` (the CI run) becomes the statuses' link; ``context`` (the CI event) may
-    already describe the PR, which then is not fetched.
+    ``context`` (the CI event) names the PR when ``request.number`` does not, gives the
+    statuses' link (the CI run), and may already describe the PR, which then is not
+    fetched.
     """
+    request = request or PrRequest()
     forge = open_forge(config.forge)
     repo = GitRepo.open(config.root)
     try:
-        pull = find_pull(forge, config, repo, number, context)
-        if pull.state != "open":
-            raise UsageError(f"{config.forge.repo}#{pull.number} is {pull.state}; "
-                             "only open pull requests are checked")
-        _checkout_head(repo, forge, pull)
-        holdout = check_pr_holdout(config, repo, f"origin/{pull.base}")
-        # Statuses go on what was fetched: the branch may have moved since the event.
-        pull = replace(pull, head_sha=repo.head_sha())
-        forge.set_status(config.forge.repo, pull.head_sha, state="pending",
-                         context=STATUS_CONTEXT, description="training and evaluating",
-                         target_url=run_url)
-        update = _update(config, repo, forge, pull, report_id, run_url)
-        try:
-            committed, stages = _train(config, repo, forge, pull, commit_results, update,
-                                       holdout)
-        except TrainingFailedError as exc:
-            _report_failure(config, forge, pull, pull.head_sha, exc, report_id, run_url)
-            raise
-        except DvcError as exc:
-            _fail_status(forge, config, pull.head_sha, f"training failed: {exc.message}",
-                         run_url)
-            raise
-        return _evaluate(config, repo, forge, pull, committed, stages, update,
-                         commit_results=commit_results, report_id=report_id, html=html,
-                         options=options, run_url=run_url)
+        run, holdout = _start(config, repo, forge, request, context)
+        update = _update(run)
+        committed, stages = _train_reported(run, request.commit_results, update, holdout)
+        return _evaluate(run, request, committed, stages, update)
     finally:
         repo.close()
 
 
-def _evaluate(config: ProjectConfig, repo: GitRepo, forge: Forge, pull: PullRequest,
-              committed: bool, stages: tuple[StageCost, ...], update: BranchUpdate, *,
-              commit_results: bool, report_id: str, html: Path | None,
-              options: ReportOptions | None, run_url: str | None) -> PrCheck:
+def _start(config: ProjectConfig, repo: GitRepo, forge: Forge, request: PrRequest,
+           context: CiContext | None) -> tuple[PrRun, str | None]:
+    """Find the open PR, check out its head, set the pending status: the run, and the path
+    of the base's sealed holdout (checked before anything is pushed)."""
+    number = request.number if request.number is not None else \
+        context.pull_number if context is not None else None
+    pull = find_pull(forge, config, repo, number, context)
+    if pull.state != "open":
+        raise UsageError(f"{config.forge.repo}#{pull.number} is {pull.state}; "
+                         "only open pull requests are checked")
+    _checkout_head(repo, forge, pull)
+    holdout = check_pr_holdout(config, repo, f"origin/{pull.base}")
+    # Statuses go on what was fetched: the branch may have moved since the event.
+    run = PrRun(config, repo, forge, replace(pull, head_sha=repo.head_sha()),
+                request.report_id, context.run_url if context is not None else None)
+    run.target.status(run.pull.head_sha, "pending", "training and evaluating")
+    return run, holdout
+
+
+def _evaluate(run: PrRun, request: PrRequest, committed: bool, stages: tuple[StageCost, ...],
+              update: BranchUpdate) -> PrCheck:
     """Compare the trained head with the merge base, comment and set the status."""
+    config, repo, pull = run.config, run.repo, run.pull
     head_sha = repo.head_sha()
-    fetch_records(repo, forge.git_env())
-    record = _record_cost(repo, forge, head_sha, stages) if commit_results else None
+    fetch_records(repo, run.forge.git_env())
+    record = _record_cost(run, head_sha, stages) if request.commit_results else None
     # The PR's own changes: from where it meets its base (the base's tip once up to date).
     merge_base = repo.merge_base(f"origin/{pull.base}", head_sha) or f"origin/{pull.base}"
     base = snapshot(repo, config.root, merge_base, pull.base)
-    head = snapshot(repo, config.root, None if not commit_results else head_sha,
+    head = snapshot(repo, config.root, head_sha if request.commit_results else None,
                     f"PR #{pull.number}")
-    comparison = compare_trusted(config, repo, base, head, options, head_record=record)
+    comparison = compare_trusted(config, repo, base, head, request.options,
+                                 head_record=record)
     try:
         comparison = score_pr_holdout(config, base, comparison)
     except (ConfigError, DvcError) as exc:  # an unreadable holdout: no pending status left
-        _fail_status(forge, config, head_sha, f"sealed holdout: {exc.message}", run_url)
+        run.fail(f"sealed holdout: {exc.message}", head_sha)
         raise
-    if html is not None:
-        write_html(html, comparison)
-    body = _with_update_line(render_comment(comparison, report_id=report_id,
-                                            artifact=html.name if html else None), update)
-    comment, created = upsert_marked_comment(forge, config.forge.repo, pull.number,
-                                             marker(report_id), body)
-    state: Literal["success", "failure"] = \
-        "success" if comparison.verdict.passed else "failure"
-    forge.set_status(config.forge.repo, head_sha, state=state, context=STATUS_CONTEXT,
-                     description=comparison.verdict.line[:140], target_url=run_url)
-    _report_check(forge, config.forge.repo, head_sha, state, comparison, body, run_url)
+    if request.html is not None:
+        write_html(request.html, comparison)
+    body = _with_update_line(render_comment(comparison, report_id=run.report_id, artifact=(
+        request.html.name if request.html else None)), update)
+    comment, created = run.target.comment(pull.number, body)
+    run.target.verdict(head_sha, comparison, body)
     return PrCheck(pull, comparison, comment, created, head_sha, committed, update)

@@ -18,12 +18,10 @@ import contextlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from jx_mlops import console
 from jx_mlops.ci.context import CiContext
-
-# The artifact's names, re-exported (views, tests and the workflow docs use them).
 from jx_mlops.ci.fork_report import (
     COMMENT_FILE,
     FORK_TRUSTED_NOTE,
@@ -33,18 +31,20 @@ from jx_mlops.ci.fork_report import (
     read_pr_report,
 )
 from jx_mlops.ci.holdoutscore import score_fork_holdout, write_exports
+from jx_mlops.ci.pr import PrRequest
+from jx_mlops.ci.verdict import ReportTarget, verdict_state
 from jx_mlops.compare.comparison import Comparison, Revision
 from jx_mlops.config.project import ProjectConfig
 from jx_mlops.errors import ForgeError, GitError, UsageError
-from jx_mlops.evaluation.build import ReportOptions, write_html
+from jx_mlops.evaluation.build import write_html
 from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro
 from jx_mlops.evaluation.snapshot import default_branch_ref, snapshot
 from jx_mlops.evaluation.trusted import compare_trusted
-from jx_mlops.forge.base import CHECK_NAME, STATUS_CONTEXT, CheckRun, Comment, CommitStatus, Forge
-from jx_mlops.forge.comments import upsert_marked_comment
+from jx_mlops.forge.base import CheckRun, Comment, CommitStatus, Forge, PullRequest
+from jx_mlops.forge.kinds import git_credentials
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.report.jsonout import comparison_to_json
-from jx_mlops.report.markdown import marker, render_comment
+from jx_mlops.report.markdown import render_comment
 
 
 @dataclass(frozen=True)
@@ -101,32 +101,35 @@ def ensure_commit(repo: GitRepo, sha: str | None, ref: str | None,
     return repo.rev_parse(f"origin/{ref}")
 
 
-def write_pr_report(config: ProjectConfig, context: CiContext, output: Path, *,
-                    number: int | None = None, base: str | None = None,
-                    git_env: dict[str, str] | None = None,
-                    options: ReportOptions | None = None) -> PrReport:
+def write_pr_report(config: ProjectConfig, context: CiContext, output: Path,
+                    request: PrRequest | None = None) -> PrReport:
     """Reproduce the checked-out PR and write its report to ``output`` (posts nothing):
-    the JSON ``ci publish`` reads, the comment as it would look, the full HTML report."""
-    number = number if number is not None else context.pull_number
+    the JSON ``ci publish`` reads, the comment as it would look, the full HTML report.
+    ``request.base`` overrides the event's base; git fetches it with the forge's
+    credentials when they are at hand (a fork's run may have none)."""
+    request = request or PrRequest()
+    number = request.number if request.number is not None else context.pull_number
     if number is None:
         raise UsageError("which pull request? pass --pr N (or run in a pull_request event)")
+    git_env = git_credentials(config.forge)
     repo = GitRepo.open(config.root)
     try:
         head_sha = repo.head_sha()
-        base_ref = context.base_ref
+        base, base_ref = request.base, context.base_ref
         if base is None and context.base_sha is None and base_ref is None:
             base, base_ref = default_branch_ref(repo)
-        base_sha = ensure_commit(repo, base or context.base_sha, base_ref, git_env or {})
+        base_sha = ensure_commit(repo, base or context.base_sha, base_ref, git_env)
         with console.step("Reproducing the pipeline (dvc repro)") as detail:
             stages = measured_repro(config.root, pull=True, on_line=detail)
         # The cost of this run travels in the artifact (nothing may be pushed from here);
         # the base's comes from the run records already on the remote, if it shares them.
         with contextlib.suppress(GitError):
-            fetch_records(repo, git_env or {})
+            fetch_records(repo, git_env)
         record = make_record(head_sha, stages) if any(s.ran for s in stages) else None
         comparison = compare_trusted(
             config, repo, snapshot(repo, config.root, base_sha, base_ref or base_sha[:7]),
-            snapshot(repo, config.root, None, f"PR #{number}"), options, head_record=record)
+            snapshot(repo, config.root, None, f"PR #{number}"), request.options,
+            head_record=record)
     finally:
         repo.close()
     comparison = replace(comparison, head=Revision(f"PR #{number}", head_sha))
@@ -180,48 +183,57 @@ def _trusted_target(forge: Forge, repo: str, context: CiContext, report: dict[st
 
 def publish_from_directory(directory: Path, context: CiContext, *, repo: str | None = None,
                            config: ProjectConfig | None = None) -> Publication:
-    """`ci publish`: the project's forge, or (outside a project) GitHub from the event."""
+    """`ci publish`: the project's forge, or (outside a project) the forge the CI run's
+    event names (GitHub Actions: GitHub)."""
     from jx_mlops.forge.base import ForgeConfig
-    from jx_mlops.forge.kinds import open_forge
+    from jx_mlops.forge.kinds import FORGES, kind_of_provider, open_forge
 
+    kind = kind_of_provider(context.provider)
     if config is not None:
         forge_config = config.forge
-    elif context.provider == "github-actions" and context.repo:
-        forge_config = ForgeConfig(kind="github", repo=context.repo, url=context.api_url)
+    elif kind is not None and context.repo:
+        forge_config = ForgeConfig(kind=kind.NAME, repo=context.repo, url=context.api_url)
     else:
-        raise UsageError("ci publish runs in a project directory or in GitHub Actions")
+        providers = sorted(p for k in FORGES.values() for p in k.CI_PROVIDERS)
+        raise UsageError("ci publish runs in a project directory or in a CI run on a forge "
+                         f"({', '.join(providers)})")
     name = repo or context.repo or forge_config.repo
     return publish_pr_report(open_forge(forge_config), name, context, directory,
                              config=config)
 
 
+def _relayed(report: dict[str, Any], pull: PullRequest, head_sha: str) -> Comparison:
+    """The artifact's comparison, named after the PR and said to be relayed."""
+    comparison: Comparison = replace(report["comparison"],
+                                     base=Revision(pull.base, report["base_sha"]),
+                                     head=Revision(f"PR #{pull.number}", head_sha))
+    if comparison.trusted is not None:  # say where it ran: here we can only relay it
+        comparison = replace(comparison, trusted=replace(
+            comparison.trusted, where=FORK_TRUSTED_NOTE))
+    return comparison
+
+
+def _run_url(context: CiContext, repo: str) -> str | None:
+    """The run that wrote the artifact (the ``workflow_run``), for the statuses' link."""
+    if context.workflow_run is None or not context.server_url:
+        return None
+    return f"{context.server_url}/{repo}/actions/runs/{context.workflow_run.id}"
+
+
 def publish_pr_report(forge: Forge, repo: str, context: CiContext, directory: Path, *,
-                      report_id: str = "default", config: ProjectConfig | None = None
-                      ) -> Publication:
+                      config: ProjectConfig | None = None) -> Publication:
     """Post the comment, commit status and check run of a report written by the PR run;
     with ``config`` (a checkout of the base) and its sealed holdout, score the artifact's
     ONNX exports on it first."""
     report = read_pr_report(directory)
     number, head_sha = _trusted_target(forge, repo, context, report)
     pull = forge.get_pull(repo, number)
-    base = Revision(pull.base, report["base_sha"])
-    comparison = replace(report["comparison"], base=base,
-                         head=Revision(f"PR #{number}", head_sha))
-    if comparison.trusted is not None:  # say where it ran: here we can only relay it
-        comparison = replace(comparison, trusted=replace(
-            comparison.trusted, where=FORK_TRUSTED_NOTE))
+    comparison = _relayed(report, pull, head_sha)
     if config is not None and config.evaluation.holdout is not None:
         comparison = score_fork_holdout(config, comparison, directory, pull.base)
-    run_url = None
-    if context.workflow_run is not None and context.server_url:
-        run_url = f"{context.server_url}/{repo}/actions/runs/{context.workflow_run.id}"
-    body = render_comment(comparison, report_id=report_id, artifact=HTML_FILE)
-    comment, created = upsert_marked_comment(forge, repo, number, marker(report_id), body)
-    verdict = comparison.verdict
-    state: Literal["success", "failure"] = "success" if verdict.passed else "failure"
-    status = forge.set_status(repo, head_sha, state=state, context=STATUS_CONTEXT,
-                              description=verdict.line, target_url=run_url)
-    check = forge.create_check_run(repo, head_sha, name=CHECK_NAME, status="completed",
-                                   conclusion=state, title=verdict.line[:200], summary=body,
-                                   details_url=run_url)
+    target = ReportTarget(forge, repo, run_url=_run_url(context, repo))
+    body = render_comment(comparison, report_id=target.report_id, artifact=HTML_FILE)
+    comment, created = target.comment(number, body)
+    status = target.status(head_sha, verdict_state(comparison), comparison.verdict.line)
+    check = target.check_run(head_sha, comparison, body)
     return Publication(repo, number, head_sha, comment, created, status, check, comparison)

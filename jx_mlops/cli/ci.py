@@ -20,41 +20,18 @@ from jx_mlops.cli.common import (
 
 def cmd_ci_pr(args: argparse.Namespace) -> int:
     from jx_mlops.ci.context import detect_context
-    from jx_mlops.views.ci import (
-        show_pr_check,
-        show_pr_report,
-        show_queue_check,
-    )
+    from jx_mlops.ci.pr import PrRequest
+    from jx_mlops.ci.route import run_ci_pr
+    from jx_mlops.views.ci import show_ci_pr
 
-    context = detect_context()
-    config = project_config(args)
-    if context.event == "merge_group" and args.pr is None and not args.output:
-        from jx_mlops.ci.mergequeue import run_queue_check
-
-        queued = run_queue_check(config, context, html=Path(args.html) if args.html else None,
-                                 options=report_options(args))
-        show_queue_check(queued, as_json=args.json)
-        passed = queued.comparison.verdict.passed
-    elif args.output:
-        from jx_mlops.ci.publish import write_pr_report
-        from jx_mlops.forge.kinds import git_credentials
-
-        report = write_pr_report(config, context, Path(args.output), number=args.pr,
-                                 base=args.base, git_env=git_credentials(config.forge),
-                                 options=report_options(args))
-        show_pr_report(report, as_json=args.json)
-        passed = report.comparison.verdict.passed
-    else:
-        from jx_mlops.ci.pr import run_pr_check
-
-        check = run_pr_check(config, number=args.pr if args.pr is not None
-                             else context.pull_number, commit_results=not args.no_commit,
-                             report_id=args.report_id,
-                             html=Path(args.html) if args.html else None,
-                             options=report_options(args), run_url=context.run_url,
-                             context=context)
-        show_pr_check(check, as_json=args.json)
-        passed = check.comparison.verdict.passed
+    request = PrRequest(number=args.pr, commit_results=not args.no_commit,
+                        report_id=args.report_id, html=Path(args.html) if args.html else None,
+                        options=report_options(args),
+                        output=Path(args.output) if args.output else None, base=args.base)
+    outcome = run_ci_pr(config=project_config(args), context=detect_context(),
+                        request=request)
+    show_ci_pr(outcome, as_json=args.json)
+    passed = outcome.comparison.verdict.passed
     return EXIT_USER_ERROR if args.fail_on_regression and not passed else EXIT_OK
 
 

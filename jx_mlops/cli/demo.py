@@ -46,7 +46,7 @@ def _as(user: str) -> None:
 
 
 def _run(workdir: Path) -> None:
-    from jx_mlops.ci.pr import run_pr_check
+    from jx_mlops.ci.pr import PrRequest, run_pr_check
     from jx_mlops.ci.release import run_release
     from jx_mlops.config.project import load_config
     from jx_mlops.forge.base import PullDetail
@@ -76,7 +76,7 @@ def _run(workdir: Path) -> None:
 
     _heading(3, "CI trains the pull request and evaluates it", f"jx-mlops ci pr --pr {pull.number}")
     _as("jx-mlops-bot")
-    check = run_pr_check(config, number=pull.number)
+    check = run_pr_check(config, PrRequest(number=pull.number))
     show_pr_check(check, as_json=False)
 
     _heading(4, "The reviewer reads the evaluation comment on the PR",

@@ -112,6 +112,17 @@ def add_parsers(sub: Any) -> None:
     forge = sub.add_parser("forge", help="work with the embedded local forge")
     forge_sub = forge.add_subparsers(dest="forge_command", metavar="{repo,pr,collaborator,fsck}",
                                      required=True)
+    _records_parsers(forge_sub)
+    repo = forge_sub.add_parser("repo", help="repositories")
+    repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list}", required=True)
+    add_json(add_command(repo_sub, "list", cmd_forge_repo_list, "list repositories on the forge"))
+    pr = forge_sub.add_parser("pr", help="pull requests")
+    _pr_parsers(pr.add_subparsers(dest="pr_command",
+                                  metavar="{list,show,create,comment,merge,close,reopen}",
+                                  required=True))
+
+def _records_parsers(forge_sub: Any) -> None:
+    """collaborator and fsck: the local forge's own records."""
     collab = add_command(forge_sub, "collaborator", cmd_forge_collaborator,
                          "set a user's permission on a local-forge repository")
     collab.add_argument("user", help="login, or '*' for everyone not listed")
@@ -123,13 +134,8 @@ def add_parsers(sub: Any) -> None:
     fsck.add_argument("--repair", action="store_true",
                       help="rebuild counters and indexes, move unreadable records aside")
     add_json(fsck)
-    repo = forge_sub.add_parser("repo", help="repositories")
-    repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list}", required=True)
-    add_json(add_command(repo_sub, "list", cmd_forge_repo_list, "list repositories on the forge"))
-    pr = forge_sub.add_parser("pr", help="pull requests")
-    pr_sub = pr.add_subparsers(dest="pr_command",
-                               metavar="{list,show,create,comment,merge,close,reopen}",
-                               required=True)
+
+def _pr_parsers(pr_sub: Any) -> None:
     create = add_command(pr_sub, "create", cmd_forge_pr_create,
                          "open a pull request from the current branch (pushes it if needed)")
     create.add_argument("--base", help="branch to merge into (default: the default branch)")

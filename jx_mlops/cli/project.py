@@ -17,6 +17,7 @@ from jx_mlops.cli.common import (
     project_config,
     report_options,
 )
+from jx_mlops.forge.kinds import DEFAULT_FORGE, FORGES
 
 
 def cmd_quickstart_list(args: argparse.Namespace) -> int:
@@ -106,19 +107,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     return run_demo(keep=Path(args.keep) if args.keep else None)
 
-def add_parsers(sub: Any) -> None:
+def _forge_summaries() -> str:
+    return "; ".join(f"{kind.NAME}: {kind.SUMMARY}" for kind in FORGES.values())
+
+def _quickstart_parser(sub: Any) -> None:
     qs = sub.add_parser("quickstart", help="project templates")
     qs_sub = qs.add_subparsers(dest="qs_command", metavar="{list}", required=True)
     add_json(add_command(qs_sub, "list", cmd_quickstart_list, "list the available quickstarts"))
 
+def _create_parser(sub: Any) -> None:
     p = add_command(sub, "create", cmd_create, "create a project from a quickstart and publish it")
     p.add_argument("name", help="project name (lowercase, dashes): repository and model name")
     p.add_argument("--quickstart", "-q", required=True,
                    help="bundled quickstart name, directory, or git URL "
                         "(URL#SUBDIR, gh:OWNER/REPO)")
     p.add_argument("--dir", help="where to create it (default: ./NAME)")
-    p.add_argument("--forge", default="local", choices=("local", "github"),
-                   help="where to publish (github: token from GITHUB_TOKEN or GH_TOKEN)")
+    p.add_argument("--forge", default=DEFAULT_FORGE, choices=tuple(FORGES),
+                   help=f"where to publish ({_forge_summaries()})")
     p.add_argument("--owner", help="forge account owning the repositories (default: local; "
                                    "required on GitHub)")
     p.add_argument("--forge-url", metavar="URL",
@@ -133,11 +138,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--vcs-ref", metavar="REF",
                    help="branch, tag or commit of a git quickstart (default: its default branch)")
 
+def _init_parser(sub: Any) -> None:
     p = add_command(sub, "init", cmd_init,
                     "adopt this git + DVC repository: write mlops.yaml and CI files")
-    p.add_argument("--forge", choices=("local", "github"),
-                   help="where pull requests live (default: github for a GitHub origin, "
-                        "else local)")
+    p.add_argument("--forge", choices=tuple(FORGES),
+                   help="where pull requests live (default: the forge of the origin URL, "
+                        f"such as github for a GitHub origin, else {DEFAULT_FORGE})")
     p.add_argument("--repo", metavar="OWNER/NAME",
                    help="the repository on the forge (default: from a GitHub origin; "
                         "none: report works, pull requests need one)")
@@ -149,6 +155,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="overwrite files that differ")
     add_json(p)
 
+def _retrain_parser(sub: Any) -> None:
     p = add_command(sub, "retrain", cmd_retrain,
                     "open a pull request that retrains with new params")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
@@ -158,6 +165,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--if-data-changed", action="store_true",
                    help="open a retrain PR only if DVC-imported data changed upstream")
 
+def _report_parser(sub: Any) -> None:
     p = add_command(sub, "report", cmd_report, "compare metrics and params of two revisions")
     p.add_argument("--base", help="base revision (default: where HEAD left the default branch)")
     p.add_argument("--head", help="head revision (default: the work tree)")
@@ -165,5 +173,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when the verdict is fail")
     add_report_options(p)
+
+def _demo_parser(sub: Any) -> None:
     p = add_command(sub, "demo", cmd_demo, "run the whole loop on a throwaway local forge")
     p.add_argument("--keep", metavar="DIR", help="keep the demo's files in DIR")
+
+def add_parsers(sub: Any) -> None:
+    for add in (_quickstart_parser, _create_parser, _init_parser, _retrain_parser,
+                _report_parser, _demo_parser):
+        add(sub)

@@ -4,6 +4,7 @@ status, history, lineage, audit."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from jx_mlops.cli.common import EXIT_OK, EXIT_USER_ERROR, add_command, add_json, project_config
@@ -11,24 +12,14 @@ from jx_mlops.cli.common import EXIT_OK, EXIT_USER_ERROR, add_command, add_json,
 
 def cmd_register(args: argparse.Namespace) -> int:
     from jx_mlops.ci.context import detect_context
-    from jx_mlops.git.repo import GitRepo
-    from jx_mlops.registry.registration import model_to_register, register_model
-    from jx_mlops.views.registry import (
-        show_registration,
-    )
+    from jx_mlops.registry.registration import register
+    from jx_mlops.views.registry import show_registration
 
-    config = project_config(args)
-    model = model_to_register(config, args.model, args.path)
-    repo = GitRepo.open(config.root)
-    reg = register_model(config, repo, model, repo.rev_parse(args.ref), version=args.version,
-                         bump=args.bump, run_url=detect_context().run_url,
-                         publish=not args.no_publish)
-    if args.push:
-        from jx_mlops.forge.kinds import open_forge
-
-        repo.push("origin", [f"refs/tags/{reg.version.tag}"],
-                  env=open_forge(config.forge).git_env())
-    show_registration(reg, as_json=args.json)
+    registration = register(project_config(args), args.model, ref=args.ref, path=args.path,
+                            version=args.version, bump=args.bump,
+                            run_url=detect_context().run_url, publish=not args.no_publish,
+                            push=args.push)
+    show_registration(registration, as_json=args.json)
     return EXIT_OK
 
 def cmd_promote(args: argparse.Namespace) -> int:
@@ -60,8 +51,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from jx_mlops.registry.listing import collect_versions
     from jx_mlops.views.registry import (
         show_versions,
@@ -103,68 +92,19 @@ def cmd_disable(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from jx_mlops.promote.status import model_history
+    from jx_mlops.views.registry import show_history
 
-    from jx_mlops.config.project import CONFIG_FILE, find_project_root
-    from jx_mlops.views.registry import (
-        show_history,
-    )
-
-    root = find_project_root(Path(args.directory))
-    config = project_config(args) if (root / CONFIG_FILE).is_file() else None
-    deployed = config is not None and config.environments and \
-        any(m.name == args.model for m in config.models)
-    if not deployed:  # a model jx-mlops deploys nowhere: GTO's events
-        from jx_mlops.promote.stage_tags import gto_history
-
-        name, events = gto_history(Path(args.directory), args.model)
-        show_history(name, events, as_json=args.json)
-        return EXIT_OK
-    from jx_mlops.environments.repo import collect_history
-    from jx_mlops.forge.kinds import open_forge
-
-    assert config is not None
-    envs = [config.environment(args.env)] if args.env else list(config.environments)
-    events = collect_history(open_forge(config.forge), [(e.name, e.repo) for e in envs],
-                             [args.model])[args.model]
-    show_history(args.model, events, as_json=args.json)
+    name, events = model_history(Path(args.directory), args.model, environment=args.env)
+    show_history(name, events, as_json=args.json)
     return EXIT_OK
 
 def cmd_lineage(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from jx_mlops.promote.lineage import lineage_of
+    from jx_mlops.views.registry import show_lineage
 
-    from jx_mlops.config.project import CONFIG_FILE, find_project_root
-    from jx_mlops.promote.lineage import repository_lineage
-    from jx_mlops.registry.registration import parse_reference
-    from jx_mlops.views.registry import (
-        show_lineage,
-    )
-
-    model, version = parse_reference(args.reference)
-    if not (find_project_root(Path(args.directory)) / CONFIG_FILE).is_file():
-        show_lineage(repository_lineage(Path(args.directory), model, version),
-                           as_json=args.json)
-        return EXIT_OK
-    show_lineage(_project_lineage(args, model, version), as_json=args.json)
+    show_lineage(lineage_of(Path(args.directory), args.reference), as_json=args.json)
     return EXIT_OK
-
-def _project_lineage(args: argparse.Namespace, model: str, version: str) -> Any:
-    from jx_mlops.forge.kinds import open_forge
-    from jx_mlops.promote.actions import project_context
-    from jx_mlops.promote.lineage import collect_lineage
-    from jx_mlops.registry.registration import resolve_version
-    from jx_mlops.registry.tags import read_state, versions_of
-
-    config = project_config(args)
-    forge = open_forge(config.forge)
-    with project_context(config, forge) as ctx:
-        registry = ctx.registry
-        assert registry is not None
-        found = resolve_version(config, registry, model, version, fetch=lambda: registry.fetch(
-            "origin", tags=True, env=forge.git_env()))
-        staged = [v for v in versions_of(read_state(registry, found.model), found.model,
-                                         deprecated=True) if v.version == found.version]
-        return collect_lineage(config, forge, staged[0] if staged else found, repo=registry)
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from jx_mlops.forge.kinds import open_forge
@@ -178,7 +118,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     show_audit(report, as_json=args.json)
     return EXIT_OK if report.ok else EXIT_USER_ERROR
 
-def add_parsers(sub: Any) -> None:
+def _register_parser(sub: Any) -> None:
     p = add_command(sub, "register", cmd_register, "register a model version as a git tag")
     p.add_argument("model")
     group = p.add_mutually_exclusive_group()
@@ -193,12 +133,14 @@ def add_parsers(sub: Any) -> None:
                    help="do not write the serving copy into the DVC remote")
     add_json(p)
 
+def _versions_parser(sub: Any) -> None:
     p = add_command(sub, "versions", cmd_versions,
                     "list the registered versions (as gto show does)")
     p.add_argument("model", nargs="?",
                    help="one model (default: every model of the project, or of the repository)")
     add_json(p)
 
+def _promote_parser(sub: Any) -> None:
     p = add_command(sub, "promote", cmd_promote, "promote a registered version to an environment")
     p.add_argument("model")
     p.add_argument("--version", required=True, help="vX.Y.Z, or latest")
@@ -207,6 +149,7 @@ def add_parsers(sub: Any) -> None:
                    help="promote past failing or pending gates (recorded)")
     add_json(p)
 
+def _approve_parser(sub: Any) -> None:
     p = add_command(sub, "approve", cmd_approve,
                     "approve a waiting promotion (comments /approve) and merge it if its "
                     "gates pass")
@@ -216,6 +159,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--cancel", action="store_true", help="withdraw your approval")
     add_json(p)
 
+def _rollback_parser(sub: Any) -> None:
     p = add_command(sub, "rollback", cmd_rollback,
                     "promote the previous (or given) version again, through a pull request")
     p.add_argument("model")
@@ -224,6 +168,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="roll back past failing gates (recorded)")
     add_json(p)
 
+def _disable_parser(sub: Any) -> None:
     p = add_command(sub, "disable", cmd_disable,
                     "take a model out of serving in an environment at once (still recorded)")
     p.add_argument("model")
@@ -231,6 +176,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--reason", help="why (recorded in the record and the history)")
     add_json(p)
 
+def _read_parsers(sub: Any) -> None:
+    """status, history, lineage, audit: the commands that only read."""
     p = add_command(sub, "status", cmd_status, "which version of which model runs where")
     p.add_argument("--all", action="store_true",
                    help="every model in the environment repositories, not just this project's")
@@ -253,3 +200,8 @@ def add_parsers(sub: Any) -> None:
                     "mismatch")
     p.add_argument("--env", metavar="ENV", help="one environment")
     add_json(p)
+
+def add_parsers(sub: Any) -> None:
+    for add in (_register_parser, _versions_parser, _promote_parser, _approve_parser,
+                _rollback_parser, _disable_parser, _read_parsers):
+        add(sub)

@@ -20,7 +20,8 @@ from jx_mlops.config.node import ConfigNode
 from jx_mlops.config.signing import SigningConfig, read_signature_gate, read_signing
 from jx_mlops.config.verify import VerifyConfig, read_verify
 from jx_mlops.errors import ConfigError
-from jx_mlops.forge.base import REPO_NAME, ForgeConfig, ForgeKind
+from jx_mlops.forge.base import REPO_NAME, ForgeConfig
+from jx_mlops.forge.kinds import DEFAULT_FORGE, FORGES
 from jx_mlops.fsutil import read_text_bounded
 from jx_mlops.yamlio import safe_load
 
@@ -285,8 +286,7 @@ def _check_requires(environments: tuple[EnvironmentConfig, ...], file: str) -> N
 def _read_forge(node: ConfigNode) -> ForgeConfig:
     node.mapping(("kind", "repo", "url"), required=("repo",))
     return ForgeConfig(
-        kind=cast(ForgeKind, node.child("kind").optional(lambda n: n.choice("local", "github"),
-                                                          "local")),
+        kind=node.child("kind").optional(lambda n: n.choice(*FORGES), DEFAULT_FORGE),
         repo=node.child("repo").string(REPO_NAME, "a repository as OWNER/NAME"),
         url=node.child("url").optional(ConfigNode.string),
     )

@@ -223,7 +223,6 @@ class Forge(Protocol):
 
 # A repository as forges name it: OWNER/NAME.
 REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-ForgeKind = Literal["local", "github"]
 
 
 @dataclass(frozen=True)
@@ -231,13 +230,54 @@ class ForgeConfig:
     """Where the project's repository and pull requests live (``repo`` empty: mlops.yaml
     names no forge, so only commands that need none can run)."""
 
-    kind: ForgeKind = "local"
+    kind: str = "local"  # a name in FORGES (forge/kinds.py): its DEFAULT_FORGE
     repo: str = ""
     url: str | None = None
 
     @property
     def configured(self) -> bool:
         return bool(self.repo)
+
+
+class ForgeKind(Protocol):
+    """One kind of forge, as a module of its sub-package (``forge/github/kind.py``), the
+    way pre-commit's languages are modules; ``FORGES`` in forge/kinds.py lists them.
+
+    A kind module imports its Forge only in ``open_forge``: argparse's ``--forge`` choices
+    and mlops.yaml's ``forge.kind`` are read from the registry on every start.
+    """
+
+    NAME: str  # forge.kind in mlops.yaml, --forge on the command line
+    TITLE: str  # how messages name it: "GitHub"
+    SUMMARY: str  # one line for --help
+    # The CI providers (ci/context.py) that run on this forge: outside a project,
+    # `ci publish` opens the forge their event names.
+    CI_PROVIDERS: tuple[str, ...]
+    # Who owns the repositories `create` makes when --owner is not given (None: ask).
+    DEFAULT_OWNER: str | None
+    # Its CI runs on other machines: `create` needs a DVC remote they can reach, and
+    # `init` the repository's name (there is no local default to fall back on).
+    HOSTED: bool
+    # Where the forge keeps every pull request's head, forks' included (``{number}``).
+    PULL_HEAD_REF: str | None
+
+    def open_forge(self, config: ForgeConfig) -> Forge:
+        """The forge ``config`` names, with its credentials (ForgeError without them)."""
+        ...
+
+    def git_credentials(self, config: ForgeConfig) -> dict[str, str]:
+        """What git needs to fetch from the forge, when credentials are at hand ({}: none;
+        unlike ``open_forge`` this never insists)."""
+        ...
+
+    def repo_in_url(self, url: str) -> str | None:
+        """OWNER/NAME when the git remote ``url`` is a repository on this forge."""
+        ...
+
+    def keyless_identity(self, repo: str) -> str | None:
+        """The identity whose keyless signature (Sigstore) verifiers of ``repo``'s model
+        versions trust; None: versions are signed with a key made on this machine."""
+        ...
 
 
 # Names the forge shows for a PR's evaluation, shared by `ci pr` and `ci publish` so a

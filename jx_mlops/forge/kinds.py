@@ -1,68 +1,69 @@
-"""Which forge a project uses, and opening it (the local forge by default, or GitHub)."""
+"""The forge registry: every kind of forge jx-mlops can use, and opening the project's.
+
+As pre-commit's ``all_languages``: a mapping from name to a module conforming to
+:class:`jx_mlops.forge.base.ForgeKind`. Adding a forge is one sub-package (its Forge and
+its ``kind`` module), one line in ``FORGES``, and one parameter of the forge contract
+suite (tests/github_fixtures.py). Importing this module is cheap: a kind module imports
+its forge only when one is opened.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from jx_mlops.errors import ConfigError, ForgeError
-from jx_mlops.forge.base import Forge, ForgeConfig
-from jx_mlops.fsutil import jx_home
+from jx_mlops.forge.github import kind as github
+from jx_mlops.forge.local import kind as local
+
+if TYPE_CHECKING:
+    from jx_mlops.forge.base import Forge, ForgeConfig, ForgeKind
+
+FORGES: dict[str, ForgeKind] = {
+    local.NAME: local,
+    github.NAME: github,
+}
+DEFAULT_FORGE = local.NAME
+
+
+def kind_named(name: str) -> ForgeKind:
+    """The kind called ``name`` (ForgeError naming the known ones otherwise)."""
+    kind = FORGES.get(name)
+    if kind is None:
+        raise ForgeError(f"forge kind {name!r} is not available in this version "
+                         f"({', '.join(FORGES)})")
+    return kind
 
 
 def open_forge(config: ForgeConfig | None = None) -> Forge:
-    """The forge a project's mlops.yaml names (the local forge by default)."""
+    """The forge a project's mlops.yaml names (the default forge without ``config``)."""
+    from jx_mlops.forge.base import ForgeConfig
+
     if config is not None and not config.configured:
         raise ConfigError("mlops.yaml: forge: this command needs a forge (add forge: {kind: "
-                          "local, repo: OWNER/NAME}, or run `jx-mlops init --repo OWNER/NAME`)")
-    kind = config.kind if config else "local"
-    if kind == "local":
-        from jx_mlops.forge.local.forge import LocalForge
-
-        return LocalForge(jx_home() / "forge")
-    if kind == "github":
-        return _open_github(config)
-    raise ForgeError(f"forge kind {kind!r} is not available in this version (use 'local')")
-
-
-def _open_github(config: ForgeConfig | None) -> Forge:
-    """GitHubForge for ``config`` (url: a GitHub Enterprise server), token from the env."""
-    import os
-
-    from jx_mlops.forge.github.credentials import github_token
-    from jx_mlops.forge.github.forge import GitHubForge
-
-    token = github_token()
-    if token is None:
-        raise ForgeError("the github forge needs a token: set GITHUB_TOKEN or GH_TOKEN",
-                         hint="in GitHub Actions: env: GITHUB_TOKEN: ${{ github.token }}")
-    # PyGithub paces writes; GitHub asks for a second between mutating requests.
-    interval = os.environ.get("JX_MLOPS_GITHUB_WRITE_INTERVAL", "1.0")
-    try:
-        write_interval = float(interval)
-    except ValueError:
-        raise ForgeError(f"JX_MLOPS_GITHUB_WRITE_INTERVAL: expected seconds, got {interval!r}"
-                         ) from None
-    # A project without forge.url runs on github.com, or on the server its Actions run on.
-    url = (config.url if config else None) or os.environ.get("GITHUB_API_URL")
-    return GitHubForge(token, url=url,
-                       write_interval=write_interval or None)
+                          f"{DEFAULT_FORGE}, repo: OWNER/NAME}}, or run `jx-mlops init --repo "
+                          "OWNER/NAME`)")
+    config = config or ForgeConfig(DEFAULT_FORGE)
+    return kind_named(config.kind).open_forge(config)
 
 
 def git_credentials(config: ForgeConfig) -> dict[str, str]:
-    """What git needs to fetch from the project's forge, when a token is at hand.
+    """What git needs to fetch from the project's forge, when credentials are at hand.
 
-    Unlike ``open_forge(...).git_env()`` this does not insist on a token: a PR run from
-    a fork may have none and still fetch a public base commit.
+    Unlike ``open_forge(...).git_env()`` this does not insist on them: a PR run from a
+    fork may have none and still fetch a public base commit.
     """
-    if config.kind != "github":
-        return {}
-    import os
-
-    from jx_mlops.forge.github.credentials import git_auth_env, github_token
-    from jx_mlops.forge.github.forge import github_urls
-
-    token = github_token()
-    if token is None:
-        return {}
-    server, _api = github_urls(config.url or os.environ.get("GITHUB_API_URL"))
-    return git_auth_env(server, token)
+    return kind_named(config.kind).git_credentials(config)
 
 
+def kind_of_remote(url: str) -> tuple[str, str] | None:
+    """(kind, OWNER/NAME) when the git remote ``url`` is a repository on a known forge."""
+    for kind in FORGES.values():
+        repo = kind.repo_in_url(url)
+        if repo is not None:
+            return kind.NAME, repo
+    return None
+
+
+def kind_of_provider(provider: str) -> ForgeKind | None:
+    """The forge a CI provider (``CiContext.provider``) runs on, if it runs on one only."""
+    return next((k for k in FORGES.values() if provider in k.CI_PROVIDERS), None)

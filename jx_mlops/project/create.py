@@ -25,7 +25,7 @@ from jx_mlops.environments.repo import ensure_environment_repo
 from jx_mlops.errors import ConflictError, QuickstartError, UsageError
 from jx_mlops.evaluation.runrecords import make_record, measured_repro, save_record
 from jx_mlops.forge.base import STATUS_CONTEXT, Forge, ForgeConfig
-from jx_mlops.forge.kinds import open_forge
+from jx_mlops.forge.kinds import DEFAULT_FORGE, kind_named, open_forge
 from jx_mlops.forge.protection import protect_default_branch
 from jx_mlops.fsutil import jx_home
 from jx_mlops.git.repo import GitRepo
@@ -121,10 +121,11 @@ def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], rem
             _set_forge_url(staging / "mlops.yaml", forge_url)
         # A quickstart that renders an invalid mlops.yaml stops here.
         forge = load_config(staging).forge
-        if forge.kind == "local":
+        identity = kind_named(forge.kind).keyless_identity(forge.repo)
+        if identity is None:
             add_signing(staging, staging / "mlops.yaml")
-        else:  # GitHub Actions signs keyless, with the release workflow's identity
-            add_keyless_signing(staging / "mlops.yaml", forge.repo)
+        else:  # signed keyless in CI (GitHub Actions: the release workflow's identity)
+            add_keyless_signing(staging / "mlops.yaml", identity)
         load_config(staging)
         repo = GitRepo.init(staging, branch="main")
         for task in quickstart.tasks:
@@ -172,15 +173,16 @@ def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str
     return created, reused
 
 
-def _check_forge_options(forge_kind: str, owner: str | None, dvc_remote: str | None) -> str:
-    """The owner to use; GitHub needs an explicit owner and a DVC remote CI can reach."""
-    if forge_kind != "github":
-        return owner or "local"
+def _check_forge_options(name: str, owner: str | None, dvc_remote: str | None) -> str:
+    """The owner to use; a hosted forge (GitHub) needs an explicit owner and a DVC remote
+    its CI can reach."""
+    kind = kind_named(name)
+    owner = owner or kind.DEFAULT_OWNER
     if not owner:
-        raise UsageError("--forge github needs --owner: the GitHub user or organization "
-                         "that will own the repositories")
-    if not dvc_remote:
-        raise UsageError("--forge github needs --dvc-remote URL: a DVC remote CI can reach "
+        raise UsageError(f"--forge {name} needs --owner: the {kind.TITLE} user or "
+                         "organization that will own the repositories")
+    if kind.HOSTED and not dvc_remote:
+        raise UsageError(f"--forge {name} needs --dvc-remote URL: a DVC remote CI can reach "
                          "(s3://, gs://, azure://, ssh://...)")
     return owner
 
@@ -197,7 +199,7 @@ def _set_forge_url(config: Path, url: str) -> None:
 
 
 def create_project(name: str, *, quickstart: str, directory: Path | None = None,
-                   forge_kind: str = "local", owner: str | None = None,
+                   forge_kind: str = DEFAULT_FORGE, owner: str | None = None,
                    settings: Mapping[str, str] | None = None, dvc_remote: str | None = None,
                    train: bool = True, trust: bool = False, vcs_ref: str | None = None,
                    forge_url: str | None = None) -> CreatedProject:
@@ -205,8 +207,8 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
 
     ``quickstart`` is a bundled name, a directory or a git URL (``vcs_ref`` picks its
     branch, tag or commit); quickstarts that are not bundled run code only with ``trust``.
-    On GitHub (``forge_kind="github"``, ``forge_url`` for GitHub Enterprise) the token
-    comes from GITHUB_TOKEN or GH_TOKEN; ``owner`` and ``dvc_remote`` are required.
+    ``forge_kind`` names a forge of ``FORGES``; on a hosted one (GitHub, ``forge_url`` for
+    GitHub Enterprise) ``owner`` and ``dvc_remote`` are required.
     Every check (name, forge options, target, variables, template, trust, packages,
     forge) happens before anything is written.
     """
@@ -226,8 +228,7 @@ def create_project(name: str, *, quickstart: str, directory: Path | None = None,
         check_template(qs, values)
         _check_can_run(qs, train)
         repo_name = f"{values.get('owner', owner)}/{name}"
-        forge = open_forge(ForgeConfig(kind=forge_kind, repo=repo_name,  # type: ignore[arg-type]
-                                       url=forge_url))
+        forge = open_forge(ForgeConfig(kind=forge_kind, repo=repo_name, url=forge_url))
         if forge.find_repo(repo_name) is not None:
             raise ConflictError(f"repository {repo_name} already exists on the {forge.kind} "
                                 "forge")

@@ -10,7 +10,6 @@ the whole of mlops.yaml validated before the first file is written.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from jx_mlops.errors import ConfigError, DvcError, GitError, UsageError
 from jx_mlops.evaluation.declared import expand_metrics
 from jx_mlops.evaluation.snapshot import Snapshot, read_structured
 from jx_mlops.forge.base import REPO_NAME
+from jx_mlops.forge.kinds import DEFAULT_FORGE, kind_named, kind_of_remote
 from jx_mlops.fsutil import jx_home
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.project.keys import PUBLIC_KEY_FILE, SIGNING_SECTION, planned_key_pair
@@ -126,19 +126,19 @@ def _metric_names(snap: Snapshot, spec: DvcSpec) -> tuple[list[str], list[str]]:
 
 
 def _forge(repo: GitRepo, kind: str | None, given: str | None) -> tuple[str, str | None]:
-    """(kind, OWNER/NAME): ``--repo``, else a GitHub origin URL (kind github unless
-    ``--forge`` says otherwise); no repository: no forge yet."""
+    """(kind, OWNER/NAME): ``--repo``, else an origin URL on a known forge (GitHub: its
+    kind unless ``--forge`` says otherwise); no repository: no forge yet."""
     if given is not None:
         if not REPO_NAME.match(given):
             raise UsageError(f"--repo {given!r}: expected OWNER/NAME")
-        return kind or "local", given
-    url = repo.remote_url("origin") or ""
-    found = re.search(r"github\.com[:/]([^/]+/[^/]+?)(?:\.git)?/?$", url)
+        return kind or DEFAULT_FORGE, given
+    found = kind_of_remote(repo.remote_url("origin") or "")
     if found:
-        return kind or "github", found.group(1)
-    if kind == "github":
-        raise UsageError("--forge github needs --repo OWNER/NAME (origin is not a GitHub URL)")
-    return kind or "local", None
+        return kind or found[0], found[1]
+    if kind is not None and kind_named(kind).HOSTED:
+        raise UsageError(f"--forge {kind} needs --repo OWNER/NAME (origin is not a "
+                         f"{kind_named(kind).TITLE} URL)")
+    return kind or DEFAULT_FORGE, None
 
 
 def _action(root: Path, path: str, content: str, force: bool) -> FileAction:
@@ -182,7 +182,8 @@ def init_project(root: Path, *, forge: str | None = None, repo_name: str | None 
     guesses = [guess_policy(name) for name in names]
     config = render_config(root.name, forge, forge_repo, found, guesses,
                            scoring_stage(spec, found))
-    public, private = planned_key_pair(root) if forge == "local" else (b"", None)
+    signs_here = kind_named(forge).keyless_identity(forge_repo or "") is None
+    public, private = planned_key_pair(root) if signs_here else (b"", None)
     if public:  # the local forge: versions are signed with a key made here
         config += SIGNING_SECTION
     try:

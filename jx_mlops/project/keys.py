@@ -50,10 +50,9 @@ def add_signing(root: Path, config_file: Path) -> None:
 
 
 
-def add_keyless_signing(config_file: Path, repo: str) -> None:
+def add_keyless_signing(config_file: Path, identity: str) -> None:
     """``create --forge github``: versions are signed keyless by the release workflow, so
-    verifiers trust that workflow's identity on the default branch."""
-    identity = f"https://github.com/{repo}/.github/workflows/mlops-release.yml@refs/heads/main"
+    verifiers trust ``identity`` (that workflow's, on the default branch)."""
     text = config_file.read_text(encoding="utf-8")
     if "\nsigning:" not in f"\n{text}":
         config_file.write_text(

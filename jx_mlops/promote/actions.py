@@ -50,8 +50,11 @@ def project_context(config: ProjectConfig, forge: Forge | None = None
         repo.close()
 
 
-def _version(ctx: PromotionContext, config: ProjectConfig, model: str,
-             version: str) -> ModelVersion:
+def registered_version(ctx: PromotionContext, config: ProjectConfig, model: str,
+                       version: str) -> ModelVersion:
+    """``model``'s registered ``version`` (vX.Y.Z or latest) in the project's registry;
+    when this clone does not know it, the forge's tags are fetched once and it is looked
+    up again."""
     registry = ctx.registry
     assert registry is not None
 
@@ -59,10 +62,16 @@ def _version(ctx: PromotionContext, config: ProjectConfig, model: str,
         with console.step("Fetching registry tags"):
             registry.fetch("origin", tags=True, env=ctx.forge.git_env())
 
-    found = resolve_version(config, registry, model, version, fetch=fetch_tags)
+    return resolve_version(config, registry, model, version, fetch=fetch_tags)
+
+
+def _version(ctx: PromotionContext, config: ProjectConfig, model: str,
+             version: str) -> ModelVersion:
+    found = registered_version(ctx, config, model, version)
+    assert ctx.registry is not None
     # A record must point at a tag everyone can see (audit checks it on the forge): push it
     # if only this clone has it. A different tag of the same name there is refused by git.
-    registry.push("origin", [f"refs/tags/{found.tag}"], env=ctx.forge.git_env())
+    ctx.registry.push("origin", [f"refs/tags/{found.tag}"], env=ctx.forge.git_env())
     return found
 
 

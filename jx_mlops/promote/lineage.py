@@ -108,6 +108,36 @@ def _stage_entries(version: ModelVersion) -> list[StatusEntry]:
             for stage in version.stages]
 
 
+def lineage_of(start: Path, reference: str) -> Lineage:
+    """`jx-mlops lineage MODEL@VERSION` from the directory ``start``: in a project (an
+    mlops.yaml), through its registry, environments and trusted key; in any other git
+    repository, from GTO's tags."""
+    from jx_mlops.config.project import CONFIG_FILE, find_project_root, load_config
+    from jx_mlops.registry.registration import parse_reference
+
+    model, version = parse_reference(reference)
+    root = find_project_root(start)
+    if not (root / CONFIG_FILE).is_file():
+        return repository_lineage(start, model, version)
+    return project_lineage(load_config(root), model, version)
+
+
+def project_lineage(config: ProjectConfig, model: str, version: str,
+                    forge: Forge | None = None) -> Lineage:
+    """The lineage of the project's ``model`` at ``version`` (fetching the forge's tags
+    when this clone lacks it), with the stages GTO's tags give it."""
+    from jx_mlops.promote.actions import project_context, registered_version
+
+    with project_context(config, forge) as ctx:
+        found = registered_version(ctx, config, model, version)
+        registry = ctx.registry
+        assert registry is not None
+        staged = [v for v in versions_of(read_state(registry, found.model), found.model,
+                                         deprecated=True) if v.version == found.version]
+        return collect_lineage(config, ctx.forge, staged[0] if staged else found,
+                               repo=registry)
+
+
 def repository_lineage(start: Path, model: str, version: str) -> Lineage:
     """Lineage in any git repository with GTO tags, without mlops.yaml: provenance from
     the tag (or the commit), deployments from GTO's stages."""

@@ -1,4 +1,5 @@
-"""`jx-mlops status`: which version of which model runs in which environment.
+"""`jx-mlops status`: which version of which model runs in which environment; and
+`jx-mlops history`: what ran there before.
 
 Records are read from ONE tree (the tip of each environment's default branch) of a cached
 mirror, so the cost is one incremental fetch and one ``git cat-file`` per environment,
@@ -9,12 +10,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import asdict, dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
 from jx_mlops.environments.records import DeploymentRecord
 from jx_mlops.environments.repo import EnvironmentRepo, in_parallel
 from jx_mlops.forge.base import Forge
+
+if TYPE_CHECKING:
+    from jx_mlops.environments.history import HistoryEvent
 
 
 @dataclass(frozen=True)
@@ -87,3 +92,26 @@ def gto_stage_status(config: ProjectConfig) -> list[StatusEntry]:
                            action="gto stage")
                for v in collect_versions(config.root) for stage in v.stages]
     return sorted(entries, key=lambda e: (e.environment, e.model))
+
+
+def model_history(start: Path, model: str, *, environment: str | None = None
+                  ) -> tuple[str, list[HistoryEvent]]:
+    """(model name, its events newest first) for `jx-mlops history MODEL` run in ``start``:
+    the promotions, rollbacks and disables in the project's environments (``environment``:
+    one of them); for a model jx-mlops deploys nowhere (no mlops.yaml, no environments, not
+    one of its models), the events of GTO's tags."""
+    from jx_mlops.config.project import CONFIG_FILE, find_project_root, load_config
+
+    root = find_project_root(start)
+    config = load_config(root) if (root / CONFIG_FILE).is_file() else None
+    if config is None or not config.environments or \
+            all(m.name != model for m in config.models):
+        from jx_mlops.promote.stage_tags import gto_history
+
+        return gto_history(start, model)
+    from jx_mlops.environments.repo import collect_history
+    from jx_mlops.forge.kinds import open_forge
+
+    envs = [config.environment(environment)] if environment else list(config.environments)
+    return model, collect_history(open_forge(config.forge), [(e.name, e.repo) for e in envs],
+                                  [model])[model]

@@ -27,6 +27,7 @@ from jx_mlops.errors import ConfigError, DvcError, RegistryError, UsageError
 from jx_mlops.evaluation.declared import metrics_at as declared_metrics
 from jx_mlops.evaluation.declared import params_at as declared_params
 from jx_mlops.evaluation.snapshot import Snapshot, read_structured
+from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.declared import declared_in, dvc_artifacts
 from jx_mlops.registry.signatures import project_signer, sign_copy
@@ -230,6 +231,25 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
             meta["signature"] = sign_copy(name, version, artifact, signer)
     registered, created = register_version(repo, name, commit, meta, version=version)
     return Registration(registered, created)
+
+
+def register(config: ProjectConfig, model: str, *, ref: str = "HEAD", path: str | None = None,
+             version: str | None = None, bump: Bump = "patch", run_url: str | None = None,
+             publish: bool = True, push: bool = False) -> Registration:
+    """`jx-mlops register MODEL`: register the commit ``ref`` names (see
+    ``register_model``); with ``push``, push the version's tag to origin, with the
+    forge's git credentials."""
+    found = model_to_register(config, model, path)
+    repo = GitRepo.open(config.root)
+    try:
+        registration = register_model(config, repo, found, repo.rev_parse(ref), version=version,
+                                      bump=bump, run_url=run_url, publish=publish)
+        if push:
+            repo.push("origin", [f"refs/tags/{registration.version.tag}"],
+                      env=open_forge(config.forge).git_env())
+        return registration
+    finally:
+        repo.close()
 
 
 def _publish(config: ProjectConfig, model: str, version: str,

@@ -14,6 +14,20 @@ if TYPE_CHECKING:
     from jx_mlops.ci.pr import PrCheck
     from jx_mlops.ci.publish import PrReport, Publication
     from jx_mlops.ci.refresh import RefreshResult
+    from jx_mlops.ci.route import PrOutcome
+
+
+def show_ci_pr(outcome: PrOutcome, *, as_json: bool) -> None:
+    """`ci pr`'s result, whichever of its three checks ran."""
+    from jx_mlops.ci.mergequeue import QueueCheck
+    from jx_mlops.ci.publish import PrReport
+
+    if isinstance(outcome, QueueCheck):
+        show_queue_check(outcome, as_json=as_json)
+    elif isinstance(outcome, PrReport):
+        show_pr_report(outcome, as_json=as_json)
+    else:
+        show_pr_check(outcome, as_json=as_json)
 
 
 def show_queue_check(check: QueueCheck, *, as_json: bool) -> None:

@@ -1,13 +1,11 @@
 """The local forge: bare git repositories plus pull-request records in plain files.
 
-Layout under ``$JX_MLOPS_HOME/forge``::
+Layout under ``$JX_MLOPS_HOME/forge`` (repositories: see :mod:`.repos`, rules and
+checks: :mod:`.checks`)::
 
-    repos/OWNER/NAME.git/          a bare repository (clone URL: file://...)
     repos/OWNER/NAME.forge/        the forge's records for that repository
-        lock                       flock(2)-ed around every read-modify-write
-        state.json                 counters and the comment -> pull index
         pulls/N.json               one pull request, its comments and labels
-        statuses/SHA.json          every status reported for one commit
+        open/N                     an index of the open pull requests
 
 Records are replaced atomically (write a temporary file, fsync, rename), so a reader or a
 killed writer never sees half a record, and two processes serialise on the lock file.
@@ -16,11 +14,8 @@ Merges are real git: a three-way ``merge-tree`` and a compare-and-swap ``update-
 
 from __future__ import annotations
 
-import contextlib
-import re
 import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,30 +23,44 @@ from jx_mlops import console
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.base import (
     REACTIONS,
+    CheckConclusion,
+    CheckRun,
+    CheckStatus,
     Comment,
+    CommitStatus,
     MergeMethod,
+    Permission,
     PullRequest,
     PullState,
     Reaction,
     Repo,
+    StatusState,
 )
-from jx_mlops.forge.local.checks import LocalAccess, LocalChecks, now_iso, read_json
-from jx_mlops.fsutil import file_lock, write_json_atomic
+from jx_mlops.forge.local.checks import AccessRules, CommitChecks
+from jx_mlops.forge.local.records import now_iso, read_record
+from jx_mlops.forge.local.repos import RepoStore
+from jx_mlops.fsutil import write_json_atomic
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.identity import actor, commit_identity
 
-_REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _MERGE_ATTEMPTS = 5
 
 
-class LocalForge(LocalAccess, LocalChecks):
-    """A forge in a directory; the default, and what the demo and the tests run on."""
+class LocalForge:
+    """A forge in a directory; the default, and what the demo and the tests run on.
+
+    Pull requests, comments, labels and merges are its own; repositories, rules and checks
+    are delegated to the stores it holds, which share one :class:`RepoStore`.
+    """
 
     kind = "local"
 
     def __init__(self, root: Path, *, user: str | None = None) -> None:
         self.root = root
         self._user = user
+        self._repos = RepoStore(root)
+        self._rules = AccessRules(self._repos)
+        self._checks = CommitChecks(self._repos)
 
     # -- identity -----------------------------------------------------------------------
 
@@ -66,94 +75,69 @@ class LocalForge(LocalAccess, LocalChecks):
 
     # -- repositories -------------------------------------------------------------------
 
-    def _check_name(self, name: str) -> None:
-        if not _REPO_NAME.match(name) or ".." in name:
-            raise ForgeError(f"invalid repository name {name!r}: expected OWNER/NAME")
-
-    def _git_dir(self, name: str) -> Path:
-        return self.root / "repos" / f"{name}.git"
-
-    def _meta_dir(self, name: str) -> Path:
-        return self.root / "repos" / f"{name}.forge"
-
-    def _repo(self, name: str) -> Repo:
-        git_dir = self._git_dir(name)
-        default = "main"
-        head = git_dir / "HEAD"
-        if head.is_file():
-            text = head.read_text().strip()
-            if text.startswith("ref: refs/heads/"):
-                default = text[len("ref: refs/heads/"):]
-        return Repo(full_name=name, clone_url=git_dir.resolve().as_uri(),
-                    default_branch=default, web_url=f"local://{name}")
-
     def find_repo(self, name: str) -> Repo | None:
-        self._check_name(name)
-        if not (self._git_dir(name) / "HEAD").is_file():
-            return None
-        return self._repo(name)
+        return self._repos.find(name)
 
     def get_repo(self, name: str) -> Repo:
-        repo = self.find_repo(name)
-        if repo is None:
-            raise NotFoundError(f"repository {name} not found on the local forge ({self.root})")
-        return repo
+        return self._repos.get(name)
 
     def create_repo(self, name: str, *, description: str = "", auto_init: bool = False) -> Repo:
-        self._check_name(name)
-        with file_lock(self.root / "lock"):
-            if self.find_repo(name) is not None:
-                raise ConflictError(f"repository {name} already exists on the local forge")
-            git_dir = self._git_dir(name)
-            staging = git_dir.with_name(f".{git_dir.name}.creating")
-            shutil.rmtree(staging, ignore_errors=True)
-            GitRepo.init(staging, bare=True)
-            if auto_init:
-                self._initial_commit(staging, name, description)
-            write_json_atomic(self._meta_dir(name) / "state.json",
-                              {"next_pull": 1, "next_comment": 1, "comment_pull": {},
-                               "description": description, "created_at": now_iso()})
-            # The rename is the commit point: a repository either exists whole or not at all.
-            staging.rename(git_dir)
-        return self._repo(name)
-
-    def _initial_commit(self, bare: Path, name: str, description: str) -> None:
-        with tempfile.TemporaryDirectory(prefix="jx-forge-init-") as tmp:
-            work = GitRepo.init(Path(tmp))
-            (Path(tmp) / "README.md").write_text(f"# {name.split('/')[1]}\n\n{description}\n")
-            work.add(["README.md"])
-            work.run("commit", "-q", "-m", "Initial commit", env=self._identity_env())
-            work.push(bare.resolve().as_uri(), ["HEAD:refs/heads/main"])
-            work.close()
+        return self._repos.create(name, description=description, auto_init=auto_init,
+                                  identity=self._identity_env())
 
     def list_repos(self) -> list[Repo]:
-        base = self.root / "repos"
-        if not base.is_dir():
-            return []
-        names = sorted(f"{p.parent.name}/{p.name[:-4]}" for p in base.glob("*/*.git")
-                       if (p / "HEAD").is_file())
-        return [self._repo(n) for n in names]
+        return self._repos.all()
 
-    def _bare(self, repo: str) -> GitRepo:
-        self.get_repo(repo)
-        return GitRepo.open(self._git_dir(repo))
+    # -- rules: permissions and branch protection ----------------------------------------
+
+    def get_permission(self, repo: str, user: str) -> Permission:
+        return self._rules.permission(repo, user)
+
+    def set_permission(self, repo: str, user: str | None, permission: str) -> None:
+        """Give ``user`` (None: everyone not listed) ``permission`` on ``repo``."""
+        self._rules.set_permission(repo, user, permission)
+
+    def required_checks(self, repo: str, branch: str) -> tuple[str, ...]:
+        """The status contexts that must be ``success`` before merging into ``branch``."""
+        return self._rules.required_checks(repo, branch)
+
+    def set_required_checks(self, repo: str, branch: str, contexts: Sequence[str]) -> None:
+        """Protect ``branch``: merging needs every context in ``contexts`` to pass."""
+        self._rules.set_required_checks(repo, branch, contexts)
+
+    # -- checks: commit statuses and check runs -------------------------------------------
+
+    def set_status(self, repo: str, sha: str, *, state: StatusState, context: str,
+                   description: str = "", target_url: str | None = None) -> CommitStatus:
+        return self._checks.set_status(repo, sha, state=state, context=context,
+                                       description=description, target_url=target_url)
+
+    def get_statuses(self, repo: str, sha: str) -> list[CommitStatus]:
+        return self._checks.statuses(repo, sha)
+
+    def create_check_run(self, repo: str, sha: str, *, name: str, status: CheckStatus,
+                         conclusion: CheckConclusion | None = None, title: str = "",
+                         summary: str = "", details_url: str | None = None) -> CheckRun:
+        return self._checks.create_check_run(repo, sha, name=name, status=status,
+                                             conclusion=conclusion, title=title,
+                                             summary=summary, details_url=details_url)
+
+    def update_check_run(self, repo: str, check_run_id: int, *, status: CheckStatus,
+                         conclusion: CheckConclusion | None = None, title: str = "",
+                         summary: str = "") -> CheckRun:
+        return self._checks.update_check_run(repo, check_run_id, status=status,
+                                             conclusion=conclusion, title=title,
+                                             summary=summary)
 
     # -- pull request records -----------------------------------------------------------
 
     def _pull_path(self, repo: str, number: int) -> Path:
-        return self._meta_dir(repo) / "pulls" / f"{number}.json"
-
-    @contextlib.contextmanager
-    def _locked(self, repo: str) -> Iterator[Path]:
-        self.get_repo(repo)
-        meta = self._meta_dir(repo)
-        with file_lock(meta / "lock"):
-            yield meta
+        return self._repos.meta_dir(repo) / "pulls" / f"{number}.json"
 
     def _load_pull(self, repo: str, number: int) -> dict[str, Any]:
         path = self._pull_path(repo, number)
         try:
-            return cast("dict[str, Any]", read_json(path))
+            return cast("dict[str, Any]", read_record(path))
         except FileNotFoundError:
             raise NotFoundError(f"pull request #{number} not found in {repo}") from None
 
@@ -173,7 +157,7 @@ class LocalForge(LocalAccess, LocalChecks):
 
     def create_pull(self, repo: str, *, title: str, body: str, head: str, base: str,
                     draft: bool = False) -> PullRequest:
-        bare = self._bare(repo)
+        bare = self._repos.bare(repo)
         head_sha = bare.ref_sha(f"refs/heads/{head}")
         if head_sha is None:
             raise NotFoundError(f"{repo}: head branch {head!r} does not exist (push it first)")
@@ -181,13 +165,13 @@ class LocalForge(LocalAccess, LocalChecks):
             raise NotFoundError(f"{repo}: base branch {base!r} does not exist")
         if head == base:
             raise ForgeError(f"{repo}: a pull request needs two different branches, got {head!r}")
-        with self._locked(repo) as meta:
+        with self._repos.locked(repo) as meta:
             for existing in self._open_records(repo, locked=True):
                 if existing["head"] == head and existing["base"] == base:
                     raise ConflictError(
                         f"{repo}: a pull request for {head} -> {base} is already open "
                         f"(#{existing['number']})")
-            state = read_json(meta / "state.json")
+            state = read_record(meta / "state.json")
             number = state["next_pull"]
             now = now_iso()
             record = {"number": number, "title": title, "body": body, "head": head,
@@ -201,10 +185,10 @@ class LocalForge(LocalAccess, LocalChecks):
         return self._to_pull(repo, record, bare)
 
     def _records(self, repo: str) -> list[dict[str, Any]]:
-        pulls = self._meta_dir(repo) / "pulls"
+        pulls = self._repos.meta_dir(repo) / "pulls"
         if not pulls.is_dir():
             return []
-        records = [cast("dict[str, Any]", read_json(p)) for p in pulls.glob("*.json")]
+        records = [cast("dict[str, Any]", read_record(p)) for p in pulls.glob("*.json")]
         return sorted(records, key=lambda r: int(r["number"]))
 
     # -- index of open pull requests ----------------------------------------------------
@@ -215,7 +199,7 @@ class LocalForge(LocalAccess, LocalChecks):
     # built once, on first use.
 
     def _open_dir(self, repo: str) -> Path:
-        return self._meta_dir(repo) / "open"
+        return self._repos.meta_dir(repo) / "open"
 
     def _mark_open(self, repo: str, number: int) -> None:
         (self._open_dir(repo) / str(number)).touch()
@@ -242,14 +226,14 @@ class LocalForge(LocalAccess, LocalChecks):
             if locked:
                 self._build_open_index(repo)
             else:
-                with self._locked(repo):
+                with self._repos.locked(repo):
                     self._build_open_index(repo)
         records = []
         for marker in self._open_dir(repo).iterdir():
             if not marker.name.isdigit():
                 continue
             try:
-                record = cast("dict[str, Any]", read_json(self._pull_path(repo, int(
+                record = cast("dict[str, Any]", read_record(self._pull_path(repo, int(
                     marker.name))))
             except FileNotFoundError:
                 record = None
@@ -260,12 +244,12 @@ class LocalForge(LocalAccess, LocalChecks):
         return sorted(records, key=lambda r: int(r["number"]))
 
     def get_pull(self, repo: str, number: int) -> PullRequest:
-        bare = self._bare(repo)
+        bare = self._repos.bare(repo)
         return self._to_pull(repo, self._load_pull(repo, number), bare)
 
     def list_pulls(self, repo: str, *, state: str = "open", head: str | None = None,
                    base: str | None = None) -> list[PullRequest]:
-        bare = self._bare(repo)
+        bare = self._repos.bare(repo)
         wanted = {"open": ("open",), "closed": ("closed", "merged"), "merged": ("merged",),
                   "all": ("open", "closed", "merged")}.get(state)
         if wanted is None:
@@ -280,7 +264,7 @@ class LocalForge(LocalAccess, LocalChecks):
                 if sha in (p.head_sha, p.merge_commit_sha)]
 
     def _mutate_pull(self, repo: str, number: int, change: Any) -> dict[str, Any]:
-        with self._locked(repo):
+        with self._repos.locked(repo):
             record = self._load_pull(repo, number)
             change(record)
             record["updated_at"] = now_iso()
@@ -299,7 +283,7 @@ class LocalForge(LocalAccess, LocalChecks):
                 if value is not None:
                     record[key] = value
 
-        with self._locked(repo):
+        with self._repos.locked(repo):
             self._build_open_index(repo)
             record = self._load_pull(repo, number)
             change(record)
@@ -309,14 +293,14 @@ class LocalForge(LocalAccess, LocalChecks):
             write_json_atomic(self._pull_path(repo, number), record)
             if record["state"] != "open":
                 self._unmark_open(repo, number)
-        return self._to_pull(repo, record, self._bare(repo))
+        return self._to_pull(repo, record, self._repos.bare(repo))
 
     # -- merging ------------------------------------------------------------------------
 
     def merge_pull(self, repo: str, number: int, *, method: MergeMethod = "merge",
                    message: str | None = None) -> PullRequest:
-        bare = self._bare(repo)
-        with self._locked(repo):
+        bare = self._repos.bare(repo)
+        with self._repos.locked(repo):
             self._clear_stale_locks(repo)
             record = self._load_pull(repo, number)
             if record["state"] != "open":
@@ -334,14 +318,14 @@ class LocalForge(LocalAccess, LocalChecks):
 
     def recover_locks(self, repo: str) -> bool:
         """Clear git locks a killed process left in ``repo``; True if there were any."""
-        with self._locked(repo):
+        with self._repos.locked(repo):
             return self._clear_stale_locks(repo)
 
     def _clear_stale_locks(self, repo: str) -> bool:
         """Locks a killed merge left in the bare repository (caller holds the forge lock)."""
         from jx_mlops.git.locks import clear_stale_locks
 
-        cleared = clear_stale_locks(self._git_dir(repo))
+        cleared = clear_stale_locks(self._repos.git_dir(repo))
         for lock in cleared:
             console.warn(f"removed {lock.name} left in {repo} by a process that died")
         return bool(cleared)
@@ -384,13 +368,13 @@ class LocalForge(LocalAccess, LocalChecks):
                        reactions=reactions)
 
     def list_comments(self, repo: str, number: int) -> list[Comment]:
-        self.get_repo(repo)
+        self._repos.get(repo)
         return [self._to_comment(c) for c in self._load_pull(repo, number)["comments"]]
 
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
-        with self._locked(repo) as meta:
+        with self._repos.locked(repo) as meta:
             record = self._load_pull(repo, number)
-            state = read_json(meta / "state.json")
+            state = read_record(meta / "state.json")
             now = now_iso()
             comment = {"id": state["next_comment"], "author": self.user(), "body": body,
                        "created_at": now, "updated_at": now}
@@ -404,7 +388,7 @@ class LocalForge(LocalAccess, LocalChecks):
         return self._to_comment(comment)
 
     def _comment_pull(self, repo: str, comment_id: int) -> int:
-        state = read_json(self._meta_dir(repo) / "state.json")
+        state = read_record(self._repos.meta_dir(repo) / "state.json")
         number = state["comment_pull"].get(str(comment_id))
         if number is None:
             raise NotFoundError(f"comment {comment_id} not found in {repo}")
@@ -422,7 +406,7 @@ class LocalForge(LocalAccess, LocalChecks):
                     return
             raise NotFoundError(f"comment {comment_id} not found in {repo}")
 
-        self.get_repo(repo)
+        self._repos.get(repo)
         self._mutate_pull(repo, self._comment_pull(repo, comment_id), change)
         return self._to_comment(updated)
 
@@ -430,7 +414,7 @@ class LocalForge(LocalAccess, LocalChecks):
         def change(record: dict[str, Any]) -> None:
             record["comments"] = [c for c in record["comments"] if c["id"] != comment_id]
 
-        self.get_repo(repo)
+        self._repos.get(repo)
         self._mutate_pull(repo, self._comment_pull(repo, comment_id), change)
 
     # -- labels -------------------------------------------------------------------------
@@ -465,6 +449,6 @@ class LocalForge(LocalAccess, LocalChecks):
                     return
             raise NotFoundError(f"comment {comment_id} not found in {repo}")
 
-        self.get_repo(repo)
+        self._repos.get(repo)
         self._mutate_pull(repo, self._comment_pull(repo, comment_id), change)
 

@@ -13,6 +13,7 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,11 @@ MAX_RECORD_BYTES = 32 * 1024 * 1024
 _PULL_STATES = ("open", "closed", "merged")
 
 Check = Callable[[Any], bool]
+
+
+def now_iso() -> str:
+    """The time a record is written, as GitHub writes times (UTC, seconds)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _is_int(value: Any) -> bool:
