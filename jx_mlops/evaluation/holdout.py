@@ -37,10 +37,6 @@ from jx_mlops.errors import ConfigError, DvcError
 from jx_mlops.evaluation.onnxscore import OnnxScoringError, load_onnx, predict
 from jx_mlops.evaluation.snapshot import Snapshot
 
-# Rows of the holdout are shown under this path (the policy of mlops.yaml applies by
-# metric name); `ci publish` drops any row of an artifact that claims it.
-ROW_SUFFIX = HOLDOUT_ROW_SUFFIX
-NOTE_PREFIX = HOLDOUT_NOTE_PREFIX
 ONNX_NOTE = ("scored by the trusted job from the PR's ONNX export with onnxruntime; "
              "no file from the PR was unpickled")
 # An export the head could not provide: the model is unscored, which fails it.
@@ -200,7 +196,7 @@ def score_holdout(config: ProjectConfig, comparison: Comparison, base: Snapshot,
     A head that cannot be scored fails its model; a base that cannot be shown as new."""
     rows: dict[str, list[MetricDelta]] = {}
     problems: dict[str, list[str]] = {}
-    path = f"{table.path}{ROW_SUFFIX}"
+    path = f"{table.path}{HOLDOUT_ROW_SUFFIX}"
     for model in config.models:
         base_metrics, _ = _scored(base_export(config, base, model), table,
                                   f"{base_label}'s ONNX export of {model.name}")
@@ -210,7 +206,7 @@ def score_holdout(config: ProjectConfig, comparison: Comparison, base: Snapshot,
             problems[model.name] = [f"holdout: not scored: {problem}"]
         rows[model.name] = compare_metrics(path, _json_safe(base_metrics),
                                            _json_safe(head_metrics), model.policy_for)
-    note = (f"{NOTE_PREFIX}{table.path} ({table.rows:,} rows, never in the PR's work tree; "
+    note = (f"{HOLDOUT_NOTE_PREFIX}{table.path} ({table.rows:,} rows, never in the PR's work tree; "
             f"only aggregates are shown), {ONNX_NOTE}.")
     return with_holdout(comparison, rows, problems, note)
 
@@ -219,9 +215,9 @@ def without_claims(comparison: Comparison) -> Comparison:
     """An artifact's comparison without what only the trusted job may say: holdout rows
     and the holdout note (a fork could write any)."""
     models = tuple(replace(m, metrics=tuple(d for d in m.metrics
-                                            if not d.path.endswith(ROW_SUFFIX)))
+                                            if not d.path.endswith(HOLDOUT_ROW_SUFFIX)))
                    for m in comparison.models)
-    notes = tuple(n for n in comparison.notes if not n.startswith(NOTE_PREFIX))
+    notes = tuple(n for n in comparison.notes if not n.startswith(HOLDOUT_NOTE_PREFIX))
     return replace(comparison, models=models, notes=notes)
 
 
