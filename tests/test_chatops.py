@@ -8,9 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Project, git
-from github_events import actions_env, issue_comment_event, push_event
-from github_fixtures import TOKEN, GitHubProject, github_forge
+from kit.git import git
+from kit.github import TOKEN, GitHubProject, github_forge
+from kit.github_events import actions_env, issue_comment_event, push_event
+from kit.workspace import Project
 
 from jx_mlops.ci.chatops_commands import ChatCommand, parse_commands
 from jx_mlops.forge.github.credentials import git_auth_env

@@ -10,15 +10,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git
-from github_events import (
+from kit.git import git
+from kit.github import TOKEN, GitHubProject
+from kit.github_events import (
     actions_env,
     merge_group_event,
     pull_request_event,
     push_event,
     workflow_run_event,
 )
-from github_fixtures import TOKEN, GitHubProject
 
 from jx_mlops.forge.github.credentials import git_auth_env
 

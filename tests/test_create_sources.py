@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import git
+from kit.git import git
 
 from jx_mlops.fsutil import jx_home
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
-from promotekit import Lab, make_lab
+from kit.cli import run
+from kit.lab import Lab, make_lab
 
 from jx_mlops.config.project import EnvironmentConfig, FairnessLimit, MetricGate
 from jx_mlops.fsutil import jx_home
@@ -135,16 +135,8 @@ GATED = """\
 
 
 @pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, jx_home(), environments=GATED)
-    monkeypatch.chdir(made.path)
-    return made
-
-
-def run(cli, *args: str) -> dict:
-    result = cli(*args, "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
+def lab_environments() -> str:
+    return GATED
 
 
 def test_metric_floor_blocks_and_writes_nothing_unless_forced(cli, lab) -> None:
@@ -310,7 +302,7 @@ def test_jenkins_x_layout_sets_the_release_in_the_namespace_helmfile(cli, hermet
 
 def lab_commit_env_file(lab: Lab, env: str, path: str, text: str) -> None:
     """Commit ``path`` straight to the environment repository's main (a hand edit)."""
-    from conftest import git
+    from kit.git import git
 
     work = lab.path.parent / f"edit-{env}"
     if not work.exists():

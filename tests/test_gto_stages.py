@@ -8,19 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import git
-from promotekit import Lab, make_lab
+from kit.git import git
+from kit.lab import Lab
 from test_registry_gto import gto, gto_json
-
-from jx_mlops.fsutil import jx_home
-
-
-@pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, jx_home())
-    monkeypatch.chdir(made.path)
-    return made
 
 
 def stages_of(repo: Path, model: str) -> dict[str, list[str]]:

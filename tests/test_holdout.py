@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import pickle
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import git
+from kit.dvc import dvc
+from kit.git import git
 from sklearn import metrics as skm
 
 from jx_mlops.compare.modelmetrics import classification_metrics, regression_metrics
@@ -28,11 +27,6 @@ from jx_mlops.git.repo import GitRepo
 
 HOLDOUT_KEYS = ("  holdout: data/holdout.csv\n  holdout_remote: sealed\n"
                 "  holdout_target: approved\n")
-
-
-def dvc(path: Path, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "dvc", *args], cwd=path, check=True,
-                   capture_output=True)
 
 
 def seal_holdout(path: Path, *, push: bool = True) -> Path:

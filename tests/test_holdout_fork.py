@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from github_events import actions_env, pull_request_event, workflow_run_event
-from github_fixtures import TOKEN, GitHubProject
+from kit.github import TOKEN, GitHubProject
+from kit.github_events import actions_env, pull_request_event, workflow_run_event
 from test_ci_github_actions import READ_ONLY, _in_env, _retrain
 from test_holdout import seal_holdout
 

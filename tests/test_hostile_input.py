@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Project, git
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kit.git import git
+from kit.workspace import Project
 
 from jx_mlops import yamlio
 from jx_mlops.ci.fork_report import REPORT_FILE, REPORT_SCHEMA

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Project, git
+from kit.git import git
+from kit.workspace import Project
 from test_create_sources import assert_nothing_written, make_catalogue_repo, make_tiny
 
 from jx_mlops.ci.chatops_commands import parse_commands

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Project, git
+from kit.git import git
+from kit.workspace import Project
 
 from jx_mlops.identity import actor
 

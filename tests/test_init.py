@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import git
+from kit.dvc import dvc_json
+from kit.git import git
 
 from jx_mlops.config.project import load_config
 from jx_mlops.project.policy import guess_policy
@@ -158,12 +159,6 @@ plots:
     y:
       history.json: acc
 """
-
-
-def dvc_json(root: Path, *args: str) -> dict:  # type: ignore[type-arg]
-    out = subprocess.run([sys.executable, "-m", "dvc", *args, "--json"], cwd=root,
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)  # type: ignore[no-any-return]
 
 
 def revision(root: Path, plot_name: str, lr: float, acc: float) -> None:

@@ -3,15 +3,11 @@ through the CLI on a real local forge (promote, promote, rollback)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import pytest
-from conftest import git
-from promotekit import Lab, make_lab
+from kit.cli import run
+from kit.git import git
+from kit.lab import Lab
 
 from jx_mlops.compare.dora import ModelEvent, dora_keys, percentile
-from jx_mlops.fsutil import jx_home
 
 DAY = 86400
 
@@ -52,19 +48,6 @@ def test_window_failure_still_open_and_no_deployments() -> None:
     assert (empty.deployments, empty.change_failure_rate, empty.lead_time_median_s) == \
         (0, None, None)
     assert percentile([5.0, 1.0, 3.0], 50) == 3.0
-
-
-@pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, jx_home())
-    monkeypatch.chdir(made.path)
-    return made
-
-
-def run(cli, *args: str) -> object:
-    result = cli(*args, "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
 
 
 def test_insights_counts_what_the_history_shows(cli, lab: Lab) -> None:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import git, run_cli_process
+from kit.cli import run_cli_process
+from kit.git import git
 
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.comments import upsert_marked_comment

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import git
+from kit.git import git
 
 from jx_mlops.ci.context import detect_context
 from jx_mlops.ci.failure import parse_failure, render_failure

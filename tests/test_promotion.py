@@ -6,19 +6,11 @@ import json
 from pathlib import Path
 
 import jsonschema
-import pytest
 import yaml
-from conftest import git
-from promotekit import Lab, kserve_schema, make_lab
+from kit.git import git
+from kit.lab import Lab, kserve_schema, make_lab
 
 from jx_mlops.fsutil import jx_home
-
-
-@pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, jx_home())
-    monkeypatch.chdir(made.path)
-    return made
 
 
 def register(cli, lab: Lab, *args: str) -> dict:

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Project, git
+from kit.git import git
+from kit.workspace import Project
 from test_registry_gto import gto_json
 
 pytestmark = pytest.mark.slow  # the session project: a real `dvc repro` of a quickstart

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git, hermetic_env
+from kit.git import git
+from kit.hermetic import hermetic_env
 
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.grammar import parse_tag_name

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import git
+from kit.git import git
 
 WORKER = """
 import sys

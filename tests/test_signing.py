@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Project, git
-from promotekit import Lab, make_lab
+from kit.git import git
+from kit.lab import Lab, make_lab
+from kit.workspace import Project
 from test_init import pipeline, repo  # noqa: F401 (the fixture)
 
 from jx_mlops.config.project import parse_config
@@ -105,13 +106,6 @@ def test_release_signs_what_model_signing_verifies_and_a_tampered_copy_is_refuse
     lineage = json.loads(cli("lineage", "churn@v0.0.1", "--json").out)["signature"]
     assert (lineage["status"], lineage["verified"], lineage["files"]) == \
         ("failed", False, ["model.pkl"])
-
-
-@pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, jx_home())
-    monkeypatch.chdir(made.path)
-    return made
 
 
 def storage_copies(lab: Lab) -> list[str]:

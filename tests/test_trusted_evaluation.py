@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Project, git
+from kit.git import git
+from kit.workspace import Project
 
 from jx_mlops.ci.fork_report import FORK_TRUSTED_NOTE, comparison_from_json
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github_server import GitHubServer
 
 from jx_mlops.forge.github.forge import GitHubForge, RetryPolicy
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.fsutil import jx_home
+from kit.github_server import GitHubServer
 
 # Shaped like a real token, so a leak would be recognisable anywhere it ended up.
 TOKEN = "ghp_jxMlopsLoopbackT0kenAbCdEfGhIjKlMn01"

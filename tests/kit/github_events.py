@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from github_server import GitHubServer, schemas
+from kit.github_server import GitHubServer, schemas
 
 
 def _checked(document: str, payload: dict[str, Any]) -> dict[str, Any]:
