@@ -11,8 +11,7 @@ from pathlib import Path
 import yaml
 from kit.cli import run
 from kit.git import git
-from kit.lab import Lab
-from test_gates import lab_commit_env_file
+from kit.lab import Lab, lab_commit_env_file
 
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.tags import list_versions, register_version

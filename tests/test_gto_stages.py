@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from kit.git import git
+from kit.gto import gto, gto_json
 from kit.lab import Lab
-from test_registry_gto import gto, gto_json
 
 
 def stages_of(repo: Path, model: str) -> dict[str, list[str]]:

@@ -12,8 +12,9 @@ import pytest
 from kit.dvc import dvc_json
 from kit.git import git
 
-from jx_mlops.config.project import load_config
-from jx_mlops.project.policy import guess_policy
+from jx_mlops.config.project import load_config, parse_config
+from jx_mlops.config.signing import SigningConfig
+from jx_mlops.fsutil import jx_home
 
 PIPELINE = """\
 stages:
@@ -45,14 +46,6 @@ def pipeline(root: Path, output: str = "models/clf.joblib") -> None:
     (root / "dvc.yaml").write_text(PIPELINE.format(outs=output, deps=output))
     git(root, "add", "-A")
     git(root, "commit", "-qm", "pipeline")
-
-
-@pytest.mark.parametrize(("name", "direction"), [
-    ("roc_auc.test", "higher"), ("train.loss", "lower"), ("val_loss", "lower"),
-    ("test/acc", "higher"), ("eval.rmse", "lower"), ("epoch", None), ("f1_macro", "higher"),
-])
-def test_directions_come_from_metric_names(name: str, direction: str | None) -> None:
-    assert guess_policy(f"m.json:{name}").direction == direction
 
 
 def test_a_model_like_stage_output_is_the_model(repo: Path, cli) -> None:
@@ -192,3 +185,15 @@ def test_params_files_plot_dirs_and_renamed_plots_as_dvc_reads_them(repo: Path, 
     titles = {p["title"] for p in data["plots"]}
     assert set(ids) <= titles | {n.split(":")[0] for n in data["notes"]}, (ids, titles)
     assert {"curves/train.csv", "curves/test.csv", "accuracy-history", "acc-history"} <= titles
+
+
+def test_init_on_the_local_forge_makes_one_key_pair(repo: Path, cli) -> None:
+    pipeline(repo)
+    assert cli("init", "--no-ci").code == 0
+    public = (repo / "signing.pub").read_bytes()
+    assert parse_config((repo / "mlops.yaml").read_text(), repo / "mlops.yaml").signing == \
+        SigningConfig(public_key="signing.pub")
+    assert len(list((jx_home() / "signing").glob("*.pem"))) == 1
+    assert cli("init", "--no-ci").code == 0  # again: the same key, no second pair
+    assert (repo / "signing.pub").read_bytes() == public
+    assert len(list((jx_home() / "signing").glob("*.pem"))) == 1

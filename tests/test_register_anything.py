@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from kit.git import git
+from kit.gto import gto_json
 from kit.workspace import Project
-from test_registry_gto import gto_json
 
 pytestmark = pytest.mark.slow  # the session project: a real `dvc repro` of a quickstart
 

@@ -19,11 +19,7 @@ import yaml
 from kit.git import git
 from kit.lab import Lab, make_lab
 from kit.workspace import Project
-from test_init import pipeline, repo  # noqa: F401 (the fixture)
 
-from jx_mlops.config.project import parse_config
-from jx_mlops.config.signing import SigningConfig
-from jx_mlops.errors import ConfigError
 from jx_mlops.fsutil import jx_home
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.tags import get_version
@@ -158,24 +154,6 @@ def test_an_unsigned_version_is_shown_unsigned_and_refused_where_signatures_are_
     assert cli("audit").code == 0  # an unsigned record is what it says, not a mismatch
 
 
-@pytest.mark.parametrize(("section", "message"), [
-    ("signing: {public_key: /etc/key.pub}",
-     "mlops.yaml: signing.public_key: expected a path inside the project, got '/etc/key.pub'"),
-    ("signing: {public_key: k.pub, keyless: true}",
-     "mlops.yaml: signing.keyless: unknown key (expected one of: public_key, identity, "
-     "issuer)"),
-    ("signing: {issuer: http://example.com}",
-     "mlops.yaml: signing.issuer: expected an https:// OIDC issuer, got 'http://example.com'"),
-    ("environments:\n  - {name: prod, repo: a/b, gates: {signature: maybe}}",
-     "mlops.yaml: environments[0].gates.signature: expected required or optional, got 'maybe'"),
-])
-def test_signing_config_errors_name_the_key(section: str, message: str) -> None:
-    text = f"models:\n  m: {{artifact: m.pkl}}\n{section}\n"
-    with pytest.raises(ConfigError) as caught:
-        parse_config(text, Path("mlops.yaml"))
-    assert caught.value.message == message
-
-
 def test_a_directory_model_names_each_file_that_changed(tmp_path: Path) -> None:
     private, public = generate_key_pair()
     (tmp_path / "key.pub").write_bytes(public)
@@ -202,18 +180,6 @@ def test_a_directory_model_names_each_file_that_changed(tmp_path: Path) -> None:
     (tmp_path / "other.pub").write_bytes(other_public)
     with pytest.raises(SignatureMismatch, match="signature does not verify"):
         verify_model(model, bundle, Trust(public_key=tmp_path / "other.pub"))
-
-
-def test_init_on_the_local_forge_makes_one_key_pair(repo: Path, cli) -> None:  # noqa: F811
-    pipeline(repo)
-    assert cli("init", "--no-ci").code == 0
-    public = (repo / "signing.pub").read_bytes()
-    assert parse_config((repo / "mlops.yaml").read_text(), repo / "mlops.yaml").signing == \
-        SigningConfig(public_key="signing.pub")
-    assert len(list((jx_home() / "signing").glob("*.pem"))) == 1
-    assert cli("init", "--no-ci").code == 0  # again: the same key, no second pair
-    assert (repo / "signing.pub").read_bytes() == public
-    assert len(list((jx_home() / "signing").glob("*.pem"))) == 1
 
 
 def keyless_bundle(path: Path, identity: str, issuer: str) -> None:

@@ -170,3 +170,13 @@ def github_project(project: Any, github: GitHubServer) -> GitHubProject:
     run("commit", "-qam", "Move the project to GitHub")
     run("push", "-q", "origin", "main")
     return GitHubProject(path, github)
+
+
+def retrain_on_github(gp: GitHubProject, cli: Any, monkeypatch: pytest.MonkeyPatch,
+                      setting: str) -> dict[str, Any]:
+    """`jx-mlops retrain --set SETTING` on the loopback GitHub; returns PR #1 as stored."""
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    result = cli("-C", gp.path, "retrain", "--set", setting)
+    assert result.code == 0, result.err
+    pull: dict[str, Any] = gp.server.state.pulls[("local/churn", 1)]
+    return pull

@@ -167,3 +167,18 @@ def make_lab(base: Path, home: Path, *, name: str = "fraud",
     for env in yaml.safe_load(environments):
         ensure_environment_repo(forge, env["repo"], env["name"])
     return Lab(root, home, name, tuple(models))
+
+
+def lab_commit_env_file(lab: Lab, env: str, path: str, text: str) -> None:
+    """Commit ``path`` straight to the environment repository's main (a hand edit)."""
+    work = lab.path.parent / f"edit-{env}"
+    if not work.exists():
+        bare = lab.home / "forge" / "repos" / "local" / f"environment-{env}.git"
+        git(lab.path.parent, "clone", "-q", bare.as_uri(), str(work))
+    git(work, "pull", "-q")
+    target = work / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", f"hand edit of {path}")
+    git(work, "push", "-q", "origin", "HEAD:main")
