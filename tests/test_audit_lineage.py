@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from kit.cli import run
 from kit.git import git
@@ -15,6 +16,8 @@ from kit.lab import Lab, lab_commit_env_file
 
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.tags import list_versions, register_version
+
+pytestmark = pytest.mark.slow  # promotion stories, and registry parity with the real gto CLI
 
 
 def deployed(cli, lab: Lab, versions: int = 1) -> None:

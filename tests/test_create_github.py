@@ -10,6 +10,8 @@ from kit.git import git
 from kit.github import TOKEN, github_forge
 from kit.github_server import GitHubServer
 
+pytestmark = pytest.mark.slow  # create trains a quickstart (a real dvc repro)
+
 
 def test_create_on_github(github: GitHubServer, cli, monkeypatch: pytest.MonkeyPatch,
                           tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from kit.lab import lab_commit_env_file, make_lab
 
 from jx_mlops.fsutil import jx_home
 
-# -- through the CLI ----------------------------------------------------------------------
+pytestmark = pytest.mark.slow  # promotion stories through the CLI on a real local forge
 
 GATED = """\
   - name: staging

@@ -8,9 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from kit.git import git
 from kit.gto import gto, gto_json
 from kit.lab import Lab
+
+pytestmark = pytest.mark.slow  # promotion stories read back with the real gto CLI
 
 
 def stages_of(repo: Path, model: str) -> dict[str, list[str]]:

@@ -4,13 +4,13 @@ report's diagnoses for files it cannot read."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import pytest
-from kit.dvc import dvc_json
+from kit.dvc import dvc, dvc_json
 from kit.git import git
+from kit.hermetic import apply_env, hermetic_env
 
 from jx_mlops.config.project import load_config, parse_config
 from jx_mlops.config.signing import SigningConfig
@@ -31,13 +31,25 @@ stages:
 """
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "proj"
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`git init` and `dvc init` once for the module (each DVC start costs a second or
+    more); every test works in its own copy."""
+    base = tmp_path_factory.mktemp("dvc-init")
+    root = base / "proj"
     root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=root, check=True)
+    with pytest.MonkeyPatch.context() as mp:
+        apply_env(mp, hermetic_env(base))
+        git(root, "init", "-q", "-b", "main")
+        dvc(root, "init", "-q")
     (root / "params.yaml").write_text("lr: 0.1\n")
+    return root
+
+
+@pytest.fixture
+def repo(initialised: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(initialised, root, symlinks=True)
     monkeypatch.chdir(root)
     return root
 
@@ -167,6 +179,7 @@ def revision(root: Path, plot_name: str, lr: float, acc: float) -> None:
     git(root, "commit", "-qm", f"lr {lr}")
 
 
+@pytest.mark.slow  # dvc metrics/params/plots diff as the oracle, on three revisions
 def test_params_files_plot_dirs_and_renamed_plots_as_dvc_reads_them(repo: Path, cli) -> None:
     (repo / "params.yaml").unlink()
     revision(repo, "accuracy-history", 0.1, 0.8)

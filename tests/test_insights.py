@@ -3,9 +3,12 @@ promote, rollback); the pure computation is tested in tests/unit/compare/test_do
 
 from __future__ import annotations
 
+import pytest
 from kit.cli import run
 from kit.git import git
 from kit.lab import Lab
+
+pytestmark = pytest.mark.slow  # promotion and rollback stories through the CLI
 
 
 def test_insights_counts_what_the_history_shows(cli, lab: Lab) -> None:

@@ -16,7 +16,10 @@ import subprocess
 import sys
 import time
 
+import pytest
 from kit.lab import Lab
+
+pytestmark = pytest.mark.slow  # processes SIGKILLed at random moments, then re-run
 
 TRIALS = 12  # 6 of register + promote (3 kills each), 6 of ci release (2 kills each)
 SEED = 20261204

@@ -139,6 +139,7 @@ def test_records_are_written_atomically(forge: LocalForge, repo_with_branch: str
     json.loads((meta / "pulls" / "1.json").read_text())
 
 
+@pytest.mark.slow  # eight writer processes at once
 def test_concurrent_comment_processes_lose_nothing(forge: LocalForge,
                                                    repo_with_branch: str) -> None:
     forge.create_pull(REPO, title="x", body="", head="feature", base="main")

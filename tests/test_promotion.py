@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 from kit.git import git
 from kit.lab import Lab, kserve_schema, make_lab
 
 from jx_mlops.fsutil import jx_home
+
+pytestmark = pytest.mark.slow  # promotion stories through the CLI on a real local forge
 
 
 def register(cli, lab: Lab, *args: str) -> dict:

@@ -15,6 +15,8 @@ from kit.lab import Lab, make_lab
 
 from jx_mlops.fsutil import jx_home
 
+pytestmark = pytest.mark.slow  # promotions as real processes, 8 at once and killed
+
 MODELS = tuple(f"m{n}" for n in range(8))
 
 

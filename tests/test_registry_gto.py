@@ -19,6 +19,8 @@ from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.grammar import parse_tag_name
 from jx_mlops.registry.tags import list_versions, register_version, write_stage_tag
 
+pytestmark = pytest.mark.slow  # registries built and read by the real gto CLI
+
 
 def build_gto_registry(path: Path) -> None:
     """A registry as GTO's own users make one: every event kind, both stage notations,

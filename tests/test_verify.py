@@ -16,6 +16,8 @@ from kit.prometheus import PrometheusServer, free_port
 
 from jx_mlops.fsutil import jx_home
 
+pytestmark = pytest.mark.slow  # a real Prometheus scraping, promotion stories
+
 VERIFIED_ENVIRONMENTS = """\
   - name: staging
     repo: local/environment-staging
