@@ -8,6 +8,7 @@ the copied forge.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -28,6 +29,23 @@ class Project:
     repo: str = "local/churn"
 
 
+def _link_or_copy(src: str, dst: str) -> str:
+    """Hard-link the files git and DVC never change in place (git objects, the DVC cache:
+    both content-addressed, replaced by rename, never rewritten), copy the others: about
+    half the files of a workspace, linked in a fraction of the time a copy takes."""
+    parts = Path(src).parts
+    immutable = any(
+        (name == "objects" and (parts[i - 1] == ".git" or parts[i - 1].endswith(".git")))
+        or (name == "cache" and parts[i - 1] == ".dvc") for i, name in enumerate(parts) if i)
+    if immutable:
+        try:
+            os.link(src, dst)
+            return dst
+        except OSError:  # another file system: copy
+            pass
+    return str(shutil.copy2(src, dst))
+
+
 def clone_workspace(source: Path, dest: Path) -> Project:
     """Copy a workspace built under ``source`` (the project, its local forge and DVC
     storage, and any files beside them) into ``dest``, wired to the copies."""
@@ -38,7 +56,7 @@ def clone_workspace(source: Path, dest: Path) -> Project:
             continue  # each test has its own HOME and DVC site/system directories
         target = dest / entry.name
         if entry.is_dir():
-            shutil.copytree(entry, target, symlinks=True)
+            shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
         else:
             shutil.copy2(entry, target)
     path = dest / "churn"
