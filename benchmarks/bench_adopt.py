@@ -1,6 +1,6 @@
 """Issue 9's target: reading a DVC project jx-mlops did not scaffold costs no more than
 before. On a get-started layout (metrics and plots inside a cached ``eval/`` directory, a
-dvclive plot directory, ``artifacts:``; tests/getstarted.py), after a bare `jx-mlops init`:
+dvclive plot directory, ``artifacts:``; tests/kit/getstarted.py), after a bare `jx-mlops init`:
 `jx-mlops report --format md` between the two commits vs `dvc metrics diff` +
 `dvc params diff` + `dvc plots diff` on the same pair. Target: at most 0.15x.
 
@@ -16,7 +16,7 @@ import sys
 from _common import ROOT, hermetic_env, record, run, side_by_side, workdir
 
 sys.path.insert(0, str(ROOT / "tests"))
-from getstarted import build_get_started
+from kit.getstarted import build_get_started
 
 JX = [sys.executable, "-m", "jx_mlops"]
 DVC = [sys.executable, "-m", "dvc"]
@@ -48,7 +48,7 @@ def main() -> None:
         f"Measured by `python benchmarks/bench_adopt.py --write` on {platform.machine()}, "
         f"Python {platform.python_version()}, as the report benchmark above (fresh "
         "processes, 7 alternating pairs). The project is DVC's get-started layout built "
-        "by tests/getstarted.py: metrics and plots inside a cached `eval/` directory "
+        "by tests/kit/getstarted.py: metrics and plots inside a cached `eval/` directory "
         "(read through its `.dir` manifest in the cache), a dvclive plot directory, a "
         "confusion matrix and an image. Load average when measured: "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (both sides meet it).", "",

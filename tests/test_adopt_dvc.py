@@ -1,6 +1,6 @@
 """Adopting a DVC project nobody here wrote: `jx-mlops init`, then `report` reads it as DVC.
 
-The repository is laid out like DVC's get-started example (tests/getstarted.py) and built
+The repository is laid out like DVC's get-started example (tests/kit/getstarted.py) and built
 with DVC once per session; `dvc metrics diff`, `dvc params diff` and `dvc plots diff`
 (``--json``) are the oracle for every number and every plot name.
 """
@@ -14,8 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import _apply, git, hermetic_env
-from getstarted import build_get_started
+from kit.dvc import dvc_json
+from kit.getstarted import build_get_started
+from kit.git import git
+from kit.hermetic import apply_env, hermetic_env
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.slow
 def get_started_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     base = tmp_path_factory.mktemp("get-started")
     with pytest.MonkeyPatch.context() as mp:
-        _apply(mp, hermetic_env(base))
+        apply_env(mp, hermetic_env(base))
         shas = build_get_started(base / "repo")
     return base / "repo", shas
 
@@ -38,12 +40,6 @@ def gs(get_started_template: tuple[Path, dict[str, str]], hermetic: Path,
     shutil.copytree(template, root, symlinks=True)
     monkeypatch.chdir(root)
     return root, shas
-
-
-def dvc_json(root: Path, *args: str) -> dict:  # type: ignore[type-arg]
-    out = subprocess.run([sys.executable, "-m", "dvc", *args, "--json"], cwd=root, check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out)  # type: ignore[no-any-return]
 
 
 def report_json(cli, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]

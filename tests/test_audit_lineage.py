@@ -10,26 +10,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import git
-from promotekit import Lab, make_lab
-from test_gates import lab_commit_env_file
+from kit.cli import run
+from kit.git import git
+from kit.lab import Lab, lab_commit_env_file
 
-from jx_mlops.fsutil import jx_home
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.tags import list_versions, register_version
 
-
-@pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, jx_home())
-    monkeypatch.chdir(made.path)
-    return made
-
-
-def run(cli, *args: str) -> dict:
-    result = cli(*args, "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
+pytestmark = pytest.mark.slow  # promotion stories, and registry parity with the real gto CLI
 
 
 def deployed(cli, lab: Lab, versions: int = 1) -> None:

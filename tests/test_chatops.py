@@ -8,35 +8,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Project, git
-from github_events import actions_env, issue_comment_event, push_event
-from github_fixtures import TOKEN, GitHubProject, github_forge
+from kit.git import git
+from kit.github import TOKEN, GitHubProject, github_forge
+from kit.github_events import actions_env, issue_comment_event, push_event
+from kit.workspace import Project
 
-from jx_mlops.ci.chatops_commands import ChatCommand, parse_commands
 from jx_mlops.forge.github.credentials import git_auth_env
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.fsutil import jx_home
-
-
-def test_commands_on_their_own_lines_outside_quotes_and_code() -> None:
-    body = "\r\n".join([
-        "Looks good.", "/promote production", "  /retrain", "/report please",
-        "> /promote staging", "```", "/rollback production", "```",
-        "~~~~ text", "/retrain", "~~~", "/retrain inside the unclosed-by-short fence", "~~~~",
-        "    /report", "\t/report", "`/retrain`", "Please run /retrain now.",
-        "<!-- /promote production", "still a comment -->", "/lgtm", "/approve",
-        "/rollback", "/Promote production", "/promote staging",
-    ])
-    assert parse_commands(body) == [
-        ChatCommand("promote", ("production",)),
-        ChatCommand("retrain", ()),
-        ChatCommand("report", ("please",), "usage: /report"),
-        ChatCommand("rollback", (), "usage: /rollback ENV"),
-        ChatCommand("promote", ("staging",)),
-    ]
-    assert parse_commands("```\n/retrain") == []  # a fence left open hides the rest
-    assert parse_commands("``` `x` ```\n/retrain") == [ChatCommand("retrain", ())]
-    assert parse_commands("") == []
 
 
 def _push_docs_pr(gp: GitHubProject, tmp_path: Path) -> int:

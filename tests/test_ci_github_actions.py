@@ -10,42 +10,27 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git
-from github_events import (
+from kit.git import git
+from kit.github import TOKEN, GitHubProject, retrain_on_github
+from kit.github_events import (
+    READ_ONLY,
     actions_env,
     merge_group_event,
     pull_request_event,
     push_event,
+    use_env,
     workflow_run_event,
 )
-from github_fixtures import TOKEN, GitHubProject
 
 from jx_mlops.forge.github.credentials import git_auth_env
 
 pytestmark = pytest.mark.slow
 
-READ_ONLY = "ghs_forkPullRequestReadOnlyToken000000"
-
-
-def _in_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    for key in ("GITHUB_TOKEN", "GH_TOKEN"):
-        monkeypatch.delenv(key, raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-
-
-def _retrain(gp: GitHubProject, cli, monkeypatch: pytest.MonkeyPatch, setting: str) -> dict:
-    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    result = cli("-C", gp.path, "retrain", "--set", setting)
-    assert result.code == 0, result.err
-    return gp.server.state.pulls[("local/churn", 1)]
-
-
 def test_fork_pull_request_is_trained_without_secrets_then_published(
         github_project: GitHubProject, cli, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:
     gp, server = github_project, github_project.server
-    pull = _retrain(gp, cli, monkeypatch, "train.n_estimators=150")
+    pull = retrain_on_github(gp, cli, monkeypatch, "train.n_estimators=150")
     head_sha = gp.forge().get_pull(gp.repo, 1).head_sha
 
     # mlops-pr.yml: a shallow checkout of the PR head, a read-only token, no secrets.
@@ -54,7 +39,7 @@ def test_fork_pull_request_is_trained_without_secrets_then_published(
     server.set_permission(gp.repo, "fork-runner", "read")
     work = gp.clone(tmp_path / "checkout", branch=pull["head"], depth=1)
     event = pull_request_event(server, gp.repo, 1)
-    _in_env(monkeypatch, actions_env(tmp_path, server, "pull_request", event, gp.repo,
+    use_env(monkeypatch, actions_env(tmp_path, server, "pull_request", event, gp.repo,
                                      head_sha, token=READ_ONLY))
     before = len(server.calls)
     result = cli("-C", work, "ci", "pr", "--output", tmp_path / "artifact", "--json")
@@ -69,7 +54,7 @@ def test_fork_pull_request_is_trained_without_secrets_then_published(
     empty = tmp_path / "publisher"
     empty.mkdir()
     run_event = workflow_run_event(gp.repo, 99, head_sha, pull["head"], "someone/churn")
-    _in_env(monkeypatch, actions_env(tmp_path, server, "workflow_run", run_event, gp.repo,
+    use_env(monkeypatch, actions_env(tmp_path, server, "workflow_run", run_event, gp.repo,
                                      "0" * 40, token=TOKEN))
     result = cli("-C", empty, "ci", "publish", tmp_path / "artifact", "--json")
     assert result.code == 0, result.err
@@ -98,10 +83,10 @@ def test_publish_treats_the_artifact_as_untrusted(github_project: GitHubProject,
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   tmp_path: Path) -> None:
     gp, server = github_project, github_project.server
-    pull = _retrain(gp, cli, monkeypatch, "train.n_estimators=150")
+    pull = retrain_on_github(gp, cli, monkeypatch, "train.n_estimators=150")
     head_sha = gp.forge().get_pull(gp.repo, 1).head_sha
     work = gp.clone(tmp_path / "checkout", branch=pull["head"], depth=1)
-    _in_env(monkeypatch, actions_env(tmp_path, server, "pull_request",
+    use_env(monkeypatch, actions_env(tmp_path, server, "pull_request",
                                      pull_request_event(server, gp.repo, 1), gp.repo, head_sha,
                                      token=TOKEN))
     assert cli("-q", "-C", work, "ci", "pr", "--output", tmp_path / "a").code == 0
@@ -112,7 +97,7 @@ def test_publish_treats_the_artifact_as_untrusted(github_project: GitHubProject,
     path.write_text(json.dumps(data))
     (tmp_path / "a" / "comment.md").write_text("# pwned\n")
     run_event = workflow_run_event(gp.repo, 7, head_sha, pull["head"], "someone/churn")
-    _in_env(monkeypatch, actions_env(tmp_path, server, "workflow_run", run_event, gp.repo,
+    use_env(monkeypatch, actions_env(tmp_path, server, "workflow_run", run_event, gp.repo,
                                      "0" * 40, token=TOKEN))
     assert cli("ci", "publish", tmp_path / "a").code == 0
     body = gp.forge().list_comments(gp.repo, 1)[0].body
@@ -141,13 +126,13 @@ def test_same_repository_pr_and_release_and_the_token_never_shows(
         tmp_path: Path) -> None:
     gp, server = github_project, github_project.server
     outputs = []
-    _retrain(gp, cli, monkeypatch, "train.n_estimators=150")
+    retrain_on_github(gp, cli, monkeypatch, "train.n_estimators=150")
     head_sha = gp.forge().get_pull(gp.repo, 1).head_sha
 
     # mlops-pr.yml, same-repository job: trains, commits results, posts, sets the status.
     work = gp.clone(tmp_path / "pr-checkout", depth=1)
     event = pull_request_event(server, gp.repo, 1, action="synchronize")
-    _in_env(monkeypatch, actions_env(tmp_path, server, "pull_request", event, gp.repo,
+    use_env(monkeypatch, actions_env(tmp_path, server, "pull_request", event, gp.repo,
                                      head_sha, token=TOKEN))
     result = cli("-C", work, "ci", "pr", "--json")
     outputs.append(result)
@@ -170,7 +155,7 @@ def test_same_repository_pr_and_release_and_the_token_never_shows(
     release_work = gp.clone(tmp_path / "release-checkout")
     push = push_event(server, gp.repo, event["pull_request"]["base"]["sha"],
                       merged.merge_commit_sha or "")
-    _in_env(monkeypatch, actions_env(tmp_path, server, "push", push, gp.repo,
+    use_env(monkeypatch, actions_env(tmp_path, server, "push", push, gp.repo,
                                      merged.merge_commit_sha or "", token=TOKEN))
     result = cli("-C", release_work, "ci", "release", "--json")
     outputs.append(result)
@@ -218,7 +203,7 @@ def _merge_queue_check(gp: GitHubProject, cli, monkeypatch: pytest.MonkeyPatch,
 
     work = gp.clone(tmp_path / "queue-checkout", branch=queue, depth=1)
     event = merge_group_event(server, gp.repo, head_sha, queue, base_sha)
-    _in_env(monkeypatch, actions_env(tmp_path, server, "merge_group", event, gp.repo,
+    use_env(monkeypatch, actions_env(tmp_path, server, "merge_group", event, gp.repo,
                                      head_sha, token=TOKEN))
     comments = len(gp.forge().list_comments(gp.repo, 1))
     result = cli("-C", work, "ci", "pr", "--json")

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import git
-from github_fixtures import TOKEN, GitHubProject
+from kit.git import git
+from kit.github import TOKEN, GitHubProject
 
 pytestmark = pytest.mark.slow
 

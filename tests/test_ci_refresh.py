@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import Project, git
+from kit.git import git
+from kit.workspace import Project
 
 from jx_mlops.forge.local.forge import LocalForge
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli_process
+from kit.cli import run_cli_process
 
 from jx_mlops.cli import registry as cli_module
 

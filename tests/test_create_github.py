@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import git
-from github_fixtures import TOKEN, github_forge
-from github_server import GitHubServer
+from kit.git import git
+from kit.github import TOKEN, github_forge
+from kit.github_server import GitHubServer
+
+pytestmark = pytest.mark.slow  # create trains a quickstart (a real dvc repro)
 
 
 def test_create_on_github(github: GitHubServer, cli, monkeypatch: pytest.MonkeyPatch,

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_cli_process
+from kit.cli import run_cli_process
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from prometheus_kit import PrometheusServer
-from promotekit import Lab, make_lab
+import pytest
+from kit.cli import run
+from kit.lab import Lab, make_lab
+from kit.prometheus import PrometheusServer
 
 from jx_mlops.fsutil import jx_home
+
+pytestmark = pytest.mark.slow  # a real Prometheus scraping, promotion stories
 
 ENVIRONMENTS = """\
   - name: staging
@@ -36,12 +40,6 @@ ENVIRONMENTS = """\
     requires: staging
 """
 MODELS = ("fraud", "churn")
-
-
-def run(cli, *args: str) -> object:
-    result = cli(*args, "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
 
 
 def release(cli, lab: Lab) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import Project
+from kit.workspace import Project
 
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.fsutil import jx_home

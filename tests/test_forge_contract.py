@@ -1,6 +1,6 @@
 """The forge contract: the same tests against the local forge and GitHubForge.
 
-GitHubForge talks to the loopback GitHub (tests/github_server), which checks every request
+GitHubForge talks to the loopback GitHub (tests/kit/github_server), which checks every request
 and response against GitHub's published schemas; its page size is 2 here so every list
 crosses page boundaries.
 """
@@ -8,7 +8,7 @@ crosses page boundaries.
 from __future__ import annotations
 
 import pytest
-from github_fixtures import HARNESSES, Harness
+from kit.github import HARNESSES, Harness
 
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.comments import upsert_marked_comment

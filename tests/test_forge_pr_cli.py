@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import Project, git, run_cli_process
+from kit.cli import run_cli_process
+from kit.git import git
+from kit.workspace import Project
 from rich.cells import cell_len
 
 from jx_mlops.forge.local.forge import LocalForge

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from github_fixtures import LOGIN, TOKEN, github_forge
-from github_server import GitHubServer
+from kit.github import LOGIN, TOKEN, github_forge
+from kit.github_server import GitHubServer
 
 from jx_mlops.errors import ForgeError, NotFoundError
 from jx_mlops.forge.base import ForgeConfig

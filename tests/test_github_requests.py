@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import git
-from github_events import actions_env, pull_request_event
-from github_fixtures import TOKEN, GitHubProject
+from kit.git import git
+from kit.github import TOKEN, GitHubProject
+from kit.github_events import actions_env, pull_request_event
 
 pytestmark = pytest.mark.slow
 

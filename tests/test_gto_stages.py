@@ -9,18 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git
-from promotekit import Lab, make_lab
-from test_registry_gto import gto, gto_json
+from kit.git import git
+from kit.gto import gto, gto_json
+from kit.lab import Lab
 
-from jx_mlops.fsutil import jx_home
-
-
-@pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, jx_home())
-    monkeypatch.chdir(made.path)
-    return made
+pytestmark = pytest.mark.slow  # promotion stories read back with the real gto CLI
 
 
 def stages_of(repo: Path, model: str) -> dict[str, list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import git
+from kit.git import git
 
 from jx_mlops.environments.history import INDEX_DIR, indexed_events, trailers
 from jx_mlops.git.repo import GitRepo

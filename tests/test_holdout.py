@@ -1,105 +1,26 @@
-"""The sealed holdout (evaluation.holdout): config, ONNX scoring, metrics against
-scikit-learn as the oracle, and the errors a wrong setup gets."""
+"""The sealed holdout (evaluation.holdout) on the trained project: ONNX scoring against
+scikit-learn as the oracle, and the errors a wrong setup gets. Its config, metrics and
+readers are tested under tests/unit."""
 
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import git
+from kit.git import git
+from kit.holdout import seal_holdout
 from sklearn import metrics as skm
 
-from jx_mlops.compare.modelmetrics import classification_metrics, regression_metrics
-from jx_mlops.config.evaluation import HoldoutConfig
-from jx_mlops.config.project import load_config, parse_config
+from jx_mlops.config.project import load_config
 from jx_mlops.errors import ConfigError, DvcError
-from jx_mlops.evaluation.holdout import base_holdout, fetch_holdout, locate, parse_table
-from jx_mlops.evaluation.onnxscore import OnnxScoringError, load_onnx, predict
+from jx_mlops.evaluation.holdout import base_holdout, fetch_holdout, locate
+from jx_mlops.evaluation.onnxscore import load_onnx, predict
 from jx_mlops.evaluation.snapshot import snapshot
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.fsutil import jx_home
 from jx_mlops.git.repo import GitRepo
-
-HOLDOUT_KEYS = ("  holdout: data/holdout.csv\n  holdout_remote: sealed\n"
-                "  holdout_target: approved\n")
-
-
-def dvc(path: Path, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "dvc", *args], cwd=path, check=True,
-                   capture_output=True)
-
-
-def seal_holdout(path: Path, *, push: bool = True) -> Path:
-    """Track a holdout (749 of the prepared test set's rows, for the test) with DVC, in a remote
-    of its own, and name it in mlops.yaml; committed on the current branch."""
-    sealed = path.parent / "sealed-remote"
-    # The test split without its last row: a file of its own (another hash).
-    rows = (path / "data" / "prepared" / "test.csv").read_text().splitlines(keepends=True)
-    (path / "data" / "holdout.csv").write_text("".join(rows[:-1]))
-    dvc(path, "add", "-q", "data/holdout.csv")
-    dvc(path, "remote", "add", "sealed", str(sealed))
-    if push:
-        dvc(path, "push", "-q", "-r", "sealed", "data/holdout.csv.dvc")
-    # Plain `dvc pull` and `dvc push` (a developer, any other job) leave it alone; jx-mlops
-    # reads the .dvc file from git.
-    with (path / ".dvcignore").open("a") as ignore:
-        ignore.write("/data/holdout.csv.dvc\n")
-    config = path / "mlops.yaml"
-    config.write_text(config.read_text().replace("  trusted: evaluate\n",
-                                                 f"  trusted: evaluate\n{HOLDOUT_KEYS}"))
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "Seal a holdout")
-    return sealed
-
-
-def test_our_metrics_equal_scikit_learns() -> None:
-    rng = np.random.default_rng(3)
-    y = rng.integers(0, 2, 400).astype(float)
-    # Rounded scores: many ties, across the classes too (roc_auc counts them half).
-    score = np.round(np.clip(y * 0.3 + rng.random(400) * 0.7, 0, 1), 1)
-    ours = classification_metrics(y, score)
-    pred = (score > 0.5).astype(int)
-    assert ours == pytest.approx({
-        "accuracy": skm.accuracy_score(y, pred), "f1": skm.f1_score(y, pred),
-        "precision": skm.precision_score(y, pred), "recall": skm.recall_score(y, pred),
-        "roc_auc": skm.roc_auc_score(y, score)}, abs=1e-12)
-    none = classification_metrics(y, np.zeros(400))  # nothing predicted positive
-    assert (none["precision"], none["f1"]) == (0.0, 0.0)
-    truth, guess = rng.normal(5, 2, 300), rng.normal(5, 2, 300)
-    assert regression_metrics(truth, guess) == pytest.approx({
-        "mae": skm.mean_absolute_error(truth, guess),
-        "rmse": skm.root_mean_squared_error(truth, guess),
-        "r2": skm.r2_score(truth, guess)}, abs=1e-12)
-
-
-@pytest.mark.parametrize(("block", "message"), [
-    ("  holdout: ../outside.csv\n  holdout_remote: s\n  holdout_target: y\n",
-     "mlops.yaml: evaluation.holdout: expected a path inside the project, got '../outside.csv'"),
-    ("  holdout: data/h.csv\n  holdout_target: y\n",
-     "mlops.yaml: evaluation.holdout_remote: expected the name of the DVC remote that holds "
-     "the holdout, got nothing"),
-    ("  holdout: data/h.csv\n  holdout_remote: s\n",
-     "mlops.yaml: evaluation.holdout_target: expected the holdout's label column, got "
-     "nothing"),
-    ("  holdout: data/h.csv\n  holdout_remote: s\n  holdout_target: y\n"
-     "  holdout_features: [a, y]\n",
-     "mlops.yaml: evaluation.holdout_features: expected a list of distinct columns, the "
-     "target not among them, got ['a', 'y']"),
-    ("  holdout_remote: s\n", "mlops.yaml: evaluation.holdout: expected a path "
-     "(holdout_remote needs a holdout), got nothing"),
-])
-def test_a_bad_holdout_key_is_one_line_naming_it(block: str, message: str) -> None:
-    text = ("version: 1\nproject: p\nforge: {kind: local, repo: a/p}\nmodels:\n  m: {}\n"
-            f"evaluation:\n  trusted: evaluate\n{block}")
-    with pytest.raises(ConfigError) as caught:
-        parse_config(text, Path("mlops.yaml"))
-    assert str(caught.value.message) == message
 
 
 @pytest.mark.slow
@@ -191,31 +112,3 @@ def test_ci_pr_scores_the_holdout_and_never_pulls_or_pushes_it(project, cli, mon
     assert cli("ci", "chatops", "--pr", "1").code == 0
     refreshed = LocalForge(jx_home() / "forge").list_comments("local/churn", 1)[0].body
     assert refreshed.count("(holdout\\)") == body.count("(holdout\\)") > 0
-
-
-class _Marker:
-    """Unpickling this writes a file: the proof a pickle was loaded."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __reduce__(self) -> tuple[object, tuple[str, str]]:
-        return (Path.write_text, (Path(self.path), "unpickled"))  # type: ignore[return-value]
-
-
-def test_an_onnx_file_that_is_not_onnx_is_refused_without_loading_it(tmp_path: Path
-                                                                     ) -> None:
-    marker = tmp_path / "marker"
-    evil = pickle.dumps(_Marker(str(marker)))
-    for data, expected in ((evil, "not a valid ONNX model"), (b"", "not a valid ONNX model")):
-        with pytest.raises(OnnxScoringError, match=f"^model.onnx: {expected}"):
-            load_onnx(data, "model.onnx")
-    assert not marker.exists()
-    table = parse_table(b"a,b,y\n1,x,1\n2,y,0\n", _holdout())
-    assert table.x.shape == (2, 1)  # the non-numeric column is no feature by default
-    with pytest.raises(ConfigError, match=r"column 'a', row 3: not a number"):
-        parse_table(b"a,y\n1,1\nn/a,0\n", _holdout(("a",)))
-
-
-def _holdout(features: tuple[str, ...] = ()) -> HoldoutConfig:
-    return HoldoutConfig("h.csv", "sealed", "y", features)

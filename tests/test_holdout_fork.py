@@ -11,10 +11,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from github_events import actions_env, pull_request_event, workflow_run_event
-from github_fixtures import TOKEN, GitHubProject
-from test_ci_github_actions import READ_ONLY, _in_env, _retrain
-from test_holdout import seal_holdout
+from kit.github import TOKEN, GitHubProject, retrain_on_github
+from kit.github_events import (
+    READ_ONLY,
+    actions_env,
+    pull_request_event,
+    use_env,
+    workflow_run_event,
+)
+from kit.holdout import seal_holdout
 
 from jx_mlops.dvc.lockfile import parse_lock
 from jx_mlops.dvc.storage import default_remote_url
@@ -86,7 +91,7 @@ def test_fork_is_scored_on_the_sealed_holdout_from_its_onnx_export(
     seal_holdout(gp.path)
     subprocess.run(["git", "-C", str(gp.path), "push", "-q", "origin", "main"], check=True,
                    env={**os.environ, **git_auth_env(server.url, TOKEN)})
-    pull = _retrain(gp, cli, monkeypatch, "train.n_estimators=60")
+    pull = retrain_on_github(gp, cli, monkeypatch, "train.n_estimators=60")
     head_sha = gp.forge().get_pull(gp.repo, 1).head_sha
 
     # The fork's job: no secrets, no holdout; the ONNX export goes into the artifact.
@@ -94,7 +99,7 @@ def test_fork_is_scored_on_the_sealed_holdout_from_its_onnx_export(
                                                            "pull_requests=read"})
     server.set_permission(gp.repo, "fork-runner", "read")
     work = gp.clone(tmp_path / "checkout", branch=pull["head"], depth=1)
-    _in_env(monkeypatch, actions_env(tmp_path, server, "pull_request",
+    use_env(monkeypatch, actions_env(tmp_path, server, "pull_request",
                                      pull_request_event(server, gp.repo, 1), gp.repo,
                                      head_sha, token=READ_ONLY))
     artifact = tmp_path / "artifact"
@@ -107,7 +112,7 @@ def test_fork_is_scored_on_the_sealed_holdout_from_its_onnx_export(
     # The trusted job, on a checkout of main: the holdout rows come from its own scoring.
     publisher = gp.clone(tmp_path / "publisher")
     run_event = workflow_run_event(gp.repo, 99, head_sha, pull["head"], "someone/churn")
-    _in_env(monkeypatch, actions_env(tmp_path, server, "workflow_run", run_event, gp.repo,
+    use_env(monkeypatch, actions_env(tmp_path, server, "workflow_run", run_event, gp.repo,
                                      "0" * 40, token=TOKEN))
     result = cli("-C", publisher, "ci", "publish", artifact, "--json")
     assert result.code == 0, result.err

@@ -3,12 +3,12 @@
 One table, one row a case: the command, what is done to the project (or its forge) first,
 the exit code expected, a fragment of the message, and the proof that nothing changed (git
 refs and work tree of the project, every file of the local forge, the same before and
-after). Plus property tests of the readers of untrusted files (hypothesis).
+after). The readers of untrusted files are property-tested in tests/unit (test_yamlio,
+test_fsutil, ci/test_event_payloads).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -17,15 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import Project, git
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from kit.git import git
+from kit.workspace import Project
 
-from jx_mlops import yamlio
 from jx_mlops.ci.fork_report import REPORT_FILE, REPORT_SCHEMA
-from jx_mlops.errors import InputError
-from jx_mlops.fsutil import read_bounded
 
 BOMB = ('a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
         + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9)
@@ -308,108 +303,3 @@ def test_corpus(case: Case, project: Project, cli, tmp_path: Path,
 
 
 # -- the readers, property-based ----------------------------------------------------------
-
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.text(max_size=20)
-    | st.floats(allow_nan=False),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=5),
-    max_leaves=30)
-
-
-@settings(max_examples=60, deadline=None)
-@given(JSON_VALUES)
-def test_json_and_yaml_readers_round_trip_what_is_within_limits(value: object) -> None:
-    assert yamlio.json_loads(json.dumps(value)) == value
-    assert yamlio.safe_load(yaml.safe_dump(value)) == value
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from('[]{}&*:-, \n"ab1<<!'), max_size=200))
-def test_yaml_reader_raises_only_yaml_errors(text: str) -> None:
-    with contextlib.suppress(yaml.YAMLError):
-        yamlio.safe_load(text)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=200) | st.text(alphabet=st.sampled_from('[]{}":,-01e.Na\\u'),
-                                         max_size=200))
-def test_json_reader_raises_only_its_errors_and_names_the_source(data: bytes | str) -> None:
-    try:
-        yamlio.load_json(data, source="artifact.json")
-    except InputError as exc:
-        assert exc.message.startswith("artifact.json: ") and "\n" not in exc.message
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.integers(2, 12), st.integers(2, 12))
-def test_alias_expansion_is_bounded_whatever_the_shape(width: int, levels: int) -> None:
-    names = [f"n{i}" for i in range(levels)]
-    lines = [f"{names[0]}: &{names[0]} [x]"] + [
-        f"{names[i]}: &{names[i]} [{', '.join([f'*{names[i - 1]}'] * width)}]"
-        for i in range(1, levels)]
-    text = "\n".join(lines) + "\n"
-    sizes = [2]  # a one-item sequence: itself and its scalar
-    for _ in range(1, levels):
-        sizes.append(1 + width * sizes[-1])
-    extra = sum(sizes) - (2 + (levels - 1))  # what aliases add to the written nodes
-    if extra > yamlio.MAX_ALIAS_EXPANSION:
-        with pytest.raises(yaml.YAMLError, match="aliases expand"):
-            yamlio.safe_load(text)
-    else:
-        assert len(yamlio.safe_load(text)) == levels
-
-
-def test_duplicate_keys_and_merge_keys() -> None:
-    with pytest.raises(yaml.YAMLError, match="duplicate key 'a' at line 2"):
-        yamlio.safe_load("a: 1\na: 2\n")
-    # YAML merge keys may be overridden: that is what they are for.
-    assert yamlio.safe_load("base: &b {x: 1, y: 2}\nd: {<<: *b, x: 3}\n")["d"] == {"x": 3, "y": 2}
-    with pytest.raises(json.JSONDecodeError, match="duplicate key 'a'"):
-        yamlio.json_loads('{"a": 1, "a": 2}')
-
-
-def test_bounded_reads(tmp_path: Path) -> None:
-    inside = tmp_path / "repo"
-    inside.mkdir()
-    (tmp_path / "secret").write_text("key")
-    (inside / "link").symlink_to(tmp_path / "secret")
-    (inside / "ok").write_text("fine")
-    (inside / "ok-link").symlink_to(inside / "ok")
-    assert read_bounded(inside / "ok-link", root=inside) == b"fine"
-    with pytest.raises(InputError, match="outside"):
-        read_bounded(inside / "link", root=inside)
-    os.mkfifo(inside / "fifo")
-    with pytest.raises(InputError, match="not a regular file"):
-        read_bounded(inside / "fifo", root=inside)
-    with pytest.raises(InputError, match="not a regular file"):
-        read_bounded(Path("/dev/zero"))
-    with pytest.raises(InputError, match="larger than 3 bytes"):
-        read_bounded(inside / "ok", max_bytes=3)
-    with pytest.raises(FileNotFoundError):
-        read_bounded(inside / "missing")
-
-
-EVENT_KEYS = {"pull_request": ("number", "head", "base"),
-              "issue": ("number", "pull_request"), "comment": ("id", "body", "user"),
-              "workflow_run": ("id", "name", "event", "conclusion", "head_sha", "head_branch",
-                               "head_repository", "pull_requests"),
-              "repository": ("full_name",), "sender": ("login",), "after": ()}
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.sampled_from(["pull_request", "issue_comment", "push", "workflow_run"]),
-       st.dictionaries(st.sampled_from(sorted(EVENT_KEYS)),
-                       JSON_VALUES | st.dictionaries(
-                           st.sampled_from([k for keys in EVENT_KEYS.values() for k in keys]),
-                           JSON_VALUES, max_size=6), max_size=7))
-def test_event_payloads_of_any_shape_are_read_or_refused_cleanly(
-        tmp_path_factory: pytest.TempPathFactory, kind: str, payload: dict[str, object]) -> None:
-    from jx_mlops.ci.context import detect_context
-    from jx_mlops.errors import JxMlopsError
-
-    path = tmp_path_factory.getbasetemp() / "hypothesis-event.json"
-    path.write_text(json.dumps(payload))
-    with contextlib.suppress(JxMlopsError):
-        detect_context({"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": kind,
-                        "GITHUB_EVENT_PATH": str(path), "GITHUB_REPOSITORY": "a/b"})

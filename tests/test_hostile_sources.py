@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Project, git
-from test_create_sources import assert_nothing_written, make_catalogue_repo, make_tiny
+from kit.git import git
+from kit.quickstart_sources import assert_nothing_written, make_catalogue_repo, make_tiny
+from kit.workspace import Project
 
-from jx_mlops.ci.chatops_commands import parse_commands
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.fsutil import jx_home
 
@@ -116,16 +116,6 @@ def test_fsck_finds_and_repairs_damaged_records(cli, tmp_path: Path) -> None:
     assert (meta / "pulls" / ".2.json.corrupt").read_text() == "{"
     assert [p.number for p in forge.list_pulls("local/demo")] == [1]
     assert forge.list_comments("local/demo", 1)[0].body == "hello"
-
-
-# -- ChatOps ------------------------------------------------------------------------------
-
-
-def test_repeated_commands_in_one_comment_run_once() -> None:
-    from jx_mlops.ci.chatops import unique_commands
-
-    commands = unique_commands(parse_commands("/retrain\n" * 10 + "/report\n/retrain\n"))
-    assert [c.text for c in commands] == ["/retrain", "/report"]
 
 
 @pytest.mark.slow

@@ -4,26 +4,12 @@ promotion history and a hold all name the same person (jx_mlops.identity.actor).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from conftest import Project, git
-
-from jx_mlops.identity import actor
+from kit.git import git
+from kit.workspace import Project
 
 ADA = "Ada Lovelace"
-
-
-def test_the_actor_is_jx_mlops_user_else_the_actions_login_else_gits_name(
-        hermetic: Path) -> None:
-    git(hermetic, "config", "--global", "user.name", ADA)
-    assert actor({"JX_MLOPS_USER": "grace", "GITHUB_ACTIONS": "true",
-                  "GITHUB_ACTOR": "octocat"}) == "grace"
-    # In GitHub Actions the login of whoever triggered the run (a ChatOps commenter):
-    # permissions and approvals compare logins, and a workflow's git name is a bot's.
-    assert actor({"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "octocat"}) == "octocat"
-    assert actor({"GITHUB_ACTOR": "octocat"}) == ADA  # not in Actions: a stray variable
-    assert actor({"JX_MLOPS_USER": "  "}) == ADA
 
 
 def test_forced_merge_tags_history_and_hold_name_the_same_actor(

@@ -4,15 +4,17 @@ report's diagnoses for files it cannot read."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import git
+from kit.dvc import dvc, dvc_json
+from kit.git import git
+from kit.hermetic import apply_env, hermetic_env
 
-from jx_mlops.config.project import load_config
-from jx_mlops.project.policy import guess_policy
+from jx_mlops.config.project import load_config, parse_config
+from jx_mlops.config.signing import SigningConfig
+from jx_mlops.fsutil import jx_home
 
 PIPELINE = """\
 stages:
@@ -29,13 +31,25 @@ stages:
 """
 
 
-@pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "proj"
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`git init` and `dvc init` once for the module (each DVC start costs a second or
+    more); every test works in its own copy."""
+    base = tmp_path_factory.mktemp("dvc-init")
+    root = base / "proj"
     root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=root, check=True)
+    with pytest.MonkeyPatch.context() as mp:
+        apply_env(mp, hermetic_env(base))
+        git(root, "init", "-q", "-b", "main")
+        dvc(root, "init", "-q")
     (root / "params.yaml").write_text("lr: 0.1\n")
+    return root
+
+
+@pytest.fixture
+def repo(initialised: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "proj"
+    shutil.copytree(initialised, root, symlinks=True)
     monkeypatch.chdir(root)
     return root
 
@@ -44,14 +58,6 @@ def pipeline(root: Path, output: str = "models/clf.joblib") -> None:
     (root / "dvc.yaml").write_text(PIPELINE.format(outs=output, deps=output))
     git(root, "add", "-A")
     git(root, "commit", "-qm", "pipeline")
-
-
-@pytest.mark.parametrize(("name", "direction"), [
-    ("roc_auc.test", "higher"), ("train.loss", "lower"), ("val_loss", "lower"),
-    ("test/acc", "higher"), ("eval.rmse", "lower"), ("epoch", None), ("f1_macro", "higher"),
-])
-def test_directions_come_from_metric_names(name: str, direction: str | None) -> None:
-    assert guess_policy(f"m.json:{name}").direction == direction
 
 
 def test_a_model_like_stage_output_is_the_model(repo: Path, cli) -> None:
@@ -160,12 +166,6 @@ plots:
 """
 
 
-def dvc_json(root: Path, *args: str) -> dict:  # type: ignore[type-arg]
-    out = subprocess.run([sys.executable, "-m", "dvc", *args, "--json"], cwd=root,
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)  # type: ignore[no-any-return]
-
-
 def revision(root: Path, plot_name: str, lr: float, acc: float) -> None:
     (root / "dvc.yaml").write_text(SPEC.format(name=plot_name))
     (root / "config").mkdir(exist_ok=True)
@@ -179,6 +179,7 @@ def revision(root: Path, plot_name: str, lr: float, acc: float) -> None:
     git(root, "commit", "-qm", f"lr {lr}")
 
 
+@pytest.mark.slow  # dvc metrics/params/plots diff as the oracle, on three revisions
 def test_params_files_plot_dirs_and_renamed_plots_as_dvc_reads_them(repo: Path, cli) -> None:
     (repo / "params.yaml").unlink()
     revision(repo, "accuracy-history", 0.1, 0.8)
@@ -197,3 +198,15 @@ def test_params_files_plot_dirs_and_renamed_plots_as_dvc_reads_them(repo: Path, 
     titles = {p["title"] for p in data["plots"]}
     assert set(ids) <= titles | {n.split(":")[0] for n in data["notes"]}, (ids, titles)
     assert {"curves/train.csv", "curves/test.csv", "accuracy-history", "acc-history"} <= titles
+
+
+def test_init_on_the_local_forge_makes_one_key_pair(repo: Path, cli) -> None:
+    pipeline(repo)
+    assert cli("init", "--no-ci").code == 0
+    public = (repo / "signing.pub").read_bytes()
+    assert parse_config((repo / "mlops.yaml").read_text(), repo / "mlops.yaml").signing == \
+        SigningConfig(public_key="signing.pub")
+    assert len(list((jx_home() / "signing").glob("*.pem"))) == 1
+    assert cli("init", "--no-ci").code == 0  # again: the same key, no second pair
+    assert (repo / "signing.pub").read_bytes() == public
+    assert len(list((jx_home() / "signing").glob("*.pem"))) == 1

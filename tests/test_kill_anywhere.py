@@ -15,20 +15,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from promotekit import Lab, make_lab
+from kit.lab import Lab
+
+pytestmark = pytest.mark.slow  # processes SIGKILLed at random moments, then re-run
 
 TRIALS = 12  # 6 of register + promote (3 kills each), 6 of ci release (2 kills each)
 SEED = 20261204
-
-
-@pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, hermetic / "jx-home")
-    monkeypatch.chdir(made.path)
-    return made
 
 
 def kill_at(lab: Lab, delay: float, *args: str) -> None:

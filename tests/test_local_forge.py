@@ -8,36 +8,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import git, run_cli_process
+from kit.cli import run_cli_process
+from kit.git import git
+from kit.local_forge import REPO, push_branch
 
 from jx_mlops.errors import ConflictError, ForgeError, NotFoundError
 from jx_mlops.forge.comments import upsert_marked_comment
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.fsutil import jx_home
 
-REPO = "acme/app"
-
 
 @pytest.fixture
 def forge() -> LocalForge:
     return LocalForge(jx_home() / "forge")
-
-
-def push_branch(forge: LocalForge, tmp_path: Path, branch: str, files: dict[str, str],
-                base: str = "main") -> str:
-    """Commit ``files`` on ``branch`` (from ``base``) and push it; returns the sha."""
-    work = tmp_path / f"work-{branch.replace('/', '-')}"
-    if not work.exists():
-        subprocess.run(["git", "clone", "-q", forge.get_repo(REPO).clone_url, str(work)],
-                       check=True)
-    git(work, "fetch", "-q", "origin")
-    git(work, "checkout", "-q", "-B", branch, f"origin/{base}")
-    for name, text in files.items():
-        (work / name).write_text(text)
-    git(work, "add", "-A")
-    git(work, "commit", "-q", "-m", f"change {branch}")
-    git(work, "push", "-q", "origin", f"{branch}:refs/heads/{branch}")
-    return git(work, "rev-parse", "HEAD")
 
 
 @pytest.fixture
@@ -156,6 +139,7 @@ def test_records_are_written_atomically(forge: LocalForge, repo_with_branch: str
     json.loads((meta / "pulls" / "1.json").read_text())
 
 
+@pytest.mark.slow  # eight writer processes at once
 def test_concurrent_comment_processes_lose_nothing(forge: LocalForge,
                                                    repo_with_branch: str) -> None:
     forge.create_pull(REPO, title="x", body="", head="feature", base="main")

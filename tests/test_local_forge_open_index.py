@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_local_forge import REPO, push_branch
+from kit.local_forge import REPO, push_branch
 
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.fsutil import jx_home

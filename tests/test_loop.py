@@ -6,7 +6,8 @@ import json
 
 import pytest
 import yaml
-from conftest import Project, git
+from kit.git import git
+from kit.workspace import Project
 
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.fsutil import jx_home

@@ -1,93 +1,18 @@
-"""The pure parts of the team loop: noise-aware statuses, failed-training reports, and
-merging a moved base key by key (real git, no DVC)."""
+"""The team loop without DVC: merging a moved base key by key (real git), and the PR an
+event payload names. Noise-aware statuses and failed-training reports are tested in
+tests/unit/compare/test_significance.py and tests/unit/ci/test_failure.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-from conftest import git
+from kit.git import git
 
 from jx_mlops.ci.context import detect_context
-from jx_mlops.ci.failure import parse_failure, render_failure
 from jx_mlops.ci.pr import event_pull
 from jx_mlops.ci.update import MergeConflictError, bring_up_to_date
-from jx_mlops.compare.comparison import ModelComparison, decide
-from jx_mlops.compare.metrics import compare_metric
-from jx_mlops.compare.policy import MetricPolicy
-from jx_mlops.compare.significance import Predictions, bootstrap_many, noise_aware
 from jx_mlops.git.repo import GitRepo
-
-REQUIRED = MetricPolicy(direction="higher", tolerance=0.001)
-IGNORE = MetricPolicy(direction="higher", tolerance=0.001, significance="ignore")
-
-
-def _predictions(broken: int, fixed: int) -> tuple[Predictions, Predictions]:
-    """750 samples; the head gets ``broken`` rows wrong the base had right, and ``fixed``
-    rows right the base had wrong (two forests disagree on some rows both ways)."""
-    rng = np.random.default_rng(1)
-    truth = rng.integers(0, 2, 750).astype(float)
-    base = truth.copy()
-    base[:150] = 1 - base[:150]  # 80% accuracy
-    head = base.copy()
-    head[150:150 + broken] = 1 - head[150:150 + broken]
-    head[:fixed] = truth[:fixed]
-    return Predictions(truth, y_pred=base), Predictions(truth, y_pred=head)
-
-
-@pytest.mark.parametrize(("broken", "fixed", "policy", "expected"), [
-    (24, 20, REQUIRED, "within_noise"),  # -0.0053, as n_estimators 40 -> 60 did
-    (24, 20, IGNORE, "regressed"),       # the team keeps the tolerance alone
-    (64, 4, REQUIRED, "regressed"),      # -0.08: distinguishable from noise, still fails
-])
-def test_a_drop_beyond_tolerance_fails_only_when_it_is_not_noise(broken: int, fixed: int,
-                                                                 policy: MetricPolicy,
-                                                                 expected: str) -> None:
-    base, head = _predictions(broken, fixed)
-    base_acc = float((base.y_pred == base.y_true).mean())
-    head_acc = float((head.y_pred == head.y_true).mean())
-    delta = compare_metric("metrics.json", "accuracy", base_acc, head_acc, (True, True), policy)
-    assert delta.status == "regressed"
-    (marked,) = noise_aware([delta], bootstrap_many(["accuracy"], base, head))
-    assert marked.status == expected
-    verdict = decide([ModelComparison("churn", (marked,))])
-    assert verdict.passed is (expected == "within_noise")
-    if verdict.passed:
-        assert verdict.line == "pass: 1 within noise"
-
-
-DVC_OUTPUT = """\
-Running stage 'prepare':
-> python src/prepare.py
-Running stage 'train':
-> python src/train.py
-Traceback (most recent call last):
-  File "src/train.py", line 30, in <module>
-    model.fit(X, y)
-sklearn.utils._param_validation.InvalidParameterError: The 'n_estimators' parameter of \
-RandomForestClassifier must be an int in the range [1, inf). Got 0 instead.
-ERROR: failed to reproduce 'train': failed to run: python src/train.py, exited with 1
-"""
-
-
-def test_a_failed_stage_is_named_with_its_command_and_output() -> None:
-    failure = parse_failure(DVC_OUTPUT)
-    assert (failure.stage, failure.command) == ("train", "python src/train.py")
-    assert failure.reason.startswith("sklearn.utils._param_validation.InvalidParameterError")
-    assert failure.tail[0] == "Traceback (most recent call last):"
-    assert failure.status == ("training failed in stage train: InvalidParameterError: The "
-                              "'n_estimators' parameter of…")
-    body = render_failure(failure, marker="<!-- m -->", pull_number=3, branch="b", sha="a" * 40)
-    assert body.startswith("<!-- m -->\n## jx-mlops evaluation: ❌ training failed")
-    assert "```text\nTraceback" in body and "dvc repro --pull train" in body
-
-
-def test_output_with_backticks_cannot_close_the_code_block() -> None:
-    failure = parse_failure("Running stage 'train':\n> x\n```` oops\nValueError: bad\n")
-    body = render_failure(failure, marker="<!-- m -->", pull_number=1, branch="b", sha="a" * 40)
-    assert "`````text\n```` oops" in body
-
 
 PARAMS = "train:\n  n_estimators: 40\n  max_depth: 3\n"
 

@@ -8,17 +8,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import git
-from promotekit import Lab, kserve_schema, make_lab
+from kit.git import git
+from kit.lab import Lab, kserve_schema, make_lab
 
 from jx_mlops.fsutil import jx_home
 
-
-@pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, jx_home())
-    monkeypatch.chdir(made.path)
-    return made
+pytestmark = pytest.mark.slow  # promotion stories through the CLI on a real local forge
 
 
 def register(cli, lab: Lab, *args: str) -> dict:

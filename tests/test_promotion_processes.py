@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from conftest import git
-from promotekit import Lab, make_lab
+from kit.git import git
+from kit.lab import Lab, make_lab
 
 from jx_mlops.fsutil import jx_home
+
+pytestmark = pytest.mark.slow  # promotions as real processes, 8 at once and killed
 
 MODELS = tuple(f"m{n}" for n in range(8))
 
@@ -71,13 +72,6 @@ def test_eight_concurrent_promotions_into_one_environment_all_land(cli, hermetic
 
 
 FAILPOINTS = ["pushed", "pull-created", "reported", "rebuilt", "merged"]
-
-
-@pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, jx_home())
-    monkeypatch.chdir(made.path)
-    return made
 
 
 @pytest.mark.parametrize("failpoint", FAILPOINTS)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import git
+from kit.git import git
 
 from jx_mlops.dvc.commands import repro as dvc_repro
 from jx_mlops.fsutil import jx_home

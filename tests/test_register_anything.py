@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Project, git
-from test_registry_gto import gto_json
+from kit.git import git
+from kit.gto import gto_json
+from kit.workspace import Project
 
 pytestmark = pytest.mark.slow  # the session project: a real `dvc repro` of a quickstart
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import git
+from kit.git import git
 
 from jx_mlops.errors import RegistryError
 from jx_mlops.git.repo import GitRepo

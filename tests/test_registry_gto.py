@@ -5,34 +5,21 @@ writes read in ``gto`` as the equivalent ``gto`` command's event."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git, hermetic_env
+from kit.git import git
+from kit.gto import gto, gto_json
+from kit.hermetic import hermetic_env
 
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.grammar import parse_tag_name
 from jx_mlops.registry.tags import list_versions, register_version, write_stage_tag
 
-
-def gto_bin() -> str:
-    path = shutil.which("gto") or str(Path(sys.executable).parent / "gto")
-    assert Path(path).exists(), "gto is in the test extra: pip install -e '.[test]'"
-    return path
-
-
-def gto(repo: Path, *args: str) -> str:
-    return subprocess.run([gto_bin(), *args], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout
-
-
-def gto_json(repo: Path, *args: str) -> Any:
-    return json.loads(gto(repo, "show", *args, "--json"))
+pytestmark = pytest.mark.slow  # registries built and read by the real gto CLI
 
 
 def build_gto_registry(path: Path) -> None:

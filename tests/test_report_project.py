@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Project, build_workspace, clone_workspace, git
+from kit.git import git
+from kit.workspace import Project, build_workspace, clone_workspace
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from jx_mlops.cli.main import main

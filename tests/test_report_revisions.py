@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import git
+from kit.git import git
 
 CONFIG = """\
 forge: {repo: acme/scores}

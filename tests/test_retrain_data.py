@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import Project, git
+from kit.dvc import dvc
+from kit.git import git
+from kit.workspace import Project
 
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.fsutil import jx_home
 
 pytestmark = pytest.mark.slow
-
-
-def dvc(path: Path, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "dvc", *args], cwd=path, check=True,
-                   capture_output=True)
 
 
 def _upstream(tmp_path: Path) -> Path:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from conftest import Project, git
+from kit.git import git
+from kit.workspace import Project
 
 from jx_mlops.forge.local.forge import LocalForge
 

@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import git
+import pytest
+from kit.git import git
+
+pytestmark = pytest.mark.slow  # eight ci pr processes pushing at once
 
 WORKER = """
 import sys

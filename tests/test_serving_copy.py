@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Project, git
+from kit.dvc import dvc
+from kit.git import git
+from kit.workspace import Project
 
 from jx_mlops.dvc.storage import publish_copy
 from jx_mlops.errors import DvcError
@@ -19,39 +19,35 @@ from jx_mlops.fsutil import jx_home
 pytestmark = pytest.mark.slow
 
 
-def dvc_cli(root: Path, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, check=True,
-                   capture_output=True)
-
-
 @pytest.fixture
 def tracked(tmp_path: Path) -> tuple[Path, Path]:
     """A DVC project with a local remote, a tracked file and a tracked directory."""
     root, remote = tmp_path / "p", tmp_path / "remote"
     root.mkdir()
     git(root, "init", "-q")
-    dvc_cli(root, "init", "-q")
-    dvc_cli(root, "remote", "add", "-d", "storage", str(remote))
+    dvc(root, "init", "-q")
+    dvc(root, "remote", "add", "-d", "storage", str(remote))
     (root / "model.pkl").write_bytes(b"weights")
     (root / "bundle").mkdir()
     (root / "bundle" / "config.json").write_text("{}")
     (root / "bundle" / "sub").mkdir()
     (root / "bundle" / "sub" / "model.onnx").write_bytes(b"onnx")
-    dvc_cli(root, "add", "-q", "model.pkl", "bundle")
+    dvc(root, "add", "-q", "model.pkl", "bundle")
     return root, remote
 
 
-def md5_of(root: Path, dvc_file: str) -> str:
+def recorded_md5(root: Path, dvc_file: str) -> str:
+    """The md5 a .dvc file records for its output."""
     return str(yaml.safe_load((root / dvc_file).read_text())["outs"][0]["md5"])
 
 
 def test_file_copy_comes_from_the_remote_or_the_local_cache(tracked: tuple[Path, Path]) -> None:
     root, remote = tracked
-    md5 = md5_of(root, "model.pkl.dvc")
+    md5 = recorded_md5(root, "model.pkl.dvc")
     url = publish_copy(root, md5, "jx-mlops/models/m/v0.0.1/model.pkl")  # not pushed yet
     assert url == str(remote / "jx-mlops/models/m/v0.0.1/model.pkl")
     assert Path(url).read_bytes() == b"weights"
-    dvc_cli(root, "push", "-q")
+    dvc(root, "push", "-q")
     assert publish_copy(root, md5, "jx-mlops/models/m/v0.0.2/model.pkl")
     assert (remote / "jx-mlops/models/m/v0.0.2/model.pkl").read_bytes() == b"weights"
     # Idempotent: the copy of a version is never rewritten.
@@ -60,8 +56,8 @@ def test_file_copy_comes_from_the_remote_or_the_local_cache(tracked: tuple[Path,
 
 def test_directory_copy_keeps_the_tree(tracked: tuple[Path, Path]) -> None:
     root, remote = tracked
-    dvc_cli(root, "push", "-q")
-    md5 = md5_of(root, "bundle.dvc")
+    dvc(root, "push", "-q")
+    md5 = recorded_md5(root, "bundle.dvc")
     assert md5.endswith(".dir")
     publish_copy(root, md5, "jx-mlops/models/m/v1.0.0/bundle")
     target = remote / "jx-mlops/models/m/v1.0.0/bundle"

@@ -16,13 +16,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Project, git
-from promotekit import Lab, make_lab
-from test_init import pipeline, repo  # noqa: F401 (the fixture)
+from kit.git import git
+from kit.lab import Lab, make_lab
+from kit.workspace import Project
 
-from jx_mlops.config.project import parse_config
-from jx_mlops.config.signing import SigningConfig
-from jx_mlops.errors import ConfigError
 from jx_mlops.fsutil import jx_home
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.tags import get_version
@@ -32,10 +29,11 @@ from jx_mlops.signing import (
     Trust,
     bundle_path_for,
     generate_key_pair,
-    read_signature,
     sign_model,
     verify_model,
 )
+
+pytestmark = pytest.mark.slow  # release and promotion stories; model_signing's own CLI
 
 
 def model_signing_verify(model: Path, bundle: Path, public_key: Path
@@ -107,13 +105,6 @@ def test_release_signs_what_model_signing_verifies_and_a_tampered_copy_is_refuse
         ("failed", False, ["model.pkl"])
 
 
-@pytest.fixture
-def lab(hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
-    made = make_lab(hermetic, jx_home())
-    monkeypatch.chdir(made.path)
-    return made
-
-
 def storage_copies(lab: Lab) -> list[str]:
     root = lab.home / "storage" / "local" / lab.name / "jx-mlops"
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
@@ -164,24 +155,6 @@ def test_an_unsigned_version_is_shown_unsigned_and_refused_where_signatures_are_
     assert cli("audit").code == 0  # an unsigned record is what it says, not a mismatch
 
 
-@pytest.mark.parametrize(("section", "message"), [
-    ("signing: {public_key: /etc/key.pub}",
-     "mlops.yaml: signing.public_key: expected a path inside the project, got '/etc/key.pub'"),
-    ("signing: {public_key: k.pub, keyless: true}",
-     "mlops.yaml: signing.keyless: unknown key (expected one of: public_key, identity, "
-     "issuer)"),
-    ("signing: {issuer: http://example.com}",
-     "mlops.yaml: signing.issuer: expected an https:// OIDC issuer, got 'http://example.com'"),
-    ("environments:\n  - {name: prod, repo: a/b, gates: {signature: maybe}}",
-     "mlops.yaml: environments[0].gates.signature: expected required or optional, got 'maybe'"),
-])
-def test_signing_config_errors_name_the_key(section: str, message: str) -> None:
-    text = f"models:\n  m: {{artifact: m.pkl}}\n{section}\n"
-    with pytest.raises(ConfigError) as caught:
-        parse_config(text, Path("mlops.yaml"))
-    assert caught.value.message == message
-
-
 def test_a_directory_model_names_each_file_that_changed(tmp_path: Path) -> None:
     private, public = generate_key_pair()
     (tmp_path / "key.pub").write_bytes(public)
@@ -208,62 +181,3 @@ def test_a_directory_model_names_each_file_that_changed(tmp_path: Path) -> None:
     (tmp_path / "other.pub").write_bytes(other_public)
     with pytest.raises(SignatureMismatch, match="signature does not verify"):
         verify_model(model, bundle, Trust(public_key=tmp_path / "other.pub"))
-
-
-def test_init_on_the_local_forge_makes_one_key_pair(repo: Path, cli) -> None:  # noqa: F811
-    pipeline(repo)
-    assert cli("init", "--no-ci").code == 0
-    public = (repo / "signing.pub").read_bytes()
-    assert parse_config((repo / "mlops.yaml").read_text(), repo / "mlops.yaml").signing == \
-        SigningConfig(public_key="signing.pub")
-    assert len(list((jx_home() / "signing").glob("*.pem"))) == 1
-    assert cli("init", "--no-ci").code == 0  # again: the same key, no second pair
-    assert (repo / "signing.pub").read_bytes() == public
-    assert len(list((jx_home() / "signing").glob("*.pem"))) == 1
-
-
-def keyless_bundle(path: Path, identity: str, issuer: str) -> None:
-    """A bundle shaped as Sigstore's keyless ones are (the certificate is self-made here:
-    offline, no Fulcio), to read the identity and issuer jx-mlops records."""
-    import base64
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    raw_issuer = issuer.encode()
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(minutes=10))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.UniformResourceIdentifier(identity)]), critical=True)
-            .add_extension(x509.UnrecognizedExtension(
-                x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8"),
-                bytes([0x0C, len(raw_issuer)]) + raw_issuer), critical=False)
-            .sign(key, hashes.SHA256()))
-    statement = {"subject": [{"name": "model.pkl", "digest": {"sha256": "ab" * 32}}],
-                 "predicate": {"resources": [{"name": "model.pkl", "algorithm": "sha256",
-                                              "digest": "cd" * 32}]}}
-    path.write_text(json.dumps({
-        "verificationMaterial": {"certificate": {"rawBytes": base64.b64encode(
-            cert.public_bytes(serialization.Encoding.DER)).decode()}},
-        "dsseEnvelope": {"payload": base64.b64encode(json.dumps(statement).encode()).decode(),
-                         "payloadType": "application/vnd.in-toto+json", "signatures": []}}))
-
-
-def test_a_keyless_bundle_records_its_identity_and_needs_one_trusted(tmp_path: Path) -> None:
-    identity = "https://github.com/acme/churn/.github/workflows/mlops-release.yml@refs/heads/main"
-    bundle = tmp_path / "model.pkl.sig"
-    keyless_bundle(bundle, identity, "https://token.actions.githubusercontent.com")
-    facts = read_signature(bundle)
-    assert (facts.method, facts.identity, facts.issuer, facts.artifact_sha256) == \
-        ("sigstore", identity, "https://token.actions.githubusercontent.com", "cd" * 32)
-    (tmp_path / "model.pkl").write_bytes(b"weights")
-    with pytest.raises(SignatureMismatch) as caught:
-        verify_model(tmp_path / "model.pkl", bundle, Trust(public_key=tmp_path / "k.pub"))
-    assert caught.value.message.endswith(f"signed keyless by {identity}, but mlops.yaml "
-                                         "names no signing.identity to trust")

@@ -11,14 +11,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Project, git
+from kit.git import git
+from kit.workspace import Project
 
 from jx_mlops.ci.fork_report import FORK_TRUSTED_NOTE, comparison_from_json
-from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
-from jx_mlops.compare.scoring import TrustedEvaluation
-from jx_mlops.compare.trusted import with_trusted
+from jx_mlops.compare.comparison import Comparison
 from jx_mlops.forge.local.forge import LocalForge
-from jx_mlops.report.html import render_html
 from jx_mlops.report.markdown import render_comment
 
 pytestmark = pytest.mark.slow
@@ -126,25 +124,6 @@ def test_a_model_the_base_cannot_score_fails_the_check(project: Project, cli,
     assert len(_worktrees(project)) == 1
 
 
-def _comparison() -> Comparison:
-    model = ModelComparison("churn", ())
-    return Comparison(Revision("main", "a" * 40), Revision("PR #1", "b" * 40), (model,),
-                      decide([model]))
-
-
-def test_advisory_mode_lets_the_prs_own_scores_decide_and_says_so() -> None:
-    unscorable = TrustedEvaluation("evaluate", "main", "a" * 40, "advisory",
-                                   problem="AttributeError: 'dict' has no 'predict_proba'")
-    advisory = with_trusted(_comparison(), unscorable)
-    assert advisory.verdict.passed
-    assert any("advisory: the PR's own scores decide" in note for note in advisory.notes)
-    assert "⚠️ **Trusted evaluation failed:**" in render_comment(advisory)
-    assert "could not score this PR&#x27;s model: AttributeError" in render_html(advisory)
-    enforced = with_trusted(_comparison(), TrustedEvaluation(
-        "evaluate", "main", "a" * 40, "enforced", problem="boom"))
-    assert not enforced.verdict.passed
-
-
 def test_a_pr_cannot_switch_trusted_evaluation_off(project: Project, cli, monkeypatch,
                                                    tmp_path: Path) -> None:
     from jx_mlops.config.project import load_config
@@ -162,43 +141,3 @@ def test_a_pr_cannot_switch_trusted_evaluation_off(project: Project, cli, monkey
         assert effective_evaluation(config, repo, base).trusted == "evaluate"
     finally:
         repo.close()
-
-
-@pytest.mark.parametrize(("trusted", "message"), [
-    ({"mode": "lenient"}, "trusted.mode: expected 'enforced' or 'advisory', got 'lenient'"),
-    ({"scored": True, "problem": "boom"},
-     "trusted.scored: expected true exactly when there is no problem, got True"),
-    ({"self_reported": [{"model": "churn", "path": "m.json", "name": "a", "trusted": 1,
-                         "reported": {"nested": 1}}]},
-     "trusted.self_reported[0].reported: expected a number, bool, short string or null, "
-     "got {'nested': 1}"),
-])
-def test_publish_checks_the_trusted_block_of_an_artifact(trusted: dict[str, object],
-                                                         message: str) -> None:
-    from jx_mlops.ci.fork_report import trusted_from_json
-    from jx_mlops.errors import ConfigError
-
-    valid = {"stage": "evaluate", "base": "main", "base_sha": "a" * 40, "mode": "enforced",
-             "scored": True, "problem": None, "where": None, "self_reported": []}
-    assert trusted_from_json(valid, "r.json") == TrustedEvaluation("evaluate", "main", "a" * 40)
-    with pytest.raises(ConfigError) as info:
-        trusted_from_json({**valid, **trusted}, "r.json")
-    assert info.value.message == f"r.json: {message}"
-
-
-def test_self_reported_rows_pair_values_and_flag_every_difference() -> None:
-    from jx_mlops.compare.metrics import compare_metrics
-    from jx_mlops.compare.policy import MetricPolicy
-    from jx_mlops.compare.trusted import self_reported_rows
-
-    def model(values: dict[str, object]) -> ModelComparison:
-        return ModelComparison("churn", tuple(compare_metrics(
-            "metrics.json", values, values, lambda _p, _k: MetricPolicy())))
-
-    trusted = model({"accuracy": 0.7, "auc": float("nan"), "ok": True, "only_trusted": 1})
-    own = model({"accuracy": 0.7 + 1e-15, "auc": float("nan"), "ok": 1, "only_own": 2})
-    rows = self_reported_rows([trusted], [own], lambda path: path == "metrics.json")
-    assert [(r.name, r.differs) for r in rows] == [
-        ("accuracy", False), ("auc", False), ("ok", True), ("only_trusted", True),
-        ("only_own", True)]
-    assert self_reported_rows([trusted], [own], lambda path: False) == ()

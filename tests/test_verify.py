@@ -1,6 +1,6 @@
 """Production verification against a real Prometheus: checks, emergency rollback, holds.
 
-The Prometheus server (tests/prometheus_kit.py) scrapes an exporter whose values the
+The Prometheus server (tests/kit/prometheus.py) scrapes an exporter whose values the
 test sets, standing in for the model server's /metrics.
 """
 
@@ -10,10 +10,13 @@ import json
 from pathlib import Path
 
 import pytest
-from prometheus_kit import PrometheusServer, free_port
-from promotekit import Lab, make_lab
+from kit.cli import run
+from kit.lab import Lab, make_lab
+from kit.prometheus import PrometheusServer, free_port
 
 from jx_mlops.fsutil import jx_home
+
+pytestmark = pytest.mark.slow  # a real Prometheus scraping, promotion stories
 
 VERIFIED_ENVIRONMENTS = """\
   - name: staging
@@ -40,12 +43,6 @@ VERIFIED_ENVIRONMENTS = """\
 def verified_lab(base: Path, url: str, on_failure: str = "rollback") -> Lab:
     return make_lab(base, jx_home(),
                     environments=VERIFIED_ENVIRONMENTS.format(url=url, on_failure=on_failure))
-
-
-def run(cli, *args: str) -> object:
-    result = cli(*args, "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
 
 
 def release_version(cli, lab: Lab) -> str:
@@ -220,7 +217,7 @@ def test_production_soak_waits_for_verified_time(cli, hermetic, monkeypatch,
 @pytest.mark.parametrize("failpoint", ["rebuilt", "merged"])
 def test_killed_during_the_emergency_rollback_a_rerun_completes(
         cli, hermetic, monkeypatch, prometheus_server: PrometheusServer, failpoint: str) -> None:
-    from conftest import run_cli_process
+    from kit.cli import run_cli_process
 
     prom = prometheus_server
     set_error_ratio(prom, 0.01)

@@ -16,16 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Project
-from prometheus_kit import free_port, running_prometheus
+from kit.cli import run
+from kit.prometheus import free_port, running_prometheus
+from kit.workspace import Project
 
 pytestmark = pytest.mark.slow
-
-
-def run(cli, *args: str) -> object:
-    result = cli(*args, "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kit.config import parse
 
 from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.config.project import load_config, parse_config
@@ -25,10 +26,6 @@ environments:
   - {name: staging, repo: acme/environment-staging}
   - {name: production, repo: acme/environment-production, strategy: manual}
 """
-
-
-def parse(text: str) -> object:
-    return parse_config(text, Path("/p/mlops.yaml"))
 
 
 def test_valid_config_is_typed() -> None:

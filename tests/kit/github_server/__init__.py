@@ -24,11 +24,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from github_server import schemas
-from github_server.api import ApiError, Reply, State
-from github_server.git_http import serve_git
-from github_server.gitstore import GitStore
-from github_server.handlers import handle
+from kit.github_server import schemas
+from kit.github_server.api import ApiError, Reply, State
+from kit.github_server.git_http import serve_git
+from kit.github_server.gitstore import GitStore
+from kit.github_server.handlers import handle
 
 # The fine-grained permission each operation needs (what GitHub documents per endpoint).
 NEEDS = {
@@ -121,7 +121,7 @@ class GitHubServer:
         """Host a copy of the bare repository ``bare`` as ``full_name``; its clone URL."""
         import subprocess
 
-        from github_server.api import RepoState, now
+        from kit.github_server.api import RepoState, now
 
         owner, name = full_name.split("/")
         path = self.state.git.path(full_name)

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import git
 
 from jx_mlops.environments.repo import ensure_environment_repo
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.signing import generate_key_pair, save_private_key
+from kit.git import git
 
-SCHEMAS = Path(__file__).parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 
 ENVIRONMENTS = """\
   - name: staging
@@ -44,7 +44,8 @@ def kserve_schema() -> dict[str, Any]:
     return schema
 
 
-def md5_of(text: str) -> str:
+def text_md5(text: str) -> str:
+    """The md5 DVC would record for a file holding ``text``."""
     return hashlib.md5(text.encode()).hexdigest()
 
 
@@ -93,7 +94,7 @@ class Lab:
 def write_project_files(root: Path, models: Sequence[str], counter: Mapping[str, int],
                         metrics: Mapping[str, Mapping[str, Any]]) -> None:
     stages = {}
-    data_md5 = md5_of("raw data")
+    data_md5 = text_md5("raw data")
     for model in models:
         n = counter.get(model, 0)
         values = {"accuracy": round(0.80 + 0.01 * n, 4), "loss": round(0.5 - 0.01 * n, 4),
@@ -102,16 +103,16 @@ def write_project_files(root: Path, models: Sequence[str], counter: Mapping[str,
         (root / f"metrics-{model}.json").write_text(json.dumps(values, indent=1))
         # The model bytes themselves, in the local DVC cache: a release publishes a named
         # copy of them to the remote for serving runtimes.
-        blob = root / ".dvc" / "cache" / "files" / "md5" / md5_of(f"{model} {n}")[:2] / \
-            md5_of(f"{model} {n}")[2:]
+        blob = root / ".dvc" / "cache" / "files" / "md5" / text_md5(f"{model} {n}")[:2] / \
+            text_md5(f"{model} {n}")[2:]
         blob.parent.mkdir(parents=True, exist_ok=True)
         blob.write_text(f"{model} {n}")
         stages[f"train-{model}"] = {
             "cmd": f"python train.py {model}",
             "deps": [{"path": "data/raw.csv", "md5": data_md5, "size": 8},
-                     {"path": "train.py", "md5": md5_of("code"), "size": 4}],
+                     {"path": "train.py", "md5": text_md5("code"), "size": 4}],
             "params": {"params.yaml": {"train.seed": n}},
-            "outs": [{"path": f"models/{model}.pkl", "md5": md5_of(f"{model} {n}"),
+            "outs": [{"path": f"models/{model}.pkl", "md5": text_md5(f"{model} {n}"),
                       "size": 1000 + n}],
         }
     (root / "dvc.lock").write_text(yaml.safe_dump({"schema": "2.0", "stages": stages}))
@@ -154,7 +155,7 @@ def make_lab(base: Path, home: Path, *, name: str = "fraud",
         f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {storage}\n")
     (root / "data").mkdir()
     (root / "data" / "raw.csv.dvc").write_text(yaml.safe_dump(
-        {"outs": [{"md5": md5_of("raw data"), "size": 8, "path": "raw.csv"}]}))
+        {"outs": [{"md5": text_md5("raw data"), "size": 8, "path": "raw.csv"}]}))
     (root / "train.py").write_text("pass\n")
     write_project_files(root, models, {}, {})
     git(root, "add", "-A")
@@ -166,3 +167,18 @@ def make_lab(base: Path, home: Path, *, name: str = "fraud",
     for env in yaml.safe_load(environments):
         ensure_environment_repo(forge, env["repo"], env["name"])
     return Lab(root, home, name, tuple(models))
+
+
+def lab_commit_env_file(lab: Lab, env: str, path: str, text: str) -> None:
+    """Commit ``path`` straight to the environment repository's main (a hand edit)."""
+    work = lab.path.parent / f"edit-{env}"
+    if not work.exists():
+        bare = lab.home / "forge" / "repos" / "local" / f"environment-{env}.git"
+        git(lab.path.parent, "clone", "-q", bare.as_uri(), str(work))
+    git(work, "pull", "-q")
+    target = work / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", f"hand edit of {path}")
+    git(work, "push", "-q", "origin", "HEAD:main")

@@ -7,7 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from github_server import GitHubServer, schemas
+import pytest
+
+from kit.github_server import GitHubServer, schemas
+
+# A fork's pull request job gets a token that may only read.
+READ_ONLY = "ghs_forkPullRequestReadOnlyToken000000"
 
 
 def _checked(document: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -105,3 +110,11 @@ def actions_env(tmp: Path, server: GitHubServer, event: str, payload: dict[str, 
     if token:
         env["GITHUB_TOKEN"] = token
     return env
+
+
+def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """Run the rest of the test in the job's environment ``env`` (no inherited token)."""
+    for key in ("GITHUB_TOKEN", "GH_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)

@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from kit.snapshot import assert_snapshot
 from rich.console import Console
-from snapshot import assert_snapshot
 
 from jx_mlops.compare.charts import bar_chart, curve_chart, trend_chart
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, StageLineage, decide

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kit.config import parse
 
 from jx_mlops.config.project import EnvironmentConfig, FairnessLimit, MetricGate, parse_config
 from jx_mlops.errors import ConfigError
@@ -17,12 +18,13 @@ environments:
 """
 
 
-def parse(environments: str) -> tuple[EnvironmentConfig, ...]:
-    return parse_config(BASE + environments, Path("/p/mlops.yaml")).environments
+def parse_environments(block: str) -> tuple[EnvironmentConfig, ...]:
+    """The environments of a config whose ``environments:`` list is ``block``."""
+    return parse(BASE + block).environments
 
 
 def test_gates_and_layouts_are_typed() -> None:
-    staging, production = parse("""\
+    staging, production = parse_environments("""\
   - name: staging
     repo: acme/env-staging
     layout: jenkins-x
@@ -54,7 +56,7 @@ def test_gates_and_layouts_are_typed() -> None:
     assert production.approvers == ("alice", "bob")
     assert (production.layout, production.namespace, production.model_format) == \
         ("kserve", "models", "xgboost")
-    defaults = parse("  - {name: prod, repo: a/b, strategy: manual}\n")[0]
+    defaults = parse_environments("  - {name: prod, repo: a/b, strategy: manual}\n")[0]
     assert (defaults.approvals, defaults.namespace, defaults.soak) == (1, "prod", 0)
     model = parse_config(BASE, Path("/p/mlops.yaml")).model("churn")
     assert model.intended_use == "Churn triage only."
@@ -101,5 +103,5 @@ def test_gates_and_layouts_are_typed() -> None:
 ])
 def test_environment_errors_name_the_key(environments: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        parse(environments)
+        parse_environments(environments)
     assert caught.value.message == message

@@ -21,7 +21,7 @@ from typing import Any
 
 import jsonschema
 
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schemas" / "github" / "rest-subset.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "github" / "rest-subset.json"
 # Path parameters that are numbers, and the ones that may contain slashes.
 _NUMERIC = {"pull_number", "issue_number", "comment_id", "check_run_id"}
 _GREEDY = {"ref", "path"}

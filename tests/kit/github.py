@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github_server import GitHubServer
 
 from jx_mlops.forge.github.forge import GitHubForge, RetryPolicy
 from jx_mlops.forge.local.forge import LocalForge
 from jx_mlops.fsutil import jx_home
+from kit.github_server import GitHubServer
 
 # Shaped like a real token, so a leak would be recognisable anywhere it ended up.
 TOKEN = "ghp_jxMlopsLoopbackT0kenAbCdEfGhIjKlMn01"
@@ -170,3 +170,13 @@ def github_project(project: Any, github: GitHubServer) -> GitHubProject:
     run("commit", "-qam", "Move the project to GitHub")
     run("push", "-q", "origin", "main")
     return GitHubProject(path, github)
+
+
+def retrain_on_github(gp: GitHubProject, cli: Any, monkeypatch: pytest.MonkeyPatch,
+                      setting: str) -> dict[str, Any]:
+    """`jx-mlops retrain --set SETTING` on the loopback GitHub; returns PR #1 as stored."""
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    result = cli("-C", gp.path, "retrain", "--set", setting)
+    assert result.code == 0, result.err
+    pull: dict[str, Any] = gp.server.state.pulls[("local/churn", 1)]
+    return pull

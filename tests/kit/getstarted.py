@@ -9,9 +9,10 @@ Two commits: ``good`` and ``worse`` (roc_auc falls from 0.93 to 0.80).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from kit.dvc import dvc
+from kit.git import git
 
 DVC_YAML = """\
 stages:
@@ -90,29 +91,20 @@ with open("eval/plots/metrics/train/loss.tsv", "w") as f:
 """
 
 
-def run(root: Path, *args: str) -> str:
-    return subprocess.run(list(args), cwd=root, check=True, capture_output=True,
-                          text=True).stdout
-
-
-def dvc(root: Path, *args: str) -> str:
-    return run(root, sys.executable, "-m", "dvc", *args)
-
-
 def set_quality(root: Path, quality: float) -> None:
     (root / "params.yaml").write_text(f"train:\n  quality: {quality}\n  seed: 7\n")
 
 
 def commit(root: Path, message: str) -> str:
-    run(root, "git", "add", "-A")
-    run(root, "git", "commit", "-qm", message)
-    return run(root, "git", "rev-parse", "HEAD").strip()
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", message)
+    return git(root, "rev-parse", "HEAD")
 
 
 def build_get_started(root: Path) -> dict[str, str]:
     """Build the repository; returns the commit shas by name (``good``, ``worse``)."""
     root.mkdir(parents=True)
-    run(root, "git", "init", "-q", "-b", "main")
+    git(root, "init", "-q", "-b", "main")
     dvc(root, "init", "-q")
     dvc(root, "config", "core.analytics", "false")
     (root / "src").mkdir()

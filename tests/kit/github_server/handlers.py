@@ -6,7 +6,7 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from github_server.api import LEVELS, REACTIONS, ApiError, Reply, RepoState, State, now
+from kit.github_server.api import LEVELS, REACTIONS, ApiError, Reply, RepoState, State, now
 
 Handler = Callable[[State, str, dict[str, str], dict[str, str], Any], Reply]
 HANDLERS: dict[str, Handler] = {}
@@ -73,7 +73,7 @@ def create_org_repo(s: State, login: str, p: dict[str, str], q: dict[str, str],
 
 @op("GET /repos/{owner}/{repo}/contents/{path}")
 def get_content(s: State, login: str, p: dict[str, str], q: dict[str, str], b: Any) -> Reply:
-    from github_server.api import encode_content
+    from kit.github_server.api import encode_content
 
     repo = s.repo(_full(p), login)
     ref = q.get("ref", "main")
