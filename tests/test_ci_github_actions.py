@@ -26,6 +26,7 @@ from jx_mlops.forge.github.credentials import git_auth_env
 
 pytestmark = pytest.mark.slow
 
+
 def test_fork_pull_request_is_trained_without_secrets_then_published(
         github_project: GitHubProject, cli, monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path) -> None:

@@ -17,10 +17,12 @@ def project_config(args: argparse.Namespace) -> Any:
 
     return load_config(find_project_root(Path(args.directory)))
 
+
 def print_json(data: Any) -> None:
     import json
 
     print(json.dumps(data, indent=2, sort_keys=False))
+
 
 def parse_pairs(items: Sequence[str] | None, flag: str) -> dict[str, str]:
     from jx_mlops.errors import UsageError
@@ -33,19 +35,23 @@ def parse_pairs(items: Sequence[str] | None, flag: str) -> dict[str, str]:
         pairs[key] = value
     return pairs
 
+
 def count(text: str) -> int:
     """An argparse type: a whole number >= 0, ASCII digits only."""
     if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text[:40]!r}")
     return int(text)
 
+
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
 
 def add_command(sub: Any, name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text, description=help_text)
     parser.set_defaults(handler=handler)
     return parser
+
 
 def forge_and_repo(args: argparse.Namespace) -> tuple[Any, str]:
     from jx_mlops.config.project import find_project_root, load_config
@@ -56,10 +62,12 @@ def forge_and_repo(args: argparse.Namespace) -> tuple[Any, str]:
     config = load_config(find_project_root(Path(args.directory)))
     return open_forge(config.forge), config.forge.repo
 
+
 def report_options(args: argparse.Namespace) -> Any:
     from jx_mlops.evaluation.build import ReportOptions
 
     return ReportOptions(trend_commits=args.trend)
+
 
 def add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", metavar="FILE",

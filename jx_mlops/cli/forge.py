@@ -26,6 +26,7 @@ def cmd_forge_repo_list(args: argparse.Namespace) -> int:
     show_repos(open_forge().list_repos(), as_json=args.json)
     return EXIT_OK
 
+
 def cmd_forge_pr_list(args: argparse.Namespace) -> int:
     from jx_mlops.views.forge import (
         show_pulls,
@@ -34,6 +35,7 @@ def cmd_forge_pr_list(args: argparse.Namespace) -> int:
     forge, repo = forge_and_repo(args)
     show_pulls(repo, forge.list_pulls(repo, state=args.state), as_json=args.json)
     return EXIT_OK
+
 
 def cmd_forge_pr_show(args: argparse.Namespace) -> int:
     from jx_mlops.forge.base import PullDetail
@@ -48,12 +50,14 @@ def cmd_forge_pr_show(args: argparse.Namespace) -> int:
     show_pull_detail(repo, detail, as_json=args.json, raw=args.raw)
     return EXIT_OK
 
+
 def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
     forge, repo = forge_and_repo(args)
     body = sys.stdin.read() if args.body == "-" else args.body
     comment = forge.create_comment(repo, args.number, body)
     print(f"commented on {repo}#{args.number} (comment {comment.id})")
     return EXIT_OK
+
 
 def cmd_forge_collaborator(args: argparse.Namespace) -> int:
     from jx_mlops.errors import ForgeError
@@ -65,6 +69,7 @@ def cmd_forge_collaborator(args: argparse.Namespace) -> int:
     forge.set_permission(repo, user, args.permission)
     print(f"{'everyone else' if user is None else user} has {args.permission} on {repo}")
     return EXIT_OK
+
 
 def cmd_forge_pr_merge(args: argparse.Namespace) -> int:
     from jx_mlops import console
@@ -78,6 +83,7 @@ def cmd_forge_pr_merge(args: argparse.Namespace) -> int:
     print(f"merged {repo}#{pull.number} into {pull.base} as {pull.merge_commit_sha}")
     return EXIT_OK
 
+
 def cmd_forge_pr_create(args: argparse.Namespace) -> int:
     from jx_mlops.project.propose import create_pull_from_branch
     from jx_mlops.views.forge import (
@@ -90,12 +96,14 @@ def cmd_forge_pr_create(args: argparse.Namespace) -> int:
     show_pull_opened(pull)
     return EXIT_OK
 
+
 def cmd_forge_pr_state(args: argparse.Namespace) -> int:
     forge, repo = forge_and_repo(args)
     state = "closed" if args.pr_command == "close" else "open"
     pull = forge.update_pull(repo, args.number, state=state)
     print(f"{'closed' if state == 'closed' else 'reopened'} {repo}#{pull.number}")
     return EXIT_OK
+
 
 def cmd_forge_fsck(args: argparse.Namespace) -> int:
     from jx_mlops.forge.local.records import fsck
@@ -107,6 +115,7 @@ def cmd_forge_fsck(args: argparse.Namespace) -> int:
     findings = fsck(jx_home() / "forge", repair=args.repair)
     show_fsck(findings, repair=args.repair, as_json=args.json)
     return EXIT_OK if args.repair or not findings else EXIT_USER_ERROR
+
 
 def add_parsers(sub: Any) -> None:
     forge = sub.add_parser("forge", help="work with the embedded local forge")
@@ -121,6 +130,7 @@ def add_parsers(sub: Any) -> None:
                                   metavar="{list,show,create,comment,merge,close,reopen}",
                                   required=True))
 
+
 def _records_parsers(forge_sub: Any) -> None:
     """collaborator and fsck: the local forge's own records."""
     collab = add_command(forge_sub, "collaborator", cmd_forge_collaborator,
@@ -134,6 +144,7 @@ def _records_parsers(forge_sub: Any) -> None:
     fsck.add_argument("--repair", action="store_true",
                       help="rebuild counters and indexes, move unreadable records aside")
     add_json(fsck)
+
 
 def _pr_parsers(pr_sub: Any) -> None:
     create = add_command(pr_sub, "create", cmd_forge_pr_create,

@@ -38,6 +38,7 @@ def cmd_quickstart_list(args: argparse.Namespace) -> int:
         show_quickstarts(quickstarts, missing)
     return EXIT_OK
 
+
 def cmd_create(args: argparse.Namespace) -> int:
     from jx_mlops.project.create import create_project
     from jx_mlops.views.project import (
@@ -53,6 +54,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     show_created(created)
     return EXIT_OK
 
+
 def cmd_init(args: argparse.Namespace) -> int:
     from jx_mlops.project.init import init_project
     from jx_mlops.views.project import (
@@ -65,6 +67,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         force=args.force)
     show_init(result, as_json=args.json)
     return EXIT_OK
+
 
 def cmd_retrain(args: argparse.Namespace) -> int:
     from jx_mlops.project.retrain import retrain
@@ -86,6 +89,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     show_pull_opened(pull)
     return EXIT_OK
 
+
 def cmd_report(args: argparse.Namespace) -> int:
     from jx_mlops.evaluation.build import build_report
     from jx_mlops.views.project import (
@@ -102,18 +106,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_USER_ERROR if args.fail_on_regression and not comparison.verdict.passed \
         else EXIT_OK
 
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from jx_mlops.cli.demo import run_demo
 
     return run_demo(keep=Path(args.keep) if args.keep else None)
 
+
 def _forge_summaries() -> str:
     return "; ".join(f"{kind.NAME}: {kind.SUMMARY}" for kind in FORGES.values())
+
 
 def _quickstart_parser(sub: Any) -> None:
     qs = sub.add_parser("quickstart", help="project templates")
     qs_sub = qs.add_subparsers(dest="qs_command", metavar="{list}", required=True)
     add_json(add_command(qs_sub, "list", cmd_quickstart_list, "list the available quickstarts"))
+
 
 def _create_parser(sub: Any) -> None:
     p = add_command(sub, "create", cmd_create, "create a project from a quickstart and publish it")
@@ -138,6 +146,7 @@ def _create_parser(sub: Any) -> None:
     p.add_argument("--vcs-ref", metavar="REF",
                    help="branch, tag or commit of a git quickstart (default: its default branch)")
 
+
 def _init_parser(sub: Any) -> None:
     p = add_command(sub, "init", cmd_init,
                     "adopt this git + DVC repository: write mlops.yaml and CI files")
@@ -155,6 +164,7 @@ def _init_parser(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="overwrite files that differ")
     add_json(p)
 
+
 def _retrain_parser(sub: Any) -> None:
     p = add_command(sub, "retrain", cmd_retrain,
                     "open a pull request that retrains with new params")
@@ -165,6 +175,7 @@ def _retrain_parser(sub: Any) -> None:
     p.add_argument("--if-data-changed", action="store_true",
                    help="open a retrain PR only if DVC-imported data changed upstream")
 
+
 def _report_parser(sub: Any) -> None:
     p = add_command(sub, "report", cmd_report, "compare metrics and params of two revisions")
     p.add_argument("--base", help="base revision (default: where HEAD left the default branch)")
@@ -174,9 +185,11 @@ def _report_parser(sub: Any) -> None:
                    help="exit 1 when the verdict is fail")
     add_report_options(p)
 
+
 def _demo_parser(sub: Any) -> None:
     p = add_command(sub, "demo", cmd_demo, "run the whole loop on a throwaway local forge")
     p.add_argument("--keep", metavar="DIR", help="keep the demo's files in DIR")
+
 
 def add_parsers(sub: Any) -> None:
     for add in (_quickstart_parser, _create_parser, _init_parser, _retrain_parser,

@@ -22,6 +22,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     show_registration(registration, as_json=args.json)
     return EXIT_OK
 
+
 def cmd_promote(args: argparse.Namespace) -> int:
     from jx_mlops.promote.actions import promote_model
     from jx_mlops.views.registry import (
@@ -32,6 +33,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
                            force=args.force)
     show_promotion(result, as_json=args.json)
     return EXIT_OK
+
 
 def cmd_status(args: argparse.Namespace) -> int:
     from jx_mlops.forge.kinds import open_forge
@@ -50,6 +52,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     show_status(entries, as_json=args.json)
     return EXIT_OK
 
+
 def cmd_versions(args: argparse.Namespace) -> int:
     from jx_mlops.registry.listing import collect_versions
     from jx_mlops.views.registry import (
@@ -58,6 +61,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
 
     show_versions(collect_versions(Path(args.directory), args.model), as_json=args.json)
     return EXIT_OK
+
 
 def cmd_approve(args: argparse.Namespace) -> int:
     from jx_mlops.promote.actions import approve_promotion
@@ -70,6 +74,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
     show_promotion(result, as_json=args.json)
     return EXIT_OK
 
+
 def cmd_rollback(args: argparse.Namespace) -> int:
     from jx_mlops.promote.actions import rollback_model
     from jx_mlops.views.registry import (
@@ -81,6 +86,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     show_promotion(result, as_json=args.json)
     return EXIT_OK
 
+
 def cmd_disable(args: argparse.Namespace) -> int:
     from jx_mlops.promote.actions import disable_model
     from jx_mlops.views.registry import (
@@ -91,6 +97,7 @@ def cmd_disable(args: argparse.Namespace) -> int:
     show_promotion(result, as_json=args.json)
     return EXIT_OK
 
+
 def cmd_history(args: argparse.Namespace) -> int:
     from jx_mlops.promote.status import model_history
     from jx_mlops.views.registry import show_history
@@ -99,12 +106,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     show_history(name, events, as_json=args.json)
     return EXIT_OK
 
+
 def cmd_lineage(args: argparse.Namespace) -> int:
     from jx_mlops.promote.lineage import lineage_of
     from jx_mlops.views.registry import show_lineage
 
     show_lineage(lineage_of(Path(args.directory), args.reference), as_json=args.json)
     return EXIT_OK
+
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from jx_mlops.forge.kinds import open_forge
@@ -117,6 +126,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     report = run_audit(config, open_forge(config.forge), environment=args.env)
     show_audit(report, as_json=args.json)
     return EXIT_OK if report.ok else EXIT_USER_ERROR
+
 
 def _register_parser(sub: Any) -> None:
     p = add_command(sub, "register", cmd_register, "register a model version as a git tag")
@@ -133,12 +143,14 @@ def _register_parser(sub: Any) -> None:
                    help="do not write the serving copy into the DVC remote")
     add_json(p)
 
+
 def _versions_parser(sub: Any) -> None:
     p = add_command(sub, "versions", cmd_versions,
                     "list the registered versions (as gto show does)")
     p.add_argument("model", nargs="?",
                    help="one model (default: every model of the project, or of the repository)")
     add_json(p)
+
 
 def _promote_parser(sub: Any) -> None:
     p = add_command(sub, "promote", cmd_promote, "promote a registered version to an environment")
@@ -148,6 +160,7 @@ def _promote_parser(sub: Any) -> None:
     p.add_argument("--force", action="store_true",
                    help="promote past failing or pending gates (recorded)")
     add_json(p)
+
 
 def _approve_parser(sub: Any) -> None:
     p = add_command(sub, "approve", cmd_approve,
@@ -159,6 +172,7 @@ def _approve_parser(sub: Any) -> None:
     p.add_argument("--cancel", action="store_true", help="withdraw your approval")
     add_json(p)
 
+
 def _rollback_parser(sub: Any) -> None:
     p = add_command(sub, "rollback", cmd_rollback,
                     "promote the previous (or given) version again, through a pull request")
@@ -168,6 +182,7 @@ def _rollback_parser(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="roll back past failing gates (recorded)")
     add_json(p)
 
+
 def _disable_parser(sub: Any) -> None:
     p = add_command(sub, "disable", cmd_disable,
                     "take a model out of serving in an environment at once (still recorded)")
@@ -175,6 +190,7 @@ def _disable_parser(sub: Any) -> None:
     p.add_argument("--env", required=True, metavar="ENV")
     p.add_argument("--reason", help="why (recorded in the record and the history)")
     add_json(p)
+
 
 def _read_parsers(sub: Any) -> None:
     """status, history, lineage, audit: the commands that only read."""
@@ -200,6 +216,7 @@ def _read_parsers(sub: Any) -> None:
                     "mismatch")
     p.add_argument("--env", metavar="ENV", help="one environment")
     add_json(p)
+
 
 def add_parsers(sub: Any) -> None:
     for add in (_register_parser, _versions_parser, _promote_parser, _approve_parser,

@@ -9,8 +9,6 @@ from typing import Any, Literal
 ValueKind = Literal["number", "nan", "inf", "bool", "string", "list", "null", "mapping"]
 
 
-
-
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     """Nested mappings become ``a.b.c`` keys; lists and scalars are kept as values."""
     if not isinstance(data, Mapping):

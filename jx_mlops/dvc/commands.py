@@ -28,48 +28,6 @@ def checkout(root: Path, targets: Sequence[str]) -> None:
     run_dvc(root, ["checkout", *targets])
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # -- running DVC --------------------------------------------------------------------------
 
 

@@ -40,6 +40,7 @@ def malformed_is_dvc_error(parse: _F) -> _F:
 
     return cast(_F, checked)
 
+
 @dataclass(frozen=True)
 class OutputInfo:
     """One DVC-tracked file or directory, as dvc.lock or a .dvc file records it."""

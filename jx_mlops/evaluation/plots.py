@@ -35,8 +35,6 @@ CONFUSION = ("confusion", "confusion_normalized")
 BARS = ("bar_horizontal", "bar_horizontal_sorted")
 
 
-
-
 def _default_y(records: list[dict[str, Any]], x: str | None) -> str | None:
     fields = [k for k in (records[0] if records else {}) if k not in (x, "timestamp")]
     return fields[-1] if fields else None

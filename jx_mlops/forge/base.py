@@ -21,6 +21,8 @@ PERMISSIONS: tuple[Permission, ...] = ("none", "read", "triage", "write", "maint
 def can_write(permission: str) -> bool:
     """Whether a permission level may push, merge, promote (write, maintain or admin)."""
     return permission in ("write", "maintain", "admin")
+
+
 StatusState = Literal["pending", "success", "failure", "error"]
 MergeMethod = Literal["merge", "squash"]
 # Check runs (GitHub's Checks API): a status with a rich summary on the PR's checks tab.

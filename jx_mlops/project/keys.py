@@ -49,7 +49,6 @@ def add_signing(root: Path, config_file: Path) -> None:
         config_file.write_text(text.rstrip("\n") + "\n" + SIGNING_SECTION, encoding="utf-8")
 
 
-
 def add_keyless_signing(config_file: Path, identity: str) -> None:
     """``create --forge github``: versions are signed keyless by the release workflow, so
     verifiers trust ``identity`` (that workflow's, on the default branch)."""

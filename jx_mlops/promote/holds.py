@@ -58,7 +58,6 @@ def _message(hold: Hold, held: bool) -> str:
         "Version": hold.version, "By": hold.by, "Reason": hold.reason}) + "\n"
 
 
-
 class _HoldChange:
     """One hold or clear, landed as a pull request."""
 

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from jx_mlops.forge.local.records import Finding
 
 
-
 def show_pull_opened(pull: PullRequest) -> None:
     out_console().print(f"Opened pull request #{pull.number}: {pull.title} "
                         f"({pull.head} -> {pull.base})", markup=False)

@@ -17,10 +17,6 @@ if TYPE_CHECKING:
     from jx_mlops.project.quickstarts import Quickstart
 
 
-
-
-
-
 def show_quickstarts(quickstarts: Sequence[Quickstart],
                      missing: dict[str, list[str]] | None = None) -> None:
     missing = missing or {}
@@ -48,8 +44,6 @@ def show_created(created: CreatedProject) -> None:
     out.print(f"Next: cd {escape(str(created.path))} && jx-mlops retrain --set KEY=VALUE")
 
 
-
-
 def show_comparison(comparison: Comparison, fmt: str) -> None:
     if fmt == "json":
         from jx_mlops.report.jsonout import comparison_to_json
@@ -65,38 +59,6 @@ def show_comparison(comparison: Comparison, fmt: str) -> None:
         out_console().print(render_terminal(comparison))
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def show_data_update(update: DataUpdate) -> None:
     out = out_console()
     for change in update.changes:
@@ -110,8 +72,6 @@ def show_data_update(update: DataUpdate) -> None:
                   f"{update.pull.title}", markup=False)
     else:
         show_pull_opened(update.pull)
-
-
 
 
 _INIT_VERBS = {"create": "create", "overwrite": "overwrite", "unchanged": "unchanged",

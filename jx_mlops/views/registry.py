@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from jx_mlops.registry.tags import ModelVersion
 
 
-
 def _registration_json(reg: Registration) -> dict[str, Any]:
     v = reg.version
     return {"model": v.model, "version": v.version, "tag": v.tag, "commit": v.commit,
