@@ -1,1 +1,1 @@
-"""The only package that runs git (GitPython or the git binary), with a sanitized environment."""
+"""The only package that runs git: one runner for the git binary, in a sanitized environment."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def _git_working_in(git_dir: Path) -> bool:
-    """Whether a live git process (other than GitPython's cat-file readers) runs in
+    """Whether a live git process (other than the cat-file object readers) runs in
     ``git_dir``: such a process may hold a lock file there and must be left alone."""
     import psutil  # only when a lock is found: not on every command's start-up
 

@@ -1,38 +1,22 @@
-"""The only module that touches GitPython or the git binary.
+"""The only module that runs git: a typed API over the git binary.
 
 Everything returns plain strings or our own frozen dataclasses; git failures become
-:class:`GitError` with git's own last line of explanation.
+:class:`GitError` with git's own last line of explanation. Objects are read through one
+long-lived ``git cat-file --batch`` per repository (:mod:`jx_mlops.git.process`), so looking
+up a revision or a file costs no new process.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
-import os
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import git as gitpython
-from git.exc import BadName, BadObject, GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from jx_mlops.errors import ConflictError, GitError
-from jx_mlops.git.env import sanitize_environment
+from jx_mlops.git.process import Completed, ObjectReader, run_git
 from jx_mlops.git.values import CommitInfo, CommitMessage, MergeResult, TagInfo
-
-
-def _explain(exc: GitCommandError) -> str:
-    """git's most useful line of stderr (its 'fatal:'/'error:' line when there is one)."""
-    stderr = exc.stderr if isinstance(exc.stderr, str) else str(exc.stderr or "")
-    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
-    lines = [ln[len("stderr: "):].strip("' ") if ln.startswith("stderr:") else ln for ln in lines]
-    for line in lines:
-        if line.startswith(("fatal:", "error:")):
-            return line
-    return lines[-1] if lines else f"git exited with status {exc.status}"
 
 
 def _identity_hint(message: str) -> str | None:
@@ -47,56 +31,68 @@ def _identity_hint(message: str) -> str | None:
 def config_value(key: str, cwd: Path | None = None) -> str | None:
     """``git config --get KEY`` as git resolves it in ``cwd`` (the repository's config,
     then the global and system files); None when it is not set."""
-    try:
-        value = gitpython.Git(str(cwd) if cwd else None).config("--get", key)
-    except GitCommandError:
+    result = run_git(["config", "--get", key], cwd=cwd)
+    return (result.text.strip() or None) if result.status == 0 else None
+
+
+def _located(path: Path) -> tuple[Path, bool] | None:
+    """(git directory, bare?) when ``path`` itself is a work tree's top or a git
+    directory; None otherwise (a subdirectory of a work tree is not a repository here)."""
+    if not path.is_dir():
         return None
-    return value.strip() or None
+    result = run_git(["rev-parse", "--absolute-git-dir", "--is-bare-repository",
+                      "--show-prefix"], cwd=path)
+    lines = result.text.splitlines()
+    if result.status != 0 or len(lines) < 2:
+        return None
+    git_dir, bare = Path(lines[0]), lines[1] == "true"
+    prefix = lines[2] if len(lines) > 2 else ""
+    if bare:
+        return (git_dir, True) if git_dir.resolve() == path.resolve() else None
+    return (git_dir, False) if not prefix else None
 
 
 class GitRepo:
     """A git repository (work tree or bare) seen through a narrow, typed API."""
 
-    def __init__(self, repo: gitpython.Repo) -> None:
-        self._repo = repo
+    def __init__(self, path: Path, git_dir: Path, *, bare: bool) -> None:
+        self._path = path
+        self._git_dir = git_dir
+        self._bare = bare
+        self._objects = ObjectReader(path)
 
     # -- construction -------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path) -> GitRepo:
         """Open the repository at ``path`` (a work tree or a bare repository)."""
-        sanitize_environment()
-        try:
-            return cls(gitpython.Repo(str(path)))
-        except (InvalidGitRepositoryError, NoSuchPathError):
-            raise GitError(f"not a git repository: {path}") from None
+        located = _located(path)
+        if located is None:
+            raise GitError(f"not a git repository: {path}")
+        git_dir, bare = located
+        return cls(git_dir if bare else path.resolve(), git_dir, bare=bare)
 
     @classmethod
     def init(cls, path: Path, *, bare: bool = False, branch: str = "main") -> GitRepo:
         """Create a repository whose first branch is ``branch``."""
-        sanitize_environment()
         path.mkdir(parents=True, exist_ok=True)
-        try:
-            gitpython.Git(str(path)).init(*(["--bare"] if bare else []), "-q", "-b", branch)
-        except GitCommandError as exc:
-            raise GitError(f"git init {path}: {_explain(exc)}") from None
+        result = run_git(["init", *(["--bare"] if bare else []), "-q", "-b", branch], cwd=path)
+        if result.status:
+            raise GitError(f"git init {path}: {result.explain()}")
         return cls.open(path)
 
     @classmethod
     def clone(cls, url: str, dest: Path, *, branch: str | None = None,
               depth: int | None = None, env: Mapping[str, str] | None = None) -> GitRepo:
         """Clone ``url`` into ``dest``; ``env`` carries credentials for this call only."""
-        sanitize_environment()
         args = ["clone", "-q"]
         if branch:
             args += ["--branch", branch]
         if depth:
             args += ["--depth", str(depth)]
-        try:
-            gitpython.Git().execute(["git", *args, url, str(dest)],
-                                    env={**os.environ, **(env or {})})
-        except GitCommandError as exc:
-            raise GitError(f"git clone {url}: {_explain(exc)}") from None
+        result = run_git([*args, url, str(dest)], env=env)
+        if result.status:
+            raise GitError(f"git clone {url}: {result.explain()}")
         return cls.open(dest)
 
     # -- plumbing -----------------------------------------------------------------------
@@ -104,52 +100,45 @@ class GitRepo:
     @property
     def path(self) -> Path:
         """The work tree, or the git directory of a bare repository."""
-        return Path(self._repo.working_tree_dir or self._repo.git_dir)
+        return self._path
 
     @property
     def git_dir(self) -> Path:
-        return Path(self._repo.git_dir)
+        return self._git_dir
+
+    def _git(self, args: Sequence[str], *, data: bytes | None = None,
+             env: Mapping[str, str] | None = None) -> Completed:
+        return run_git(args, cwd=self._path, data=data, env=env)
 
     def run(self, *args: str, env: Mapping[str, str] | None = None, check: bool = True) -> str:
         """Run ``git ARGS`` here and return stdout (stripped of its final newline)."""
-        kwargs: dict[str, Any] = {"with_extended_output": True, "with_exceptions": check,
-                                  "strip_newline_in_stdout": False}
-        if env:
-            kwargs["env"] = dict(env)
-        try:
-            _status, out, _err = self._repo.git.execute(["git", *args], **kwargs)
-        except GitCommandError as exc:
-            message = _explain(exc)
-            raise GitError(f"git {args[0]}: {message}", hint=_identity_hint(message)) from None
-        return str(out).rstrip("\n")
+        result = self._git(args, env=env)
+        if check and result.status:
+            message = result.explain()
+            raise GitError(f"git {args[0]}: {message}", hint=_identity_hint(message))
+        return result.text.rstrip("\n")
 
     def close(self) -> None:
-        """Stop GitPython's persistent cat-file helpers."""
-        self._repo.close()
+        """Stop the repository's object reader (started again if the repository is used)."""
+        self._objects.close()
 
     # -- revisions and content ----------------------------------------------------------
 
     def try_rev_parse(self, rev: str) -> str | None:
         """The commit sha ``rev`` names, or None when it names nothing."""
-        # GitPython resolves common specs in-process: no git process per lookup. Anything it
-        # cannot resolve (unknown, or syntax it does not support) is asked of git itself.
-        with contextlib.suppress(Exception):
-            commit = self._repo.rev_parse(f"{rev}^{{commit}}")
-            # A full hex sha "resolves" without being looked up: make sure it exists.
-            if self._repo.odb.has_object(commit.binsha):
-                return str(commit.hexsha)
-        try:
-            out = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-        except GitError:
+        if not rev or rev.startswith("-"):
             return None
-        return out or None
+        found = self._objects.read(f"{rev}^{{commit}}")
+        return found.sha if found is not None and found.kind == "commit" else None
 
     def parents(self, sha: str) -> tuple[str, ...]:
         """The parent commits of ``sha``."""
-        try:
-            return tuple(p.hexsha for p in self._repo.commit(sha).parents)
-        except (ValueError, BadName, BadObject):
-            raise GitError(f"unknown revision {sha!r} in {self.path}") from None
+        commit = self._objects.read(f"{sha}^{{commit}}") if sha else None
+        if commit is None:
+            raise GitError(f"unknown revision {sha!r} in {self.path}")
+        header = commit.data.split(b"\n\n", 1)[0].decode("utf-8", "replace")
+        return tuple(line.split()[1] for line in header.splitlines()
+                     if line.startswith("parent "))
 
     def rev_parse(self, rev: str) -> str:
         """The commit sha ``rev`` names; GitError when it names nothing."""
@@ -160,15 +149,11 @@ class GitRepo:
 
     def read_blob(self, rev: str, path: str) -> bytes | None:
         """The bytes of ``path`` at ``rev``; None when the file is absent there."""
-        try:
-            entry = self._repo.commit(rev).tree[path]
-        except KeyError:
-            return None
-        except (ValueError, BadName, BadObject) as exc:
-            raise GitError(f"unknown revision {rev!r} in {self.path}: {exc}") from None
-        if entry.type != "blob":
-            return None
-        return bytes(entry.data_stream.read())
+        commit = self.try_rev_parse(rev)
+        if commit is None:
+            raise GitError(f"unknown revision {rev!r} in {self.path}")
+        found = self._objects.read(f"{commit}:{path}") if path.strip("/") else None
+        return found.data if found is not None and found.kind == "blob" else None
 
     def list_tree(self, rev: str, directory: str) -> list[str]:
         """Names of the entries of ``directory`` at ``rev`` (empty when it is absent)."""
@@ -189,19 +174,13 @@ class GitRepo:
     def notes_show(self, ref: str, sha: str) -> str | None:
         """The note of commit ``sha`` under ``refs/notes/REF``, if it has one.
 
-        Read from the notes tree directly (plain or fanned-out ``ab/cdef...`` paths), so
-        looking up records costs no git process.
+        Read from the notes tree (plain or fanned-out ``ab/cdef...`` paths) through the
+        object reader, so looking up records costs no git process.
         """
-        try:
-            tree = self._repo.rev_parse(f"refs/notes/{ref}^{{tree}}")
-        except Exception:
-            return None
         for path in (sha, f"{sha[:2]}/{sha[2:]}", f"{sha[:2]}/{sha[2:4]}/{sha[4:]}"):
-            try:
-                blob = tree[path]
-            except KeyError:
-                continue
-            return bytes(blob.data_stream.read()).decode("utf-8", "replace").rstrip("\n")
+            found = self._objects.read(f"refs/notes/{ref}:{path}")
+            if found is not None and found.kind == "blob":
+                return found.data.decode("utf-8", "replace").rstrip("\n")
         return None
 
     def notes_add(self, ref: str, rev: str, text: str) -> None:
@@ -232,10 +211,7 @@ class GitRepo:
         return out.strip() if re.fullmatch(r"[0-9a-f]{40,64}", out.strip()) else None
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        status, _out, _err = self._repo.git.execute(
-            ["git", "merge-base", "--is-ancestor", ancestor, descendant],
-            with_extended_output=True, with_exceptions=False)
-        return status == 0
+        return self._git(["merge-base", "--is-ancestor", ancestor, descendant]).status == 0
 
     # -- work tree ----------------------------------------------------------------------
 
@@ -336,12 +312,11 @@ class GitRepo:
 
     def merge_tree(self, ours: str, theirs: str) -> MergeResult:
         """Three-way merge of two commits into a tree object, without a work tree."""
-        status, out, err = self._repo.git.execute(
-            ["git", "merge-tree", "--write-tree", "--name-only", "--no-messages", ours, theirs],
-            with_extended_output=True, with_exceptions=False)
-        lines = str(out).splitlines()
-        if status not in (0, 1) or not lines:
-            raise GitError(f"git merge-tree: {str(err).strip() or status}")
+        result = self._git(["merge-tree", "--write-tree", "--name-only", "--no-messages",
+                            ours, theirs])
+        lines = result.text.splitlines()
+        if result.status not in (0, 1) or not lines:
+            raise GitError(f"git merge-tree: {result.explain()}")
         return MergeResult(tree=lines[0], conflicts=tuple(ln for ln in lines[1:] if ln))
 
     def commit_tree(self, tree: str, parents: Sequence[str], message: str,
@@ -386,12 +361,10 @@ class GitRepo:
     def _git_input(self, args: Sequence[str], data: bytes,
                    env: Mapping[str, str] | None = None) -> bytes:
         """Run ``git ARGS`` with ``data`` on stdin; returns raw stdout."""
-        proc = subprocess.run(["git", *args], input=data, cwd=self.path, capture_output=True,
-                              env={**os.environ, **(env or {})}, check=False)
-        if proc.returncode != 0:
-            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git {args[0]}: {message[-1] if message else proc.returncode}")
-        return proc.stdout
+        result = self._git(args, data=data, env=env)
+        if result.status:
+            raise GitError(f"git {args[0]}: {result.explain()}")
+        return result.out
 
     def write_blob(self, data: bytes) -> str:
         """Store ``data`` as a blob object; returns its sha."""
@@ -406,7 +379,7 @@ class GitRepo:
         """
         with tempfile.TemporaryDirectory(prefix="jx-index-") as tmp:
             index_env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            self.run("read-tree", f"{base}^{{tree}}", env={**os.environ, **index_env})
+            self.run("read-tree", f"{base}^{{tree}}", env=index_env)
             lines = []
             for path, data in changes.items():
                 if data is None:

@@ -1,4 +1,4 @@
-"""What :mod:`jx_mlops.git` returns: plain frozen values, no GitPython object."""
+"""What :mod:`jx_mlops.git` returns: plain frozen values, no git library object."""
 
 from __future__ import annotations
 
