@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
 
 from jx_mlops.cli.common import (
     EXIT_OK,
@@ -17,8 +15,14 @@ from jx_mlops.cli.common import (
     report_options,
 )
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def cmd_ci_pr(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops.ci.context import detect_context
     from jx_mlops.ci.pr import PrRequest
     from jx_mlops.ci.route import run_ci_pr
@@ -36,6 +40,8 @@ def cmd_ci_pr(args: argparse.Namespace) -> int:
 
 
 def cmd_ci_publish(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops.ci.context import detect_context
     from jx_mlops.ci.publish import publish_from_directory
     from jx_mlops.config.project import CONFIG_FILE, find_project_root, load_config

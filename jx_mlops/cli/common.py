@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -13,6 +15,8 @@ EXIT_OK, EXIT_USER_ERROR, EXIT_UNEXPECTED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 
 def project_config(args: argparse.Namespace) -> Any:
+    from pathlib import Path
+
     from jx_mlops.config.project import find_project_root, load_config
 
     return load_config(find_project_root(Path(args.directory)))
@@ -54,6 +58,8 @@ def add_command(sub: Any, name: str, handler: Handler, help_text: str) -> argpar
 
 
 def forge_and_repo(args: argparse.Namespace) -> tuple[Any, str]:
+    from pathlib import Path
+
     from jx_mlops.config.project import find_project_root, load_config
     from jx_mlops.forge.kinds import open_forge
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from jx_mlops.cli.common import (
     EXIT_OK,
@@ -15,6 +14,10 @@ from jx_mlops.cli.common import (
     forge_and_repo,
     project_config,
 )
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def cmd_forge_repo_list(args: argparse.Namespace) -> int:

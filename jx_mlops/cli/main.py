@@ -9,17 +9,42 @@ one error boundary.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from jx_mlops import __version__
 from jx_mlops.cli import ci, forge, operations, project, registry
 from jx_mlops.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, Handler
 from jx_mlops.errors import JxMlopsError, UsageError, one_line_message
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
 __all__ = ["build_parser", "main"]
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, sized to the terminal once per process.
+
+    argparse makes a formatter for every argument it adds (to check its metavar) and asks
+    the terminal for its width each time; with some 170 arguments that was a quarter of
+    `jx-mlops --help`.
+    """
+
+    _columns: int | None = None
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            if _Formatter._columns is None:
+                import shutil
+
+                _Formatter._columns = shutil.get_terminal_size().columns - 2
+            width = _Formatter._columns
+        super().__init__(prog, indent_increment, max_help_position, width)
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -29,11 +54,29 @@ class _ArgumentParser(argparse.ArgumentParser):
     (subparsers are built from the same class, so every subcommand behaves the same).
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
 
 
+def _remember_argparse_translations() -> None:
+    """Look argparse's own strings up in gettext once per process, not once per parser.
+
+    argparse translates "options", "positional arguments" and "show this help message and
+    exit" for each of our 40 parsers, and gettext searches the disk for a catalogue on every
+    call (none exists: CPython ships no translations); that was a fifth of `--help`. The
+    answer cannot change within a process, so a cache returns the same strings.
+    """
+    lookup = argparse._
+    if not hasattr(lookup, "cache_info"):
+        argparse._ = functools.cache(lookup)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    _remember_argparse_translations()
     parser = _ArgumentParser(
         prog="jx-mlops",
         description="Pull requests drive machine learning: train in CI, compare metrics in "

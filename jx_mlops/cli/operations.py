@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from jx_mlops.cli.common import EXIT_OK, EXIT_USER_ERROR, add_command, add_json, project_config
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

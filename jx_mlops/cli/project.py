@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
 
 from jx_mlops.cli.common import (
     EXIT_OK,
@@ -18,6 +16,10 @@ from jx_mlops.cli.common import (
     report_options,
 )
 from jx_mlops.forge.kinds import DEFAULT_FORGE, FORGES
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def cmd_quickstart_list(args: argparse.Namespace) -> int:
@@ -40,6 +42,8 @@ def cmd_quickstart_list(args: argparse.Namespace) -> int:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops.project.create import create_project
     from jx_mlops.views.project import (
         show_created,
@@ -56,6 +60,8 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops.project.init import init_project
     from jx_mlops.views.project import (
         show_init,
@@ -91,6 +97,8 @@ def cmd_retrain(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops.evaluation.build import build_report
     from jx_mlops.views.project import (
         show_comparison,
@@ -108,6 +116,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops.cli.demo import run_demo
 
     return run_demo(keep=Path(args.keep) if args.keep else None)

@@ -4,10 +4,12 @@ status, history, lineage, audit."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-from typing import Any
 
 from jx_mlops.cli.common import EXIT_OK, EXIT_USER_ERROR, add_command, add_json, project_config
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def cmd_register(args: argparse.Namespace) -> int:
@@ -54,6 +56,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops.registry.listing import collect_versions
     from jx_mlops.views.registry import (
         show_versions,
@@ -99,6 +103,8 @@ def cmd_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops.promote.status import model_history
     from jx_mlops.views.registry import show_history
 
@@ -108,6 +114,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_lineage(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops.promote.lineage import lineage_of
     from jx_mlops.views.registry import show_lineage
 

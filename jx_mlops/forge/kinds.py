@@ -9,11 +9,11 @@ its forge only when one is opened.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from jx_mlops.errors import ConfigError, ForgeError
 from jx_mlops.forge.github import kind as github
 from jx_mlops.forge.local import kind as local
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
 
 if TYPE_CHECKING:
     from jx_mlops.forge.base import Forge, ForgeConfig, ForgeKind

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING
 
 from jx_mlops.errors import ForgeError
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
 
 if TYPE_CHECKING:
     from jx_mlops.forge.base import Forge, ForgeConfig

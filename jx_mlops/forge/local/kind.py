@@ -3,7 +3,8 @@ default, a directory under ``$JX_MLOPS_HOME`` that needs no credentials."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
+
 
 if TYPE_CHECKING:
     from jx_mlops.forge.base import Forge, ForgeConfig
