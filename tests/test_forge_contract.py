@@ -149,6 +149,23 @@ def test_comments_across_pages_and_the_marked_comment(harness: Harness, repo: st
         forge.list_comments(repo, 9)
 
 
+def test_markers_count_only_in_the_posters_comments(harness: Harness, repo: str) -> None:
+    """Attack 9 of issue 20: a reader who comments first with the report marker must not
+    get the evaluation written into their own (editable) comment."""
+    forge = harness.forge
+    harness.push_branch(repo, "feature", {"a.txt": "a\n"})
+    forge.create_pull(repo, title="x", body="", head="feature", base="main")
+    assert harness.fresh().poster() == forge.poster() == "tester"
+    planted = harness.comment_as("rita", repo, 1, "<!-- m -->\nmine")
+    comment, created = upsert_marked_comment(forge, repo, 1, "<!-- m -->", "<!-- m -->\nv1")
+    assert created and comment.id != planted and comment.author == forge.poster()
+    again, created = upsert_marked_comment(harness.fresh(), repo, 1, "<!-- m -->",
+                                           "<!-- m -->\nv2")
+    assert (again.id, created) == (comment.id, False)
+    assert [(c.author, c.body) for c in forge.list_comments(repo, 1)] == [
+        ("rita", "<!-- m -->\nmine"), ("tester", "<!-- m -->\nv2")]
+
+
 def test_reactions_are_idempotent(harness: Harness, repo: str) -> None:
     forge = harness.forge
     harness.push_branch(repo, "feature", {"a.txt": "a\n"})

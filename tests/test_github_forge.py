@@ -167,3 +167,17 @@ def test_forge_repr_and_errors_never_show_the_token(github: GitHubServer) -> Non
     with pytest.raises(ForgeError) as caught:
         forge.get_pull("acme/none", 1)
     assert TOKEN not in caught.value.user_message()
+
+
+def test_the_poster_is_the_tokens_account_or_the_actions_bot(
+        github: GitHubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Markers count only in comments by the poster: a personal token's own login
+    (GET /user), the Actions bot for a workflow's token (which may not read GET /user),
+    or whatever JX_MLOPS_BOT names (a GitHub App's ``APP[bot]``)."""
+    from kit.github import ACTIONS_BOT, ACTIONS_TOKEN
+
+    assert github_forge(github).poster() == LOGIN
+    github.add_user(ACTIONS_BOT, ACTIONS_TOKEN, integration=True)
+    assert github_forge(github, token=ACTIONS_TOKEN).poster() == ACTIONS_BOT
+    monkeypatch.setenv("JX_MLOPS_BOT", "acme-mlops[bot]")
+    assert github_forge(github, token=ACTIONS_TOKEN).poster() == "acme-mlops[bot]"

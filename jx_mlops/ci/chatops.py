@@ -3,7 +3,8 @@
 Only users with write, maintain or admin permission on the repository are obeyed: they
 get a reaction on their comment, the action, and a reply saying what happened. Anyone
 else gets a polite refusal and nothing else happens. Each comment is answered once: the
-reply carries a hidden marker naming the comment, so re-runs (and Jenkins X, which
+reply carries a hidden marker naming the comment (honoured only in replies by the forge's
+poster, the account jx-mlops comments as), so re-runs (and Jenkins X, which
 passes no comment to its jobs and makes us look for the newest unanswered one) never act
 twice on the same words.
 
@@ -91,8 +92,15 @@ class _Request:
 # -- finding the comment -------------------------------------------------------------------
 
 
-def _answered(comments: list[Comment]) -> set[int]:
-    return {int(m.group(1)) for c in comments if (m := _REPLY.match(c.body))}
+def _answered(comments: list[Comment], poster: str) -> set[int]:
+    """The comments jx-mlops replied to: only its own replies count (a reader who types
+    the marker naming a maintainer's ``/rollback`` must not silence it)."""
+    return {int(m.group(1)) for c in comments if c.author == poster and
+            (m := _REPLY.match(c.body))}
+
+
+def _ours(comment: Comment, poster: str) -> bool:
+    return comment.author == poster and comment.body.startswith(_OURS)
 
 
 def _find_request(forge: Forge, repo: str, context: CiContext, number: int | None,
@@ -106,6 +114,7 @@ def _find_request(forge: Forge, repo: str, context: CiContext, number: int | Non
         raise UsageError("which pull request? pass --pr N (or run on an issue_comment event)")
     pull = forge.get_pull(repo, number)
     comments = forge.list_comments(repo, number)
+    poster = forge.poster()
     wanted = comment_id or (event.id if event is not None else None)
     if wanted is not None:
         found = [c for c in comments if c.id == wanted]
@@ -116,14 +125,13 @@ def _find_request(forge: Forge, repo: str, context: CiContext, number: int | Non
         else:
             raise NotFoundError(f"comment {wanted} not found on {repo}#{number}")
     else:  # Jenkins X: the newest comment with a command
-        candidates = [c for c in comments if not c.body.startswith(_OURS)
-                      and parse_commands(c.body)]
+        candidates = [c for c in comments if not _ours(c, poster) and parse_commands(c.body)]
         if not candidates:
             return None, f"no jx-mlops command in the comments of #{number}"
         chosen = max(candidates, key=lambda c: c.id)
-    if chosen.id in _answered(comments):
+    if chosen.id in _answered(comments, poster):
         return None, f"comment {chosen.id} was already answered"
-    if chosen.body.startswith(_OURS):
+    if _ours(chosen, poster):
         return None, "the comment is jx-mlops's own"
     return _Request(pull, chosen.id, chosen.author, chosen.body), None
 

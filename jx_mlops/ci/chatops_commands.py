@@ -8,7 +8,9 @@ comment or documenting the commands never runs them:
 - quoted lines (``> /promote production``, what GitHub's "Quote reply" writes);
 - fenced code blocks (``` or ~~~, closed by a fence of the same character at least as
   long), and indented code (four spaces or a tab);
-- HTML comments (``<!-- /retrain -->``);
+- HTML comments (``<!-- /retrain -->``), wherever ``<!--`` appears: one opened in the
+  middle of a line and closed lines later hides every line between, as GitHub shows it
+  (an unclosed one hides the rest of the comment);
 - inline code (```/retrain```) and commands in the middle of a sentence.
 
 Unknown ``/words`` (``/lgtm``, ``/approve``...) belong to other bots and are ignored.
@@ -24,6 +26,7 @@ COMMANDS: dict[str, tuple[int, str]] = {
     "retrain": (0, ""), "report": (0, ""), "promote": (1, "ENV"), "rollback": (1, "ENV"),
 }
 _FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _COMMAND = re.compile(r"^ {0,3}/(?P<name>[a-z][a-z0-9-]*)(?:[ \t]+(?P<args>.*?))?[ \t]*$")
 
 
@@ -50,21 +53,15 @@ def _visible_lines(body: str) -> list[str]:
     """The lines of ``body`` that are neither code, quotes nor HTML comments."""
     lines: list[str] = []
     fence: str | None = None
-    in_comment = False
-    for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    text = _HTML_COMMENT.sub("", body.replace("\r\n", "\n").replace("\r", "\n"))
+    for line in text.split("\n"):
         if fence is not None:
             if _closes(line, fence):
                 fence = None
             continue
-        if in_comment:
-            in_comment = "-->" not in line
-            continue
         opened = _FENCE.match(line)
         if opened and not (opened["fence"][0] == "`" and "`" in opened["info"]):
             fence = opened["fence"]
-            continue
-        if line.lstrip(" ").startswith("<!--"):
-            in_comment = "-->" not in line
             continue
         expanded = line.expandtabs(4)
         if expanded.startswith("    ") or expanded.lstrip(" ").startswith(">"):

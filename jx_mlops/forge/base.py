@@ -155,6 +155,12 @@ class Forge(Protocol):
         """The login the forge acts as."""
         ...
 
+    def poster(self) -> str:
+        """The login the comments this forge writes are authored as (GitHub Actions' token:
+        ``github-actions[bot]``). jx-mlops honours its hidden markers (answered commands,
+        the evaluation comment) only in comments by this login: anyone can type a marker."""
+        ...
+
     def git_env(self) -> dict[str, str]:
         """Extra environment for git pushes/fetches (credentials), never written to disk."""
         ...

@@ -23,6 +23,9 @@ from kit.github_server import GitHubServer
 
 # Shaped like a real token, so a leak would be recognisable anywhere it ended up.
 TOKEN = "ghp_jxMlopsLoopbackT0kenAbCdEfGhIjKlMn01"
+# A workflow's GITHUB_TOKEN: an integration's token, commenting as the Actions bot.
+ACTIONS_TOKEN = "ghs_actionsWorkflowTokenOfTheRunner0001"
+ACTIONS_BOT = "github-actions[bot]"
 LOGIN = "tester"  # the hermetic JX_MLOPS_USER
 ORG = "acme"
 
@@ -88,6 +91,23 @@ class Harness:
             self.server.set_permission(repo, user, level)
         else:
             self.forge.set_permission(repo, user, level)
+
+    def comment_as(self, user: str, repo: str, number: int, body: str) -> int:
+        """``user`` (read permission on ``repo``) comments ``body`` on PR ``number``."""
+        self.set_permission(repo, user, "read")
+        if self.server is None:
+            return int(LocalForge(self.forge.root, user=user).create_comment(repo, number,
+                                                                            body).id)
+        token = f"ghp_{user}CommentToken00000000000000000000"[:40]
+        self.server.add_user(user, token)
+        return github_forge(self.server, token=token, user=user).create_comment(
+            repo, number, body).id
+
+    def fresh(self) -> Any:
+        """Another forge object for the same account, which has learnt nothing yet."""
+        if self.server is None:
+            return LocalForge(self.forge.root)
+        return github_forge(self.server, page_size=2)
 
     def restrict(self, repo: str) -> None:
         """Strangers get no permission (GitHub's rule; the local forge's opt-in)."""

@@ -29,9 +29,9 @@ import jsonschema
 
 HERE = Path(__file__).resolve().parent
 WEBHOOKS = ("webhook-pull-request-opened", "webhook-pull-request-synchronize",
-            "webhook-issue-comment-created", "webhook-push")
+            "webhook-pull-request-edited", "webhook-issue-comment-created", "webhook-push")
 # Operations jx-mlops uses that the shared reference does not carry.
-EXTRA_OPERATIONS = ("PUT /repos/{owner}/{repo}/branches/{branch}/protection",)
+EXTRA_OPERATIONS = ("PUT /repos/{owner}/{repo}/branches/{branch}/protection", "GET /user")
 OCTOKIT_SHA256 = "829b4bebb19a53133289f7b0bc819f4f1118115821db2ca9f25e9ee995a7da2a"
 MIN_SIZE = 300  # bytes of JSON: smaller repeated subschemas stay inline
 SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")

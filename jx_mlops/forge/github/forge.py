@@ -16,6 +16,7 @@ permission the token lacks. The token never appears in a message: it lives in th
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -58,6 +59,8 @@ from jx_mlops.forge.github.values import to_check_run, to_comment, to_pull, to_r
 from jx_mlops.identity import actor
 
 GITHUB_COM = "https://github.com"
+# Who a workflow's GITHUB_TOKEN comments as.
+ACTIONS_BOT = "github-actions[bot]"
 GITHUB_COM_API = "https://api.github.com"
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')
 
@@ -95,6 +98,7 @@ class GitHubForge:
         self.server_url, self.api_url = github_urls(url)
         self._token = token
         self._user = user
+        self._poster: str | None = None
         self._page_size = page_size
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -114,6 +118,24 @@ class GitHubForge:
         GitHub Actions tokens cannot read ``GET /user``, so the login is not asked for.
         """
         return self._user or actor()
+
+    def poster(self) -> str:
+        """The token's own login (``GET /user``); a GitHub Actions token may not read it
+        (403 "Resource not accessible by integration") and posts as ``github-actions[bot]``.
+        ``JX_MLOPS_BOT`` names it outright (a GitHub App's token posts as ``APP[bot]``)."""
+        if self._poster is None:
+            self._poster = os.environ.get("JX_MLOPS_BOT", "").strip() or self._token_login()
+        return self._poster
+
+    def _token_login(self) -> str:
+        op = Op("GET", "/user", "the token's account", "find out whom the token acts as",
+                "no permission")
+        try:
+            return str(self._request(op)[1]["login"])
+        except ForgeError as exc:
+            if "by integration" in exc.message:
+                return ACTIONS_BOT
+            raise
 
     def git_env(self) -> dict[str, str]:
         return git_auth_env(self.server_url, self._token)
@@ -315,7 +337,10 @@ class GitHubForge:
         op = Op("POST", f"/repos/{repo_path(repo)}/issues/{number}/comments", repo,
                  "comment on the pull request", "pull_requests: write",
                  not_found=f"pull request #{number} not found in {repo}")
-        return to_comment(self._request(op, body={"body": body})[1])
+        comment = to_comment(self._request(op, body={"body": body})[1])
+        if self._poster is None:  # what GET /user would say, learnt for free
+            self._poster = comment.author
+        return comment
 
     def update_comment(self, repo: str, comment_id: int, body: str) -> Comment:
         op = self._comment_op("PATCH", repo, comment_id, "update a comment")

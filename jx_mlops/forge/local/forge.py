@@ -67,6 +67,10 @@ class LocalForge:
     def user(self) -> str:
         return self._user or actor()
 
+    def poster(self) -> str:
+        """Comments are written as the acting user: on this forge, CI is whoever runs it."""
+        return self.user()
+
     def git_env(self) -> dict[str, str]:
         return {}
 

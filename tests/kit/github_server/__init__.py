@@ -7,7 +7,9 @@ body that does not validate, or a response the server itself got wrong is record
 ``server.violations``, and the fixtures fail the test on any.
 
 Also GitHub-like: tokens map to logins (``Authorization: token T`` / ``Bearer T``) and may
-be limited to fine-grained permissions (403 with ``X-Accepted-GitHub-Permissions``);
+be limited to fine-grained permissions (403 with ``X-Accepted-GitHub-Permissions``); an
+integration's token (GitHub Actions' ``GITHUB_TOKEN``, ``add_user(..., integration=True)``)
+acts as a bot login and may not read ``GET /user``;
 lists are paginated with ``Link`` headers; faults (rate limits, 5xx) can be queued per
 operation. Git clone/fetch/push go through ``git http-backend`` with HTTP Basic auth,
 the way GitHub accepts a token over HTTPS.
@@ -58,6 +60,7 @@ def needs(key: str) -> str:
 class Token:
     login: str
     permissions: frozenset[str] | None = None  # None: everything the user may do
+    integration: bool = False  # an app's installation token (Actions' GITHUB_TOKEN)
 
     def allows(self, need: str) -> bool:
         if self.permissions is None:
@@ -103,11 +106,11 @@ class GitHubServer:
     # -- set-up for tests ----------------------------------------------------------------
 
     def add_user(self, login: str, token: str | None = None,
-                 permissions: set[str] | None = None) -> None:
+                 permissions: set[str] | None = None, *, integration: bool = False) -> None:
         self.state.user_json(login)
         if token:
             self.tokens[token] = Token(login, frozenset(permissions) if permissions is not None
-                                       else None)
+                                       else None, integration)
 
     def add_org(self, org: str, *members: str) -> None:
         self.state.orgs[org] = set(members)
@@ -158,7 +161,10 @@ class GitHubServer:
         if self.faults.get(route.key):
             fault = self.faults[route.key].pop(0)
             return Reply(fault.status, fault.body, fault.headers)
-        if not token.allows(needs(route.key)):
+        if route.key == "GET /user" and token.integration:
+            return Reply(403, {"message": "Resource not accessible by integration",
+                               "documentation_url": "https://docs.github.com/rest"})
+        if route.key != "GET /user" and not token.allows(needs(route.key)):
             return Reply(403, {"message": "Resource not accessible by personal access token",
                                "documentation_url": "https://docs.github.com/rest"},
                          {"X-Accepted-GitHub-Permissions": needs(route.key)})

@@ -84,7 +84,8 @@ class State:
     # -- people and permissions ----------------------------------------------------------
 
     def user_json(self, login: str) -> dict[str, Any]:
-        kind = "Organization" if login in self.orgs else "User"
+        kind = "Organization" if login in self.orgs else \
+            "Bot" if login.endswith("[bot]") else "User"
         uid = self.users.setdefault(login, next(self.ids))
         return {"login": login, "id": uid, "type": kind, "site_admin": False,
                 "html_url": f"{self.base_url}/{login}", "url": f"{self.api}/users/{login}"}

@@ -447,6 +447,12 @@ def update_check(s: State, login: str, p: dict[str, str], q: dict[str, str], b: 
     return Reply(200, s.check_json(check))
 
 
+@op("GET /user")
+def authenticated_user(s: State, login: str, p: dict[str, str], q: dict[str, str],
+                       b: Any) -> Reply:
+    return Reply(200, s.user_json(login))
+
+
 @op("GET /repos/{owner}/{repo}/collaborators/{username}/permission")
 def permission(s: State, login: str, p: dict[str, str], q: dict[str, str], b: Any) -> Reply:
     repo = s.repo(_full(p), login)
@@ -464,5 +470,5 @@ def handle(s: State, key: str, login: str, params: dict[str, str], query: dict[s
         return HANDLERS[key](s, login, params, query, body)
 
 
-assert len(HANDLERS) == 27, sorted(HANDLERS)
+assert len(HANDLERS) == 28, sorted(HANDLERS)
 assert set(LEVELS) >= {"admin", "write"}

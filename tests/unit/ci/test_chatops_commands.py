@@ -31,3 +31,14 @@ def test_repeated_commands_in_one_comment_run_once() -> None:
 
     commands = unique_commands(parse_commands("/retrain\n" * 10 + "/report\n/retrain\n"))
     assert [c.text for c in commands] == ["/retrain", "/report"]
+
+
+def test_an_html_comment_opened_mid_line_hides_the_lines_it_spans() -> None:
+    """Attack 10 of issue 20: GitHub hides ``<!-- ... -->`` wherever it opens, so the
+    command between is invisible to every reader and must not run."""
+    assert parse_commands("text <!-- notes\n/promote production\n-->") == []
+    assert parse_commands("a <!-- b --> c\n/report") == [ChatCommand("report", ())]
+    assert parse_commands("<!-- x -->/retrain") == [ChatCommand("retrain", ())]
+    assert parse_commands("see <!-- unclosed\n/rollback staging\n") == []
+    assert parse_commands("x <!-- y\n/promote production\n--> z\n/report") == [
+        ChatCommand("report", ())]
