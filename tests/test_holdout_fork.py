@@ -154,3 +154,17 @@ def test_fork_is_scored_on_the_sealed_holdout_from_its_onnx_export(
     # Only aggregates: no holdout row reaches the comment or the fork's workspace.
     first = (gp.path / "data" / "holdout.csv").read_text().splitlines()[1]
     assert first not in body and not (work / "data" / "holdout.csv").exists()
+
+    # Attack 6 of issue 20: an artifact that reports no model at all. The model list is
+    # main's mlops.yaml's, so the missing model fails (it used to pass "no metrics" while
+    # the comment said the PR was scored on the sealed holdout).
+    data = json.loads((artifact / "jx-mlops-report.json").read_text())
+    data["comparison"].update(models=[], metrics=[], params=[], verdict="pass",
+                              summary="pass: no metrics", counts={})
+    (artifact / "jx-mlops-report.json").write_text(json.dumps(data))
+    exported.write_bytes((work / "models" / "model.onnx").read_bytes())
+    result = cli("-C", publisher, "ci", "publish", artifact, "--json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["verdict"] == "fail"
+    assert "churn: not in the report artifact, though main's mlops.yaml configures it" in \
+        statuses_line(gp, head_sha)

@@ -34,6 +34,7 @@ from jx_mlops.ci.holdoutscore import score_fork_holdout, write_exports
 from jx_mlops.ci.pr import PrRequest
 from jx_mlops.ci.verdict import ReportTarget, verdict_state
 from jx_mlops.compare.comparison import Comparison, Revision
+from jx_mlops.compare.trusted import judged_by
 from jx_mlops.config.project import ProjectConfig
 from jx_mlops.errors import ForgeError, GitError, UsageError
 from jx_mlops.evaluation.build import write_html
@@ -223,12 +224,17 @@ def _run_url(context: CiContext, repo: str) -> str | None:
 def publish_pr_report(forge: Forge, repo: str, context: CiContext, directory: Path, *,
                       config: ProjectConfig | None = None) -> Publication:
     """Post the comment, commit status and check run of a report written by the PR run;
-    with ``config`` (a checkout of the base) and its sealed holdout, score the artifact's
-    ONNX exports on it first."""
+    with ``config`` (a checkout of the base), judge the artifact by the base's model list
+    and policies (a configured model it lacks fails), and with the base's sealed holdout,
+    score the artifact's ONNX exports on it first."""
     report = read_pr_report(directory)
     number, head_sha = _trusted_target(forge, repo, context, report)
     pull = forge.get_pull(repo, number)
     comparison = _relayed(report, pull, head_sha)
+    if config is not None:  # a checkout of the base: its mlops.yaml judges the artifact
+        comparison = judged_by(comparison, {m.name: m.policy_for for m in config.models},
+                               lambda model: f"not in the report artifact, though "
+                                             f"{pull.base}'s mlops.yaml configures it")
     if config is not None and config.evaluation.holdout is not None:
         comparison = score_fork_holdout(config, comparison, directory, pull.base)
     target = ReportTarget(forge, repo, run_url=_run_url(context, repo))

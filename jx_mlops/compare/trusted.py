@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Verdict, decide
-from jx_mlops.compare.metrics import MetricDelta
+from jx_mlops.compare.metrics import MetricDelta, PolicyLookup, compare_metric
 from jx_mlops.compare.scoring import SelfReported, TrustedEvaluation
 
 
@@ -74,3 +74,23 @@ def with_holdout(comparison: Comparison, rows: Mapping[str, Sequence[MetricDelta
                    for m in comparison.models)
     return replace(comparison, models=models, notes=(*comparison.notes, note),
                    verdict=_decide(models, comparison.trusted))
+
+
+def judged_by(comparison: Comparison, policies: Mapping[str, PolicyLookup],
+              missing: Callable[[str], str]) -> Comparison:
+    """``comparison`` (an untrusted artifact's) judged by the trusted side: its models are
+    exactly ``policies``' (each model's metric policy), every metric's status derived
+    again from its values under that policy, a model the artifact does not report failed
+    with ``missing(model)``, a model it adds dropped; then decided again."""
+    reported = {m.model: m for m in comparison.models}
+    models = []
+    for name, policy_for in policies.items():
+        found = reported.get(name)
+        if found is None:
+            models.append(ModelComparison(name, (), head_problems=(missing(name),)))
+            continue
+        metrics = tuple(compare_metric(d.path, d.name, d.base, d.head,
+                                       (d.base_kind is not None, d.head_kind is not None),
+                                       policy_for(d.path, d.name)) for d in found.metrics)
+        models.append(replace(found, metrics=metrics))
+    return replace(comparison, models=tuple(models), verdict=_decide(models, comparison.trusted))

@@ -44,3 +44,31 @@ def test_self_reported_rows_pair_values_and_flag_every_difference() -> None:
         ("accuracy", False), ("auc", False), ("ok", True), ("only_trusted", True),
         ("only_own", True)]
     assert self_reported_rows([trusted], [own], lambda path: False) == ()
+
+
+def test_an_artifact_is_judged_by_the_bases_models_and_policies() -> None:
+    """Issue 20, attack 6: a fork's artifact chooses neither the models nor the policies."""
+    from dataclasses import replace
+
+    from jx_mlops.compare.metrics import compare_metrics
+    from jx_mlops.compare.policy import MetricPolicy
+    from jx_mlops.compare.trusted import judged_by
+
+    lax = MetricPolicy(direction="higher", tolerance=1.0)
+    strict = MetricPolicy(direction="higher", tolerance=0.01)
+    claimed = ModelComparison("churn", tuple(compare_metrics(
+        "metrics.json", {"accuracy": 0.8}, {"accuracy": 0.6}, lambda _p, _k: lax)))
+    extra = ModelComparison("decoy", ())
+    artifact = replace(_comparison(), models=(claimed, extra),
+                       verdict=decide([claimed, extra]))
+    assert artifact.verdict.passed
+    judged = judged_by(artifact, {"churn": lambda _p, _k: strict,
+                                  "fraud": lambda _p, _k: strict},
+                       lambda name: f"{name} is missing")
+    assert [m.model for m in judged.models] == ["churn", "fraud"]
+    assert [d.status for d in judged.models[0].metrics] == ["regressed"]
+    assert not judged.verdict.passed
+    assert "fraud: fraud is missing" in judged.verdict.line
+    empty = replace(_comparison(), models=(), verdict=decide([]))
+    assert empty.verdict.line == "pass: no metrics"
+    assert not judged_by(empty, {"churn": lambda _p, _k: strict}, str).verdict.passed
