@@ -100,7 +100,7 @@ def test_manual_environment_waits_for_an_approval_by_another_writer(cli, lab, mo
 
     refused = cli("approve", "fraud", "--env", "production")
     assert refused.code == 1
-    assert "tester opened local/environment-production#1 and cannot approve it" in refused.err
+    assert "tester requested local/environment-production#1 and cannot approve it" in refused.err
     lab.forge.set_permission("local/environment-production", "mallory", "read")
     monkeypatch.setenv("JX_MLOPS_USER", "mallory")
     refused = cli("approve", "fraud", "--env", "production")

@@ -8,8 +8,10 @@ approval by the person who asked for the promotion, a hand-made version tag.
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
+import yaml
 from kit.git import git
 from kit.workspace import Project
 
@@ -49,3 +51,65 @@ def test_a_readers_answered_marker_does_not_silence_a_maintainers_command(
     again = json.loads(cli("ci", "chatops", "--pr", "1", "--comment", str(command.id),
                            "--json").out)
     assert again["skipped"] == f"comment {command.id} was already answered"
+
+
+def test_on_github_the_requester_cannot_approve_a_promotion_the_bot_opened(
+        lab, github, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Also" of issue 20: in GitHub Actions the promotion PR's author is
+    github-actions[bot], so "not the PR's author" let the person who asked approve it.
+    The requester is recorded in the PR (by the bot) and may not approve."""
+    from kit.github import ACTIONS_BOT, ACTIONS_TOKEN, TOKEN, github_forge, lab_on_github
+
+    lab.new_version()
+    lab_on_github(lab, github)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    assert cli("register", "fraud", "--push").code == 0
+    github.add_user(ACTIONS_BOT, ACTIONS_TOKEN, integration=True)
+    for repo in ("local/fraud", "local/environment-staging", "local/environment-production"):
+        github.set_permission(repo, ACTIONS_BOT, "write")
+    tokens = {}
+    for user in ("wendy", "olga"):
+        tokens[user] = f"ghp_{user}ApproverToken000000000000000000"[:40]
+        github.add_user(user, tokens[user])
+        for repo in ("local/fraud", "local/environment-staging",
+                     "local/environment-production"):
+            github.set_permission(repo, user, "write")
+
+    # Wendy asks, through a workflow (ChatOps, a release): the bot's token does the work.
+    monkeypatch.delenv("JX_MLOPS_USER")
+    for key, value in {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "wendy",
+                       "GITHUB_TOKEN": ACTIONS_TOKEN}.items():
+        monkeypatch.setenv(key, value)
+
+    def promote(env: str) -> dict:
+        result = cli("promote", "fraud", "--version", "v0.0.1", "--to", env, "--json")
+        assert result.code == 0, result.err
+        return dict(json.loads(result.out))
+
+    promote("staging")
+    waiting = promote("production")
+    assert waiting["waiting"] is True
+    pull = github_forge(github).get_pull("local/environment-production", 1)
+    assert pull.author == ACTIONS_BOT and "Requested by `wendy`." in pull.body
+
+    def as_user(user: str) -> None:
+        monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+        monkeypatch.setenv("JX_MLOPS_USER", user)
+        monkeypatch.setenv("GITHUB_TOKEN", tokens[user])
+
+    as_user("wendy")
+    refused = cli("approve", "fraud", "--env", "production")
+    assert refused.code == 1
+    assert "wendy requested local/environment-production#1 and cannot approve it" in \
+        refused.err
+    github_forge(github, token=tokens["wendy"], user="wendy").create_comment(
+        "local/environment-production", 1, "/approve")
+    as_user("olga")
+    approved = cli("approve", "fraud", "--env", "production", "--json")
+    assert approved.code == 0, approved.err
+    assert json.loads(approved.out)["merged"] is True
+    record = yaml.safe_load(subprocess.run(
+        ["git", "--git-dir", str(github.state.git.path("local/environment-production")),
+         "show", "main:models/fraud.yaml"], check=True, capture_output=True, text=True).stdout)
+    assert record["promotion"]["by"] == "wendy"
+    assert record["promotion"]["approved_by"] == ["olga"]

@@ -26,6 +26,7 @@ from jx_mlops.promote.promotion import (
     PromotionResult,
     run_promotion,
 )
+from jx_mlops.promote.pullbody import requester_of
 from jx_mlops.registry.registration import model_name, resolve_version
 from jx_mlops.registry.signatures import project_trust
 from jx_mlops.registry.tags import ModelVersion, list_versions, version_key
@@ -213,9 +214,9 @@ def _comment_approval(forge: Forge, env: EnvironmentConfig, pull: PullRequest,
     if not can_write(permission):
         raise PromotionError(f"{user} cannot approve {env.repo}#{pull.number}: needs write "
                              f"permission (has {permission})")
-    if user == pull.author and not cancel:
-        raise PromotionError(f"{user} opened {env.repo}#{pull.number} and cannot approve it",
-                             hint="another user with write permission approves")
+    if user == requester_of(pull, forge.poster()) and not cancel:
+        raise PromotionError(f"{user} requested {env.repo}#{pull.number} and cannot approve "
+                             "it", hint="another user with write permission approves")
     if env.approvers and user not in env.approvers and not cancel:
         raise PromotionError(f"{user} is not among the approvers of {env.name} "
                              f"({', '.join(env.approvers)})")

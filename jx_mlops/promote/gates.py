@@ -228,7 +228,7 @@ def _approval_gate(inputs: GateInputs) -> list[GateResult]:
     if len(got) >= needed:
         return [GateResult("approvals", "pass", f"{len(got)}/{needed} approvals{who}")]
     return [GateResult("approvals", "pending", f"{len(got)}/{needed} approvals{who}; "
-                       "a writer other than the PR author comments /approve")]
+                       "a writer other than the requester comments /approve")]
 
 
 def _evaluation_gate(inputs: GateInputs) -> list[GateResult]:
@@ -305,8 +305,8 @@ def tally_approvals(comments: list[tuple[str, str]], author: str,
     """Who approved, from ``(login, body)`` comments in order (Prow's ``/approve``).
 
     An approval counts when its author may write to the environment repository, is not
-    the PR author, and (when ``approvers`` is given) is listed there; ``/approve cancel``
-    withdraws it.
+    ``author`` (who requested the promotion: on GitHub the PR's author is a bot), and
+    (when ``approvers`` is given) is listed there; ``/approve cancel`` withdraws it.
     """
     approved: dict[str, None] = {}
     ignored: dict[str, str] = {}
@@ -316,7 +316,7 @@ def tally_approvals(comments: list[tuple[str, str]], author: str,
                 approved.pop(login, None)
                 continue
             if login == author:
-                ignored[login] = "the PR author cannot approve it"
+                ignored[login] = "requested this promotion and cannot approve it"
             elif permissions.get(login, "none") not in ("write", "maintain", "admin"):
                 ignored[login] = f"has {permissions.get(login, 'none')} permission, " \
                                  "needs write"

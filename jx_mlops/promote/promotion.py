@@ -53,7 +53,7 @@ from jx_mlops.promote.gates import (
 )
 from jx_mlops.promote.holds import refuse_held
 from jx_mlops.promote.manifests import serving_changes, serving_inputs
-from jx_mlops.promote.pullbody import Side, compare_versions, render_body
+from jx_mlops.promote.pullbody import Side, compare_versions, render_body, requester_of
 from jx_mlops.registry.tags import ModelVersion, find_version, read_state
 from jx_mlops.signing import Trust
 
@@ -196,7 +196,7 @@ class _Promotion:
             refuse_held(self.env_repo, self.env.name, target.model, target.version)
         pull = self._open_pull()
         if pull is not None:  # whoever lands it, the promotion is its requester's
-            target = replace(target, promoted_by=pull.author)
+            target = replace(target, promoted_by=requester_of(pull, self.forge.poster()))
         gates = self._gates(target, pull)
         status = overall(gates)
         forced = self.request.force and status != "pass"
@@ -298,7 +298,8 @@ class _Promotion:
                                                                          pull.number)]
         permissions = {login: str(self.forge.get_permission(self.env.repo, login))
                        for login in commenters(comments)}
-        return tally_approvals(comments, pull.author, permissions, self.env.approvers)
+        return tally_approvals(comments, requester_of(pull, self.forge.poster()),
+                               permissions, self.env.approvers)
 
     def _required_state(self, target: DeploymentRecord) -> RequiredState | None:
         required = self.env.requires

@@ -7,6 +7,7 @@ record, so no checkout of either version is needed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from jx_mlops.compare.metrics import compare_metrics, compare_params
 from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.config.project import ModelConfig
 from jx_mlops.environments.records import DeploymentRecord
+from jx_mlops.forge.base import PullRequest
 from jx_mlops.promote.gates import GateResult
 from jx_mlops.report.markdown import code, escape, render_comment
 
@@ -23,6 +25,19 @@ _ICONS = {"pass": "✅", "fail": "❌", "pending": "⏳"}
 BODY_MARKER = "promotion"
 # The evaluation comment's footer, which a PR body has no use for.
 _COMMENT_FOOTER = "<sub>Posted by jx-mlops; re-runs update this comment in place.</sub>\n"
+# Who asked for the change. On GitHub the PR's author is the account jx-mlops posts as
+# (github-actions[bot]), not the person: the approvals gate reads the requester here.
+REQUESTER_MARKER = "<!-- jx-mlops:requested-by {login} -->"
+_REQUESTER = re.compile(r"^<!-- jx-mlops:requested-by (\S+) -->$", re.MULTILINE)
+
+
+def requester_of(pull: PullRequest, poster: str) -> str:
+    """Who requested the promotion ``pull`` is: the login its body records when an account
+    no person signs in as opened it (this forge's poster, or a GitHub App's ``NAME[bot]``:
+    a person's own PR body says what its author wants), else the PR's author."""
+    by_bot = pull.author == poster or pull.author.endswith("[bot]")
+    found = _REQUESTER.search(pull.body) if by_bot else None
+    return found.group(1) if found else pull.author
 
 
 @dataclass(frozen=True)
@@ -100,9 +115,11 @@ def render_body(record: DeploymentRecord, current: DeploymentRecord | None,
               f"(tag {code(record.tag)})",
               f"- artifact: {code(record.artifact_path)} md5 {code(record.artifact_md5 or '?')}",
               f"- files: {', '.join(code(f) for f in files)}", ""]
+    lines += [f"Requested by {code(record.promoted_by)}.", "",
+              REQUESTER_MARKER.format(login=re.sub(r"\s", "", record.promoted_by)), ""]
     if any(g.gate == "approvals" for g in gates):
         command = code(f"jx-mlops approve {record.model} --env {record.environment}")
         lines += ["<sub>To approve: a user with write permission on this repository, other "
-                  f"than its author, comments {code('/approve')} (or runs {command}); the "
+                  f"than the requester, comments {code('/approve')} (or runs {command}); the "
                   "promotion merges once the gates pass.</sub>"]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -200,3 +200,24 @@ def retrain_on_github(gp: GitHubProject, cli: Any, monkeypatch: pytest.MonkeyPat
     assert result.code == 0, result.err
     pull: dict[str, Any] = gp.server.state.pulls[("local/churn", 1)]
     return pull
+
+
+def lab_on_github(lab: Any, server: GitHubServer) -> None:
+    """Move the synthetic ``lab`` project and its environment repositories onto the
+    loopback GitHub (owner ``local``, administered by ``tester``)."""
+    from jx_mlops.forge.github.credentials import git_auth_env
+
+    server.add_org("local", LOGIN)
+    for bare in sorted((lab.home / "forge" / "repos" / "local").glob("*.git")):
+        server.import_repo(f"local/{bare.name[:-4]}", bare)
+    config = lab.path / "mlops.yaml"
+    config.write_text(config.read_text().replace(
+        f"  repo: local/{lab.name}\n", f"  kind: github\n  url: {server.url}\n"
+                                        f"  repo: local/{lab.name}\n", 1))
+    env = {**os.environ, **git_auth_env(server.url, TOKEN)}
+    for args in (("remote", "set-url", "origin", f"{server.url}/local/{lab.name}.git"),
+                 ("commit", "-qam", "Move the project to GitHub"),
+                 ("push", "-q", "origin", "main")):
+        done = subprocess.run(["git", "-C", str(lab.path), *args], env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr

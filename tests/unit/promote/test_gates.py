@@ -96,12 +96,12 @@ def test_approvals_are_tallied_like_prow() -> None:
     perms = {"author": "admin", "reader": "read", "bob": "write", "carol": "maintain"}
     tally = tally_approvals(comments, "author", perms)
     assert tally.approved_by == ("bob",)
-    assert dict(tally.ignored) == {"author": "the PR author cannot approve it",
+    assert dict(tally.ignored) == {"author": "requested this promotion and cannot approve it",
                                    "reader": "has read permission, needs write"}
     assert tally_approvals(comments, "author", perms, ("carol",)).approved_by == ()
     env = EnvironmentConfig("production", "o/p", "manual", approvals=2)
     assert gates(env, approvals=("bob",)) == [
-        ("approvals", "pending", "1/2 approvals by bob; a writer other than the PR author "
+        ("approvals", "pending", "1/2 approvals by bob; a writer other than the requester "
                                  "comments /approve")]
     assert overall(evaluate_gates(GateInputs(env, "promote", "v1", {}, None,
                                              Approvals(("a", "b")), 0))) == "pass"
@@ -110,3 +110,20 @@ def test_approvals_are_tallied_like_prow() -> None:
 def test_format_duration() -> None:
     assert [format_duration(s) for s in (0, 59, 3600, 90061, 86400 * 3)] == [
         "0s", "59s", "1h", "1d 1h", "3d"]
+
+
+def test_the_requester_is_read_from_the_body_only_of_a_pull_request_jx_mlops_opened() -> None:
+    """On GitHub the promotion PR's author is the bot: the requester is in the body."""
+    from jx_mlops.forge.base import PullRequest
+    from jx_mlops.promote.pullbody import REQUESTER_MARKER, requester_of
+
+    body = f"Promotes churn.\n\n{REQUESTER_MARKER.format(login='wendy')}\n"
+    pull = PullRequest(1, "t", body, "main", "promote/x", "a" * 40, "open", False,
+                       "github-actions[bot]", "", "", "")
+    assert requester_of(pull, "github-actions[bot]") == requester_of(pull, "wendy") == "wendy"
+    # A person's PR body says what its author wants: the author is the requester.
+    mallory = pull.__class__(**{**pull.__dict__, "author": "mallory"})
+    assert requester_of(mallory, "tester") == "mallory"
+    assert requester_of(mallory, "mallory") == "wendy"  # the local forge's poster opened it
+    assert requester_of(pull.__class__(**{**pull.__dict__, "body": ""}),
+                        "github-actions[bot]") == "github-actions[bot]"
