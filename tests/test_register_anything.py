@@ -64,14 +64,18 @@ def test_git_tracked_file_and_remote_uri_register_and_gto_sees_them(cli: Any,
     (root / "models" / "rules.json").write_text('{"threshold": 0.7}\n')
     git(root, "add", "models/rules.json")
     git(root, "commit", "-q", "-m", "rules model, tracked by git")
-    result = cli("-C", root, "register", "rules", "--path", "models/rules.json", "--no-publish")
+    result = cli("-C", root, "register", "rules", "--path", "models/rules.json", "--no-publish",
+                 "--unsigned", "rules live in git")
     assert result.code == 0, result.err
     artifact = tag_metadata(root, "rules@v0.0.1")["artifact"]
     blob = (root / "models" / "rules.json").read_bytes()
     assert artifact["md5"] == hashlib.md5(blob).hexdigest() and artifact["size"] == len(blob)
     assert [v["version"] for v in gto_json(root, "rules")] == ["v0.0.1"]
     uri = "s3://models-bucket/ranker/model.pkl"
-    result = cli("-C", root, "register", "ranker", "--path", uri)
+    refused = cli("-C", root, "register", "ranker", "--path", uri)
+    assert refused.code == 1 and "is a remote URI, which jx-mlops does not copy or sign" in \
+        refused.err
+    result = cli("-C", root, "register", "ranker", "--path", uri, "--unsigned", "S3 only")
     assert result.code == 0, result.err
     assert tag_metadata(root, "ranker@v0.0.1")["artifact"]["uri"] == uri
     assert gto_json(root)["ranker"]["version"] == "v0.0.1"

@@ -113,3 +113,24 @@ def test_on_github_the_requester_cannot_approve_a_promotion_the_bot_opened(
          "show", "main:models/fraud.yaml"], check=True, capture_output=True, text=True).stdout)
     assert record["promotion"]["by"] == "wendy"
     assert record["promotion"]["approved_by"] == ["olga"]
+
+
+def test_register_with_signing_and_no_way_to_sign_is_an_error(lab, cli) -> None:
+    """"Also" of issue 20: without a DVC remote `register` silently made an unsigned
+    version of a project that signs; now it refuses, unless --unsigned says why."""
+    lab.new_version()
+    (lab.path / ".dvc" / "config").write_text("")  # no DVC remote any more
+    refused = cli("register", "fraud")
+    assert refused.code == 1
+    assert refused.err.splitlines()[0] == (
+        "error: fraud@v0.0.1 not registered: mlops.yaml configures signing but "
+        "models/fraud.pkl has no copy in a DVC remote to sign (a file tracked by git, or no "
+        "default DVC remote), so it would be unsigned (fix that, or register with "
+        "--unsigned REASON (recorded in the version's tag))")
+    assert git(lab.path, "tag", "-l") == ""
+    done = cli("register", "fraud", "--unsigned", "sandbox without a remote")
+    assert done.code == 0, done.err
+    message = git(lab.path, "tag", "-l", "--format=%(contents)", "fraud@v0.0.1")
+    metadata = json.loads(message[message.index("{"):])
+    assert metadata["unsigned"] == {"reason": "sandbox without a remote"}
+    assert "signature" not in metadata

@@ -20,7 +20,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     registration = register(project_config(args), args.model, ref=args.ref, path=args.path,
                             version=args.version, bump=args.bump,
                             run_url=detect_context().run_url, publish=not args.no_publish,
-                            push=args.push)
+                            push=args.push, unsigned=args.unsigned)
     show_registration(registration, as_json=args.json)
     return EXIT_OK
 
@@ -149,6 +149,9 @@ def _register_parser(sub: Any) -> None:
                         "(default: from mlops.yaml or dvc.yaml artifacts)")
     p.add_argument("--no-publish", action="store_true",
                    help="do not write the serving copy into the DVC remote")
+    p.add_argument("--unsigned", metavar="REASON",
+                   help="register without a signature although mlops.yaml configures "
+                        "signing (REASON is recorded in the tag)")
     add_json(p)
 
 

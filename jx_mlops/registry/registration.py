@@ -192,13 +192,17 @@ def collect_metadata(config: ProjectConfig, model: ModelConfig, snap: Snapshot, 
 def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, commit: str, *,
                    version: str | None = None, bump: Bump = "patch",
                    source_pull: int | None = None, run_url: str | None = None,
-                   skip_unchanged: bool = False, publish: bool = True) -> Registration:
+                   skip_unchanged: bool = False, publish: bool = True,
+                   unsigned: str | None = None) -> Registration:
     """Register ``model`` at ``commit`` (idempotent for the same commit).
 
     The serving copy is published BEFORE the tag is made: a publish that fails leaves no
     tag and nothing else changed, and a retry starts over. With ``skip_unchanged``, a
     commit whose model artifact has the same md5 as the latest version registers
-    nothing: a docs-only merge does not mint a new model version.
+    nothing: a docs-only merge does not mint a new model version. Where mlops.yaml
+    configures signing, a version that would not be signed (no DVC remote to publish the
+    copy to, ``publish`` off, no key here) is refused unless ``unsigned`` says why; the
+    reason is recorded in the tag.
     """
     name = model_name(config, repo, model.name)
     existing = list_versions(repo, name)
@@ -222,10 +226,19 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
     if known is not None:
         return Registration(known, created=False)
     artifact = meta["artifact"]
-    if artifact.get("storage") and publish:
+    publishing = bool(artifact.get("storage") and publish)
+    # A wrong or missing key stops before anything is published.
+    signer = project_signer(config) if publishing and unsigned is None else None
+    if unsigned is None and config.signing is not None and signer is None:
+        raise RegistryError(f"{name}@{version} not registered: mlops.yaml configures signing "
+                            f"but {_why_unsigned(artifact, publish)}, so it would be "
+                            "unsigned", hint="fix that, or register with --unsigned REASON "
+                                             "(recorded in the version's tag)")
+    if unsigned is not None:
+        meta["unsigned"] = {"reason": unsigned[:500]}
+    if publishing:
         artifact["serving_uri"] = (f"{str(artifact['storage']).rstrip('/')}/"
                                    f"{serving_copy_path(name, version, str(artifact['path']))}")
-        signer = project_signer(config)  # a wrong or missing key stops before publishing
         _publish(config, name, version, artifact)
         if signer is not None:
             meta["signature"] = sign_copy(name, version, artifact, signer)
@@ -233,17 +246,30 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
     return Registration(registered, created)
 
 
+def _why_unsigned(artifact: dict[str, Any], publish: bool) -> str:
+    if not publish:
+        return "--no-publish writes no serving copy to sign"
+    if "://" in str(artifact["path"]):
+        return f"{artifact['path']} is a remote URI, which jx-mlops does not copy or sign"
+    if not artifact.get("storage"):
+        return (f"{artifact['path']} has no copy in a DVC remote to sign (a file tracked by "
+                "git, or no default DVC remote)")
+    return "this machine cannot sign (keyless signing happens in the release workflow)"
+
+
 def register(config: ProjectConfig, model: str, *, ref: str = "HEAD", path: str | None = None,
              version: str | None = None, bump: Bump = "patch", run_url: str | None = None,
-             publish: bool = True, push: bool = False) -> Registration:
+             publish: bool = True, push: bool = False, unsigned: str | None = None
+             ) -> Registration:
     """`jx-mlops register MODEL`: register the commit ``ref`` names (see
     ``register_model``); with ``push``, push the version's tag to origin, with the
-    forge's git credentials."""
+    forge's git credentials; ``unsigned``: why this version may go unsigned."""
     found = model_to_register(config, model, path)
     repo = GitRepo.open(config.root)
     try:
         registration = register_model(config, repo, found, repo.rev_parse(ref), version=version,
-                                      bump=bump, run_url=run_url, publish=publish)
+                                      bump=bump, run_url=run_url, publish=publish,
+                                      unsigned=unsigned)
         if push:
             repo.push("origin", [f"refs/tags/{registration.version.tag}"],
                       env=open_forge(config.forge).git_env())
