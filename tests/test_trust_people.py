@@ -134,3 +134,42 @@ def test_register_with_signing_and_no_way_to_sign_is_an_error(lab, cli) -> None:
     metadata = json.loads(message[message.index("{"):])
     assert metadata["unsigned"] == {"reason": "sandbox without a remote"}
     assert "signature" not in metadata
+
+
+def test_a_hand_made_tag_copying_an_older_version_is_not_promoted(lab, cli) -> None:
+    """"Also" of issue 20: a writer tags an unmerged commit with an older version's
+    message (its md5, serving copy and signature); promote accepted it up to approvals."""
+    lab.new_version()
+    assert cli("register", "fraud", "--push").code == 0
+    message = git(lab.path, "tag", "-l", "--format=%(contents)", "fraud@v0.0.1")
+    git(lab.path, "checkout", "-qb", "unreviewed")
+    lab.counter["fraud"] = 5
+    lab.new_version()  # pushes to main too: undo that, the branch stays unmerged
+    git(lab.path, "push", "-qf", "origin", "HEAD~1:main", "HEAD:refs/heads/unreviewed")
+    git(lab.path, "tag", "-a", "fraud@v0.0.2", "-m", message)
+    git(lab.path, "push", "-q", "origin", "fraud@v0.0.2")
+    refused = cli("promote", "fraud", "--version", "v0.0.2", "--to", "staging")
+    assert refused.code == 1
+    unmerged = git(lab.path, "rev-parse", "HEAD")
+    assert refused.err.splitlines() == [
+        f"error: fraud@v0.0.2: its tag is on commit {unmerged[:12]}, which is not on main; "
+        "only a merged commit's version is promoted (a tag on an unmerged commit is made by "
+        "hand, not by a release)"]
+    # The same message on a merged commit: it describes another commit.
+    git(lab.path, "checkout", "-q", "main")
+    git(lab.path, "reset", "-q", "--hard", "origin/main")
+    git(lab.path, "commit", "-q", "--allow-empty", "-m", "docs")
+    git(lab.path, "push", "-q", "origin", "main")
+    git(lab.path, "tag", "-a", "fraud@v0.0.3", "-m", message)
+    git(lab.path, "push", "-q", "origin", "fraud@v0.0.3")
+    refused = cli("promote", "fraud", "--version", "v0.0.3", "--to", "staging")
+    assert refused.code == 1 and "but its message describes commit" in refused.err
+    assert lab.forge.list_pulls("local/environment-staging", state="all") == []
+    # And with the commit put right in the message: the serving copy is v0.0.1's.
+    head = git(lab.path, "rev-parse", "HEAD")
+    first = git(lab.path, "rev-list", "-n1", "fraud@v0.0.1")
+    git(lab.path, "tag", "-a", "fraud@v0.0.4", "-m", message.replace(first, head))
+    git(lab.path, "push", "-q", "origin", "fraud@v0.0.4")
+    refused = cli("promote", "fraud", "--version", "v0.0.4", "--to", "staging")
+    assert refused.code == 1 and "not this version's own (jx-mlops/models/fraud/v0.0.4/" \
+        "fraud.pkl): copied from another version?" in refused.err

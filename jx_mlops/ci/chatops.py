@@ -155,6 +155,7 @@ def _registered_from(repo: GitRepo, model: str, pull: PullRequest) -> ModelVersi
 def _promote(config: ProjectConfig, forge: Forge, pull: PullRequest, env_name: str) -> str:
     from jx_mlops.promote.actions import project_context
     from jx_mlops.promote.promotion import PromotionRequest, run_promotion
+    from jx_mlops.promote.tagcheck import default_branch_tip, refuse_unreleased
 
     env = config.environment(env_name)
     lines = []
@@ -162,7 +163,9 @@ def _promote(config: ProjectConfig, forge: Forge, pull: PullRequest, env_name: s
         assert ctx.registry is not None
         ctx.registry.fetch("origin", tags=True, env=forge.git_env())
         versions = [_registered_from(ctx.registry, m.name, pull) for m in config.models]
+        tip = default_branch_tip(ctx.registry, forge, config.forge.repo)
         for version in versions:
+            refuse_unreleased(ctx.registry, version, *tip)
             result = run_promotion(ctx, PromotionRequest(version.name, env, "promote",
                                                          version))
             lines.append(_promotion_line(result, env.repo))

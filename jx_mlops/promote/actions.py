@@ -27,6 +27,7 @@ from jx_mlops.promote.promotion import (
     run_promotion,
 )
 from jx_mlops.promote.pullbody import requester_of
+from jx_mlops.promote.tagcheck import default_branch_tip, refuse_unreleased
 from jx_mlops.registry.registration import model_name, resolve_version
 from jx_mlops.registry.signatures import project_trust
 from jx_mlops.registry.tags import ModelVersion, list_versions, version_key
@@ -70,6 +71,8 @@ def _version(ctx: PromotionContext, config: ProjectConfig, model: str,
              version: str) -> ModelVersion:
     found = registered_version(ctx, config, model, version)
     assert ctx.registry is not None
+    refuse_unreleased(ctx.registry, found,
+                      *default_branch_tip(ctx.registry, ctx.forge, config.forge.repo))
     # A record must point at a tag everyone can see (audit checks it on the forge): push it
     # if only this clone has it. A different tag of the same name there is refused by git.
     ctx.registry.push("origin", [f"refs/tags/{found.tag}"], env=ctx.forge.git_env())
