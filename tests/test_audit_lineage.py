@@ -32,7 +32,7 @@ def test_audit_passes_on_records_written_by_promotions(cli, lab) -> None:
     report = run(cli, "audit")
     assert report == {"ok": True, "findings": [],
                       "checked": [{"environment": "staging", "model": "fraud",
-                                   "version": "v0.0.2"}]}
+                                   "version": "v0.0.2", "project": "local/fraud"}]}
     result = cli("audit")
     assert result.out.strip() == "audit: 1 deployment records match the registry and their " \
                                  "sources"

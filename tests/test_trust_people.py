@@ -173,3 +173,34 @@ def test_a_hand_made_tag_copying_an_older_version_is_not_promoted(lab, cli) -> N
     refused = cli("promote", "fraud", "--version", "v0.0.4", "--to", "staging")
     assert refused.code == 1 and "not this version's own (jx-mlops/models/fraud/v0.0.4/" \
         "fraud.pkl): copied from another version?" in refused.err
+
+
+def test_two_projects_sharing_environment_repositories_audit_clean(lab, cli,
+                                                                  monkeypatch) -> None:
+    """"Also" of issue 20: each project's audit checked the other's records with its own
+    key and failed for good; a record is checked with its deploying project's key."""
+    from kit.lab import make_lab
+
+    lab.new_version()
+    assert cli("register", "fraud").code == 0
+    assert cli("promote", "fraud", "--version", "v0.0.1", "--to", "staging").code == 0
+    other = make_lab(lab.path.parent, jx_home(), name="churn", models=("churn",))
+    monkeypatch.chdir(other.path)
+    other.new_version()
+    assert cli("register", "churn").code == 0
+    assert cli("promote", "churn", "--version", "v0.0.1", "--to", "staging").code == 0
+    for project in (lab, other):
+        monkeypatch.chdir(project.path)
+        result = cli("audit", "--env", "staging")
+        assert result.code == 0, result.out
+        assert result.out.strip() == ("audit: 2 deployment records (1 of local/churn, 1 of "
+                                      "local/fraud) match the registry and their sources")
+    # A record of the other project whose copy no longer matches says whose it is.
+    copy = jx_home() / "storage" / "local" / "churn" / "jx-mlops" / "models" / "churn" / \
+        "v0.0.1" / "churn.pkl"
+    copy.write_text("tampered")
+    monkeypatch.chdir(lab.path)
+    result = cli("audit", "--env", "staging", "--json")
+    findings = json.loads(result.out)["findings"]
+    assert result.code == 1 and [(f["model"], f["project"]) for f in findings] == [
+        ("churn", "local/churn")]

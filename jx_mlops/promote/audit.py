@@ -10,7 +10,9 @@ For each record of each environment repository:
   the tag's metadata; the storage URI is that md5's object in the recorded DVC remote;
 - what the serving files deploy is what the record says (nothing, when disabled);
 - a signed version's published copy still matches its signature (each file that no longer
-  does is named), and the record's bundle is the one the tag's metadata registered;
+  does is named), checked with the key of the project that deployed it (several projects
+  may share an environment repository: see ``projectkeys``), and the record's bundle is the
+  one the tag's metadata registered;
 - a GTO stage tag in the source repository that shows a version in the environment's
   stage shows the recorded one (none, when disabled), unless ``registry.gto_stages`` is off.
 """
@@ -36,6 +38,7 @@ from jx_mlops.promote.manifests import (
     serving_path,
     storage_uri,
 )
+from jx_mlops.promote.projectkeys import RecordTrusts
 from jx_mlops.promote.stage_tags import shown_in
 from jx_mlops.registry.signatures import project_trust, verify_copy
 from jx_mlops.registry.tags import find_version, tag_name
@@ -49,13 +52,14 @@ class Finding:
     environment: str
     model: str
     problem: str
+    project: str = ""  # the source repository of the project that deployed it
 
 
 @dataclass(frozen=True)
 class AuditReport:
     """Records checked and mismatches found."""
 
-    checked: tuple[tuple[str, str, str], ...] = ()
+    checked: tuple[tuple[str, str, str, str], ...] = ()  # environment, model, version, project
     findings: tuple[Finding, ...] = ()
 
     @property
@@ -64,8 +68,8 @@ class AuditReport:
 
     def to_json(self) -> dict[str, object]:
         return {"ok": self.ok,
-                "checked": [{"environment": e, "model": m, "version": v}
-                            for e, m, v in self.checked],
+                "checked": [{"environment": e, "model": m, "version": v, "project": p}
+                            for e, m, v, p in self.checked],
                 "findings": [asdict(f) for f in self.findings]}
 
 
@@ -93,7 +97,8 @@ def run_audit(config: ProjectConfig, forge: Forge, *, environment: str | None = 
     """Audit every record of the project's environments (or of ``environment``)."""
     envs = [config.environment(environment)] if environment else list(config.environments)
     sources = _Sources(forge)
-    checked: list[tuple[str, str, str]] = []
+    trusts = RecordTrusts(config.forge.repo, project_trust(config), sources.get)
+    checked: list[tuple[str, str, str, str]] = []
     findings: list[Finding] = []
     try:
         for env in envs:
@@ -101,17 +106,18 @@ def run_audit(config: ProjectConfig, forge: Forge, *, environment: str | None = 
             try:
                 if env_repo.exists:
                     _audit_env(env, env_repo.git, env_repo.branch, sources, checked, findings,
-                               gto_stages=config.gto_stages, trust=project_trust(config))
+                               gto_stages=config.gto_stages, trusts=trusts)
             finally:
                 env_repo.close()
     finally:
+        trusts.close()
         sources.close()
     return AuditReport(tuple(checked), tuple(findings))
 
 
 def _audit_env(env: EnvironmentConfig, repo: GitRepo, branch: str, sources: _Sources,
-               checked: list[tuple[str, str, str]], findings: list[Finding], *,
-               gto_stages: bool = True, trust: Trust | None = None) -> None:
+               checked: list[tuple[str, str, str, str]], findings: list[Finding], *,
+               gto_stages: bool, trusts: RecordTrusts) -> None:
     tip = repo.rev_parse(branch)
     names = record_names(repo, tip)
     latest = latest_events(read_events(repo, tip))
@@ -123,15 +129,15 @@ def _audit_env(env: EnvironmentConfig, repo: GitRepo, branch: str, sources: _Sou
         except JxMlopsError as exc:
             findings.append(Finding(env.name, name, f"unreadable record: {exc.message}"))
             continue
-        checked.append((env.name, name, record.version))
+        checked.append((env.name, name, record.version, record.source_repo))
         problems += _identity_problems(record, name, env)
         problems += _written_by_promotion(repo, tip, env, name, latest.get(name))
         problems += _source_problems(record, sources)
         problems += _serving_problems(repo, tip, env, record)
-        problems += _signature_problems(record, trust or Trust())
+        problems += _signature_problems(record, trusts.trust_for(record))
         if gto_stages:
             problems += _gto_stage_problems(record, env, sources)
-        findings += [Finding(env.name, name, p) for p in problems]
+        findings += [Finding(env.name, name, p, record.source_repo) for p in problems]
 
 
 def _identity_problems(record: DeploymentRecord, name: str, env: EnvironmentConfig
@@ -269,11 +275,14 @@ def _serving_problems(repo: GitRepo, tip: str, env: EnvironmentConfig,
     return [] if uri == expected else [f"{where} downloads {uri}, the record says {expected}"]
 
 
-def _signature_problems(record: DeploymentRecord, trust: Trust) -> list[str]:
-    """Re-verify the copy a serving record deploys (unsigned versions have nothing to
-    verify: the record says so, and lineage shows them as unsigned)."""
+def _signature_problems(record: DeploymentRecord, trust: Trust | str) -> list[str]:
+    """Re-verify the copy a serving record deploys with ``trust``, the deploying project's
+    (unsigned versions have nothing to verify: the record says so, and lineage shows them
+    as unsigned; a string: why the deploying project's trust is unknown)."""
     if not record.serving or not record.signature:
         return []
+    if isinstance(trust, str):
+        return [trust]
     check = verify_copy(record.serving_uri, record.signature, trust)
     return [] if check.verified else [check.detail]
 

@@ -44,8 +44,9 @@ def refuse_unreleased(registry: GitRepo, version: ModelVersion, branch: str, tip
         raise PromotionError(f"{what}: its tag is on commit {version.commit[:12]} but its "
                              f"message describes commit {str(source)[:12]} (copied from "
                              "another version?)")
-    artifact = meta.get("artifact") if isinstance(meta.get("artifact"), dict) else {}
-    uri, path = artifact.get("serving_uri"), artifact.get("path")
+    artifact = meta.get("artifact")
+    uri, path = (artifact.get("serving_uri"), artifact.get("path")) \
+        if isinstance(artifact, dict) else (None, None)
     if uri and path:
         own = serving_copy_path(version.model, version.version, str(path))
         if not str(uri).endswith(f"/{own}"):

@@ -209,11 +209,18 @@ def show_audit(report: AuditReport, *, as_json: bool) -> None:
         print_json(report.to_json())
         return
     out = out_console()
+    # Environment repositories shared by several projects: say whose each record is.
+    projects = sorted({c[3] for c in report.checked})
+    shared = len(projects) > 1
     for finding in report.findings:
-        out.print(f"✗ {finding.environment}/{finding.model}: {finding.problem}", markup=False)
+        whose = f" ({finding.project})" if shared else ""
+        out.print(f"✗ {finding.environment}/{finding.model}{whose}: {finding.problem}",
+                  markup=False)
+    counts = ", ".join(f"{sum(c[3] == p for c in report.checked)} of {p}" for p in projects)
     if report.ok:
-        out.print(f"audit: {len(report.checked)} deployment records match the registry and "
-                  "their sources", markup=False)
+        out.print(f"audit: {len(report.checked)} deployment records "
+                  f"{f'({counts}) ' if shared else ''}match the registry and their sources",
+                  markup=False)
     else:
         from jx_mlops.promote.audit import summarize
 
