@@ -121,6 +121,17 @@ def test_fork_pull_requests_cannot_reach_secrets(rendered: Path) -> None:
     assert "pull_request_target" not in text.split("# ", 1)[0]
 
 
+def test_retargeting_a_pull_request_runs_its_check_again(rendered: Path) -> None:
+    """Issue 20: a status belongs to the head commit, so a green status earned against
+    another base survived retargeting (``edited``), which did not run the check."""
+    pr = _load(rendered / ".github/workflows/mlops-pr.yml")
+    assert pr[True]["pull_request"]["types"] == ["opened", "synchronize", "reopened",
+                                                 "edited"]
+    for job in ("train", "train-fork"):  # a new base; not a new title or body
+        assert "(github.event.action != 'edited' || github.event.changes.base != null)" in \
+            pr["jobs"][job]["if"]
+
+
 def test_every_checkout_keeps_the_token_out_of_git_config(rendered: Path) -> None:
     for path in [*_workflows(rendered), ROOT / ".github/workflows/ci.yml"]:
         for job in _load(path)["jobs"].values():

@@ -110,5 +110,5 @@ def test_a_conflict_people_must_resolve_is_reported_and_nothing_is_pushed(
     assert "behind main, with conflicts" in body and "- `params.yaml: train.max_depth`" in body
     (status,) = forge.get_statuses(REPO, before)
     assert (status.state, status.description) == (
-        "failure", "conflicts with main: params.yaml: train.max_depth")
+        "failure", "conflicts with main: params.yaml: train.max_depth (base: main)")
     assert git(project.path, "status", "--porcelain") == ""

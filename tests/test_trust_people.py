@@ -204,3 +204,49 @@ def test_two_projects_sharing_environment_repositories_audit_clean(lab, cli,
     findings = json.loads(result.out)["findings"]
     assert result.code == 1 and [(f["model"], f["project"]) for f in findings] == [
         ("churn", "local/churn")]
+
+
+def test_a_green_status_earned_against_another_base_is_not_kept(
+        github_project, cli, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """"Also" of issue 20: retargeting a PR (GitHub's ``edited``) kept the status its head
+    earned against the old base; `ci refresh` called it up to date. The status says its
+    base, so it goes stale, and the ``edited`` run evaluates against the new one."""
+    import os
+
+    from kit.github import TOKEN
+    from kit.github_events import actions_env, pull_request_event, use_env
+
+    from jx_mlops.forge.github.credentials import git_auth_env
+
+    gp, server = github_project, github_project.server
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    env = {**os.environ, **git_auth_env(server.url, TOKEN)}
+    git(gp.path, "switch", "-qc", "release")
+    subprocess.run(["git", "-C", str(gp.path), "push", "-q", "origin", "release"],
+                   check=True, env=env)
+    git(gp.path, "switch", "-qc", "docs")
+    (gp.path / "README.md").write_text((gp.path / "README.md").read_text() + "\nMore.\n")
+    git(gp.path, "commit", "-qam", "README: more")
+    subprocess.run(["git", "-C", str(gp.path), "push", "-q", "origin", "docs"], check=True,
+                   env=env)
+    pull = gp.forge().create_pull(gp.repo, title="Docs", body="", head="docs", base="release")
+    work = gp.clone(tmp_path / "checkout", depth=1)
+
+    def check(action: str, **changes: object) -> str:
+        event = pull_request_event(server, gp.repo, 1, action=action, changes=changes)
+        use_env(monkeypatch, actions_env(tmp_path, server, "pull_request", event, gp.repo,
+                                         pull.head_sha, token=TOKEN))
+        result = cli("-C", work, "ci", "pr", "--json")
+        assert result.code == 0, result.err
+        return gp.forge().get_statuses(gp.repo, pull.head_sha)[-1].description
+
+    assert check("opened").endswith("(base: release)")
+    server.state.pulls[("local/churn", 1)]["base"] = "main"  # retargeted on the web
+    refreshed = cli("-C", work, "ci", "refresh", "--json")
+    assert refreshed.code == 0, refreshed.err
+    assert json.loads(refreshed.out)["stale"] == [1]
+    (status,) = gp.forge().get_statuses(gp.repo, pull.head_sha)
+    assert status.state == "pending"
+    base = git(gp.path, "rev-parse", "release")
+    assert check("edited", base={"ref": {"from": "release"}, "sha": {"from": base}}).endswith(
+        "(base: main)")

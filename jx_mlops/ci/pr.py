@@ -65,7 +65,8 @@ class PrRun:
 
     @property
     def target(self) -> ReportTarget:
-        return ReportTarget(self.forge, self.config.forge.repo, self.report_id, self.run_url)
+        return ReportTarget(self.forge, self.config.forge.repo, self.report_id, self.run_url,
+                            self.pull.base)
 
     def fail(self, message: str, sha: str | None = None) -> None:
         """The evaluation status on the PR's head (or ``sha``): failure, saying why."""

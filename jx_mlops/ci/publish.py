@@ -237,7 +237,7 @@ def publish_pr_report(forge: Forge, repo: str, context: CiContext, directory: Pa
                                              f"{pull.base}'s mlops.yaml configures it")
     if config is not None and config.evaluation.holdout is not None:
         comparison = score_fork_holdout(config, comparison, directory, pull.base)
-    target = ReportTarget(forge, repo, run_url=_run_url(context, repo))
+    target = ReportTarget(forge, repo, run_url=_run_url(context, repo), base=pull.base)
     body = render_comment(comparison, report_id=target.report_id, artifact=HTML_FILE)
     comment, created = target.comment(number, body)
     status = target.status(head_sha, verdict_state(comparison), comparison.verdict.line)

@@ -4,7 +4,8 @@ A PR's evaluation compared it with the base as it was. After another PR merges, 
 verdict says nothing about what merging this one would do now, so CI on pushes to the
 default branch marks each open PR's evaluation status *pending* ("main moved: re-run")
 until `ci pr` checks it again; a protected base then refuses to merge it meanwhile. PRs
-already containing the new base tip, and PRs never checked, are left alone.
+already containing the new base tip, and PRs never checked, are left alone; a verdict
+computed against another branch (a retargeted PR) is stale whatever the history.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from jx_mlops import console
 from jx_mlops.config.project import ProjectConfig
-from jx_mlops.forge.base import STATUS_CONTEXT, Forge, PullRequest
+from jx_mlops.forge.base import STATUS_CONTEXT, Forge, PullRequest, evaluated_base
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
 
@@ -48,6 +49,8 @@ def _why_kept(repo: GitRepo, forge: Forge, config: ProjectConfig, pull: PullRequ
         return "not evaluated yet"
     if status.state == "pending":
         return "evaluation pending"
+    if evaluated_base(status.description) not in (None, pull.base):
+        return None  # computed against another branch (the PR was retargeted)
     if repo.is_ancestor(base_sha, pull.head_sha):
         return "up to date"
     return None

@@ -21,6 +21,7 @@ from jx_mlops.forge.base import (
     CommitStatus,
     Forge,
     StatusState,
+    with_base,
 )
 from jx_mlops.forge.comments import upsert_marked_comment
 from jx_mlops.report.markdown import marker
@@ -34,13 +35,15 @@ def verdict_state(comparison: Comparison) -> Verdict:
 
 @dataclass(frozen=True)
 class ReportTarget:
-    """``repo`` on ``forge``: its statuses (linking to ``run_url``, the CI run) and check
-    runs, and the comment marked with ``report_id`` (one comment per PR and report id)."""
+    """``repo`` on ``forge``: its statuses (linking to ``run_url``, the CI run; saying the
+    ``base`` they were computed against) and check runs, and the comment marked with
+    ``report_id`` (one comment per PR and report id)."""
 
     forge: Forge
     repo: str
     report_id: str = "default"
     run_url: str | None = None
+    base: str | None = None  # the branch the PR was compared with, ended each status with
 
     @property
     def marker(self) -> str:
@@ -51,8 +54,9 @@ class ReportTarget:
         return upsert_marked_comment(self.forge, self.repo, number, self.marker, body)
 
     def status(self, sha: str, state: StatusState, description: str) -> CommitStatus:
+        text = with_base(description, self.base) if self.base else description[:140]
         return self.forge.set_status(self.repo, sha, state=state, context=STATUS_CONTEXT,
-                                     description=description[:140], target_url=self.run_url)
+                                     description=text, target_url=self.run_url)
 
     def check_run(self, sha: str, comparison: Comparison, summary: str) -> CheckRun:
         """The verdict as a completed check run, whose page shows ``summary`` whole."""

@@ -292,3 +292,19 @@ class ForgeKind(Protocol):
 # fork's published result lands where a branch's would.
 STATUS_CONTEXT = "jx-mlops/evaluation"
 CHECK_NAME = "jx-mlops report"
+# A status is per commit, not per base: retargeting a PR keeps its head's green status.
+# The evaluation's description ends with the base it was computed against, so a status
+# earned against another branch is never taken for this one (refresh, promotion gates).
+_BASE_TAG = re.compile(r" \(base: (\S+)\)$")
+
+
+def with_base(description: str, base: str, limit: int = 140) -> str:
+    """``description`` (cut to fit ``limit``) ending with the base it was computed against."""
+    tag = f" (base: {base})"
+    return description[:max(0, limit - len(tag))] + tag
+
+
+def evaluated_base(description: str) -> str | None:
+    """The base an evaluation status was computed against (None: not recorded)."""
+    found = _BASE_TAG.search(description)
+    return found.group(1) if found else None

@@ -15,7 +15,7 @@ from jx_mlops.environments.records import DeploymentRecord
 from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.environments.verification import deployment_event
 from jx_mlops.errors import NotFoundError
-from jx_mlops.forge.base import STATUS_CONTEXT, Forge
+from jx_mlops.forge.base import STATUS_CONTEXT, Forge, evaluated_base
 from jx_mlops.promote.gates import (
     Action,
     DeployedComparison,
@@ -40,7 +40,9 @@ def source_evaluation(forge: Forge, record: DeploymentRecord) -> EvaluationState
                    if s.context == STATUS_CONTEXT), None)
     if status is None:
         return EvaluationState(pull.number)
-    return EvaluationState(pull.number, status.state, status.description)
+    base = evaluated_base(status.description)
+    return EvaluationState(pull.number, status.state, status.description,
+                           other_base=base if base not in (None, pull.base) else None)
 
 
 def against_deployed(current: DeploymentRecord | None, target: DeploymentRecord,

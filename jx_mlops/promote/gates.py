@@ -78,6 +78,8 @@ class EvaluationState:
     pull: int | None
     state: str | None = None  # success, failure, pending, error; None: never reported
     description: str = ""
+    # The branch the status was computed against, when not the one the PR merged into.
+    other_base: str | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,10 @@ def _evaluation_gate(inputs: GateInputs) -> list[GateResult]:
     if fact.state is None:
         return [GateResult("evaluation", "pass", f"{where} reported no evaluation")]
     why = f": {fact.description}" if fact.description else ""
+    if fact.other_base is not None:
+        return [GateResult("evaluation", "fail", f"{where} was evaluated against "
+                           f"{fact.other_base}, not the branch it merged into ({fact.state}"
+                           f"{why})")]
     if fact.state == "success":
         return [GateResult("evaluation", "pass", f"{where} passed its evaluation{why}")]
     shown = "failed" if fact.state in ("failure", "error") else "was merged unevaluated"

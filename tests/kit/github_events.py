@@ -28,13 +28,16 @@ def _repository(server: GitHubServer, repo: str) -> dict[str, Any]:
 
 
 def pull_request_event(server: GitHubServer, repo: str, number: int,
-                       action: str = "opened", sender: str = "tester") -> dict[str, Any]:
-    """The ``pull_request`` webhook payload GitHub sends for ``repo#number``."""
+                       action: str = "opened", sender: str = "tester",
+                       changes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``pull_request`` webhook payload GitHub sends for ``repo#number`` (``edited``
+    carries ``changes``: what the title, body or base was before)."""
     state = server.state
     pull = state.pull_json(state.pulls[(state.repos[repo.lower()].full_name, number)])
+    extra = {"changes": changes or {}} if action == "edited" else {}
     return _checked(f"webhook webhook-pull-request-{action}", {
         "action": action, "number": number, "pull_request": pull,
-        "repository": _repository(server, repo), "sender": state.user_json(sender)})
+        "repository": _repository(server, repo), "sender": state.user_json(sender), **extra})
 
 
 def issue_comment_event(server: GitHubServer, repo: str, number: int,

@@ -39,6 +39,10 @@ def gates(env: EnvironmentConfig, *, required: RequiredState | None = None,
     (EvaluationState(4, "pending", "main moved to abc1234: re-run"),
      ("fail", "PR #4 was merged unevaluated (pending: main moved to abc1234: re-run)")),
     (EvaluationState(4), ("pass", "PR #4 reported no evaluation")),
+    # Retargeted after its check (issue 20): a status is per commit, not per base.
+    (EvaluationState(4, "success", "pass: 5 improved (base: release)", "release"),
+     ("fail", "PR #4 was evaluated against release, not the branch it merged into "
+              "(success: pass: 5 improved (base: release))")),
     (EvaluationState(None), ("pass", "v1.0.0 was not merged from a pull request: no "
                                      "evaluation to respect")),
 ])
