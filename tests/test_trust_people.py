@@ -38,15 +38,24 @@ def test_a_readers_answered_marker_does_not_silence_a_maintainers_command(
     monkeypatch.chdir(project.path)
     forge = _open_pull(project)
     forge.set_permission("local/churn", "eve", "read")
-    command = forge.create_comment("local/churn", 1, "/rollback staging")
-    LocalForge(forge.root, user="eve").create_comment(
-        "local/churn", 1, f"<!-- jx-mlops:chatops comment={command.id} -->\ndone already")
+    eve = LocalForge(forge.root, user="eve")
+    # Attack 9 too: eve's comment carries the report marker before jx-mlops posts one.
+    planted = eve.create_comment("local/churn", 1, "<!-- jx-mlops:report id=default -->\nmine")
+    command = forge.create_comment("local/churn", 1, "/rollback staging\n/report")
+    eve.create_comment("local/churn", 1,
+                       f"<!-- jx-mlops:chatops comment={command.id} -->\ndone already")
     result = cli("ci", "chatops", "--pr", "1", "--comment", str(command.id), "--json")
     outcome = json.loads(result.out)
     assert outcome.get("skipped") is None, outcome
     assert [(c["command"], c["accepted"]) for c in outcome["commands"]] == [
-        ("/rollback staging", True)]
+        ("/rollback staging", True), ("/report", True)]
     assert "never deployed in staging" in outcome["commands"][0]["message"]
+    assert outcome["commands"][1]["ok"], outcome
+    comments = forge.list_comments("local/churn", 1)
+    assert [c.body for c in comments if c.id == planted.id] == [
+        "<!-- jx-mlops:report id=default -->\nmine"]
+    assert [c.author for c in comments if c.body.startswith(
+        "<!-- jx-mlops:report id=default -->\n### ")] == ["tester"]
     # Its own reply does count: the same comment again is answered already.
     again = json.loads(cli("ci", "chatops", "--pr", "1", "--comment", str(command.id),
                            "--json").out)
