@@ -52,7 +52,7 @@ def project_context(config: ProjectConfig, forge: Forge | None = None
         repo.close()
 
 
-def registered_version(ctx: PromotionContext, config: ProjectConfig, model: str,
+def _registered_version(ctx: PromotionContext, config: ProjectConfig, model: str,
                        version: str) -> ModelVersion:
     """``model``'s registered ``version`` (vX.Y.Z or latest) in the project's registry;
     when this clone does not know it, the forge's tags are fetched once and it is looked
@@ -69,7 +69,7 @@ def registered_version(ctx: PromotionContext, config: ProjectConfig, model: str,
 
 def _version(ctx: PromotionContext, config: ProjectConfig, model: str,
              version: str) -> ModelVersion:
-    found = registered_version(ctx, config, model, version)
+    found = _registered_version(ctx, config, model, version)
     assert ctx.registry is not None
     refuse_unreleased(ctx.registry, found,
                       *default_branch_tip(ctx.registry, ctx.forge, config.forge.repo))
