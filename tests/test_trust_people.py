@@ -60,6 +60,18 @@ def test_a_readers_answered_marker_does_not_silence_a_maintainers_command(
     again = json.loads(cli("ci", "chatops", "--pr", "1", "--comment", str(command.id),
                            "--json").out)
     assert again["skipped"] == f"comment {command.id} was already answered"
+    # Attack 10: a command inside an HTML comment opened mid-line (GitHub hides it all).
+    hidden = forge.create_comment("local/churn", 1,
+                                  "looks fine <!-- notes\n/promote production\n-->")
+    unseen = json.loads(cli("ci", "chatops", "--pr", "1", "--comment", str(hidden.id),
+                            "--json").out)
+    assert unseen["skipped"] == f"no jx-mlops command in comment {hidden.id}"
+    assert _production_pulls(forge) == []
+
+
+def _production_pulls(forge: LocalForge) -> list[object]:
+    """Every pull request of the production environment repository."""
+    return list(forge.list_pulls("local/environment-production", state="all"))
 
 
 def test_on_github_the_requester_cannot_approve_a_promotion_the_bot_opened(
