@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from jx_mlops.errors import ConflictError, GitError
-from jx_mlops.git.process import Completed, ObjectReader, run_git
+from jx_mlops.git.process import Completed, GitObject, ObjectReader, run_git
 from jx_mlops.git.values import CommitInfo, CommitMessage, MergeResult, TagInfo
 
 
@@ -130,6 +130,10 @@ class GitRepo:
             return None
         found = self._objects.read(f"{rev}^{{commit}}")
         return found.sha if found is not None and found.kind == "commit" else None
+
+    def read_object(self, spec: str) -> GitObject | None:
+        """The object ``spec`` names (``SHA``, ``REV:PATH``...) as git stores it, or None."""
+        return self._objects.read(spec)
 
     def parents(self, sha: str) -> tuple[str, ...]:
         """The parent commits of ``sha``."""
@@ -250,16 +254,6 @@ class GitRepo:
             self.run("checkout", "-q", "-B", new_branch, ref)
         else:
             self.run("checkout", "-q", ref)
-
-    def add_worktree(self, path: Path, rev: str) -> None:
-        """Check ``rev`` out, detached, in a new work tree at ``path`` sharing this
-        repository's objects (no clone, no branch to clean up)."""
-        self.run("worktree", "add", "--detach", "--force", str(path), rev)
-
-    def remove_worktree(self, path: Path) -> None:
-        """Remove the work tree at ``path`` (untracked files and all) and forget it."""
-        self.run("worktree", "remove", "--force", "--force", str(path), check=False)
-        self.run("worktree", "prune", check=False)
 
     # -- remotes ------------------------------------------------------------------------
 
