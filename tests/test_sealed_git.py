@@ -53,19 +53,18 @@ def test_no_hook_monitor_or_filter_runs_for_jx_mlops_git(tmp_path: Path) -> None
     _plant(repo_path, marker)
     repo = GitRepo.open(repo_path)
     try:
-        (repo_path / "notes.txt").write_text("notes\n")
-        assert repo.dirty_paths() == []
+        (repo_path / "src" / "evaluate.py").write_text("print('the PR evaluates')\n")
+        assert repo.dirty_paths() == ["src/evaluate.py"]
         repo.add_all()
-        repo.commit("notes")
-        repo.checkout("HEAD~1", new_branch="again")
+        repo.commit("the PR's evaluation")
+        repo.checkout("HEAD~1", new_branch="again")  # rewrites src/evaluate.py
         repo.checkout("main")
     finally:
         repo.close()
     assert not marker.exists()
     # The peer: plain git obeys what was planted.
     git(repo_path, "checkout", "-q", "again")
-    assert {"post-checkout", "fsmonitor"} <= set(
-        marker.read_text().split())
+    assert {"post-checkout", "fsmonitor", "smudge"} <= set(marker.read_text().split())
 
 
 def test_a_trusted_tree_is_written_from_checked_objects_and_checked_again(

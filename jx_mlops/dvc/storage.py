@@ -9,9 +9,10 @@ names. Serving copies of registered versions are in ``dvc.serving``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from jx_mlops.dvc.hashes import check_object_id, md5_of, object_md5
 from jx_mlops.errors import DvcError
@@ -56,7 +57,7 @@ def checked(data: bytes, md5: str, where: str) -> bytes:
 def read_cached(root: Path, md5: str) -> bytes | None:
     """The object ``md5`` from the local cache (DVC 3 layout, else DVC 2's), checked
     against its hash; None when the cache does not have it."""
-    for candidate in (cache_file(root, md5), cache_root(root) / md5[:2] / md5[2:]):
+    for candidate in _cache_candidates(root, md5):
         if candidate.is_file():
             data = read_bounded(candidate, name=f"DVC cache object {md5}")
             return checked(data, md5, str(candidate))
@@ -98,18 +99,16 @@ def parse_dir_manifest(data: bytes, where: str) -> dict[str, str]:
 def materialise(root: Path, md5: str, dest: Path, remote: str | None = None) -> None:
     """Write DVC object ``md5`` (a file, or every file of a directory object) at ``dest``
     as a copy (whatever runs there cannot alter the cache), from the local cache, else
-    ``remote`` (default: the default remote), every object checked against its hash.
-    DvcError names the object when it is in neither, or does not match its hash."""
-    def data_of(object_md5: str) -> bytes:
-        data = read_cached(root, object_md5)
-        return data if data is not None else _from_remote(root, object_md5, remote)
-
-    if md5.endswith(".dir"):
-        manifest = parse_dir_manifest(data_of(md5), f"DVC directory object {md5}")
-        for relpath, file_md5 in manifest.items():
-            _write_copy(dest / relpath, data_of(file_md5))
-    else:
-        _write_copy(dest, data_of(md5))
+    ``remote`` (default: the default remote), every object checked against its hash as
+    it streams (a model may be larger than memory). DvcError names the object when it is
+    in neither, or does not match its hash."""
+    with _Objects(root, remote) as objects:
+        if md5.endswith(".dir"):
+            manifest = parse_dir_manifest(objects.read(md5), f"DVC directory object {md5}")
+            for relpath, file_md5 in manifest.items():
+                objects.copy(file_md5, dest / relpath)
+        else:
+            objects.copy(md5, dest)
 
 
 def open_project(root: Path) -> Any:
@@ -122,28 +121,107 @@ def open_project(root: Path) -> Any:
         raise DvcError(f"{root}: cannot open the DVC project: {exc}") from None
 
 
+class _Objects:
+    """Objects of the project's local cache, else of one remote (``name``; None: the
+    default), opened once when first needed; every object checked against its id."""
+
+    def __init__(self, root: Path, name: str | None = None, *, cache: bool = True) -> None:
+        self._root = root
+        self._name = name
+        self._cache = cache
+        self._repo: Any = None
+        self._remote: Any = None
+
+    def __enter__(self) -> _Objects:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._repo is not None:
+            self._repo.close()
+
+    @property
+    def _where(self) -> str:
+        return f"the DVC remote {self._name!r}" if self._name else "the DVC remote"
+
+    def _failed(self, md5: str, exc: Exception) -> DvcError:
+        lead = f"DVC object {md5} is not readable from {self._where}" if not self._cache \
+            else f"DVC object {md5} is neither in the local cache nor readable from " \
+                 f"{self._where}"
+        return DvcError(f"{lead}: {' '.join(str(exc).split())[:300]}")
+
+    def _remote_path(self, md5: str) -> tuple[Any, str]:
+        check_object_id(md5, "DVC object id")
+        try:
+            if self._remote is None:
+                self._repo = open_project(self._root)
+                self._remote = self._repo.cloud.get_remote(name=self._name, command="fetch")
+            return self._remote.fs, object_path(self._remote.fs, self._remote.path, md5)
+        except DvcError:
+            raise
+        except Exception as exc:  # credentials, a remote not configured
+            raise self._failed(md5, exc) from None
+
+    def read(self, md5: str) -> bytes:
+        """The bytes of a (small) object: a ``.dir`` manifest, a holdout, an export."""
+        data = read_cached(self._root, md5) if self._cache else None
+        if data is not None:
+            return data
+        fs, path = self._remote_path(md5)
+        try:
+            data = bytes(fs.cat_file(path))
+        except Exception as exc:  # missing, credentials, network: one line for the user
+            raise self._failed(md5, exc) from None
+        return checked(data, md5, self._where)
+
+    def copy(self, md5: str, dest: Path) -> None:
+        """File object ``md5`` streamed to ``dest``, written only if it matches its id."""
+        for local in _cache_candidates(self._root, md5) if self._cache else ():
+            if local.is_file():
+                with local.open("rb") as source:
+                    _stream_checked(source, md5, dest, str(local))
+                return
+        fs, path = self._remote_path(md5)
+        try:
+            source = fs.open(path, "rb")
+        except Exception as exc:  # missing, credentials, network
+            raise self._failed(md5, exc) from None
+        with source:
+            _stream_checked(source, md5, dest, self._where)
+
+
+def _cache_candidates(root: Path, md5: str) -> tuple[Path, Path]:
+    """Where the local cache keeps object ``md5``: DVC 3's layout, then DVC 2's."""
+    return cache_file(root, md5), cache_root(root) / md5[:2] / md5[2:]
+
+
+def _stream_checked(source: BinaryIO, md5: str, dest: Path, where: str) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(f".{dest.name}.jx-mlops-partial")
+    digest = hashlib.md5(usedforsecurity=False)
+    try:
+        with partial.open("wb") as out:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+        if digest.hexdigest() != object_md5(md5):
+            raise DvcError(f"{where}: DVC object {md5} does not match its hash (its bytes "
+                           f"have md5 {digest.hexdigest()}): altered or corrupt, not used")
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def _from_remote(root: Path, md5: str, name: str | None = None) -> bytes:
     """Object ``md5`` read from the remote ``name`` (default: the default remote, for a CI
-    job that never trained it), checked against its hash."""
-    check_object_id(md5, "DVC object id")
-    repo = open_project(root)
-    try:
-        remote = repo.cloud.get_remote(name=name, command="fetch")
-        data = bytes(remote.fs.cat_file(object_path(remote.fs, remote.path, md5)))
-    except Exception as exc:  # missing, credentials, network: one line for the user
-        where = f"the DVC remote {name!r}" if name else "the DVC remote"
-        lead = f"DVC object {md5} is not readable from {where}" if name else \
-            f"DVC object {md5} is neither in the local cache nor readable from {where}"
-        raise DvcError(f"{lead}: {' '.join(str(exc).split())[:300]}") from None
-    finally:
-        repo.close()
-    return checked(data, md5, f"the DVC remote {name!r}" if name else "the DVC remote")
+    job that never trained it), never the local cache, checked against its hash."""
+    with _Objects(root, name, cache=False) as objects:
+        return objects.read(md5)
 
 
 def read_object(root: Path, md5: str) -> bytes:
     """File object ``md5`` from the local cache, else the default remote."""
-    data = read_cached(root, md5)
-    return data if data is not None else _from_remote(root, md5)
+    with _Objects(root) as objects:
+        return objects.read(md5)
 
 
 def read_remote_object(root: Path, md5: str, remote: str) -> bytes:
@@ -163,11 +241,6 @@ def remote_names(root: Path) -> tuple[str, ...]:
     except Exception as exc:  # a malformed config file
         raise DvcError(f"{root / '.dvc'}: cannot read the DVC configuration: {exc}") from None
     return tuple(config.get("remote", {}))
-
-
-def _write_copy(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
 
 
 def object_path(fs: Any, base: str, md5: str) -> str:

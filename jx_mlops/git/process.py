@@ -11,14 +11,18 @@ a hook left there would run inside the trusted steps that follow (and, on a reus
 runner, in the next job). ``-c`` settings outrank every configuration file, so each git
 process gets ``core.hooksPath`` pointing at an empty directory of its own (no hook runs)
 and :data:`SEALED` switches off the other settings that make the commands jx-mlops runs
-start a program. Filter and merge drivers are named by the repository, so they cannot be
-listed here: trusted work trees are never checked out by git (:mod:`jx_mlops.git.export`).
+start a program. Filter and merge drivers are named by the repository: commands that
+write or read the work tree first list those the clone's own configuration defines
+(``.git/config`` and what it includes) and switch them off too (:func:`driver_settings`);
+the same drivers in the user's global configuration (git-lfs) keep working. Trusted work
+trees are never checked out by git at all (:mod:`jx_mlops.git.export`).
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -76,11 +80,41 @@ def hooks_off_directory() -> Path:
         return _no_hooks
 
 
-def sealed_command(args: Sequence[str]) -> list[str]:
-    """``git ARGS`` with hooks off and :data:`SEALED` set, whatever any config file says."""
-    settings = [("core.hooksPath", str(hooks_off_directory())), *SEALED]
+Setting = tuple[str, str]
+
+
+def sealed_command(args: Sequence[str], extra: Sequence[Setting] = ()) -> list[str]:
+    """``git ARGS`` with hooks off, :data:`SEALED` and ``extra`` set, whatever any config
+    file says."""
+    settings = [("core.hooksPath", str(hooks_off_directory())), *SEALED, *extra]
     return ["git", *(part for key, value in settings for part in ("-c", f"{key}={value}")),
             *args]
+
+
+_DRIVER = re.compile(r"^(filter|merge)\.(.+)\.(clean|smudge|process|required|driver)$")
+
+
+def driver_settings(cwd: Path) -> list[Setting]:
+    """Settings that switch off each filter and merge driver the repository's own
+    configuration at ``cwd`` defines (a pull request's code can write it): a filter runs
+    nothing, a merge driver fails (a conflict, never a silent resolution)."""
+    listed = subprocess.run(
+        sealed_command(["config", "--local", "--includes", "--name-only", "--get-regexp",
+                        r"^(filter|merge)\."]),
+        cwd=cwd, capture_output=True, env=git_environment(), check=False)
+    settings: list[Setting] = []
+    for name in sorted(set(listed.stdout.decode("utf-8", "replace").splitlines())):
+        found = _DRIVER.match(name)
+        if found is None or "=" in found.group(2):
+            continue
+        section, driver = found.group(1), found.group(2)
+        if section == "filter":
+            settings += [(f"filter.{driver}.{key}", "") for key in ("clean", "smudge",
+                                                                     "process")]
+            settings.append((f"filter.{driver}.required", "false"))
+        else:
+            settings.append((f"merge.{driver}.driver", "false"))
+    return list(dict.fromkeys(settings))
 
 
 def git_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -90,10 +124,13 @@ def git_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def run_git(args: Sequence[str], *, cwd: Path | None = None, data: bytes | None = None,
-            env: Mapping[str, str] | None = None) -> Completed:
-    """Run ``git ARGS`` (in ``cwd``, ``data`` on stdin) to completion."""
-    proc = subprocess.run(sealed_command(args), cwd=cwd, input=data if data is not None else b"",
-                          capture_output=True, env=git_environment(env), check=False)
+            env: Mapping[str, str] | None = None, config: Sequence[Setting] = ()
+            ) -> Completed:
+    """Run ``git ARGS`` (in ``cwd``, ``data`` on stdin, ``config`` set for this call) to
+    completion."""
+    proc = subprocess.run(sealed_command(args, config), cwd=cwd,
+                          input=data if data is not None else b"", capture_output=True,
+                          env=git_environment(env), check=False)
     return Completed(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -265,11 +265,11 @@ def _publish(config: ProjectConfig, model: str, version: str, artifact: dict[str
             return publish_copy(config.root, md5, serving_copy_path(model, version, path),
                                 workdir, sha256=str(sha256) if sha256 else None)
         except DvcError as exc:
-            # "cannot publish PATH to the DVC remote: WHY": keep the why. Any other
-            # message (a hash that does not match) is the whole story.
-            prefix = "cannot publish "
-            why = exc.message.split(": ", 1)[-1] if exc.message.startswith(prefix) \
-                else exc.message
+            if not exc.message.startswith("cannot publish "):  # bytes that do not match
+                raise RegistryError(f"{model}@{version} not registered: {exc.message}"
+                                    ) from None
+            # "cannot publish PATH to the DVC remote: WHY": keep the why.
+            why = exc.message.split(": ", 1)[-1]
             raise RegistryError(
                 f"{model}@{version} not registered: cannot write its serving copy to DVC "
                 f"remote {artifact['storage']} ({why})",
