@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from kit.dvc import dvc
 from kit.git import git
 from kit.workspace import Project
 
-from jx_mlops.dvc.storage import publish_copy
+from jx_mlops.dvc.serving import publish_copy
 from jx_mlops.errors import DvcError
 from jx_mlops.fsutil import jx_home
 
@@ -41,34 +42,42 @@ def recorded_md5(root: Path, dvc_file: str) -> str:
     return str(yaml.safe_load((root / dvc_file).read_text())["outs"][0]["md5"])
 
 
-def test_file_copy_comes_from_the_remote_or_the_local_cache(tracked: tuple[Path, Path]) -> None:
+def test_file_copy_comes_from_the_remote_or_the_local_cache(tracked: tuple[Path, Path],
+                                                            tmp_path: Path) -> None:
     root, remote = tracked
     md5 = recorded_md5(root, "model.pkl.dvc")
-    url = publish_copy(root, md5, "jx-mlops/models/m/v0.0.1/model.pkl")  # not pushed yet
-    assert url == str(remote / "jx-mlops/models/m/v0.0.1/model.pkl")
-    assert Path(url).read_bytes() == b"weights"
+    published = publish_copy(root, md5, "jx-mlops/models/m/v0.0.1/model.pkl",
+                             tmp_path / "w1")  # not pushed yet: from the local cache
+    assert published.url == str(remote / "jx-mlops/models/m/v0.0.1/model.pkl")
+    assert Path(published.url).read_bytes() == b"weights" == published.local.read_bytes()
+    assert published.sha256 == hashlib.sha256(b"weights").hexdigest()
     dvc(root, "push", "-q")
-    assert publish_copy(root, md5, "jx-mlops/models/m/v0.0.2/model.pkl")
+    shutil.rmtree(root / ".dvc" / "cache")  # a release job's fresh runner: from the remote
+    publish_copy(root, md5, "jx-mlops/models/m/v0.0.2/model.pkl", tmp_path / "w2")
     assert (remote / "jx-mlops/models/m/v0.0.2/model.pkl").read_bytes() == b"weights"
     # Idempotent: the copy of a version is never rewritten.
-    publish_copy(root, md5, "jx-mlops/models/m/v0.0.2/model.pkl")
+    publish_copy(root, md5, "jx-mlops/models/m/v0.0.2/model.pkl", tmp_path / "w3")
+    # Nothing but the copy is left in the version's directory.
+    assert sorted(p.name for p in (remote / "jx-mlops/models/m/v0.0.2").iterdir()) == [
+        "model.pkl"]
 
 
-def test_directory_copy_keeps_the_tree(tracked: tuple[Path, Path]) -> None:
+def test_directory_copy_keeps_the_tree(tracked: tuple[Path, Path], tmp_path: Path) -> None:
     root, remote = tracked
     dvc(root, "push", "-q")
     md5 = recorded_md5(root, "bundle.dvc")
     assert md5.endswith(".dir")
-    publish_copy(root, md5, "jx-mlops/models/m/v1.0.0/bundle")
+    publish_copy(root, md5, "jx-mlops/models/m/v1.0.0/bundle", tmp_path / "w")
     target = remote / "jx-mlops/models/m/v1.0.0/bundle"
     assert (target / "sub" / "model.onnx").read_bytes() == b"onnx"
     assert json.loads((target / "config.json").read_text()) == {}
 
 
-def test_a_missing_object_is_one_clear_error(tracked: tuple[Path, Path]) -> None:
+def test_a_missing_object_is_one_clear_error(tracked: tuple[Path, Path],
+                                             tmp_path: Path) -> None:
     root, _remote = tracked
-    with pytest.raises(DvcError, match="neither in the DVC remote nor in the local cache"):
-        publish_copy(root, "0" * 32, "jx-mlops/models/m/v9/model.pkl")
+    with pytest.raises(DvcError, match="neither in the local cache nor readable from"):
+        publish_copy(root, "0" * 32, "jx-mlops/models/m/v9/model.pkl", tmp_path / "w")
 
 
 def test_release_publishes_the_copy_the_inference_service_loads(project: Project, cli,

@@ -98,7 +98,10 @@ def test_release_signs_what_model_signing_verifies_and_a_tampered_copy_is_refuse
     assert "model.pkl no longer matches its signature" in refused.err
     audit = cli("audit", "--json")
     assert audit.code == 1
+    # Hashed against the tag (a copy of an unsigned version is checked too), and verified.
     assert [f["problem"] for f in json.loads(audit.out)["findings"]] == [
+        f"serving copy {copy} has md5 {hashlib.md5(copy.read_bytes()).hexdigest()}, but "
+        f"churn@v0.0.1 records {meta['artifact']['md5']} (replaced?)",
         f"{copy}: model.pkl no longer matches its signature"]
     lineage = json.loads(cli("lineage", "churn@v0.0.1", "--json").out)["signature"]
     assert (lineage["status"], lineage["verified"], lineage["files"]) == \

@@ -207,8 +207,14 @@ def _refresh_report(config: ProjectConfig, forge: Forge, pull: PullRequest) -> s
     try:
         repo.fetch("origin", [f"+refs/heads/{pull.base}:refs/remotes/origin/{pull.base}"],
                    env=forge.git_env())
-        if repo.try_rev_parse(pull.head_sha) is None:
-            _fetch_head(repo, forge, pull)
+        if not _head_is_a_branch_here(repo, forge, pull):
+            # The base's trusted stage would load this PR's model (a pickle) with this
+            # job's credentials; a fork's is scored from its ONNX export by `ci publish`.
+            raise JxMlopsError(
+                f"not refreshed: the head of #{pull.number} ({pull.head_sha[:12]}) is not a "
+                f"branch of {config.forge.repo} (a fork's): /report never loads a fork's "
+                "model in this job; re-run the PR's workflow (`ci publish` scores its ONNX "
+                "export)")
         # Scored again by the base's trusted stage, if any: a refresh must not turn the
         # comment back into the PR's own account of itself.
         base = snapshot(repo, config.root, f"origin/{pull.base}", pull.base)
@@ -224,17 +230,24 @@ def _refresh_report(config: ProjectConfig, forge: Forge, pull: PullRequest) -> s
     return f"evaluation comment refreshed: {comparison.verdict.line}"
 
 
-def _fetch_head(repo: GitRepo, forge: Forge, pull: PullRequest) -> None:
+def _head_is_a_branch_here(repo: GitRepo, forge: Forge, pull: PullRequest) -> bool:
+    """Fetch the PR's head; whether it is the tip of its branch in this repository (pushed
+    by someone who can write here), rather than a fork's commit the forge keeps."""
     try:
         repo.fetch("origin", [f"+refs/heads/{pull.head}:refs/remotes/origin/{pull.head}"],
                    env=forge.git_env())
+        if repo.try_rev_parse(f"refs/remotes/origin/{pull.head}") == pull.head_sha:
+            return True
     except GitError:
-        kept = kind_named(forge.kind).PULL_HEAD_REF
-        if kept is None:
-            raise
-        # A fork's branch is not in this repository; the forge keeps every PR head here.
-        repo.fetch("origin", [f"+{kept.format(number=pull.number)}:refs/remotes/origin/pr/"
-                              f"{pull.number}"], env=forge.git_env())
+        pass
+    kept = kind_named(forge.kind).PULL_HEAD_REF
+    if kept is None:
+        raise JxMlopsError(f"the head of #{pull.number} ({pull.head_sha[:12]}) is not on "
+                             f"branch {pull.head} of the repository")
+    # A fork's branch is not in this repository; the forge keeps every PR head here.
+    repo.fetch("origin", [f"+{kept.format(number=pull.number)}:refs/remotes/origin/pr/"
+                          f"{pull.number}"], env=forge.git_env())
+    return False
 
 
 def _retrain(config: ProjectConfig, pull: PullRequest, context: CiContext) -> str:

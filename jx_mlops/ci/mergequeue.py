@@ -29,7 +29,7 @@ from jx_mlops.dvc.commands import push as dvc_push
 from jx_mlops.errors import DvcError, GitError, UsageError
 from jx_mlops.evaluation.build import write_html
 from jx_mlops.evaluation.snapshot import snapshot
-from jx_mlops.evaluation.trusted import compare_trusted
+from jx_mlops.evaluation.trusted import compare_trusted, run_cache_allowed
 from jx_mlops.forge.base import Forge
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
@@ -87,11 +87,12 @@ def _checkout(repo: GitRepo, forge: Forge, head_ref: str, head_sha: str, base_sh
         repo.checkout(head_sha)
 
 
-def _train(config: ProjectConfig, target: ReportTarget, head_sha: str) -> None:
-    """The PR check's training (run cache pulled, stages measured, a failure read back),
-    then the DVC push; a failure is the status of ``head_sha``."""
+def _train(config: ProjectConfig, target: ReportTarget, head_sha: str, run_cache: bool
+           ) -> None:
+    """The PR check's training (run cache pulled when the base allows it, stages measured,
+    a failure read back), then the DVC push; a failure is the status of ``head_sha``."""
     try:
-        reproduce(config)
+        reproduce(config, run_cache=run_cache)
         with console.step("Pushing data, models and the run cache to the DVC remote"):
             dvc_push(config.root, run_cache=True)
     except (TrainingFailedError, DvcError) as exc:
@@ -114,7 +115,7 @@ def run_queue_check(config: ProjectConfig, context: CiContext,
     try:
         _checkout(repo, forge, head_ref, head_sha, base_sha)
         target.status(head_sha, "pending", "training and evaluating (merge queue)")
-        _train(config, target, head_sha)
+        _train(config, target, head_sha, run_cache_allowed(config, repo, base_sha))
         base = snapshot(repo, config.root, base_sha, base_ref)
         pull = queued_pull(head_ref)
         head = snapshot(repo, config.root, None,

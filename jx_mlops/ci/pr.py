@@ -1,8 +1,9 @@
 """`jx-mlops ci pr`: train a pull request, compare it with its base, report on the PR.
 
 Steps: check out the PR head; bring it up to date with its base when the base moved (see
-:mod:`jx_mlops.ci.update`); pull DVC's run cache and ``dvc repro --pull`` (a stage whose
-inputs ran before, anywhere, is restored, not re-run); ``dvc push --run-cache``; commit the
+:mod:`jx_mlops.ci.update`); ``dvc repro --pull`` (stages are restored from DVC's run cache
+only when the base's mlops.yaml says ``ci.run_cache: pull``: a writer of the DVC remote
+could plant entries, see config/ci.py); ``dvc push --run-cache``; commit the
 reproduced dvc.lock and git-tracked results back to the PR branch (so the merge carries
 them), then post or update THE evaluation comment and set the commit status on the new
 head. A failed stage gets the comment in its failed form (stage, command, end of output).
@@ -30,7 +31,7 @@ from jx_mlops.errors import ConfigError, DvcError, GitError, NotFoundError, Usag
 from jx_mlops.evaluation.build import ReportOptions, write_html
 from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro, save_record
 from jx_mlops.evaluation.snapshot import snapshot
-from jx_mlops.evaluation.trusted import compare_trusted
+from jx_mlops.evaluation.trusted import compare_trusted, run_cache_allowed
 from jx_mlops.forge.base import Comment, Forge, PullRequest
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
@@ -142,11 +143,14 @@ class TrainingFailedError(DvcError):
         self.failure = failure
 
 
-def reproduce(config: ProjectConfig, holdout: str | None = None) -> tuple[StageCost, ...]:
-    """Pull the run cache, reproduce (measuring each stage); a failure is read back. The
-    sealed holdout (``holdout``, the base's) is not pulled: the PR's code runs here."""
-    with console.step("Pulling DVC's run cache and data"):
-        dvc_pull(config.root, run_cache=True,
+def reproduce(config: ProjectConfig, holdout: str | None = None, *,
+              run_cache: bool = False) -> tuple[StageCost, ...]:
+    """Pull the data (and the run cache, when the base allows it: ``run_cache``),
+    reproduce (measuring each stage); a failure is read back. The sealed holdout
+    (``holdout``, the base's) is not pulled: the PR's code runs here."""
+    with console.step("Pulling DVC's run cache and data" if run_cache else
+                      "Pulling data (not DVC's run cache: ci.run_cache is not pull)"):
+        dvc_pull(config.root, run_cache=run_cache,
                  exclude=(f"{holdout}.dvc",) if holdout else ())
     output: list[str] = []
     with console.step("Reproducing the pipeline (dvc repro)") as detail:
@@ -155,7 +159,8 @@ def reproduce(config: ProjectConfig, holdout: str | None = None) -> tuple[StageC
             detail(text)
 
         try:
-            return measured_repro(config.root, pull=True, on_line=line)
+            return measured_repro(config.root, pull=True, run_cache=run_cache,
+                                  on_line=line)
         except DvcError:
             failure = parse_failure("\n".join(output))
     for text in failure.tail[-10:]:
@@ -170,7 +175,8 @@ def _train(run: PrRun, commit_results: bool, update: BranchUpdate, holdout: str 
     Returns whether a commit was pushed, and what each stage cost.
     """
     config, repo, head = run.config, run.repo, run.pull.head
-    stages = reproduce(config, holdout)
+    stages = reproduce(config, holdout,
+                       run_cache=run_cache_allowed(config, repo, f"origin/{run.pull.base}"))
     with console.step("Pushing data, models and the run cache to the DVC remote"):
         dvc_push(config.root, run_cache=True,
                  exclude=(f"{holdout}.dvc",) if holdout else ())

@@ -40,7 +40,7 @@ from jx_mlops.errors import ForgeError, GitError, UsageError
 from jx_mlops.evaluation.build import write_html
 from jx_mlops.evaluation.runrecords import fetch_records, make_record, measured_repro
 from jx_mlops.evaluation.snapshot import default_branch_ref, snapshot
-from jx_mlops.evaluation.trusted import compare_trusted
+from jx_mlops.evaluation.trusted import compare_trusted, run_cache_allowed
 from jx_mlops.forge.base import CheckRun, Comment, CommitStatus, Forge, PullRequest
 from jx_mlops.forge.kinds import git_credentials
 from jx_mlops.git.repo import GitRepo
@@ -121,7 +121,8 @@ def write_pr_report(config: ProjectConfig, context: CiContext, output: Path,
             base, base_ref = default_branch_ref(repo)
         base_sha = ensure_commit(repo, base or context.base_sha, base_ref, git_env)
         with console.step("Reproducing the pipeline (dvc repro)") as detail:
-            stages = measured_repro(config.root, pull=True, on_line=detail)
+            stages = measured_repro(config.root, pull=True, on_line=detail,
+                                    run_cache=run_cache_allowed(config, repo, base_sha))
         # The cost of this run travels in the artifact (nothing may be pushed from here);
         # the base's comes from the run records already on the remote, if it shares them.
         with contextlib.suppress(GitError):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 TrustedMode = Literal["enforced", "advisory"]
+# What a self-reported value that differs from the trusted one does: flagged, or failing.
+OnMismatch = Literal["flag", "fail"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,8 @@ class TrustedEvaluation:
     ``problem`` says why the base's stage could not score the PR's model; then the
     verdict fails (``enforced``) or falls back to the PR's own scores (``advisory``).
     ``where`` is set when the scoring ran somewhere a reviewer should know about (the
-    fork's own job).
+    fork's own job). ``on_mismatch`` ``fail``: a self-reported value that differs from
+    the trusted one fails the PR.
     """
 
     stage: str
@@ -43,6 +46,7 @@ class TrustedEvaluation:
     problem: str | None = None
     rows: tuple[SelfReported, ...] = ()
     where: str | None = None
+    on_mismatch: OnMismatch = "flag"
 
     @property
     def scored(self) -> bool:

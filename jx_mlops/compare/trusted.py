@@ -43,6 +43,10 @@ def with_trusted(comparison: Comparison, trusted: TrustedEvaluation) -> Comparis
     fails it (``enforced``) or is a note (``advisory``); differences are in the verdict
     line, so the status a reviewer sees first says the PR's numbers were not its own."""
     models, notes = comparison.models, comparison.notes
+    if trusted.on_mismatch == "fail":
+        models = tuple(replace(m, head_problems=(*m.head_problems, *_mismatches(m.model,
+                                                                                 trusted)))
+                       for m in models)
     if not trusted.scored:
         reason = (f"trusted evaluation: {trusted.base}'s `{trusted.stage}` could not score "
                   f"this PR's model: {trusted.problem}")
@@ -53,6 +57,14 @@ def with_trusted(comparison: Comparison, trusted: TrustedEvaluation) -> Comparis
             notes = (*notes, f"{reason} (advisory: the PR's own scores decide)")
     return replace(comparison, models=models, notes=notes,
                    verdict=_decide(models, trusted), trusted=trusted)
+
+
+def _mismatches(model: str, trusted: TrustedEvaluation) -> tuple[str, ...]:
+    """``evaluation.on_mismatch: fail``: each of ``model``'s self-reported values that
+    differs from the trusted one is a problem."""
+    return tuple(f"self-reported {r.path}: {r.name} ({r.reported}) differs from trusted "
+                 f"evaluation ({r.trusted}; evaluation.on_mismatch: fail)"
+                 for r in trusted.differences if r.model == model)
 
 
 def _decide(models: Sequence[ModelComparison], trusted: TrustedEvaluation | None) -> Verdict:

@@ -4,6 +4,7 @@
 evaluation:
   trusted: evaluate      # the stage that scores models, run as the base branch has it
   mode: enforced         # enforced (default) | advisory
+  on_mismatch: flag      # flag (default) | fail: fail a PR whose own values differ
   holdout: data/holdout.csv      # a CSV tracked by data/holdout.csv.dvc on the base branch
   holdout_remote: sealed         # the DVC remote only the trusted job can read
   holdout_target: approved       # the label column
@@ -15,7 +16,10 @@ With ``trusted``, `ci pr` scores the PR's model with the *base branch's* version
 stage (its command, code, params and the data it tracks itself; the model and
 prepared data it consumes are the PR's), and the verdict uses those scores. When the
 base's stage cannot score the PR's model (a new model format, a renamed output), the
-verdict fails, unless ``mode: advisory`` lets the PR's own scores decide, flagged.
+verdict fails, unless ``mode: advisory`` lets the PR's own scores decide, flagged. The
+PR's own values are shown beside the trusted ones, each difference flagged; with
+``on_mismatch: fail`` a difference fails the PR (its own evaluation says something the
+base's does not: a forgery, or an evaluation change that belongs in its own PR).
 
 With ``holdout``, jx-mlops itself (not any stage) scores the PR's ONNX export on a
 dataset the PR never sees: fetched from ``holdout_remote`` by the hash the *base's*
@@ -29,7 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import cast
 
-from jx_mlops.compare.scoring import TrustedMode
+from jx_mlops.compare.scoring import OnMismatch, TrustedMode
 from jx_mlops.config.node import ConfigNode
 
 # DVC's own rule for stage names (letters, digits, '-', '_', '.', '@' of foreach items).
@@ -58,21 +62,26 @@ class EvaluationConfig:
     trusted: str | None = None
     mode: TrustedMode = "enforced"
     holdout: HoldoutConfig | None = None
+    on_mismatch: OnMismatch = "flag"
 
 
 def read_evaluation(node: ConfigNode) -> EvaluationConfig:
     """Parse the ``evaluation`` mapping (absent: the PR's own metrics decide)."""
     if node.value is None:
         return EvaluationConfig()
-    node.mapping(("trusted", "mode", "holdout", "holdout_remote", "holdout_target",
-                  "holdout_features"))
+    node.mapping(("trusted", "mode", "on_mismatch", "holdout", "holdout_remote",
+                  "holdout_target", "holdout_features"))
     trusted = node.child("trusted")
     stage = trusted.optional(lambda n: n.string(_STAGE, "the name of a dvc.yaml stage"))
     mode = node.child("mode").optional(lambda n: n.choice("enforced", "advisory"), "enforced")
-    if stage is None and "mode" in node.value:
-        raise trusted.fail("a stage (mode applies to trusted evaluation)")
+    on_mismatch = node.child("on_mismatch").optional(lambda n: n.choice("flag", "fail"),
+                                                     "flag")
+    for key in ("mode", "on_mismatch"):
+        if stage is None and key in node.value:
+            raise trusted.fail(f"a stage ({key} applies to trusted evaluation)")
     return EvaluationConfig(trusted=stage, mode=cast(TrustedMode, mode),
-                            holdout=_read_holdout(node))
+                            holdout=_read_holdout(node),
+                            on_mismatch=cast(OnMismatch, on_mismatch))
 
 
 def _read_holdout(node: ConfigNode) -> HoldoutConfig | None:

@@ -15,6 +15,7 @@ from typing import Literal, cast
 import yaml
 
 from jx_mlops.compare.policy import Direction, MetricPolicy
+from jx_mlops.config.ci import CiConfig, read_ci
 from jx_mlops.config.evaluation import EvaluationConfig, read_evaluation
 from jx_mlops.config.node import ConfigNode
 from jx_mlops.config.signing import SigningConfig, read_signature_gate, read_signing
@@ -124,6 +125,7 @@ class ProjectConfig:
     gto_stages: bool = True
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     signing: SigningConfig | None = None
+    ci: CiConfig = field(default_factory=CiConfig)
 
     @property
     def root(self) -> Path:
@@ -303,7 +305,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         raise ConfigError(f"{path.name}: invalid YAML{at}: {problem}") from None
     root = ConfigNode(data, "", path.name)
     root.mapping(("version", "project", "forge", "models", "environments", "registry",
-                  "evaluation", "signing"), required=("models",))
+                  "evaluation", "signing", "ci"), required=("models",))
     version = root.child("version")
     if version.value not in (None, 1):
         raise version.fail("1 (the only mlops.yaml version)")
@@ -331,6 +333,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         gto_stages=_read_registry(root.child("registry")),
         evaluation=read_evaluation(root.child("evaluation")),
         signing=read_signing(root.child("signing")),
+        ci=read_ci(root.child("ci")),
     )
 
 

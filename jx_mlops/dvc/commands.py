@@ -95,11 +95,14 @@ def add(root: Path, paths: Sequence[str]) -> None:
     run_dvc(root, ["add", *paths])
 
 
-def repro(root: Path, *, pull: bool = False, on_line: LineCallback | None = None,
+def repro(root: Path, *, pull: bool = False, run_cache: bool = True,
+          on_line: LineCallback | None = None,
           on_start: Callable[[int], None] | None = None) -> str:
-    """``dvc repro`` the whole pipeline; with ``pull``, fetch missing data first."""
-    return run_dvc(root, ["repro", *(["--pull"] if pull else [])], on_line=on_line,
-                   on_start=on_start)
+    """``dvc repro`` the whole pipeline; with ``pull``, fetch missing data first; without
+    ``run_cache``, no stage is restored from DVC's run cache (nor is it pulled)."""
+    return run_dvc(root, ["repro", *(["--pull"] if pull else []),
+                          *([] if run_cache else ["--no-run-cache"])],
+                   on_line=on_line, on_start=on_start)
 
 
 def repro_stage(root: Path, stage: str, *, on_line: LineCallback | None = None) -> str:

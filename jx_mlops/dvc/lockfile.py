@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 
 import yaml
 
+from jx_mlops.dvc.hashes import check_object_id
 from jx_mlops.errors import DvcError
 from jx_mlops.yamlio import safe_load
 
@@ -96,21 +97,31 @@ class DvcLock:
         return None
 
 
-def _entry(item: Any, stage: str, where: str) -> OutputInfo:
+def _entry(item: Any, stage: str, where: str, key: str) -> OutputInfo:
+    """One dep or out of ``stage``; ``key`` names it in errors (``stages.train.outs[0]``).
+    An ``md5`` must be a DVC object id: it becomes a path in the cache and the remote."""
     if not isinstance(item, dict) or not isinstance(item.get("path"), str):
-        raise DvcError(f"{where}: stage {stage!r} has an entry without a path: {item!r}")
+        raise DvcError(f"{where}: {key}: an entry without a path: {item!r:.80}")
     size = item.get("size")
     nfiles = item.get("nfiles")
-    md5 = item.get("md5") or item.get("etag")
-    if md5 is not None and not isinstance(md5, str):
-        # An unquoted all-digit hash (hand-written files) is a number to YAML.
-        if not isinstance(md5, int) or isinstance(md5, bool):
-            raise DvcError(f"{where}: stage {stage!r}: {item['path']}: md5 is not a hash: "
-                           f"{md5!r}")
-        md5 = f"{md5:032d}"
+    md5: str | None = None
+    value = item.get("md5")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value:032d}"  # an unquoted all-digit hash (hand-written files) is a number
+    if value is not None:
+        md5 = check_object_id(value, f"{where}: {key}.md5")
+    elif item.get("etag") is not None:
+        # A cloud output's etag (import-url, version_aware remotes): compared, never a path.
+        if not isinstance(item["etag"], str):
+            raise DvcError(f"{where}: {key}.etag: expected a string, got {item['etag']!r:.80}")
+        md5 = item["etag"]
     return OutputInfo(path=item["path"], md5=md5,
                       size=size if isinstance(size, int) else None,
                       nfiles=nfiles if isinstance(nfiles, int) else None, stage=stage)
+
+
+def _entries(items: Any, stage: str, where: str, key: str) -> tuple[OutputInfo, ...]:
+    return tuple(_entry(item, stage, where, f"{key}[{i}]") for i, item in enumerate(items or []))
 
 
 @malformed_is_dvc_error
@@ -129,8 +140,8 @@ def parse_lock(text: str, where: str = "dvc.lock") -> DvcLock:
         params = body.get("params") or {}
         stages.append(StageLock(
             name=str(name), cmd=str(body.get("cmd", "")),
-            deps=tuple(_entry(d, name, where) for d in body.get("deps") or []),
-            outs=tuple(_entry(o, name, where) for o in body.get("outs") or []),
+            deps=_entries(body.get("deps"), str(name), where, f"stages.{name}.deps"),
+            outs=_entries(body.get("outs"), str(name), where, f"stages.{name}.outs"),
             params={str(k): dict(v or {}) for k, v in params.items()},
         ))
     return DvcLock(tuple(stages))
@@ -145,8 +156,8 @@ def parse_dvc_file(text: str, where: str) -> tuple[OutputInfo, ...]:
         raise DvcError(f"{where}: invalid YAML: {exc}") from None
     base = os.path.dirname(where)
     outs = []
-    for item in data.get("outs") or [] if isinstance(data, dict) else []:
-        out = _entry(item, where, where)
+    items = data.get("outs") or [] if isinstance(data, dict) else []
+    for out in _entries(items, where, where, "outs"):
         outs.append(OutputInfo(os.path.normpath(os.path.join(base, out.path)), out.md5,
                                out.size, out.nfiles, stage=where))
     return tuple(outs)
@@ -179,7 +190,7 @@ def parse_import(text: str, where: str) -> ImportInfo | None:
     outs = data.get("outs") if isinstance(data, dict) else None
     if not deps or not outs or not isinstance(deps[0], dict) or not isinstance(outs[0], dict):
         return None
-    dep, out = deps[0], _entry(outs[0], where, where)
+    dep, out = deps[0], _entry(outs[0], where, where, "outs[0]")
     repo = dep.get("repo") if isinstance(dep.get("repo"), dict) else None
     checksum = next((str(dep[k]) for k in ("md5", "etag", "checksum") if dep.get(k)), None)
     return ImportInfo(

@@ -1,12 +1,20 @@
-"""DVC's storage, read and written by content: the local cache, remotes, and the serving
-copies of registered model versions (objects are addressed by their md5, as DVC does)."""
+"""DVC's storage, read by content: the local cache and the remotes.
+
+Every object is read by its id (checked first: ``dvc.hashes``) and its bytes are checked
+against that id wherever they come from. The local cache holds whatever the stages that
+ran in this job wrote there (a pull request's code), a remote whatever its writers put
+in it: neither is trusted for an object's content, only the id the reviewed metadata
+names. Serving copies of registered versions are in ``dvc.serving``.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from jx_mlops.dvc.hashes import check_object_id, md5_of, object_md5
 from jx_mlops.errors import DvcError
 from jx_mlops.fsutil import read_bounded
 from jx_mlops.yamlio import json_loads
@@ -32,47 +40,78 @@ def cache_root(root: Path) -> Path:
 
 
 def cache_file(root: Path, md5: str) -> Path:
-    """Where DVC 3 keeps the object with hash ``md5`` in the project's local cache."""
+    """Where DVC 3 keeps the object with id ``md5`` in the project's local cache."""
+    check_object_id(md5, "DVC object id")
     return cache_root(root) / "files" / "md5" / md5[:2] / md5[2:]
 
 
+def checked(data: bytes, md5: str, where: str) -> bytes:
+    """``data`` when its md5 is object ``md5``'s; DvcError naming ``where`` otherwise."""
+    found = md5_of(data)
+    if found != object_md5(md5):
+        raise DvcError(f"{where}: DVC object {md5} does not match its hash (its bytes have "
+                       f"md5 {found}): altered or corrupt, not used")
+    return data
+
+
 def read_cached(root: Path, md5: str) -> bytes | None:
-    """The object ``md5`` from the local cache (DVC 3 layout, else DVC 2's), if present."""
-    for candidate in (cache_file(root, md5), cache_root(root) / md5[:2] / md5[2:]):
+    """The object ``md5`` from the local cache (DVC 3 layout, else DVC 2's), checked
+    against its hash; None when the cache does not have it."""
+    for candidate in _cache_candidates(root, md5):
         if candidate.is_file():
-            return read_bounded(candidate, name=f"DVC cache object {md5}")
+            data = read_bounded(candidate, name=f"DVC cache object {md5}")
+            return checked(data, md5, str(candidate))
     return None
 
 
+def _inside(relpath: str) -> bool:
+    """A manifest's relpath names a file inside its directory: relative, no '..'."""
+    parts = relpath.split("/")
+    return bool(relpath) and "\x00" not in relpath and not relpath.startswith("/") and \
+        all(part not in ("", ".", "..") for part in parts)
+
+
 def parse_dir_manifest(data: bytes, where: str) -> dict[str, str]:
-    """``relpath -> md5`` of every file of a directory object (its ``.dir`` manifest)."""
+    """``relpath -> md5`` of every file of a directory object (its ``.dir`` manifest);
+    DvcError naming ``where`` and the entry for anything DVC does not write."""
     try:
         entries = json_loads(data)
-        return {str(e["relpath"]): str(e["md5"]) for e in entries}
-    except (ValueError, TypeError, KeyError) as exc:
+    except ValueError as exc:
         raise DvcError(f"{where}: not a DVC directory manifest: {exc}") from None
+    if not isinstance(entries, list):
+        raise DvcError(f"{where}: not a DVC directory manifest: expected a list of files")
+    manifest: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise DvcError(f"{where}: [{index}]: expected an object with relpath and md5")
+        relpath = entry.get("relpath")
+        if not isinstance(relpath, str) or not _inside(relpath):
+            raise DvcError(f"{where}: [{index}].relpath: expected a path inside the "
+                           f"directory, got {relpath!r:.80}")
+        md5 = check_object_id(entry.get("md5"), f"{where}: [{index}].md5")
+        if md5.endswith(".dir"):
+            raise DvcError(f"{where}: [{index}].md5: a directory inside a directory "
+                           f"manifest ({md5})")
+        manifest[relpath] = md5
+    return manifest
 
 
-def materialise(root: Path, md5: str, dest: Path) -> None:
-    """Write DVC object ``md5`` of ``root``'s local cache (a file, or every file of a
-    directory object) at ``dest``, as a copy: whatever runs there cannot alter the cache.
-    DvcError names the object when it is not in the cache."""
-    def data_of(object_md5: str) -> bytes:
-        data = read_cached(root, object_md5)
-        return data if data is not None else _from_remote(root, object_md5)
-
-    if md5.endswith(".dir"):
-        manifest = parse_dir_manifest(data_of(md5), f"DVC directory object {md5}")
-        for relpath, file_md5 in manifest.items():
-            target = (dest / relpath).resolve()
-            if not target.is_relative_to(dest.resolve()):  # a crafted manifest
-                raise DvcError(f"DVC directory object {md5}: {relpath!r} leaves the directory")
-            _write_copy(target, data_of(file_md5))
-    else:
-        _write_copy(dest, data_of(md5))
+def materialise(root: Path, md5: str, dest: Path, remote: str | None = None) -> None:
+    """Write DVC object ``md5`` (a file, or every file of a directory object) at ``dest``
+    as a copy (whatever runs there cannot alter the cache), from the local cache, else
+    ``remote`` (default: the default remote), every object checked against its hash as
+    it streams (a model may be larger than memory). DvcError names the object when it is
+    in neither, or does not match its hash."""
+    with _Objects(root, remote) as objects:
+        if md5.endswith(".dir"):
+            manifest = parse_dir_manifest(objects.read(md5), f"DVC directory object {md5}")
+            for relpath, file_md5 in manifest.items():
+                objects.copy(file_md5, dest / relpath)
+        else:
+            objects.copy(md5, dest)
 
 
-def _open_project(root: Path) -> Any:
+def open_project(root: Path) -> Any:
     """DVC's ``Repo`` for ``root`` (the caller closes it), or one clear error."""
     from dvc.repo import Repo
 
@@ -82,32 +121,107 @@ def _open_project(root: Path) -> Any:
         raise DvcError(f"{root}: cannot open the DVC project: {exc}") from None
 
 
+class _Objects:
+    """Objects of the project's local cache, else of one remote (``name``; None: the
+    default), opened once when first needed; every object checked against its id."""
+
+    def __init__(self, root: Path, name: str | None = None, *, cache: bool = True) -> None:
+        self._root = root
+        self._name = name
+        self._cache = cache
+        self._repo: Any = None
+        self._remote: Any = None
+
+    def __enter__(self) -> _Objects:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._repo is not None:
+            self._repo.close()
+
+    @property
+    def _where(self) -> str:
+        return f"the DVC remote {self._name!r}" if self._name else "the DVC remote"
+
+    def _failed(self, md5: str, exc: Exception) -> DvcError:
+        lead = f"DVC object {md5} is not readable from {self._where}" if not self._cache \
+            else f"DVC object {md5} is neither in the local cache nor readable from " \
+                 f"{self._where}"
+        return DvcError(f"{lead}: {' '.join(str(exc).split())[:300]}")
+
+    def _remote_path(self, md5: str) -> tuple[Any, str]:
+        check_object_id(md5, "DVC object id")
+        try:
+            if self._remote is None:
+                self._repo = open_project(self._root)
+                self._remote = self._repo.cloud.get_remote(name=self._name, command="fetch")
+            return self._remote.fs, object_path(self._remote.fs, self._remote.path, md5)
+        except DvcError:
+            raise
+        except Exception as exc:  # credentials, a remote not configured
+            raise self._failed(md5, exc) from None
+
+    def read(self, md5: str) -> bytes:
+        """The bytes of a (small) object: a ``.dir`` manifest, a holdout, an export."""
+        data = read_cached(self._root, md5) if self._cache else None
+        if data is not None:
+            return data
+        fs, path = self._remote_path(md5)
+        try:
+            data = bytes(fs.cat_file(path))
+        except Exception as exc:  # missing, credentials, network: one line for the user
+            raise self._failed(md5, exc) from None
+        return checked(data, md5, self._where)
+
+    def copy(self, md5: str, dest: Path) -> None:
+        """File object ``md5`` streamed to ``dest``, written only if it matches its id."""
+        for local in _cache_candidates(self._root, md5) if self._cache else ():
+            if local.is_file():
+                with local.open("rb") as source:
+                    _stream_checked(source, md5, dest, str(local))
+                return
+        fs, path = self._remote_path(md5)
+        try:
+            source = fs.open(path, "rb")
+        except Exception as exc:  # missing, credentials, network
+            raise self._failed(md5, exc) from None
+        with source:
+            _stream_checked(source, md5, dest, self._where)
+
+
+def _cache_candidates(root: Path, md5: str) -> tuple[Path, Path]:
+    """Where the local cache keeps object ``md5``: DVC 3's layout, then DVC 2's."""
+    return cache_file(root, md5), cache_root(root) / md5[:2] / md5[2:]
+
+
+def _stream_checked(source: BinaryIO, md5: str, dest: Path, where: str) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(f".{dest.name}.jx-mlops-partial")
+    digest = hashlib.md5(usedforsecurity=False)
+    try:
+        with partial.open("wb") as out:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+        if digest.hexdigest() != object_md5(md5):
+            raise DvcError(f"{where}: DVC object {md5} does not match its hash (its bytes "
+                           f"have md5 {digest.hexdigest()}): altered or corrupt, not used")
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def _from_remote(root: Path, md5: str, name: str | None = None) -> bytes:
     """Object ``md5`` read from the remote ``name`` (default: the default remote, for a CI
-    job that never trained it), checked against its hash: a file object's md5 is the md5
-    of its bytes."""
-    import hashlib
-
-    repo = _open_project(root)
-    try:
-        remote = repo.cloud.get_remote(name=name, command="fetch")
-        data = bytes(remote.fs.cat_file(_object_path(remote.fs, remote.path, md5)))
-    except Exception as exc:  # missing, credentials, network: one line for the user
-        where = f"the DVC remote {name!r}" if name else "the DVC remote"
-        lead = f"DVC object {md5} is not readable from {where}" if name else \
-            f"DVC object {md5} is neither in the local cache nor readable from {where}"
-        raise DvcError(f"{lead}: {' '.join(str(exc).split())[:300]}") from None
-    finally:
-        repo.close()
-    if not md5.endswith(".dir") and hashlib.md5(data).hexdigest() != md5:
-        raise DvcError(f"DVC object {md5} from the remote does not match its hash")
-    return data
+    job that never trained it), never the local cache, checked against its hash."""
+    with _Objects(root, name, cache=False) as objects:
+        return objects.read(md5)
 
 
 def read_object(root: Path, md5: str) -> bytes:
     """File object ``md5`` from the local cache, else the default remote."""
-    data = read_cached(root, md5)
-    return data if data is not None else _from_remote(root, md5)
+    with _Objects(root) as objects:
+        return objects.read(md5)
 
 
 def read_remote_object(root: Path, md5: str, remote: str) -> bytes:
@@ -129,112 +243,15 @@ def remote_names(root: Path) -> tuple[str, ...]:
     return tuple(config.get("remote", {}))
 
 
-def _write_copy(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-
-
-SERVING_PREFIX = "jx-mlops/models"
-
-
-def serving_copy_path(model: str, version: str, artifact: str) -> str:
-    """Where a registered model's named copy lives, relative to the DVC remote's root.
-
-    Serving runtimes (KServe's sklearn, lightgbm, ONNX servers...) find a model by its
-    file name; DVC's objects are named by their hash, so each version gets a copy under
-    its artifact's own name: ``jx-mlops/models/MODEL/VERSION/model.pkl``.
-    """
-    directory = model.replace(":", "/")  # a monorepo's DIR:NAME becomes DIR/NAME
-    return f"{SERVING_PREFIX}/{directory}/{version}/" \
-           f"{os.path.basename(os.path.normpath(artifact))}"
-
-
-def _object_path(fs: Any, base: str, md5: str) -> str:
+def object_path(fs: Any, base: str, md5: str) -> str:
+    """Where object ``md5`` lives under ``base`` of the file system ``fs`` (DVC 3)."""
+    check_object_id(md5, "DVC object id")
     return str(fs.join(base, "files", "md5", md5[:2], md5[2:]))
-
-
-def _copy_object(fs: Any, base: str, root: Path, md5: str, target: str) -> None:
-    if fs.exists(target):
-        return  # a version's copy never changes: it exists, it is the right one
-    fs.makedirs(fs.parent(target), exist_ok=True)
-    source = _object_path(fs, base, md5)
-    if fs.exists(source):
-        fs.copy(source, target)  # server-side where the remote supports it
-        return
-    local = cache_file(root, md5)
-    if not local.is_file():
-        raise DvcError(f"model object {md5} is neither in the DVC remote nor in the local "
-                       "cache (run `dvc push` where it was trained)")
-    fs.put_file(str(local), target)
-
-
-def _dir_entries(fs: Any, base: str, root: Path, md5: str) -> list[tuple[str, str]]:
-    """(relative path, md5) of every file of a DVC directory object (its .dir manifest)."""
-    local = cache_file(root, md5)
-    raw = local.read_bytes() if local.is_file() else fs.cat_file(_object_path(fs, base, md5))
-    return [(str(e["relpath"]), str(e["md5"])) for e in json_loads(raw)]
-
-
-def publish_copy(root: Path, md5: str, dest: str) -> str:
-    """Put DVC object ``md5`` (a file, or a directory's files) at ``dest``, a path relative
-    to the default remote's root; returns its URL. Idempotent."""
-    repo = _open_project(root)
-    try:
-        remote = repo.cloud.get_remote(command="publish")
-        fs, base = remote.fs, remote.path
-        target = fs.join(base, *dest.split("/"))
-        if md5.endswith(".dir"):
-            for relpath, file_md5 in _dir_entries(fs, base, root, md5):
-                _copy_object(fs, base, root, file_md5, fs.join(target, *relpath.split("/")))
-        else:
-            _copy_object(fs, base, root, md5, target)
-        return str(fs.unstrip_protocol(target))
-    except DvcError:
-        raise
-    except Exception as exc:  # credentials, network, permissions: one line for the user
-        raise DvcError(f"cannot publish {dest} to the DVC remote: {exc}") from None
-    finally:
-        repo.close()
-
-
-def _remote_fs(uri: str) -> tuple[Any, str]:
-    from fsspec.core import url_to_fs  # DVC's file systems (s3fs, gcsfs...) plug in here
-
-    fs, path = url_to_fs(uri)
-    return fs, str(path)
-
-
-def fetch_copy(uri: str, into: Path) -> Path:
-    """A local path holding the published copy at ``uri`` (a file or a directory): the copy
-    itself when the remote is a local directory, else a download under ``into``."""
-    if "://" not in uri or uri.startswith("file://"):
-        return Path(uri.removeprefix("file://"))
-    try:
-        fs, path = _remote_fs(uri)
-        target = into / uri.rstrip("/").rsplit("/", 1)[-1]
-        fs.get(path, str(target), recursive=fs.isdir(path))
-        return target
-    except Exception as exc:  # credentials, network, a missing object
-        raise DvcError(f"cannot read {uri} from the DVC remote: {exc}") from None
-
-
-def put_file(local: Path, uri: str) -> None:
-    """Write ``local`` at ``uri`` in the DVC remote (replacing what is there)."""
-    try:
-        if "://" not in uri or uri.startswith("file://"):
-            target = Path(uri.removeprefix("file://"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target != local:
-                target.write_bytes(local.read_bytes())
-            return
-        fs, path = _remote_fs(uri)
-        fs.put_file(str(local), path)
-    except Exception as exc:
-        raise DvcError(f"cannot write {uri} to the DVC remote: {exc}") from None
 
 
 def remote_object_path(remote_url: str, md5: str) -> str:
     """Where the object with hash ``md5`` lives in a DVC 3 remote."""
+    check_object_id(md5, "DVC object id")
     return f"{remote_url.rstrip('/')}/files/md5/{md5[:2]}/{md5[2:]}"
 
 

@@ -119,9 +119,10 @@ def ci_run_url() -> str | None:
     return None
 
 
-def measured_repro(root: Path, *, pull: bool,
+def measured_repro(root: Path, *, pull: bool, run_cache: bool = True,
                    on_line: Callable[[str], None] | None = None) -> tuple[StageCost, ...]:
-    """Run `dvc repro` and return what each stage cost."""
+    """Run `dvc repro` and return what each stage cost (``run_cache``: may stages be
+    restored from DVC's run cache)."""
     monitor = StageMonitor()
 
     def line(text: str) -> None:
@@ -130,7 +131,8 @@ def measured_repro(root: Path, *, pull: bool,
             on_line(text)
 
     try:
-        dvc_repro(root, pull=pull, on_line=line, on_start=monitor.start)
+        dvc_repro(root, pull=pull, run_cache=run_cache, on_line=line,
+                  on_start=monitor.start)
     finally:
         monitor.stop()
     return monitor.costs()

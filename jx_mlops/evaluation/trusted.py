@@ -1,12 +1,15 @@
 """Trusted evaluation: score a pull request's model with the base branch's scoring stage.
 
-The PR is trained as usual (``dvc repro`` in the project). Then, in a separate git work
-tree at the base commit, the base's version of the trusted stage (its command, code,
-params and data) runs on the PR's outputs it consumes (the model, the prepared data),
-copied from the DVC cache by the hashes of the PR's dvc.lock. The metrics, plots and
-predictions that stage writes are read from that work tree; everything else from the
-PR. Nothing of the trusted run reaches the PR branch, and the work tree is removed
-whatever happens.
+The PR is trained as usual (``dvc repro`` in the project). Then, in a fresh work tree of
+the base commit, the base's version of the trusted stage (its command, code, params and
+data) runs on the PR's outputs it consumes (the model, the prepared data). The work tree
+is written by jx-mlops from checked git objects (no checkout: no hook or filter of the
+PR's clone runs, ``git.export``), and checked against the base commit's tree again just
+before the stage runs. The consumed outputs are taken only by the hashes of the PR's
+dvc.lock, from the DVC cache or remote (each object checked), never from a file the PR
+committed to git. The metrics, plots and predictions that stage writes are read from
+that work tree; everything else from the PR. Nothing of the trusted run reaches the PR
+branch, and the work tree is removed whatever happens.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from jx_mlops.config.project import CONFIG_FILE, ProjectConfig, parse_config
 from jx_mlops.dvc.commands import repro_stage
 from jx_mlops.dvc.lockfile import parse_dvc_file
 from jx_mlops.dvc.pipeline import stage_deps
-from jx_mlops.dvc.storage import materialise
-from jx_mlops.errors import ConfigError, DvcError
+from jx_mlops.dvc.storage import materialise, parse_dir_manifest, read_object
+from jx_mlops.errors import ConfigError, DvcError, GitError
 from jx_mlops.evaluation.build import ReportOptions, compare_model, compare_revisions
-from jx_mlops.evaluation.snapshot import Snapshot, read_bytes
+from jx_mlops.evaluation.snapshot import Snapshot
+from jx_mlops.git.export import export_tree, tree_differences
 from jx_mlops.git.repo import GitRepo
 
 
@@ -49,22 +53,39 @@ class TrustedRun:
     outputs: tuple[str, ...]
 
 
+def base_config(config: ProjectConfig, repo: GitRepo, sha: str) -> ProjectConfig | None:
+    """The project's mlops.yaml as commit ``sha`` (the base) has it: what a pull request
+    cannot change by editing its own. None when it has none, or one that does not parse
+    (the base's problem, reported elsewhere)."""
+    relative = _project_dir(config, repo)
+    data = repo.read_blob(sha, os.path.join(relative, CONFIG_FILE)
+                          if relative != "." else CONFIG_FILE)
+    if data is None:
+        return None
+    try:
+        return parse_config(data.decode("utf-8", "replace"), config.path)
+    except ConfigError:
+        return None
+
+
+def run_cache_allowed(config: ProjectConfig, repo: GitRepo, base_rev: str) -> bool:
+    """Whether the base's mlops.yaml lets CI pull and restore DVC's run cache
+    (``ci.run_cache: pull``; config/ci.py says why it is off by default)."""
+    sha = repo.try_rev_parse(base_rev)
+    at_base = base_config(config, repo, sha) if sha is not None else None
+    return at_base is not None and at_base.ci.run_cache == "pull"
+
+
 def effective_evaluation(config: ProjectConfig, repo: GitRepo, base: Snapshot
                          ) -> EvaluationConfig:
     """The base's ``evaluation`` block when it names a trusted stage (a PR cannot switch
     trusted evaluation off, or to advisory, by editing mlops.yaml), else the PR's."""
     if base.sha is None:
         return config.evaluation
-    relative = _project_dir(config, repo)
-    data = repo.read_blob(base.sha, os.path.join(relative, CONFIG_FILE)
-                          if relative != "." else CONFIG_FILE)
-    if data is None:
+    at_base = base_config(config, repo, base.sha)
+    if at_base is None:
         return config.evaluation
-    try:
-        at_base = parse_config(data.decode("utf-8", "replace"), config.path).evaluation
-    except ConfigError:
-        return config.evaluation
-    return at_base if at_base.trusted else config.evaluation
+    return at_base.evaluation if at_base.evaluation.trusted else config.evaluation
 
 
 def _project_dir(config: ProjectConfig, repo: GitRepo) -> str:
@@ -92,20 +113,30 @@ def _consumed(base: Snapshot, stage: str) -> tuple[list[str], list[str]]:
 
 
 def _materialise(config: ProjectConfig, head: Snapshot, path: str, dest: Path) -> None:
-    """The PR's version of ``path`` at ``dest``: from the DVC cache by the PR's hash."""
-    lock = head.lock()
-    found = lock.containing(path) if lock else None
-    if found is not None and found[0].md5 and not found[1]:
-        try:
-            materialise(config.root, found[0].md5, dest)
+    """The PR's version of ``path`` at ``dest``: the DVC object its dvc.lock names (or the
+    file of a directory object), from the DVC cache or remote, checked against its hash.
+    Never a file the PR committed to git: a fork writes git, not the DVC remote."""
+    try:
+        lock = head.lock()
+        found = lock.containing(path) if lock else None
+        if found is None or not found[0].md5 or (found[1] and not found[0].is_dir):
+            raise UnscorableError(
+                f"the PR's {path} (the base's stage reads it) is not a DVC output of its "
+                "dvc.lock; trusted evaluation takes what it scores only by hash from the "
+                "DVC cache or remote, never from git")
+        out, inside = found
+        assert out.md5 is not None
+        if not inside:
+            materialise(config.root, out.md5, dest)
             return
-        except DvcError as exc:
-            raise UnscorableError(exc.message) from None
-    data, reason = read_bytes(head, path)
-    if data is None:
-        raise UnscorableError(f"the PR has no {path} (the base's stage reads it): {reason}")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(data)
+        manifest = parse_dir_manifest(read_object(config.root, out.md5),
+                                      f"DVC directory object {out.md5}")
+        file_md5 = manifest.get(inside)
+        if file_md5 is None:
+            raise UnscorableError(f"the PR has no {path}: not in the DVC output {out.path}")
+        materialise(config.root, file_md5, dest)
+    except DvcError as exc:
+        raise UnscorableError(exc.message) from None
 
 
 def _base_data(config: ProjectConfig, project: Path, path: str) -> None:
@@ -150,7 +181,7 @@ def _failure(output: list[str], exc: DvcError) -> str:
 @contextmanager
 def base_scoring(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Snapshot,
                  stage: str) -> Iterator[TrustedRun]:
-    """Run the base's ``stage`` on the PR's outputs in a throwaway work tree at the base;
+    """Run the base's ``stage`` on the PR's outputs in a fresh work tree of the base;
     yields where it ran. UnscorableError says why it could not; the work tree is removed
     on every way out."""
     if base.sha is None:
@@ -160,27 +191,51 @@ def base_scoring(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Sna
     scratch = Path(tempfile.mkdtemp(prefix="jx-mlops-trusted-"))
     tree = scratch / "base"
     try:
-        repo.add_worktree(tree, base.sha)
+        try:
+            files = export_tree(repo, base.sha, tree)
+        except GitError as exc:
+            raise UnscorableError(exc.message) from None
         project = tree / _project_dir(config, repo)
+        _without_git(project, tree)
         for path in consumed:
             _materialise(config, head, path, project / path)
         for path in own:
             _base_data(config, project, path)
-        output: list[str] = []
-        with console.step(f"Scoring with {base.label}'s `{stage}` (trusted evaluation)") \
-                as detail:
-            def line(text: str) -> None:
-                output.append(text)
-                detail(text)
-
-            try:
-                repro_stage(project, stage, on_line=line)
-            except DvcError as exc:
-                raise UnscorableError(_failure(output, exc)) from None
+        changed = tree_differences(files, tree)
+        if changed:
+            raise UnscorableError(f"the work tree of {base.label} changed before scoring: "
+                                  f"{', '.join(changed[:3])} no longer match its commit")
+        _run_stage(project, base, stage)
         yield TrustedRun(project, outputs)
     finally:
-        repo.remove_worktree(tree)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _without_git(project: Path, tree: Path) -> None:
+    """DVC runs the stage without git (``core.no_scm`` in the config of the DVC project
+    holding ``project``): the work tree is no repository, so no git configuration or hook
+    can reach it."""
+    for directory in (project, *project.parents):
+        if (directory / ".dvc").is_dir():
+            (directory / ".dvc" / "config.local").write_text(
+                "[core]\n    no_scm = true\n", encoding="utf-8")
+            return
+        if directory == tree:
+            return
+
+
+def _run_stage(project: Path, base: Snapshot, stage: str) -> None:
+    output: list[str] = []
+    with console.step(f"Scoring with {base.label}'s `{stage}` (trusted evaluation)") \
+            as detail:
+        def line(text: str) -> None:
+            output.append(text)
+            detail(text)
+
+        try:
+            repro_stage(project, stage, on_line=line)
+        except DvcError as exc:
+            raise UnscorableError(_failure(output, exc)) from None
 
 
 def compare_trusted(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: Snapshot,
@@ -192,7 +247,8 @@ def compare_trusted(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: 
     stage = evaluation.trusted
     if stage is None:
         return compare_revisions(config, repo, base, head, options, head_record)
-    trusted = TrustedEvaluation(stage, base.label, base.sha, evaluation.mode)
+    trusted = TrustedEvaluation(stage, base.label, base.sha, evaluation.mode,
+                                on_mismatch=evaluation.on_mismatch)
     try:
         with base_scoring(config, repo, base, head, stage) as run:
             scored = replace(head, overlay=run.directory, overlay_paths=run.outputs, _memo={})

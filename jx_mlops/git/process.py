@@ -4,12 +4,28 @@
 Every git process gets the same environment: the inherited one with what would redirect git
 elsewhere dropped (:mod:`jx_mlops.git.env`), git's messages in English (``LC_ALL=C``, so
 they can be read back), plus what the caller adds for one call.
+
+And the same sealed command line. In CI jx-mlops runs git in a clone where a pull
+request's code has just run, and that code can write ``.git/hooks`` and ``.git/config``:
+a hook left there would run inside the trusted steps that follow (and, on a reused
+runner, in the next job). ``-c`` settings outrank every configuration file, so each git
+process gets ``core.hooksPath`` pointing at an empty directory of its own (no hook runs)
+and :data:`SEALED` switches off the other settings that make the commands jx-mlops runs
+start a program. Filter and merge drivers are named by the repository: commands that
+write or read the work tree first list those the clone's own configuration defines
+(``.git/config`` and what it includes) and switch them off too (:func:`driver_settings`);
+the same drivers in the user's global configuration (git-lfs) keep working. Trusted work
+trees are never checked out by git at all (:mod:`jx_mlops.git.export`).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import re
+import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +56,67 @@ class Completed:
         return lines[-1] if lines else f"git exited with status {self.status}"
 
 
+# Settings that would start a program during the commands jx-mlops runs.
+SEALED = (
+    ("core.fsmonitor", "false"),  # `status`, `add`, `commit` would run the monitor
+    ("commit.gpgSign", "false"),  # gpg.program would run to sign
+    ("tag.gpgSign", "false"),
+    ("tag.forceSignAnnotated", "false"),
+    ("protocol.ext.allow", "never"),  # an ext:: remote URL is a command line
+)
+_no_hooks: Path | None = None
+_no_hooks_lock = threading.Lock()
+
+
+def hooks_off_directory() -> Path:
+    """An empty directory of this process (read-only, removed at exit): no hook is found
+    in it."""
+    global _no_hooks
+    with _no_hooks_lock:
+        if _no_hooks is None or not _no_hooks.is_dir():
+            _no_hooks = Path(tempfile.mkdtemp(prefix="jx-mlops-no-hooks-"))
+            _no_hooks.chmod(0o500)
+            atexit.register(shutil.rmtree, _no_hooks, True)
+        return _no_hooks
+
+
+Setting = tuple[str, str]
+
+
+def sealed_command(args: Sequence[str], extra: Sequence[Setting] = ()) -> list[str]:
+    """``git ARGS`` with hooks off, :data:`SEALED` and ``extra`` set, whatever any config
+    file says."""
+    settings = [("core.hooksPath", str(hooks_off_directory())), *SEALED, *extra]
+    return ["git", *(part for key, value in settings for part in ("-c", f"{key}={value}")),
+            *args]
+
+
+_DRIVER = re.compile(r"^(filter|merge)\.(.+)\.(clean|smudge|process|required|driver)$")
+
+
+def driver_settings(cwd: Path) -> list[Setting]:
+    """Settings that switch off each filter and merge driver the repository's own
+    configuration at ``cwd`` defines (a pull request's code can write it): a filter runs
+    nothing, a merge driver fails (a conflict, never a silent resolution)."""
+    listed = subprocess.run(
+        sealed_command(["config", "--local", "--includes", "--name-only", "--get-regexp",
+                        r"^(filter|merge)\."]),
+        cwd=cwd, capture_output=True, env=git_environment(), check=False)
+    settings: list[Setting] = []
+    for name in sorted(set(listed.stdout.decode("utf-8", "replace").splitlines())):
+        found = _DRIVER.match(name)
+        if found is None or "=" in found.group(2):
+            continue
+        section, driver = found.group(1), found.group(2)
+        if section == "filter":
+            settings += [(f"filter.{driver}.{key}", "") for key in ("clean", "smudge",
+                                                                     "process")]
+            settings.append((f"filter.{driver}.required", "false"))
+        else:
+            settings.append((f"merge.{driver}.driver", "false"))
+    return list(dict.fromkeys(settings))
+
+
 def git_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a git process, with ``extra`` for this call only."""
     sanitize_environment()
@@ -47,10 +124,13 @@ def git_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def run_git(args: Sequence[str], *, cwd: Path | None = None, data: bytes | None = None,
-            env: Mapping[str, str] | None = None) -> Completed:
-    """Run ``git ARGS`` (in ``cwd``, ``data`` on stdin) to completion."""
-    proc = subprocess.run(["git", *args], cwd=cwd, input=data if data is not None else b"",
-                          capture_output=True, env=git_environment(env), check=False)
+            env: Mapping[str, str] | None = None, config: Sequence[Setting] = ()
+            ) -> Completed:
+    """Run ``git ARGS`` (in ``cwd``, ``data`` on stdin, ``config`` set for this call) to
+    completion."""
+    proc = subprocess.run(sealed_command(args, config), cwd=cwd,
+                          input=data if data is not None else b"", capture_output=True,
+                          env=git_environment(env), check=False)
     return Completed(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -105,7 +185,7 @@ class ObjectReader:
     def _started(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
-                ["git", "cat-file", "--batch"], cwd=self._cwd, stdin=subprocess.PIPE,
+                sealed_command(["cat-file", "--batch"]), cwd=self._cwd, stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_environment())
         return self._proc
 

@@ -15,8 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from jx_mlops.errors import ConflictError, GitError
-from jx_mlops.git.process import Completed, ObjectReader, run_git
+from jx_mlops.git.process import Completed, GitObject, ObjectReader, driver_settings, run_git
 from jx_mlops.git.values import CommitInfo, CommitMessage, MergeResult, TagInfo
+
+# What applies filters (clean/smudge) or merge drivers to work-tree files.
+_WORK_TREE_COMMANDS = frozenset({"add", "checkout", "commit", "merge", "rm", "status",
+                                 "reset", "restore", "switch", "stash", "cherry-pick"})
 
 
 def _identity_hint(message: str) -> str | None:
@@ -108,7 +112,11 @@ class GitRepo:
 
     def _git(self, args: Sequence[str], *, data: bytes | None = None,
              env: Mapping[str, str] | None = None) -> Completed:
-        return run_git(args, cwd=self._path, data=data, env=env)
+        # Commands that write or read work-tree files would run the clone's own filter
+        # and merge drivers: those are switched off first (git/process.py).
+        drivers = driver_settings(self._path) if not self._bare and args and \
+            args[0] in _WORK_TREE_COMMANDS else []
+        return run_git(args, cwd=self._path, data=data, env=env, config=drivers)
 
     def run(self, *args: str, env: Mapping[str, str] | None = None, check: bool = True) -> str:
         """Run ``git ARGS`` here and return stdout (stripped of its final newline)."""
@@ -130,6 +138,10 @@ class GitRepo:
             return None
         found = self._objects.read(f"{rev}^{{commit}}")
         return found.sha if found is not None and found.kind == "commit" else None
+
+    def read_object(self, spec: str) -> GitObject | None:
+        """The object ``spec`` names (``SHA``, ``REV:PATH``...) as git stores it, or None."""
+        return self._objects.read(spec)
 
     def parents(self, sha: str) -> tuple[str, ...]:
         """The parent commits of ``sha``."""
@@ -250,16 +262,6 @@ class GitRepo:
             self.run("checkout", "-q", "-B", new_branch, ref)
         else:
             self.run("checkout", "-q", ref)
-
-    def add_worktree(self, path: Path, rev: str) -> None:
-        """Check ``rev`` out, detached, in a new work tree at ``path`` sharing this
-        repository's objects (no clone, no branch to clean up)."""
-        self.run("worktree", "add", "--detach", "--force", str(path), rev)
-
-    def remove_worktree(self, path: Path) -> None:
-        """Remove the work tree at ``path`` (untracked files and all) and forget it."""
-        self.run("worktree", "remove", "--force", "--force", str(path), check=False)
-        self.run("worktree", "prune", check=False)
 
     # -- remotes ------------------------------------------------------------------------
 

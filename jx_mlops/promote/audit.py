@@ -9,6 +9,8 @@ For each record of each environment repository:
 - the commit exists and its dvc.lock records the artifact with the recorded md5, as does
   the tag's metadata; the storage URI is that md5's object in the recorded DVC remote;
 - what the serving files deploy is what the record says (nothing, when disabled);
+- the serving copy a record deploys, and the DVC remote's object of the artifact's md5,
+  hash to the md5 and sha256 the tag records (a writer of the remote can replace either);
 - a signed version's published copy still matches its signature (each file that no longer
   does is named), checked with the key of the project that deployed it (several projects
   may share an environment repository: see ``projectkeys``), and the record's bundle is the
@@ -24,7 +26,8 @@ from dataclasses import asdict, dataclass, field
 
 from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
 from jx_mlops.dvc.lockfile import parse_lock
-from jx_mlops.dvc.storage import remote_object_path, serving_copy_path
+from jx_mlops.dvc.serving import serving_copy_path
+from jx_mlops.dvc.storage import remote_object_path
 from jx_mlops.environments.history import HistoryEvent, latest_events, read_events
 from jx_mlops.environments.records import DeploymentRecord, card_path, record_names, record_path
 from jx_mlops.environments.repo import EnvironmentRepo, mirror
@@ -40,8 +43,9 @@ from jx_mlops.promote.manifests import (
 )
 from jx_mlops.promote.projectkeys import RecordTrusts
 from jx_mlops.promote.stage_tags import shown_in
+from jx_mlops.registry.copies import copy_problems
 from jx_mlops.registry.signatures import project_trust, verify_copy
-from jx_mlops.registry.tags import find_version, tag_name
+from jx_mlops.registry.tags import ModelVersion, find_version, tag_name
 from jx_mlops.signing import Trust
 
 
@@ -194,8 +198,11 @@ def _source_problems(record: DeploymentRecord, sources: _Sources) -> list[str]:
         return [f"source repository {record.source_repo} is not on the forge"]
     if source.try_rev_parse(record.source_commit) is None:
         return [f"commit {record.source_commit[:12]} does not exist in {record.source_repo}"]
-    problems = _tag_problems(record, source)
+    version = find_version(source, record.registry_name or record.model, record.version)
+    problems = _tag_problems(record, source, version)
     problems += _lock_problems(record, source)
+    if version is not None:
+        problems += _byte_problems(record, version)
     if record.storage and record.artifact_md5 and record.storage_uri != \
             remote_object_path(record.storage, record.artifact_md5):
         problems.append(f"storage URI {record.storage_uri} is not the object of md5 "
@@ -208,12 +215,12 @@ def _source_problems(record: DeploymentRecord, sources: _Sources) -> list[str]:
     return problems
 
 
-def _tag_problems(record: DeploymentRecord, source: GitRepo) -> list[str]:
+def _tag_problems(record: DeploymentRecord, source: GitRepo, version: ModelVersion | None
+                  ) -> list[str]:
     name = record.registry_name or record.model
     tag = tag_name(name, record.version)
     problems = [] if record.tag == tag else [
         f"the record says version {record.version} but tag {record.tag}"]
-    version = find_version(source, name, record.version)
     if version is None:
         return [*problems, f"registry tag {tag} is missing (or not annotated) in "
                            f"{record.source_repo}"]
@@ -232,6 +239,16 @@ def _tag_problems(record: DeploymentRecord, source: GitRepo) -> list[str]:
         problems.append(f"artifact md5 {record.artifact_md5} differs from the registry "
                         f"metadata of {tag} ({md5})")
     return problems
+
+
+def _byte_problems(record: DeploymentRecord, version: ModelVersion) -> list[str]:
+    """The serving copy the record deploys and the DVC remote's object of its md5, hashed
+    now, against the tag's md5 and sha256 (a writer of the remote can replace either)."""
+    try:
+        return copy_problems(version.tag, version.metadata.get("artifact") or {},
+                             record.serving_uri if record.serving else None, record.storage)
+    except JxMlopsError as exc:
+        return [exc.message]
 
 
 def _lock_problems(record: DeploymentRecord, source: GitRepo) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,8 @@ from typing import Any
 from jx_mlops import console
 from jx_mlops.config.project import ModelConfig, ProjectConfig
 from jx_mlops.dvc.lockfile import DvcLock
-from jx_mlops.dvc.storage import (
-    default_remote_url,
-    publish_copy,
-    remote_object_path,
-    serving_copy_path,
-)
+from jx_mlops.dvc.serving import PublishedCopy, publish_copy, serving_copy_path
+from jx_mlops.dvc.storage import default_remote_url, remote_object_path
 from jx_mlops.errors import ConfigError, DvcError, RegistryError, UsageError
 from jx_mlops.evaluation.declared import metrics_at as declared_metrics
 from jx_mlops.evaluation.declared import params_at as declared_params
@@ -42,6 +39,7 @@ from jx_mlops.registry.tags import (
     plan_registration,
     register_version,
 )
+from jx_mlops.signing import Signer
 
 METADATA_SCHEMA = 2
 _MAX_PARAMS_JSON = 32_000  # params values larger than this keep only their digest
@@ -237,13 +235,24 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
     if unsigned is not None:
         meta["unsigned"] = {"reason": unsigned[:500]}
     if publishing:
-        artifact["serving_uri"] = (f"{str(artifact['storage']).rstrip('/')}/"
-                                   f"{serving_copy_path(name, version, str(artifact['path']))}")
-        _publish(config, name, version, artifact)
-        if signer is not None:
-            meta["signature"] = sign_copy(name, version, artifact, signer)
+        _publish_and_sign(config, name, version, meta, signer)
     registered, created = register_version(repo, name, commit, meta, version=version)
     return Registration(registered, created)
+
+
+def _publish_and_sign(config: ProjectConfig, name: str, version: str, meta: dict[str, Any],
+                      signer: Signer | None) -> None:
+    """Write the serving copy (hash-checked on the way) and sign the verified local bytes,
+    never what the remote holds now; the metadata gains the copy's URI, sha256, signature."""
+    artifact = meta["artifact"]
+    artifact["serving_uri"] = (f"{str(artifact['storage']).rstrip('/')}/"
+                               f"{serving_copy_path(name, version, str(artifact['path']))}")
+    with tempfile.TemporaryDirectory(prefix="jx-mlops-publish-") as tmp:
+        published = _publish(config, name, version, artifact, Path(tmp))
+        if published.sha256 is not None:
+            artifact["sha256"] = published.sha256
+        if signer is not None:
+            meta["signature"] = sign_copy(name, version, artifact, signer, published.local)
 
 
 def _why_unsigned(artifact: dict[str, Any], publish: bool) -> str:
@@ -278,16 +287,22 @@ def register(config: ProjectConfig, model: str, *, ref: str = "HEAD", path: str 
         repo.close()
 
 
-def _publish(config: ProjectConfig, model: str, version: str,
-             artifact: dict[str, Any]) -> None:
-    """Write the version's named copy into the DVC remote; RegistryError naming the
-    remote when it cannot be written (nothing is registered then)."""
+def _publish(config: ProjectConfig, model: str, version: str, artifact: dict[str, Any],
+             workdir: Path) -> PublishedCopy:
+    """Write the version's named copy into the DVC remote from its object, checked against
+    the artifact's md5 (and sha256, once recorded); RegistryError naming the remote or the
+    mismatch when it cannot be (nothing is registered then)."""
     path, md5 = str(artifact["path"]), str(artifact["md5"])
+    sha256 = artifact.get("sha256") if not md5.endswith(".dir") else None
     with console.step(f"Publishing {path} of {model}@{version} for serving"):
         try:
-            publish_copy(config.root, md5, serving_copy_path(model, version, path))
+            return publish_copy(config.root, md5, serving_copy_path(model, version, path),
+                                workdir, sha256=str(sha256) if sha256 else None)
         except DvcError as exc:
-            # DvcError says "cannot publish PATH to the DVC remote: WHY": keep the why.
+            if not exc.message.startswith("cannot publish "):  # bytes that do not match
+                raise RegistryError(f"{model}@{version} not registered: {exc.message}"
+                                    ) from None
+            # "cannot publish PATH to the DVC remote: WHY": keep the why.
             why = exc.message.split(": ", 1)[-1]
             raise RegistryError(
                 f"{model}@{version} not registered: cannot write its serving copy to DVC "
@@ -297,14 +312,16 @@ def _publish(config: ProjectConfig, model: str, version: str,
 
 
 def publish_serving_copy(config: ProjectConfig, version: ModelVersion) -> ModelVersion:
-    """Make sure the named copy the version's metadata promises is in the DVC remote.
+    """Make sure the named copy the version's metadata promises is in the DVC remote, and
+    is the version's bytes (its md5, and its sha256 when the tag records one).
 
     Idempotent, so a release re-run after a lost copy finishes the job.
     """
     artifact = version.metadata.get("artifact") or {}
     md5, path = artifact.get("md5"), artifact.get("path")
     if artifact.get("serving_uri") and md5 and path:
-        _publish(config, version.model, version.version, artifact)
+        with tempfile.TemporaryDirectory(prefix="jx-mlops-publish-") as tmp:
+            _publish(config, version.model, version.version, artifact, Path(tmp))
     return version
 
 

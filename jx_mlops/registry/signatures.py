@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from jx_mlops import console, signing
 from jx_mlops.config.project import ProjectConfig
-from jx_mlops.dvc.storage import fetch_copy, put_file
+from jx_mlops.dvc.serving import fetch_copy, put_file
 from jx_mlops.errors import DvcError, RegistryError
 from jx_mlops.fsutil import jx_home
 from jx_mlops.signing import SignatureMismatch, Signer, SigningError, Trust
@@ -79,16 +79,16 @@ def _check_key_pair(signer: Signer, public_key: Path) -> None:
                             "(mlops.yaml signing.public_key): promotion could not verify it")
 
 
-def sign_copy(model: str, version: str, artifact: dict[str, Any], signer: Signer
-              ) -> dict[str, Any]:
-    """Sign the published copy at ``artifact['serving_uri']``, write its bundle beside it;
-    returns the tag metadata's ``signature`` (and sets ``artifact['sha256']``)."""
-    uri = str(artifact["serving_uri"])
-    bundle_uri = uri + signing.BUNDLE_SUFFIX
+def sign_copy(model: str, version: str, artifact: dict[str, Any], signer: Signer,
+              local: Path) -> dict[str, Any]:
+    """Sign ``local``, the verified bytes just published at ``artifact['serving_uri']``
+    (never the remote's copy as it is now: a writer of the remote may have replaced it),
+    and write the bundle beside that copy; returns the tag metadata's ``signature`` (and
+    sets ``artifact['sha256']``)."""
+    bundle_uri = str(artifact["serving_uri"]) + signing.BUNDLE_SUFFIX
     with console.step(f"Signing {model}@{version} ({signer.method})"), \
             tempfile.TemporaryDirectory(prefix="jx-mlops-sign-") as tmp:
         try:
-            local = fetch_copy(uri, Path(tmp))
             bundle = Path(tmp) / (local.name + signing.BUNDLE_SUFFIX)
             signature = signing.sign_model(local, bundle, signer)
             put_file(bundle, bundle_uri)

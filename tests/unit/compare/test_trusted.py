@@ -72,3 +72,21 @@ def test_an_artifact_is_judged_by_the_bases_models_and_policies() -> None:
     empty = replace(_comparison(), models=(), verdict=decide([]))
     assert empty.verdict.line == "pass: no metrics"
     assert not judged_by(empty, {"churn": lambda _p, _k: strict}, str).verdict.passed
+
+
+def test_on_mismatch_fail_makes_a_differing_self_reported_value_fail_the_pr() -> None:
+    from jx_mlops.compare.scoring import SelfReported
+
+    rows = (SelfReported("churn", "metrics.json", "accuracy", 0.724, 1.0),
+            SelfReported("churn", "metrics.json", "f1", 0.5, 0.5))
+    flagged = with_trusted(_comparison(), TrustedEvaluation("evaluate", "main", "a" * 40,
+                                                            rows=rows))
+    assert flagged.verdict.passed
+    assert flagged.verdict.line.endswith("1 self-reported value differs from trusted "
+                                         "evaluation")
+    failed = with_trusted(_comparison(), TrustedEvaluation(
+        "evaluate", "main", "a" * 40, rows=rows, on_mismatch="fail"))
+    assert not failed.verdict.passed
+    assert failed.verdict.line.startswith(
+        "fail: churn: self-reported metrics.json: accuracy (1.0) differs from trusted "
+        "evaluation (0.724; evaluation.on_mismatch: fail)")

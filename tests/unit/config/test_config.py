@@ -57,7 +57,7 @@ def test_valid_config_is_typed() -> None:
      "got 'sometimes'"),
     (("project: churn", "projcet: churn"),
      "mlops.yaml: projcet: unknown key (expected one of: version, project, forge, models, "
-     "environments, registry, evaluation, signing)"),
+     "environments, registry, evaluation, signing, ci)"),
     (("name: production", "name: staging"),
      "mlops.yaml: environments: duplicate name 'staging'"),
     (("  churn:\n", "  Churn_Model:\n"),
@@ -123,8 +123,17 @@ def test_cli_reports_config_errors_in_one_line(cli, tmp_path: Path) -> None:
     ("evaluation: {trusted: evaluate, mode: lenient}",
      "mlops.yaml: evaluation.mode: expected 'enforced' or 'advisory', got 'lenient'"),
     ("evaluation: {trusted: evaluate, stage: x}",
-     "mlops.yaml: evaluation.stage: unknown key (expected one of: trusted, mode, holdout, "
-     "holdout_remote, holdout_target, holdout_features)"),
+     "mlops.yaml: evaluation.stage: unknown key (expected one of: trusted, mode, "
+     "on_mismatch, holdout, holdout_remote, holdout_target, holdout_features)"),
+    ("evaluation: {trusted: evaluate, on_mismatch: warn}",
+     "mlops.yaml: evaluation.on_mismatch: expected 'flag' or 'fail', got 'warn'"),
+    ("evaluation: {on_mismatch: fail}",
+     "mlops.yaml: evaluation.trusted: expected a stage (on_mismatch applies to trusted "
+     "evaluation), got nothing"),
+    ("ci: {run_cache: yes}",
+     "mlops.yaml: ci.run_cache: expected 'skip' or 'pull', got True"),
+    ("ci: {run_cache: pull, push: true}",
+     "mlops.yaml: ci.push: unknown key (expected one of: run_cache)"),
 ])
 def test_invalid_evaluation_block_is_one_line(block: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
@@ -137,3 +146,10 @@ def test_evaluation_block_names_the_trusted_stage() -> None:
     config = parse(VALID + "evaluation: {trusted: evaluate, mode: advisory}\n")
     assert (config.evaluation.trusted, config.evaluation.mode) == ("evaluate", "advisory")
     assert parse(VALID + "evaluation: {trusted: evaluate}\n").evaluation.mode == "enforced"
+    assert parse(VALID + "evaluation: {trusted: evaluate, on_mismatch: fail}\n"
+                 ).evaluation.on_mismatch == "fail"
+
+
+def test_run_cache_is_skipped_unless_ci_says_pull() -> None:
+    assert parse(VALID).ci.run_cache == "skip"
+    assert parse(VALID + "ci: {run_cache: pull}\n").ci.run_cache == "pull"
