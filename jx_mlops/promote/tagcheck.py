@@ -14,7 +14,7 @@ promotion the tag itself is checked against what a release makes:
 
 from __future__ import annotations
 
-from jx_mlops.dvc.storage import serving_copy_path
+from jx_mlops.dvc.serving import serving_copy_path
 from jx_mlops.errors import PromotionError
 from jx_mlops.forge.base import Forge
 from jx_mlops.git.repo import GitRepo
