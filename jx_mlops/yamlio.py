@@ -180,6 +180,38 @@ def load_yaml(text: str | bytes, *, source: str) -> Any:
         raise InputError(f"{source}: not valid YAML: {yaml_problem(exc)}") from None
 
 
+_DVC_YAML: list[Any] = []  # ruamel's safe loader, made on first use
+
+
+def load_as_dvc(text: str | bytes) -> Any:
+    """One YAML document read as DVC reads it: YAML 1.2 (ruamel's safe loader, DVC's
+    ``parse_yaml``), after this module's limits (:func:`check_events`).
+
+    YAML 1.1 (PyYAML) and 1.2 disagree on plain scalars users write in params files:
+    ``1e-3`` is a float only in 1.2, ``yes``/``off`` booleans only in 1.1, ``0755`` octal
+    only in 1.1. DVC's numbers are the 1.2 ones. Raises ValueError with one line.
+    """
+    try:
+        check_events(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(yaml_problem(exc)) from None
+    if not _DVC_YAML:
+        from ruamel.yaml import YAML
+
+        _DVC_YAML.append(YAML(typ="safe", pure=True))
+    from ruamel.yaml.error import YAMLError as RuamelError
+
+    try:
+        return _DVC_YAML[0].load(text)
+    except RuamelError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or one_line(exc)
+        raise ValueError(_cut(f"{problem}{at}", 200)) from None
+    except ValueError as exc:  # an integer literal past Python's digit limit
+        raise ValueError(one_line(exc)) from None
+
+
 class JsonLimitError(json.JSONDecodeError):
     """A JSON document beyond a limit or with a duplicate key; ``str()`` is the reason."""
 

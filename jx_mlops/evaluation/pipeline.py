@@ -32,7 +32,7 @@ def pipeline_outputs(snap: Snapshot) -> list[OutputInfo]:
     outputs kept in git (``cache: false``: metrics, plots) are git's diff, not DVC's."""
     try:
         lock = snap.lock()
-        in_git = {o.path for o in snap.spec().outputs if not o.cached}
+        in_git = {o.path for o in snap.pipeline().outputs if not o.cached}
     except DvcError:
         return []
     outputs = []

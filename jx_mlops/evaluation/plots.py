@@ -23,7 +23,6 @@ from jx_mlops.compare.charts import (
     points_from_records,
 )
 from jx_mlops.dvc.pipeline import PlotDefinition, PlotSource
-from jx_mlops.errors import DvcError
 from jx_mlops.evaluation.formats import load_records
 from jx_mlops.evaluation.snapshot import Snapshot, list_dir, read_bytes
 
@@ -64,14 +63,9 @@ def _points(snap: Snapshot,
 def _definitions(base: Snapshot, head: Snapshot) -> tuple[list[PlotDefinition], list[str]]:
     """Head's plot definitions, then base's that head no longer has (renamed, removed)."""
     found: dict[str, PlotDefinition] = {}
-    notes = []
+    notes: list[str] = []
     for snap in (head, base):
-        try:
-            plots = snap.spec().plots
-        except DvcError as exc:
-            notes.append(exc.message)
-            continue
-        for plot in plots:
+        for plot in snap.pipeline().plots:
             found.setdefault(plot.name, plot)
     return list(found.values()), notes
 

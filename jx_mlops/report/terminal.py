@@ -14,7 +14,7 @@ _STYLES = {
     "improved": "green", "regressed": "bold red", "within_tolerance": "yellow",
     "within_noise": "yellow",
     "unchanged": "dim", "changed": "cyan", "new": "blue", "removed": "magenta",
-    "failed_threshold": "bold red",
+    "failed_threshold": "bold red", "unreadable": "bold yellow",
 }
 
 
