@@ -211,8 +211,8 @@ def match_moved(deltas: list[MetricDelta], gone_files: Iterable[str],
     and the one ``new`` row with the same key path in a file new at the head become one
     row of the head's file, compared; notes say which moved. Ambiguous names stay apart."""
     gone_set, new_set = set(gone_files), set(new_files)
-    gone = [d for d in deltas if d.status == "removed" and d.path in gone_set]
-    came = [d for d in deltas if d.status == "new" and d.path in new_set]
+    gone = [d for d in deltas if d.head_kind is None and d.path in gone_set]
+    came = [d for d in deltas if d.base_kind is None and d.path in new_set]
     pairs = []
     for old in gone:
         olds = [d for d in gone if d.name == old.name]

@@ -246,7 +246,7 @@ def build_report(config: ProjectConfig, *, base: str | None = None, head: str | 
                  options: ReportOptions | None = None) -> Comparison:
     """`jx-mlops report`: base defaults to where HEAD forked from the default branch,
     head to the work tree."""
-    repo = GitRepo.open(config.root)
+    repo, _prefix = GitRepo.enclosing(config.root)  # a DVC root below the git top too
     try:
         if base is None:
             ref, label = default_branch_ref(repo)

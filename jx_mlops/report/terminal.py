@@ -48,6 +48,12 @@ def _model_parts(model: ModelComparison) -> list[RenderableType]:
     parts += [Text(f"head metrics unavailable: {p}", style="red") for p in model.head_problems]
     parts += [Text(f"base metrics unavailable: {p}", style="yellow")
               for p in model.base_problems]
+    for side, coverage in (("head", model.head_coverage), ("base", model.base_coverage)):
+        if coverage is not None and coverage.unread:
+            parts.append(Text(coverage.line(side) + "; not read: " + "; ".join(
+                f"{path} ({reason})" for path, reason in coverage.unread), style="yellow"))
+        elif coverage is not None and coverage.declared and side == "head":
+            parts.append(Text(coverage.line(side), style="dim"))
     if model.significance_note:
         parts.append(Text(model.significance_note, style="dim"))
     for p in (p for p in model.params if p.status != "unchanged"):
