@@ -212,9 +212,11 @@ def _dvc_version() -> str:
     return version("dvc")
 
 
-def resolve_file(fs: RevisionFS, path: str, cache: ResolutionCache | None = None) -> Resolved:
+def resolve_file(fs: RevisionFS, path: str, cache: ResolutionCache | None = None, *,
+                 fast: bool = True) -> Resolved:
     """``path`` (a dvc.yaml, git-top relative) resolved: stages (by generated name),
-    top-level metrics, params, plots and artifacts, tracked vars; or ``{"error": ...}``."""
+    top-level metrics, params, plots and artifacts, tracked vars; or ``{"error": ...}``.
+    ``fast=False``: through DVC even without templating (to compare the two)."""
     data = fs.read_bytes(path)
     if data is None:
         return {"error": f"{path}: cannot read it"}
@@ -226,9 +228,9 @@ def resolve_file(fs: RevisionFS, path: str, cache: ResolutionCache | None = None
         check_events(text)  # before DVC's parser sees it: DVC's has no limits
     except yaml.YAMLError as exc:
         return {"error": f"{path}: invalid YAML: {yaml_problem(exc)}"}
-    fast = _fast(text)
-    if fast is not None:
-        return fast
+    plain = _fast(text) if fast else None
+    if plain is not None:
+        return plain
     key = f"{_dvc_version()}:{path}:{fs.content_id(path)}"
     found = cache.lookup(key, fs) if cache is not None else None
     if found is not None:
@@ -244,8 +246,8 @@ def resolve_file(fs: RevisionFS, path: str, cache: ResolutionCache | None = None
 
 
 def resolve_all(fs: RevisionFS, root: str, files: Callable[[], Sequence[str]],
-                cache: ResolutionCache | None = None,
-                tree: str | None = None) -> list[tuple[str, Resolved]]:
+                cache: ResolutionCache | None = None, tree: str | None = None, *,
+                fast: bool = True) -> list[tuple[str, Resolved]]:
     """Every dvc.yaml below the DVC root ``root`` and its resolution, shallowest first.
 
     ``files`` lists the revision's files below the root (called only when the listing of
@@ -258,7 +260,7 @@ def resolve_all(fs: RevisionFS, root: str, files: Callable[[], Sequence[str]],
         if cache is not None and key:
             cache.trees[key] = paths
             cache.dirty = True
-    return [(p, resolve_file(fs, p, cache)) for p in paths]
+    return [(p, resolve_file(fs, p, cache, fast=fast)) for p in paths]
 
 
 def cache_file(git_dir: Path) -> Path:

@@ -39,11 +39,12 @@ def revision_fs(repo: GitRepo, sha: str | None) -> GitTreeFS | WorkTreeFS:
     return GitTreeFS(repo, tree)
 
 
-def read_pipeline(repo: GitRepo, sha: str | None, prefix: str = "") -> Pipeline:
+def read_pipeline(repo: GitRepo, sha: str | None, prefix: str = "", *,
+                  fast: bool = True) -> Pipeline:
     """What DVC declares at ``sha`` (None: the work tree) below the DVC root ``prefix``
-    (relative to the git top)."""
+    (relative to the git top). ``fast=False``: every dvc.yaml through DVC, uncached."""
     fs = revision_fs(repo, sha)
-    cache = resolution_cache(repo)
+    cache = resolution_cache(repo) if fast else None
     if isinstance(fs, GitTreeFS):
         entry = fs.entry(prefix)
         if entry is None or entry[0] != "tree":
@@ -58,8 +59,9 @@ def read_pipeline(repo: GitRepo, sha: str | None, prefix: str = "") -> Pipeline:
 
         def files() -> list[str]:
             return repo.list_files(None, f"{prefix}/*" if prefix else "*")
-    resolved = resolve_all(fs, prefix, files, cache, tree)
-    cache.save()
+    resolved = resolve_all(fs, prefix, files, cache, tree, fast=fast)
+    if cache is not None:
+        cache.save()
     default = fs.exists(posixpath.join(prefix, DEFAULT_PARAMS) if prefix else DEFAULT_PARAMS)
     return assemble(prefix, resolved, default)
 

@@ -65,14 +65,16 @@ def declared_artifacts(repo: GitRepo, rev: str | None, dvc_root: str = "",
                        project: str | None = None) -> tuple[Artifact, ...]:
     """Every artifact dvc.yaml files and GTO's index declare at ``rev`` (None: the work
     tree), dvc.yaml's first, each name once; paths relative to ``project`` (the project's
-    directory in the repository; default the DVC root)."""
+    directory in the repository; default the DVC root). An index entry belongs to a
+    project below the top only when its path is inside it."""
     base = dvc_root if project is None else project
     pipeline = read_pipeline(repo, rev, dvc_root)
     found = [replace(a, path=_relative(pipeline.git_path(a.path), base))
              for a in pipeline.artifacts]
     names = {a.name for a in found}
     found += [replace(a, path=_relative(a.path, base)) for a in index_artifacts(repo, rev)
-              if a.name not in names]
+              if a.name not in names and (not base or "://" in a.path
+                                          or a.path.startswith(f"{base}/"))]
     return tuple(found)
 
 
