@@ -2,9 +2,9 @@
 
 Lines over a numeric or categorical x axis; bar charts as ``xychart-beta horizontal``.
 xychart spreads a line's values evenly over the x axis and a comment must stay small, so a
-long line is shortened here, and only here (the data keeps every point): every k-th point
-when all lines share their x values, else the lines resampled on one even x grid; the
-legend says which. A scatter has no xychart form: :func:`drawable` says so, and the
+line is drawn here, and only here, on what xychart can show (the data keeps every point):
+lines over evenly spaced x values (steps) as they are, every k-th point when long; other
+lines interpolated on one even x grid. The legend says which. A scatter has no xychart form: :func:`drawable` says so, and the
 comment names it instead (the HTML report draws its dots).
 
 No image host is involved: the chart is text inside the comment. Everything from the
@@ -88,8 +88,15 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _shared_x(chart: Chart) -> bool:
-    return len({s.x for s in chart.series}) == 1
+def _even_steps(chart: Chart) -> bool:
+    """All lines share their x values, spaced evenly (steps, epochs): what xychart draws
+    exactly, so a long line may skip points instead of being resampled."""
+    if len({s.x for s in chart.series}) != 1:
+        return False
+    xs = chart.series[0].x
+    steps = [b - a for a, b in itertools.pairwise(xs)]
+    return not steps or (steps[0] > 0 and all(math.isclose(d, steps[0], rel_tol=1e-6)
+                                              for d in steps))
 
 
 def _shortened(chart: Chart) -> tuple[list[tuple[float, ...]], tuple[float, float], str]:
@@ -97,8 +104,7 @@ def _shortened(chart: Chart) -> tuple[list[tuple[float, ...]], tuple[float, floa
     longest = max(len(s.y) for s in chart.series)
     xs = [x for s in chart.series for x in s.x]
     low, high = min(xs), max(xs)
-    if _shared_x(chart) and (longest <= MAX_POINTS or chart.series[0].x == tuple(
-            sorted(chart.series[0].x))):
+    if _even_steps(chart):
         step = max(1, math.ceil(longest / MAX_POINTS))
         said = f"every {_ordinal(step)} point ({len(range(0, longest, step))} of " \
             f"{longest})" if step > 1 else ""
@@ -108,8 +114,8 @@ def _shortened(chart: Chart) -> tuple[list[tuple[float, ...]], tuple[float, floa
         else [low]
     lines = [tuple(_interpolate(sorted(zip(s.x, s.y, strict=True)), at) for at in grid)
              for s in chart.series]
-    return lines, (low, high), f"lines resampled on {count} evenly spaced x values " \
-                               f"(the data: {longest} points)"
+    return lines, (low, high), f"drawn at {count} evenly spaced {_text(chart.x_label)} " \
+                               f"values, interpolated (the data: {longest} points)"
 
 
 def render_chart(chart: Chart) -> str:
