@@ -4,8 +4,9 @@ Lines over a numeric or categorical x axis; bar charts as ``xychart-beta horizon
 xychart spreads a line's values evenly over the x axis and a comment must stay small, so a
 line is drawn here, and only here, on what xychart can show (the data keeps every point):
 lines over evenly spaced x values (steps) as they are, every k-th point when long; other
-lines interpolated on one even x grid. The legend says which. A scatter has no xychart form: :func:`drawable` says so, and the
-comment names it instead (the HTML report draws its dots).
+lines interpolated on one even x grid. The legend says which. A scatter has no xychart
+form: :func:`drawable` says so, and the comment names it instead (the HTML report draws
+its dots).
 
 No image host is involved: the chart is text inside the comment. Everything from the
 project (titles, labels) is reduced to characters that cannot end the code block or the
