@@ -138,6 +138,37 @@ def _top_fits(data: dict[str, Any]) -> bool:
                     and isinstance(a.get("path"), str) for n, a in artifacts.items()))
 
 
+def _vars_fit(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, (str, dict)) for v in value)
+
+
+def _template_fits(body: Any) -> bool:
+    """A stage as written before resolution: ``foreach``/``do``, ``matrix``, ``vars``
+    (dvc.schema.SINGLE_PIPELINE_STAGE_SCHEMA's parts the resolved stages no longer show)."""
+    if not isinstance(body, dict):
+        return False
+    if "foreach" in body or "do" in body:
+        return set(body) == {"foreach", "do"} and isinstance(
+            body["foreach"], (dict, list, str)) and _template_fits(body["do"])
+    matrix = body.get("matrix", {})
+    return (isinstance(matrix, dict) and all(isinstance(k, str) and isinstance(v, (str, list))
+                                             for k, v in matrix.items())
+            and _vars_fit(body.get("vars", [])))
+
+
+def templated_fits(data: Any, resolved: dict[str, Any]) -> bool:
+    """Whether DVC's schema certainly accepts a templated dvc.yaml: its unresolved parts
+    (``vars``, ``foreach``, ``matrix``) have their shape, and what DataResolver made of
+    the rest (``resolved``) fits the subset above. False: ask DVC's schema."""
+    if not isinstance(data, dict) or not set(data) <= _TOP_KEYS | {"vars"}:
+        return False
+    stages = data.get("stages", {})
+    if not (_vars_fit(data.get("vars", [])) and isinstance(stages, dict)
+            and all(_template_fits(b) for b in stages.values())):
+        return False
+    return _top_fits({k: v for k, v in resolved.items() if k != "tracked_vars"})
+
+
 def plain_dvcyaml(data: Any) -> dict[str, Any] | None:
     """``data`` (a parsed dvc.yaml without ``${``) as its own resolution, in the shape
     :mod:`jx_mlops.dvc.resolve` gives; None when it is outside the subset DVC certainly
