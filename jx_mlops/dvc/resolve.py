@@ -225,10 +225,28 @@ class ResolutionCache:
         self.dirty = True
 
 
-def _dvc_version() -> str:
-    from importlib.metadata import version
+_VERSION: list[str] = []
 
-    return version("dvc")
+
+def _dvc_version() -> str:
+    """DVC's version, part of every cache key, read without importing DVC (a cache hit
+    must not pay DVC's import): its generated ``_version.py``, else the distribution's."""
+    if not _VERSION:
+        import importlib.util
+        import re
+
+        spec = importlib.util.find_spec("dvc")
+        origin = Path(spec.origin).parent / "_version.py" if spec and spec.origin else None
+        found = re.search(r"""version = ['"]([^'"]+)['"]""",
+                          origin.read_text(encoding="utf-8")) if origin and \
+            origin.is_file() else None
+        if found is None:
+            from importlib.metadata import version
+
+            _VERSION.append(version("dvc"))
+        else:
+            _VERSION.append(found.group(1))
+    return _VERSION[0]
 
 
 def resolve_file(fs: RevisionFS, path: str, cache: ResolutionCache | None = None, *,
