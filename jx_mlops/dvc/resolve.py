@@ -39,11 +39,11 @@ from typing import Any, Protocol
 import yaml
 
 from jx_mlops.dvc.schema import plain_dvcyaml, templated_fits
-from jx_mlops.fsutil import write_json_atomic
+from jx_mlops.fsutil import write_atomic
 from jx_mlops.yamlio import check_events, load_as_dvc, one_line, yaml_problem
 
 DVCYAML = "dvc.yaml"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: written unsorted (1 lost the stages' order)
 _CACHE_LIMIT = 2_000  # entries kept per cache file; the oldest go first
 Resolved = dict[str, Any]
 
@@ -207,8 +207,10 @@ class ResolutionCache:
         trees = dict(list(self.trees.items())[-_CACHE_LIMIT:])
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(self.path, {"version": CACHE_VERSION, "entries": entries,
-                                          "trees": trees})
+            # Not sorted: the stages' order is DVC's (the report lists them so) and the
+            # entries' order is their age.
+            write_atomic(self.path, json.dumps({"version": CACHE_VERSION, "entries": entries,
+                                                "trees": trees}) + "\n")
             self.dirty = False
         except OSError:
             pass

@@ -7,12 +7,13 @@ these pin each rule with the DVC function it mirrors.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jx_mlops.dvc.pipeline import assemble
-from jx_mlops.dvc.resolve import dvcyaml_paths
+from jx_mlops.dvc.resolve import ResolutionCache, dvcyaml_paths
 from jx_mlops.dvc.schema import plain_dvcyaml
 
 
@@ -115,3 +116,14 @@ def test_a_dvc_yaml_without_templating_is_its_own_resolution(data: dict[str, Any
 ])
 def test_anything_else_is_left_to_dvc(data: Any) -> None:
     assert plain_dvcyaml(data) is None
+
+
+def test_the_resolution_cache_keeps_the_stages_order_on_disk(tmp_path: Path) -> None:
+    """A warm run lists stages (and so plots) in DVC's order, as a cold run does: the cache
+    file is not written sorted (``train@unet`` before ``train@fpn``)."""
+    cache = ResolutionCache(tmp_path / "resolved.json")
+    stages = {"train@unet": {"cmd": "a"}, "train@fpn": {"cmd": "b"}}
+    cache.store("k", {"dvc.yaml": "1"}, resolved(stages=stages))
+    cache.save()
+    again = ResolutionCache.load(tmp_path / "resolved.json")
+    assert list(again.entries["k"][0][1]["stages"]) == ["train@unet", "train@fpn"]
