@@ -207,6 +207,27 @@ def test_matrix_vars_and_filtered_params_are_dvcs_rows(built, oracle, cli) -> No
     assert dvc_json(built["matrix"], "status") == {}  # DVC agrees: up to date
 
 
+def test_key_filtered_and_whole_file_params_edited_without_repro_are_stale_as_dvc_says(
+        built, cli, tmp_path) -> None:
+    root = copy_repo(built["matrix+"], tmp_path / "matrix")
+    (root / "sweep.yaml").write_text("lr: {depth: 6, C: 1.0}\nrf: {depth: 5, trees: 300}\n")
+    (root / "config" / "hp.json").write_text('{"hp": {"dropout": 0.3}}')
+    git(root, "commit", "-qam", "params edited, no dvc repro")
+    data = report(cli, root, "r2", "HEAD")
+    problems = {p for m in data["models"] for p in m["head_problems"] if " is stale: " in p}
+    ours = {(p.split(" ")[1], p.split(" ")[4]) for p in problems}
+    theirs = {(stage, path) for stage, entries in dvc_json(root, "status").items()
+              for entry in entries if isinstance(entry, dict)
+              for path, how in entry.get("changed deps", {}).items() if isinstance(how, dict)}
+    # lr.depth (a key filter) and config/hp.json (a whole file); rf.trees is not tracked.
+    assert ours == theirs == {("sweep@lr-1", "sweep.yaml"), ("sweep@lr-2", "sweep.yaml"),
+                              *((f"sweep@{m}", "config/hp.json")
+                                for m in ("lr-1", "lr-2", "rf-1", "rf-2"))}
+    assert "stage sweep@lr-1 is stale: sweep.yaml has lr.depth = 6 but dvc.lock recorded 4" \
+        in data["summary"]
+    assert data["verdict"] == "fail" and "sweep-lr-1: stage" not in data["summary"]  # once
+
+
 # -- a dvc.yaml in a subdirectory, a DVC root in a git subfolder, GTO ----------------------
 
 

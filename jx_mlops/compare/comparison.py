@@ -160,6 +160,17 @@ def _change_and_tolerance(delta: MetricDelta) -> str:
             f"= {_percent(rel_tolerance)} of {_fmt(delta.base)}")
 
 
+def _problems(models: Sequence[ModelComparison]) -> list[str]:
+    """Each model's head problems as 'model: problem'; one every model shares (a stale
+    stage of the one pipeline) is said once, without a model."""
+    shared = set.intersection(*(set(m.head_problems) for m in models)) \
+        if len(models) > 1 else set()
+    said = [p for p in dict.fromkeys(p for m in models for p in m.head_problems)
+            if p in shared]
+    return said + [f"{m.model}: {p}" for m in models for p in m.head_problems
+                   if p not in shared]
+
+
 def decide(models: Sequence[ModelComparison]) -> Verdict:
     """The verdict: fail on any regression, broken threshold or unreadable head metrics,
     and when the head declares metrics files of which none could be read."""
@@ -168,7 +179,7 @@ def decide(models: Sequence[ModelComparison]) -> Verdict:
     # Broken floors/ceilings first (absolute promises), then regressions, as in the table.
     failing.sort(key=lambda d: (d.status != "failed_threshold", d.path, d.name))
     reasons = [describe_failure(d) for d in failing]
-    reasons += [f"{m.model}: {p}" for m in models for p in m.head_problems]
+    reasons += _problems(models)
     reasons += [f"{m.model}: none of the {m.head_coverage.declared} metrics files declared "
                 "at the head could be read" for m in models
                 if m.head_coverage is not None and m.head_coverage.blind and not m.head_problems]

@@ -123,6 +123,15 @@ def test_head_problems_fail_the_verdict() -> None:
     assert verdict.line == "fail: m: metrics.json missing; no metrics"
 
 
+def test_a_problem_every_model_shares_is_said_once() -> None:
+    stale = "stage train is stale: params.yaml has lr = 2 but dvc.lock recorded 1"
+    verdict = decide([ModelComparison("a", (), head_problems=(stale, "a.json missing")),
+                      ModelComparison("b", (), head_problems=(stale,))])
+    assert verdict.line == f"fail: {stale}; a: a.json missing; no metrics"
+    alone = decide([ModelComparison("a", (), head_problems=(stale,))])
+    assert alone.line == f"fail: a: {stale}; no metrics"
+
+
 def test_params_diff() -> None:
     rows = compare_params("params.yaml", {"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4})
     assert [(r.name, r.status) for r in rows] == [("a", "unchanged"), ("b", "changed"),
