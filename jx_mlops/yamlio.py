@@ -22,6 +22,8 @@ name and raise :class:`~jx_mlops.errors.InputError` themselves.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Hashable, Iterable
 from typing import Any
 
@@ -178,6 +180,114 @@ def load_yaml(text: str | bytes, *, source: str) -> Any:
         return safe_load(text)
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: not valid YAML: {yaml_problem(exc)}") from None
+
+
+# YAML 1.2's core schema, as DVC's parser (ruamel.yaml, ``typ="safe"``) resolves plain
+# scalars: only true/false are booleans, 1e-3 is a float, 0755 is 755, no sexagesimals.
+_YAML12_SCALARS = (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:float", r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""", "-+0123456789."),
+    ("tag:yaml.org,2002:int", r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+)$""", "-+0123456789"),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:timestamp", r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+        |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?
+        (?:[Tt]|[\ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?
+        (?:[\ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""", "0123456789"),
+)
+
+
+class _Resolver12(yaml.resolver.BaseResolver):
+    """Plain scalars resolved by YAML 1.2's core schema (ruamel's ``VersionedResolver``)."""
+
+
+for _tag, _pattern, _first in _YAML12_SCALARS:
+    _Resolver12.add_implicit_resolver(_tag, re.compile(_pattern, re.X), list(_first))
+
+
+class _Constructor12(_BoundedConstructor):
+    """Integers and floats as YAML 1.2 writes them (``0o`` octal, no sexagesimals)."""
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        text = str(self.construct_scalar(node)).replace("_", "")
+        if len(text) > MAX_INT_DIGITS:
+            raise InputLimitError(problem=f"integer longer than {MAX_INT_DIGITS} digits",
+                                  problem_mark=node.start_mark)
+        sign = -1 if text.startswith("-") else 1
+        digits = text.lstrip("+-")
+        for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
+            if digits.startswith(prefix):
+                return sign * int(digits[2:], base)
+        return sign * int(digits)
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        text = str(self.construct_scalar(node)).replace("_", "").lower()
+        sign = -1.0 if text.startswith("-") else 1.0
+        digits = text.lstrip("+-")
+        if digits == ".inf":
+            return sign * math.inf
+        return math.nan if digits == ".nan" else sign * float(digits)
+
+
+_Constructor12.add_constructor(  # type: ignore[type-var]
+    "tag:yaml.org,2002:int", _Constructor12.construct_yaml_int)
+_Constructor12.add_constructor(  # type: ignore[type-var]
+    "tag:yaml.org,2002:float", _Constructor12.construct_yaml_float)
+
+
+def _loader12_class() -> Any:
+    parser = _Parser
+    if parser is None:
+        bases: tuple[Any, ...] = (yaml.reader.Reader, yaml.scanner.Scanner,
+                                  yaml.parser.Parser, yaml.composer.Composer)
+
+        class _PureLoader12(*bases, _Constructor12, _Resolver12):  # type: ignore[misc]
+            def __init__(self, stream: Any) -> None:
+                yaml.reader.Reader.__init__(self, stream)
+                yaml.scanner.Scanner.__init__(self)
+                yaml.parser.Parser.__init__(self)
+                yaml.composer.Composer.__init__(self)
+                _Constructor12.__init__(self)
+                _Resolver12.__init__(self)
+
+        return _PureLoader12
+
+    class _CLoader12(parser, _Constructor12, _Resolver12):  # type: ignore[misc,valid-type]
+        def __init__(self, stream: Any) -> None:
+            parser.__init__(self, stream)
+            _Constructor12.__init__(self)
+            _Resolver12.__init__(self)
+
+    return _CLoader12
+
+
+_Loader12: Any = _loader12_class()
+
+
+def load_as_dvc(text: str | bytes) -> Any:
+    """One YAML document read as DVC reads it: YAML 1.2's core schema (DVC parses with
+    ruamel.yaml), within this module's limits; libyaml's parser, so it stays fast.
+
+    YAML 1.1 (PyYAML's default) and 1.2 disagree on plain scalars users write in params
+    files: ``1e-3`` is a float only in 1.2, ``yes``/``off`` booleans only in 1.1, ``0755``
+    octal only in 1.1. DVC's numbers are the 1.2 ones. Raises ValueError with one line.
+    """
+    try:
+        check_events(text)
+        loader = _Loader12(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise ValueError(yaml_problem(exc)) from None
 
 
 class JsonLimitError(json.JSONDecodeError):

@@ -33,8 +33,8 @@ REPORT_SCHEMA = "jx-mlops/pr-report@1"
 _MAX_REPORT_BYTES = 2_000_000
 # Tuples, not sets: `x in` a tuple compares, so an artifact's list or dict is "not one of
 # them" instead of a TypeError (unhashable).
-_STATUSES = ("improved", "regressed", "within_tolerance", "unchanged", "changed", "new",
-             "removed", "failed_threshold")
+_STATUSES = ("improved", "regressed", "within_tolerance", "within_noise", "unchanged",
+             "changed", "new", "removed", "failed_threshold", "unreadable")
 _KINDS = ("number", "nan", "inf", "bool", "string", "list", "null", "mapping", None)
 FORK_TRUSTED_NOTE = (
     "Trusted evaluation ran in the job that trained this pull request and is relayed from "

@@ -15,13 +15,12 @@ files (and keys).
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass
 from typing import Any
 
-from jx_mlops.dvc.pipeline import parse_spec
 from jx_mlops.errors import ConflictError, JxMlopsError
+from jx_mlops.evaluation.dvcfiles import read_pipeline
 from jx_mlops.evaluation.formats import read_values
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.project.retrain import ParamSetting, apply_settings
@@ -60,12 +59,9 @@ class MergeConflictError(ConflictError):
 
 def generated_files(repo: GitRepo, rev: str) -> set[str]:
     """dvc.lock and the git-tracked stage outputs of dvc.yaml at ``rev``."""
-    text = repo.read_blob(rev, "dvc.yaml")
-    files = {"dvc.lock"}
-    if text is not None:
-        with contextlib.suppress(JxMlopsError, UnicodeDecodeError):
-            spec = parse_spec(text.decode("utf-8"), f"dvc.yaml at {rev[:7]}")
-            files |= {out.path for out in spec.outputs if not out.cached}
+    pipeline = read_pipeline(repo, rev)
+    files = {"dvc.lock", *pipeline.lockfiles()}
+    files |= {out.path for out in pipeline.outputs if not out.cached}
     return {os.path.normpath(f) for f in files}
 
 

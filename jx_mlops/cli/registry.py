@@ -13,11 +13,15 @@ if TYPE_CHECKING:
 
 
 def cmd_register(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from jx_mlops.ci.context import detect_context
-    from jx_mlops.registry.registration import register
+    from jx_mlops.registry.registration import register, registry_config
     from jx_mlops.views.registry import show_registration
 
-    registration = register(project_config(args), args.model, ref=args.ref, path=args.path,
+    # Without mlops.yaml, as `gto register`: the models dvc.yaml and artifacts.yaml declare.
+    registration = register(registry_config(Path(args.directory)), args.model, ref=args.ref,
+                            path=args.path,
                             version=args.version, bump=args.bump,
                             run_url=detect_context().run_url, publish=not args.no_publish,
                             push=args.push, unsigned=args.unsigned)

@@ -1,22 +1,24 @@
-"""Chart data: series extracted from plot records and metric history, kept small (pure).
+"""Chart data: series extracted from plot records and metric history (pure).
 
-Renderers (Mermaid in the PR comment, SVG in the HTML report) draw these; this module only
-decides what the points are. Long series are downsampled so a comment stays small: x/y
-curves are resampled on an even x grid (which is also what Mermaid's xychart needs, since
-its line values are spread evenly over the x axis). Bar charts (DVC's ``bar_horizontal``
-templates: a value per category, such as feature importances) keep their largest bars.
+Renderers (Mermaid in the PR comment, SVG in the HTML report, ``--format json``) draw
+these; this module only decides what the points are. A plot's series keep every point of
+the data, as ``dvc plots diff`` has them: shortening a long series is a rendering choice
+(the Mermaid renderer's, which says so under the chart). Bar charts (DVC's
+``bar_horizontal`` templates: a value per category, such as feature importances) keep
+their largest bars, and metric trends their last commits.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 MAX_POINTS = 25
-ChartKind = Literal["line", "bar"]
+# How a chart is drawn, from DVC's template: line (linear, simple, smooth), scatter
+# (scatter, scatter_jitter), bar (bar_horizontal, bar_horizontal_sorted).
+ChartKind = Literal["line", "scatter", "bar"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class Chart:
     # "bar": horizontal bars, one per category (x_label names the categories); a second
     # series is drawn as a line over the bars (Mermaid would hide overlapping bars).
     kind: ChartKind = "line"
+    # The plot's id, as `dvc plots diff` names it ('' for a metric trend), and its template.
+    plot: str = ""
+    template: str = ""
 
 
 def _number(value: Any) -> float | None:
@@ -65,40 +70,16 @@ def points_from_records(records: Sequence[Mapping[str, Any]], x: str | None,
     return points
 
 
-def _interpolate(points: Sequence[tuple[float, float]], at: float) -> float:
-    if at <= points[0][0]:
-        return points[0][1]
-    for (x0, y0), (x1, y1) in itertools.pairwise(points):
-        if x0 <= at <= x1:
-            return y0 if x1 == x0 else y0 + (y1 - y0) * (at - x0) / (x1 - x0)
-    return points[-1][1]
-
-
-def resample(points: Sequence[tuple[float, float]], low: float, high: float,
-             count: int = MAX_POINTS) -> tuple[float, ...]:
-    """y of a curve at ``count`` evenly spaced x in [low, high] (linear interpolation)."""
-    ordered = sorted(points)
-    if not ordered:
-        return ()
-    if count < 2 or high == low:
-        return (ordered[-1][1],)
-    step = (high - low) / (count - 1)
-    return tuple(_interpolate(ordered, low + i * step) for i in range(count))
-
-
 def curve_chart(title: str, x_label: str, y_label: str,
-                curves: Sequence[tuple[str, Sequence[tuple[float, float]]]]) -> Chart | None:
-    """Several (label, points) curves on one even x grid; None when there is nothing to draw."""
-    drawn = [(label, pts) for label, pts in curves if pts]
-    if not drawn:
+                curves: Sequence[tuple[str, Sequence[tuple[float, float]]]], *,
+                kind: ChartKind = "line", plot: str = "", template: str = "") -> Chart | None:
+    """(label, points) curves, every point kept in the data's order; None when there is
+    nothing to draw."""
+    series = tuple(Series(label, tuple(x for x, _y in pts), tuple(y for _x, y in pts))
+                   for label, pts in curves if pts)
+    if not series:
         return None
-    xs = [x for _label, pts in drawn for x, _y in pts]
-    low, high = min(xs), max(xs)
-    count = min(MAX_POINTS, max(len(pts) for _label, pts in drawn))
-    grid = tuple(low + i * (high - low) / (count - 1) for i in range(count)) if count > 1 \
-        else (low,)
-    series = tuple(Series(label, grid, resample(pts, low, high, count)) for label, pts in drawn)
-    return Chart(title, x_label, y_label, series)
+    return Chart(title, x_label, y_label, series, kind=kind, plot=plot, template=template)
 
 
 def trend_chart(metric: str, labels: Sequence[str], values: Sequence[float | None],

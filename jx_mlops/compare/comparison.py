@@ -27,6 +27,26 @@ class Revision:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How many of the metrics files one side declares were read, and why the others
+    were not (``unread``: (path, reason) pairs)."""
+
+    declared: int
+    read: int
+    unread: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def blind(self) -> bool:
+        """Metrics are declared and none could be read: nothing to judge by."""
+        return self.declared > 0 and self.read == 0
+
+    def line(self, side: str) -> str:
+        """'read 5 of 5 metrics files DVC declares at the head'."""
+        files = "file" if self.declared == 1 else "files"
+        return f"read {self.read} of {self.declared} metrics {files} declared at the {side}"
+
+
+@dataclass(frozen=True)
 class ModelComparison:
     """Everything compared for one model of mlops.yaml."""
 
@@ -38,6 +58,10 @@ class ModelComparison:
     significance: tuple[SignificanceResult, ...] = ()
     significance_note: str | None = None
     trend: tuple[Chart, ...] = ()
+    base_coverage: Coverage | None = None
+    head_coverage: Coverage | None = None
+    # Said once in the report, not a problem of either side (moved files, old policies).
+    notes: tuple[str, ...] = ()
 
     def significance_of(self, delta: MetricDelta) -> SignificanceResult | None:
         """The bootstrap result that belongs to this metric row, if one was computed."""
@@ -136,17 +160,33 @@ def _change_and_tolerance(delta: MetricDelta) -> str:
             f"= {_percent(rel_tolerance)} of {_fmt(delta.base)}")
 
 
+def _problems(models: Sequence[ModelComparison]) -> list[str]:
+    """Each model's head problems as 'model: problem'; one every model shares (a stale
+    stage of the one pipeline) is said once, without a model."""
+    shared = set.intersection(*(set(m.head_problems) for m in models)) \
+        if len(models) > 1 else set()
+    said = [p for p in dict.fromkeys(p for m in models for p in m.head_problems)
+            if p in shared]
+    return said + [f"{m.model}: {p}" for m in models for p in m.head_problems
+                   if p not in shared]
+
+
 def decide(models: Sequence[ModelComparison]) -> Verdict:
-    """The verdict: fail on any regression, broken threshold or unreadable head metrics."""
+    """The verdict: fail on any regression, broken threshold or unreadable head metrics,
+    and when the head declares metrics files of which none could be read."""
     counts: Counter[str] = Counter(d.status for m in models for d in m.metrics)
     failing = [d for m in models for d in m.metrics if d.failing]
     # Broken floors/ceilings first (absolute promises), then regressions, as in the table.
     failing.sort(key=lambda d: (d.status != "failed_threshold", d.path, d.name))
     reasons = [describe_failure(d) for d in failing]
-    reasons += [f"{m.model}: {p}" for m in models for p in m.head_problems]
+    reasons += _problems(models)
+    reasons += [f"{m.model}: none of the {m.head_coverage.declared} metrics files declared "
+                "at the head could be read" for m in models
+                if m.head_coverage is not None and m.head_coverage.blind and not m.head_problems]
     tally = ", ".join(f"{counts[s]:,} {s.replace('_', ' ')}" for s in
-                      ("regressed", "failed_threshold", "improved", "within_tolerance",
-                       "within_noise", "changed", "new", "removed", "unchanged") if counts[s])
+                      ("regressed", "failed_threshold", "unreadable", "improved",
+                       "within_tolerance", "within_noise", "changed", "new", "removed",
+                       "unchanged") if counts[s])
     passed = not reasons
     if passed:
         line = f"pass: {tally or 'no metrics'}"

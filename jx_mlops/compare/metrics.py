@@ -9,6 +9,8 @@ A metric's status comes from its policy (see ``config.MetricPolicy``):
 - ``unchanged``: identical values;
 - ``changed``: different, but the metric has no direction, so better/worse is unknown;
 - ``new`` / ``removed``: present on one side only;
+- ``unreadable``: the file holding it could not be read on one side (the reason is that
+  side's problem): neither better nor worse, never ``regressed`` or ``improved``;
 - ``failed_threshold``: the head value is outside the policy's ``min``/``max``.
 """
 
@@ -23,7 +25,8 @@ from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.compare.values import ValueKind, kind_of
 
 MetricStatus = Literal["improved", "regressed", "within_tolerance", "within_noise",
-                       "unchanged", "changed", "new", "removed", "failed_threshold"]
+                       "unchanged", "changed", "new", "removed", "failed_threshold",
+                       "unreadable"]
 FAILING: frozenset[str] = frozenset({"regressed", "failed_threshold"})
 PolicyLookup = Callable[[str, str], MetricPolicy]
 _ORDERED = ("number", "inf")
@@ -43,6 +46,8 @@ class MetricDelta:
     policy: MetricPolicy
     base_kind: ValueKind | None
     head_kind: ValueKind | None
+    # The base's file when the metric moved to another one (matched by its key path).
+    base_path: str | None = None
 
     @property
     def failing(self) -> bool:
@@ -175,17 +180,60 @@ def compare_metric(path: str, name: str, base: Any, head: Any, present: tuple[bo
                        delta, rel, status, policy, base_kind, head_kind)
 
 
+def unreadable_metric(path: str, name: str, base: Any, head: Any,
+                      present: tuple[bool, bool], policy: MetricPolicy) -> MetricDelta:
+    """A metric whose file one side could not read: its other side's value, no verdict."""
+    in_base, in_head = present
+    return MetricDelta(path, name, base if in_base else None, head if in_head else None,
+                       None, None, "unreadable", policy,
+                       kind_of(base) if in_base else None, kind_of(head) if in_head else None)
+
+
 def compare_metrics(path: str, base: Mapping[str, Any] | None, head: Mapping[str, Any] | None,
-                    policy_for: PolicyLookup) -> list[MetricDelta]:
-    """Compare flat metric maps of one file; ``None`` means the file is absent on that side.
+                    policy_for: PolicyLookup,
+                    unreadable: tuple[bool, bool] = (False, False)) -> list[MetricDelta]:
+    """Compare flat metric maps of one file; ``None`` means the file is absent on that side;
+    ``unreadable`` says a side could not be read (its rows are ``unreadable``).
 
     Rows come out in a stable order: the file's metrics sorted by name.
     """
     base = base or {}
     head = head or {}
-    return [compare_metric(path, name, base.get(name), head.get(name),
-                           (name in base, name in head), policy_for(path, name))
+    compare = unreadable_metric if any(unreadable) else compare_metric
+    return [compare(path, name, base.get(name), head.get(name),
+                    (name in base, name in head), policy_for(path, name))
             for name in sorted(set(base) | set(head))]
+
+
+def match_moved(deltas: list[MetricDelta], gone_files: Iterable[str],
+                new_files: Iterable[str]) -> tuple[list[MetricDelta], list[str]]:
+    """Metrics that moved to another file: a ``removed`` row of a file gone at the head
+    and the one ``new`` row with the same key path in a file new at the head become one
+    row of the head's file, compared; notes say which moved. Ambiguous names stay apart."""
+    gone_set, new_set = set(gone_files), set(new_files)
+    gone = [d for d in deltas if d.head_kind is None and d.path in gone_set]
+    came = [d for d in deltas if d.base_kind is None and d.path in new_set]
+    pairs = []
+    for old in gone:
+        olds = [d for d in gone if d.name == old.name]
+        news = [d for d in came if d.name == old.name and d.path != old.path]
+        if len(olds) == 1 and len(news) == 1:
+            pairs.append((old, news[0]))
+    if not pairs:
+        return deltas, []
+    merged = {id(old): _moved(old, new) for old, new in pairs}
+    dropped = {id(new) for _old, new in pairs}
+    moves = sorted({(old.path, new.path) for old, new in pairs})
+    notes = [f"{new} has the metrics of {old}, gone at the head: matched by key path"
+             for old, new in moves]
+    return [merged.get(id(d), d) for d in deltas if id(d) not in dropped], notes
+
+
+def _moved(old: MetricDelta, new: MetricDelta) -> MetricDelta:
+    moved = compare_metric(new.path, new.name, old.base, new.head, (True, True), new.policy)
+    return MetricDelta(moved.path, moved.name, moved.base, moved.head, moved.delta,
+                       moved.rel_delta, moved.status, moved.policy, moved.base_kind,
+                       moved.head_kind, base_path=old.path)
 
 
 def compare_params(path: str, base: Mapping[str, Any] | None,

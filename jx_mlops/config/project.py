@@ -58,6 +58,10 @@ class ModelConfig:
     predictions: str | None = None
     # What the model is for and not for: the model card's "Intended use" section.
     intended_use: str = ""
+    # Its name in the registry (GTO's full name, ``DIR:NAME``) when that is not the one
+    # jx-mlops derives (``NAME``, or ``PROJECT_DIR:NAME`` in a monorepo): an artifact of
+    # ``nlp/dvc.yaml``, an artifacts.yaml entry whose name is not a DNS label.
+    registry_name: str = ""
 
     def policy_for(self, path: str, key: str) -> MetricPolicy:
         """The policy of metric ``key`` of file ``path``; ``path:key`` wins over ``key``."""
@@ -174,7 +178,7 @@ def _read_model(name: str, node: ConfigNode) -> ModelConfig:
     if node.value is None:  # a bare name: every part defaults (to what dvc.yaml says)
         node = ConfigNode({}, node.where, node.file)
     node.mapping(("artifact", "metrics", "params", "description", "policy", "predictions",
-                  "intended_use"))
+                  "intended_use", "registry_name"))
     policy_node = node.child("policy")
     policies: dict[str, MetricPolicy] = {}
     if policy_node.value is not None:
@@ -191,7 +195,16 @@ def _read_model(name: str, node: ConfigNode) -> ModelConfig:
         predictions=node.child("predictions").optional(
             lambda n: n.string(what="a path to a predictions CSV")),
         intended_use=node.child("intended_use").optional(ConfigNode.string, ""),
+        registry_name=node.child("registry_name").optional(_registry_name, ""),
     )
+
+
+_GTO_NAME = re.compile(r"^([a-zA-Z0-9\-_./]+:)?[a-zA-Z0-9]([a-zA-Z0-9\-/_]*[a-zA-Z0-9])?$")
+
+
+def _registry_name(node: ConfigNode) -> str:
+    """GTO's artifact name grammar: ``[DIR:]NAME``."""
+    return node.string(_GTO_NAME, "a GTO artifact name ([DIR:]NAME)")
 
 
 _ENV_KEYS = ("name", "repo", "strategy", "requires", "soak", "approvals", "approvers",

@@ -17,7 +17,7 @@ import yaml
 
 from jx_mlops.dvc.hashes import check_object_id
 from jx_mlops.errors import DvcError
-from jx_mlops.yamlio import safe_load
+from jx_mlops.yamlio import load_as_dvc, safe_load
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -126,10 +126,13 @@ def _entries(items: Any, stage: str, where: str, key: str) -> tuple[OutputInfo, 
 
 @malformed_is_dvc_error
 def parse_lock(text: str, where: str = "dvc.lock") -> DvcLock:
-    """Parse dvc.lock (schema 2.0) text; errors name ``where``."""
+    """Parse dvc.lock (schema 2.0) text; errors name ``where``.
+
+    Read as DVC wrote it, YAML 1.2: locked params such as ``1e-05`` or ``yes`` are a float
+    and a string there, not what YAML 1.1 makes of them."""
     try:
-        data = safe_load(text) or {}
-    except yaml.YAMLError as exc:
+        data = load_as_dvc(text) or {}
+    except ValueError as exc:
         raise DvcError(f"{where}: invalid YAML: {exc}") from None
     stages_data = data.get("stages", {}) if isinstance(data, dict) else None
     if not isinstance(stages_data, dict):

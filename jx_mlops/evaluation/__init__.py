@@ -2,6 +2,8 @@
 
 - ``snapshot``: the files of one revision (git objects, work tree, DVC cache, files
   inside directory outputs), and how revision names resolve.
+- ``dvcfiles``: what DVC declares at one revision (every dvc.yaml resolved by DVC's own
+  resolver) and its dvc.lock files, merged.
 - ``declared``: which metrics and params files a model has at a revision.
 - ``pipeline``: data inputs, stage lineage and stale stages from DVC's metadata.
 - ``plots``: plot definitions and their data, drawn as charts.

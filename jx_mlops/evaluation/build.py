@@ -6,13 +6,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
+from jx_mlops.compare.comparison import (
+    Comparison,
+    Coverage,
+    ModelComparison,
+    Revision,
+    decide,
+)
 from jx_mlops.compare.cost import RunRecord
 from jx_mlops.compare.metrics import (
     MetricDelta,
     ParamChange,
     compare_metrics,
     compare_params,
+    match_moved,
     unmatched_policy_keys,
 )
 from jx_mlops.compare.significance import SignificanceResult, noise_aware
@@ -27,6 +34,7 @@ from jx_mlops.evaluation.snapshot import (
     Snapshot,
     default_branch_ref,
     pipeline_problems,
+    read_file_values,
     read_structured,
     snapshot,
 )
@@ -45,6 +53,66 @@ class ReportOptions:
     costs: bool = True
 
 
+@dataclass
+class _SideRead:
+    """What one side of the metrics comparison read: values per file, and why not."""
+
+    values: dict[str, dict[str, Any] | None]
+    problems: list[str]
+    unread: list[tuple[str, str]]
+    blind: set[str]  # files this side could not read (its rows are unreadable)
+
+
+def _read_metrics_side(files: SideFiles, side: str, snap: Snapshot) -> _SideRead:
+    """Every file declared at ``side`` read; a file the other side declares and this one
+    cannot say anything about (its dvc.yaml rejected) is unreadable here, not removed."""
+    read = _SideRead({}, [], [], set())
+    rejected = bool(snap.pipeline().problems) and files.side(side) is not None
+    for path in files.paths:
+        if not files.wanted(side, path):
+            read.values[path] = None
+            if rejected:
+                read.blind.add(path)
+            continue
+        found = read_file_values(snap, path)
+        read.values[path] = found.values
+        if found.values is None:
+            read.blind.add(path)
+            reason = found.problem or found.skipped or ""
+            read.unread.append((path, reason))
+            if found.problem:
+                read.problems.append(found.problem)
+    return read
+
+
+def _coverage(files: SideFiles, side: str, read: _SideRead) -> Coverage:
+    declared = files.side(side)
+    count = len(declared) if declared is not None else len(files.paths)
+    return Coverage(count, count - len(read.unread), tuple(read.unread))
+
+
+def _compare_metric_files(model: ModelConfig, base: Snapshot, head: Snapshot,
+                          problems: tuple[list[str], list[str]]
+                          ) -> tuple[list[MetricDelta], tuple[Coverage, Coverage], list[str]]:
+    files = metrics_files(model, base, head)
+    for side, reason in files.problems:
+        problems[side == "head"].append(reason)
+    sides = (_read_metrics_side(files, "base", base), _read_metrics_side(files, "head", head))
+    for index, read in enumerate(sides):
+        problems[index].extend(p for p in read.problems if p not in problems[index])
+    metrics: list[MetricDelta] = []
+    for path in files.paths:
+        metrics += compare_metrics(path, sides[0].values[path], sides[1].values[path],
+                                   model.policy_for,
+                                   (path in sides[0].blind, path in sides[1].blind))
+    gone = [p for p in files.paths if sides[1].values[p] is None and p not in sides[1].blind
+            and head.read(p) is None]
+    added = [p for p in files.paths if sides[0].values[p] is None and p not in sides[0].blind]
+    metrics, notes = match_moved(metrics, gone, added)
+    return metrics, (_coverage(files, "base", sides[0]), _coverage(files, "head", sides[1])), \
+        notes
+
+
 def _read_side(files: SideFiles, side: str, snap: Snapshot, path: str,
                problems: list[str]) -> dict[str, Any] | None:
     if not files.wanted(side, path):
@@ -53,19 +121,6 @@ def _read_side(files: SideFiles, side: str, snap: Snapshot, path: str,
     if error:
         problems.append(error)
     return values
-
-
-def _compare_metric_files(model: ModelConfig, base: Snapshot, head: Snapshot,
-                          problems: tuple[list[str], list[str]]) -> list[MetricDelta]:
-    files = metrics_files(model, base, head)
-    for side, reason in files.problems:
-        problems[side == "head"].append(reason)
-    metrics: list[MetricDelta] = []
-    for path in files.paths:
-        base_values = _read_side(files, "base", base, path, problems[0])
-        head_values = _read_side(files, "head", head, path, problems[1])
-        metrics += compare_metrics(path, base_values, head_values, model.policy_for)
-    return metrics
 
 
 def _unreadable(snap: Snapshot, path: str, errors: list[str]) -> list[str]:
@@ -86,19 +141,40 @@ def _compare_param_files(model: ModelConfig, base: Snapshot, head: Snapshot,
         problems[0].extend(_unreadable(base, path, base_errors))
         problems[1].extend(_unreadable(head, path, head_errors))
         params += compare_params(path, base_params, head_params)
+    base_vars, head_vars = files.vars_values
+    for path in dict.fromkeys([*head_vars, *base_vars]):
+        params += compare_params(path, base_vars.get(path), head_vars.get(path))
     return params
 
 
-def _check_policy_keys(model: ModelConfig, metrics: list[MetricDelta]) -> None:
-    """A policy for a metric that does not exist (``accuracy`` for ``acc``) would silently
-    judge nothing: it is a configuration error."""
+def _policy_keys(model: ModelConfig, metrics: list[MetricDelta],
+                 now: Snapshot | None) -> list[str]:
+    """A policy for a metric that exists nowhere (``accuracy`` for ``acc``) would silently
+    judge nothing: a configuration error. One that names a metric the project has now
+    (``now``, its work tree) but neither side of an older pair is a note."""
     unmatched = unmatched_policy_keys(model.policy, metrics)
-    if unmatched:
-        key, closest = unmatched[0]
+    if not unmatched:
+        return []
+    current = _current_metrics(model, now) if now is not None else []
+    later = [key for key, _ in unmatched if unmatched_policy_keys([key], current) == []]
+    missing = [(key, closest) for key, closest in unmatched if key not in later]
+    if missing:
+        key, closest = missing[0]
         hint = f"closest: {', '.join(closest)}" if closest else \
             f"metrics: {', '.join(sorted({d.name for d in metrics})) or 'none'}"
         raise ConfigError(f"mlops.yaml: models.{model.name}.policy.{key}: matches no metric "
                           f"at base or head ({hint})")
+    return [f"policy {key} matches no metric at base or head (the project has it now: "
+            "this pair predates it)" for key in later]
+
+
+def _current_metrics(model: ModelConfig, now: Snapshot) -> list[MetricDelta]:
+    files = metrics_files(model, now, now)
+    found: list[MetricDelta] = []
+    for path in files.paths:
+        values = read_file_values(now, path).values
+        found += compare_metrics(path, values, values, model.policy_for)
+    return found
 
 
 def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
@@ -107,7 +183,8 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
     options = options or ReportOptions()
     base_problems: list[str] = []
     head_problems: list[str] = []
-    metrics = _compare_metric_files(model, base, head, (base_problems, head_problems))
+    metrics, coverage, notes = _compare_metric_files(model, base, head,
+                                                     (base_problems, head_problems))
     params = _compare_param_files(model, base, head, (base_problems, head_problems))
     head_problems += [p for p in pipeline_problems(head) if p not in head_problems]
     significance: tuple[SignificanceResult, ...] = ()
@@ -116,12 +193,14 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
         significance, note = significance_for(tuple(metrics), model.predictions, base, head)
         metrics = list(noise_aware(metrics, significance))
     if not head_problems:  # unreadable files fail the verdict already, and say why
-        _check_policy_keys(model, metrics)
+        now = head if head.sha is None else snapshot(head.repo, head.root, None)
+        notes += _policy_keys(model, metrics, now if now.root.is_dir() else None)
     trend = metric_trend(model, tuple(metrics), base, head.label, options.trend_commits)
     return ModelComparison(model=model.name, metrics=tuple(metrics), params=tuple(params),
                            base_problems=tuple(base_problems),
                            head_problems=tuple(head_problems), significance=significance,
-                           significance_note=note, trend=trend)
+                           significance_note=note, trend=trend, base_coverage=coverage[0],
+                           head_coverage=coverage[1], notes=tuple(notes))
 
 
 def _with_head_problems(model: ModelComparison, problems: list[str]) -> ModelComparison:
@@ -141,7 +220,8 @@ def compare_revisions(config: ProjectConfig, repo: GitRepo, base: Snapshot, head
     models = tuple(_with_head_problems(compare_model(m, base, head, options), stale)
                    for m in config.models)
     charts, notes = plot_charts(base, head) if options.plots else ([], [])
-    notes = [f"base: {reason}" for reason in stale_stages(base)] + notes
+    notes = [f"{m.model}: {n}" for m in models for n in m.notes] + \
+        [f"base: {reason}" for reason in stale_stages(base)] + notes
     costs = compare_costs(repo, base.sha, base.label, head.sha, head_record) \
         if options.costs else None
     return Comparison(base=Revision(base.label, base.sha), head=Revision(head.label, head.sha),
@@ -166,7 +246,7 @@ def build_report(config: ProjectConfig, *, base: str | None = None, head: str | 
                  options: ReportOptions | None = None) -> Comparison:
     """`jx-mlops report`: base defaults to where HEAD forked from the default branch,
     head to the work tree."""
-    repo = GitRepo.open(config.root)
+    repo, _prefix = GitRepo.enclosing(config.root)  # a DVC root below the git top too
     try:
         if base is None:
             ref, label = default_branch_ref(repo)

@@ -1,5 +1,8 @@
 """Which metrics and params files a model has at a revision: mlops.yaml's lists when it
-gives them, else what dvc.yaml declares at that revision, as `dvc metrics/params diff` read.
+gives them, else what DVC collects at that revision (`dvc metrics/params show`): every
+dvc.yaml's stage and top-level metrics and params, directories standing for every file
+inside them, the DVC root's ``params.yaml`` whole, and vars ``${}`` used from files that
+are not params files.
 """
 
 from __future__ import annotations
@@ -8,12 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jx_mlops.compare.values import flatten
 from jx_mlops.config.project import ModelConfig
-from jx_mlops.dvc.pipeline import DEFAULT_PARAMS, DvcSpec
-from jx_mlops.errors import DvcError
+from jx_mlops.dvc.pipeline import Pipeline
 from jx_mlops.evaluation.snapshot import Snapshot, list_dir
-
-METRIC_SUFFIXES = (".json", ".yaml", ".yml", ".toml")
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,11 @@ class SideFiles:
     head: frozenset[str] | None
     paths: tuple[str, ...]
     problems: tuple[tuple[str, str], ...] = ()  # (side, reason)
-    # Params only: the keys dvc.yaml tracks per file on either side (absent/None: all).
+    # Params only: the keys the pipeline tracks per file on either side (absent/None: all).
     keys: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    # Params only: values ``${}`` used from files that are not params files, per side.
+    vars_values: tuple[Mapping[str, Mapping[str, Any]], Mapping[str, Mapping[str, Any]]] = \
+        ({}, {})
 
     def tracked(self, path: str, values: dict[str, Any] | None) -> dict[str, Any] | None:
         """``values`` limited to the keys the pipeline tracks (``train`` covers
@@ -40,24 +44,26 @@ class SideFiles:
         declared = self.base if side == "base" else self.head
         return declared is None or path in declared
 
-
-def _spec(snap: Snapshot) -> tuple[DvcSpec, str | None]:
-    try:
-        return snap.spec(), None
-    except DvcError as exc:
-        return DvcSpec(), exc.message
+    def side(self, side: str) -> frozenset[str] | None:
+        return self.base if side == "base" else self.head
 
 
 def expand_metrics(snap: Snapshot, paths: tuple[str, ...]) -> list[str]:
-    """A declared metrics directory stands for the metrics files inside it."""
+    """A declared metrics directory stands for every file inside it, recursively, whatever
+    its extension (``dvc metrics show`` expands it so: ``try_expand_paths``)."""
     files: list[str] = []
     for path in paths:
-        if path.lower().endswith(METRIC_SUFFIXES):
-            files.append(path)
-            continue
-        inside = [f for f in list_dir(snap, path) if f.lower().endswith(METRIC_SUFFIXES)]
+        inside = list_dir(snap, path)
         files += inside or [path]
-    return files
+    return list(dict.fromkeys(files))
+
+
+def _pipeline_problems(snap: Snapshot) -> list[str]:
+    return [f"{snap.where}: {p}" for p in snap.pipeline().problems]
+
+
+def _params_of(pipeline: Pipeline) -> list[str]:
+    return list(pipeline.params)
 
 
 def _declared(explicit: tuple[str, ...], base: Snapshot, head: Snapshot,
@@ -67,36 +73,41 @@ def _declared(explicit: tuple[str, ...], base: Snapshot, head: Snapshot,
     sides: dict[str, list[str]] = {}
     problems = []
     for side, snap in (("base", base), ("head", head)):
-        spec, problem = _spec(snap)
-        if problem:
-            problems.append((side, problem))
-        if pick == "metrics":
-            sides[side] = expand_metrics(snap, spec.metrics)
-        else:
-            has_spec = snap.read("dvc.yaml") is not None
-            # Without a dvc.yaml at all, params.yaml is DVC's default params file.
-            sides[side] = list(spec.params) if has_spec else [DEFAULT_PARAMS]
+        pipeline = snap.pipeline()
+        problems += [(side, p) for p in _pipeline_problems(snap)]
+        sides[side] = expand_metrics(snap, pipeline.metrics) if pick == "metrics" \
+            else _params_of(pipeline)
     paths = tuple(dict.fromkeys(sides["head"] + sides["base"]))
+    if pick == "metrics":
+        return SideFiles(frozenset(sides["base"]), frozenset(sides["head"]), paths,
+                         tuple(problems))
     return SideFiles(frozenset(sides["base"]), frozenset(sides["head"]), paths,
-                     tuple(problems), _tracked_keys(base, head) if pick == "params" else {})
+                     tuple(problems), _tracked_keys(base, head),
+                     (_vars_values(base), _vars_values(head)))
+
+
+def _vars_values(snap: Snapshot) -> dict[str, dict[str, Any]]:
+    """``{file: {dotted key: value}}`` of the vars ``${}`` used, outside params files."""
+    return {file: flatten({key: value for key, value in used.items()})
+            for file, used in snap.pipeline().vars_params.items()}
 
 
 def _tracked_keys(base: Snapshot, head: Snapshot) -> dict[str, frozenset[str] | None]:
     merged: dict[str, frozenset[str] | None] = {}
     for snap in (base, head):
-        for path, keys in _spec(snap)[0].param_keys.items():
+        for path, keys in snap.pipeline().params.items():
             before = merged.get(path, frozenset())
-            merged[path] = None if before is None or keys is None else before | keys
+            merged[path] = None if before is None or keys is None else before | set(keys)
     return merged
 
 
 def metrics_files(model: ModelConfig, base: Snapshot, head: Snapshot) -> SideFiles:
-    """The model's metrics files on each side (mlops.yaml's list, else dvc.yaml's)."""
+    """The model's metrics files on each side (mlops.yaml's list, else DVC's)."""
     return _declared(model.metrics, base, head, "metrics")
 
 
 def params_files(model: ModelConfig, base: Snapshot, head: Snapshot) -> SideFiles:
-    """The model's params files on each side (mlops.yaml's list, else dvc.yaml's)."""
+    """The model's params files on each side (mlops.yaml's list, else DVC's)."""
     return _declared(model.params, base, head, "params")
 
 

@@ -13,37 +13,69 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from jx_mlops.compare.significance import Predictions
 from jx_mlops.compare.values import flatten
-from jx_mlops.yamlio import json_loads, safe_load, yaml_problem
+from jx_mlops.yamlio import json_loads, load_as_dvc
 
 if TYPE_CHECKING:
     from jx_mlops.compare.significance import FloatArray
 
 
-def load_structured(name: str, data: bytes) -> Any:
-    """Parse metrics/params file contents by extension (JSON, YAML, TOML).
+class NotText(ValueError):
+    """A file that is not UTF-8 text (an image in a metrics directory): DVC cannot read it
+    either, and leaves it out of ``dvc metrics diff`` with a warning."""
 
-    Raises ValueError with a reason a user can act on.
+
+def _python_params(text: str, name: str) -> Any:
+    """A ``.py`` params file as DVC reads it (module constants, class attributes)."""
+    from dvc.utils.serialize import ParseError, parse_py
+
+    try:
+        return parse_py(text, name)
+    except ParseError as exc:
+        raise ValueError(f"not valid Python: {exc}") from None
+
+
+def _toml(text: str) -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib.loads(text)
+    raise ValueError("TOML files need Python 3.11 or newer")
+
+
+def _parse(lower: str, text: str, name: str) -> Any:
+    if lower.endswith(".json"):
+        return json_loads(text)
+    if lower.endswith(".toml"):
+        return _toml(text)
+    if lower.endswith(".py"):
+        return _python_params(text, name)
+    return load_as_dvc(text)
+
+
+def load_structured(name: str, data: bytes) -> Any:
+    """Parse metrics/params file contents as DVC does (``dvc.utils.serialize.LOADERS``):
+    ``.json``, ``.toml``, ``.py``, and everything else as YAML 1.2 (so a CSV or text file
+    is one string).
+
+    Raises ValueError with a reason a user can act on (NotText for a binary file).
     """
-    text = data.decode("utf-8", errors="replace")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotText("not UTF-8 text (DVC does not read it either)") from None
     lower = name.lower()
     try:
-        if lower.endswith(".json"):
-            return json_loads(text)
-        if lower.endswith(".toml"):
-            if sys.version_info >= (3, 11):
-                import tomllib
-
-                return tomllib.loads(text)
-            raise ValueError("TOML files need Python 3.11 or newer")
-        return safe_load(text)
+        return _parse(lower, text, name)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON: {str(exc).splitlines()[0]}") from None
-    except yaml.YAMLError as exc:
-        raise ValueError(f"not valid YAML: {yaml_problem(exc)}") from None
+    except ValueError as exc:
+        if lower.endswith((".json", ".py")):
+            raise
+        if lower.endswith(".toml"):
+            raise ValueError(f"cannot parse: {exc}") from None
+        raise ValueError(f"not valid YAML: {exc}") from None
     except Exception as exc:  # tomllib.TOMLDecodeError and friends
         raise ValueError(f"cannot parse: {exc}") from None
 
@@ -51,9 +83,13 @@ def load_structured(name: str, data: bytes) -> Any:
 def read_values(name: str, data: bytes, what: str = "params") -> dict[str, Any]:
     """A metrics or params file as DVC shows it: nested keys flattened to ``a.b.c``.
 
-    Raises ValueError when it does not parse, or is not a mapping of ``what``.
+    A metrics file holding one value (text, a number: a CSV read as YAML) is that value
+    under the key ``""``, as in ``dvc metrics diff``. Raises ValueError when it does not
+    parse, or is not a mapping of ``what``.
     """
     parsed = load_structured(name, data)
+    if what == "metrics" and isinstance(parsed, (str, int, float)) and parsed != "":
+        return {"": parsed}
     if not isinstance(parsed, dict):
         got = "nothing" if parsed is None else type(parsed).__name__
         raise ValueError(f"expected a mapping of {what}, got {got}")
@@ -67,7 +103,7 @@ def load_records(name: str, data: bytes) -> list[dict[str, Any]]:
     if lower.endswith((".csv", ".tsv")):
         dialect = "excel-tab" if lower.endswith(".tsv") else "excel"
         return list(csv.DictReader(io.StringIO(text), dialect=dialect))
-    parsed = json_loads(text) if lower.endswith(".json") else safe_load(text)
+    parsed = json_loads(text) if lower.endswith(".json") else load_as_dvc(text)
     if isinstance(parsed, dict):
         parsed = next((v for v in parsed.values() if isinstance(v, list)), [])
     return [r for r in parsed if isinstance(r, dict)] if isinstance(parsed, list) else []

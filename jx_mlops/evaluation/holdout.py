@@ -152,7 +152,7 @@ def score(export: bytes, table: HoldoutTable, where: str) -> dict[str, float]:
 
 def onnx_path(base: Snapshot, model: ModelConfig) -> str | None:
     """Where dvc.yaml (the base's) says ``model``'s ONNX export is: ``meta.onnx``."""
-    artifact = next((a for a in base.spec().artifacts
+    artifact = next((a for a in base.pipeline().artifacts
                      if a.path == os.path.normpath(model.artifact or "-")), None)
     return artifact.onnx if artifact is not None and artifact.onnx else None
 

@@ -1,8 +1,12 @@
-"""Plots DVC declares at two revisions, drawn as charts of base and head.
+"""Plots DVC declares at two revisions, as ``dvc plots diff`` names and draws them.
 
-Definitions come from dvc.yaml at both revisions (a plot renamed or removed keeps its
-base side), a plot path that is a directory (dvclive's ``plots/metrics``) stands for every
-data file inside it, and every plot that is not drawn is named in a note, so nothing DVC
+Definitions come from the resolved pipeline at both revisions (a plot renamed or removed
+keeps its base side). Each plot id of ``dvc plots diff`` is one chart: a plot whose path
+is a directory (dvclive's ``plots/metrics``) stands for every file inside it, each its own
+id; a plot with several files or fields draws one series per file (or field) and side.
+Every point of the data is kept; the template says how it is drawn (lines, a scatter,
+bars, a confusion matrix as a table of counts); an image is named with its path and
+whether it changed; and every plot that is not drawn is named in a note, so nothing DVC
 shows disappears without a word.
 """
 
@@ -10,33 +14,33 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import yaml
 
 from jx_mlops.compare.charts import (
     Chart,
+    ChartKind,
     bar_chart,
     bars_from_records,
     curve_chart,
     points_from_records,
 )
 from jx_mlops.dvc.pipeline import PlotDefinition, PlotSource
-from jx_mlops.errors import DvcError
 from jx_mlops.evaluation.formats import load_records
 from jx_mlops.evaluation.snapshot import Snapshot, list_dir, read_bytes
 
 MAX_PLOTS = 6
-DATA_SUFFIXES = (".json", ".yaml", ".yml", ".csv", ".tsv")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".gif")
 CONFUSION = ("confusion", "confusion_normalized")
 # DVC's bar templates: x is the value, y the category (a feature, a class).
 BARS = ("bar_horizontal", "bar_horizontal_sorted")
+SCATTERS = ("scatter", "scatter_jitter")
 
 
 def _default_y(records: list[dict[str, Any]], x: str | None) -> str | None:
-    fields = [k for k in (records[0] if records else {}) if k not in (x, "timestamp")]
+    fields = [k for k in (records[0] if records else {}) if k not in (x, "timestamp", "rev")]
     return fields[-1] if fields else None
 
 
@@ -61,37 +65,26 @@ def _points(snap: Snapshot,
     return (points_from_records(records, source.x, y) if y else []), "", y
 
 
-def _definitions(base: Snapshot, head: Snapshot) -> tuple[list[PlotDefinition], list[str]]:
+def _definitions(base: Snapshot, head: Snapshot) -> list[PlotDefinition]:
     """Head's plot definitions, then base's that head no longer has (renamed, removed)."""
     found: dict[str, PlotDefinition] = {}
-    notes = []
     for snap in (head, base):
-        try:
-            plots = snap.spec().plots
-        except DvcError as exc:
-            notes.append(exc.message)
-            continue
-        for plot in plots:
+        for plot in snap.pipeline().plots:
             found.setdefault(plot.name, plot)
-    return list(found.values()), notes
+    return list(found.values())
 
 
-def _expand(source: PlotSource, base: Snapshot, head: Snapshot) -> list[PlotSource]:
-    """A plot directory stands for its data files (union of both sides), one source each."""
-    if source.file.lower().endswith(DATA_SUFFIXES + IMAGE_SUFFIXES):
-        return [source]
+def _expand(plot: PlotDefinition, base: Snapshot, head: Snapshot) -> list[PlotDefinition]:
+    """A plot whose path is a directory stands for its files (union of both sides), each
+    its own plot named by its path, as ``dvc plots diff`` expands it."""
+    if not plot.path_id or len(plot.sources) != 1:
+        return [plot]
+    source = plot.sources[0]
     files = sorted(set(list_dir(base, source.file)) | set(list_dir(head, source.file)))
-    return [PlotSource(f, source.y, source.x) for f in files] or [source]
-
-
-@dataclass(frozen=True)
-class _Series:
-    """One chart to draw: a plot's source under a title that says which series it is."""
-
-    title: str
-    y_label: str
-    source: PlotSource
-    definition: PlotDefinition
+    if not files:
+        return [plot]
+    return [replace(plot, name=f, title=f, sources=(PlotSource(f, source.y, source.x),))
+            for f in files]
 
 
 def _distinct_parts(files: list[str]) -> list[str]:
@@ -107,107 +100,111 @@ def _distinct_parts(files: list[str]) -> list[str]:
     return ["/".join(p[lead:len(p) - trail]) for p in parts]
 
 
-def _series(definition: PlotDefinition, sources: list[PlotSource],
-            expanded: bool) -> list[_Series]:
-    """Titles that say which series a chart is; a directory's files are named by path,
-    as `dvc plots diff` names them."""
-    if expanded:
-        return [_Series(s.file, s.y or definition.y_label, s, definition) for s in sources]
+def _source_names(plot: PlotDefinition) -> list[str]:
+    """What tells a plot's sources apart in a series label ('' for a single source)."""
+    sources = plot.sources
     if len(sources) == 1:
-        return [_Series(definition.title, sources[0].y or definition.y_label, sources[0],
-                        definition)]
-    ys = Counter(s.y for s in sources)
+        return [""]
     files = Counter(s.file for s in sources)
+    ys = Counter(s.y for s in sources)
     labels = _distinct_parts([s.file for s in sources])
-    named = []
+    names = []
     for source, label in zip(sources, labels, strict=True):
         if files[source.file] > 1 or len(files) == 1:
-            which = source.y or label  # one file, several y fields
+            names.append(source.y or label)
         else:
-            which = label if ys[source.y] > 1 or not source.y else f"{label} {source.y}"
-        named.append(_Series(f"{definition.title}: {which}", source.y or definition.y_label,
-                             source, definition))
-    return named
+            names.append(label if ys[source.y] > 1 or not source.y else f"{label} {source.y}")
+    return names
 
 
-def _confusion_note(item: _Series, base: Snapshot, head: Snapshot) -> str:
+def _kind(plot: PlotDefinition) -> ChartKind:
+    return "scatter" if plot.template in SCATTERS else "line"
+
+
+def _curve(plot: PlotDefinition, base: Snapshot,
+           head: Snapshot) -> tuple[Chart | None, list[str]]:
+    curves: list[tuple[str, list[tuple[float, float]]]] = []
+    notes: list[str] = []
+    y_label = plot.y_label
+    for source, name in zip(plot.sources, _source_names(plot), strict=True):
+        for side, snap in (("base", base), ("head", head)):
+            points, note, y = _points(snap, source)
+            notes += [note] if note else []
+            y_label = y_label or y or ""
+            curves.append((f"{side} {snap.label}{f' {name}' if name else ''}", points))
+    chart = curve_chart(plot.title, plot.x_label, y_label, curves, kind=_kind(plot),
+                        plot=plot.name, template=plot.template)
+    if chart is None and not notes:  # unreadable data already says why it is not drawn
+        fields = ", ".join(sorted({s.y or "y" for s in plot.sources}))
+        notes.append(f"{plot.title}: not charted (no numeric {fields} values on either side)")
+    return chart, notes
+
+
+def _bars(plot: PlotDefinition, base: Snapshot,
+          head: Snapshot) -> tuple[Chart | None, list[str]]:
+    """One bar per category (``y``) of value ``x``, base and head (first source)."""
+    source = plot.sources[0]
+    category, value = source.y, source.x
+    if not (category and value):
+        return None, [f"{plot.title}: not charted ({plot.template} needs x (the value) and y "
+                      "(the category) in dvc.yaml)"]
+    sides, notes = [], []
+    for side, snap in (("base", base), ("head", head)):
+        records, reason = _records(snap, source.file)
+        notes += [reason] if reason else []
+        sides.append((f"{side} {snap.label}", bars_from_records(records or [], category, value)))
+    chart = bar_chart(plot.title, plot.y_label or category, plot.x_label or value, sides,
+                      sort=plot.template.endswith("_sorted"))
+    if chart is None and not notes:
+        notes.append(f"{plot.title}: not charted ({source.file} has no numeric {value} "
+                     f"values per {category} on either side)")
+    return (replace(chart, plot=plot.name, template=plot.template) if chart else None), notes
+
+
+def _confusion(plot: PlotDefinition, base: Snapshot, head: Snapshot) -> str:
     """A confusion matrix as a table of (actual, predicted) counts, base -> head."""
-    x, y = item.source.x or "actual", item.source.y or "predicted"
+    source = plot.sources[0]
+    x, y = source.x or "actual", source.y or "predicted"
     counts = []
     for snap in (base, head):
-        records, _reason = _records(snap, item.source.file)
+        records, _reason = _records(snap, source.file)
         counts.append(Counter((str(r.get(x)), str(r.get(y))) for r in records or []))
     cells = sorted(set(counts[0]) | set(counts[1]))
     table = "; ".join(f"{a}→{p}: {counts[0][(a, p)]} → {counts[1][(a, p)]}"
                       for a, p in cells)
-    return f"{item.title} (confusion matrix, {x}→{y}, base → head): {table or 'no data'}"
+    return f"{plot.title} (confusion matrix, {x}→{y}, base → head): {table or 'no data'}"
 
 
-def _bar_chart(item: _Series, base: Snapshot,
-               head: Snapshot) -> tuple[Chart | None, list[str]]:
-    """One bar per category (``y``) of value ``x``, base and head."""
-    category, value = item.source.y, item.source.x
-    if not (category and value):
-        return None, [f"{item.title}: not charted ({item.definition.template} needs x (the "
-                      "value) and y (the category) in dvc.yaml)"]
-    sides, notes = [], []
-    for snap in (base, head):
-        records, reason = _records(snap, item.source.file)
-        notes += [reason] if reason else []
-        sides.append((f"{'base' if snap is base else 'head'} {snap.label}",
-                      bars_from_records(records or [], category, value)))
-    chart = bar_chart(item.title, item.definition.y_label or category,
-                      item.definition.x_label or value, sides,
-                      sort=item.definition.template.endswith("_sorted"))
-    if chart is None and not notes:
-        notes.append(f"{item.title}: not charted ({item.source.file} has no numeric {value} "
-                     f"values per {category} on either side)")
-    return chart, notes
+def _image(plot: PlotDefinition, base: Snapshot, head: Snapshot) -> str:
+    """An image plot named with its path and what happened to it."""
+    path = plot.sources[0].file
+    before, after = (read_bytes(snap, path)[0] for snap in (base, head))
+    how = ("new" if before is None else "removed" if after is None else
+           "unchanged" if before == after else "changed") if before or after else "absent"
+    where = "" if plot.title == path else f" ({path})"
+    return f"{plot.title}: an image{where}, {how}; not drawn here (`dvc plots diff` " \
+           "renders it)"
 
 
-def _chart(item: _Series, base: Snapshot, head: Snapshot) -> tuple[Chart | None, list[str]]:
-    if item.definition.template in BARS:
-        return _bar_chart(item, base, head)
-    base_points, base_note, base_y = _points(base, item.source)
-    head_points, head_note, head_y = _points(head, item.source)
-    notes = [n for n in (base_note, head_note) if n]
-    chart = curve_chart(item.title, item.definition.x_label,
-                        item.y_label or head_y or base_y or "",
-                        [(f"base {base.label}", base_points),
-                         (f"head {head.label}", head_points)])
-    if chart is None and not notes:  # unreadable data already says why it is not drawn
-        notes.append(f"{item.title}: not charted ({item.source.file} has no numeric "
-                     f"{item.source.y or 'y'} values on either side)")
-    return chart, notes
-
-
-def _planned(base: Snapshot, head: Snapshot) -> tuple[list[_Series], list[str]]:
-    definitions, notes = _definitions(base, head)
-    items: list[_Series] = []
-    for definition in definitions:
-        sources = [s for src in definition.sources for s in _expand(src, base, head)]
-        expanded = [s.file for s in sources] != [s.file for s in definition.sources]
-        items += _series(definition, sources, expanded)
-    return items, notes
+def _planned(base: Snapshot, head: Snapshot) -> list[PlotDefinition]:
+    return [p for d in _definitions(base, head) for p in _expand(d, base, head)]
 
 
 def plot_charts(base: Snapshot, head: Snapshot) -> tuple[list[Chart], list[str]]:
-    """One chart per plot series, base and head as two lines; notes name every plot that
-    is not drawn (images, confusion matrices as tables, unreadable data, past the limit)."""
-    items, notes = _planned(base, head)
+    """One chart per plot id, base and head as series; notes name every plot that is not
+    drawn (images, confusion matrices as tables, unreadable data, past the limit)."""
     charts: list[Chart] = []
+    notes: list[str] = []
     skipped: list[str] = []
-    for item in items:
-        lower = item.source.file.lower()
-        if lower.endswith(IMAGE_SUFFIXES):
-            where = "" if item.title == item.source.file else f" ({item.source.file})"
-            notes.append(f"{item.title}: an image{where}, not charted; see `dvc plots diff`")
-        elif item.definition.template in CONFUSION:
-            notes.append(_confusion_note(item, base, head))
+    for plot in _planned(base, head):
+        if plot.sources[0].file.lower().endswith(IMAGE_SUFFIXES):
+            notes.append(_image(plot, base, head))
+        elif plot.template in CONFUSION:
+            notes.append(_confusion(plot, base, head))
         elif len(charts) == MAX_PLOTS:
-            skipped.append(item.title)
+            skipped.append(plot.title)
         else:
-            chart, chart_notes = _chart(item, base, head)
+            chart, chart_notes = (_bars if plot.template in BARS else _curve)(plot, base, head)
             notes += chart_notes
             charts += [chart] if chart else []
     if skipped:
@@ -216,6 +213,5 @@ def plot_charts(base: Snapshot, head: Snapshot) -> tuple[list[Chart], list[str]]
 
 
 def plot_names(base: Snapshot, head: Snapshot) -> list[str]:
-    """The files every plot reads, as `dvc plots diff` lists its plots (for tests, docs)."""
-    items, _notes = _planned(base, head)
-    return sorted({os.path.normpath(i.source.file) for i in items})
+    """Every plot id, as `dvc plots diff` lists them (for tests, docs)."""
+    return sorted({p.name for p in _planned(base, head)})

@@ -9,15 +9,17 @@ tree, as after ``dvc repro``.
 from __future__ import annotations
 
 import os
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jx_mlops.dvc.lockfile import DvcLock, parse_lock
-from jx_mlops.dvc.pipeline import DvcSpec, parse_spec
+from jx_mlops.dvc.lockfile import DvcLock
+from jx_mlops.dvc.pipeline import Pipeline
 from jx_mlops.dvc.storage import parse_dir_manifest, read_cached
 from jx_mlops.errors import DvcError, GitError
-from jx_mlops.evaluation.formats import read_values
+from jx_mlops.evaluation.dvcfiles import lock_paths, merged_lock, read_pipeline, revision_fs
+from jx_mlops.evaluation.formats import NotText, read_values
 from jx_mlops.fsutil import read_bounded
 from jx_mlops.git.repo import GitRepo
 
@@ -34,11 +36,17 @@ class Snapshot:
     # from ``overlay`` (the directory it ran in) and from nowhere else.
     overlay: Path | None = None
     overlay_paths: tuple[str, ...] = ()
+    # The project's directory (its DVC root) inside the repository ('' at the top).
+    prefix: str = ""
     _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def where(self) -> str:
         return f"{self.label} ({self.sha[:7]})" if self.sha else self.label
+
+    def git_path(self, path: str) -> str:
+        """``path`` (relative to the project) relative to the top of the repository."""
+        return posixpath.normpath(posixpath.join(self.prefix, path)) if self.prefix else path
 
     def overlaid(self, path: str) -> bool:
         """Whether ``path`` is (inside) an output of the trusted run in ``overlay``."""
@@ -57,26 +65,25 @@ class Snapshot:
             file = self.root / path
             return read_bounded(file, root=self.repo.path, name=path) if file.is_file() \
                 else None
-        return self.repo.read_blob(self.sha, path)
+        return self.repo.read_blob(self.sha, f"{self.prefix}/{path}" if self.prefix else path)
 
     def lock(self) -> DvcLock | None:
-        """dvc.lock at this revision (parsed once); DvcError when it is unreadable."""
+        """Every dvc.lock at this revision as one (stages by DVC's addressing, paths
+        DVC-root relative), parsed once; DvcError when one is unreadable."""
         if "lock" not in self._memo:
-            data = self.read("dvc.lock")
-            self._memo["lock"] = None if data is None else parse_lock(
-                data.decode("utf-8", "replace"), f"dvc.lock at {self.where}")
+            self._memo["lock"] = merged_lock(
+                {path: self.read(path) for path in lock_paths(self.pipeline())},
+                self.pipeline(), self.where)
         lock: DvcLock | None = self._memo["lock"]
         return lock
 
-    def spec(self) -> DvcSpec:
-        """What dvc.yaml declares at this revision (empty without one); DvcError when it is
-        not YAML."""
-        if "spec" not in self._memo:
-            data = self.read("dvc.yaml")
-            self._memo["spec"] = DvcSpec() if data is None else parse_spec(
-                data.decode("utf-8", "replace"), f"dvc.yaml at {self.where}")
-        spec: DvcSpec = self._memo["spec"]
-        return spec
+    def pipeline(self) -> Pipeline:
+        """What DVC declares at this revision, every dvc.yaml resolved as DVC resolves
+        it; a dvc.yaml DVC rejects is one of its ``problems``."""
+        if "pipeline" not in self._memo:
+            self._memo["pipeline"] = read_pipeline(self.repo, self.sha, self.prefix)
+        pipeline: Pipeline = self._memo["pipeline"]
+        return pipeline
 
     def manifest(self, md5: str) -> dict[str, str] | None:
         """The files of cached directory object ``md5`` (None when it is not in the cache)."""
@@ -103,20 +110,38 @@ def read_bytes(snap: Snapshot, path: str) -> tuple[bytes | None, str | None]:
         return None, f"{path} does not exist at {snap.where}, and {exc.message}"
 
 
-def read_structured(snap: Snapshot, path: str) -> tuple[dict[str, Any] | None, str | None]:
-    """A metrics/params file of ``snap`` flattened, or None and the reason it is unreadable."""
+@dataclass(frozen=True)
+class FileValues:
+    """A metrics or params file read: its values, or why not. ``skipped``: a file no
+    format reads (binary: DVC skips it with a warning), named but not a failure."""
+
+    values: dict[str, Any] | None
+    problem: str | None = None
+    skipped: str | None = None
+
+
+def read_file_values(snap: Snapshot, path: str, what: str = "metrics") -> FileValues:
+    """A metrics/params file of ``snap`` flattened, as DVC reads it, or why it cannot be."""
     data, reason = read_bytes(snap, path)
     if data is None:
-        return None, reason
+        return FileValues(None, reason)
     try:
-        return read_values(path, data, "metrics"), None
+        return FileValues(read_values(path, data, what))
+    except NotText as exc:
+        return FileValues(None, skipped=f"{path} at {snap.where}: {exc}")
     except ValueError as exc:
-        return None, f"{path} at {snap.where}: {exc}"
+        return FileValues(None, f"{path} at {snap.where}: {exc}")
+
+
+def read_structured(snap: Snapshot, path: str) -> tuple[dict[str, Any] | None, str | None]:
+    """A metrics/params file of ``snap`` flattened, or None and the reason it is unreadable."""
+    found = read_file_values(snap, path)
+    return found.values, found.problem or found.skipped
 
 
 def _not_cached_reason(snap: Snapshot, path: str) -> str:
     """Why a path no stage caches is absent: never committed, or it does not exist."""
-    declared = snap.spec().output(path)
+    declared = snap.pipeline().output(path)
     if declared is not None and not declared.cached:
         return (f"{path} at {snap.where} is a `cache: false` output of stage "
                 f"{declared.stage} that was never committed to git (DVC cannot pull it: "
@@ -163,9 +188,9 @@ def list_dir(snap: Snapshot, path: str) -> list[str]:
         if base.is_dir():
             return sorted(str(f.relative_to(snap.root)) for f in base.rglob("*") if f.is_file())
     else:
-        tracked = [f for f in snap.repo.list_files(snap.sha, f"{prefix}*")]
+        tracked = revision_fs(snap.repo, snap.sha).files(snap.git_path(path))
         if tracked:
-            return tracked
+            return [posixpath.relpath(f, snap.prefix) if snap.prefix else f for f in tracked]
     try:
         lock = snap.lock()
         found = lock.containing(path) if lock else None
@@ -207,20 +232,26 @@ def resolve_revision(repo: GitRepo, rev: str) -> str:
     return repo.rev_parse(rev)  # the git error, naming the revision
 
 
+def project_prefix(repo: GitRepo, root: Path) -> str:
+    """Where the project ``root`` lives inside ``repo`` ('' at the top)."""
+    relative = os.path.relpath(root.resolve(), repo.path.resolve())
+    return "" if relative == "." else relative.replace(os.sep, "/")
+
+
 def snapshot(repo: GitRepo, root: Path, rev: str | None, label: str | None = None) -> Snapshot:
-    """A snapshot of ``rev`` (None = the work tree)."""
+    """A snapshot of ``rev`` (None = the work tree) of the project at ``root``."""
+    prefix = project_prefix(repo, root)
     if rev is None:
-        return Snapshot(repo, root, None, label or "workspace")
-    return Snapshot(repo, root, resolve_revision(repo, rev), label or rev)
+        return Snapshot(repo, root, None, label or "workspace", prefix=prefix)
+    return Snapshot(repo, root, resolve_revision(repo, rev), label or rev, prefix=prefix)
 
 
 def pipeline_problems(snap: Snapshot) -> list[str]:
     """Why dvc.yaml or dvc.lock of ``snap`` cannot be read (lineage, data and plots would
     otherwise be silently empty)."""
-    problems = []
-    for read in (snap.lock, snap.spec):
-        try:
-            read()
-        except DvcError as exc:
-            problems.append(exc.message)
+    problems = [f"{snap.where}: {problem}" for problem in snap.pipeline().problems]
+    try:
+        snap.lock()
+    except DvcError as exc:
+        problems.append(exc.message)
     return problems

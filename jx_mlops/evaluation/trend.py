@@ -27,7 +27,7 @@ def metric_trend(model: ModelConfig, deltas: tuple[MetricDelta, ...], base: Snap
     history = list(reversed(base.repo.log(base.sha, max_count=commits, first_parent=True)))
     values: dict[tuple[str, str], list[float | None]] = {(d.path, d.name): [] for d in directed}
     for commit in history:
-        snap = Snapshot(base.repo, base.root, commit.sha, commit.sha[:7])
+        snap = Snapshot(base.repo, base.root, commit.sha, commit.sha[:7], prefix=base.prefix)
         files = {path: read_structured(snap, path)[0] or {} for path in {d.path for d in directed}}
         for d in directed:
             value = files[d.path].get(d.name)

@@ -32,7 +32,6 @@ from jx_mlops.config.evaluation import EvaluationConfig
 from jx_mlops.config.project import CONFIG_FILE, ProjectConfig, parse_config
 from jx_mlops.dvc.commands import repro_stage
 from jx_mlops.dvc.lockfile import parse_dvc_file
-from jx_mlops.dvc.pipeline import stage_deps
 from jx_mlops.dvc.storage import materialise, parse_dir_manifest, read_object
 from jx_mlops.errors import ConfigError, DvcError, GitError
 from jx_mlops.evaluation.build import ReportOptions, compare_model, compare_revisions
@@ -94,20 +93,20 @@ def _project_dir(config: ProjectConfig, repo: GitRepo) -> str:
 
 def _stage_outputs(base: Snapshot, stage: str) -> tuple[str, ...]:
     """Every path the base's ``stage`` writes: outs, metrics and plots of dvc.yaml."""
-    return tuple(out.path for out in base.spec().outputs if out.stage == stage)
+    return tuple(out.path for out in base.pipeline().outputs if out.stage == stage)
 
 
 def _consumed(base: Snapshot, stage: str) -> tuple[list[str], list[str]]:
     """The dependencies of the base's ``stage`` (dvc.yaml): those other stages produce
     (the PR's are used), and the others (code, params, data: the base's)."""
-    spec = base.spec()
-    data = base.read("dvc.yaml")
-    if data is None or stage not in spec.stage_names:
+    pipeline = base.pipeline()
+    declared = pipeline.stage(stage)
+    if declared is None:
         raise UnscorableError(f"{base.label} has no stage `{stage}` in dvc.yaml")
     produced: list[str] = []
     own: list[str] = []
-    for dep in stage_deps(data.decode("utf-8", "replace"), stage, f"dvc.yaml at {base.where}"):
-        out = spec.output(dep)
+    for dep in declared.deps:
+        out = pipeline.output(dep)
         (produced if out is not None and out.stage != stage else own).append(dep)
     return produced, own
 

@@ -197,3 +197,20 @@ class ObjectReader:
             proc.stdin.close()
             proc.wait()
             proc.stdout.close()
+
+
+_TREE_KINDS = {b"40000": "tree", b"160000": "commit"}
+
+
+def parse_tree(data: bytes) -> list[tuple[str, str, str]]:
+    """A raw tree object as (name, kind, sha) entries (``<mode> <name>\\0<20 bytes>``)."""
+    entries = []
+    pos = 0
+    while pos < len(data):
+        space = data.index(b" ", pos)
+        nul = data.index(b"\0", space)
+        mode = data[pos:space]
+        name = data[space + 1:nul].decode("utf-8", "surrogateescape")
+        entries.append((name, _TREE_KINDS.get(mode, "blob"), data[nul + 1:nul + 21].hex()))
+        pos = nul + 21
+    return entries

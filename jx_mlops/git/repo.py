@@ -15,7 +15,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from jx_mlops.errors import ConflictError, GitError
-from jx_mlops.git.process import Completed, GitObject, ObjectReader, driver_settings, run_git
+from jx_mlops.git.process import (
+    Completed,
+    GitObject,
+    ObjectReader,
+    driver_settings,
+    parse_tree,
+    run_git,
+)
 from jx_mlops.git.values import CommitInfo, CommitMessage, MergeResult, TagInfo
 
 # What applies filters (clean/smudge) or merge drivers to work-tree files.
@@ -75,6 +82,18 @@ class GitRepo:
             raise GitError(f"not a git repository: {path}")
         git_dir, bare = located
         return cls(git_dir if bare else path.resolve(), git_dir, bare=bare)
+
+    @classmethod
+    def enclosing(cls, path: Path) -> tuple[GitRepo, str]:
+        """The work tree holding ``path`` and ``path`` relative to its top ('' at the
+        top): a project (a DVC root) may live in a sub-directory of its repository."""
+        result = run_git(["rev-parse", "--show-toplevel", "--show-prefix"], cwd=path) \
+            if path.is_dir() else None
+        lines = result.text.splitlines() if result is not None and not result.status else []
+        if not lines:
+            raise GitError(f"not a git repository: {path}")
+        prefix = lines[1].strip("/") if len(lines) > 1 else ""
+        return cls.open(Path(lines[0])), prefix
 
     @classmethod
     def init(cls, path: Path, *, bare: bool = False, branch: str = "main") -> GitRepo:
@@ -166,6 +185,35 @@ class GitRepo:
             raise GitError(f"unknown revision {rev!r} in {self.path}")
         found = self._objects.read(f"{commit}:{path}") if path.strip("/") else None
         return found.data if found is not None and found.kind == "blob" else None
+
+    def tree_entries(self, spec: str) -> list[tuple[str, str, str]] | None:
+        """(name, kind, sha) of each entry of the tree ``spec`` names (``SHA``,
+        ``REV:DIR``, ``REV^{tree}``); kind is blob, tree or commit (a submodule). None
+        when ``spec`` names no tree. Read through the object reader: no process."""
+        found = self._objects.read(spec)
+        if found is None or found.kind != "tree":
+            return None
+        return parse_tree(found.data)
+
+    def tree_id(self, rev: str) -> str:
+        """The sha of the root tree of commit ``rev``; GitError when it names none."""
+        found = self._objects.read(f"{rev}^{{tree}}")
+        if found is None or found.kind != "tree":
+            raise GitError(f"unknown revision {rev!r} in {self.path}")
+        return found.sha
+
+    def blob_data(self, sha: str) -> bytes | None:
+        """The bytes of blob ``sha``; None when it is not a blob here."""
+        found = self._objects.read(sha)
+        return found.data if found is not None and found.kind == "blob" else None
+
+    def tree_files(self, tree: str) -> list[str]:
+        """Every file path under tree ``tree`` (a tree sha or ``REV:DIR``), recursively,
+        as one ``git ls-tree -r`` (fast on large trees)."""
+        out = self._git(["ls-tree", "-r", "-z", "--name-only", tree])
+        if out.status:
+            raise GitError(f"git ls-tree {tree}: {out.explain()}")
+        return [p for p in out.out.decode("utf-8", "surrogateescape").split("\0") if p]
 
     def list_tree(self, rev: str, directory: str) -> list[str]:
         """Names of the entries of ``directory`` at ``rev`` (empty when it is absent)."""

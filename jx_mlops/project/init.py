@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from jx_mlops.config.project import CONFIG_FILE, MODEL_NAME, parse_config
-from jx_mlops.dvc.pipeline import DvcSpec
-from jx_mlops.errors import ConfigError, DvcError, GitError, UsageError
+from jx_mlops.dvc.pipeline import Artifact, Pipeline
+from jx_mlops.errors import ConfigError, GitError, UsageError
 from jx_mlops.evaluation.declared import expand_metrics
-from jx_mlops.evaluation.snapshot import Snapshot, read_structured
+from jx_mlops.evaluation.snapshot import Snapshot, read_file_values
 from jx_mlops.forge.base import REPO_NAME
 from jx_mlops.forge.kinds import DEFAULT_FORGE, kind_named, kind_of_remote
 from jx_mlops.fsutil import jx_home
@@ -28,6 +28,8 @@ from jx_mlops.project.keys import PUBLIC_KEY_FILE, SIGNING_SECTION, planned_key_
 from jx_mlops.project.models import FoundModel, model_name
 from jx_mlops.project.policy import MetricGuess, guess_policy
 from jx_mlops.project.render import ci_files, render_config
+from jx_mlops.registry.declared import declared_artifacts
+from jx_mlops.registry.tags import full_name
 from jx_mlops.signing import save_private_key
 
 MODEL_SUFFIXES = (".pkl", ".pckl", ".pickle", ".joblib", ".onnx", ".pt", ".pth", ".h5",
@@ -61,67 +63,89 @@ def _looks_like_model(path: str) -> bool:
     return lower.endswith(MODEL_SUFFIXES) or "model" in lower
 
 
-def _stage_models(spec: DvcSpec) -> list[FoundModel]:
-    outs = [o for o in spec.outputs if o.cached and _looks_like_model(o.path)]
-    return [FoundModel(model_name(Path(o.path).stem if Path(o.path).suffix else o.path),
-                       o.path, source=f"output of stage {o.stage}") for o in outs]
+def _stage_models(pipeline: Pipeline) -> list[FoundModel]:
+    """Cached stage outputs that look like models, named by file; outputs of foreach or
+    matrix stages whose files share a name are named by their stage item instead
+    (``train@unet`` -> ``train-unet``)."""
+    outs = [(o, s) for s in pipeline.stages for o in s.outs
+            if o.cached and o.kind == "out" and _looks_like_model(o.path)]
+    names = [model_name(PurePosixPath(o.path).stem if PurePosixPath(o.path).suffix
+                        else o.path) for o, _s in outs]
+    found = []
+    for (out, stage), name in zip(outs, names, strict=True):
+        if names.count(name) > 1 and stage.item:
+            name = model_name(f"{stage.group}-{stage.item}")
+        found.append(FoundModel(name, out.path, source=f"output of stage {stage.name}"))
+    return found
 
 
-def find_models(spec: DvcSpec, given: Mapping[str, str]) -> list[FoundModel]:
-    """``--model`` pairs, else dvc.yaml's model artifacts, else model-like stage outputs."""
+def find_models(pipeline: Pipeline, given: Mapping[str, str],
+                declared: Sequence[Artifact] = ()) -> list[FoundModel]:
+    """``--model`` pairs, else the model artifacts dvc.yaml files and GTO's artifacts.yaml
+    declare (under their registry names), else model-like stage outputs."""
     if given:
         return [FoundModel(name, os.path.normpath(path), source="--model")
                 for name, path in given.items()]
-    artifacts = [a for a in spec.artifacts if a.type == "model"]
+    artifacts = [a for a in declared if a.type == "model"]
     if artifacts:
-        return [FoundModel(model_name(a.name), a.path, a.desc, a.labels) for a in artifacts]
-    return _stage_models(spec)
+        return [FoundModel(model_name(a.name.rsplit(":", 1)[-1]), a.path, a.desc, a.labels,
+                           source=f"artifacts of {a.dvcfile}", registry_name=a.name)
+                for a in artifacts]
+    return _stage_models(pipeline)
 
 
 def _check_models(models: Sequence[FoundModel]) -> None:
-    names = [m.name for m in models]
-    for name in names:
-        if not MODEL_NAME.match(name):
-            raise UsageError(f"--model {name}=...: a model name is lowercase letters, digits "
-                             "and dashes, at most 63 (it names Kubernetes resources)")
-        if names.count(name) > 1:
-            raise UsageError(f"two models are called {name!r}: name them with "
-                             "--model NAME=PATH")
+    for model in models:
+        if not MODEL_NAME.match(model.name):
+            raise UsageError(f"--model {model.name}=...: a model name is lowercase letters, "
+                             "digits and dashes, at most 63 (it names Kubernetes resources)")
+        twins = [m for m in models if m.name == model.name]
+        if len(twins) > 1:
+            raise UsageError(f"two models are called {model.name!r} ({twins[0].path} and "
+                             f"{twins[1].path}, {twins[0].source} and {twins[1].source}): "
+                             "name them with --model NAME=PATH")
 
 
-def scoring_stage(spec: DvcSpec, found: Sequence[FoundModel]) -> str | None:
+def scoring_stage(pipeline: Pipeline, found: Sequence[FoundModel]) -> str | None:
     """The one stage that writes every metrics file and none of the models: the stage to
     trust with scoring. None when there is no such stage (a stage that trains and scores
     at once cannot score another branch's model without retraining it)."""
-    stages = {out.stage for path in spec.metrics if (out := spec.output(path)) is not None}
-    producers = {out.stage for m in found if (out := spec.output(m.path)) is not None}
+    stages = {out.stage for path in pipeline.metrics
+              if (out := pipeline.output(path)) is not None}
+    producers = {out.stage for m in found if (out := pipeline.output(m.path)) is not None}
     if len(stages) != 1 or stages & producers:
         return None
     return stages.pop()
 
 
-def _open_repository(root: Path) -> GitRepo:
+def _open_repository(root: Path) -> tuple[GitRepo, str]:
+    """The repository holding ``root`` and where ``root`` is in it; ``root`` must be a DVC
+    root (a DVC project may live in a sub-directory of its repository)."""
     try:
-        repo = GitRepo.open(root)
+        repo, prefix = GitRepo.enclosing(root)
     except GitError:
         raise UsageError(f"{root}: not a git repository (run `git init` and `dvc init` "
-                         "first, or `jx-mlops create` for a new project)") from None
+                         "first, or `jx-mlops create` for a new one)") from None
     if not (root / ".dvc").is_dir():
+        below = sorted(str(p.parent.relative_to(root)) for p in root.glob("*/.dvc")
+                       if p.is_dir())
         repo.close()
-        raise UsageError(f"{root}: not a DVC project (no .dvc directory; run `dvc init`)")
-    return repo
+        hint = f"DVC projects below: {', '.join(below)} (run init there: -C DIR)" \
+            if below else "run `dvc init`"
+        raise UsageError(f"{root}: not a DVC project (no .dvc directory; {hint})")
+    return repo, prefix
 
 
-def _metric_names(snap: Snapshot, spec: DvcSpec) -> tuple[list[str], list[str]]:
+def _metric_names(snap: Snapshot, pipeline: Pipeline) -> tuple[list[str], list[str]]:
     """Every metric the workspace has now (dotted names), and notes on unreadable files."""
     names: list[str] = []
     notes: list[str] = []
-    for path in expand_metrics(snap, spec.metrics):
-        values, reason = read_structured(snap, path)
-        if values is None:
-            notes.append(f"no policy for {path}: {reason}")
+    for path in expand_metrics(snap, pipeline.metrics):
+        found = read_file_values(snap, path)
+        if found.values is None:
+            notes.append(f"no policy for {path}: {found.problem or found.skipped}")
             continue
-        names += [f"{path}:{key}" for key in values]
+        names += [f"{path}:{key}" for key in found.values]
     return names, notes
 
 
@@ -154,14 +178,14 @@ def _action(root: Path, path: str, content: str, force: bool) -> FileAction:
     return "overwrite" if force else "kept"
 
 
-def _read_spec(snap: Snapshot) -> DvcSpec:
-    if snap.read("dvc.yaml") is None:
+def _read_pipeline(snap: Snapshot) -> Pipeline:
+    pipeline = snap.pipeline()
+    if pipeline.problems:
+        raise UsageError(pipeline.problems[0])
+    if not pipeline.dvcfiles:
         raise UsageError(f"{snap.root}: no dvc.yaml: jx-mlops reads metrics, params and "
                          "models from a DVC pipeline (`dvc stage add`, `dvc exp init`)")
-    try:
-        return snap.spec()
-    except DvcError as exc:
-        raise UsageError(exc.message) from None
+    return pipeline
 
 
 def init_project(root: Path, *, forge: str | None = None, repo_name: str | None = None,
@@ -169,19 +193,22 @@ def init_project(root: Path, *, forge: str | None = None, repo_name: str | None 
                  dry_run: bool = False, force: bool = False) -> InitResult:
     """Write mlops.yaml (and CI files) for the DVC project at ``root``."""
     root = root.resolve()
-    repo = _open_repository(root)
+    repo, prefix = _open_repository(root)
     try:
-        snap = Snapshot(repo, root, None, "workspace")
-        spec = _read_spec(snap)
-        found = find_models(spec, models or {})
+        snap = Snapshot(repo, root, None, "workspace", prefix=prefix)
+        pipeline = _read_pipeline(snap)
+        found = find_models(pipeline, models or {},
+                            declared_artifacts(repo, None, prefix) if not models else ())
         _check_models(found)
-        names, notes = _metric_names(snap, spec)
+        names, notes = _metric_names(snap, pipeline)
         forge, forge_repo = _forge(repo, forge, repo_name)
     finally:
         repo.close()
+    found = [replace(m, registry_name="") if m.registry_name == full_name(m.name, prefix)
+             else m for m in found]
     guesses = [guess_policy(name) for name in names]
     config = render_config(root.name, forge, forge_repo, found, guesses,
-                           scoring_stage(spec, found))
+                           scoring_stage(pipeline, found))
     signs_here = kind_named(forge).keyless_identity(forge_repo or "") is None
     public, private = planned_key_pair(root) if signs_here else (b"", None)
     if public:  # the local forge: versions are signed with a key made here

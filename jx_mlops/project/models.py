@@ -15,6 +15,8 @@ class FoundModel:
     description: str = ""
     labels: tuple[str, ...] = ()
     source: str = "artifacts"  # artifacts | stage output | --model
+    # The registry (GTO) name, when it is not the one jx-mlops derives from ``name``.
+    registry_name: str = ""
 
 
 def model_name(text: str) -> str:

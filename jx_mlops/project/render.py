@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Sequence
 
 from jx_mlops.project.models import FoundModel, model_name
@@ -23,10 +22,17 @@ def _quote(text: str) -> str:
 
 
 def _policy_keys(guesses: Sequence[MetricGuess]) -> list[tuple[str, MetricGuess]]:
-    """Bare metric names where they are unique across files, ``FILE:name`` otherwise."""
-    bare = Counter(g.key.split(":", 1)[1] for g in guesses)
-    return [(g.key.split(":", 1)[1] if bare[g.key.split(":", 1)[1]] == 1 else g.key, g)
-            for g in guesses]
+    """Bare metric names where every file holding the name gets the same direction (one
+    key judges them all, and keeps judging a metric whose file is renamed or templated),
+    ``FILE:name`` otherwise."""
+    directions: dict[str, set[str | None]] = {}
+    for g in guesses:
+        directions.setdefault(g.key.split(":", 1)[1], set()).add(g.direction)
+    keys: dict[str, MetricGuess] = {}
+    for g in guesses:
+        bare = g.key.split(":", 1)[1]
+        keys.setdefault(bare if len(directions[bare]) == 1 else g.key, g)
+    return list(keys.items())
 
 
 def _policy_lines(guesses: Sequence[MetricGuess]) -> list[str]:
@@ -56,8 +62,11 @@ def _model_lines(model: FoundModel | None, project: str,
                  "    # No model found in dvc.yaml: a metrics-only project. To",
                  "    # register versions, add artifact: PATH (a DVC-tracked model)."]
     else:
-        lines = [f"  {model.name}:", f"    # From dvc.yaml ({model.source}).",
+        lines = [f"  {model.name}:", f"    # From {model.source}.",
                  f"    artifact: {_quote(model.path)}"]
+        if model.registry_name:
+            lines += ["    # Its name in the registry (GTO tags), as DVC and GTO call it:",
+                      f"    registry_name: {_quote(model.registry_name)}"]
         if model.description:
             lines.append(f"    description: {_quote(model.description)}")
     lines += ["    # metrics, params and plots: what dvc.yaml declares at each revision, as",

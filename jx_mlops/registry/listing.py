@@ -17,7 +17,7 @@ from jx_mlops.config.project import CONFIG_FILE, ProjectConfig, load_config
 from jx_mlops.dvc.pipeline import Artifact
 from jx_mlops.errors import RegistryError
 from jx_mlops.git.repo import GitRepo
-from jx_mlops.registry.declared import dvc_artifacts
+from jx_mlops.registry.declared import declared_artifacts, dvc_root_of
 from jx_mlops.registry.state import RegistryState
 from jx_mlops.registry.tags import ModelVersion, full_name, read_state, versions_of
 
@@ -32,8 +32,8 @@ class RegistryScope:
     declared: tuple[Artifact, ...] = ()  # named DIR:NAME, as GTO names them
 
     def declared_names(self) -> list[str]:
-        names = [full_name(m.name, self.directory) for m in self.config.models] \
-            if self.config else []
+        names = [m.registry_name or full_name(m.name, self.directory)
+                 for m in self.config.models] if self.config else []
         return names + [a.name for a in self.declared if a.name not in names]
 
 
@@ -59,7 +59,13 @@ def open_scope(start: Path) -> RegistryScope:
             break
     directory = "" if config is None else os.path.relpath(config.root, root)
     directory = "" if directory == "." else directory.replace(os.sep, "/")
-    return RegistryScope(root, directory, config, tuple(dvc_artifacts(root, directory)))
+    repo = GitRepo.open(root)
+    try:
+        declared = declared_artifacts(repo, None, dvc_root_of(root, config.root if config
+                                                               else start), directory)
+    finally:
+        repo.close()
+    return RegistryScope(root, directory, config, declared)
 
 
 def known_models(scope: RegistryScope, state: RegistryState) -> list[str]:

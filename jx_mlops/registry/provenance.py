@@ -12,13 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from jx_mlops.config.project import ModelConfig
 from jx_mlops.errors import JxMlopsError
+from jx_mlops.evaluation.snapshot import Snapshot
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.registry.registration import (
-    ProjectSnapshot,
     artifact_facts,
     data_inputs,
     digest,
@@ -26,48 +24,24 @@ from jx_mlops.registry.registration import (
     params_at,
 )
 from jx_mlops.registry.tags import ModelVersion
-from jx_mlops.yamlio import safe_load
 
 _NOT_BY_JX = "the tag was not made by a jx-mlops release (gto register records no {what})"
 
 
-def _dvc_yaml(snap: ProjectSnapshot) -> dict[str, Any]:
-    try:
-        data = safe_load(snap.read("dvc.yaml") or b"")
-    except yaml.YAMLError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _metrics_files(data: dict[str, Any]) -> list[str]:
-    """Metrics files dvc.yaml names: top-level ``metrics:`` and each stage's ``metrics:``
-    (a path, or a one-key mapping of path to options)."""
-    entries = list(data.get("metrics") or [])
-    for stage in (data.get("stages") or {}).values():
-        if isinstance(stage, dict):
-            entries += list(stage.get("metrics") or [])
-    files = []
-    for entry in entries:
-        if isinstance(entry, str):
-            files.append(entry)
-        elif isinstance(entry, dict):
-            files += [str(key) for key in entry]
-    return files
-
-
-def model_at_commit(snap: ProjectSnapshot, name: str) -> ModelConfig | None:
-    """The model as the commit's dvc.yaml declares it (path; metrics and params of the
-    pipeline), or None when it declares no such artifact."""
-    data = _dvc_yaml(snap)
-    declared = (data.get("artifacts") or {}).get(name)
-    if not isinstance(declared, dict) or not isinstance(declared.get("path"), str):
+def model_at_commit(snap: Snapshot, name: str) -> ModelConfig | None:
+    """The model as the commit's pipeline declares artifact ``name`` (a full name, or a
+    name in the snapshot's own dvc.yaml): its path, the metrics and params files DVC
+    collects there; None when no dvc.yaml declares it."""
+    pipeline = snap.pipeline()
+    declared = next((a for a in pipeline.artifacts if a.name == name), None) or next(
+        (a for a in pipeline.artifacts if a.name.rsplit(":", 1)[-1] == name), None)
+    if declared is None:
         return None
-    metrics = tuple(dict.fromkeys(_metrics_files(data)))
-    params = ("params.yaml",) if snap.read("params.yaml") is not None else ()
-    return ModelConfig(name, declared["path"], metrics=metrics, params=params)
+    return ModelConfig(declared.name.rsplit(":", 1)[-1], declared.path,
+                       metrics=pipeline.metrics, params=tuple(pipeline.params))
 
 
-def _artifact(model: ModelConfig | None, snap: ProjectSnapshot,
+def _artifact(model: ModelConfig | None, snap: Snapshot,
               unknown: dict[str, str]) -> dict[str, Any] | None:
     if model is None:
         unknown["artifact"] = (f"no artifact path: the model is in neither mlops.yaml nor "
@@ -84,8 +58,8 @@ def commit_metadata(repo: GitRepo, root: Path, version: ModelVersion, *,
                     model: ModelConfig | None = None,
                     directory: str = "") -> tuple[dict[str, Any], dict[str, str]]:
     """(metadata as a jx-mlops tag would carry it, {fact: why it is unknown})."""
-    snap = ProjectSnapshot(repo, root, version.commit, "commit", prefix=directory)
-    model = model or model_at_commit(snap, version.name)
+    snap = Snapshot(repo, root, version.commit, "commit", prefix=directory)
+    model = model or model_at_commit(snap, version.model)
     unknown: dict[str, str] = {
         "source_pull": _NOT_BY_JX.format(what="pull request"),
         "run_url": _NOT_BY_JX.format(what="CI run"),

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from jx_mlops import console
-from jx_mlops.config.project import ModelConfig, ProjectConfig
+from jx_mlops.config.project import (
+    CONFIG_FILE,
+    ModelConfig,
+    ProjectConfig,
+    find_project_root,
+    load_config,
+)
 from jx_mlops.dvc.lockfile import DvcLock
 from jx_mlops.dvc.serving import PublishedCopy, publish_copy, serving_copy_path
 from jx_mlops.dvc.storage import default_remote_url, remote_object_path
@@ -24,9 +30,10 @@ from jx_mlops.errors import ConfigError, DvcError, RegistryError, UsageError
 from jx_mlops.evaluation.declared import metrics_at as declared_metrics
 from jx_mlops.evaluation.declared import params_at as declared_params
 from jx_mlops.evaluation.snapshot import Snapshot, read_structured
+from jx_mlops.forge.base import ForgeConfig
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
-from jx_mlops.registry.declared import declared_in, dvc_artifacts
+from jx_mlops.registry.declared import declared_artifacts, dvc_root_of
 from jx_mlops.registry.signatures import project_signer, sign_copy
 from jx_mlops.registry.tags import (
     TAG,
@@ -54,18 +61,6 @@ class Registration:
     unchanged_since: ModelVersion | None = None
 
 
-@dataclass(frozen=True)
-class ProjectSnapshot(Snapshot):
-    """A snapshot whose paths are relative to a project in a sub-directory (a monorepo)."""
-
-    prefix: str = ""
-
-    def read(self, path: str) -> bytes | None:
-        if self.sha is None or not self.prefix:
-            return super().read(path)
-        return self.repo.read_blob(self.sha, f"{self.prefix}/{path}")
-
-
 def project_directory(config: ProjectConfig, repo: GitRepo) -> str:
     """Where the project lives inside its repository ('' at the top)."""
     relative = os.path.relpath(config.root.resolve(), Path(repo.path).resolve())
@@ -73,13 +68,17 @@ def project_directory(config: ProjectConfig, repo: GitRepo) -> str:
 
 
 def model_name(config: ProjectConfig, repo: GitRepo, model: str) -> str:
-    """The registry (GTO) name of ``model``: ``DIR:MODEL`` for a project in DIR."""
+    """The registry (GTO) name of ``model``: mlops.yaml's ``registry_name``, else
+    ``DIR:MODEL`` for a project in DIR."""
+    found = next((m for m in config.models if m.name == model), None)
+    if found is not None and found.registry_name:
+        return found.registry_name
     return full_name(model, project_directory(config, repo))
 
 
 def _snapshot(config: ProjectConfig, repo: GitRepo, commit: str) -> Snapshot:
-    return ProjectSnapshot(repo, config.root, commit, commit[:7],
-                            prefix=project_directory(config, repo))
+    return Snapshot(repo, config.root, commit, commit[:7],
+                    prefix=project_directory(config, repo))
 
 
 def digest(data: bytes | None) -> str | None:
@@ -137,14 +136,15 @@ def artifact_facts(model: ModelConfig, snap: Snapshot,
 
 def _declared_artifact(model: ModelConfig, snap: Snapshot) -> str:
     """The path dvc.yaml's ``artifacts:`` gives a model that mlops.yaml names without one."""
-    data = snap.read("dvc.yaml")
-    found = [] if data is None else declared_in(data.decode("utf-8", "replace"),
-                                                f"dvc.yaml at {snap.where}")
-    for artifact in found:
-        if artifact.name == model.name:
+    pipeline = snap.pipeline()
+    wanted = (model.registry_name, full_name(model.name, snap.prefix), model.name)
+    for artifact in pipeline.artifacts:
+        if artifact.name in wanted:
             return artifact.path
+    problems = "; ".join(pipeline.problems)
     raise RegistryError(f"model {model.name} has no artifact: give mlops.yaml "
-                        f"models.{model.name}.artifact, or declare it in dvc.yaml artifacts:")
+                        f"models.{model.name}.artifact, or declare it in dvc.yaml artifacts:"
+                        + (f" ({problems})" if problems else ""))
 
 
 def metrics_at(snap: Snapshot, model: ModelConfig) -> dict[str, Any]:
@@ -172,7 +172,7 @@ def collect_metadata(config: ProjectConfig, model: ModelConfig, snap: Snapshot, 
     return {
         "schema": METADATA_SCHEMA,
         "model": model.name,
-        "name": full_name(model.name, directory),
+        "name": model.registry_name or full_name(model.name, directory),
         "source_repo": config.forge.repo,
         "source_commit": snap.sha,
         "project_path": directory,
@@ -202,7 +202,7 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
     copy to, ``publish`` off, no key here) is refused unless ``unsigned`` says why; the
     reason is recorded in the tag.
     """
-    name = model_name(config, repo, model.name)
+    name = model.registry_name or model_name(config, repo, model.name)
     existing = list_versions(repo, name)
     already = [v for v in existing if v.commit == commit]
     if already and version is None:
@@ -273,9 +273,9 @@ def register(config: ProjectConfig, model: str, *, ref: str = "HEAD", path: str 
     """`jx-mlops register MODEL`: register the commit ``ref`` names (see
     ``register_model``); with ``push``, push the version's tag to origin, with the
     forge's git credentials; ``unsigned``: why this version may go unsigned."""
-    found = model_to_register(config, model, path)
-    repo = GitRepo.open(config.root)
+    repo, _prefix = GitRepo.enclosing(config.root)
     try:
+        found = model_to_register(config, repo, model, path)
         registration = register_model(config, repo, found, repo.rev_parse(ref), version=version,
                                       bump=bump, run_url=run_url, publish=publish,
                                       unsigned=unsigned)
@@ -325,24 +325,47 @@ def publish_serving_copy(config: ProjectConfig, version: ModelVersion) -> ModelV
     return version
 
 
-def model_to_register(config: ProjectConfig, name: str, path: str | None = None) -> ModelConfig:
-    """The model called ``name``: from mlops.yaml, else from dvc.yaml ``artifacts:``, else
-    (with ``path``, a file in the project or a remote URI) a model known only by its tags.
-    ``path`` overrides where the artifact is."""
+def model_to_register(config: ProjectConfig, repo: GitRepo, name: str,
+                      path: str | None = None) -> ModelConfig:
+    """The model called ``name``: from mlops.yaml, else declared by a dvc.yaml
+    ``artifacts:`` or GTO's artifacts.yaml (by its full name, as ``gto register`` takes
+    it), else (with ``path``, a file in the project or a remote URI) a model known only by
+    its tags. ``path`` overrides where the artifact is."""
     for model in config.models:
-        if model.name == name:
+        if name in (model.name, model.registry_name):
             return replace(model, artifact=path) if path else model
-    for declared in dvc_artifacts(config.root):
-        if declared.name == name:
-            return ModelConfig(name, path or declared.path, metrics=(), params=(),
-                               description=declared.desc)
+    directory = project_directory(config, repo)
+    declared = declared_artifacts(repo, None, dvc_root_of(repo.path, config.root), directory)
+    for artifact in declared:
+        if artifact.name in (name, full_name(name, directory)):
+            return ModelConfig(artifact.name.rsplit(":", 1)[-1], path or artifact.path,
+                               metrics=(), params=(), description=artifact.desc,
+                               registry_name=artifact.name)
     if path:
         check_model_name(name)
         return ModelConfig(name, path, metrics=(), params=())
-    known = ", ".join([m.name for m in config.models]
-                      + [a.name for a in dvc_artifacts(config.root)])
-    raise ConfigError(f"no model named {name!r} in mlops.yaml or dvc.yaml artifacts "
-                      f"(models: {known})", hint="give the artifact with --path PATH|URI")
+    known = ", ".join([m.name for m in config.models] + [a.name for a in declared])
+    raise ConfigError(f"no model named {name!r} in mlops.yaml, dvc.yaml artifacts or "
+                      f"artifacts.yaml (models: {known or 'none'})",
+                      hint="give the artifact with --path PATH|URI")
+
+
+def registry_config(start: Path) -> ProjectConfig:
+    """mlops.yaml at or above ``start``; without one, the repository as GTO sees it: no
+    models of its own (dvc.yaml and artifacts.yaml declare them), no forge, the DVC root
+    (or the top of the repository) as the project."""
+    root = find_project_root(start)
+    if (root / CONFIG_FILE).is_file():
+        return load_config(root)
+    repo, _prefix = GitRepo.enclosing(start.resolve())
+    try:
+        top = repo.path
+    finally:
+        repo.close()
+    dvc_root = dvc_root_of(top, start)
+    project = top / dvc_root if dvc_root else top
+    return ProjectConfig(path=project / CONFIG_FILE, name=project.name, forge=ForgeConfig(),
+                         models=(), environments=())
 
 
 def parse_reference(reference: str) -> tuple[str, str]:

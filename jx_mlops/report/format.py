@@ -12,9 +12,10 @@ STATUS_ICONS = {
     "improved": "🟢", "regressed": "🔴", "within_tolerance": "🟡", "within_noise": "🟡",
     "unchanged": "⚪",
     "changed": "🔵", "new": "🆕", "removed": "🗑️", "failed_threshold": "⛔",
+    "unreadable": "❔",
 }
-STATUS_ORDER = ("failed_threshold", "regressed", "within_noise", "within_tolerance", "improved",
-                "changed", "new", "removed", "unchanged")
+STATUS_ORDER = ("failed_threshold", "regressed", "unreadable", "within_noise",
+                "within_tolerance", "improved", "changed", "new", "removed", "unchanged")
 
 
 def format_number(value: float) -> str:

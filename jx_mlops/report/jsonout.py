@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from jx_mlops.compare.charts import Chart
-from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision
+from jx_mlops.compare.comparison import Comparison, Coverage, ModelComparison, Revision
 from jx_mlops.compare.cost import CostComparison, record_as_dict
 from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
@@ -27,21 +27,31 @@ def _metric(model: ModelComparison, delta: MetricDelta) -> dict[str, Any]:
         "base": json_value(delta.base), "head": json_value(delta.head),
         "delta": json_value(delta.delta), "rel_delta": json_value(delta.rel_delta),
         "status": delta.status, "base_kind": delta.base_kind, "head_kind": delta.head_kind,
-        "direction": delta.policy.direction,
+        "direction": delta.policy.direction, "base_path": delta.base_path,
         "significant": significance.significant if significance else None,
     }
 
 
 def _chart(chart: Chart) -> dict[str, Any]:
-    return {"title": chart.title, "x_label": chart.x_label, "y_label": chart.y_label,
+    return {"title": chart.title, "plot": chart.plot, "template": chart.template,
+            "x_label": chart.x_label, "y_label": chart.y_label,
             "categories": list(chart.categories), "note": chart.note, "kind": chart.kind,
             "series": [{"label": s.label, "x": list(s.x), "y": [json_value(y) for y in s.y]}
                        for s in chart.series]}
 
 
+def _coverage(coverage: Coverage | None) -> dict[str, Any] | None:
+    if coverage is None:
+        return None
+    return {"declared": coverage.declared, "read": coverage.read,
+            "unread": [{"path": path, "reason": reason} for path, reason in coverage.unread]}
+
+
 def _model(model: ModelComparison) -> dict[str, Any]:
     return {"name": model.model, "base_problems": list(model.base_problems),
             "head_problems": list(model.head_problems),
+            "coverage": {"base": _coverage(model.base_coverage),
+                         "head": _coverage(model.head_coverage)},
             "significance": [{**json_value(asdict(s)), "significant": s.significant}
                              for s in model.significance],
             "significance_note": model.significance_note,

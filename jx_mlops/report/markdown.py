@@ -31,7 +31,7 @@ from jx_mlops.report.format import (
     format_value,
     status_label,
 )
-from jx_mlops.report.mermaid import legend, render_chart
+from jx_mlops.report.mermaid import drawable, legend, render_chart
 
 T = TypeVar("T")
 REPORT_MARKER = "<!-- jx-mlops:report id={id} -->"
@@ -199,11 +199,32 @@ def _params_sections(params: Sequence[ParamChange], limits: Limits) -> list[str]
 def _charts(charts: Sequence[Chart]) -> list[str]:
     lines: list[str] = []
     for chart in charts:
+        if not drawable(chart):
+            points = ", ".join(f"{s.label} {len(s.y):,}" for s in chart.series)
+            lines += [f"<sub>{escape(chart.title)}: a {chart.kind} plot ({points} points), "
+                      "drawn in the HTML report; every point is in `--format json`</sub>", ""]
+            continue
         lines += [render_chart(chart), ""]
         note = legend(chart)
         if note:
             lines += [f"<sub>{escape(note)}</sub>", ""]
     return lines
+
+
+def _coverage_lines(model: ModelComparison) -> list[str]:
+    """'Read 5 of 5 metrics files declared at the head (4 of 5 at the base)', and each
+    file not read with why: the verdict never rests on files nobody looked at."""
+    head, base = model.head_coverage, model.base_coverage
+    if head is None or base is None or not (head.declared or base.declared):
+        return []
+    line = head.line("head").capitalize()
+    if (base.declared, base.read) != (head.declared, head.read):
+        line += f" ({base.read} of {base.declared} at the base)"
+    lines = [f"<sub>{escape(line)}</sub>"]
+    lines += [f"<sub>Not read at the {side}: {code(path)}: {escape(reason)}</sub>"
+              for side, coverage in (("head", head), ("base", base))
+              for path, reason in coverage.unread]
+    return [*lines, ""]
 
 
 def _model_section(model: ModelComparison, limits: Limits) -> list[str]:
@@ -214,6 +235,7 @@ def _model_section(model: ModelComparison, limits: Limits) -> list[str]:
         lines.append(f"> ⚠️ **Base metrics unavailable:** {escape(problem)}")
     if model.head_problems or model.base_problems:
         lines.append("")
+    lines += _coverage_lines(model)
     changed = [d for d in model.metrics if d.status != "unchanged"]
     # Metrics with a direction (or a gate, or that appeared/vanished) lead; changes of
     # metrics nobody said how to judge (per-group breakdowns...) wait one click away.

@@ -100,11 +100,15 @@ def render_svg(chart: Chart) -> str:
                  f'font-size="11">{html.escape(chart.x_label)}</text>')
     for index, series in enumerate(chart.series):
         colour = COLOURS[index % len(COLOURS)]
-        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(series.x, series.y,
-                                                                     strict=True)
-                          if math.isfinite(y))
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
-                     f'points="{points}"/>')
+        finite = [(px(x), py(y)) for x, y in zip(series.x, series.y, strict=True)
+                  if math.isfinite(y)]
+        if chart.kind == "scatter":  # DVC's scatter templates: dots, not a line
+            parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}" '
+                      'fill-opacity="0.7"/>' for x, y in finite]
+        else:
+            points = " ".join(f"{x:.1f},{y:.1f}" for x, y in finite)
+            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                         f'points="{points}"/>')
         parts.append(f'<text x="{LEFT + 8}" y="{TOP + 14 + 13 * index}" font-size="11" '
                      f'fill="{colour}">■ {html.escape(series.label)}</text>')
     parts.append("</svg>")

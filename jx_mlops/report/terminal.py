@@ -14,7 +14,7 @@ _STYLES = {
     "improved": "green", "regressed": "bold red", "within_tolerance": "yellow",
     "within_noise": "yellow",
     "unchanged": "dim", "changed": "cyan", "new": "blue", "removed": "magenta",
-    "failed_threshold": "bold red",
+    "failed_threshold": "bold red", "unreadable": "bold yellow",
 }
 
 
@@ -48,6 +48,12 @@ def _model_parts(model: ModelComparison) -> list[RenderableType]:
     parts += [Text(f"head metrics unavailable: {p}", style="red") for p in model.head_problems]
     parts += [Text(f"base metrics unavailable: {p}", style="yellow")
               for p in model.base_problems]
+    for side, coverage in (("head", model.head_coverage), ("base", model.base_coverage)):
+        if coverage is not None and coverage.unread:
+            parts.append(Text(coverage.line(side) + "; not read: " + "; ".join(
+                f"{path} ({reason})" for path, reason in coverage.unread), style="yellow"))
+        elif coverage is not None and coverage.declared and side == "head":
+            parts.append(Text(coverage.line(side), style="dim"))
     if model.significance_note:
         parts.append(Text(model.significance_note, style="dim"))
     for p in (p for p in model.params if p.status != "unchanged"):

@@ -82,7 +82,8 @@ def show_init(result: InitResult, *, as_json: bool) -> None:
     """What `jx-mlops init` found (models, metric directions) and wrote."""
     if as_json:
         print_json({"root": str(result.root), "dry_run": result.dry_run,
-               "models": [{"name": m.name, "path": m.path, "source": m.source}
+               "models": [{"name": m.name, "path": m.path, "source": m.source,
+                           "registry_name": m.registry_name or None}
                           for m in result.models],
                "metrics": [{"metric": g.key, "direction": g.direction}
                            for g in result.metrics],
@@ -91,7 +92,8 @@ def show_init(result: InitResult, *, as_json: bool) -> None:
         return
     console = out_console()
     for model in result.models:
-        console.print(f"model {model.name}: {model.path} ({model.source})")
+        named = f", registered as {model.registry_name}" if model.registry_name else ""
+        console.print(f"model {model.name}: {model.path} ({model.source}{named})")
     directed = sum(1 for g in result.metrics if g.direction)
     console.print(f"metrics: {len(result.metrics)}, {directed} with a direction "
                   f"from the name")

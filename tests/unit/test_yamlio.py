@@ -65,3 +65,28 @@ def test_duplicate_keys_and_merge_keys() -> None:
     assert yamlio.safe_load("base: &b {x: 1, y: 2}\nd: {<<: *b, x: 3}\n")["d"] == {"x": 3, "y": 2}
     with pytest.raises(json.JSONDecodeError, match="duplicate key 'a'"):
         yamlio.json_loads('{"a": 1, "a": 2}')
+
+
+# -- YAML as DVC reads it (1.2), checked against DVC's own parser ---------------------------
+
+SCALARS_12 = ["1e-3", "5e-4", "yes", "no", "on", "off", "y", "0755", "0o17", "0x1F", "0b101",
+              "1_000", "12:30", "1:2:3", ".inf", "-.INF", ".NaN", "+1.5e+3", "1e3", "TRUE",
+              "True", "true", "~", "null", "Null", "", "2020-01-01", ".5", "1.", "08",
+              "-0", "+12", "3.0e-05", "'1e-3'", "abc"]
+
+
+@pytest.mark.parametrize("scalar", SCALARS_12)
+def test_yaml_as_dvc_reads_it_is_ruamels_yaml_1_2(scalar: str) -> None:
+    from ruamel.yaml import YAML
+
+    text = f"k: {scalar}\nlist: [{scalar or '~'}]\n"
+    ours, theirs = yamlio.load_as_dvc(text), YAML(typ="safe", pure=True).load(text)
+    assert repr(ours) == repr(theirs)
+
+
+def test_yaml_as_dvc_reads_it_keeps_the_limits() -> None:
+    bomb = "a0: &a0 [x, x]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n"
+                                           for i in range(1, 30))
+    for text in ("k: 1\nk: 2\n", bomb, "- " * 5000 + "x", f"k: {'9' * 200}\n"):
+        with pytest.raises(ValueError):
+            yamlio.load_as_dvc(text)

@@ -123,6 +123,15 @@ def test_head_problems_fail_the_verdict() -> None:
     assert verdict.line == "fail: m: metrics.json missing; no metrics"
 
 
+def test_a_problem_every_model_shares_is_said_once() -> None:
+    stale = "stage train is stale: params.yaml has lr = 2 but dvc.lock recorded 1"
+    verdict = decide([ModelComparison("a", (), head_problems=(stale, "a.json missing")),
+                      ModelComparison("b", (), head_problems=(stale,))])
+    assert verdict.line == f"fail: {stale}; a: a.json missing; no metrics"
+    alone = decide([ModelComparison("a", (), head_problems=(stale,))])
+    assert alone.line == f"fail: a: {stale}; no metrics"
+
+
 def test_params_diff() -> None:
     rows = compare_params("params.yaml", {"a": 1, "b": 2}, {"a": 1, "b": 3, "c": 4})
     assert [(r.name, r.status) for r in rows] == [("a", "unchanged"), ("b", "changed"),
@@ -158,3 +167,48 @@ def test_unparsable_yaml_names_the_line() -> None:
         load_structured("eval/metrics.yaml", b"acc: 0.9\nf1: [0.8, 0.7\nauc: 1\n")
     assert str(info.value) == "not valid YAML: did not find expected ',' or ']' at line 3, " \
                               "column 4"
+
+
+# -- files that moved, files that could not be read, nothing read at all ---------------------
+
+
+def test_a_metric_whose_file_moved_is_matched_by_key_path() -> None:
+    from jx_mlops.compare.metrics import match_moved
+
+    def policy(_path: str, name: str) -> MetricPolicy:
+        return HIGHER if name == "dice" else MetricPolicy()
+
+    rows = (compare_metrics("old.json", {"dice": 0.9, "loss": 0.3}, None, policy)
+            + compare_metrics("new.json", None, {"dice": 0.95, "loss": 0.2}, policy)
+            + compare_metrics("a.json", {"x": 1}, {"x": 1}, policy))
+    merged, notes = match_moved(rows, ["old.json"], ["new.json"])
+    by_name = {(d.path, d.name): d for d in merged}
+    assert by_name[("new.json", "dice")].status == "improved"
+    assert by_name[("new.json", "dice")].base_path == "old.json"
+    assert ("old.json", "dice") not in by_name and len(merged) == 3
+    assert notes == ["new.json has the metrics of old.json, gone at the head: matched by key "
+                     "path"]
+    # Two new files with the same key: ambiguous, that key is not matched.
+    both = rows + compare_metrics("other.json", None, {"dice": 0.1}, policy)
+    merged, _notes = match_moved(both, ["old.json"], ["new.json", "other.json"])
+    assert ("old.json", "dice") in {(d.path, d.name) for d in merged}
+    assert ("old.json", "loss") not in {(d.path, d.name) for d in merged}
+
+
+def test_rows_of_an_unreadable_file_are_unreadable_never_regressed() -> None:
+    rows = compare_metrics("m.json", {"acc": 0.9}, None, lambda _p, _n: HIGHER,
+                           (False, True))
+    assert [(d.status, d.base, d.head) for d in rows] == [("unreadable", 0.9, None)]
+    assert not rows[0].failing
+
+
+def test_a_head_that_declares_metrics_and_reads_none_cannot_pass() -> None:
+    from jx_mlops.compare.comparison import Coverage
+
+    blind = ModelComparison("m", (), head_coverage=Coverage(2, 0, (("a.png", "not text"),
+                                                                   ("b.png", "not text"))))
+    verdict = decide([blind])
+    assert not verdict.passed
+    assert verdict.line == "fail: m: none of the 2 metrics files declared at the head could " \
+                           "be read; no metrics"
+    assert decide([ModelComparison("m", (), head_coverage=Coverage(0, 0))]).passed

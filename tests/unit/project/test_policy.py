@@ -13,3 +13,17 @@ from jx_mlops.project.policy import guess_policy
 ])
 def test_directions_come_from_metric_names(name: str, direction: str | None) -> None:
     assert guess_policy(f"m.json:{name}").direction == direction
+
+
+@pytest.mark.parametrize(("name", "direction"), [
+    ("jaccard", "higher"), ("mean_iou", "higher"), ("iou_score", "higher"),
+    ("dice_loss", "lower"), ("best.dice", "higher"), ("mAP50", "higher"),
+    ("metrics/mAP50-95(B)", "higher"), ("metrics/precision(B)", "higher"),
+    ("metrics/recall(B)", "higher"), ("recall@10", "higher"), ("precision_at_5", "higher"),
+    ("ndcg@10", "higher"), ("mAP@0.5", "higher"), ("val/box_loss", "lower"),
+    ("validation_loss", "lower"), ("error_rate", "lower"), ("fitness", None), ("lr", None),
+])
+def test_segmentation_detection_and_ranking_metrics_have_directions(name: str,
+                                                                   direction: str | None
+                                                                   ) -> None:
+    assert guess_policy(f"m.json:{name}").direction == direction
