@@ -21,6 +21,7 @@ from jx_mlops.forge.base import (
     CommitStatus,
     Forge,
     StatusState,
+    status_description,
 )
 from jx_mlops.forge.comments import upsert_marked_comment
 from jx_mlops.report.markdown import marker
@@ -52,7 +53,8 @@ class ReportTarget:
 
     def status(self, sha: str, state: StatusState, description: str) -> CommitStatus:
         return self.forge.set_status(self.repo, sha, state=state, context=STATUS_CONTEXT,
-                                     description=description[:140], target_url=self.run_url)
+                                     description=status_description(description),
+                                     target_url=self.run_url)
 
     def check_run(self, sha: str, comparison: Comparison, summary: str) -> CheckRun:
         """The verdict as a completed check run, whose page shows ``summary`` whole."""

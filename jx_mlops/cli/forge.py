@@ -55,8 +55,13 @@ def cmd_forge_pr_show(args: argparse.Namespace) -> int:
 
 
 def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
-    forge, repo = forge_and_repo(args)
+    from jx_mlops.errors import UsageError
+
     body = sys.stdin.read() if args.body == "-" else args.body
+    if not body.strip():  # GitHub refuses a blank comment; so does every forge here
+        where = "standard input gave nothing" if args.body == "-" else "it is empty"
+        raise UsageError(f"--body {args.body!r}: a comment needs text ({where})")
+    forge, repo = forge_and_repo(args)
     comment = forge.create_comment(repo, args.number, body)
     print(f"commented on {repo}#{args.number} (comment {comment.id})")
     return EXIT_OK

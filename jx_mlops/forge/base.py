@@ -282,6 +282,23 @@ class ForgeKind(Protocol):
         ...
 
 
+# GitHub keeps at most this many characters of a commit status's description.
+STATUS_DESCRIPTION_MAX = 140
+
+
+def status_description(text: str) -> str:
+    """``text`` as a commit status description: one line of at most 140 characters; a
+    longer one is cut at a word and ends with "…", so no reader takes it for the whole."""
+    text = " ".join(text.split())
+    if len(text) <= STATUS_DESCRIPTION_MAX:
+        return text
+    cut = text[:STATUS_DESCRIPTION_MAX - 1]
+    space = cut.rfind(" ")
+    if space > STATUS_DESCRIPTION_MAX // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:(") + "…"
+
+
 # Names the forge shows for a PR's evaluation, shared by `ci pr` and `ci publish` so a
 # fork's published result lands where a branch's would.
 STATUS_CONTEXT = "jx-mlops/evaluation"

@@ -30,7 +30,9 @@ def show_quickstarts(quickstarts: Sequence[Quickstart],
            wrap=("Description", "Packages"))
 
 
-def show_created(created: CreatedProject) -> None:
+def show_created(created: CreatedProject, *, next_line: bool = True) -> None:
+    """What `create` made; ``next_line``: say what to run next in it (not where the
+    directory will be gone, as the demo's is)."""
     from rich.markup import escape
 
     out = out_console()
@@ -41,7 +43,8 @@ def show_created(created: CreatedProject) -> None:
         out.print(f"  environment repository {escape(repo)} created")
     for repo in created.environments_reused:
         out.print(f"  environment repository {escape(repo)} reused")
-    out.print(f"Next: cd {escape(str(created.path))} && jx-mlops retrain --set KEY=VALUE")
+    if next_line:
+        out.print(f"Next: cd {escape(str(created.path))} && jx-mlops retrain --set KEY=VALUE")
 
 
 def show_comparison(comparison: Comparison, fmt: str) -> None:

@@ -40,6 +40,7 @@ from jx_mlops.forge.base import (
     Repo,
     StatusState,
     check_run_fields,
+    status_description,
 )
 from jx_mlops.forge.github.credentials import git_auth_env, redact
 from jx_mlops.forge.github.errors import (
@@ -368,7 +369,7 @@ class GitHubForge:
                              "error)")
         op = Op("POST", f"/repos/{repo_path(repo)}/statuses/{quote(sha)}", repo,
                  "set a commit status", "statuses: write", not_found=f"{repo}: no commit {sha}")
-        body = {"state": state, "context": context, "description": description[:140],
+        body = {"state": state, "context": context, "description": status_description(description),
                 "target_url": target_url}
         try:
             data = self._request(op, body=body)[1]

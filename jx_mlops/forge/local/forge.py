@@ -372,6 +372,8 @@ class LocalForge:
         return [self._to_comment(c) for c in self._load_pull(repo, number)["comments"]]
 
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
+        if not body.strip():  # as GitHub: "Body cannot be blank"
+            raise ForgeError(f"{repo}#{number}: a comment body cannot be blank")
         with self._repos.locked(repo) as meta:
             record = self._load_pull(repo, number)
             state = read_record(meta / "state.json")
