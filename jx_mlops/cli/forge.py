@@ -30,6 +30,17 @@ def cmd_forge_repo_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_forge_repo_create(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jx_mlops.project.publish import create_repository
+    from jx_mlops.views.forge import show_repo_created
+
+    made = create_repository(Path(args.directory), args.name, description=args.description or "")
+    show_repo_created(made, as_json=args.json)
+    return EXIT_OK
+
+
 def cmd_forge_pr_list(args: argparse.Namespace) -> int:
     from jx_mlops.views.forge import (
         show_pulls,
@@ -131,8 +142,17 @@ def add_parsers(sub: Any) -> None:
                                      required=True)
     _records_parsers(forge_sub)
     repo = forge_sub.add_parser("repo", help="repositories")
-    repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list}", required=True)
+    repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list,create}", required=True)
     add_json(add_command(repo_sub, "list", cmd_forge_repo_list, "list repositories on the forge"))
+    create = add_command(repo_sub, "create", cmd_forge_repo_create,
+                         "publish this project on its forge (the repository when missing, "
+                         "environment repositories, origin, the default branch pushed), or "
+                         "create an empty repository NAME")
+    create.add_argument("name", nargs="?", metavar="OWNER/NAME",
+                        help="the repository (default: the project's, from mlops.yaml)")
+    create.add_argument("--description", help="the repository's description (an empty "
+                                              "repository only)")
+    add_json(create)
     pr = forge_sub.add_parser("pr", help="pull requests")
     _pr_parsers(pr.add_subparsers(dest="pr_command",
                                   metavar="{list,show,create,comment,merge,close,reopen}",

@@ -90,7 +90,8 @@ def show_init(result: InitResult, *, as_json: bool) -> None:
                "metrics": [{"metric": g.key, "direction": g.direction}
                            for g in result.metrics],
                "files": [{"path": f.path, "action": f.action} for f in result.files],
-               "notes": list(result.notes)})
+               "notes": list(result.notes),
+               "publication": result.publication.to_json() if result.publication else None})
         return
     console = out_console()
     for model in result.models:
@@ -107,3 +108,8 @@ def show_init(result: InitResult, *, as_json: bool) -> None:
         console.print(f"{unchanged} file(s) already as init writes them")
     for note in result.notes:
         console.print(f"note: {note}")
+    if result.publication is not None:
+        from jx_mlops.views.forge import publication_lines
+
+        for line in publication_lines(result.publication):
+            console.print(line, markup=False)

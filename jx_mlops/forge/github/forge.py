@@ -201,7 +201,10 @@ class GitHubForge:
                            "cannot see it)")
         return to_repo(self._request(op)[1])
 
-    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False) -> Repo:
+    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False,
+                    default_branch: str = "main") -> Repo:
+        # default_branch needs no request: GitHub makes the first branch pushed into an
+        # empty repository its default (auto_init makes it main).
         owner = repo_path(name).split("/")[0]
         body = {"name": name.split("/")[1], "description": description,
                 "auto_init": auto_init, "private": True}

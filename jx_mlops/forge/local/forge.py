@@ -81,9 +81,10 @@ class LocalForge:
     def get_repo(self, name: str) -> Repo:
         return self._repos.get(name)
 
-    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False) -> Repo:
+    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False,
+                    default_branch: str = "main") -> Repo:
         return self._repos.create(name, description=description, auto_init=auto_init,
-                                  identity=self._identity_env())
+                                  identity=self._identity_env(), default_branch=default_branch)
 
     def list_repos(self) -> list[Repo]:
         return self._repos.all()

@@ -1,0 +1,141 @@
+"""Adopting onto the local forge: `git init && dvc init`, one stage, `jx-mlops init --repo
+local/NAME`, and then the loop a created project has (retrain PR, `ci pr`, merge,
+`ci release`, staging), plus `forge repo create` and what publishing refuses.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from kit.dvc import dvc
+from kit.git import git
+from kit.hermetic import apply_env, hermetic_env
+
+from jx_mlops.forge.local.forge import LocalForge
+from jx_mlops.fsutil import jx_home
+
+pytestmark = pytest.mark.slow
+
+TRAIN = """\
+import json, os
+import yaml
+params = yaml.safe_load(open("params.yaml"))["train"]
+os.makedirs("models", exist_ok=True)
+open("models/model.pkl", "w").write(repr(params))
+json.dump({"accuracy": round(0.8 + params["lr"] / 10, 4)}, open("metrics.json", "w"))
+"""
+
+
+@pytest.fixture(scope="module")
+def dvc_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user's repository: `git init` (on master), `dvc init`, one stage run and committed
+    (built once: every test copies it)."""
+    base = tmp_path_factory.mktemp("adopt")
+    root = base / "myproj"
+    root.mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        apply_env(mp, hermetic_env(base))
+        git(root, "init", "-q", "-b", "master")
+        dvc(root, "init", "-q")
+        (root / "train.py").write_text(TRAIN)
+        (root / "params.yaml").write_text("train:\n  lr: 0.1\n  epochs: 3\n")
+        dvc(root, "stage", "add", "-q", "-n", "train", "-d", "train.py", "-p", "train.lr",
+            "-o", "models/model.pkl", "-M", "metrics.json", "python train.py")
+        dvc(root, "repro", "-q")
+        git(root, "add", "-A")
+        git(root, "commit", "-qm", "train a model")
+    return root
+
+
+@pytest.fixture
+def repo(dvc_repo: Path, hermetic: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = hermetic / "myproj"
+    shutil.copytree(dvc_repo, root, symlinks=True)
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_init_repo_publishes_and_the_loop_runs_to_staging(repo: Path, cli) -> None:
+    result = cli("init", "--repo", "local/myproj")
+    assert result.code == 0, result.err
+    assert "created local/myproj: pushed master to file://" in result.out
+    forge = LocalForge(jx_home() / "forge")
+    assert forge.get_repo("local/myproj").default_branch == "master"
+    assert {r.full_name for r in forge.list_repos()} == {
+        "local/myproj", "local/environment-staging", "local/environment-production"}
+    assert git(repo, "remote", "get-url", "origin") == forge.get_repo("local/myproj").clone_url
+    assert git(repo, "log", "-1", "--format=%s") == "Adopt with jx-mlops: mlops.yaml and CI files"
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "rev-parse", "master") == git(repo, "rev-parse", "origin/master")
+    config = yaml.safe_load((repo / "mlops.yaml").read_text())
+    assert [e["name"] for e in config["environments"]] == ["staging", "production"]
+    # A second run changes nothing and says the repository was found.
+    again = cli("init", "--repo", "local/myproj")
+    assert again.code == 0 and "found local/myproj" in again.out
+    assert git(repo, "log", "-1", "--format=%s") == "Adopt with jx-mlops: mlops.yaml and CI files"
+
+    assert cli("retrain", "--set", "train.lr=0.3").code == 0
+    check = json.loads(cli("ci", "pr", "--pr", "1", "--json").out)
+    assert check["verdict"] == "pass"
+    assert git(repo, "symbolic-ref", "--short", "HEAD") == "master"  # where it started
+    assert cli("forge", "pr", "merge", "1").code == 0
+    released = json.loads(cli("ci", "release", "--json").out)
+    assert [r["tag"] for r in released["registrations"]] == ["model@v0.0.1"]
+    assert released["promotions"][0]["merged"] is True
+    status = json.loads(cli("status", "--json").out)
+    assert [(s["environment"], s["version"]) for s in status] == [
+        ("staging", "v0.0.1"), ("production", None)]
+
+    # A PR whose training fails: the step shows ✗, and `ci pr` says where it leaves you.
+    git(repo, "pull", "-q")
+    git(repo, "switch", "-qc", "broken")
+    (repo / "train.py").write_text('raise SystemExit("no data today")\n')
+    git(repo, "commit", "-qam", "break training")
+    assert cli("forge", "pr", "create", "--title", "broken").code == 0
+    git(repo, "switch", "-q", "master")
+    failed = cli("ci", "pr", "--pr", "2")
+    assert failed.code == 1
+    assert "✗ Reproducing the pipeline (dvc repro)" in failed.err
+    assert "✓ Reproducing" not in failed.err
+    assert ("warning: left on broken, the head of PR #2, to look at the failure; `git "
+            "checkout master && dvc checkout` goes back") in " ".join(failed.err.split())
+    assert git(repo, "symbolic-ref", "--short", "HEAD") == "broken"
+
+    # A PR whose dvc.lock does not parse: the error names the file and the parser's words.
+    git(repo, "switch", "-qc", "bad-lock", "master")
+    (repo / "dvc.lock").write_text("schema: '2.0'\nstages:\n  train: [\n")
+    git(repo, "commit", "-qam", "a hand-edited dvc.lock")
+    assert cli("forge", "pr", "create", "--title", "bad lock").code == 0
+    failed = cli("ci", "pr", "--pr", "3")
+    assert failed.code == 1
+    assert failed.err.strip().splitlines()[-1].startswith(
+        f"error: dvc pull failed in {repo.resolve()}: dvc.lock is invalid: While parsing")
+
+
+def test_forge_repo_create_publishes_a_project_init_left_local(repo: Path, cli) -> None:
+    assert cli("init", "--no-ci").code == 0
+    # No forge yet: the command says how to name one.
+    result = cli("forge", "repo", "create")
+    assert result.code == 1 and "this command needs a forge" in result.err
+    text = (repo / "mlops.yaml").read_text().replace(
+        "\nmodels:", "\nforge:\n  kind: local\n  repo: local/mine\n\nmodels:", 1)
+    (repo / "mlops.yaml").write_text(text)
+    result = cli("forge", "repo", "create")
+    assert result.code == 1
+    assert result.err.strip().splitlines() == [
+        "error: mlops.yaml is not committed: CI reads the committed one (`git add mlops.yaml "
+        "&& git commit`, then publish)"]
+    git(repo, "add", "mlops.yaml", "signing.pub")
+    git(repo, "commit", "-qm", "adopt")
+    made = json.loads(cli("forge", "repo", "create", "--json").out)
+    assert (made["repo"], made["branch"], made["created"]) == ("local/mine", "master", True)
+    assert made["committed"]  # the DVC remote it added under JX_MLOPS_HOME
+    assert git(repo, "status", "--porcelain") == ""
+    assert cli("retrain", "--set", "train.lr=0.2").code == 0
+    # An empty repository by name, as `gh repo create` makes one.
+    other = json.loads(cli("forge", "repo", "create", "local/scratch", "--json").out)
+    assert other["full_name"] == "local/scratch"
