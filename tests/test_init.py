@@ -169,8 +169,9 @@ def test_unreadable_metrics_are_diagnosed_precisely(repo: Path, cli) -> None:
                           "--trend", "0").out)
     problems = data["models"][0]["head_problems"]
     assert problems == ["scores.json at HEAD (" + git(repo, "rev-parse", "--short=7", "HEAD")
-                        + ") is a `cache: false` output of stage evaluate that was never "
-                        "committed to git (DVC cannot pull it: commit it after `dvc repro`)"]
+                        + ") is a `cache: false` output of stage evaluate that is not in "
+                        "git there (never committed, or deleted; DVC keeps no copy to pull: "
+                        "commit it after `dvc repro`)"]
     (repo / "scores.json").write_text('{"accuracy": 0.9,\n "f1": }')
     data = json.loads(cli("report", "--base", "HEAD", "--format", "json", "--trend",
                           "0").out)

@@ -26,9 +26,14 @@ if TYPE_CHECKING:
 def load_structured(name: str, data: bytes) -> Any:
     """Parse metrics/params file contents by extension (JSON, YAML, TOML).
 
-    Raises ValueError with a reason a user can act on.
+    Raises ValueError with a reason a user can act on: bytes that are not UTF-8 too (as
+    DVC reads them), never replaced silently (a key would match no policy, unnoticed).
     """
-    text = data.decode("utf-8", errors="replace")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                         f"{exc.start}; save it as UTF-8)") from None
     lower = name.lower()
     try:
         if lower.endswith(".json"):
