@@ -118,13 +118,20 @@ def _environment_lines(repo: str | None) -> list[str]:
 
 
 def ci_files() -> dict[str, str]:
-    """The CI files every quickstart ships (GitHub Actions, Jenkins X Lighthouse), by path."""
-    from jx_mlops.project.quickstarts import SHARED, quickstarts_dir
+    """The CI files every quickstart ships (GitHub Actions, Jenkins X Lighthouse), by path,
+    rendered as `create` renders them (they install jx-mlops as project/install.py says)."""
+    from jx_mlops.project.install import install_values
+    from jx_mlops.project.quickstarts import SHARED, TEMPLATE_SUFFIX, quickstarts_dir, substitute
 
     shared = quickstarts_dir() / SHARED / "template"
+    values = install_values()
     files: dict[str, str] = {}
     for directory in CI_DIRECTORIES:
         for path in sorted((shared / directory).glob("*")):
-            if path.is_file():
-                files[f"{directory}/{path.name}"] = path.read_text(encoding="utf-8")
+            if not path.is_file():
+                continue
+            name = path.name.removesuffix(TEMPLATE_SUFFIX)
+            text = path.read_text(encoding="utf-8")
+            files[f"{directory}/{name}"] = substitute(text, values, f"{directory}/{name}") \
+                if path.name.endswith(TEMPLATE_SUFFIX) else text
     return files
