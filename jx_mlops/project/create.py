@@ -77,10 +77,14 @@ def _check_can_run(quickstart: Quickstart, train: bool) -> None:
             f"machine: {' and '.join(runs)}; pass --trust if you trust its source{escape}")
     missing = missing_requirements(quickstart)
     if missing:
+        # The project (and its requirements.txt) does not exist yet: name the quickstart's.
+        listed = quickstart.template / "requirements.txt"
+        how = f"pip install -r {listed}" if listed.is_file() else \
+            "pip install " + " ".join(f"'{m.split(' (found')[0]}'" for m in missing)
         raise QuickstartError(
             f"quickstart {quickstart.name} needs {', '.join(missing)} in the Python that runs "
-            f"its pipeline ({sys.executable}); install the packages of its requirements.txt"
-            f"{'' if quickstart.tasks else ' or pass --no-train'}")
+            f"its pipeline ({sys.executable}): `{how}`"
+            f"{'' if quickstart.tasks else ', or pass --no-train'}")
 
 
 def _variables(quickstart: Quickstart, settings: Mapping[str, str],
