@@ -90,6 +90,10 @@ def test_init_repo_publishes_and_the_loop_runs_to_staging(repo: Path, cli) -> No
     assert [(s["environment"], s["version"]) for s in status] == [
         ("staging", "v0.0.1"), ("production", None)]
 
+    # Behind the forge (PR #1 merged there), init --repo again is a no-op, not a refusal.
+    again = cli("init", "--repo", "local/myproj")
+    assert again.code == 0 and "found local/myproj" in again.out, again.err
+
     # A PR whose training fails: the step shows ✗, and `ci pr` says where it leaves you.
     git(repo, "pull", "-q")
     git(repo, "switch", "-qc", "broken")
@@ -105,15 +109,19 @@ def test_init_repo_publishes_and_the_loop_runs_to_staging(repo: Path, cli) -> No
             "checkout master && dvc checkout` goes back") in " ".join(failed.err.split())
     assert git(repo, "symbolic-ref", "--short", "HEAD") == "broken"
 
-    # A PR whose dvc.lock does not parse: the error names the file and the parser's words.
-    git(repo, "switch", "-qc", "bad-lock", "master")
-    (repo / "dvc.lock").write_text("schema: '2.0'\nstages:\n  train: [\n")
-    git(repo, "commit", "-qam", "a hand-edited dvc.lock")
-    assert cli("forge", "pr", "create", "--title", "bad lock").code == 0
-    failed = cli("ci", "pr", "--pr", "3")
-    assert failed.code == 1
-    assert failed.err.strip().splitlines()[-1].startswith(
-        f"error: dvc pull failed in {repo.resolve()}: dvc.lock is invalid: While parsing")
+    # A PR whose dvc.yaml or dvc.lock does not parse: the error names the file and the
+    # parser's words (it was "dvc pull failed: 2", the last line of DVC's code excerpt).
+    for number, (name, text) in enumerate((
+            ("dvc.lock", "schema: '2.0'\nstages:\n  train: [\n"),
+            ("dvc.yaml", "stages:\n  train:\n    cmd: python train.py\n    deps: [a\n")), 3):
+        git(repo, "switch", "-qc", f"bad-{name}", "master")
+        (repo / name).write_text(text)
+        git(repo, "commit", "-qam", f"a hand-edited {name}")
+        assert cli("forge", "pr", "create", "--title", f"bad {name}").code == 0
+        failed = cli("ci", "pr", "--pr", str(number))
+        assert failed.code == 1
+        assert failed.err.strip().splitlines()[-1].startswith(
+            f"error: dvc pull failed in {repo.resolve()}: {name} is invalid: While parsing")
 
 
 def test_forge_repo_create_publishes_a_project_init_left_local(repo: Path, cli) -> None:

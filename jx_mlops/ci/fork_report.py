@@ -25,7 +25,7 @@ from jx_mlops.config.node import ConfigNode
 from jx_mlops.dvc.lockfile import OutputInfo
 from jx_mlops.errors import ConfigError
 from jx_mlops.fsutil import read_bounded
-from jx_mlops.yamlio import load_json
+from jx_mlops.yamlio import cut, load_json
 
 REPORT_FILE = "jx-mlops-report.json"
 COMMENT_FILE = "comment.md"
@@ -54,7 +54,7 @@ class _Reader:
         self.where = where
 
     def fail(self, field: str, expected: str, value: Any) -> ConfigError:
-        return ConfigError(f"{self.where}: {field}: expected {expected}, got {value!r:.80}")
+        return ConfigError(f"{self.where}: {field}: expected {expected}, got {cut(value)}")
 
     def text(self, data: dict[str, Any], key: str, field: str, limit: int = 500) -> str:
         value = data.get(key)

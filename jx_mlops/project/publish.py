@@ -78,9 +78,13 @@ def push_default_branch(forge: Forge, repo: GitRepo, remote: Repo, branch: str) 
     try:
         repo.push("origin", [f"{branch}:refs/heads/{branch}"], env=forge.git_env())
     except ConflictError:
-        raise UsageError(f"{remote.full_name} has commits that {branch} lacks: pull them "
-                         f"(`git pull origin {branch}`) and run `jx-mlops forge repo create` "
-                         "again") from None
+        # Behind the forge (pull requests merged since) is published already; diverged not.
+        repo.fetch("origin", [f"+refs/heads/{branch}:refs/remotes/origin/{branch}"],
+                   env=forge.git_env())
+        if not repo.is_ancestor(branch, f"refs/remotes/origin/{branch}"):
+            raise UsageError(f"{remote.full_name} has commits that {branch} lacks: pull them "
+                             f"(`git pull origin {branch}`) and run `jx-mlops forge repo "
+                             "create` again") from None
     repo.run("branch", "--quiet", f"--set-upstream-to=origin/{branch}", branch)
     repo.run("remote", "set-head", "origin", branch, check=False)
 
