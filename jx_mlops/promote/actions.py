@@ -50,7 +50,7 @@ def project_context(config: ProjectConfig, forge: Forge | None = None
         repo.close()
 
 
-def registered_version(ctx: PromotionContext, config: ProjectConfig, model: str,
+def _registered_version(ctx: PromotionContext, config: ProjectConfig, model: str,
                        version: str) -> ModelVersion:
     """``model``'s registered ``version`` (vX.Y.Z or latest) in the project's registry;
     when this clone does not know it, the forge's tags are fetched once and it is looked
@@ -67,7 +67,7 @@ def registered_version(ctx: PromotionContext, config: ProjectConfig, model: str,
 
 def _version(ctx: PromotionContext, config: ProjectConfig, model: str,
              version: str) -> ModelVersion:
-    found = registered_version(ctx, config, model, version)
+    found = _registered_version(ctx, config, model, version)
     assert ctx.registry is not None
     # A record must point at a tag everyone can see (audit checks it on the forge): push it
     # if only this clone has it. A different tag of the same name there is refused by git.
@@ -192,7 +192,7 @@ def approve_promotion(config: ProjectConfig, model: str, environment: str, *,
     with project_context(config) as ctx:
         forge = ctx.forge
         if version is not None:  # a version never registered has no promotion to approve
-            version = registered_version(ctx, config, model, version).version
+            version = _registered_version(ctx, config, model, version).version
         pulls = _open_promotions(forge, env, model, version)
         if not pulls:
             raise PromotionError(f"no open promotion of {model} in {env.name}"
@@ -203,7 +203,7 @@ def approve_promotion(config: ProjectConfig, model: str, environment: str, *,
                                  hint="pass --version")
         pull = pulls[0]
         action, wanted = _parse_branch(pull.head, model)
-        registered_version(ctx, config, model, wanted)  # refused before /approve is posted
+        _registered_version(ctx, config, model, wanted)  # refused before /approve is posted
         _comment_approval(forge, env, pull, cancel)
         registered = _version(ctx, config, model, wanted)
         return run_promotion(ctx, PromotionRequest(model, env, action, registered))

@@ -136,33 +136,28 @@ def project_lineage(config: ProjectConfig, model: str, version: str,
                     forge: Forge | None = None) -> Lineage:
     """The lineage of the project's ``model`` at ``version`` (fetching the forge's tags
     when this clone lacks it), with the stages GTO's tags give it."""
-    from jx_mlops.promote.actions import project_context, registered_version
-
-    if forge is None and not config.forge.configured:
-        return _local_lineage(config, model, version)
-    with project_context(config, forge) as ctx:
-        found = registered_version(ctx, config, model, version)
-        registry = ctx.registry
-        assert registry is not None
-        staged = [v for v in versions_of(read_state(registry, found.model), found.model,
-                                         deprecated=True) if v.version == found.version]
-        return collect_lineage(config, ctx.forge, staged[0] if staged else found,
-                               repo=registry)
-
-
-def _local_lineage(config: ProjectConfig, model: str, version: str) -> Lineage:
-    """A project without a forge: the registry is this clone's tags (no forge to fetch
-    more from), deployments GTO's stages."""
+    from jx_mlops import console
+    from jx_mlops.forge.kinds import open_forge
     from jx_mlops.registry.registration import resolve_version
 
-    repo = GitRepo.open(config.root)
+    if forge is None and config.forge.configured:
+        forge = open_forge(config.forge)
+    registry = GitRepo.open(config.root)
+
+    def fetch_tags() -> None:
+        assert forge is not None
+        with console.step("Fetching registry tags"):
+            registry.fetch("origin", tags=True, env=forge.git_env())
+
     try:
-        found = resolve_version(config, repo, model, version)
-        staged = [v for v in versions_of(read_state(repo, found.model), found.model,
+        # Without a forge, the registry is this clone's tags: nothing to fetch more from.
+        found = resolve_version(config, registry, model, version,
+                                fetch=fetch_tags if forge is not None else None)
+        staged = [v for v in versions_of(read_state(registry, found.model), found.model,
                                          deprecated=True) if v.version == found.version]
-        return collect_lineage(config, None, staged[0] if staged else found, repo=repo)
+        return collect_lineage(config, forge, staged[0] if staged else found, repo=registry)
     finally:
-        repo.close()
+        registry.close()
 
 
 def repository_lineage(start: Path, model: str, version: str) -> Lineage:
