@@ -79,7 +79,9 @@ def test_init_repo_publishes_and_the_loop_runs_to_staging(repo: Path, cli) -> No
     assert git(repo, "log", "-1", "--format=%s") == "Adopt with jx-mlops: mlops.yaml and CI files"
 
     assert cli("retrain", "--set", "train.lr=0.3").code == 0
-    check = json.loads(cli("ci", "pr", "--pr", "1", "--json").out)
+    checked = cli("ci", "pr", "--pr", "1", "--json")
+    assert checked.code == 0, checked.err
+    check = json.loads(checked.out)
     assert check["verdict"] == "pass"
     assert git(repo, "symbolic-ref", "--short", "HEAD") == "master"  # where it started
     assert cli("forge", "pr", "merge", "1").code == 0
@@ -106,15 +108,20 @@ def test_init_repo_publishes_and_the_loop_runs_to_staging(repo: Path, cli) -> No
     assert "✗ Reproducing the pipeline (dvc repro)" in failed.err
     assert "✓ Reproducing" not in failed.err
     assert ("warning: left on broken, the head of PR #2, to look at the failure; `git "
-            "checkout master && dvc checkout` goes back") in " ".join(failed.err.split())
+            "checkout --force master && dvc checkout` goes back (dropping what the failed "
+            "run changed)") in " ".join(failed.err.split())
     assert git(repo, "symbolic-ref", "--short", "HEAD") == "broken"
+    assert git(repo, "status", "--porcelain") == "D metrics.json"  # dvc repro removed it
+    git(repo, "checkout", "-q", "--force", "master")  # the way back the warning gives
+    dvc(repo, "checkout", "-q")
+    assert git(repo, "status", "--porcelain") == ""
 
     # A PR whose dvc.yaml or dvc.lock does not parse: the error names the file and the
     # parser's words (it was "dvc pull failed: 2", the last line of DVC's code excerpt).
     for number, (name, text) in enumerate((
             ("dvc.lock", "schema: '2.0'\nstages:\n  train: [\n"),
             ("dvc.yaml", "stages:\n  train:\n    cmd: python train.py\n    deps: [a\n")), 3):
-        git(repo, "switch", "-qc", f"bad-{name}", "master")
+        git(repo, "switch", "-qc", f"bad-{name.replace('.', '-')}", "master")
         (repo / name).write_text(text)
         git(repo, "commit", "-qam", f"a hand-edited {name}")
         assert cli("forge", "pr", "create", "--title", f"bad {name}").code == 0

@@ -290,9 +290,17 @@ def _back_to(repo: GitRepo, root: Path, start: str | None, pull: PullRequest, *,
     back = f"`git checkout {start} && dvc checkout` goes back"
     if start is None:
         console.info(f"The work tree is left on {pull.head}, the head of PR #{pull.number}")
-    elif failed or repo.dirty_paths():
-        why = "to look at the failure" if failed else "with uncommitted results"
-        console.warn(f"left on {pull.head}, the head of PR #{pull.number}, {why}; {back}")
+    elif failed:
+        # `ci pr` starts clean, so what is changed now is the failed run's (a stage removes
+        # its outputs before running): --force drops it, or plain checkout would refuse.
+        if repo.dirty_paths():
+            back = (f"`git checkout --force {start} && dvc checkout` goes back (dropping what "
+                    "the failed run changed)")
+        console.warn(f"left on {pull.head}, the head of PR #{pull.number}, to look at the "
+                     f"failure; {back}")
+    elif repo.dirty_paths():
+        console.warn(f"left on {pull.head}, the head of PR #{pull.number}, with uncommitted "
+                     f"results; {back}")
     else:
         try:
             with console.step(f"Back to {start} (its commit and DVC outputs)"):
