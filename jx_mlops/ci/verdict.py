@@ -25,6 +25,7 @@ from jx_mlops.forge.base import (
 )
 from jx_mlops.forge.comments import upsert_marked_comment
 from jx_mlops.report.markdown import marker
+from jx_mlops.yamlio import shorten
 
 Verdict = Literal["success", "failure"]
 
@@ -60,7 +61,7 @@ class ReportTarget:
         """The verdict as a completed check run, whose page shows ``summary`` whole."""
         return self.forge.create_check_run(
             self.repo, sha, name=CHECK_NAME, status="completed",
-            conclusion=verdict_state(comparison), title=comparison.verdict.line[:200],
+            conclusion=verdict_state(comparison), title=shorten(comparison.verdict.line, 200),
             summary=summary, details_url=self.run_url)
 
     def verdict(self, sha: str, comparison: Comparison, summary: str) -> CommitStatus:

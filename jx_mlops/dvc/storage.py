@@ -9,7 +9,7 @@ from typing import Any
 
 from jx_mlops.errors import DvcError
 from jx_mlops.fsutil import read_bounded
-from jx_mlops.yamlio import json_loads
+from jx_mlops.yamlio import json_loads, shorten
 
 
 def cache_root(root: Path) -> Path:
@@ -96,7 +96,7 @@ def _from_remote(root: Path, md5: str, name: str | None = None) -> bytes:
         where = f"the DVC remote {name!r}" if name else "the DVC remote"
         lead = f"DVC object {md5} is not readable from {where}" if name else \
             f"DVC object {md5} is neither in the local cache nor readable from {where}"
-        raise DvcError(f"{lead}: {' '.join(str(exc).split())[:300]}") from None
+        raise DvcError(f"{lead}: {shorten(' '.join(str(exc).split()), 300)}") from None
     finally:
         repo.close()
     if not md5.endswith(".dir") and hashlib.md5(data).hexdigest() != md5:

@@ -35,6 +35,7 @@ from jx_mlops.errors import ConfigError, DvcError
 from jx_mlops.evaluation.build import ReportOptions, compare_model, compare_revisions
 from jx_mlops.evaluation.snapshot import Snapshot, read_bytes
 from jx_mlops.git.repo import GitRepo
+from jx_mlops.yamlio import shorten
 
 
 class UnscorableError(Exception):
@@ -142,9 +143,9 @@ def _failure(output: list[str], exc: DvcError) -> str:
     before = lines[:errors[-1]] if errors else lines
     raised = [line for line in before if _EXCEPTION.match(line)]
     if raised:
-        return raised[-1][:300]
+        return shorten(raised[-1], 300)
     dvc_line = lines[errors[-1]][len("ERROR:"):].strip() if errors else exc.message
-    return dvc_line[:300]
+    return shorten(dvc_line, 300)
 
 
 @contextmanager

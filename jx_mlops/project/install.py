@@ -17,6 +17,7 @@ import re
 
 from jx_mlops import __version__
 from jx_mlops.errors import UsageError
+from jx_mlops.yamlio import cut
 
 REPOSITORY = "https://github.com/jx-mlops/jx-mlops"
 ACTION = "jx-mlops/jx-mlops"
@@ -32,7 +33,7 @@ def jx_mlops_source() -> str:
     if not given:
         return f"jx-mlops @ git+{REPOSITORY}@v{__version__}"
     if _UNSAFE.search(given.replace(" @ ", "@", 1)):
-        raise UsageError(f"JX_MLOPS_SOURCE {given[:80]!r}: a pip requirement without quotes, "
+        raise UsageError(f"JX_MLOPS_SOURCE {cut(given)}: a pip requirement without quotes, "
                          "spaces (but ' @ '), '$' or backslashes, e.g. "
                          f"'jx-mlops @ git+{REPOSITORY}@v{__version__}'")
     return given
@@ -44,7 +45,7 @@ def jx_mlops_action() -> str:
     if not given:
         return f"{ACTION}@v{__version__}"
     if not _ACTION_REF.match(given):
-        raise UsageError(f"JX_MLOPS_ACTION {given[:80]!r}: expected OWNER/REPO@REF (or a "
+        raise UsageError(f"JX_MLOPS_ACTION {cut(given)}: expected OWNER/REPO@REF (or a "
                          f"./path in the repository), e.g. {ACTION}@v{__version__}")
     return given
 

@@ -65,3 +65,12 @@ def test_duplicate_keys_and_merge_keys() -> None:
     assert yamlio.safe_load("base: &b {x: 1, y: 2}\nd: {<<: *b, x: 3}\n")["d"] == {"x": 3, "y": 2}
     with pytest.raises(json.JSONDecodeError, match="duplicate key 'a'"):
         yamlio.json_loads('{"a": 1, "a": 2}')
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=300), st.integers(min_value=1, max_value=200))
+def test_a_cut_always_ends_in_an_ellipsis(text: str, limit: int) -> None:
+    short = yamlio.shorten(text, limit)
+    assert len(short) <= limit
+    assert short == text if len(text) <= limit else (
+        short.endswith("…") and text.startswith(short[:-1]))
