@@ -13,6 +13,8 @@ import pytest
 import yaml
 from kit.dvc import dvc
 from kit.git import git
+from kit.github import TOKEN
+from kit.github_server import GitHubServer
 from kit.hermetic import apply_env, hermetic_env
 
 from jx_mlops.forge.local.forge import LocalForge
@@ -154,3 +156,32 @@ def test_forge_repo_create_publishes_a_project_init_left_local(repo: Path, cli) 
     # An empty repository by name, as `gh repo create` makes one.
     other = json.loads(cli("forge", "repo", "create", "local/scratch", "--json").out)
     assert other["full_name"] == "local/scratch"
+
+
+def test_init_on_github_says_which_command_publishes_and_that_command_does(
+        repo: Path, cli, github: GitHubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a token init cannot reach GitHub: a note names `forge repo create`, which
+    then creates the repository on (the loopback) GitHub, pushes master and sets origin."""
+    result = cli("init", "--forge", "github", "--repo", "acme/myproj")
+    assert result.code == 0, result.err
+    assert "then run `jx-mlops forge repo create`" in " ".join(result.out.split())
+    text = (repo / "mlops.yaml").read_text()
+    assert "  kind: github\n" in text
+    (repo / "mlops.yaml").write_text(text.replace("  kind: github\n",
+                                                  f"  kind: github\n  url: {github.url}\n"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "adopt with jx-mlops")
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    made = cli("forge", "repo", "create", "--json")
+    assert made.code == 0, made.err
+    data = json.loads(made.out)
+    assert (data["repo"], data["branch"], data["created"]) == ("acme/myproj", "master", True)
+    assert sorted(github.state.repos) == ["acme/environment-production",
+                                          "acme/environment-staging", "acme/myproj"]
+    assert git(repo, "remote", "get-url", "origin") == f"{github.url}/acme/myproj.git"
+    assert git(github.state.git.path("acme/myproj"), "rev-parse", "master") == git(
+        repo, "rev-parse", "HEAD")
+    assert any("no default DVC remote" in note for note in data["notes"])
+    assert cli("retrain", "--set", "train.lr=0.2").code == 0
+    pull = github.state.pulls[("acme/myproj", 1)]
+    assert (pull["head"], pull["base"]) == ("retrain/lr-0.2", "master")  # GitHub's default
