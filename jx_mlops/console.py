@@ -66,12 +66,20 @@ def step(message: str) -> Iterator[Callable[[str], None]]:
         return
     console = err_console()
     started = time.monotonic()
-    with console.status(f"{message}…") as status:
-        def detail(text: str) -> None:
-            from rich.markup import escape
+    try:
+        with console.status(f"{message}…") as status:
+            def detail(text: str) -> None:
+                from rich.markup import escape
 
-            status.update(f"{message}… [dim]{escape(text[:80])}[/dim]")
+                status.update(f"{message}… [dim]{escape(_cut(text, 80))}[/dim]")
 
-        yield detail
+            yield detail
+    except BaseException:  # a step that failed says so before its error is shown
+        console.print(f"[red]✗[/red] {message} [dim]({time.monotonic() - started:.1f}s)[/dim]")
+        raise
     elapsed = time.monotonic() - started
     console.print(f"[green]✓[/green] {message} [dim]({elapsed:.1f}s)[/dim]")
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"

@@ -83,9 +83,12 @@ def read_bounded(path: Path, *, root: Path | None = None,
         raise
     except OSError as exc:
         raise InputError(f"{shown}: cannot read: {exc.strerror}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):  # checked before fdopen, which refuses a directory itself
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise InputError(f"{shown}: {what}: not reading it")
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise InputError(f"{shown}: not a regular file: not reading it")
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise InputError(f"{shown}: larger than {max_bytes:,} bytes: not reading it")

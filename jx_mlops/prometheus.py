@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from jx_mlops.yamlio import json_loads
+from jx_mlops.yamlio import json_loads, shorten
 
 MAX_RESPONSE = 1 << 20  # one instant query for one number: a megabyte is plenty
 
@@ -41,7 +41,7 @@ def _value(sample: Any) -> float | None:
 def _interpret(data: Any) -> QueryResult:
     if not isinstance(data, dict) or data.get("status") != "success":
         error = data.get("error") if isinstance(data, dict) else None
-        return QueryResult(None, f"Prometheus refused the query: {str(error)[:200]}")
+        return QueryResult(None, f"Prometheus refused the query: {shorten(str(error), 200)}")
     body = data.get("data")
     kind = body.get("resultType") if isinstance(body, dict) else None
     result = body.get("result") if isinstance(body, dict) else None

@@ -80,7 +80,7 @@ def _refuse_duplicate_keys(constructor: Any, node: MappingNode) -> None:
         if not isinstance(key, Hashable):
             continue
         if key in seen:
-            raise InputLimitError(problem=f"duplicate key {_cut(str(key))!r}",
+            raise InputLimitError(problem=f"duplicate key {shorten(str(key))!r}",
                                   problem_mark=key_node.start_mark)
         seen.add(key)
 
@@ -305,7 +305,7 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise JsonLimitError(f"duplicate key {_cut(key)!r}")
+            raise JsonLimitError(f"duplicate key {shorten(key)!r}")
         result[key] = value
     return result
 
@@ -363,21 +363,22 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
         mark = exc.problem_mark
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        return _cut(f"{exc.problem}{at}", 200)
+        return shorten(f"{exc.problem}{at}", 200)
     return one_line(exc)
 
 
 def one_line(exc: BaseException) -> str:
     """The first line of ``exc``'s message, cut to a readable length."""
     lines = str(exc).strip().splitlines()
-    return _cut(lines[0] if lines else type(exc).__name__, 200)
+    return shorten(lines[0] if lines else type(exc).__name__, 200)
 
 
-def _cut(text: str, limit: int = 80) -> str:
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` whole, or cut to ``limit`` characters ending in "…" (a cut always says so)."""
     return text if len(text) <= limit else f"{text[:limit - 1]}…"
 
 
 def cut(value: object, limit: int = 80) -> str:
     """``repr``-like text of an untrusted ``value`` for an error message, at most ``limit``."""
     text = value if isinstance(value, str) else repr(value)
-    return repr(_cut(text, limit)) if isinstance(value, str) else _cut(text, limit)
+    return repr(shorten(text, limit)) if isinstance(value, str) else shorten(text, limit)

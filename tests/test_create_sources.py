@@ -112,6 +112,12 @@ def test_missing_packages_are_named_before_anything_is_written(cli, tmp_path: Pa
     assert result.code == 1
     assert ("error: quickstart tiny needs surely-not-installed-jx-pkg>=1 in the Python that "
             "runs its pipeline") in result.err
+    # The project's requirements.txt does not exist yet: the command says what to install.
+    assert result.err.strip().endswith(": `pip install 'surely-not-installed-jx-pkg>=1'`")
+    (source / "template" / "requirements.txt").write_text("surely-not-installed-jx-pkg>=1\n")
+    again = cli("create", "proj", "--quickstart", source, "--dir", target, "--trust")
+    assert again.err.strip().endswith(
+        f": `pip install -r {source.resolve() / 'template' / 'requirements.txt'}`")
     assert_nothing_written(tmp_path, target)
 
 

@@ -25,5 +25,9 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     status = out[out.index("Deployments"):]
     assert "staging" in status and "v0.0.1" in status
     assert "Demo complete." in out
+    # "Next" lines only name directories that are still there after the demo.
+    nexts = re.findall(r"^Next: cd (\S+)", out, flags=re.M)
+    assert set(nexts) == {str(keep.resolve() / "churn-model")}
+    assert all(Path(d).is_dir() for d in nexts)
     assert (keep / "churn-model" / "dvc.lock").is_file()
     assert (keep / "jx-home" / "forge" / "repos" / "local" / "environment-staging.git").is_dir()

@@ -78,6 +78,25 @@ def symlink(name: str, target: str | Callable[[Path], Path]) -> Setup:
     return setup
 
 
+def write_bytes(name: str, data: bytes) -> Setup:
+    def setup(project: Project, _tmp: Path, _mp: pytest.MonkeyPatch) -> None:
+        (project.path / name).write_bytes(data)
+    return setup
+
+
+def deleted_at_head(name: str) -> Setup:
+    """``name`` removed from git in a new commit (what a careless PR does)."""
+    def setup(project: Project, _tmp: Path, _mp: pytest.MonkeyPatch) -> None:
+        git(project.path, "rm", "-q", name)
+        git(project.path, "commit", "-qm", f"remove {name}")
+    return setup
+
+
+def directory_event(project: Project, tmp: Path, mp: pytest.MonkeyPatch) -> None:
+    (tmp / "event-dir").mkdir()
+    event(path=str(tmp / "event-dir"))(project, tmp, mp)
+
+
 def fifo(name: str) -> Setup:
     def setup(project: Project, _tmp: Path, _mp: pytest.MonkeyPatch) -> None:
         path = project.path / name
@@ -134,6 +153,26 @@ def artifact_special(kind: str) -> Setup:
 def report_doc(**fields: object) -> dict[str, object]:
     doc: dict[str, object] = {"schema": REPORT_SCHEMA, "pull_request": 1,
                               "head_sha": "a" * 40, "base_sha": "b" * 40, "comparison": {}}
+    doc.update(fields)
+    return doc
+
+
+def metric_row(**fields: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "model": "churn", "path": "metrics.json", "name": "accuracy", "base": 0.8,
+        "head": 0.9, "delta": 0.1, "rel_delta": 0.125, "status": "improved",
+        "direction": "higher", "base_kind": "number", "head_kind": "number"}
+    row.update(fields)
+    return row
+
+
+def comparison_doc(**fields: object) -> dict[str, object]:
+    """A comparison as `ci pr --output` writes it, with ``fields`` replaced."""
+    doc: dict[str, object] = {"verdict": "pass", "summary": "pass", "counts": {},
+                              "metrics": [metric_row()], "params": [],
+                              "models": [{"name": "churn", "significance": [], "trend": []}],
+                              "lineage": [], "data": [],
+                              "plots": [], "notes": []}
     doc.update(fields)
     return doc
 
@@ -222,6 +261,15 @@ CASES = [
          "outside"),
     Case("mlops-dev-zero", ("status",), symlink("mlops.yaml", "/dev/zero"), "mlops.yaml"),
     Case("params-fifo", REPORT, fifo("params.yaml"), "", code=0),
+    # Bytes that are not UTF-8 are named, never replaced into a key no policy matches.
+    Case("metrics-latin-1-key", REPORT,
+         write_bytes("metrics.json", b'{"accuracy": 0.8, "caf\xe9": 1}'),
+         "metrics.json at workspace: not UTF-8 text (byte 0xe9 at offset 22"),
+    # A git-kept (`cache: false`) output deleted at the head: not blamed on the DVC cache.
+    Case("metrics-cache-false-deleted", ("report", "--base", "HEAD~1", "--head", "HEAD",
+                                         "--fail-on-regression", "--trend", "0"),
+         deleted_at_head("metrics.json"),
+         "is a `cache: false` output of stage evaluate that is not in git there"),
     # Exit codes: argparse errors are bad input like any other.
     Case("trend-negative", ("report", "--trend", "-5"), nothing, "expected a whole number"),
     Case("unknown-command", ("frobnicate",), nothing, "invalid choice"),
@@ -241,6 +289,8 @@ CASES = [
     Case("event-bigint", ("ci", "pr"), event(f'{{"number": {BIG_INT}}}'), "integer longer"),
     Case("event-dev-zero", ("ci", "pr"), event(path="/dev/zero"), "not a regular file"),
     Case("event-fifo", ("ci", "pr"), fifo_event, "not a regular file"),
+    Case("event-directory", ("ci", "pr"), directory_event,
+         "event-dir: a directory: not reading it"),
     Case("event-run-id-string", ("ci", "publish", "art"),
          event('{"workflow_run": {"id": "abc", "head_sha": "x"}}', kind="workflow_run"),
          "workflow_run.id"),
@@ -259,6 +309,13 @@ CASES = [
          "not a regular file"),
     Case("artifact-dev-zero", ("ci", "publish", "art"), artifact_special("zero"),
          "not a regular file"),
+    Case("artifact-number-holds-text", ("ci", "publish", "art"),
+         artifact(report_doc(comparison=comparison_doc(metrics=[metric_row(base="abc")]))),
+         "metrics[0].base: expected a value of kind 'number', got 'abc'"),
+    Case("artifact-plot-without-series", ("ci", "publish", "art"),
+         artifact(report_doc(comparison=comparison_doc(plots=[
+             {"title": "ROC", "x_label": "fpr", "y_label": "tpr", "series": []}]))),
+         "plots[0].series: expected at least one series"),
     Case("artifact-long-value", ("ci", "publish", "art"),
          artifact(report_doc(schema="x" * 10_000_00)), "schema"),
     # Local-forge records: a corrupt one is a clean error naming the file.

@@ -117,6 +117,40 @@ def test_bad_input_is_one_line_and_writes_nothing(repo: Path, cli, args: tuple[s
     assert git(repo, "status", "--porcelain") == ""
 
 
+def test_publishing_refuses_before_writing_anything(repo: Path, cli) -> None:
+    """`init --repo` publishes the repository: what would stop that is refused first."""
+    (repo / "dvc.yaml").write_text(PIPELINE.format(outs="m.pkl", deps="m.pkl"))
+    result = cli("init", "--repo", "local/proj")
+    assert (result.code, result.err.strip()) == (1, (
+        f"error: {repo.resolve()}: main has no commit yet; commit your project first "
+        "(`git add -A && git commit`), then publish it"))
+    pipeline(repo)
+    git(repo, "remote", "add", "origin", "https://gitlab.example/acme/proj.git")
+    result = cli("init", "--repo", "local/proj")
+    assert (result.code, result.err.strip()) == (1, (
+        "error: origin is https://gitlab.example/acme/proj.git, not local/proj on the local "
+        "forge; jx-mlops pushes to origin: rename it (`git remote rename origin upstream`) or "
+        "point it at the forge repository"))
+    git(repo, "remote", "remove", "origin")
+    git(repo, "checkout", "-q", "--detach")
+    result = cli("init", "--repo", "local/proj")
+    assert result.code == 1 and "HEAD is detached" in result.err
+    assert git(repo, "status", "--porcelain") == ""
+    assert not (jx_home() / "forge").exists()
+
+
+def test_a_forge_init_cannot_reach_is_a_note(repo: Path, cli) -> None:
+    pipeline(repo)
+    result = cli("init", "--no-ci", "--forge", "github", "--repo", "acme/churn")
+    assert result.code == 0
+    assert ("note: not published on the forge (the github forge needs a token: set "
+            "GITHUB_TOKEN or GH_TOKEN): commit these files, then run `jx-mlops forge repo "
+            "create`") in result.out
+    config = load_config(repo)
+    assert [(e.name, e.repo) for e in config.environments] == [
+        ("staging", "acme/environment-staging"), ("production", "acme/environment-production")]
+
+
 def test_not_a_dvc_project_says_how_to_make_one(tmp_path: Path, cli, monkeypatch) -> None:
     git(tmp_path, "init", "-q")
     monkeypatch.chdir(tmp_path)
@@ -135,8 +169,9 @@ def test_unreadable_metrics_are_diagnosed_precisely(repo: Path, cli) -> None:
                           "--trend", "0").out)
     problems = data["models"][0]["head_problems"]
     assert problems == ["scores.json at HEAD (" + git(repo, "rev-parse", "--short=7", "HEAD")
-                        + ") is a `cache: false` output of stage evaluate that was never "
-                        "committed to git (DVC cannot pull it: commit it after `dvc repro`)"]
+                        + ") is a `cache: false` output of stage evaluate that is not in "
+                        "git there (never committed, or deleted; DVC keeps no copy to pull: "
+                        "commit it after `dvc repro`)"]
     (repo / "scores.json").write_text('{"accuracy": 0.9,\n "f1": }')
     data = json.loads(cli("report", "--base", "HEAD", "--format", "json", "--trend",
                           "0").out)

@@ -12,6 +12,7 @@ from kit.git import git
 from jx_mlops.ci.context import detect_context
 from jx_mlops.ci.pr import event_pull
 from jx_mlops.ci.update import MergeConflictError, bring_up_to_date
+from jx_mlops.errors import ConflictError, GitError
 from jx_mlops.git.repo import GitRepo
 
 PARAMS = "train:\n  n_estimators: 40\n  max_depth: 3\n"
@@ -111,3 +112,19 @@ def test_the_event_payload_names_the_pull_request_only_when_it_is_that_one(
     assert event_pull(context, "acme/churn", 4) is None
     assert event_pull(context, "acme/other", 3) is None
     assert event_pull(detect_context({}), "acme/churn", 3) is None
+
+
+def test_a_push_the_remote_refuses_as_not_fast_forward_is_a_conflict(tmp_path: Path) -> None:
+    """git says why on stdout (--porcelain); stderr only "failed to push some refs"."""
+    path = _repo(tmp_path)
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(path), str(remote))
+    git(path, "remote", "add", "origin", str(remote))
+    git(path, "commit", "-q", "--amend", "-m", "rewritten")
+    repo = GitRepo.open(path)
+    with pytest.raises(ConflictError, match=r"rejected.*non-fast-forward"):
+        repo.push("origin", ["main:refs/heads/main"])
+    with pytest.raises(GitError, match="no-such-branch") as caught:
+        repo.push("origin", ["no-such-branch:refs/heads/x"])
+    repo.close()
+    assert not isinstance(caught.value, ConflictError)

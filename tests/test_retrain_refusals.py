@@ -59,6 +59,19 @@ def _nothing(project: Project, cli) -> None:
     return None
 
 
+def _main_params(data: bytes) -> Callable[[Project, object], None]:
+    """params.yaml on main (committed and pushed, as a hostile merge would leave it)."""
+    def setup(project: Project, cli) -> None:
+        (project.path / "params.yaml").write_bytes(data)
+        git(project.path, "commit", "-qam", "params")
+        git(project.path, "push", "-q", "origin", "main")
+    return setup
+
+
+DEEP = b"train:\n  n_estimators: 40\n" + b"".join(
+    b"  " * (i + 1) + f"k{i}:\n".encode() for i in range(1000)) + b"  " * 1001 + b"v: 1\n"
+
+
 @dataclass(frozen=True)
 class Case:
     args: tuple[str, ...]
@@ -84,6 +97,27 @@ CASES = {
                             "a local branch of that name exists", _unpushed_branch),
     "branch-invalid": Case(("--branch", "bad..name", "--set", "train.max_depth=6"),
                            "not a valid branch name"),
+    # A value must be valid YAML of the current value's type.
+    "text-for-a-number": Case(("--set", "evaluate.threshold=abc"),
+                              "params.yaml has evaluate.threshold: 0.5, a number; 'abc' is text"),
+    "fraction-for-a-count": Case(("--set", "train.n_estimators=-3.5"),
+                                 "train.n_estimators: 40, a whole number; '-3.5' is a number"),
+    "number-for-a-boolean": Case(("--set", "prepare.drop_sensitive=0"),
+                                 "prepare.drop_sensitive: true, true or false; '0' is a whole"),
+    "unclosed-list": Case(("--set", "train.n_estimators=[1,2"), "the value is not valid YAML"),
+    # A params.yaml main holds that retrain cannot edit safely.
+    "duplicated-key": Case(("--set", "train.max_depth=6"),
+                           "params.yaml on the default branch: not valid YAML: duplicate key",
+                           _main_params(b"train:\n  max_depth: 3\n  max_depth: 4\n")),
+    "latin-1": Case(("--set", "train.max_depth=6"),
+                    "params.yaml on the default branch is not UTF-8 text",
+                    _main_params(b"train:\n  max_depth: 3\n  name: caf\xe9\n")),
+    "invalid-yaml": Case(("--set", "train.max_depth=6"),
+                         "params.yaml on the default branch: not valid YAML",
+                         _main_params(b"train:\n  max_depth: [3\n")),
+    "nested-1000-deep": Case(("--set", "train.n_estimators=6"),
+                             "params.yaml on the default branch: not valid YAML: nested deeper",
+                             _main_params(DEEP)),
     "truncated-pull": Case(("--set", "train.max_depth=6"), "pulls/1.json: not valid JSON",
                            _truncate("pulls/1.json")),
     "truncated-state": Case(("--set", "train.max_depth=6"), "state.json: not valid JSON",
@@ -108,6 +142,18 @@ def test_refused_before_anything_changes(name: str, project: Project, cli, monke
         before.pop("forge records"), after.pop("forge records")
     assert after == before
     assert not (project.path.parent / "outside.yaml").exists()
+
+
+def test_values_keep_their_type_and_name_the_branch_as_typed(project: Project, cli,
+                                                            monkeypatch) -> None:
+    monkeypatch.chdir(project.path)
+    result = cli("retrain", "--set", "prepare.drop_sensitive=false", "--set",
+                 "evaluate.threshold=1")
+    assert result.code == 0, result.err
+    pull = LocalForge(project.home / "forge").get_pull("local/churn", 1)
+    assert pull.head == "retrain/drop_sensitive-false-threshold-1"
+    params = git(project.path, "show", f"{pull.head_sha}:params.yaml")
+    assert "  drop_sensitive: false\n" in params and "  threshold: 1.0\n" in params
 
 
 def test_retrain_from_another_branch_starts_from_main_and_stays_put(project: Project, cli,

@@ -20,11 +20,12 @@ from jx_mlops.compare.metrics import MetricDelta, ParamChange
 from jx_mlops.compare.policy import MetricPolicy
 from jx_mlops.compare.scoring import SelfReported, TrustedEvaluation, TrustedMode
 from jx_mlops.compare.significance import SignificanceResult
+from jx_mlops.compare.values import kind_of
 from jx_mlops.config.node import ConfigNode
 from jx_mlops.dvc.lockfile import OutputInfo
 from jx_mlops.errors import ConfigError
 from jx_mlops.fsutil import read_bounded
-from jx_mlops.yamlio import load_json
+from jx_mlops.yamlio import cut, load_json
 
 REPORT_FILE = "jx-mlops-report.json"
 COMMENT_FILE = "comment.md"
@@ -53,7 +54,7 @@ class _Reader:
         self.where = where
 
     def fail(self, field: str, expected: str, value: Any) -> ConfigError:
-        return ConfigError(f"{self.where}: {field}: expected {expected}, got {value!r:.80}")
+        return ConfigError(f"{self.where}: {field}: expected {expected}, got {cut(value)}")
 
     def text(self, data: dict[str, Any], key: str, field: str, limit: int = 500) -> str:
         value = data.get(key)
@@ -62,11 +63,15 @@ class _Reader:
         return value
 
     def value(self, data: dict[str, Any], key: str, kind: Any, field: str) -> Any:
+        """A metric or param value; with ``kind``, of that kind (the renderers trust a
+        "number" to be one)."""
         value = data.get(key)
         if kind in ("nan", "inf") and _special(value):
-            return _SPECIAL[value]
+            value = _SPECIAL[value]
         if isinstance(value, (dict, list)) and len(json.dumps(value)) > 2000:
             raise self.fail(f"{field}.{key}", "a small value", "...")
+        if kind is not None and kind_of(value) != kind:
+            raise self.fail(f"{field}.{key}", f"a value of kind {kind!r}", value)
         return value
 
     def number(self, data: dict[str, Any], key: str, field: str) -> float | None:
@@ -167,10 +172,14 @@ def _significance(reader: _Reader, row: dict[str, Any], field: str) -> Significa
 
 def _chart(reader: _Reader, row: dict[str, Any], field: str) -> Chart:
     series = []
-    for j, s in enumerate(reader.rows(row, "series", 10)):
+    rows = reader.rows(row, "series", 10)
+    if not rows:  # jx-mlops draws no chart without a line or a bar
+        raise reader.fail(f"{field}.series", "at least one series", rows)
+    for j, s in enumerate(rows):
         xs, ys = s.get("x"), s.get("y")
-        if not (isinstance(xs, list) and isinstance(ys, list) and len(xs) == len(ys) <= 200):
-            raise reader.fail(f"{field}.series[{j}]", "x and y lists of one length", s)
+        if not (isinstance(xs, list) and isinstance(ys, list) and 1 <= len(xs) == len(ys) <= 200):
+            raise reader.fail(f"{field}.series[{j}]", "x and y lists of one length (1 to 200)",
+                              s)
         numbers = [reader.number({"v": v}, "v", f"{field}.series[{j}]") for v in xs + ys]
         if any(v is None for v in numbers):
             raise reader.fail(f"{field}.series[{j}]", "numbers", s)

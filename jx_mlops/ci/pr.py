@@ -25,6 +25,7 @@ from jx_mlops.ci.verdict import ReportTarget
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
 from jx_mlops.config.project import ProjectConfig
+from jx_mlops.dvc.commands import checkout as dvc_checkout
 from jx_mlops.dvc.commands import pull as dvc_pull
 from jx_mlops.dvc.commands import push as dvc_push
 from jx_mlops.errors import ConfigError, DvcError, GitError, NotFoundError, UsageError
@@ -153,19 +154,21 @@ def reproduce(config: ProjectConfig, holdout: str | None = None, *,
         dvc_pull(config.root, run_cache=run_cache,
                  exclude=(f"{holdout}.dvc",) if holdout else ())
     output: list[str] = []
-    with console.step("Reproducing the pipeline (dvc repro)") as detail:
-        def line(text: str) -> None:
-            output.append(text)
-            detail(text)
+    try:
+        with console.step("Reproducing the pipeline (dvc repro)") as detail:
+            def line(text: str) -> None:
+                output.append(text)
+                detail(text)
 
-        try:
-            return measured_repro(config.root, pull=True, run_cache=run_cache,
-                                  on_line=line)
-        except DvcError:
-            failure = parse_failure("\n".join(output))
-    for text in failure.tail[-10:]:
-        console.info(f"[dim]  {escape(text)}[/dim]")
-    raise TrainingFailedError(failure)
+            try:
+                return measured_repro(config.root, pull=True, run_cache=run_cache,
+                                      on_line=line)
+            except DvcError:  # inside the step, so it shows as failed
+                raise TrainingFailedError(parse_failure("\n".join(output))) from None
+    except TrainingFailedError as exc:
+        for text in exc.failure.tail[-10:]:
+            console.info(f"[dim]  {escape(text)}[/dim]")
+        raise
 
 
 def _train(run: PrRun, commit_results: bool, update: BranchUpdate, holdout: str | None
@@ -265,13 +268,54 @@ def run_pr_check(config: ProjectConfig, request: PrRequest | None = None,
     request = request or PrRequest()
     forge = open_forge(config.forge)
     repo = GitRepo.open(config.root)
+    start = repo.current_branch()
+    pull: PullRequest | None = None
+    failed = True
     try:
         run, holdout = _start(config, repo, forge, request, context)
+        pull = run.pull
         update = _update(run)
         committed, stages = _train_reported(run, request.commit_results, update, holdout)
-        return _evaluate(run, request, committed, stages, update)
+        check = _evaluate(run, request, committed, stages, update)
+        failed = False
+        return check
     finally:
-        repo.close()
+        try:
+            if pull is not None:
+                _back_to(repo, config.root, start, pull, failed=failed)
+        finally:
+            repo.close()
+
+
+def _back_to(repo: GitRepo, root: Path, start: str | None, pull: PullRequest, *,
+             failed: bool) -> None:
+    """Leave the work tree as `ci pr` found it: on the branch it started on, with that
+    branch's DVC outputs (not the PR's model); or say where it is left: a detached start
+    (as CI checks out), uncommitted results, or a failure to look at."""
+    if repo.current_branch() != pull.head or start == pull.head:
+        return  # nothing was checked out, or the PR's branch is where it started
+    back = f"`git checkout {start} && dvc checkout` goes back"
+    if start is None:
+        console.info(f"The work tree is left on {pull.head}, the head of PR #{pull.number}")
+    elif failed:
+        # `ci pr` starts clean, so what is changed now is the failed run's (a stage removes
+        # its outputs before running): --force drops it, or plain checkout would refuse.
+        if repo.dirty_paths():
+            back = (f"`git checkout --force {start} && dvc checkout` goes back (dropping what "
+                    "the failed run changed)")
+        console.warn(f"left on {pull.head}, the head of PR #{pull.number}, to look at the "
+                     f"failure; {back}")
+    elif repo.dirty_paths():
+        console.warn(f"left on {pull.head}, the head of PR #{pull.number}, with uncommitted "
+                     f"results; {back}")
+    else:
+        try:
+            with console.step(f"Back to {start} (its commit and DVC outputs)"):
+                repo.checkout(start)
+                dvc_checkout(root, [])
+        except DvcError as exc:
+            console.warn(f"on {start} again, but not all its DVC outputs are here "
+                         f"({exc.message}); `dvc pull` fetches them")
 
 
 def _start(config: ProjectConfig, repo: GitRepo, forge: Forge, request: PrRequest,

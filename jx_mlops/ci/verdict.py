@@ -21,10 +21,12 @@ from jx_mlops.forge.base import (
     CommitStatus,
     Forge,
     StatusState,
+    status_description,
     with_base,
 )
 from jx_mlops.forge.comments import upsert_marked_comment
 from jx_mlops.report.markdown import marker
+from jx_mlops.yamlio import shorten
 
 Verdict = Literal["success", "failure"]
 
@@ -54,7 +56,7 @@ class ReportTarget:
         return upsert_marked_comment(self.forge, self.repo, number, self.marker, body)
 
     def status(self, sha: str, state: StatusState, description: str) -> CommitStatus:
-        text = with_base(description, self.base) if self.base else description[:140]
+        text = with_base(description, self.base) if self.base else status_description(description)
         return self.forge.set_status(self.repo, sha, state=state, context=STATUS_CONTEXT,
                                      description=text, target_url=self.run_url)
 
@@ -62,7 +64,7 @@ class ReportTarget:
         """The verdict as a completed check run, whose page shows ``summary`` whole."""
         return self.forge.create_check_run(
             self.repo, sha, name=CHECK_NAME, status="completed",
-            conclusion=verdict_state(comparison), title=comparison.verdict.line[:200],
+            conclusion=verdict_state(comparison), title=shorten(comparison.verdict.line, 200),
             summary=summary, details_url=self.run_url)
 
     def verdict(self, sha: str, comparison: Comparison, summary: str) -> CommitStatus:

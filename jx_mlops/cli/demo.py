@@ -45,7 +45,7 @@ def _as(user: str) -> None:
     os.environ["JX_MLOPS_USER"] = user
 
 
-def _run(workdir: Path) -> None:
+def _run(workdir: Path, kept: bool) -> None:
     from jx_mlops.ci.pr import PrRequest, run_pr_check
     from jx_mlops.ci.release import run_release
     from jx_mlops.config.project import load_config
@@ -65,7 +65,7 @@ def _run(workdir: Path) -> None:
              f"jx-mlops create {PROJECT} --quickstart sklearn-classifier")
     _as("platform-team")
     show_created(create_project(PROJECT, quickstart="sklearn-classifier",
-                                      directory=project))
+                                directory=project), next_line=kept)
     config = load_config(project)
 
     _heading(2, "A data scientist opens a pull request to retrain",
@@ -120,7 +120,7 @@ def run_demo(*, keep: Path | None = None) -> int:
     }
     try:
         with _environment(env):
-            _run(workdir)
+            _run(workdir, kept=keep is not None)
     finally:
         if keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -129,6 +129,8 @@ def run_demo(*, keep: Path | None = None) -> int:
     if keep is not None:
         out.print(f"[bold green]Demo complete.[/] Files kept in {keep} "
                   f"(JX_MLOPS_HOME={keep / 'jx-home'}).")
+        out.print(f"Next: cd {keep / PROJECT} && export JX_MLOPS_HOME={keep / 'jx-home'} "
+                  "&& jx-mlops status", markup=False)
     else:
         out.print("[bold green]Demo complete.[/] The whole loop ran offline on a throwaway "
                   "local forge.")

@@ -30,6 +30,17 @@ def cmd_forge_repo_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_forge_repo_create(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jx_mlops.project.publish import create_repository
+    from jx_mlops.views.forge import show_repo_created
+
+    made = create_repository(Path(args.directory), args.name, description=args.description or "")
+    show_repo_created(made, as_json=args.json)
+    return EXIT_OK
+
+
 def cmd_forge_pr_list(args: argparse.Namespace) -> int:
     from jx_mlops.views.forge import (
         show_pulls,
@@ -55,8 +66,13 @@ def cmd_forge_pr_show(args: argparse.Namespace) -> int:
 
 
 def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
-    forge, repo = forge_and_repo(args)
+    from jx_mlops.errors import UsageError
+
     body = sys.stdin.read() if args.body == "-" else args.body
+    if not body.strip():  # GitHub refuses a blank comment; so does every forge here
+        where = "standard input gave nothing" if args.body == "-" else "it is empty"
+        raise UsageError(f"--body {args.body!r}: a comment needs text ({where})")
+    forge, repo = forge_and_repo(args)
     comment = forge.create_comment(repo, args.number, body)
     print(f"commented on {repo}#{args.number} (comment {comment.id})")
     return EXIT_OK
@@ -126,8 +142,17 @@ def add_parsers(sub: Any) -> None:
                                      required=True)
     _records_parsers(forge_sub)
     repo = forge_sub.add_parser("repo", help="repositories")
-    repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list}", required=True)
+    repo_sub = repo.add_subparsers(dest="repo_command", metavar="{list,create}", required=True)
     add_json(add_command(repo_sub, "list", cmd_forge_repo_list, "list repositories on the forge"))
+    create = add_command(repo_sub, "create", cmd_forge_repo_create,
+                         "publish this project on its forge (the repository when missing, "
+                         "environment repositories, origin, the default branch pushed), or "
+                         "create an empty repository NAME")
+    create.add_argument("name", nargs="?", metavar="OWNER/NAME",
+                        help="the repository (default: the project's, from mlops.yaml)")
+    create.add_argument("--description", help="the repository's description (an empty "
+                                              "repository only)")
+    add_json(create)
     pr = forge_sub.add_parser("pr", help="pull requests")
     _pr_parsers(pr.add_subparsers(dest="pr_command",
                                   metavar="{list,show,create,comment,merge,close,reopen}",

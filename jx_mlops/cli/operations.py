@@ -27,29 +27,46 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.passed for rs in results.values() for r in rs) else EXIT_USER_ERROR
 
 
+_HOLD_ACTIONS = ("set", "clear", "list")
+
+
 def cmd_hold(args: argparse.Namespace) -> int:
-    from jx_mlops.forge.kinds import open_forge
-    from jx_mlops.promote.holds import set_hold
+    from jx_mlops.errors import UsageError
+    from jx_mlops.promote.holds import hold_model
     from jx_mlops.registry.registration import parse_reference
     from jx_mlops.views.operations import show_hold
 
-    config = project_config(args)
+    if args.action not in _HOLD_ACTIONS:  # `hold MODEL@VERSION`: set is the default
+        if args.reference is not None:
+            raise UsageError(f"hold: {args.action!r} is not one of {', '.join(_HOLD_ACTIONS)}")
+        args.action, args.reference = "set", args.action
+    if args.action == "list":
+        return cmd_hold_list(args)
+    if args.reference is None or args.env is None:
+        raise UsageError(f"hold {args.action} needs MODEL@VERSION and --env ENV")
     model, version = parse_reference(args.reference)
-    config.model(model)
-    result = set_hold(open_forge(config.forge), config.environment(args.env), model, version,
-                      held=args.action != "clear", reason=args.reason or "")
+    result = hold_model(project_config(args), model, version, args.env,
+                        held=args.action != "clear", reason=args.reason or "")
     show_hold(result, as_json=args.json)
     return EXIT_OK
 
 
+def cmd_hold_list(args: argparse.Namespace) -> int:
+    from jx_mlops.promote.holds import list_holds
+    from jx_mlops.views.registry import show_holds
+
+    model = args.reference.split("@", 1)[0] if args.reference else None
+    show_holds(list_holds(project_config(args), model=model, environment=args.env),
+               as_json=args.json)
+    return EXIT_OK
+
+
 def cmd_insights(args: argparse.Namespace) -> int:
-    from jx_mlops.forge.kinds import open_forge
     from jx_mlops.promote.insights import collect_insights
     from jx_mlops.views.operations import show_insights
 
-    config = project_config(args)
-    insights = collect_insights(config, open_forge(config.forge), model=args.model,
-                                environment=args.env, since=args.since)
+    insights = collect_insights(project_config(args), model=args.model, environment=args.env,
+                                since=args.since)
     show_insights(insights, as_json=args.json, fmt=args.format)
     return EXIT_OK
 
@@ -66,11 +83,14 @@ def add_parsers(sub: Any) -> None:
 
     p = add_command(sub, "hold", cmd_hold,
                     "hold a version in an environment (promote, rollback and ci release "
-                    "refuse it), or lift the hold with `hold clear`")
-    p.add_argument("action", nargs="?", choices=("set", "clear"), default="set",
-                   help="set (default) or clear")
-    p.add_argument("reference", metavar="MODEL@VERSION")
-    p.add_argument("--env", metavar="ENV", required=True)
+                    "refuse it), lift the hold with `hold clear`, see them with `hold list`")
+    # Not argparse choices: `hold MODEL@VERSION` leaves the action out.
+    p.add_argument("action", nargs="?", metavar="{set,clear,list}", default="set",
+                   help="set (default), clear, or list the held versions")
+    p.add_argument("reference", metavar="MODEL@VERSION", nargs="?",
+                   help="the version (list: MODEL, to list one model's holds)")
+    p.add_argument("--env", metavar="ENV",
+                   help="the environment (required to set or clear; list: every one)")
     p.add_argument("--reason", help="why (recorded in the hold and the history)")
     add_json(p)
 

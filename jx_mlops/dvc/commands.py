@@ -8,6 +8,7 @@ failures reported in one line. DVC's *metadata* is read without DVC (``lockfile`
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -44,8 +45,20 @@ def dvc_env() -> dict[str, str]:
     return env
 
 
+_INVALID = re.compile(r"^'(?:\./)?(?P<file>[^']+)' is invalid\.$")
+
+
 def _failure_line(output: str) -> str:
-    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    """The line that says why DVC failed: its ERROR, or its account of an invalid file
+    (``'./dvc.yaml' is invalid.``, then the parser's words around a code excerpt)."""
+    raw = output.splitlines()
+    for index, line in enumerate(raw):
+        found = _INVALID.match(line.strip())
+        if found:  # the parser's sentences; the excerpt's lines are indented
+            why = [ln.strip() for ln in raw[index + 1:] if ln.strip()
+                   and not ln[:1].isspace() and not ln.startswith(("WARNING", "ERROR"))]
+            return f"{found['file']} is invalid: {'; '.join(why[:3]) or 'see dvc'}"
+    lines = [ln.strip() for ln in raw if ln.strip()]
     for line in reversed(lines):
         if line.startswith("ERROR:"):
             return line[len("ERROR:"):].strip()

@@ -17,7 +17,7 @@ import yaml
 
 from jx_mlops.dvc.hashes import check_object_id
 from jx_mlops.errors import DvcError
-from jx_mlops.yamlio import load_as_dvc, safe_load
+from jx_mlops.yamlio import load_as_dvc, safe_load, shorten
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -37,7 +37,7 @@ def malformed_is_dvc_error(parse: _F) -> _F:
         except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
             where = args[0] if args else kwargs.get("where", fallback)
             raise DvcError(f"{where}: not the structure DVC writes "
-                           f"({type(exc).__name__}: {str(exc)[:80]})") from None
+                           f"({type(exc).__name__}: {shorten(str(exc), 80)})") from None
 
     return cast(_F, checked)
 

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from jx_mlops.dvc.hashes import check_object_id, md5_of, object_md5
 from jx_mlops.errors import DvcError
 from jx_mlops.fsutil import read_bounded
-from jx_mlops.yamlio import json_loads
+from jx_mlops.yamlio import json_loads, shorten
 
 
 def cache_root(root: Path) -> Path:
@@ -147,7 +147,7 @@ class _Objects:
         lead = f"DVC object {md5} is not readable from {self._where}" if not self._cache \
             else f"DVC object {md5} is neither in the local cache nor readable from " \
                  f"{self._where}"
-        return DvcError(f"{lead}: {' '.join(str(exc).split())[:300]}")
+        return DvcError(f"{lead}: {shorten(' '.join(str(exc).split()), 300)}")
 
     def _remote_path(self, md5: str) -> tuple[Any, str]:
         check_object_id(md5, "DVC object id")

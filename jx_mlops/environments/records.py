@@ -18,7 +18,7 @@ import yaml
 
 from jx_mlops.errors import JxMlopsError, PromotionError
 from jx_mlops.git.repo import GitRepo
-from jx_mlops.yamlio import safe_load
+from jx_mlops.yamlio import safe_load, shorten
 
 RECORD_DIR = "models"
 API_VERSION = "jx-mlops.dev/v1"
@@ -227,7 +227,7 @@ def read_holds(repo: GitRepo, rev: str, model: str, environment: str) -> dict[st
         data: Any = safe_load(raw) if raw else None
     except (yaml.YAMLError, ValueError, JxMlopsError) as exc:
         raise PromotionError(f"{hold_path(model)} in {environment}: unreadable holds file "
-                             f"({str(exc).splitlines()[0][:120]})") from None
+                             f"({shorten(str(exc).splitlines()[0], 120)})") from None
     entries = data.get("holds") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         return {}

@@ -63,8 +63,9 @@ def load_structured(name: str, data: bytes) -> Any:
     """
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise NotText("not UTF-8 text (DVC does not read it either)") from None
+    except UnicodeDecodeError as exc:
+        raise NotText(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}; "
+                      "DVC does not read it either: save it as UTF-8)") from None
     lower = name.lower()
     try:
         return _parse(lower, text, name)

@@ -21,6 +21,7 @@ import numpy as np
 
 from jx_mlops.compare.modelmetrics import Array, Task
 from jx_mlops.errors import JxMlopsError
+from jx_mlops.yamlio import shorten
 
 MAX_ONNX_BYTES = 256 * 1024 * 1024
 # The standard operator sets onnxruntime implements; anything else would be a custom op.
@@ -61,7 +62,7 @@ def _check(onnx: Any, data: bytes, where: str) -> Any:
         model = onnx.load_model_from_string(data)
         onnx.checker.check_model(model)
     except Exception as exc:  # onnx raises DecodeError, ValidationError and others
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc)
+        first = shorten(str(exc).strip().splitlines()[0], 200) if str(exc).strip() else type(exc)
         raise OnnxScoringError(f"{where}: not a valid ONNX model: {first}") from None
     from onnx.external_data_helper import uses_external_data
 
@@ -98,7 +99,7 @@ def load_onnx(data: bytes, where: str) -> OnnxModel:
         session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime's own exception types (Fail, InvalidGraph...)
         raise OnnxScoringError(f"{where}: onnxruntime cannot load it: "
-                               f"{str(exc).splitlines()[0][:200]}") from None
+                               f"{shorten(str(exc).splitlines()[0], 200)}") from None
     inputs = session.get_inputs()
     if len(inputs) != 1:
         raise OnnxScoringError(f"{where}: {len(inputs)} inputs; one feature matrix expected")
@@ -119,7 +120,7 @@ def predict(model: OnnxModel, x: Array, where: str) -> Array:
                          dtype=np.float64)
     except Exception as exc:  # a shape or type the graph refuses
         raise OnnxScoringError(f"{where}: onnxruntime failed: "
-                               f"{str(exc).splitlines()[0][:200]}") from None
+                               f"{shorten(str(exc).splitlines()[0], 200)}") from None
     if out.ndim == 2 and out.shape[1] == 2 and model.task == "classification":
         out = out[:, 1]
     out = out.reshape(len(x), -1)

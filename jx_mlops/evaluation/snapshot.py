@@ -144,12 +144,15 @@ def _not_cached_reason(snap: Snapshot, path: str) -> str:
     declared = snap.pipeline().output(path)
     if declared is not None and not declared.cached:
         return (f"{path} at {snap.where} is a `cache: false` output of stage "
-                f"{declared.stage} that was never committed to git (DVC cannot pull it: "
-                f"commit it after `dvc repro`)")
+                f"{declared.stage} that is not in git there (never committed, or deleted; "
+                "DVC keeps no copy to pull: commit it after `dvc repro`)")
     return f"{path} does not exist at {snap.where}"
 
 
 def _from_dvc_cache(snap: Snapshot, path: str) -> tuple[bytes | None, str | None]:
+    declared = snap.pipeline().output(path)
+    if declared is not None and not declared.cached:  # git is its only home, not the cache
+        return None, _not_cached_reason(snap, path)
     lock = snap.lock()
     found = lock.containing(path) if lock else None
     if found is None or not found[0].md5:

@@ -38,6 +38,7 @@ from jx_mlops.evaluation.build import ReportOptions, compare_model, compare_revi
 from jx_mlops.evaluation.snapshot import Snapshot
 from jx_mlops.git.export import export_tree, tree_differences
 from jx_mlops.git.repo import GitRepo
+from jx_mlops.yamlio import shorten
 
 
 class UnscorableError(Exception):
@@ -172,9 +173,9 @@ def _failure(output: list[str], exc: DvcError) -> str:
     before = lines[:errors[-1]] if errors else lines
     raised = [line for line in before if _EXCEPTION.match(line)]
     if raised:
-        return raised[-1][:300]
+        return shorten(raised[-1], 300)
     dvc_line = lines[errors[-1]][len("ERROR:"):].strip() if errors else exc.message
-    return dvc_line[:300]
+    return shorten(dvc_line, 300)
 
 
 @contextmanager

@@ -173,7 +173,11 @@ class Forge(Protocol):
 
     def get_repo(self, name: str) -> Repo: ...
 
-    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False) -> Repo: ...
+    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False,
+                    default_branch: str = "main") -> Repo:
+        """A new repository whose default branch is ``default_branch`` (GitHub makes the
+        first branch pushed into an empty repository its default, so it needs no asking)."""
+        ...
 
     def list_repos(self) -> list[Repo]: ...
 
@@ -288,6 +292,23 @@ class ForgeKind(Protocol):
         ...
 
 
+# GitHub keeps at most this many characters of a commit status's description.
+STATUS_DESCRIPTION_MAX = 140
+
+
+def status_description(text: str, limit: int = STATUS_DESCRIPTION_MAX) -> str:
+    """``text`` as a commit status description: one line of at most 140 characters; a
+    longer one is cut at a word and ends with "…", so no reader takes it for the whole."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:(") + "…"
+
+
 # Names the forge shows for a PR's evaluation, shared by `ci pr` and `ci publish` so a
 # fork's published result lands where a branch's would.
 STATUS_CONTEXT = "jx-mlops/evaluation"
@@ -298,10 +319,11 @@ CHECK_NAME = "jx-mlops report"
 _BASE_TAG = re.compile(r" \(base: (\S+)\)$")
 
 
-def with_base(description: str, base: str, limit: int = 140) -> str:
-    """``description`` (cut to fit ``limit``) ending with the base it was computed against."""
+def with_base(description: str, base: str, limit: int = STATUS_DESCRIPTION_MAX) -> str:
+    """``description`` (cut at a word to fit ``limit``) ending with the base it was
+    computed against."""
     tag = f" (base: {base})"
-    return description[:max(0, limit - len(tag))] + tag
+    return status_description(description, max(1, limit - len(tag))) + tag
 
 
 def evaluated_base(description: str) -> str | None:

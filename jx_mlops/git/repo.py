@@ -338,14 +338,17 @@ class GitRepo:
         args = ["push", "-q", "--porcelain", remote, *refspecs]
         if force:
             args.insert(1, "--force")
-        try:
-            self.run(*args, env=env)
-        except GitError as exc:
-            if "rejected" in exc.message or "non-fast-forward" in exc.message or (
-                "fetch first" in exc.message or "stale info" in exc.message
-            ):
-                raise ConflictError(f"push to {remote} rejected: {exc.message}") from None
-            raise
+        result = self._git(args, env=env)
+        if not result.status:
+            return
+        # --porcelain says why a ref was refused on stdout ("!  SRC:DST  [rejected] (fetch
+        # first)"); stderr's one line is only "failed to push some refs".
+        refused = [ln.split("\t")[-1] for ln in result.text.splitlines() if ln.startswith("!")]
+        why = " ".join(refused) or result.explain()
+        if any(word in why for word in ("rejected", "non-fast-forward", "fetch first",
+                                        "stale info")):
+            raise ConflictError(f"push to {remote} rejected: {why}")
+        raise GitError(f"git push: {result.explain()}" + (f" ({why})" if refused else ""))
 
     # -- refs, tags and plumbing (used by the registry and the local forge) ---------------
 

@@ -21,15 +21,14 @@ from jx_mlops.dvc.commands import add as dvc_add
 from jx_mlops.dvc.commands import add_default_remote, dvc_env
 from jx_mlops.dvc.commands import init as dvc_init
 from jx_mlops.dvc.commands import push as dvc_push
-from jx_mlops.environments.repo import ensure_environment_repo
 from jx_mlops.errors import ConflictError, QuickstartError, UsageError
 from jx_mlops.evaluation.runrecords import make_record, measured_repro, save_record
-from jx_mlops.forge.base import STATUS_CONTEXT, Forge, ForgeConfig
+from jx_mlops.forge.base import Forge, ForgeConfig
 from jx_mlops.forge.kinds import DEFAULT_FORGE, kind_named, open_forge
-from jx_mlops.forge.protection import protect_default_branch
 from jx_mlops.fsutil import jx_home
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.project.keys import add_keyless_signing, add_signing
+from jx_mlops.project.publish import ensure_environments, protect, push_default_branch
 from jx_mlops.project.quickstarts import (
     Quickstart,
     check_template,
@@ -78,10 +77,14 @@ def _check_can_run(quickstart: Quickstart, train: bool) -> None:
             f"machine: {' and '.join(runs)}; pass --trust if you trust its source{escape}")
     missing = missing_requirements(quickstart)
     if missing:
+        # The project (and its requirements.txt) does not exist yet: name the quickstart's.
+        listed = quickstart.template / "requirements.txt"
+        how = f"pip install -r {listed}" if listed.is_file() else \
+            "pip install " + " ".join(f"'{m.split(' (found')[0]}'" for m in missing)
         raise QuickstartError(
             f"quickstart {quickstart.name} needs {', '.join(missing)} in the Python that runs "
-            f"its pipeline ({sys.executable}); install the packages of its requirements.txt"
-            f"{'' if quickstart.tasks else ' or pass --no-train'}")
+            f"its pipeline ({sys.executable}): `{how}`"
+            f"{'' if quickstart.tasks else ', or pass --no-train'}")
 
 
 def _variables(quickstart: Quickstart, settings: Mapping[str, str],
@@ -147,24 +150,12 @@ def _build(quickstart: Quickstart, staging: Path, values: Mapping[str, str], rem
 
 def _publish(forge: Forge, path: Path, repo_name: str, envs: list[tuple[str, str]],
              record: RunRecord | None) -> tuple[list[str], list[str]]:
-    created: list[str] = []
-    reused: list[str] = []
     with console.step(f"Publishing {repo_name} and its environment repositories"):
         remote = forge.create_repo(repo_name, description=f"ML project {repo_name}")
-        for env_name, env_repo in envs:
-            (created if ensure_environment_repo(forge, env_repo, env_name) else reused).append(
-                env_repo)
+        created, reused = ensure_environments(forge, envs)
         repo = GitRepo.open(path)
-        repo.set_remote("origin", remote.clone_url)
-        repo.push("origin", ["main:refs/heads/main"], env=forge.git_env())
-        repo.run("branch", "--set-upstream-to=origin/main", "main")
-        # Merges into main need a passing evaluation (GitHub enforces it itself; on the local
-        # forge `forge pr merge --force` goes past it and records why).
-        why_not = protect_default_branch(forge, repo_name, remote.default_branch,
-                                         (STATUS_CONTEXT,))
-        if why_not:
-            console.warn(f"{remote.default_branch} of {repo_name} is not protected: {why_not}; "
-                         f"ask an admin to require status check {STATUS_CONTEXT}")
+        push_default_branch(forge, repo, remote, "main")
+        protect(forge, repo_name, remote.default_branch)
         if record is not None:
             save_record(repo, record, push=True, env=forge.git_env())
         repo.close()

@@ -15,18 +15,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from jx_mlops.config.project import CONFIG_FILE, MODEL_NAME, parse_config
+from jx_mlops.config.project import CONFIG_FILE, MODEL_NAME, load_config, parse_config
 from jx_mlops.dvc.pipeline import Artifact, Pipeline
-from jx_mlops.errors import ConfigError, GitError, UsageError
+from jx_mlops.errors import ConfigError, ForgeError, GitError, UsageError
 from jx_mlops.evaluation.declared import expand_metrics
 from jx_mlops.evaluation.snapshot import Snapshot, read_file_values
-from jx_mlops.forge.base import REPO_NAME
+from jx_mlops.forge.base import REPO_NAME, ForgeConfig
 from jx_mlops.forge.kinds import DEFAULT_FORGE, kind_named, kind_of_remote
 from jx_mlops.fsutil import jx_home
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.project.keys import PUBLIC_KEY_FILE, SIGNING_SECTION, planned_key_pair
 from jx_mlops.project.models import FoundModel, model_name
 from jx_mlops.project.policy import MetricGuess, guess_policy
+from jx_mlops.project.publish import Publication, PublicationPlan, plan_publication, publish
 from jx_mlops.project.render import ci_files, render_config
 from jx_mlops.registry.declared import declared_artifacts
 from jx_mlops.registry.tags import full_name
@@ -56,6 +57,7 @@ class InitResult:
     files: tuple[PlannedFile, ...]
     notes: tuple[str, ...]
     dry_run: bool
+    publication: Publication | None = None  # where --repo put the project
 
 
 def _looks_like_model(path: str) -> bool:
@@ -206,6 +208,9 @@ def init_project(root: Path, *, forge: str | None = None, repo_name: str | None 
         repo.close()
     found = [replace(m, registry_name="") if m.registry_name == full_name(m.name, prefix)
              else m for m in found]
+    # --repo: the user named the forge repository, so the project is put there (checked
+    # now: an origin elsewhere or nothing committed is refused before any file is written).
+    plan, unpublished = _plan(root, forge, repo_name)
     guesses = [guess_policy(name) for name in names]
     config = render_config(root.name, forge, forge_repo, found, guesses,
                            scoring_stage(pipeline, found))
@@ -222,24 +227,53 @@ def init_project(root: Path, *, forge: str | None = None, repo_name: str | None 
               **({PUBLIC_KEY_FILE: public.decode("ascii")} if public else {})}
     files = tuple(PlannedFile(path, text, _action(root, path, text, force))
                   for path, text in wanted.items())
-    notes += _notes(found, forge_repo)
-    if not dry_run:
-        _write(root, files)
-        if private is not None and any(f.path == PUBLIC_KEY_FILE and f.action in
-                                       ("create", "overwrite") for f in files):
-            save_private_key(jx_home(), private)
-    return InitResult(root, tuple(found), tuple(guesses), files, tuple(notes), dry_run)
+    notes += _notes(found, forge_repo, unpublished)
+    if dry_run:
+        if plan is not None:
+            notes.append(f"would commit these files and push {plan.branch} to {plan.name} "
+                         f"({'a new repository' if plan.remote is None else 'it exists'})")
+        return InitResult(root, tuple(found), tuple(guesses), files, tuple(notes), dry_run)
+    _write(root, files)
+    if private is not None and any(f.path == PUBLIC_KEY_FILE and f.action in
+                                   ("create", "overwrite") for f in files):
+        save_private_key(jx_home(), private)
+    publication = None
+    if plan is not None:
+        mine = [f.path for f in files if f.action != "kept"]
+        publication = publish(plan, load_config(root), commit=mine, message=_COMMIT_MESSAGE)
+    return InitResult(root, tuple(found), tuple(guesses), files, tuple(notes), dry_run,
+                      publication)
 
 
-def _notes(found: Sequence[FoundModel], forge_repo: str | None) -> list[str]:
+_COMMIT_MESSAGE = ("Adopt with jx-mlops: mlops.yaml and CI files\n\n"
+                   "Written by `jx-mlops init --repo`, which published the repository.")
+
+
+def _plan(root: Path, kind: str, repo_name: str | None
+          ) -> tuple[PublicationPlan | None, str | None]:
+    """(where to publish, why it cannot be published now): nothing to publish without
+    ``--repo``; a forge init cannot reach (no GitHub token) is a note, not an error."""
+    if repo_name is None:
+        return None, None
+    try:
+        return plan_publication(root, ForgeConfig(kind, repo_name)), None
+    except ForgeError as exc:
+        return None, exc.message
+
+
+def _notes(found: Sequence[FoundModel], forge_repo: str | None,
+           unpublished: str | None) -> list[str]:
     notes = []
     if not found:
         notes.append("no model found (no artifacts of type model in dvc.yaml, no stage "
                      "output that looks like one): reports work; to register versions, add "
                      "artifact: PATH to the model in mlops.yaml or run init --model NAME=PATH")
     if forge_repo is None:
-        notes.append("no forge: report, versions and lineage work; for pull requests and "
-                     "promotion, run init --repo OWNER/NAME --force")
+        notes.append("no forge: report, versions, history, lineage and insights work; for "
+                     "pull requests and promotion, run init --repo OWNER/NAME --force")
+    if unpublished is not None:
+        notes.append(f"not published on the forge ({unpublished}): commit these files, "
+                     "then run `jx-mlops forge repo create`")
     return notes
 
 

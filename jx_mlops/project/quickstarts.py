@@ -35,8 +35,10 @@ QUICKSTART_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 KEYS = ("version", "name", "description", "variables", "requires", "tasks", "track")
 VARIABLE_KEYS = ("description", "default", "choices", "pattern")
-# Filled by jx-mlops itself, whatever the quickstart declares.
-BUILTIN_VARIABLES = ("quickstart", "quickstart_description")
+# Filled by jx-mlops itself, whatever the quickstart declares (the last two: how CI
+# installs jx-mlops, see project/install.py).
+BUILTIN_VARIABLES = ("quickstart", "quickstart_description", "jx_mlops_source",
+                     "jx_mlops_action")
 
 
 @dataclass(frozen=True)
@@ -331,7 +333,10 @@ def check_template(quickstart: Quickstart, values: Mapping[str, str]) -> int:
 
 def builtin_values(quickstart: Quickstart) -> dict[str, str]:
     """Variables every template may use without declaring them."""
-    return {"quickstart": quickstart.name, "quickstart_description": quickstart.description}
+    from jx_mlops.project.install import install_values
+
+    return {"quickstart": quickstart.name, "quickstart_description": quickstart.description,
+            **install_values()}
 
 
 def render(quickstart: Quickstart, dest: Path, values: Mapping[str, str]) -> list[Path]:

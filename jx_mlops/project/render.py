@@ -77,9 +77,10 @@ def _model_lines(model: FoundModel | None, project: str,
 
 def _forge_lines(kind: str, repo: str | None) -> list[str]:
     if repo is None:
-        return ["# Where pull requests and promotion happen; report, versions and lineage",
-                "# need no forge. To add one:", "# forge:", f"#   kind: {kind}",
-                "#   repo: OWNER/NAME", ""]
+        return ["# Where pull requests and promotion happen; report, versions, history,",
+                "# lineage and insights need no forge. To add one: jx-mlops init --repo",
+                "# OWNER/NAME --force (it publishes the repository there), or:", "# forge:",
+                f"#   kind: {kind}", "#   repo: OWNER/NAME", ""]
     return ["# Where the repository, its pull requests and the environment repositories live.",
             "forge:", f"  kind: {kind}", f"  repo: {repo}", ""]
 
@@ -105,19 +106,41 @@ def render_config(project: str, kind: str, repo: str | None, models: Sequence[Fo
     for model in listed:
         lines += _model_lines(model, project, guesses)
     lines += _evaluation_lines(trusted_stage)
-    lines += ["", "# Deployment environments in promotion order (docs/environments.md):",
-              "# environments:", "#   - name: staging", "#     repo: OWNER/environment-staging"]
+    lines += _environment_lines(repo)
     return "\n".join(lines) + "\n"
 
 
+def _environment_lines(repo: str | None) -> list[str]:
+    """Staging and production on the forge, as every quickstart has them; commented out
+    without a forge."""
+    if repo is None:
+        return ["", "# Deployment environments in promotion order (docs/environments.md):",
+                "# environments:", "#   - name: staging",
+                "#     repo: OWNER/environment-staging"]
+    owner = repo.split("/", 1)[0]
+    return ["", "# Deployment environments in promotion order (docs/environments.md): every",
+            "# merge is released into the first; production takes a reviewed pull request.",
+            "environments:", "  - name: staging", f"    repo: {owner}/environment-staging",
+            "    strategy: auto", "  - name: production",
+            f"    repo: {owner}/environment-production", "    strategy: manual",
+            "    requires: staging"]
+
+
 def ci_files() -> dict[str, str]:
-    """The CI files every quickstart ships (GitHub Actions, Jenkins X Lighthouse), by path."""
-    from jx_mlops.project.quickstarts import SHARED, quickstarts_dir
+    """The CI files every quickstart ships (GitHub Actions, Jenkins X Lighthouse), by path,
+    rendered as `create` renders them (they install jx-mlops as project/install.py says)."""
+    from jx_mlops.project.install import install_values
+    from jx_mlops.project.quickstarts import SHARED, TEMPLATE_SUFFIX, quickstarts_dir, substitute
 
     shared = quickstarts_dir() / SHARED / "template"
+    values = install_values()
     files: dict[str, str] = {}
     for directory in CI_DIRECTORIES:
         for path in sorted((shared / directory).glob("*")):
-            if path.is_file():
-                files[f"{directory}/{path.name}"] = path.read_text(encoding="utf-8")
+            if not path.is_file():
+                continue
+            name = path.name.removesuffix(TEMPLATE_SUFFIX)
+            text = path.read_text(encoding="utf-8")
+            files[f"{directory}/{name}"] = substitute(text, values, f"{directory}/{name}") \
+                if path.name.endswith(TEMPLATE_SUFFIX) else text
     return files

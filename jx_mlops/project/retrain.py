@@ -23,19 +23,21 @@ from jx_mlops.evaluation.formats import read_values
 from jx_mlops.forge.base import Forge, PullRequest
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
-from jx_mlops.yamlio import safe_load
+from jx_mlops.yamlio import safe_load, yaml_problem
 
 _KEY_LINE = re.compile(r"^(?P<indent>\s*)(?P<key>[^\s#:][^:#]*?)\s*:(?P<rest>.*)$")
 
 
 @dataclass(frozen=True)
 class ParamSetting:
-    """``file:dotted.key=value`` from the command line, value parsed as YAML."""
+    """``file:dotted.key=value`` from the command line, value parsed as YAML (``raw``: the
+    value as typed, which names the branch)."""
 
     file: str
     key: str
     value: Any
     text: str
+    raw: str = ""
 
 
 def parse_setting(text: str, default_file: str) -> ParamSetting:
@@ -51,11 +53,40 @@ def parse_setting(text: str, default_file: str) -> ParamSetting:
         raise UsageError(f"--set {text!r}: invalid key {key!r}")
     try:
         value = safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+    except yaml.YAMLError as exc:
+        raise UsageError(f"--set {text!r}: the value is not valid YAML ({yaml_problem(exc)}); "
+                         f"""quote text: {key}='"..."'""") from None
     if isinstance(value, (dict, list)):
         raise UsageError(f"--set {text!r}: only scalar values can be set")
-    return ParamSetting(file, key, value, f"{key}={raw}")
+    return ParamSetting(file, key, value, f"{key}={raw}", raw.strip())
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list or mapping" if isinstance(value, (list, dict)) else type(value).__name__
+
+
+def typed_setting(setting: ParamSetting, current: Any, file: str) -> ParamSetting:
+    """``setting`` with its value of the current value's type (a number stays a number, a
+    boolean a boolean, text text: ``1`` for a float is ``1.0``, ``123`` for text is
+    ``'123'``); UsageError naming the file, key and both values when it cannot be."""
+    new = setting.value
+    if current is None or type(new) is type(current):
+        return setting
+    if isinstance(current, float) and not isinstance(new, bool):
+        with contextlib.suppress(TypeError, ValueError):  # 200, or 1e-3 (text to YAML 1.1)
+            return replace(setting, value=float(new))
+    if isinstance(current, str) and not isinstance(new, (list, dict)):
+        return replace(setting, value=setting.raw)
+    raise UsageError(f"--set {setting.text}: {file} has {setting.key}: {_scalar(current)}, "
+                     f"{_kind(current)}; {setting.raw!r} is {_kind(new)}")
 
 
 def _scalar(value: Any) -> str:
@@ -136,8 +167,10 @@ def check_params_file(file: str) -> str:
 
 
 def _branch_name(taken: set[str], settings: Sequence[ParamSetting]) -> str:
+    # The values as typed: `drop_sensitive=false` names retrain/drop_sensitive-false.
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(
-        f"{s.key.split('.')[-1]}-{s.value}" for s in settings)).strip("-.")[:50] or "params"
+        f"{s.key.split('.')[-1]}-{s.raw or _scalar(s.value)}" for s in settings)
+    ).strip("-.")[:50] or "params"
     name, n = f"retrain/{slug}", 2
     while name in taken:
         name, n = f"retrain/{slug}-{n}", n + 1
@@ -213,6 +246,8 @@ def _new_texts(repo: GitRepo, base_sha: str, settings: Sequence[ParamSetting]
         if data is None:
             raise UsageError(f"params file {file} not found on the default branch")
         text, current = _read_params(data, file)
+        items = [typed_setting(s, current[s.key], file) if s.key in current else s
+                 for s in items]
         unchanged = [s for s in items if s.key in current and current[s.key] == s.value]
         if unchanged:
             s = unchanged[0]

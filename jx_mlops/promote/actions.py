@@ -195,6 +195,8 @@ def approve_promotion(config: ProjectConfig, model: str, environment: str, *,
     env = config.environment(environment)
     with project_context(config) as ctx:
         forge = ctx.forge
+        if version is not None:  # a version never registered has no promotion to approve
+            version = _registered_version(ctx, config, model, version).version
         pulls = _open_promotions(forge, env, model, version)
         if not pulls:
             raise PromotionError(f"no open promotion of {model} in {env.name}"
@@ -204,8 +206,9 @@ def approve_promotion(config: ProjectConfig, model: str, environment: str, *,
             raise PromotionError(f"several open promotions of {model} in {env.name}: {heads}",
                                  hint="pass --version")
         pull = pulls[0]
-        _comment_approval(forge, env, pull, cancel)
         action, wanted = _parse_branch(pull.head, model)
+        _registered_version(ctx, config, model, wanted)  # refused before /approve is posted
+        _comment_approval(forge, env, pull, cancel)
         registered = _version(ctx, config, model, wanted)
         return run_promotion(ctx, PromotionRequest(model, env, action, registered))
 
@@ -218,8 +221,11 @@ def _comment_approval(forge: Forge, env: EnvironmentConfig, pull: PullRequest,
         raise PromotionError(f"{user} cannot approve {env.repo}#{pull.number}: needs write "
                              f"permission (has {permission})")
     if user == requester_of(pull, forge.poster()) and not cancel:
+        who = ("another user with write permission approves (on the local forge, act as "
+               "one: JX_MLOPS_USER=NAME jx-mlops approve ...)" if forge.kind == "local" else
+               "another user with write permission approves")
         raise PromotionError(f"{user} requested {env.repo}#{pull.number} and cannot approve "
-                             "it", hint="another user with write permission approves")
+                             "it", hint=who)
     if env.approvers and user not in env.approvers and not cancel:
         raise PromotionError(f"{user} is not among the approvers of {env.name} "
                              f"({', '.join(env.approvers)})")

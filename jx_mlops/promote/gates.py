@@ -258,7 +258,7 @@ def _deployed_gate(inputs: GateInputs) -> list[GateResult]:
     fact = inputs.against_deployed
     if fact is None or inputs.action != "promote":
         return []
-    verdict = fact.line if len(fact.line) <= 160 else fact.line[:157] + "..."
+    verdict = fact.line if len(fact.line) <= 160 else fact.line[:159] + "…"
     status: GateStatus = "pass" if fact.passed else "fail"
     return [GateResult("against deployed", status,
                        f"{inputs.version} against {fact.deployed} (deployed here): {verdict}")]

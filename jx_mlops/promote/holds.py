@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from jx_mlops import console
-from jx_mlops.config.project import EnvironmentConfig
+from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
 from jx_mlops.environments.history import iso, trailers
 from jx_mlops.environments.records import Hold, hold_path, holds_content, read_holds
 from jx_mlops.environments.repo import EnvironmentRepo
@@ -161,3 +161,59 @@ def set_hold(forge: Forge, env: EnvironmentConfig, model: str, version: str, *,
         if opened:
             repo.close()
     return HoldResult(hold, held, changed=number is not None, pull_request=number)
+
+
+def _registered(config: ProjectConfig, forge: Forge, model: str, version: str) -> str:
+    """``version`` of ``model`` as the registry names it (``latest`` resolved); a
+    RegistryError when it was never registered (the forge's tags fetched once first)."""
+    from jx_mlops.registry.registration import resolve_version
+
+    repo = GitRepo.open(config.root)
+    try:
+        def fetch_tags() -> None:
+            with console.step("Fetching registry tags"):
+                repo.fetch("origin", tags=True, env=forge.git_env())
+
+        return resolve_version(config, repo, model, version, fetch=fetch_tags).version
+    finally:
+        repo.close()
+
+
+def hold_model(config: ProjectConfig, model: str, version: str, environment: str, *,
+               held: bool, reason: str = "") -> HoldResult:
+    """`jx-mlops hold MODEL@VERSION --env ENV` (``held``) or `hold clear`: a version that
+    was never registered cannot be held (a typo would otherwise merge a hold that guards
+    nothing); any held version can be cleared."""
+    from jx_mlops.forge.kinds import open_forge
+
+    config.model(model)
+    env = config.environment(environment)
+    forge = open_forge(config.forge)
+    if held:
+        version = _registered(config, forge, model, version)
+    return set_hold(forge, env, model, version, held=held, reason=reason)
+
+
+def list_holds(config: ProjectConfig, *, model: str | None = None,
+               environment: str | None = None) -> list[Hold]:
+    """`jx-mlops hold list`: every held version of the project's models (or ``model``) in
+    its environments (or ``environment``), in promotion order."""
+    from jx_mlops.forge.kinds import open_forge
+
+    models = [config.model(model).name] if model else [m.name for m in config.models]
+    envs = [config.environment(environment)] if environment else list(config.environments)
+    if not envs:
+        return []
+    forge = open_forge(config.forge)
+    found: list[Hold] = []
+    for env in envs:
+        env_repo = EnvironmentRepo(forge, env.repo)
+        try:
+            if not env_repo.exists:
+                forge.get_repo(env.repo)  # the forge's NotFoundError: where it looked
+            for name in models:
+                found += sorted(env_repo.holds(name, env.name).values(),
+                                key=lambda h: h.version)
+        finally:
+            env_repo.close()
+    return found

@@ -34,6 +34,7 @@ class Insights:
     keys: tuple[DoraKeys, ...]
     since: int | None
     until: int
+    reason: str | None = None  # why there are no keys at all
 
 
 def parse_since(value: str | None) -> int | None:
@@ -83,14 +84,24 @@ def _keys(model: str, env: str, events: Sequence[HistoryEvent], repo: GitRepo | 
     return dora_keys(model, env, simple, _lead_starts(repo, mine), since=since, until=until)
 
 
-def collect_insights(config: ProjectConfig, forge: Forge, *, model: str | None = None,
-                     environment: str | None = None, since: str | None = None,
-                     now: float | None = None) -> Insights:
-    """The four keys of each model (or ``model``) in each environment (or ``environment``)."""
+def collect_insights(config: ProjectConfig, forge: Forge | None = None, *,
+                     model: str | None = None, environment: str | None = None,
+                     since: str | None = None, now: float | None = None) -> Insights:
+    """The four keys of each model (or ``model``) in each environment (or ``environment``);
+    without environments there is nothing to measure, and no forge is needed to say so."""
+    from jx_mlops.forge.kinds import open_forge
+    from jx_mlops.promote.status import check_environments_exist
+
     start = parse_since(since)
     until = int(now if now is not None else time.time())
     models = [config.model(model).name] if model else [m.name for m in config.models]
     envs = [config.environment(environment)] if environment else list(config.environments)
+    if not envs:
+        return Insights((), start, until, reason=(
+            f"no environments in {config.path.name}: nothing is deployed through jx-mlops, "
+            "so there is no delivery to measure (docs/environments.md adds them)"))
+    forge = forge or open_forge(config.forge)
+    check_environments_exist(forge, envs)
     try:
         repo: GitRepo | None = GitRepo.open(config.root)
     except JxMlopsError:

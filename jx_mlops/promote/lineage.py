@@ -86,16 +86,26 @@ def _made_by_jx(version: ModelVersion) -> bool:
     return bool(version.metadata.get("artifact"))
 
 
-def collect_lineage(config: ProjectConfig, forge: Forge, version: ModelVersion, *,
+def _no_source(meta: dict[str, Any]) -> dict[str, str]:
+    """``unknown`` for a tag that names no source repository: registered in a project
+    whose mlops.yaml names no forge."""
+    if meta.get("source_repo"):
+        return {}
+    return {"source_repo": "registered in a project whose mlops.yaml names no forge"}
+
+
+def collect_lineage(config: ProjectConfig, forge: Forge | None, version: ModelVersion, *,
                     repo: GitRepo | None = None) -> Lineage:
-    """``version``'s provenance plus the environments running it."""
+    """``version``'s provenance plus the environments running it (GTO's stages when there
+    are no environments, or no forge to read them from)."""
     name = version.name
-    entries = collect_status(config, forge) if config.environments else \
-        _stage_entries(version)
+    entries = collect_status(config, forge) if config.environments and forge is not None \
+        else _stage_entries(version)
     here = tuple(e for e in entries if e.model in (name, version.model)
                  and e.version == version.version)
     if _made_by_jx(version) or repo is None:
-        return Lineage(version, here, signature=_signature(version, project_trust(config)))
+        return Lineage(version, here, unknown=_no_source(version.metadata),
+                       signature=_signature(version, project_trust(config)))
     model = next((m for m in config.models if m.name == name), None)
     prefix = version.model.rsplit(":", 1)[0] if ":" in version.model else ""
     meta, unknown = commit_metadata(repo, config.root, version, model=model, directory=prefix)
@@ -130,15 +140,19 @@ def project_lineage(config: ProjectConfig, model: str, version: str,
     from jx_mlops.forge.kinds import open_forge
     from jx_mlops.registry.registration import resolve_version
 
-    forge = forge or open_forge(config.forge)
+    if forge is None and config.forge.configured:
+        forge = open_forge(config.forge)
     registry = GitRepo.open(config.root)
 
     def fetch_tags() -> None:
+        assert forge is not None
         with console.step("Fetching registry tags"):
             registry.fetch("origin", tags=True, env=forge.git_env())
 
     try:
-        found = resolve_version(config, registry, model, version, fetch=fetch_tags)
+        # Without a forge, the registry is this clone's tags: nothing to fetch more from.
+        found = resolve_version(config, registry, model, version,
+                                fetch=fetch_tags if forge is not None else None)
         staged = [v for v in versions_of(read_state(registry, found.model), found.model,
                                          deprecated=True) if v.version == found.version]
         return collect_lineage(config, forge, staged[0] if staged else found, repo=registry)
@@ -159,7 +173,8 @@ def repository_lineage(start: Path, model: str, version: str) -> Lineage:
                   if v.version == found.version]
         found = staged[0] if staged else found
         if _made_by_jx(found):  # no mlops.yaml: no key to trust, a signature is not verified
-            return Lineage(found, tuple(_stage_entries(found)))
+            return Lineage(found, tuple(_stage_entries(found)),
+                           unknown=_no_source(found.metadata))
         prefix = name.rsplit(":", 1)[0] if ":" in name else ""
         meta, unknown = commit_metadata(repo, scope.repo_root, found, directory=prefix)
         return Lineage(found, tuple(_stage_entries(found)), meta, unknown)

@@ -13,9 +13,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jx_mlops import console
 from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
-from jx_mlops.environments.records import DeploymentRecord
+from jx_mlops.environments.records import DeploymentRecord, Hold
 from jx_mlops.environments.repo import EnvironmentRepo, in_parallel
+from jx_mlops.errors import NotFoundError
 from jx_mlops.forge.base import Forge
 
 if TYPE_CHECKING:
@@ -39,29 +41,65 @@ class StatusEntry:
     previous_version: str | None = None
     forced: bool = False
     source_repo: str | None = None
+    holds: tuple[Hold, ...] = ()  # the held versions of the model in the environment
+
+    @property
+    def held(self) -> bool:
+        """Whether the version running here is on hold."""
+        return any(h.version == self.version for h in self.holds)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "held": self.held}
 
 
-def _entry(env: str, name: str, record: DeploymentRecord | None) -> StatusEntry:
+def _entry(env: str, name: str, record: DeploymentRecord | None,
+           holds: tuple[Hold, ...] = ()) -> StatusEntry:
     if record is None:
-        return StatusEntry(env, name, None)
+        return StatusEntry(env, name, None, holds=holds)
     return StatusEntry(env, name, record.version, record.state, record.promoted_at,
                        record.promoted_by, record.source_commit, record.source_pull,
                        record.action, record.pull_request, record.previous_version,
-                       record.forced, record.source_repo)
+                       record.forced, record.source_repo, holds)
 
 
-def _records(forge: Forge, env: EnvironmentConfig, models: list[str] | None
-             ) -> dict[str, DeploymentRecord] | None:
+_Found = tuple[dict[str, DeploymentRecord], dict[str, tuple[Hold, ...]]]
+
+
+def _records(forge: Forge, env: EnvironmentConfig, models: list[str] | None) -> _Found | None:
+    """The records (of ``models``, or all) and each recorded or wanted model's holds; None
+    when the forge has no such environment repository."""
     env_repo = EnvironmentRepo(forge, env.repo)
     try:
         if not env_repo.exists:
             return None
-        return {r.model: r for r in env_repo.records(env.name, models)}
+        records = {r.model: r for r in env_repo.records(env.name, models)}
+        names = sorted(set(models or ()) | set(records))
+        holds = {n: tuple(sorted(env_repo.holds(n, env.name).values(),
+                                 key=lambda h: h.version)) for n in names}
+        return records, holds
     finally:
         env_repo.close()
+
+
+def check_environments_exist(forge: Forge, envs: list[EnvironmentConfig]) -> None:
+    """NotFoundError when the forge has none of the environment repositories (see
+    ``_missing``); reading them would show nothing, as if nothing had ever happened."""
+    if envs and all(forge.find_repo(e.repo) is None for e in envs):
+        _missing(forge, envs)
+
+
+def _missing(forge: Forge, envs: list[EnvironmentConfig]) -> None:
+    """Every environment repository is missing: the forge is not the project's (another
+    JX_MLOPS_HOME?) or they were never made. Said, not shown as nothing deployed."""
+    names = ", ".join(e.repo for e in envs)
+    try:
+        forge.get_repo(envs[0].repo)
+    except NotFoundError as exc:
+        where = exc.message.split(" not found ", 1)[-1]
+        raise NotFoundError(f"environment repositories {names} not found {where}",
+                            hint="is JX_MLOPS_HOME the one the project was created with? "
+                                 "`jx-mlops forge repo create` in the project makes them") \
+            from None
 
 
 def collect_status(config: ProjectConfig, forge: Forge, *, all_models: bool = False,
@@ -75,11 +113,17 @@ def collect_status(config: ProjectConfig, forge: Forge, *, all_models: bool = Fa
     envs = [config.environment(environment)] if environment else list(config.environments)
     found = in_parallel([functools.partial(_records, forge, env,
                                            None if all_models else wanted) for env in envs])
+    if envs and all(f is None for f in found):
+        _missing(forge, envs)
     entries = []
-    for env, records in zip(envs, found, strict=True):
-        records = records or {}
+    for env, got in zip(envs, found, strict=True):
+        if got is None:
+            console.warn(f"environment repository {env.repo} ({env.name}) is not on the "
+                         "forge yet: nothing deployed there")
+        records, holds = got or ({}, {})
         names = sorted(set(wanted) | set(records)) if all_models else wanted
-        entries += [_entry(env.name, name, records.get(name)) for name in names]
+        entries += [_entry(env.name, name, records.get(name), holds.get(name, ()))
+                    for name in names]
     return entries
 
 
@@ -113,5 +157,6 @@ def model_history(start: Path, model: str, *, environment: str | None = None
     from jx_mlops.forge.kinds import open_forge
 
     envs = [config.environment(environment)] if environment else list(config.environments)
-    return model, collect_history(open_forge(config.forge), [(e.name, e.repo) for e in envs],
-                                  [model])[model]
+    forge = open_forge(config.forge)
+    check_environments_exist(forge, envs)
+    return model, collect_history(forge, [(e.name, e.repo) for e in envs], [model])[model]

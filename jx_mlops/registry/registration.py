@@ -276,15 +276,29 @@ def register(config: ProjectConfig, model: str, *, ref: str = "HEAD", path: str 
     repo, _prefix = GitRepo.enclosing(config.root)
     try:
         found = model_to_register(config, repo, model, path)
-        registration = register_model(config, repo, found, repo.rev_parse(ref), version=version,
+        commit = repo.rev_parse(ref)
+        before = list_versions(repo, model_name(config, repo, found.name))
+        registration = register_model(config, repo, found, commit, version=version,
                                       bump=bump, run_url=run_url, publish=publish,
                                       unsigned=unsigned)
+        if registration.created and before:
+            _warn_if_older(repo, registration.version, before[-1])
         if push:
             repo.push("origin", [f"refs/tags/{registration.version.tag}"],
                       env=open_forge(config.forge).git_env())
         return registration
     finally:
         repo.close()
+
+
+def _warn_if_older(repo: GitRepo, new: ModelVersion, latest: ModelVersion) -> None:
+    """A new version on a commit older than the latest version's: the numbers no longer
+    follow the history (`register --ref HEAD~1` after HEAD was registered)."""
+    if new.commit != latest.commit and repo.is_ancestor(new.commit, latest.commit):
+        console.warn(f"{new.tag} is on {new.commit[:12]}, older than {latest.tag} "
+                     f"({latest.commit[:12]}): its higher number does not mean a newer "
+                     f"model; `gto deregister {new.model} {new.version}` undoes it if that "
+                     "was a mistake")
 
 
 def _publish(config: ProjectConfig, model: str, version: str, artifact: dict[str, Any],

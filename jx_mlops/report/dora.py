@@ -8,6 +8,7 @@ from typing import Any
 
 from jx_mlops.compare.dora import WEEK_S, DoraKeys
 from jx_mlops.report.markdown import escape
+from jx_mlops.yamlio import shorten
 
 MAX_WEEKS = 12
 
@@ -90,7 +91,7 @@ def weekly_chart(keys: DoraKeys) -> str:
 
 
 def _quoted(text: str) -> str:
-    return text.replace('"', "'")[:80]
+    return shorten(text.replace('"', "'"), 80)
 
 
 def render_markdown(all_keys: Sequence[DoraKeys], *, title: str = "Model delivery insights"

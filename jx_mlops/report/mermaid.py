@@ -21,12 +21,13 @@ import re
 from collections.abc import Sequence
 
 from jx_mlops.compare.charts import MAX_POINTS, Chart
+from jx_mlops.yamlio import shorten
 
 _UNSAFE = re.compile(r"[`\"<>\[\]{}\\\r\n]")
 
 
 def _text(value: str, limit: int = 60) -> str:
-    return _UNSAFE.sub("'", value).strip()[:limit] or "-"
+    return shorten(_UNSAFE.sub("'", value).strip(), limit) or "-"
 
 
 def _num(value: float) -> str:

@@ -6,6 +6,7 @@ import html
 import math
 
 from jx_mlops.compare.charts import Chart
+from jx_mlops.yamlio import shorten
 
 WIDTH, HEIGHT = 560, 280
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 28, 40
@@ -45,7 +46,7 @@ def _bars_svg(chart: Chart) -> str:
     for i, category in enumerate(chart.categories):
         y = top + i * row
         parts.append(f'<text x="{left - 4}" y="{y + row / 2 + 3:.1f}" text-anchor="end" '
-                     f'font-size="10">{html.escape(category[:28])}</text>')
+                     f'font-size="10">{html.escape(shorten(category, 28))}</text>')
         for index, series in enumerate(chart.series):
             value = series.y[i] if i < len(series.y) and math.isfinite(series.y[i]) else 0.0
             x0, x1 = sorted((px(0.0), px(value)))

@@ -12,6 +12,7 @@ from jx_mlops.views.common import print_json, print_table
 if TYPE_CHECKING:
     from jx_mlops.forge.base import PullDetail, PullRequest, Repo
     from jx_mlops.forge.local.records import Finding
+    from jx_mlops.project.publish import Publication
 
 
 def show_pull_opened(pull: PullRequest) -> None:
@@ -26,6 +27,37 @@ def show_repos(repos: Sequence[Repo], *, as_json: bool) -> None:
         return
     print_table("Repositories", ("Repository", "Default branch", "Clone URL"),
            [(r.full_name, r.default_branch, r.clone_url) for r in repos])
+
+
+def show_repo_created(made: Publication | Repo, *, as_json: bool) -> None:
+    """What `forge repo create` made: a published project, or an empty repository."""
+    from jx_mlops.forge.base import Repo
+
+    if isinstance(made, Repo):
+        if as_json:
+            print_json({"full_name": made.full_name, "clone_url": made.clone_url,
+                        "default_branch": made.default_branch})
+        else:
+            out_console().print(f"created {made.full_name}: {made.clone_url}", markup=False)
+        return
+    if as_json:
+        print_json(made.to_json())
+        return
+    for line in publication_lines(made):
+        out_console().print(line, markup=False)
+
+
+def publication_lines(made: Publication) -> list[str]:
+    """Lines saying where a project was published (shared by init and forge repo create)."""
+    lines = [f"{'created' if made.created else 'found'} {made.repo}: pushed {made.branch} "
+             f"to {made.clone_url} (origin)"]
+    if made.committed:
+        lines.append(f"committed {made.committed[:12]} on {made.branch}")
+    lines += [f"environment repository {r} created" for r in made.environments_created]
+    lines += [f"environment repository {r} reused" for r in made.environments_reused]
+    if made.dvc_remote:
+        lines.append(f"DVC remote {made.dvc_remote}")
+    return lines + [f"note: {note}" for note in made.notes]
 
 
 def show_pulls(repo: str, pulls: Sequence[PullRequest], *, as_json: bool) -> None:

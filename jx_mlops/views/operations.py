@@ -21,6 +21,8 @@ def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> N
 
     if as_json:
         print_json([keys_to_json(k) for k in insights.keys])
+    elif insights.reason is not None and not insights.keys:
+        out_console().print(insights.reason, markup=False)
     elif fmt == "md":
         print(render_markdown(insights.keys), end="")
     else:

@@ -30,7 +30,9 @@ def show_quickstarts(quickstarts: Sequence[Quickstart],
            wrap=("Description", "Packages"))
 
 
-def show_created(created: CreatedProject) -> None:
+def show_created(created: CreatedProject, *, next_line: bool = True) -> None:
+    """What `create` made; ``next_line``: say what to run next in it (not where the
+    directory will be gone, as the demo's is)."""
     from rich.markup import escape
 
     out = out_console()
@@ -41,7 +43,8 @@ def show_created(created: CreatedProject) -> None:
         out.print(f"  environment repository {escape(repo)} created")
     for repo in created.environments_reused:
         out.print(f"  environment repository {escape(repo)} reused")
-    out.print(f"Next: cd {escape(str(created.path))} && jx-mlops retrain --set KEY=VALUE")
+    if next_line:
+        out.print(f"Next: cd {escape(str(created.path))} && jx-mlops retrain --set KEY=VALUE")
 
 
 def show_comparison(comparison: Comparison, fmt: str) -> None:
@@ -88,7 +91,8 @@ def show_init(result: InitResult, *, as_json: bool) -> None:
                "metrics": [{"metric": g.key, "direction": g.direction}
                            for g in result.metrics],
                "files": [{"path": f.path, "action": f.action} for f in result.files],
-               "notes": list(result.notes)})
+               "notes": list(result.notes),
+               "publication": result.publication.to_json() if result.publication else None})
         return
     console = out_console()
     for model in result.models:
@@ -106,3 +110,8 @@ def show_init(result: InitResult, *, as_json: bool) -> None:
         console.print(f"{unchanged} file(s) already as init writes them")
     for note in result.notes:
         console.print(f"note: {note}")
+    if result.publication is not None:
+        from jx_mlops.views.forge import publication_lines
+
+        for line in publication_lines(result.publication):
+            console.print(line, markup=False)

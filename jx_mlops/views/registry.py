@@ -12,6 +12,7 @@ from jx_mlops.views.common import print_json, print_table
 if TYPE_CHECKING:
     from jx_mlops.ci.release import ReleaseResult
     from jx_mlops.environments.history import HistoryEvent
+    from jx_mlops.environments.records import Hold
     from jx_mlops.promote.audit import AuditReport
     from jx_mlops.promote.lineage import Lineage
     from jx_mlops.promote.promotion import PromotionResult
@@ -96,8 +97,9 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
     def version(entry: StatusEntry) -> str:
         if entry.version is None:
             return "—"
-        return entry.version if entry.state in (None, "serving") else \
-            f"{entry.version} ({entry.state})"
+        marks = [m for m in ("" if entry.state in (None, "serving") else entry.state,
+                             "held" if entry.held else "") if m]
+        return f"{entry.version} ({', '.join(marks)})" if marks else entry.version
 
     rows = [(e.model, e.environment, version(e),
              (e.since or "").replace("T", " ")[:16], e.by or "",
@@ -106,6 +108,28 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
     print_table("Deployments", ("Model", "Env", "Version", "Since (UTC)", "By", "PR", "From"), rows,
            caption="PR: the promotion's pull request in the environment repository; "
                    "From: the project pull request the version was merged from")
+    for hold in (h for e in entries for h in e.holds):
+        out_console().print(hold_line(hold), markup=False)
+
+
+def hold_line(hold: Hold) -> str:
+    """One held version, as `status` and `hold list` show it."""
+    return (f"held: {hold.model} {hold.version} in {hold.environment} since "
+            f"{hold.at.replace('T', ' ')[:16]} by {hold.by}: {hold.reason}")
+
+
+def show_holds(holds: Sequence[Hold], *, as_json: bool) -> None:
+    """`hold list`: every held version, or a line saying there is none."""
+    if as_json:
+        from dataclasses import asdict
+
+        print_json([asdict(h) for h in holds])
+        return
+    out = out_console()
+    for hold in holds:
+        out.print(hold_line(hold), markup=False)
+    if not holds:
+        out.print("no version is on hold", markup=False)
 
 
 def show_gto_stages(entries: Sequence[StatusEntry], *, as_json: bool) -> None:

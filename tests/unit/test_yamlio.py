@@ -90,3 +90,12 @@ def test_yaml_as_dvc_reads_it_keeps_the_limits() -> None:
     for text in ("k: 1\nk: 2\n", bomb, "- " * 5000 + "x", f"k: {'9' * 200}\n"):
         with pytest.raises(ValueError):
             yamlio.load_as_dvc(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=300), st.integers(min_value=1, max_value=200))
+def test_a_cut_always_ends_in_an_ellipsis(text: str, limit: int) -> None:
+    short = yamlio.shorten(text, limit)
+    assert len(short) <= limit
+    assert short == text if len(text) <= limit else (
+        short.endswith("…") and text.startswith(short[:-1]))

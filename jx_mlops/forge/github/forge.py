@@ -41,6 +41,7 @@ from jx_mlops.forge.base import (
     Repo,
     StatusState,
     check_run_fields,
+    status_description,
 )
 from jx_mlops.forge.github.credentials import git_auth_env, redact
 from jx_mlops.forge.github.errors import (
@@ -222,7 +223,10 @@ class GitHubForge:
                            "cannot see it)")
         return to_repo(self._request(op)[1])
 
-    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False) -> Repo:
+    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False,
+                    default_branch: str = "main") -> Repo:
+        # default_branch needs no request: GitHub makes the first branch pushed into an
+        # empty repository its default (auto_init makes it main).
         owner = repo_path(name).split("/")[0]
         body = {"name": name.split("/")[1], "description": description,
                 "auto_init": auto_init, "private": True}
@@ -393,7 +397,7 @@ class GitHubForge:
                              "error)")
         op = Op("POST", f"/repos/{repo_path(repo)}/statuses/{quote(sha)}", repo,
                  "set a commit status", "statuses: write", not_found=f"{repo}: no commit {sha}")
-        body = {"state": state, "context": context, "description": description[:140],
+        body = {"state": state, "context": context, "description": status_description(description),
                 "target_url": target_url}
         try:
             data = self._request(op, body=body)[1]

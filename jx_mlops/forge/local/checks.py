@@ -21,6 +21,7 @@ from jx_mlops.forge.base import (
     Permission,
     StatusState,
     check_run_fields,
+    status_description,
 )
 from jx_mlops.forge.local.records import now_iso, read_record
 from jx_mlops.forge.local.repos import RepoStore
@@ -105,7 +106,7 @@ class CommitChecks:
             raise ForgeError(f"invalid status state {state!r} ({', '.join(STATUS_STATES)})")
         self._check_commit(repo, sha)
         status = CommitStatus(sha=sha, context=context, state=state,
-                              description=description[:140], target_url=target_url,
+                              description=status_description(description), target_url=target_url,
                               created_at=now_iso())
         with self._repos.locked(repo) as meta:
             path = meta / "statuses" / f"{sha}.json"

@@ -85,9 +85,10 @@ class LocalForge:
     def get_repo(self, name: str) -> Repo:
         return self._repos.get(name)
 
-    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False) -> Repo:
+    def create_repo(self, name: str, *, description: str = "", auto_init: bool = False,
+                    default_branch: str = "main") -> Repo:
         return self._repos.create(name, description=description, auto_init=auto_init,
-                                  identity=self._identity_env())
+                                  identity=self._identity_env(), default_branch=default_branch)
 
     def list_repos(self) -> list[Repo]:
         return self._repos.all()
@@ -376,6 +377,8 @@ class LocalForge:
         return [self._to_comment(c) for c in self._load_pull(repo, number)["comments"]]
 
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
+        if not body.strip():  # as GitHub: "Body cannot be blank"
+            raise ForgeError(f"{repo}#{number}: a comment body cannot be blank")
         with self._repos.locked(repo) as meta:
             record = self._load_pull(repo, number)
             state = read_record(meta / "state.json")

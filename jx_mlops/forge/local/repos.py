@@ -68,8 +68,9 @@ class RepoStore:
         return repo
 
     def create(self, name: str, *, description: str, auto_init: bool,
-               identity: dict[str, str]) -> Repo:
-        """A new repository (with ``auto_init``, a first commit by ``identity``)."""
+               identity: dict[str, str], default_branch: str = "main") -> Repo:
+        """A new repository whose HEAD is ``default_branch`` (with ``auto_init``, a first
+        commit on it by ``identity``)."""
         self.check_name(name)
         with file_lock(self.root / "lock"):
             if self.find(name) is not None:
@@ -77,9 +78,9 @@ class RepoStore:
             git_dir = self.git_dir(name)
             staging = git_dir.with_name(f".{git_dir.name}.creating")
             shutil.rmtree(staging, ignore_errors=True)
-            GitRepo.init(staging, bare=True)
+            GitRepo.init(staging, bare=True, branch=default_branch)
             if auto_init:
-                _initial_commit(staging, name, description, identity)
+                _initial_commit(staging, name, description, identity, default_branch)
             write_json_atomic(self.meta_dir(name) / "state.json",
                               {"next_pull": 1, "next_comment": 1, "comment_pull": {},
                                "description": description, "created_at": now_iso()})
@@ -109,11 +110,12 @@ class RepoStore:
             yield meta
 
 
-def _initial_commit(bare: Path, name: str, description: str, identity: dict[str, str]) -> None:
+def _initial_commit(bare: Path, name: str, description: str, identity: dict[str, str],
+                    branch: str) -> None:
     with tempfile.TemporaryDirectory(prefix="jx-forge-init-") as tmp:
         work = GitRepo.init(Path(tmp))
         (Path(tmp) / "README.md").write_text(f"# {name.split('/')[1]}\n\n{description}\n")
         work.add(["README.md"])
         work.run("commit", "-q", "-m", "Initial commit", env=identity)
-        work.push(bare.resolve().as_uri(), ["HEAD:refs/heads/main"])
+        work.push(bare.resolve().as_uri(), [f"HEAD:refs/heads/{branch}"])
         work.close()

@@ -48,8 +48,14 @@ def serve_git(handler: Any, github: Any, path: str, query: str, body: bytes) -> 
            "CONTENT_LENGTH": str(len(body)), "REMOTE_USER": login,
            "REMOTE_ADDR": "127.0.0.1", "GIT_PROTOCOL": handler.headers.get("Git-Protocol", ""),
            "HTTP_CONTENT_ENCODING": handler.headers.get("Content-Encoding", "")}
+    store = github.state.git
+    empty = pushing and not store.branches(repo.full_name)
     proc = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True,
                           check=False)
+    pushed = store.branches(repo.full_name) if empty else []
+    if pushed and store.default_branch(repo.full_name) not in pushed:
+        # GitHub makes the first branch pushed into an empty repository its default.
+        store.set_default_branch(repo.full_name, pushed[0])
     head, _sep, payload = proc.stdout.partition(b"\r\n\r\n")
     if not _sep:
         head, _sep, payload = proc.stdout.partition(b"\n\n")

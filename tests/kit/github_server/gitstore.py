@@ -42,6 +42,18 @@ class GitStore:
             commit = _git(path, "commit-tree", tree, "-m", "Initial commit").stdout.strip()
             _git(path, "update-ref", "refs/heads/main", commit)
 
+    def branches(self, full_name: str) -> list[str]:
+        out = _git(self.path(full_name), "for-each-ref", "--format=%(refname:short)",
+                   "refs/heads/").stdout
+        return out.split()
+
+    def default_branch(self, full_name: str) -> str:
+        """The repository's HEAD: main, or the first branch pushed into it empty."""
+        return _git(self.path(full_name), "symbolic-ref", "--short", "HEAD").stdout.strip()
+
+    def set_default_branch(self, full_name: str, branch: str) -> None:
+        _git(self.path(full_name), "symbolic-ref", "HEAD", f"refs/heads/{branch}")
+
     def branch_sha(self, full_name: str, branch: str) -> str | None:
         out = _git(self.path(full_name), "rev-parse", "--verify", "--quiet",
                    f"refs/heads/{branch}", check=False)

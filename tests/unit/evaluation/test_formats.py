@@ -89,3 +89,9 @@ def test_predictions_errors_name_the_file(data: bytes, message: str) -> None:
     with pytest.raises(ValueError) as caught:
         parse_predictions(data, "p.csv")
     assert str(caught.value) == message
+
+
+def test_bytes_that_are_not_utf8_are_named_not_replaced() -> None:
+    with pytest.raises(ValueError, match=r"^not UTF-8 text \(byte 0xe9 at offset 5; save it "
+                                         r"as UTF-8\)$"):
+        read_values("metrics.json", b'{"caf\xe9": 1}', "metrics")

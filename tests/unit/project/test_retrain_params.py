@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jx_mlops.errors import UsageError
-from jx_mlops.project.retrain import apply_settings, parse_setting
+from jx_mlops.project.retrain import apply_settings, parse_setting, typed_setting
 
 PARAMS = """\
 prepare:
@@ -54,3 +54,35 @@ def test_unknown_key_suggests_the_close_one() -> None:
 def test_malformed_settings(text: str) -> None:
     with pytest.raises(UsageError):
         parse_setting(text, "params.yaml")
+
+
+@pytest.mark.parametrize(("current", "text", "value"), [
+    (0.1, "lr=1", 1.0), (0.1, "lr=1e-3", 0.001), (3, "lr=-4", -4), (True, "lr=false", False),
+    ("rf", "lr=123", "123"), ("rf", "lr=true", "true"), (None, "lr=abc", "abc"),
+])
+def test_a_value_takes_the_type_of_the_current_one(current: object, text: str,
+                                                   value: object) -> None:
+    typed = typed_setting(parse_setting(text, "params.yaml"), current, "params.yaml")
+    assert typed.value == value and type(typed.value) is type(value)
+
+
+@pytest.mark.parametrize(("current", "text", "message"), [
+    (0.1, "train.lr=abc", "--set train.lr=abc: params.yaml has train.lr: 0.1, a number; "
+                          "'abc' is text"),
+    (3, "train.lr=-3.5", "--set train.lr=-3.5: params.yaml has train.lr: 3, a whole number; "
+                         "'-3.5' is a number"),
+    (True, "train.lr=1", "--set train.lr=1: params.yaml has train.lr: true, true or false; "
+                         "'1' is a whole number"),
+    (0.1, "train.lr=true", "--set train.lr=true: params.yaml has train.lr: 0.1, a number; "
+                           "'true' is true or false"),
+])
+def test_a_value_of_another_type_is_refused(current: object, text: str, message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        typed_setting(parse_setting(text, "params.yaml"), current, "params.yaml")
+    assert caught.value.message == message
+
+
+def test_a_value_that_is_not_yaml_is_refused() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_setting("train.n=[1,2", "params.yaml")
+    assert caught.value.message.startswith("--set 'train.n=[1,2': the value is not valid YAML (")
