@@ -94,6 +94,11 @@ def sealed_command(args: Sequence[str], extra: Sequence[Setting] = ()) -> list[s
 _DRIVER = re.compile(r"^(filter|merge)\.(.+)\.(clean|smudge|process|required|driver)$")
 
 
+# The commands that apply filters (clean/smudge) or merge drivers to work-tree files.
+WORK_TREE_COMMANDS = frozenset({"add", "checkout", "commit", "merge", "rm", "status",
+                                "reset", "restore", "switch", "stash", "cherry-pick"})
+
+
 def driver_settings(cwd: Path) -> list[Setting]:
     """Settings that switch off each filter and merge driver the repository's own
     configuration at ``cwd`` defines (a pull request's code can write it): a filter runs

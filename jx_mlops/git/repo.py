@@ -16,6 +16,7 @@ from pathlib import Path
 
 from jx_mlops.errors import ConflictError, GitError
 from jx_mlops.git.process import (
+    WORK_TREE_COMMANDS,
     Completed,
     GitObject,
     ObjectReader,
@@ -24,10 +25,6 @@ from jx_mlops.git.process import (
     run_git,
 )
 from jx_mlops.git.values import CommitInfo, CommitMessage, MergeResult, TagInfo
-
-# What applies filters (clean/smudge) or merge drivers to work-tree files.
-_WORK_TREE_COMMANDS = frozenset({"add", "checkout", "commit", "merge", "rm", "status",
-                                 "reset", "restore", "switch", "stash", "cherry-pick"})
 
 
 def _identity_hint(message: str) -> str | None:
@@ -134,7 +131,7 @@ class GitRepo:
         # Commands that write or read work-tree files would run the clone's own filter
         # and merge drivers: those are switched off first (git/process.py).
         drivers = driver_settings(self._path) if not self._bare and args and \
-            args[0] in _WORK_TREE_COMMANDS else []
+            args[0] in WORK_TREE_COMMANDS else []
         return run_git(args, cwd=self._path, data=data, env=env, config=drivers)
 
     def run(self, *args: str, env: Mapping[str, str] | None = None, check: bool = True) -> str:
