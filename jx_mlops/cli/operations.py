@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from jx_mlops.cli.common import EXIT_OK, EXIT_USER_ERROR, add_command, add_json, project_config
+from jx_mlops.cli.common import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    add_command,
+    add_env,
+    add_json,
+    add_model_reference,
+    model_and_version,
+    project_config,
+)
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
@@ -30,11 +39,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_hold(args: argparse.Namespace) -> int:
     from jx_mlops.forge.kinds import open_forge
     from jx_mlops.promote.holds import set_hold
-    from jx_mlops.registry.registration import parse_reference
     from jx_mlops.views.operations import show_hold
 
     config = project_config(args)
-    model, version = parse_reference(args.reference)
+    model, version = model_and_version(args, required=True)
+    assert version is not None  # required=True
     config.model(model)
     result = set_hold(open_forge(config.forge), config.environment(args.env), model, version,
                       held=args.action != "clear", reason=args.reason or "")
@@ -54,31 +63,34 @@ def cmd_insights(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def hold_parser(sub: Any, *, alias: bool = False) -> None:
+    p = add_command(sub, "hold", cmd_hold,
+                    "hold a version in an environment (promote, rollback and ci release "
+                    "refuse it), or lift the hold with `hold clear`",
+                    alias_of="jx-mlops env hold" if alias else None)
+    p.add_argument("action", nargs="?", choices=("set", "clear"), default="set",
+                   help="set (default) or clear")
+    add_model_reference(p, "vX.Y.Z (the same as MODEL@VERSION)")
+    add_env(p, "the environment the hold applies to", required=True)
+    p.add_argument("--reason", help="why (recorded in the hold and the history)")
+    add_json(p)
+
+
 def add_parsers(sub: Any) -> None:
+    """verify and insights; hold is an environment verb (``cli.env`` adds it)."""
     p = add_command(sub, "verify", cmd_verify,
                     "run the environments' production checks (Prometheus queries) on the "
                     "versions running there; on failure act as verify.on_failure says; exit "
                     "1 when a check fails")
-    p.add_argument("--env", metavar="ENV",
-                   help="one environment (default: every one with a verify: block)")
+    add_env(p, "one environment (default: every one with a verify: block)")
     p.add_argument("--model", metavar="MODEL", help="one model")
-    add_json(p)
-
-    p = add_command(sub, "hold", cmd_hold,
-                    "hold a version in an environment (promote, rollback and ci release "
-                    "refuse it), or lift the hold with `hold clear`")
-    p.add_argument("action", nargs="?", choices=("set", "clear"), default="set",
-                   help="set (default) or clear")
-    p.add_argument("reference", metavar="MODEL@VERSION")
-    p.add_argument("--env", metavar="ENV", required=True)
-    p.add_argument("--reason", help="why (recorded in the hold and the history)")
     add_json(p)
 
     p = add_command(sub, "insights", cmd_insights,
                     "DORA's four keys per model and environment (deployment frequency, lead "
                     "time, change failure rate, time to restore), from git history alone")
     p.add_argument("--model", metavar="MODEL", help="one model")
-    p.add_argument("--env", metavar="ENV", help="one environment")
+    add_env(p, "one environment")
     p.add_argument("--since", metavar="DATE",
                    help="only deployments from DATE on (YYYY-MM-DD, UTC)")
     p.add_argument("--format", choices=("table", "md"), default="table",

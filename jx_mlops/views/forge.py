@@ -10,13 +10,44 @@ from jx_mlops.console import out_console
 from jx_mlops.views.common import print_json, print_table
 
 if TYPE_CHECKING:
-    from jx_mlops.forge.base import PullDetail, PullRequest, Repo
+    from jx_mlops.forge.base import Comment, PullDetail, PullRequest, Repo
     from jx_mlops.forge.local.records import Finding
 
 
-def show_pull_opened(pull: PullRequest) -> None:
+def show_pull_opened(pull: PullRequest, *, as_json: bool = False) -> None:
+    if as_json:
+        print_json(pull.to_json())
+        return
     out_console().print(f"Opened pull request #{pull.number}: {pull.title} "
                         f"({pull.head} -> {pull.base})", markup=False)
+
+
+def show_pull_changed(repo: str, pull: PullRequest, text: str, *, as_json: bool) -> None:
+    """A pull request a command changed (merged, closed, reopened): ``text`` for people,
+    the pull request for scripts."""
+    if as_json:
+        print_json({"repo": repo, **pull.to_json()})
+        return
+    out_console().print(text, markup=False)
+
+
+def show_comment_posted(repo: str, number: int, comment: Comment, *, as_json: bool) -> None:
+    if as_json:
+        from dataclasses import asdict
+
+        print_json({"repo": repo, "pull_request": number, **asdict(comment)})
+        return
+    out_console().print(f"commented on {repo}#{number} (comment {comment.id})", markup=False)
+
+
+def show_permission(repo: str, user: str | None, permission: str, *, as_json: bool) -> None:
+    """``user`` None: everyone not listed."""
+    if as_json:
+        print_json({"repo": repo, "user": user if user is not None else "*",
+                    "permission": permission})
+        return
+    who = "everyone else" if user is None else user
+    out_console().print(f"{who} has {permission} on {repo}", markup=False)
 
 
 def show_repos(repos: Sequence[Repo], *, as_json: bool) -> None:

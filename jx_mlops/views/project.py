@@ -30,7 +30,14 @@ def show_quickstarts(quickstarts: Sequence[Quickstart],
            wrap=("Description", "Packages"))
 
 
-def show_created(created: CreatedProject) -> None:
+def show_created(created: CreatedProject, *, as_json: bool = False) -> None:
+    if as_json:
+        print_json({"repo": created.repo, "quickstart": created.quickstart,
+                    "path": str(created.path), "commit": created.commit,
+                    "dvc_remote": created.dvc_remote,
+                    "environments_created": list(created.environments_created),
+                    "environments_reused": list(created.environments_reused)})
+        return
     from rich.markup import escape
 
     out = out_console()
@@ -53,13 +60,25 @@ def show_comparison(comparison: Comparison, fmt: str) -> None:
         from jx_mlops.report.markdown import render_comment
 
         print(render_comment(comparison), end="")
+    elif fmt == "html":
+        from jx_mlops.report.html import render_html
+
+        print(render_html(comparison), end="")
     else:
         from jx_mlops.report.terminal import render_terminal
 
-        out_console().print(render_terminal(comparison))
+        # Wrapped at the terminal's width (the console otherwise leaves long lines whole).
+        out_console().print(render_terminal(comparison), soft_wrap=False)
 
 
-def show_data_update(update: DataUpdate) -> None:
+def show_data_update(update: DataUpdate, *, as_json: bool = False) -> None:
+    if as_json:
+        print_json({"changes": [{"path": c.before.path, "source": c.before.source,
+                                 "md5_before": c.before.md5, "md5_after": c.after.md5}
+                                for c in update.changes],
+                    "pull_request": update.pull.to_json() if update.pull else None,
+                    "reused": update.reused, "reason": update.reason or None})
+        return
     out = out_console()
     for change in update.changes:
         before, after = change.before, change.after
