@@ -43,7 +43,7 @@ def test_environment_verbs_take_model_at_version_and_env(cli, lab) -> None:
     (("promote", "fraud@v0.0.1", "--version", "v0.0.2", "--env", "staging"),
      "error: fraud@v0.0.1 and --version v0.0.2 name two versions; give one"),
     (("env", "rollback", "fraud", "--env", "staging", "--to", "production"),
-     "error: 'fraud@production': expected MODEL@vX.Y.Z"),
+     "error: invalid version 'production': expected vX.Y.Z, such as v1.2.0 (or latest)"),
     (("register", "fraud@v1.0.0", "--bump", "minor"),
      "error: register fraud@v1.0.0: a version and --bump minor both say which version"),
 ])

@@ -100,7 +100,11 @@ def model_and_version(args: argparse.Namespace, *, required: bool = False
                              "give one")
         version = named
     elif version is not None:
-        parse_reference(f"{model}@{version}")
+        try:
+            parse_reference(f"{model}@{version}")
+        except UsageError:
+            raise UsageError(f"invalid version {version!r}: expected vX.Y.Z, such as v1.2.0 "
+                             "(or latest)") from None
     if required and version is None:
         raise UsageError(f"which version of {model}? name it as {model}@vX.Y.Z "
                          "(or --version vX.Y.Z; latest for the newest)")

@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from jx_mlops import console
 
-        console.set_quiet(args.quiet or getattr(args, "json", False))
+        console.start(quiet=args.quiet or getattr(args, "json", False))
         handler: Handler = args.handler
         return handler(args)
     except JxMlopsError as exc:  # the user's to fix: one line, never a traceback

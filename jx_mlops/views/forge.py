@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from jx_mlops.console import out_console
 from jx_mlops.views.common import print_json, print_table
+from jx_mlops.views.table import Column
 
 if TYPE_CHECKING:
     from jx_mlops.forge.base import Comment, PullDetail, PullRequest, Repo
@@ -55,17 +56,19 @@ def show_repos(repos: Sequence[Repo], *, as_json: bool) -> None:
         print_json([{"full_name": r.full_name, "clone_url": r.clone_url,
                 "default_branch": r.default_branch} for r in repos])
         return
-    print_table("Repositories", ("Repository", "Default branch", "Clone URL"),
-           [(r.full_name, r.default_branch, r.clone_url) for r in repos])
+    print_table("Repositories", ("Repository", "Default branch", Column("Clone URL", "middle")),
+                [(r.full_name, r.default_branch, r.clone_url) for r in repos])
 
 
 def show_pulls(repo: str, pulls: Sequence[PullRequest], *, as_json: bool) -> None:
     if as_json:
         print_json([p.to_json() for p in pulls])
         return
-    print_table(f"Pull requests of {repo}", ("#", "Title", "Head -> base", "State", "Labels"),
-           [(str(p.number), p.title, f"{p.head} -> {p.base}", p.state, ", ".join(p.labels))
-            for p in pulls], wrap=("Title", "Head -> base", "Labels"))
+    print_table(f"Pull requests of {repo}",
+                ("#", Column("Title", "wrap"), Column("Head -> base", "wrap"), "State",
+                 Column("Labels", "wrap")),
+                [(str(p.number), p.title, f"{p.head} -> {p.base}", p.state, ", ".join(p.labels))
+                 for p in pulls])
 
 
 _HTML_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)

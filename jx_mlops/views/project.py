@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from jx_mlops.console import out_console
 from jx_mlops.views.common import print_json, print_table
 from jx_mlops.views.forge import show_pull_opened
+from jx_mlops.views.table import Column
 
 if TYPE_CHECKING:
     from jx_mlops.compare.comparison import Comparison
@@ -25,9 +26,8 @@ def show_quickstarts(quickstarts: Sequence[Quickstart],
         absent = missing.get(q.name)
         return "ready" if not absent else "missing " + ", ".join(absent)
 
-    print_table(None, ("Quickstart", "Description", "Packages"),
-           [(q.name, q.description, needs(q)) for q in quickstarts],
-           wrap=("Description", "Packages"))
+    print_table(None, ("Quickstart", Column("Description", "wrap"), Column("Packages", "wrap")),
+                [(q.name, q.description, needs(q)) for q in quickstarts])
 
 
 def show_created(created: CreatedProject, *, as_json: bool = False) -> None:
