@@ -29,16 +29,16 @@ output (stdout and stderr as a terminal shows them). Directives, one a line:
 - ``volatile: RE`` text this block's output may change run to run (besides the usual).
 - ``skip: WHY``    not re-run; listed with its reason.
 
-A session (``session=NAME``, default ``main``) is one scratch directory per page, with its
-own HOME and JX_MLOPS_HOME, a fixed git identity, ``jx-mlops`` of this checkout first on
-PATH and PYTHONPATH, and ``$SCRATCH`` naming it; its blocks run in page order and ``cd``
-carries over. Options on the
-comment's first line: ``session``, ``columns`` (COLUMNS, default 80), ``root`` (what the
-scratch directory is shown as, default ``/tmp/docs``), ``timeout`` (seconds a command),
-``exits=shown`` (a command that fails is followed by ``[exit N]``).
+A session (``session=NAME``, default ``main``) is a scratch directory, ``/tmp/docs/NAME``
+(made afresh for each page that uses the name; the same path every run, so outputs that
+show it, and where their lines wrap, do not change), with its own HOME and JX_MLOPS_HOME,
+a fixed git identity (Ada), ``jx-mlops`` of this checkout first on PATH and PYTHONPATH,
+and ``$SCRATCH`` naming it; its blocks run in page order and ``cd`` carries over. Options
+on the comment's first line: ``session``, ``columns`` (COLUMNS, default 80), ``timeout``
+(seconds a command), ``exits=shown`` (a command that fails is followed by ``[exit N]``).
 
 Outputs are compared with their volatile parts normalised (commit and object ids, times,
-durations, the scratch directory, spacing and where lines wrap): a page whose outputs only
+durations, spacing and where lines wrap): a page whose outputs only
 differ there is left as it is, so a re-run without drift changes nothing. ``--write``
 replaces each output that drifted with the new one. ``--strict`` counts a change of layout
 (where lines wrap, a table's shape) as a drift too: for a change to how output is laid
@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import fcntl
 import os
 import re
 import shlex
@@ -60,7 +61,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +68,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BIN = Path(sys.executable).parent
+SCRATCH = Path("/tmp/docs")
 IDENTITY = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
             "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com"}
 INHERITED = ("GIT_", "DVC_", "GITHUB_", "GH_", "JX_MLOPS_", "JOB_", "PULL_", "REPO_")
@@ -161,10 +162,11 @@ def _annotate(block: Block, lines: list[str]) -> None:
 class Session:
     """A scratch directory where a page's commands run, as a new user's would."""
 
-    def __init__(self, name: str, keep: Path | None) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix=f"jx-docs-{name}-", dir=keep))
+    def __init__(self, name: str) -> None:
+        self.dir = SCRATCH / name
+        shutil.rmtree(self.dir, ignore_errors=True)
         home = self.dir / "home"
-        home.mkdir()
+        home.mkdir(parents=True)
         (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n"
                                          "[protocol \"file\"]\n\tallow = always\n"
                                          "[advice]\n\tdetachedHead = false\n")
@@ -211,11 +213,9 @@ class Session:
         return self.rc, output
 
 
-def normalised(text: str, extra: list[str], scratch: str, root: str, *,
-               strict: bool = False) -> str:
+def normalised(text: str, extra: list[str], *, strict: bool = False) -> str:
     """``text`` with what may change run to run replaced; unless ``strict``, also where
     lines wrap and how columns are padded (widths follow the volatile values)."""
-    text = text.replace(scratch, root)
     for pattern in [*extra, *VOLATILE]:
         text = re.sub(pattern, "<>", text)
     if strict:
@@ -236,7 +236,7 @@ class Outcome:
 class PageRun:
     """One page's blocks re-run in their sessions."""
 
-    def __init__(self, page: Path, keep: Path | None, *, strict: bool = False) -> None:
+    def __init__(self, page: Path, *, keep: bool = False, strict: bool = False) -> None:
         self.page = page
         self.keep = keep
         self.strict = strict
@@ -247,7 +247,7 @@ class PageRun:
     def session(self, block: Block) -> Session:
         name = block.options.get("session", "main")
         if name not in self.sessions:
-            self.sessions[name] = Session(name, self.keep)
+            self.sessions[name] = Session(name)
         return self.sessions[name]
 
     def run(self) -> Iterator[Outcome]:
@@ -258,7 +258,7 @@ class PageRun:
                     yield self._run_block(block)
         finally:
             for session in self.sessions.values():
-                session.close(keep=self.keep is not None)
+                session.close(keep=self.keep)
 
     def _run_block(self, block: Block) -> Outcome:
         session = self.session(block)
@@ -293,16 +293,14 @@ class PageRun:
     def _compare(self, block: Block, session: Session,
                  results: list[tuple[str | None, list[str], str]],
                  preamble: list[str] | None = None) -> Outcome:
-        root = block.options.get("root", "/tmp/docs")
         extra = block.directive("volatile")
         body, diffs = list(preamble or []), []
         for command, old, output in results:
-            new = _display(output, str(session.dir), root)
+            new = _display(output)
             if command is not None:
                 body.append(f"$ {command}")
-            same = normalised("\n".join(old), extra, str(session.dir), root,
-                              strict=self.strict) == \
-                normalised("\n".join(new), extra, str(session.dir), root, strict=self.strict)
+            same = normalised("\n".join(old), extra, strict=self.strict) == \
+                normalised("\n".join(new), extra, strict=self.strict)
             body += old if same else new
             if not same:
                 diffs.append("\n".join(difflib.unified_diff(
@@ -337,8 +335,8 @@ def split_commands(lines: list[str]) -> tuple[list[str], list[tuple[str, list[st
     return preamble, runs
 
 
-def _display(output: str, scratch: str, root: str) -> list[str]:
-    lines = [line.rstrip() for line in output.replace(scratch, root).splitlines()]
+def _display(output: str) -> list[str]:
+    lines = [line.rstrip() for line in output.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
     return lines
@@ -389,17 +387,22 @@ def main() -> int:
     parser.add_argument("pages", nargs="*", type=Path, help="pages (default: all)")
     parser.add_argument("--write", action="store_true", help="rewrite what drifted")
     parser.add_argument("--list", action="store_true", help="list blocks; run nothing")
-    parser.add_argument("--keep", type=Path, help="keep the scratch directories in this one")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the scratch directories in /tmp/docs afterwards")
     parser.add_argument("--strict", action="store_true",
                         help="a change of layout (where lines wrap, a table's shape) is a "
                              "drift too")
     args = parser.parse_args()
     pages = [p.resolve() for p in args.pages] or PAGES
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    lock = (SCRATCH / ".lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"another docs/rerun.py is using {SCRATCH}") from None
     counts = dict.fromkeys(("same", "drift", "failed", "skipped", "not re-run", "lint"), 0)
     for page in pages:
-        run = PageRun(page, args.keep, strict=args.strict)
+        run = PageRun(page, keep=args.keep, strict=args.strict)
         if args.list:
             _list(run)
         else:
