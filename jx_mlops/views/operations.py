@@ -49,7 +49,7 @@ def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
                      Column("Query", "detail")), rows)
         for r in found:
             if not r.passed:
-                out.print(_verification_outcome(r), markup=False, soft_wrap=False)
+                out.print(_verification_outcome(r), markup=False)
 
 
 def _verification_outcome(r: ModelVerification) -> str:

@@ -67,8 +67,9 @@ def show_comparison(comparison: Comparison, fmt: str) -> None:
     else:
         from jx_mlops.report.terminal import render_terminal
 
-        # Wrapped at the terminal's width (the console otherwise leaves long lines whole).
-        out_console().print(render_terminal(comparison), soft_wrap=False)
+        # The tables fit the terminal's width; lines of text stay whole (a terminal wraps
+        # them; `| head -1` and grep get them in one piece).
+        out_console().print(render_terminal(comparison))
 
 
 def show_data_update(update: DataUpdate, *, as_json: bool = False) -> None:
