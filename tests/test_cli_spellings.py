@@ -69,6 +69,10 @@ def test_commands_that_print_data_print_json(cli, lab) -> None:
     assert (comment["pull_request"], comment["body"]) == (pull["number"], "looks good")
     permission = run(cli, "forge", "collaborator", "ada", "write")
     assert permission == {"repo": "local/fraud", "user": "ada", "permission": "write"}
+    opened = run(cli, "retrain", "--set", "train.seed=5")
+    assert (opened["number"], opened["head"], opened["state"]) == (1, "retrain/seed-5", "open")
+    closed = run(cli, "forge", "pr", "close", "1")
+    assert (closed["repo"], closed["number"], closed["state"]) == ("local/fraud", 1, "closed")
 
 
 def test_report_html_into_a_missing_folder_is_refused_before_any_work(cli, lab, tmp_path
