@@ -201,13 +201,20 @@ class Session:
         state = self.dir / ".cwd"
         script = (f"cd {shlex.quote(str(self.cwd))} || exit 97\n(exit {self.rc})\n"
                   f"{command}\n__rc=$?\npwd > {shlex.quote(str(state))}\nexit $__rc\n")
+        # A process group of its own: stopped whole on a timeout or when the run is.
+        proc = subprocess.Popen(["bash", "-c", script], env={**self.env, "COLUMNS": columns},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
         try:
-            proc = subprocess.run(["bash", "-c", script], env={**self.env, "COLUMNS": columns},
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL, timeout=timeout, check=False)
-            output, self.rc = proc.stdout.decode("utf-8", "replace"), proc.returncode
+            out, _ = proc.communicate(timeout=timeout)
+            output, self.rc = out.decode("utf-8", "replace"), proc.returncode
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             output, self.rc = f"(timed out after {timeout:.0f} s)", 124
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
         if state.is_file():
             self.cwd = Path(state.read_text().strip())
         return self.rc, output
@@ -301,7 +308,9 @@ class PageRun:
                 body.append(f"$ {command}")
             same = normalised("\n".join(old), extra, strict=self.strict) == \
                 normalised("\n".join(new), extra, strict=self.strict)
-            body += old if same else new
+            # The blank lines the page puts between one output and the next command stay.
+            blank = len(old) - len(_display("\n".join(old)))
+            body += old if same else new + [""] * blank
             if not same:
                 diffs.append("\n".join(difflib.unified_diff(
                     old, new, f"shown{' after $ ' + command if command else ''}",
@@ -393,6 +402,7 @@ def main() -> int:
                         help="a change of layout (where lines wrap, a table's shape) is a "
                              "drift too")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up as on ^C
     pages = [p.resolve() for p in args.pages] or PAGES
     SCRATCH.mkdir(parents=True, exist_ok=True)
     lock = (SCRATCH / ".lock").open("w")
