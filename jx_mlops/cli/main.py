@@ -70,9 +70,9 @@ def _remember_argparse_translations() -> None:
     call (none exists: CPython ships no translations); that was a fifth of `--help`. The
     answer cannot change within a process, so a cache returns the same strings.
     """
-    lookup = argparse._  # type: ignore[attr-defined]  # argparse's gettext, not public
-    if not hasattr(lookup, "cache_info"):
-        argparse._ = functools.cache(lookup)  # type: ignore[attr-defined]
+    names = vars(argparse)  # argparse's module globals: `_` is its gettext
+    if not hasattr(names["_"], "cache_info"):
+        names["_"] = functools.cache(names["_"])
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,7 +50,7 @@ def project_context(config: ProjectConfig, forge: Forge | None = None
         repo.close()
 
 
-def registered_version(ctx: PromotionContext, config: ProjectConfig, model: str,
+def _registered_version(ctx: PromotionContext, config: ProjectConfig, model: str,
                        version: str) -> ModelVersion:
     """``model``'s registered ``version`` (vX.Y.Z or latest) in the project's registry;
     when this clone does not know it, the forge's tags are fetched once and it is looked
@@ -67,7 +67,7 @@ def registered_version(ctx: PromotionContext, config: ProjectConfig, model: str,
 
 def _version(ctx: PromotionContext, config: ProjectConfig, model: str,
              version: str) -> ModelVersion:
-    found = registered_version(ctx, config, model, version)
+    found = _registered_version(ctx, config, model, version)
     assert ctx.registry is not None
     # A record must point at a tag everyone can see (audit checks it on the forge): push it
     # if only this clone has it. A different tag of the same name there is refused by git.

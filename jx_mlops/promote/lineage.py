@@ -126,16 +126,24 @@ def project_lineage(config: ProjectConfig, model: str, version: str,
                     forge: Forge | None = None) -> Lineage:
     """The lineage of the project's ``model`` at ``version`` (fetching the forge's tags
     when this clone lacks it), with the stages GTO's tags give it."""
-    from jx_mlops.promote.actions import project_context, registered_version
+    from jx_mlops import console
+    from jx_mlops.forge.kinds import open_forge
+    from jx_mlops.registry.registration import resolve_version
 
-    with project_context(config, forge) as ctx:
-        found = registered_version(ctx, config, model, version)
-        registry = ctx.registry
-        assert registry is not None
+    forge = forge or open_forge(config.forge)
+    registry = GitRepo.open(config.root)
+
+    def fetch_tags() -> None:
+        with console.step("Fetching registry tags"):
+            registry.fetch("origin", tags=True, env=forge.git_env())
+
+    try:
+        found = resolve_version(config, registry, model, version, fetch=fetch_tags)
         staged = [v for v in versions_of(read_state(registry, found.model), found.model,
                                          deprecated=True) if v.version == found.version]
-        return collect_lineage(config, ctx.forge, staged[0] if staged else found,
-                               repo=registry)
+        return collect_lineage(config, forge, staged[0] if staged else found, repo=registry)
+    finally:
+        registry.close()
 
 
 def repository_lineage(start: Path, model: str, version: str) -> Lineage:
