@@ -223,8 +223,8 @@ class Session:
 def normalised(text: str, extra: list[str], *, strict: bool = False) -> str:
     """``text`` with what may change run to run replaced; unless ``strict``, also where
     lines wrap and how columns are padded (widths follow the volatile values)."""
-    for pattern in [*extra, *VOLATILE]:
-        text = re.sub(pattern, "<>", text)
+    for pattern in [*VOLATILE, *extra]:  # ids and times first: a page's own patterns
+        text = re.sub(pattern, "<>", text)  # then see what is left (W49 of 2026-W49)
     if strict:
         return "\n".join(re.sub(r"[─━]+", "─", " ".join(line.split()))
                          for line in text.splitlines())
