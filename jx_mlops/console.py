@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 _state: dict[str, Any] = {"quiet": False, "console": None, "out": None}
 
 
-def set_quiet(quiet: bool) -> None:
-    _state["quiet"] = quiet
+def start(*, quiet: bool) -> None:
+    """A command begins: progress shown unless ``quiet``; the consoles are made afresh on
+    first use, for the terminal (and its width) as it is now."""
+    _state.update(quiet=quiet, console=None, out=None)
 
 
 def err_console() -> Console:

@@ -107,7 +107,11 @@ def test_lineage_reads_provenance_from_the_tag(cli, lab, monkeypatch) -> None:
     text = cli("lineage", "fraud@v0.0.1").out
     assert "runs in   staging (since " in text and "data      data/raw.csv md5 " in text
     bad = cli("lineage", "fraud-v1")
-    assert (bad.code, bad.err.strip()) == (1, "error: 'fraud-v1': expected MODEL@vX.Y.Z "
+    assert (bad.code, bad.err.strip()) == (1, "error: which version of fraud-v1? name it as "
+                                              "fraud-v1@vX.Y.Z (or --version vX.Y.Z; latest "
+                                              "for the newest)")
+    bad = cli("lineage", "fraud@1.0")
+    assert (bad.code, bad.err.strip()) == (1, "error: 'fraud@1.0': expected MODEL@vX.Y.Z "
                                               "(or MODEL@latest)")
 
 

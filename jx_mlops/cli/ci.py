@@ -11,6 +11,7 @@ from jx_mlops.cli.common import (
     add_json,
     add_report_options,
     count,
+    html_target,
     project_config,
     report_options,
 )
@@ -28,12 +29,17 @@ def cmd_ci_pr(args: argparse.Namespace) -> int:
     from jx_mlops.ci.route import run_ci_pr
     from jx_mlops.views.ci import show_ci_pr
 
+    html = html_target(args.html)
     request = PrRequest(number=args.pr, commit_results=not args.no_commit,
-                        report_id=args.report_id, html=Path(args.html) if args.html else None,
+                        report_id=args.report_id, html=html,
                         options=report_options(args),
                         output=Path(args.output) if args.output else None, base=args.base)
     outcome = run_ci_pr(config=project_config(args), context=detect_context(),
                         request=request)
+    if html is not None and args.output is None:  # --output writes its own report.html
+        from jx_mlops.cli.common import wrote_html
+
+        wrote_html(html)
     show_ci_pr(outcome, as_json=args.json)
     passed = outcome.comparison.verdict.passed
     return EXIT_USER_ERROR if args.fail_on_regression and not passed else EXIT_OK

@@ -67,6 +67,7 @@ def cmd_forge_pr_show(args: argparse.Namespace) -> int:
 
 def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
     from jx_mlops.errors import UsageError
+    from jx_mlops.views.forge import show_comment_posted
 
     body = sys.stdin.read() if args.body == "-" else args.body
     if not body.strip():  # GitHub refuses a blank comment; so does every forge here
@@ -74,7 +75,7 @@ def cmd_forge_pr_comment(args: argparse.Namespace) -> int:
         raise UsageError(f"--body {args.body!r}: a comment needs text ({where})")
     forge, repo = forge_and_repo(args)
     comment = forge.create_comment(repo, args.number, body)
-    print(f"commented on {repo}#{args.number} (comment {comment.id})")
+    show_comment_posted(repo, args.number, comment, as_json=args.json)
     return EXIT_OK
 
 
@@ -86,20 +87,24 @@ def cmd_forge_collaborator(args: argparse.Namespace) -> int:
         raise ForgeError(f"the {forge.kind} forge manages collaborators itself")
     user = None if args.user == "*" else args.user
     forge.set_permission(repo, user, args.permission)
-    print(f"{'everyone else' if user is None else user} has {args.permission} on {repo}")
+    from jx_mlops.views.forge import show_permission
+
+    show_permission(repo, user, args.permission, as_json=args.json)
     return EXIT_OK
 
 
 def cmd_forge_pr_merge(args: argparse.Namespace) -> int:
     from jx_mlops import console
     from jx_mlops.forge.protection import merge_protected
+    from jx_mlops.views.forge import show_pull_changed
 
     forge, repo = forge_and_repo(args)
     outcome = merge_protected(forge, repo, args.number, method=args.method, force=args.force)
     for blocker in outcome.overridden:
         console.warn(f"merged past a failing required check: {blocker}")
     pull = outcome.pull
-    print(f"merged {repo}#{pull.number} into {pull.base} as {pull.merge_commit_sha}")
+    show_pull_changed(repo, pull, f"merged {repo}#{pull.number} into {pull.base} as "
+                                  f"{pull.merge_commit_sha}", as_json=args.json)
     return EXIT_OK
 
 
@@ -112,15 +117,18 @@ def cmd_forge_pr_create(args: argparse.Namespace) -> int:
     body = sys.stdin.read() if args.body == "-" else (args.body or "")
     pull = create_pull_from_branch(project_config(args), title=args.title, body=body,
                                    base=args.base, draft=args.draft)
-    show_pull_opened(pull)
+    show_pull_opened(pull, as_json=args.json)
     return EXIT_OK
 
 
 def cmd_forge_pr_state(args: argparse.Namespace) -> int:
+    from jx_mlops.views.forge import show_pull_changed
+
     forge, repo = forge_and_repo(args)
     state = "closed" if args.pr_command == "close" else "open"
     pull = forge.update_pull(repo, args.number, state=state)
-    print(f"{'closed' if state == 'closed' else 'reopened'} {repo}#{pull.number}")
+    show_pull_changed(repo, pull, f"{'closed' if state == 'closed' else 'reopened'} "
+                                  f"{repo}#{pull.number}", as_json=args.json)
     return EXIT_OK
 
 
@@ -165,8 +173,10 @@ def _records_parsers(forge_sub: Any) -> None:
                          "set a user's permission on a local-forge repository")
     collab.add_argument("user", help="login, or '*' for everyone not listed")
     collab.add_argument("permission", choices=("none", "read", "triage", "write", "maintain",
-                                               "admin"))
+                                               "admin"),
+                        help="GitHub's levels: none, read, triage, write, maintain, admin")
     collab.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
+    add_json(collab)
     fsck = add_command(forge_sub, "fsck", cmd_forge_fsck,
                        "check the local forge's records (--repair fixes what it can)")
     fsck.add_argument("--repair", action="store_true",
@@ -181,6 +191,7 @@ def _pr_parsers(pr_sub: Any) -> None:
     create.add_argument("--title", help="title (default: the last commit's subject)")
     create.add_argument("--body", help="description ('-' reads stdin)")
     create.add_argument("--draft", action="store_true", help="open it as a draft")
+    add_json(create)
     for name, handler, text in (
         ("list", cmd_forge_pr_list, "list pull requests"),
         ("show", cmd_forge_pr_show, "show a pull request with comments and statuses"),
@@ -193,18 +204,19 @@ def _pr_parsers(pr_sub: Any) -> None:
         parser.add_argument("--repo", help="OWNER/NAME (default: the project's repository)")
         if name != "list":
             parser.add_argument("number", type=count, help="pull request number")
-        if name in ("list", "show"):
-            add_json(parser)
+        add_json(parser)
         if name == "show":
             parser.add_argument("--raw", action="store_true",
                                 help="comments as their raw markdown (default: rendered)")
         if name == "list":
             parser.add_argument("--state", default="open",
-                                choices=("open", "closed", "merged", "all"))
+                                choices=("open", "closed", "merged", "all"),
+                                help="which pull requests (default: open)")
         if name == "comment":
             parser.add_argument("--body", required=True, help="comment text ('-' reads stdin)")
         if name == "merge":
-            parser.add_argument("--method", default="merge", choices=("merge", "squash"))
+            parser.add_argument("--method", default="merge", choices=("merge", "squash"),
+                                help="a merge commit (default) or one squashed commit")
             parser.add_argument("--force", action="store_true",
                                 help="merge even if required checks fail (recorded in the "
                                      "merge commit)")

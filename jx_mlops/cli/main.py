@@ -2,8 +2,8 @@
 
 No git, DVC or HTTP here, and no heavy imports at start-up: each command imports what it
 needs when it runs, so ``jx-mlops --help`` stays fast. Commands live in one module per
-area (project, ci, registry, operations, forge); this module builds the parser and is the program's
-one error boundary.
+area (project, ci, registry, env, operations, forge); this module builds the parser and is
+the program's one error boundary.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from jx_mlops import __version__
-from jx_mlops.cli import ci, forge, operations, project, registry
+from jx_mlops.cli import ci, env, forge, operations, project, registry
 from jx_mlops.cli.common import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, Handler
 from jx_mlops.errors import JxMlopsError, UsageError, one_line_message
 
@@ -86,10 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-C", dest="directory", default=".", metavar="DIR",
                         help="run as if started in DIR")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show tracebacks of unexpected errors")
+                        help="show the traceback of an unexpected error (a bug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for area in (project, ci, registry, operations, forge):
+    for area in (project, ci, registry, env, operations, forge):
         area.add_parsers(sub)
     return parser
 
@@ -105,15 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from jx_mlops import console
 
-        console.set_quiet(args.quiet or getattr(args, "json", False))
+        console.start(quiet=args.quiet or getattr(args, "json", False))
         handler: Handler = args.handler
         return handler(args)
-    except JxMlopsError as exc:
+    except JxMlopsError as exc:  # the user's to fix: one line, never a traceback
         print(f"error: {one_line_message(exc.user_message())}", file=sys.stderr)
-        if args.verbose:
-            import traceback
-
-            traceback.print_exc()
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -10,6 +10,7 @@ from jx_mlops.cli.common import (
     add_command,
     add_json,
     add_report_options,
+    html_target,
     parse_pairs,
     print_json,
     project_config,
@@ -55,7 +56,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         owner=args.owner, settings=parse_pairs(args.set, "--set"), dvc_remote=args.dvc_remote,
         train=not args.no_train, trust=args.trust, vcs_ref=args.vcs_ref,
         forge_url=args.forge_url)
-    show_created(created)
+    show_created(created, as_json=args.json)
     return EXIT_OK
 
 
@@ -88,29 +89,35 @@ def cmd_retrain(args: argparse.Namespace) -> int:
 
         if args.set:
             raise UsageError("--if-data-changed retrains on new data; it takes no --set")
-        show_data_update(retrain_if_data_changed(project_config(args)))
+        show_data_update(retrain_if_data_changed(project_config(args)), as_json=args.json)
         return EXIT_OK
 
     pull = retrain(project_config(args), args.set or [], title=args.title, branch=args.branch)
-    show_pull_opened(pull)
+    show_pull_opened(pull, as_json=args.json)
     return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from jx_mlops.evaluation.build import build_report
     from jx_mlops.views.project import (
         show_comparison,
     )
 
+    fmt = "json" if args.json else args.format
+    if args.json and args.format not in ("terminal", "json"):
+        from jx_mlops.errors import UsageError
+
+        raise UsageError(f"--json and --format {args.format} ask for two formats; give one")
+    html = html_target(args.html)
     comparison = build_report(project_config(args), base=args.base, head=args.head,
                               options=report_options(args))
-    if args.html:
+    if html is not None:
+        from jx_mlops.cli.common import wrote_html
         from jx_mlops.evaluation.build import write_html
 
-        write_html(Path(args.html), comparison)
-    show_comparison(comparison, args.format)
+        write_html(html, comparison)
+        wrote_html(html)
+    show_comparison(comparison, fmt)
     return EXIT_USER_ERROR if args.fail_on_regression and not comparison.verdict.passed \
         else EXIT_OK
 
@@ -136,7 +143,7 @@ def _quickstart_parser(sub: Any) -> None:
 def _create_parser(sub: Any) -> None:
     p = add_command(sub, "create", cmd_create, "create a project from a quickstart and publish it")
     p.add_argument("name", help="project name (lowercase, dashes): repository and model name")
-    p.add_argument("--quickstart", "-q", required=True,
+    p.add_argument("--quickstart", required=True,
                    help="bundled quickstart name, directory, or git URL "
                         "(URL#SUBDIR, gh:OWNER/REPO)")
     p.add_argument("--dir", help="where to create it (default: ./NAME)")
@@ -155,6 +162,7 @@ def _create_parser(sub: Any) -> None:
                    help="let a quickstart from a directory or git URL run its tasks and pipeline")
     p.add_argument("--vcs-ref", metavar="REF",
                    help="branch, tag or commit of a git quickstart (default: its default branch)")
+    add_json(p)
 
 
 def _init_parser(sub: Any) -> None:
@@ -184,13 +192,17 @@ def _retrain_parser(sub: Any) -> None:
     p.add_argument("--branch", help="branch name (default: retrain/<change>)")
     p.add_argument("--if-data-changed", action="store_true",
                    help="open a retrain PR only if DVC-imported data changed upstream")
+    add_json(p)
 
 
 def _report_parser(sub: Any) -> None:
     p = add_command(sub, "report", cmd_report, "compare metrics and params of two revisions")
     p.add_argument("--base", help="base revision (default: where HEAD left the default branch)")
     p.add_argument("--head", help="head revision (default: the work tree)")
-    p.add_argument("--format", default="terminal", choices=("md", "json", "terminal"))
+    p.add_argument("--format", default="terminal", choices=("terminal", "md", "html", "json"),
+                   help="terminal (default): tables for people; md: the PR comment's "
+                        "markdown; html: the self-contained HTML page (json: as --json)")
+    add_json(p)
     p.add_argument("--fail-on-regression", action="store_true",
                    help="exit 1 when the verdict is fail")
     add_report_options(p)

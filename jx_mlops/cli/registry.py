@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from jx_mlops.cli.common import EXIT_OK, EXIT_USER_ERROR, add_command, add_json, project_config
+from jx_mlops.cli.common import (
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    add_command,
+    add_env,
+    add_json,
+    add_model_reference,
+    model_and_version,
+    project_config,
+)
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
@@ -19,10 +28,15 @@ def cmd_register(args: argparse.Namespace) -> int:
     from jx_mlops.registry.registration import register, registry_config
     from jx_mlops.views.registry import show_registration
 
+    model, version = model_and_version(args)
+    if version is not None and args.bump is not None:
+        from jx_mlops.errors import UsageError
+
+        raise UsageError(f"register {args.model}: a version and --bump {args.bump} both say "
+                         "which version; give one")
     # Without mlops.yaml, as `gto register`: the models dvc.yaml and artifacts.yaml declare.
-    registration = register(registry_config(Path(args.directory)), args.model, ref=args.ref,
-                            path=args.path,
-                            version=args.version, bump=args.bump,
+    registration = register(registry_config(Path(args.directory)), model, ref=args.ref,
+                            path=args.path, version=version, bump=args.bump or "patch",
                             run_url=detect_context().run_url, publish=not args.no_publish,
                             push=args.push, unsigned=args.unsigned)
     show_registration(registration, as_json=args.json)
@@ -35,8 +49,9 @@ def cmd_promote(args: argparse.Namespace) -> int:
         show_promotion,
     )
 
-    result = promote_model(project_config(args), args.model, args.version, args.to,
-                           force=args.force)
+    model, version = model_and_version(args, required=True)
+    assert version is not None  # required=True
+    result = promote_model(project_config(args), model, version, args.env, force=args.force)
     show_promotion(result, as_json=args.json)
     return EXIT_OK
 
@@ -77,7 +92,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
         show_promotion,
     )
 
-    result = approve_promotion(project_config(args), args.model, args.env, version=args.version,
+    model, version = model_and_version(args)
+    result = approve_promotion(project_config(args), model, args.env, version=version,
                                cancel=args.cancel)
     show_promotion(result, as_json=args.json)
     return EXIT_OK
@@ -89,7 +105,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         show_promotion,
     )
 
-    result = rollback_model(project_config(args), args.model, args.env, to=args.to,
+    model, version = model_and_version(args)
+    result = rollback_model(project_config(args), model, args.env, to=version,
                             force=args.force)
     show_promotion(result, as_json=args.json)
     return EXIT_OK
@@ -123,7 +140,8 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     from jx_mlops.promote.lineage import lineage_of
     from jx_mlops.views.registry import show_lineage
 
-    show_lineage(lineage_of(Path(args.directory), args.reference), as_json=args.json)
+    model, version = model_and_version(args, required=True)
+    show_lineage(lineage_of(Path(args.directory), f"{model}@{version}"), as_json=args.json)
     return EXIT_OK
 
 
@@ -142,10 +160,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def _register_parser(sub: Any) -> None:
     p = add_command(sub, "register", cmd_register, "register a model version as a git tag")
-    p.add_argument("model")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--version", help="explicit version vX.Y.Z")
-    group.add_argument("--bump", default="patch", choices=("major", "minor", "patch"))
+    p.add_argument("model", metavar="MODEL[@VERSION]",
+                   help="the model (of mlops.yaml, dvc.yaml artifacts, or any name with "
+                        "--path), with @vX.Y.Z to choose its version")
+    p.add_argument("--version", metavar="VERSION",
+                   help="explicit version vX.Y.Z (the same as MODEL@vX.Y.Z)")
+    p.add_argument("--bump", choices=("major", "minor", "patch"),
+                   help="which part of the latest version to increase (default: patch)")
     p.add_argument("--ref", default="HEAD", help="commit to register (default HEAD)")
     p.add_argument("--push", action="store_true", help="push the tag to origin")
     p.add_argument("--path", metavar="PATH|URI",
@@ -167,73 +188,82 @@ def _versions_parser(sub: Any) -> None:
     add_json(p)
 
 
-def _promote_parser(sub: Any) -> None:
-    p = add_command(sub, "promote", cmd_promote, "promote a registered version to an environment")
-    p.add_argument("model")
-    p.add_argument("--version", required=True, help="vX.Y.Z, or latest")
-    p.add_argument("--to", required=True, metavar="ENV")
+def _alias(verb: str, alias: bool) -> str | None:
+    return f"jx-mlops env {verb}" if alias else None
+
+
+def promote_parser(sub: Any, *, alias: bool = False) -> None:
+    p = add_command(sub, "promote", cmd_promote, "promote a registered version to an environment",
+                    alias_of=_alias("promote", alias))
+    add_model_reference(p, "vX.Y.Z, or latest (the same as MODEL@VERSION)")
+    add_env(p, "the environment to promote to (--to is the same)", required=True, alias="--to")
     p.add_argument("--force", action="store_true",
                    help="promote past failing or pending gates (recorded)")
     add_json(p)
 
 
-def _approve_parser(sub: Any) -> None:
+def approve_parser(sub: Any, *, alias: bool = False) -> None:
     p = add_command(sub, "approve", cmd_approve,
                     "approve a waiting promotion (comments /approve) and merge it if its "
-                    "gates pass")
-    p.add_argument("model")
-    p.add_argument("--env", required=True, metavar="ENV")
-    p.add_argument("--version", help="which open promotion, when several wait")
+                    "gates pass", alias_of=_alias("approve", alias))
+    add_model_reference(p, "which open promotion, when several wait (the same as "
+                           "MODEL@VERSION)")
+    add_env(p, "the environment the promotion waits for", required=True)
     p.add_argument("--cancel", action="store_true", help="withdraw your approval")
     add_json(p)
 
 
-def _rollback_parser(sub: Any) -> None:
+def rollback_parser(sub: Any, *, alias: bool = False) -> None:
     p = add_command(sub, "rollback", cmd_rollback,
-                    "promote the previous (or given) version again, through a pull request")
-    p.add_argument("model")
-    p.add_argument("--env", required=True, metavar="ENV")
-    p.add_argument("--to", metavar="VERSION", help="version to go back to (default: previous)")
+                    "promote the previous (or given) version again, through a pull request",
+                    alias_of=_alias("rollback", alias))
+    add_model_reference(p, "version to go back to (default: the previous one; the same as "
+                           "MODEL@VERSION; --to is the same)", version_alias="--to")
+    add_env(p, "the environment to roll back", required=True)
     p.add_argument("--force", action="store_true", help="roll back past failing gates (recorded)")
     add_json(p)
 
 
-def _disable_parser(sub: Any) -> None:
+def disable_parser(sub: Any, *, alias: bool = False) -> None:
     p = add_command(sub, "disable", cmd_disable,
-                    "take a model out of serving in an environment at once (still recorded)")
-    p.add_argument("model")
-    p.add_argument("--env", required=True, metavar="ENV")
+                    "take a model out of serving in an environment at once (still recorded)",
+                    alias_of=_alias("disable", alias))
+    p.add_argument("model", help="a model of mlops.yaml")
+    add_env(p, "the environment to take it out of", required=True)
     p.add_argument("--reason", help="why (recorded in the record and the history)")
     add_json(p)
 
 
-def _read_parsers(sub: Any) -> None:
-    """status, history, lineage, audit: the commands that only read."""
-    p = add_command(sub, "status", cmd_status, "which version of which model runs where")
+def status_parser(sub: Any, *, alias: bool = False) -> None:
+    p = add_command(sub, "status", cmd_status, "which version of which model runs where",
+                    alias_of=_alias("status", alias))
     p.add_argument("--all", action="store_true",
                    help="every model in the environment repositories, not just this project's")
-    p.add_argument("--env", metavar="ENV", help="one environment")
+    add_env(p, "one environment")
     add_json(p)
 
+
+def _read_parsers(sub: Any) -> None:
+    """history, lineage, audit: the commands that only read."""
     p = add_command(sub, "history", cmd_history,
                     "every promotion, rollback and disable of a model, newest first")
-    p.add_argument("model")
-    p.add_argument("--env", metavar="ENV", help="one environment")
+    p.add_argument("model", help="a model of mlops.yaml (or a GTO artifact)")
+    add_env(p, "one environment")
     add_json(p)
 
     p = add_command(sub, "lineage", cmd_lineage,
                     "where a version comes from (commit, params, data, metrics, CI run) and runs")
-    p.add_argument("reference", metavar="MODEL@VERSION")
+    add_model_reference(p, "vX.Y.Z, or latest (the same as MODEL@VERSION)")
     add_json(p)
 
     p = add_command(sub, "audit", cmd_audit,
                     "check deployment records against registry tags and dvc.lock; exit 1 on "
                     "mismatch")
-    p.add_argument("--env", metavar="ENV", help="one environment")
+    add_env(p, "one environment")
     add_json(p)
 
 
 def add_parsers(sub: Any) -> None:
-    for add in (_register_parser, _versions_parser, _promote_parser, _approve_parser,
-                _rollback_parser, _disable_parser, _read_parsers):
+    """The registry's commands; the environment verbs are added by ``cli.env``."""
+    for add in (_register_parser, _versions_parser, _read_parsers):
         add(sub)

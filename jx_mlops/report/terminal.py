@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -18,33 +19,67 @@ _STYLES = {
 }
 
 
-def _model_table(model: ModelComparison) -> Table:
+def _cells(model: ModelComparison) -> tuple[list[str], list[list[str | Text]]]:
+    """The metric table's headers and rows, most telling status first."""
     with_ci = bool(model.significance)
     with_path = len({d.path for d in model.metrics}) > 1
-    widest = min(28, max((len(d.name) for d in model.metrics), default=6))
-    table = Table(title=f"model {model.model}", title_justify="left", expand=False)
-    for name, justify in (("Metric", "left"), ("Base", "right"), ("Head", "right"),
-                          ("Change", "right"), *((("95% CI", "right"),) if with_ci else ()),
-                          ("Status", "left")):
-        table.add_column(name, justify=justify, no_wrap=name != "Metric",
-                         min_width=widest if name == "Metric" else None,
-                         overflow="fold" if name == "Metric" else "ellipsis")
+    headers = ["Metric", "Base", "Head", "Change", *(("95% CI",) if with_ci else ()), "Status"]
+    rows = []
     ordered = sorted(model.metrics, key=lambda d: (STATUS_ORDER.index(d.status), d.path, d.name))
     for d in ordered:
         name = f"{d.path}: {d.name}" if with_path else d.name
-        row: list[str | Text] = [Text(name), format_value(d.base, d.base_kind),
+        row: list[str | Text] = [name, format_value(d.base, d.base_kind),
                                  format_value(d.head, d.head_kind), format_delta(d)]
         if with_ci:
             sig = model.significance_of(d)
             row.append(Text(f"[{sig.low:+.4f}, {sig.high:+.4f}]",
                             style="bold" if sig.significant else "dim") if sig else "—")
         row.append(Text(status_label(d.status), style=_STYLES[d.status]))
-        table.add_row(*row)
-    return table
+        rows.append(row)
+    return headers, rows
+
+
+def _widths(headers: list[str], rows: list[list[str | Text]], room: int) -> list[int]:
+    """Column widths within ``room`` cells of content: first the change, interval and
+    status go onto two lines (at their spaces), then the metric's name folds (down to 12);
+    the values are never narrowed."""
+    def width(i: int, words: bool) -> int:
+        texts = [headers[i], *(str(row[i]) for row in rows)]
+        if words:
+            return max(cell_len(w) for t in texts for w in t.split())
+        return max(cell_len(t) for t in texts)
+
+    widths = [width(i, False) for i in range(len(headers))]
+    for i in range(3, len(headers)):  # Change, 95% CI, Status
+        if sum(widths) > room:
+            widths[i] = width(i, True)
+    if sum(widths) > room:
+        widths[0] = max(12, room - sum(widths[1:]))
+    return widths
+
+
+class _MetricTable:
+    """A model's metric table, laid out for the width it is rendered at."""
+
+    def __init__(self, model: ModelComparison) -> None:
+        self.model = model
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        headers, rows = _cells(self.model)
+        # The box draws a border before each column and after the last, and pads each
+        # column with a space on either side.
+        room = options.max_width - 3 * len(headers) - 1
+        table = Table(title=f"model {self.model.model}", title_justify="left", expand=False)
+        for name, size in zip(headers, _widths(headers, rows, room), strict=True):
+            table.add_column(name, justify="left" if name in ("Metric", "Status") else "right",
+                             width=size, overflow="fold", no_wrap=name in ("Base", "Head"))
+        for row in rows:
+            table.add_row(*row)
+        yield table
 
 
 def _model_parts(model: ModelComparison) -> list[RenderableType]:
-    parts: list[RenderableType] = [_model_table(model)]
+    parts: list[RenderableType] = [_MetricTable(model)]
     parts += [Text(f"head metrics unavailable: {p}", style="red") for p in model.head_problems]
     parts += [Text(f"base metrics unavailable: {p}", style="yellow")
               for p in model.base_problems]

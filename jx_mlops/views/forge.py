@@ -8,16 +8,48 @@ from typing import TYPE_CHECKING
 
 from jx_mlops.console import out_console
 from jx_mlops.views.common import print_json, print_table
+from jx_mlops.views.table import Column
 
 if TYPE_CHECKING:
-    from jx_mlops.forge.base import PullDetail, PullRequest, Repo
+    from jx_mlops.forge.base import Comment, PullDetail, PullRequest, Repo
     from jx_mlops.forge.local.records import Finding
     from jx_mlops.project.publish import Publication
 
 
-def show_pull_opened(pull: PullRequest) -> None:
+def show_pull_opened(pull: PullRequest, *, as_json: bool = False) -> None:
+    if as_json:
+        print_json(pull.to_json())
+        return
     out_console().print(f"Opened pull request #{pull.number}: {pull.title} "
                         f"({pull.head} -> {pull.base})", markup=False)
+
+
+def show_pull_changed(repo: str, pull: PullRequest, text: str, *, as_json: bool) -> None:
+    """A pull request a command changed (merged, closed, reopened): ``text`` for people,
+    the pull request for scripts."""
+    if as_json:
+        print_json({"repo": repo, **pull.to_json()})
+        return
+    out_console().print(text, markup=False)
+
+
+def show_comment_posted(repo: str, number: int, comment: Comment, *, as_json: bool) -> None:
+    if as_json:
+        from dataclasses import asdict
+
+        print_json({"repo": repo, "pull_request": number, **asdict(comment)})
+        return
+    out_console().print(f"commented on {repo}#{number} (comment {comment.id})", markup=False)
+
+
+def show_permission(repo: str, user: str | None, permission: str, *, as_json: bool) -> None:
+    """``user`` None: everyone not listed."""
+    if as_json:
+        print_json({"repo": repo, "user": user if user is not None else "*",
+                    "permission": permission})
+        return
+    who = "everyone else" if user is None else user
+    out_console().print(f"{who} has {permission} on {repo}", markup=False)
 
 
 def show_repos(repos: Sequence[Repo], *, as_json: bool) -> None:
@@ -25,8 +57,8 @@ def show_repos(repos: Sequence[Repo], *, as_json: bool) -> None:
         print_json([{"full_name": r.full_name, "clone_url": r.clone_url,
                 "default_branch": r.default_branch} for r in repos])
         return
-    print_table("Repositories", ("Repository", "Default branch", "Clone URL"),
-           [(r.full_name, r.default_branch, r.clone_url) for r in repos])
+    print_table("Repositories", ("Repository", "Default branch", Column("Clone URL", "middle")),
+                [(r.full_name, r.default_branch, r.clone_url) for r in repos])
 
 
 def show_repo_created(made: Publication | Repo, *, as_json: bool) -> None:
@@ -64,9 +96,11 @@ def show_pulls(repo: str, pulls: Sequence[PullRequest], *, as_json: bool) -> Non
     if as_json:
         print_json([p.to_json() for p in pulls])
         return
-    print_table(f"Pull requests of {repo}", ("#", "Title", "Head -> base", "State", "Labels"),
-           [(str(p.number), p.title, f"{p.head} -> {p.base}", p.state, ", ".join(p.labels))
-            for p in pulls], wrap=("Title", "Head -> base", "Labels"))
+    print_table(f"Pull requests of {repo}",
+                ("#", Column("Title", "wrap"), Column("Head -> base", "wrap"), "State",
+                 Column("Labels", "wrap")),
+                [(str(p.number), p.title, f"{p.head} -> {p.base}", p.state, ", ".join(p.labels))
+                 for p in pulls])
 
 
 _HTML_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from jx_mlops.console import out_console
 from jx_mlops.views.common import print_json, print_table
+from jx_mlops.views.table import Column
 
 if TYPE_CHECKING:
     from jx_mlops.promote.holds import HoldResult
@@ -27,9 +28,9 @@ def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> N
         print(render_markdown(insights.keys), end="")
     else:
         print_table("Delivery insights (DORA keys)", SUMMARY_COLUMNS,
-               [summary_row(k) for k in insights.keys],
-               caption="lead time: first commit of the source PR to running; a failure: "
-                       "a deployment followed by a rollback, a disable or a hold")
+                    [summary_row(k) for k in insights.keys],
+                    caption="lead time: first commit of the source PR to running; a failure: "
+                            "a deployment followed by a rollback, a disable or a hold")
 
 
 def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
@@ -45,12 +46,12 @@ def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
             continue
         rows = [(r.model, r.version, c.name, "pass" if c.passed else "FAIL", c.reason,
                  c.query) for r in found for c in r.checks]
-        print_table(f"Verification in {environment}", ("Model", "Version", "Check", "Result",
-                                                  "Value", "Query"), rows,
-               wrap=("Value", "Query"))
+        print_table(f"Verification in {environment}",
+                    ("Model", "Version", "Check", "Result", Column("Value", "wrap"),
+                     Column("Query", "detail")), rows)
         for r in found:
             if not r.passed:
-                out.print(_verification_outcome(r))
+                out.print(_verification_outcome(r), markup=False)
 
 
 def _verification_outcome(r: ModelVerification) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from jx_mlops.console import out_console
 from jx_mlops.views.common import print_json, print_table
 from jx_mlops.views.forge import show_pull_opened
+from jx_mlops.views.table import Column
 
 if TYPE_CHECKING:
     from jx_mlops.compare.comparison import Comparison
@@ -25,14 +26,21 @@ def show_quickstarts(quickstarts: Sequence[Quickstart],
         absent = missing.get(q.name)
         return "ready" if not absent else "missing " + ", ".join(absent)
 
-    print_table(None, ("Quickstart", "Description", "Packages"),
-           [(q.name, q.description, needs(q)) for q in quickstarts],
-           wrap=("Description", "Packages"))
+    print_table(None, ("Quickstart", Column("Description", "wrap"), Column("Packages", "wrap")),
+                [(q.name, q.description, needs(q)) for q in quickstarts])
 
 
-def show_created(created: CreatedProject, *, next_line: bool = True) -> None:
+def show_created(created: CreatedProject, *, next_line: bool = True,
+                 as_json: bool = False) -> None:
     """What `create` made; ``next_line``: say what to run next in it (not where the
     directory will be gone, as the demo's is)."""
+    if as_json:
+        print_json({"repo": created.repo, "quickstart": created.quickstart,
+                    "path": str(created.path), "commit": created.commit,
+                    "dvc_remote": created.dvc_remote,
+                    "environments_created": list(created.environments_created),
+                    "environments_reused": list(created.environments_reused)})
+        return
     from rich.markup import escape
 
     out = out_console()
@@ -56,13 +64,26 @@ def show_comparison(comparison: Comparison, fmt: str) -> None:
         from jx_mlops.report.markdown import render_comment
 
         print(render_comment(comparison), end="")
+    elif fmt == "html":
+        from jx_mlops.report.html import render_html
+
+        print(render_html(comparison), end="")
     else:
         from jx_mlops.report.terminal import render_terminal
 
+        # The tables fit the terminal's width; lines of text stay whole (a terminal wraps
+        # them; `| head -1` and grep get them in one piece).
         out_console().print(render_terminal(comparison))
 
 
-def show_data_update(update: DataUpdate) -> None:
+def show_data_update(update: DataUpdate, *, as_json: bool = False) -> None:
+    if as_json:
+        print_json({"changes": [{"path": c.before.path, "source": c.before.source,
+                                 "md5_before": c.before.md5, "md5_after": c.after.md5}
+                                for c in update.changes],
+                    "pull_request": update.pull.to_json() if update.pull else None,
+                    "reused": update.reused, "reason": update.reason or None})
+        return
     out = out_console()
     for change in update.changes:
         before, after = change.before, change.after

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from jx_mlops.console import out_console
 from jx_mlops.views.common import print_json, print_table
+from jx_mlops.views.table import Column
 
 if TYPE_CHECKING:
     from jx_mlops.ci.release import ReleaseResult
@@ -105,9 +106,10 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
              (e.since or "").replace("T", " ")[:16], e.by or "",
              f"#{e.pull_request}" if e.pull_request else "",
              f"#{e.source_pull}" if e.source_pull else "") for e in entries]
-    print_table("Deployments", ("Model", "Env", "Version", "Since (UTC)", "By", "PR", "From"), rows,
-           caption="PR: the promotion's pull request in the environment repository; "
-                   "From: the project pull request the version was merged from")
+    print_table("Deployments", ("Model", "Env", "Version", "Since (UTC)", Column("By", "cut"),
+                                "PR", "From"), rows,
+                caption="PR: the promotion's pull request in the environment repository; "
+                        "From: the project pull request the version was merged from")
     for hold in (h for e in entries for h in e.holds):
         out_console().print(hold_line(hold), markup=False)
 
@@ -140,8 +142,8 @@ def show_gto_stages(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
     rows = [(e.environment, e.model, e.version or "", (e.source_commit or "")[:7])
             for e in entries]
     print_table("GTO stages", ("Stage", "Model", "Version", "Commit"), rows,
-           caption="No environments in mlops.yaml: the stages GTO's tags assign "
-                   "(as gto show lists them)")
+                caption="No environments in mlops.yaml: the stages GTO's tags assign "
+                        "(as gto show lists them)")
 
 
 def show_versions(versions: Sequence[ModelVersion], *, as_json: bool) -> None:
@@ -158,8 +160,8 @@ def show_versions(versions: Sequence[ModelVersion], *, as_json: bool) -> None:
              ", ".join(v.stages), v.commit[:7],
              datetime.fromtimestamp(v.registered_at, timezone.utc).strftime("%Y-%m-%d %H:%M"),
              v.registered_by.split(" <")[0]) for v in versions]
-    print_table("Registered versions", ("Model", "Version", "Stages", "Commit", "Registered (UTC)",
-                                   "By"), rows)
+    print_table("Registered versions", ("Model", "Version", Column("Stages", "wrap"), "Commit",
+                                        "Registered (UTC)", Column("By", "cut")), rows)
 
 
 def show_history(model: str, events: Sequence[HistoryEvent], *, as_json: bool) -> None:
@@ -183,8 +185,9 @@ def show_history(model: str, events: Sequence[HistoryEvent], *, as_json: bool) -
     rows = [(e.at.replace("T", " ")[:16], e.environment, e.action, e.version,
              e.previous_version or "", e.by, f"#{e.pull_request}" if e.pull_request else "",
              notes(e)) for e in events]
-    print_table(f"History of {model}", ("When (UTC)", "Env", "Action", "Version", "Replaced", "By",
-                                   "PR", "Notes"), rows, wrap=("Notes",))
+    print_table(f"History of {model}", ("When (UTC)", "Env", "Action", "Version", "Replaced",
+                                        Column("By", "cut"), "PR", Column("Notes", "detail")),
+                rows)
 
 
 def show_lineage(lineage: Lineage, *, as_json: bool) -> None:

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from kit.snapshot import assert_snapshot
+from rich.cells import cell_len
 from rich.console import Console
 
 from jx_mlops.compare.charts import bar_chart, curve_chart, trend_chart
@@ -170,3 +171,22 @@ def test_trusted_evaluation_snapshot() -> None:
     assert trusted.verdict.line.endswith("; 2 self-reported values differ from trusted "
                                          "evaluation")
     assert_snapshot("trusted.md", render_comment(trusted))
+
+
+def test_terminal_report_fits_80_columns_and_keeps_every_value() -> None:
+    long_name = "by_group.false_positive_rate.applicants_with_a_thin_credit_file"
+    comparison = build({"accuracy": 0.80, "f1": 0.70, "loss": 0.5, "roc_auc": 0.8,
+                        long_name: 0.351412},
+                       {"accuracy": 0.85, "f1": 0.72, "loss": 0.45, "roc_auc": 0.82,
+                        long_name: 0.182398}, extras=True)
+    console = Console(width=80, record=True, soft_wrap=True)  # as jx-mlops' stdout
+    console.print(render_terminal(comparison))
+    lines = console.export_text().splitlines()
+    assert max(cell_len(line) for line in lines if line[:1] in "┏┃┡│└") <= 80
+    table = [line for line in lines if line.startswith("│")]
+    assert any("0.3514" in line and "0.1824" in line for line in table)
+    assert any("0.8" in line and "0.85" in line and "[" in line for line in table)
+    # Wide enough: one line a metric, as before.
+    wide = Console(width=200, record=True, soft_wrap=True)
+    wide.print(render_terminal(comparison))
+    assert any(long_name in line for line in wide.export_text().splitlines())
