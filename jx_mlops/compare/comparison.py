@@ -12,6 +12,7 @@ from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange, head_problem
 from jx_mlops.compare.scoring import TrustedEvaluation
 from jx_mlops.compare.significance import SignificanceResult
+from jx_mlops.compare.slices.findings import SliceReport, describe_slice_failure
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class ModelComparison:
     significance: tuple[SignificanceResult, ...] = ()
     significance_note: str | None = None
     trend: tuple[Chart, ...] = ()
+    # Where the head is worse: the slice search (None: not configured, or see the note).
+    slices: SliceReport | None = None
+    slices_note: str | None = None
 
     def significance_of(self, delta: MetricDelta) -> SignificanceResult | None:
         """The bootstrap result that belongs to this metric row, if one was computed."""
@@ -137,12 +141,15 @@ def _change_and_tolerance(delta: MetricDelta) -> str:
 
 
 def decide(models: Sequence[ModelComparison]) -> Verdict:
-    """The verdict: fail on any regression, broken threshold or unreadable head metrics."""
+    """The verdict: fail on any regression, broken threshold, slice regression that
+    ``slices.fail_on`` fails, or unreadable head metrics."""
     counts: Counter[str] = Counter(d.status for m in models for d in m.metrics)
     failing = [d for m in models for d in m.metrics if d.failing]
     # Broken floors/ceilings first (absolute promises), then regressions, as in the table.
     failing.sort(key=lambda d: (d.status != "failed_threshold", d.path, d.name))
     reasons = [describe_failure(d) for d in failing]
+    reasons += [describe_slice_failure(f, m.slices.policy) for m in models if m.slices
+                for f in m.slices.failures()]
     reasons += [f"{m.model}: {p}" for m in models for p in m.head_problems]
     tally = ", ".join(f"{counts[s]:,} {s.replace('_', ' ')}" for s in
                       ("regressed", "failed_threshold", "improved", "within_tolerance",

@@ -11,6 +11,7 @@ from jx_mlops.compare.cost import CostComparison, record_as_dict
 from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
 from jx_mlops.compare.scoring import TrustedEvaluation
+from jx_mlops.compare.slices.findings import SliceReport
 from jx_mlops.report.format import json_value
 
 SCHEMA_VERSION = 2
@@ -45,7 +46,30 @@ def _model(model: ModelComparison) -> dict[str, Any]:
             "significance": [{**json_value(asdict(s)), "significant": s.significant}
                              for s in model.significance],
             "significance_note": model.significance_note,
-            "trend": [_chart(c) for c in model.trend]}
+            "trend": [_chart(c) for c in model.trend],
+            "slices": slices_to_json(model.slices), "slices_note": model.slices_note}
+
+
+def slices_to_json(report: SliceReport | None) -> dict[str, Any] | None:
+    """The slice search: how slices were formed, and every test (None: not searched)."""
+    if report is None:
+        return None
+    policy = report.policy
+    failing = {f.lead.slice for f in report.failures()}
+    return {
+        "features": list(policy.features), "max_depth": policy.max_depth,
+        "min_rows": policy.min_rows, "bins": policy.bins,
+        "edges": {k: list(v) for k, v in policy.edges.items()}, "fdr": policy.fdr,
+        "fail_on": policy.fail_on, "pairing": report.pairing,
+        "replicates": report.replicates, "rows": report.rows, "slices": report.slices,
+        "tests": report.tests, "metrics": list(report.metrics), "notes": list(report.notes),
+        "worse": [f.lead.slice for f in report.worse()],
+        "better": [f.lead.slice for f in report.better()],
+        "failing": sorted(failing),
+        "results": [{**json_value(asdict(r)), "fails": r.slice in failing and
+                     r.status == "worse" and r.harm > policy.tolerance_for(r.metric)}
+                    for r in report.results],
+    }
 
 
 def _data(change: DataChange) -> dict[str, Any]:
