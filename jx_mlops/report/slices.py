@@ -103,7 +103,7 @@ def _left_out(report: SliceReport) -> list[str]:
     if subsumed:
         notes.append(f"{len(subsumed):,} two-feature slices significantly worse within the "
                      "interval of their one-feature slice are not listed")
-    return [f"<sub>⚠️ {'; '.join(notes)}.</sub>", ""] if notes else []
+    return [f"<sub>Notes: {'; '.join(notes)}.</sub>", ""] if notes else []
 
 
 def _chart_lines(report: SliceReport) -> list[str]:

@@ -10,6 +10,8 @@ import pytest
 from jx_mlops.evaluation.formats import (
     load_records,
     load_structured,
+    parse_columns,
+    parse_prediction_table,
     parse_predictions,
     read_values,
 )
@@ -89,3 +91,15 @@ def test_predictions_errors_name_the_file(data: bytes, message: str) -> None:
     with pytest.raises(ValueError) as caught:
         parse_predictions(data, "p.csv")
     assert str(caught.value) == message
+
+
+def test_prediction_table_carries_the_slice_columns() -> None:
+    data = b"y_true,y_pred,region,age\n1,1,west,40\n0,1,north,\n"
+    predictions, columns = parse_prediction_table(data, "p.csv at main", ["region", "age"])
+    assert list(predictions.y_pred) == [1.0, 1.0]
+    assert columns == {"region": ["west", "north"], "age": ["40", ""]}
+    with pytest.raises(ValueError, match=r"p.csv at main: no column 'segment' "
+                                         r"\(slices.features\); columns: y_true, y_pred"):
+        parse_prediction_table(data, "p.csv at main", ["segment"])
+    count, table = parse_columns("\ufeffregion\tage\nwest\t40\n".encode(), "t.tsv", ["age"])
+    assert (count, table) == (1, {"age": ["40"]})
