@@ -100,7 +100,10 @@ def _slices(model: ModelComparison) -> list[str]:
     if chart is not None:
         parts.append(render_svg(chart))
     parts += [f'<p class="note">{_e(n)}</p>' for n in report.notes]
-    parts += [f"<details><summary>All {report.tests} tests</summary>",
+    every = f"All {report.tests} tests" if len(report.results) == report.tests else \
+        (f"The {len(report.results)} significant of {report.tests} tests (the fork's "
+         "artifact carries no more)")
+    parts += [f"<details><summary>{every}</summary>",
               _table(header, _slice_rows(report.results), {1, 3, 4, 5, 6}), "</details>"]
     return parts
 

@@ -75,10 +75,9 @@ class SliceReport:
     replicates: int
     metrics: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-
-    @property
-    def tests(self) -> int:
-        return len(self.results)
+    # How many (slice, metric) tests ran: ``results`` may hold only the significant ones
+    # (a fork's artifact carries no more).
+    tests: int = 0
 
     def worse(self) -> list[SliceFinding]:
         """Slices significantly worse, most significant first (refinements that their

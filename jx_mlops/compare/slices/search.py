@@ -181,4 +181,5 @@ def search_slices(policy: SlicePolicy, base: Predictions, head: Predictions,
             float(q_value), _status(float(v["delta"][index]), float(q_value), direction,
                                     policy.fdr)))
     results.sort(key=lambda r: (r.p, -abs(r.harm), r.slice, r.metric))
-    return replace(report, results=tuple(_subsume(results)), notes=tuple(notes))
+    return replace(report, results=tuple(_subsume(results)), notes=tuple(notes),
+                   tests=len(results))
