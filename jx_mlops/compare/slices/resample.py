@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 MAX_CLASSES = 64
 # Elements of one chunk of draws: bounds memory to tens of MB whatever the data.
-_CHUNK = 25_000_000
+_CHUNK = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -82,34 +82,27 @@ def _by_class(space: SliceSpace, side: int, classes: Matrix, inverse: NDArray[np
     return Sums(counts @ classes, draws)
 
 
-def _membership(space: SliceSpace, finest: NDArray[np.int64]
-                ) -> list[tuple[list[int], NDArray[np.float32]]]:
-    """Per partition: its slices, and which of them each finest cell belongs to (a
-    slices x cells 0/1 matrix)."""
-    blocks = []
+@dataclass(frozen=True)
+class _Partition:
+    """How a partition's slices gather finest cells: the cells in the order of the
+    partition's cell they fall in, where each of its cells starts, and which of those
+    starts are the slices'."""
+
+    members: list[int]
+    order: NDArray[np.int64]
+    starts: NDArray[np.int64]
+    picks: NDArray[np.int64]
+
+
+def _partitions(space: SliceSpace, finest: NDArray[np.int64]) -> list[_Partition]:
+    gathered = []
     for partition, members in _groups(space).items():
         cells = cell_ids(finest, space.partitions[partition], space.features)
-        wanted = np.array([space.slices[i].cell for i in members])
-        blocks.append((members, (wanted[:, None] == cells[None, :]).astype(np.float32)))
-    return blocks
-
-
-def _cell_sums(weights: NDArray[np.float32], values: NDArray[np.float32],
-               bounds: tuple[NDArray[np.int64], NDArray[np.int64]]) -> NDArray[np.float32]:
-    """(cells, replicates x quantities): each finest cell's weighted sums. Large cells: one
-    small matrix product each (multiply and add fused, all quantities at once); small ones:
-    one ``reduceat`` per quantity."""
-    starts, ends = bounds
-    size, width = len(weights), values.shape[1]
-    if len(values) >= 8 * len(starts):
-        sums = np.empty((len(starts), size, width), dtype=np.float32)
-        for cell, (low, high) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-            sums[cell] = weights[:, low:high] @ values[low:high]
-        return sums.reshape(len(starts), size * width)
-    stacked = np.stack([np.add.reduceat(weights * values[:, j], starts, axis=1)
-                        for j in range(width)], axis=2)  # replicates x cells x quantities
-    result: NDArray[np.float32] = stacked.transpose(1, 0, 2).reshape(len(starts), -1)
-    return result
+        order = np.argsort(cells, kind="stable")
+        present, starts = np.unique(cells[order], return_index=True)
+        picks = np.searchsorted(present, [space.slices[i].cell for i in members])
+        gathered.append(_Partition(members, order, starts, picks))
+    return gathered
 
 
 def _finest(space: SliceSpace, side: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -129,25 +122,25 @@ def _by_row(space: SliceSpace, side: int, quantities: Matrix, replicates: int,
     finest, inverse = _finest(space, side)
     order = np.argsort(inverse, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(inverse[order]) != 0])
-    bounds = (starts, np.r_[starts[1:], len(order)])
-    blocks = _membership(space, finest)
+    partitions = _partitions(space, finest)
     width = quantities.shape[1]
     full = np.zeros((len(space.slices), width))
     per_cell = np.add.reduceat(quantities[order], starts, axis=0)  # exact, in float64
-    for members, member_of in blocks:
-        full[members] = member_of.astype(np.float64) @ per_cell
-    # Replicates in float32: weights are small integers, and a slice's sums need no more.
+    for p in partitions:
+        full[p.members] = np.add.reduceat(per_cell[p.order], p.starts, axis=0)[p.picks]
+    # Replicates in float32: the weights are small integers, and a slice's sums need no
+    # more. Plain ufunc loops, no BLAS: its threads spin on a busy machine.
     values = quantities[order].astype(np.float32)
     draws = np.empty((replicates, len(space.slices), width))
     table, rows = _poisson_table(), len(values)
-    step = max(1, _CHUNK // max(1, rows))
+    step = max(1, _CHUNK // max(1, rows * width))
     for start in range(0, replicates, step):
         size = min(step, replicates - start)
         weights = table[rng.integers(0, 1 << 16, size=(size, rows), dtype=np.uint16)]
-        cells = _cell_sums(weights, values, bounds)
-        for members, member_of in blocks:
-            draws[start:start + size, members] = (member_of @ cells).reshape(
-                len(members), size, width).transpose(1, 0, 2)
+        cells = np.add.reduceat(weights[:, :, None] * values[None], starts, axis=1)
+        for p in partitions:
+            draws[start:start + size, p.members] = np.add.reduceat(
+                cells[:, p.order], p.starts, axis=1)[:, p.picks]
     return Sums(full, draws)
 
 
