@@ -106,9 +106,9 @@ def _distinct(values: Column) -> tuple[list[str], NDArray[np.int64]]:
         distinct: list[object] = found.tolist()
         inverse = codes.reshape(-1).astype(np.int64)
     else:  # text: a dict is far quicker than sorting strings
-        index: dict[object, int] = {}
-        inverse = np.fromiter((index.setdefault(v, len(index)) for v in values),
-                              dtype=np.int64, count=len(values))
+        index = {value: code for code, value in enumerate(dict.fromkeys(values))}
+        inverse = np.fromiter(map(index.__getitem__, values), dtype=np.int64,
+                              count=len(values))
         distinct = list(index)
     texts = []
     for value in distinct:
@@ -118,9 +118,30 @@ def _distinct(values: Column) -> tuple[list[str], NDArray[np.int64]]:
     return texts, inverse
 
 
-def _numbers(values: Column) -> NDArray[np.float64] | None:
-    """The column as floats (NaN where missing), or None when some value is text."""
-    texts, inverse = _distinct(values)
+class _Read:
+    """Each column's distinct values and numbers, read once however often forming asks
+    (the base's column is also the pooled one when both sides scored the same rows)."""
+
+    def __init__(self) -> None:
+        self._columns: list[Column] = []  # kept, so that their ids are not reused
+        self._distinct: dict[int, tuple[list[str], NDArray[np.int64]]] = {}
+        self._numbers: dict[int, NDArray[np.float64] | None] = {}
+
+    def distinct(self, values: Column) -> tuple[list[str], NDArray[np.int64]]:
+        if id(values) not in self._distinct:
+            self._columns.append(values)
+            self._distinct[id(values)] = _distinct(values)
+        return self._distinct[id(values)]
+
+    def numbers(self, values: Column) -> NDArray[np.float64] | None:
+        """The column as floats (NaN where missing), or None when some value is text."""
+        if id(values) not in self._numbers:
+            texts, inverse = self.distinct(values)
+            self._numbers[id(values)] = _numbers(texts, inverse)
+        return self._numbers[id(values)]
+
+
+def _numbers(texts: list[str], inverse: NDArray[np.int64]) -> NDArray[np.float64] | None:
     try:
         numbers = np.array([float(t) if t else math.nan for t in texts], dtype=np.float64)
     except ValueError:
@@ -140,9 +161,10 @@ def _bands(name: str, edges: NDArray[np.float64]) -> tuple[str, ...]:
 class _Levels:
     """Turns a column's raw values into level codes (fitted on both sides' rows)."""
 
-    def __init__(self, name: str, pooled: Column, policy: SlicePolicy) -> None:
+    def __init__(self, name: str, pooled: Column, policy: SlicePolicy, read: _Read) -> None:
         self.name = name
-        numbers = _numbers(pooled)
+        self.read = read
+        numbers = read.numbers(pooled)
         self.numeric = numbers is not None
         self.edges: NDArray[np.float64] | None = None
         self.values: dict[str, int] = {}
@@ -157,7 +179,7 @@ class _Levels:
                 np.unique(np.quantile(present, np.arange(1, policy.bins) / policy.bins))
             labels = _bands(name, self.edges)
         else:
-            texts, inverse = _distinct(pooled)
+            texts, inverse = read.distinct(pooled)
             tally: dict[str, int] = {}
             for text, count in zip(texts, np.bincount(inverse, minlength=len(texts)).tolist(),
                                    strict=True):
@@ -183,13 +205,13 @@ class _Levels:
     def encode(self, values: Column) -> Codes:
         missing = self.feature.levels - 1
         if self.edges is not None:
-            numbers = _numbers(values)
+            numbers = self.read.numbers(values)
             assert numbers is not None
             codes = np.searchsorted(self.edges, numbers, side="right").astype(np.int64)
             codes[np.isnan(numbers)] = missing
             return codes
         other = missing - 1 if self.feature.lumped else missing
-        texts, inverse = _distinct(values)
+        texts, inverse = self.read.distinct(values)
         lookup = np.array([self._code(t, missing, other) for t in texts], dtype=np.int64)
         result: Codes = lookup[inverse]
         return result
@@ -218,7 +240,8 @@ def form_slices(policy: SlicePolicy, base: Mapping[str, Column],
                 head: Mapping[str, Column] | None = None) -> SliceSpace:
     """The slices of ``policy.features`` over ``base``'s rows (and ``head``'s when the
     sides scored different rows; None: the same rows)."""
-    levels = [_Levels(name, _pooled(base[name], head[name] if head else None), policy)
+    read = _Read()
+    levels = [_Levels(name, _pooled(base[name], head[name] if head else None), policy, read)
               for name in policy.features]
     features = tuple(level.feature for level in levels)
     base_codes = np.column_stack([lv.encode(base[lv.name]) for lv in levels]) \

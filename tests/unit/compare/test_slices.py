@@ -10,6 +10,7 @@ Benjamini-Hochberg promises, no more.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -92,16 +93,21 @@ def test_slices_below_min_rows_or_repeating_a_parent_are_left_out() -> None:
     assert [s.name for s in space.slices] == ["tier = a", "vip = yes"]
 
 
+def _correct(p: Predictions) -> np.ndarray:
+    return (p.y_true == p.y_pred).astype(float)
+
+
 def _reference(base: Predictions, head: Predictions, frame: pd.DataFrame,
-               replicates: int = 4000) -> pd.DataFrame:
-    """Every slice of region and age quartile band by pandas groupby, the change of
-    accuracy and of MAE (on the same 0/1 predictions), a Poisson bootstrap row by row."""
+               replicates: int = 4000, per_row: Callable[[Predictions], np.ndarray] = _correct
+               ) -> pd.DataFrame:
+    """Every slice of region and age quartile band by pandas groupby, the change of the
+    mean of ``per_row`` (accuracy: whether the row is right; MAE: its absolute error), a
+    Poisson bootstrap row by row."""
     frame = frame.assign(band=pd.cut(frame["age"].astype(float),
                                      [-np.inf, *np.quantile(frame["age"].astype(float),
                                                             [0.25, 0.5, 0.75]), np.inf],
                                      right=False, labels=False),
-                         base_ok=(base.y_true == base.y_pred).astype(float),
-                         head_ok=(head.y_true == head.y_pred).astype(float))
+                         base_ok=per_row(base), head_ok=per_row(head))
     rng = np.random.default_rng(0)
     weights = rng.poisson(1.0, size=(replicates, len(frame)))
     rows = []
@@ -149,6 +155,31 @@ def test_equals_a_reference_computation_on_small_data() -> None:
         running = min(running, p[order[rank - 1]] * len(p) / rank)
         by_hand[order[rank - 1]] = running
     assert [r.q for r in report.results] == pytest.approx(list(by_hand))
+
+
+def test_regression_equals_a_reference_computation_on_small_data() -> None:
+    """Continuous errors take the row-by-row bootstrap: same values and intervals."""
+    rng = np.random.default_rng(5)
+    rows = 800
+    truth = rng.normal(10, 2, rows)
+    region = np.array(["north", "south", "east", "west"])[rng.integers(0, 4, rows)]
+    base_pred = truth + rng.normal(0, 1, rows)
+    head_pred = base_pred + np.where(region == "west", rng.normal(0, 1.2, rows), 0.0)
+    columns = {"region": region.tolist(), "age": rng.integers(18, 80, rows).tolist()}
+    base, head = Predictions(truth, base_pred), Predictions(truth, head_pred)
+    reference = _reference(base, head, pd.DataFrame(columns),
+                           per_row=lambda p: np.abs(p.y_true - p.y_pred))
+    report = search_slices(POLICY, base, head, columns, columns, {"mae": "lower"})
+    ours = sorted(report.results, key=lambda r: (r.rows, r.base))
+    theirs = reference.sort_values(["rows", "base"]).to_dict("records")
+    assert len(ours) == len(theirs) == report.slices
+    for mine, ref in zip(ours, theirs, strict=True):
+        assert mine.rows == ref["rows"]
+        assert (mine.base, mine.head) == pytest.approx((ref["base"], ref["head"]), abs=1e-9)
+        width = ref["high"] - ref["low"]
+        assert (mine.low, mine.high) == pytest.approx((ref["low"], ref["high"]),
+                                                      abs=0.15 * width)
+        assert -math.log10(mine.p) == pytest.approx(-math.log10(ref["p"]), rel=0.25, abs=0.2)
 
 
 def test_regression_metrics_resample_row_by_row() -> None:
