@@ -35,6 +35,10 @@ class Case:
     kserve_format: str
     # The fairness metric whose gate fails when the model is given the sensitive attribute.
     fairness_gate: str
+    # The columns the evaluation is sliced by (mlops.yaml slices.features), and which of
+    # them the model does not see (kept for slicing only: role "slice" in the data card).
+    slices: tuple[str, ...] = ()
+    slice_only: tuple[str, ...] = ()
 
     @property
     def classifier(self) -> bool:
@@ -44,14 +48,14 @@ class Case:
 PARITY = "demographic_parity_difference"
 CASES = [
     Case("sklearn-classifier", "credit", "classification", "models/model.pkl", "sklearn",
-         PARITY),
+         PARITY, ("region", "age"), ("region",)),
     Case("sklearn-regressor", "cost", "regression", "models/model.pkl", "sklearn",
-         "mean_prediction_difference"),
+         "mean_prediction_difference", ("segment", "age"), ("segment",)),
     Case("lightgbm-classifier", "churn-lgbm", "classification", "models/model.bst",
-         "lightgbm", PARITY),
+         "lightgbm", PARITY, ("contract", "tenure_months")),
     pytest.param(
         Case("pytorch-classifier", "readmission", "classification", "models/model.onnx",
-             "onnx", PARITY),
+             "onnx", PARITY, ("discharge", "age")),
         marks=pytest.mark.skipif(importlib.util.find_spec("torch") is None,
                                  reason="torch is not installed (make test installs it)")),
 ]
@@ -88,14 +92,18 @@ def assert_outputs_contract(root: Path, case: Case) -> None:
         rows = list(csv.DictReader(handle))
     expected = ["y_true", "y_pred", "y_score", "group"] if case.classifier else \
         ["y_true", "y_pred", "group"]
-    assert list(rows[0]) == expected
+    assert list(rows[0]) == [*expected, *case.slices]
     card = read_json(root / "reports" / "data_card.json")
     assert len(rows) == card["splits"]["test"]["rows"]
     assert card["splits"]["train"]["rows"] + len(rows) == card["splits"]["raw"]["rows"]
     assert all(len(card["splits"][s]["sha256"]) == 64 for s in ("raw", "train", "test"))
     assert card["sensitive_attribute"] == "group"
     assert card["sensitive_attribute_used_as_feature"] is False
-    assert {c["role"] for c in card["schema"]} == {"feature", "sensitive", "target"}
+    roles = {c["name"]: c["role"] for c in card["schema"]}
+    assert set(roles.values()) == {"feature", "sensitive", "target",
+                                   *(["slice"] if case.slice_only else [])}
+    assert all(roles[c] == "slice" for c in case.slice_only) and card["slices"] == \
+        list(case.slices)
 
     importance = read_json(root / "plots" / "importance.json")["importance"]
     assert importance and {"feature", "importance", "std"} == set(importance[0])
@@ -111,6 +119,7 @@ def assert_outputs_contract(root: Path, case: Case) -> None:
     config = yaml.safe_load((root / "mlops.yaml").read_text())["models"][case.project]
     assert config["artifact"] == case.artifact
     assert config["predictions"] == "eval/predictions.csv"
+    assert config["slices"]["features"] == list(case.slices)
     tracked = set(git(root, "ls-files").splitlines())
     assert {"metrics.json", "fairness.json", "portability.json", "eval/predictions.csv",
             "reports/data_card.json", "plots/importance.json", "dvc.lock"} <= tracked
@@ -150,6 +159,10 @@ def test_quickstart_end_to_end(case: Case, cli, tmp_path: Path, monkeypatch) -> 
     gate = next(m for m in data["metrics"] if m["name"] == case.fairness_gate)
     assert gate["status"] == "failed_threshold", gate
     assert f"{case.fairness_gate} is " in data["summary"]
+    # Where is it worse: the slices of the quickstart's columns were searched.
+    slices = data["models"][0]["slices"]
+    assert slices["features"] == list(case.slices) and slices["tests"] > 0, \
+        data["models"][0]["slices_note"]
     md = cli("report", "--format", "md").out
     assert "| ⛔ failed threshold |" in md
 

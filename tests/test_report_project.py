@@ -117,7 +117,7 @@ def test_comment_has_every_section_and_html_is_self_contained(trained_pr: Projec
     forge = LocalForge(jx_home() / "forge")
     body = forge.list_comments("local/churn", 1)[0].body
     for section in ("| Metric | Base | Head | Change | 95% CI | Status |", "Params changed (2)",
-                    "<summary>All params (11)</summary>", "<summary>Data and outputs: 2 of 4 "
+                    "<summary>All params (12)</summary>", "<summary>Data and outputs: 2 of 4 "
                     "tracked paths changed</summary>", "<summary>Plots (3)</summary>",
                     "xychart-beta", "xychart-beta horizontal",
                     '"feature" ["late_payments", ', "<summary>Training cost</summary>",
@@ -132,7 +132,7 @@ def test_data_change_is_reported_without_downloading(project: Project, cli,
                                                      monkeypatch) -> None:
     monkeypatch.chdir(project.path)
     with (project.path / "data" / "raw.csv").open("a") as handle:
-        handle.write("40,52000.0,0.3,10.0,3,0,5.0,A,1\n")
+        handle.write("40,52000.0,0.3,10.0,3,0,5.0,A,north,1\n")
     subprocess.run([sys.executable, "-m", "dvc", "add", "-q", "data/raw.csv"],
                    cwd=project.path, check=True)
     data = json.loads(cli("report", "--format", "json").out)

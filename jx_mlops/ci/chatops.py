@@ -31,7 +31,7 @@ from jx_mlops.fsutil import file_lock, jx_home
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.promote.promotion import PromotionResult
 from jx_mlops.registry.tags import ModelVersion, list_versions
-from jx_mlops.report.markdown import code
+from jx_mlops.report.mdtext import code
 
 REPLY_MARKER = "<!-- jx-mlops:chatops comment={id} -->"
 _REPLY = re.compile(r"^<!-- jx-mlops:chatops comment=(\d+) -->")

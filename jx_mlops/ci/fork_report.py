@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any, TypeGuard, cast
 
+from jx_mlops.ci.fork_slices import slices_from_json
 from jx_mlops.compare.charts import Chart, Series
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, StageLineage, Verdict
 from jx_mlops.compare.cost import CostComparison, RunRecord
@@ -147,9 +148,16 @@ def comparison_from_json(data: dict[str, Any], where: str) -> Comparison:
                              for j, s in enumerate(reader.rows(row, "significance", 5000)))
         trend = tuple(_chart(reader, c, f"models[{i}].trend[{j}]")
                       for j, c in enumerate(reader.rows(row, "trend", 20)))
+        slices_note = row.get("slices_note")
+        if slices_note is not None and not (isinstance(slices_note, str)
+                                            and len(slices_note) < 1000):
+            raise reader.fail(f"models[{i}].slices_note", "a short text", slices_note)
         models.append(ModelComparison(name, tuple(metrics.get(name, [])),
                                       tuple(params.get(name, [])), tuple(problems[0]),
-                                      tuple(problems[1]), significance, note, trend))
+                                      tuple(problems[1]), significance, note, trend,
+                                      slices=slices_from_json(row.get("slices"), where,
+                                                              f"models[{i}].slices"),
+                                      slices_note=slices_note))
     verdict = Verdict(data["verdict"] == "pass", reader.text(data, "summary", "comparison", 2000),
                       dict(counts))
     lineage = tuple(_lineage(reader, row, f"lineage[{i}]")

@@ -149,7 +149,7 @@ def _write(report: PrReport, run_url: str | None) -> None:
     report.directory.mkdir(parents=True, exist_ok=True)
     data = {"schema": REPORT_SCHEMA, "repo": report.repo, "pull_request": report.pull_number,
             "head_sha": report.head_sha, "base_sha": report.base_sha, "run_url": run_url,
-            "comparison": comparison_to_json(report.comparison)}
+            "comparison": comparison_to_json(report.comparison, every_test=False)}
     (report.directory / REPORT_FILE).write_text(json.dumps(data, indent=2) + "\n",
                                                 encoding="utf-8")
     (report.directory / COMMENT_FILE).write_text(render_comment(report.comparison),

@@ -12,6 +12,7 @@ from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange, head_problem
 from jx_mlops.compare.scoring import TrustedEvaluation
 from jx_mlops.compare.significance import SignificanceResult
+from jx_mlops.compare.slices.findings import SliceReport, describe_slice_failure
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ class ModelComparison:
     head_coverage: Coverage | None = None
     # Said once in the report, not a problem of either side (moved files, old policies).
     notes: tuple[str, ...] = ()
+    # Where the head is worse: the slice search (None: not configured, or see the note).
+    slices: SliceReport | None = None
+    slices_note: str | None = None
 
     def significance_of(self, delta: MetricDelta) -> SignificanceResult | None:
         """The bootstrap result that belongs to this metric row, if one was computed."""
@@ -172,13 +176,16 @@ def _problems(models: Sequence[ModelComparison]) -> list[str]:
 
 
 def decide(models: Sequence[ModelComparison]) -> Verdict:
-    """The verdict: fail on any regression, broken threshold or unreadable head metrics,
-    and when the head declares metrics files of which none could be read."""
+    """The verdict: fail on any regression, broken threshold, slice regression that
+    ``slices.fail_on`` fails, or unreadable head metrics, and when the head declares
+    metrics files of which none could be read."""
     counts: Counter[str] = Counter(d.status for m in models for d in m.metrics)
     failing = [d for m in models for d in m.metrics if d.failing]
     # Broken floors/ceilings first (absolute promises), then regressions, as in the table.
     failing.sort(key=lambda d: (d.status != "failed_threshold", d.path, d.name))
     reasons = [describe_failure(d) for d in failing]
+    reasons += [describe_slice_failure(f, m.slices.policy) for m in models if m.slices
+                for f in m.slices.failures()]
     reasons += _problems(models)
     reasons += [f"{m.model}: none of the {m.head_coverage.declared} metrics files declared "
                 "at the head could be read" for m in models

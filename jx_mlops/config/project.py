@@ -15,10 +15,12 @@ from typing import Literal, cast
 import yaml
 
 from jx_mlops.compare.policy import Direction, MetricPolicy
+from jx_mlops.compare.slices.policy import SlicePolicy
 from jx_mlops.config.ci import CiConfig, read_ci
 from jx_mlops.config.evaluation import EvaluationConfig, read_evaluation
 from jx_mlops.config.node import ConfigNode
 from jx_mlops.config.signing import SigningConfig, read_signature_gate, read_signing
+from jx_mlops.config.slices import read_slices
 from jx_mlops.config.verify import VerifyConfig, read_verify
 from jx_mlops.errors import ConfigError
 from jx_mlops.forge.base import REPO_NAME, ForgeConfig
@@ -62,6 +64,8 @@ class ModelConfig:
     # jx-mlops derives (``NAME``, or ``PROJECT_DIR:NAME`` in a monorepo): an artifact of
     # ``nlp/dvc.yaml``, an artifacts.yaml entry whose name is not a DNS label.
     registry_name: str = ""
+    # Where to look for a worse head: slices of the evaluation rows (config.slices).
+    slices: SlicePolicy | None = None
 
     def policy_for(self, path: str, key: str) -> MetricPolicy:
         """The policy of metric ``key`` of file ``path``; ``path:key`` wins over ``key``."""
@@ -178,7 +182,7 @@ def _read_model(name: str, node: ConfigNode) -> ModelConfig:
     if node.value is None:  # a bare name: every part defaults (to what dvc.yaml says)
         node = ConfigNode({}, node.where, node.file)
     node.mapping(("artifact", "metrics", "params", "description", "policy", "predictions",
-                  "intended_use", "registry_name"))
+                  "intended_use", "registry_name", "slices"))
     policy_node = node.child("policy")
     policies: dict[str, MetricPolicy] = {}
     if policy_node.value is not None:
@@ -196,6 +200,7 @@ def _read_model(name: str, node: ConfigNode) -> ModelConfig:
             lambda n: n.string(what="a path to a predictions CSV")),
         intended_use=node.child("intended_use").optional(ConfigNode.string, ""),
         registry_name=node.child("registry_name").optional(_registry_name, ""),
+        slices=_read_model_slices(node),
     )
 
 
@@ -205,6 +210,15 @@ _GTO_NAME = re.compile(r"^([a-zA-Z0-9\-_./]+:)?[a-zA-Z0-9]([a-zA-Z0-9\-/_]*[a-zA
 def _registry_name(node: ConfigNode) -> str:
     """GTO's artifact name grammar: ``[DIR:]NAME``."""
     return node.string(_GTO_NAME, "a GTO artifact name ([DIR:]NAME)")
+
+
+def _read_model_slices(node: ConfigNode) -> SlicePolicy | None:
+    """``slices`` search the rows of the predictions file: it needs one."""
+    slices = read_slices(node.child("slices"))
+    if slices is not None and node.child("predictions").value is None:
+        raise node.child("slices").error("needs predictions (the per-row file whose rows "
+                                         "are sliced)")
+    return slices
 
 
 _ENV_KEYS = ("name", "repo", "strategy", "requires", "soak", "approvals", "approvers",

@@ -30,6 +30,7 @@ from jx_mlops.evaluation.pipeline import compare_inputs, compare_stages, stale_s
 from jx_mlops.evaluation.plots import plot_charts
 from jx_mlops.evaluation.predictions import significance_for
 from jx_mlops.evaluation.runrecords import compare_costs
+from jx_mlops.evaluation.slices import slices_for
 from jx_mlops.evaluation.snapshot import (
     Snapshot,
     default_branch_ref,
@@ -51,6 +52,10 @@ class ReportOptions:
     plots: bool = True
     data: bool = True
     costs: bool = True
+    slices: bool = True
+    # Trusted evaluation is on: what the PR's own files say is not evidence (the slices'
+    # columns come from the trusted stage's outputs or from the base).
+    trusted: bool = False
 
 
 @dataclass
@@ -192,6 +197,8 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
     if options.significance and model.predictions:
         significance, note = significance_for(tuple(metrics), model.predictions, base, head)
         metrics = list(noise_aware(metrics, significance))
+    slices, slices_note = slices_for(model, metrics, base, head, trusted=options.trusted) \
+        if options.slices else (None, None)
     if not head_problems:  # unreadable files fail the verdict already, and say why
         now = head if head.sha is None else snapshot(head.repo, head.root, None)
         notes += _policy_keys(model, metrics, now if now.root.is_dir() else None)
@@ -200,7 +207,8 @@ def compare_model(model: ModelConfig, base: Snapshot, head: Snapshot,
                            base_problems=tuple(base_problems),
                            head_problems=tuple(head_problems), significance=significance,
                            significance_note=note, trend=trend, base_coverage=coverage[0],
-                           head_coverage=coverage[1], notes=tuple(notes))
+                           head_coverage=coverage[1], notes=tuple(notes), slices=slices,
+                           slices_note=slices_note)
 
 
 def _with_head_problems(model: ModelComparison, problems: list[str]) -> ModelComparison:

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from jx_mlops.compare.significance import Predictions
@@ -65,7 +66,7 @@ def load_structured(name: str, data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise NotText(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}; "
-                      "DVC does not read it either: save it as UTF-8)") from None
+                      "save it as UTF-8)") from None
     lower = name.lower()
     try:
         return _parse(lower, text, name)
@@ -110,30 +111,64 @@ def load_records(name: str, data: bytes) -> list[dict[str, Any]]:
     return [r for r in parsed if isinstance(r, dict)] if isinstance(parsed, list) else []
 
 
-def parse_predictions(data: bytes, where: str) -> Predictions:
-    """Parse a predictions CSV; ValueError names ``where`` and what is wrong."""
+def _csv_rows(data: bytes, where: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of a CSV (or TSV, told by its first line's tabs)."""
+    text = data.decode("utf-8-sig", errors="replace")
+    dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] else "excel"
+    reader = csv.reader(io.StringIO(text), dialect=dialect)
+    header = next(reader, None) or []
+    return header, [row for row in reader if row]
+
+
+def _pick(header: list[str], rows: list[list[str]], names: Sequence[str], where: str,
+          what: str) -> dict[str, list[str]]:
+    """The columns ``names`` as lists of text; ValueError names the first one missing."""
+    index = {name: i for i, name in enumerate(header)}
+    missing = [n for n in names if n not in index]
+    if missing:
+        raise ValueError(f"{where}: no column {missing[0]!r} ({what}); columns: "
+                         f"{', '.join(header) or 'none'}")
+    return {name: [row[index[name]] if index[name] < len(row) else "" for row in rows]
+            for name in names}
+
+
+def parse_columns(data: bytes, where: str, names: Sequence[str],
+                  what: str = "slices.features") -> tuple[int, dict[str, list[str]]]:
+    """Row count and the columns ``names`` (as text) of a CSV/TSV file."""
+    header, rows = _csv_rows(data, where)
+    return len(rows), _pick(header, rows, names, where, what)
+
+
+def parse_prediction_table(data: bytes, where: str, columns: Sequence[str] = ()
+                           ) -> tuple[Predictions, dict[str, list[str]]]:
+    """A predictions CSV and its other ``columns`` (as text, e.g. slice features);
+    ValueError names ``where`` and what is wrong."""
     import numpy as np
 
-    text = data.decode("utf-8", errors="replace")
-    dialect = "excel-tab" if "\t" in text.split("\n", 1)[0] else "excel"
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    columns = reader.fieldnames or []
-    if "y_true" not in columns or not {"y_pred", "y_score"} & set(columns):
+    header, rows = _csv_rows(data, where)
+    if "y_true" not in header or not {"y_pred", "y_score"} & set(header):
         raise ValueError(f"{where}: expected columns y_true and y_pred and/or y_score, "
-                         f"got {', '.join(columns) or 'no header'}")
-    rows = list(reader)
+                         f"got {', '.join(header) or 'no header'}")
     if not rows:
         raise ValueError(f"{where}: no rows")
+    wanted = [c for c in ("y_true", "y_pred", "y_score") if c in header]
+    text = _pick(header, rows, [*wanted, *columns], where, "slices.features")
 
     def column(name: str) -> FloatArray | None:
-        if name not in columns:
+        if name not in wanted:
             return None
         try:
-            return np.array([float(row[name]) for row in rows])
+            return np.array([float(value) for value in text[name]])
         except (TypeError, ValueError):
             raise ValueError(f"{where}: column {name} has a value that is not a number") \
                 from None
 
     truth = column("y_true")
     assert truth is not None
-    return Predictions(truth, column("y_pred"), column("y_score"))
+    return (Predictions(truth, column("y_pred"), column("y_score")),
+            {name: text[name] for name in columns})
+
+
+def parse_predictions(data: bytes, where: str) -> Predictions:
+    """Parse a predictions CSV; ValueError names ``where`` and what is wrong."""
+    return parse_prediction_table(data, where)[0]

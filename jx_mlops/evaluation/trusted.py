@@ -249,6 +249,7 @@ def compare_trusted(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: 
         return compare_revisions(config, repo, base, head, options, head_record)
     trusted = TrustedEvaluation(stage, base.label, base.sha, evaluation.mode,
                                 on_mismatch=evaluation.on_mismatch)
+    options = replace(options or ReportOptions(), trusted=True)
     try:
         with base_scoring(config, repo, base, head, stage) as run:
             scored = replace(head, overlay=run.directory, overlay_paths=run.outputs, _memo={})
@@ -256,7 +257,7 @@ def compare_trusted(config: ProjectConfig, repo: GitRepo, base: Snapshot, head: 
     except UnscorableError as exc:
         comparison = compare_revisions(config, repo, base, head, options, head_record)
         return with_trusted(comparison, replace(trusted, problem=str(exc)))
-    quick = ReportOptions(significance=False, trend_commits=0)
+    quick = ReportOptions(significance=False, trend_commits=0, slices=False)
     own = [compare_model(model, base, head, quick) for model in config.models]
     rows = self_reported_rows(comparison.models, own, scored.overlaid)
     return with_trusted(comparison, replace(trusted, rows=rows))

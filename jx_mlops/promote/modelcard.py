@@ -13,7 +13,7 @@ from jx_mlops.config.project import EnvironmentConfig, ModelConfig
 from jx_mlops.environments.records import DeploymentRecord, GateOutcome
 from jx_mlops.promote.gates import lookup_metric
 from jx_mlops.report.format import format_value
-from jx_mlops.report.markdown import code, escape
+from jx_mlops.report.mdtext import code, escape
 
 _ICONS = {"pass": "✅", "fail": "❌", "pending": "⏳"}
 

@@ -19,7 +19,8 @@ from jx_mlops.config.project import ModelConfig
 from jx_mlops.environments.records import DeploymentRecord
 from jx_mlops.forge.base import PullRequest
 from jx_mlops.promote.gates import GateResult
-from jx_mlops.report.markdown import code, escape, render_comment
+from jx_mlops.report.markdown import render_comment
+from jx_mlops.report.mdtext import code, escape
 
 _ICONS = {"pass": "✅", "fail": "❌", "pending": "⏳"}
 BODY_MARKER = "promotion"

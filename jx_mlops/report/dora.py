@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jx_mlops.compare.dora import WEEK_S, DoraKeys
-from jx_mlops.report.markdown import escape
+from jx_mlops.report.mdtext import escape
 from jx_mlops.yamlio import shorten
 
 MAX_WEEKS = 12

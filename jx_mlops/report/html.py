@@ -13,8 +13,16 @@ from jx_mlops.compare.comparison import Comparison, ModelComparison
 from jx_mlops.compare.cost import describe_stage
 from jx_mlops.compare.datadiff import human_size
 from jx_mlops.compare.metrics import ParamChange
+from jx_mlops.compare.slices.findings import SliceResult
 from jx_mlops.compare.values import kind_of
-from jx_mlops.report.format import STATUS_ICONS, STATUS_ORDER, format_delta, format_value
+from jx_mlops.report.format import (
+    STATUS_ICONS,
+    STATUS_ORDER,
+    format_delta,
+    format_number,
+    format_value,
+)
+from jx_mlops.report.slices import slice_chart
 from jx_mlops.report.svg import render_svg
 
 STYLE = """
@@ -26,6 +34,9 @@ padding:.25rem .6rem;text-align:left}td.n{text-align:right;font-variant-numeric:
 h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}.note{color:#59636e}
 .regressed,.failed_threshold{background:#ffebe9}.improved{background:#dafbe1}
 """
+
+
+_SLICE_CLASS = {"worse": "regressed", "better": "improved", "not_significant": "note"}
 
 
 def _e(value: object) -> str:
@@ -63,6 +74,40 @@ def _params(params: Sequence[ParamChange]) -> str:
     return _table(("Param", "Base", "Head", ""), rows, {1, 2})
 
 
+def _slice_rows(results: Sequence[SliceResult]) -> list[list[str]]:
+    return [[_e(r.slice), f"{r.rows:,}", _e(r.metric), _e(format_number(r.base)),
+             _e(format_number(r.head)), _e(f"{r.delta:+.4f} [{r.low:+.4f}, {r.high:+.4f}]"),
+             _e(f"{r.q:.2g}"), f'<span class="{_SLICE_CLASS[r.status]}">'
+             f'{_e(r.status.replace("_", " "))}</span>'
+             + (f" (within {_e(r.subsumed_by)})" if r.subsumed_by else "")]
+            for r in results]
+
+
+def _slices(model: ModelComparison) -> list[str]:
+    """Every significant slice, the chart, and every test one click away."""
+    report = model.slices
+    if report is None:
+        return [f'<p class="note">{_e(model.slices_note)}</p>'] if model.slices_note else []
+    header = ("Slice", "Rows", "Metric", "Base", "Head", "Change [95% CI]", "q", "")
+    significant = [r for r in report.results if r.status != "not_significant"]
+    parts = ["<h3>Where it got worse</h3>",
+             f"<p>{len(report.worse())} of {report.slices} slices significantly worse, "
+             f"{len(report.better())} better ({report.tests} tests, {report.pairing} "
+             f"bootstrap, Benjamini-Hochberg at q ≤ {report.policy.fdr:g}).</p>"]
+    if significant:
+        parts.append(_table(header, _slice_rows(significant), {1, 3, 4, 5, 6}))
+    chart = slice_chart(report)
+    if chart is not None:
+        parts.append(render_svg(chart))
+    parts += [f'<p class="note">{_e(n)}</p>' for n in report.notes]
+    every = f"All {report.tests} tests" if len(report.results) == report.tests else \
+        (f"The {len(report.results)} significant of {report.tests} tests (the fork's "
+         "artifact carries no more)")
+    parts += [f"<details><summary>{every}</summary>",
+              _table(header, _slice_rows(report.results), {1, 3, 4, 5, 6}), "</details>"]
+    return parts
+
+
 def _model(model: ModelComparison) -> list[str]:
     parts = [f"<h2>Model <code>{_e(model.model)}</code></h2>"]
     parts += [f'<p class="fail">Head metrics unavailable: {_e(p)}</p>'
@@ -72,6 +117,7 @@ def _model(model: ModelComparison) -> list[str]:
     parts.append(_metrics(model))
     if model.significance_note:
         parts.append(f'<p class="note">{_e(model.significance_note)}</p>')
+    parts += _slices(model)
     if model.params:
         parts += ["<h3>Params</h3>", _params(model.params)]
     if model.trend:

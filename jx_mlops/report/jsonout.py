@@ -11,9 +11,12 @@ from jx_mlops.compare.cost import CostComparison, record_as_dict
 from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
 from jx_mlops.compare.scoring import TrustedEvaluation
+from jx_mlops.compare.slices.findings import SliceReport
 from jx_mlops.report.format import json_value
 
 SCHEMA_VERSION = 2
+# Significant slice results a bounded document (a fork's artifact) carries at most.
+SIGNIFICANT_MAX = 1000
 
 
 def _revision(rev: Revision) -> dict[str, Any]:
@@ -47,7 +50,7 @@ def _coverage(coverage: Coverage | None) -> dict[str, Any] | None:
             "unread": [{"path": path, "reason": reason} for path, reason in coverage.unread]}
 
 
-def _model(model: ModelComparison) -> dict[str, Any]:
+def _model(model: ModelComparison, every_test: bool = True) -> dict[str, Any]:
     return {"name": model.model, "base_problems": list(model.base_problems),
             "head_problems": list(model.head_problems),
             "coverage": {"base": _coverage(model.base_coverage),
@@ -55,7 +58,37 @@ def _model(model: ModelComparison) -> dict[str, Any]:
             "significance": [{**json_value(asdict(s)), "significant": s.significant}
                              for s in model.significance],
             "significance_note": model.significance_note,
-            "trend": [_chart(c) for c in model.trend]}
+            "trend": [_chart(c) for c in model.trend],
+            "slices": slices_to_json(model.slices, every_test), "slices_note": model.slices_note}
+
+
+def slices_to_json(report: SliceReport | None, every_test: bool = True
+                   ) -> dict[str, Any] | None:
+    """The slice search: how slices were formed, and every test (None: not searched);
+    without ``every_test``, the significant ones only (``results_complete`` says which)."""
+    if report is None:
+        return None
+    policy = report.policy
+    failing = {f.lead.slice for f in report.failures()}
+    results = report.results if every_test else \
+        [r for r in report.results if r.status != "not_significant"][:SIGNIFICANT_MAX]
+    return {
+        "features": list(policy.features), "max_depth": policy.max_depth,
+        "min_rows": policy.min_rows, "bins": policy.bins,
+        "edges": {k: list(v) for k, v in policy.edges.items()}, "fdr": policy.fdr,
+        "fail_on": policy.fail_on, "tolerance": policy.tolerance,
+        "tolerances": dict(policy.tolerances), "data": policy.data,
+        "pairing": report.pairing,
+        "replicates": report.replicates, "rows": report.rows, "slices": report.slices,
+        "tests": report.tests, "metrics": list(report.metrics), "notes": list(report.notes),
+        "worse": [f.lead.slice for f in report.worse()],
+        "better": [f.lead.slice for f in report.better()],
+        "failing": sorted(failing),
+        "results_complete": len(results) == len(report.results),
+        "results": [{**json_value(asdict(r)), "fails": r.slice in failing and
+                     r.status == "worse" and r.harm > policy.tolerance_for(r.metric)}
+                    for r in results],
+    }
 
 
 def _data(change: DataChange) -> dict[str, Any]:
@@ -92,8 +125,9 @@ def trusted_to_json(trusted: TrustedEvaluation | None) -> dict[str, Any] | None:
                               for r in trusted.rows]}
 
 
-def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
-    """Top-level ``verdict`` ('pass'/'fail'), ``summary``, and one row per metric/param."""
+def comparison_to_json(comparison: Comparison, *, every_test: bool = True) -> dict[str, Any]:
+    """Top-level ``verdict`` ('pass'/'fail'), ``summary``, and one row per metric/param.
+    ``every_test`` False keeps only the significant slices (a fork's bounded artifact)."""
     return {
         "schema_version": SCHEMA_VERSION,
         "verdict": comparison.verdict.word,
@@ -101,7 +135,7 @@ def comparison_to_json(comparison: Comparison) -> dict[str, Any]:
         "counts": comparison.verdict.counts,
         "base": _revision(comparison.base),
         "head": _revision(comparison.head),
-        "models": [_model(m) for m in comparison.models],
+        "models": [_model(m, every_test) for m in comparison.models],
         "metrics": [_metric(m, d) for m in comparison.models for d in m.metrics],
         "params": [_param(m.model, p) for m in comparison.models for p in m.params],
         "data": [_data(d) for d in comparison.data],

@@ -31,13 +31,14 @@ from jx_mlops.report.format import (
     format_value,
     status_label,
 )
+from jx_mlops.report.mdtext import code, escape
 from jx_mlops.report.mermaid import drawable, legend, render_chart
+from jx_mlops.report.slices import slice_section
 
 T = TypeVar("T")
 REPORT_MARKER = "<!-- jx-mlops:report id={id} -->"
 COMMENT_LIMIT = 65_536
 _SAFETY = 512  # room for what a forge may add (e.g. its own footer)
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 
 
 @dataclass(frozen=True)
@@ -63,20 +64,6 @@ def marker(report_id: str = "default") -> str:
     """The hidden first line that identifies the comment of one report on a PR."""
     safe = re.sub(r"[^A-Za-z0-9_.:/-]", "_", report_id)
     return REPORT_MARKER.format(id=safe)
-
-
-def escape(text: str) -> str:
-    """Make ``text`` inert in GitHub markdown: no HTML, no formatting, no @mentions."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = text.replace("@", "&#64;").replace("\r", " ").replace("\n", " ")
-    return text
-
-
-def code(text: str) -> str:
-    """``text`` as an inline code span: literal on GitHub, so only backticks need care."""
-    text = text.replace("`", "'").replace("\r", " ").replace("\n", " ")
-    return f"`{text}`"
 
 
 def cell(value: object, kind: str | None) -> str:
@@ -248,6 +235,8 @@ def _model_section(model: ModelComparison, limits: Limits) -> list[str]:
     elif model.metrics:
         lines += [f"All {plural(len(model.metrics), 'metric')} unchanged.", ""]
     lines += _significance_note(model)
+    lines += slice_section(model.slices, model.slices_note, charts=limits.charts,
+                           details=limits.details)
     lines += _params_sections(model.params, limits)
     undirected = len(changed) - len(judged)
     if limits.details and undirected and judged:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
@@ -9,7 +10,14 @@ from rich.text import Text
 
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision
 from jx_mlops.compare.cost import cost_summary
-from jx_mlops.report.format import STATUS_ORDER, format_delta, format_value, status_label
+from jx_mlops.compare.slices.findings import SliceFinding
+from jx_mlops.report.format import (
+    STATUS_ORDER,
+    format_delta,
+    format_value,
+    status_label,
+)
+from jx_mlops.report.slices import SHOWN
 
 _STYLES = {
     "improved": "green", "regressed": "bold red", "within_tolerance": "yellow",
@@ -91,9 +99,47 @@ def _model_parts(model: ModelComparison) -> list[RenderableType]:
             parts.append(Text(coverage.line(side), style="dim"))
     if model.significance_note:
         parts.append(Text(model.significance_note, style="dim"))
+    parts += _slice_parts(model)
     for p in (p for p in model.params if p.status != "unchanged"):
         parts.append(Text(f"param {p.path}: {p.name}: {format_value(p.base, 'string')} -> "
                           f"{format_value(p.head, 'string')} ({p.status})", style="cyan"))
+    return parts
+
+
+def _slice_table(findings: list[SliceFinding], title: str, style: str) -> Table:
+    """Dense enough for 80 columns: base and head are in the markdown and JSON."""
+    table = Table(title=title, title_justify="left", expand=False, box=box.SIMPLE_HEAD)
+    table.add_column("Slice", overflow="fold", style=style)
+    table.add_column("Rows", justify="right", no_wrap=True)
+    table.add_column("Metric", overflow="fold")
+    table.add_column("Change", justify="right", no_wrap=True)
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    table.add_column("q", justify="right", no_wrap=True)
+    for finding in findings[:SHOWN]:
+        r = finding.lead
+        metric = r.metric + (f" +{len(finding.also)}" if finding.also else "")
+        table.add_row(r.slice, f"{r.rows:,}", metric, f"{r.delta:+.3f}",
+                      f"[{r.low:+.3f}, {r.high:+.3f}]", f"{r.q:.1g}")
+    return table
+
+
+def _slice_parts(model: ModelComparison) -> list[RenderableType]:
+    report = model.slices
+    if report is None:
+        return [Text(model.slices_note, style="yellow")] if model.slices_note else []
+    worse, better = report.worse(), report.better()
+    parts: list[RenderableType] = []
+    if worse:
+        parts.append(_slice_table(worse, f"where it got worse: {len(worse)} of "
+                                         f"{report.slices} slices", "bold red"))
+    else:
+        parts.append(Text(f"no slice is significantly worse ({report.slices} slices, "
+                          f"{report.tests} tests)", style="green"))
+    if better:
+        names = ", ".join(f.lead.slice for f in better[:3])
+        more = f" and {len(better) - 3} more" if len(better) > 3 else ""
+        parts.append(Text(f"significantly better: {names}{more}", style="green"))
+    parts += [Text(f"slices: {note}", style="dim") for note in report.notes]
     return parts
 
 

@@ -27,3 +27,40 @@ def test_publish_checks_the_trusted_block_of_an_artifact(trusted: dict[str, obje
     with pytest.raises(ConfigError) as info:
         trusted_from_json({**valid, **trusted}, "r.json")
     assert info.value.message == f"r.json: {message}"
+
+
+def test_a_forks_slices_travel_significant_only_and_are_checked() -> None:
+    """The fork's artifact carries the significant slices; publish rebuilds the section
+    from them, and refuses a result that is not one."""
+    from kit.slicedata import planted
+
+    from jx_mlops.ci.fork_report import comparison_from_json
+    from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
+    from jx_mlops.compare.slices.policy import SlicePolicy
+    from jx_mlops.compare.slices.search import search_slices
+    from jx_mlops.errors import ConfigError
+    from jx_mlops.report.jsonout import comparison_to_json
+    from jx_mlops.report.markdown import render_comment
+
+    base, head, columns = planted(5, effect=0.12)
+    policy = SlicePolicy(features=("region", "age"), fail_on="regression", tolerance=0.05)
+    report = search_slices(policy, base, head, columns, columns, {"accuracy": "higher"})
+    model = ModelComparison("churn", (), slices=report)
+    comparison = Comparison(Revision("main", "1" * 40), Revision("PR #3", "2" * 40), (model,),
+                            decide([model]))
+    artifact = comparison_to_json(comparison, every_test=False)
+    carried = artifact["models"][0]["slices"]
+    assert not carried["results_complete"] and carried["tests"] == report.tests
+    assert all(r["status"] != "not_significant" for r in carried["results"])
+    relayed = comparison_from_json(artifact, "r.json").models[0].slices
+    assert relayed is not None and relayed.tests == report.tests
+    assert [f.lead for f in relayed.worse()] == [f.lead for f in report.worse()]
+    assert [f.lead for f in relayed.failures()] == [f.lead for f in report.failures()]
+    section = render_comment(comparison)
+    section = section[section.index("**Where it got worse"):section.index("<sub>A slice")]
+    assert section in render_comment(comparison_from_json(artifact, "r.json"))
+    carried["results"][0]["metric"] = "<script>"
+    with pytest.raises(ConfigError) as info:
+        comparison_from_json(artifact, "r.json")
+    assert info.value.message.startswith(
+        "r.json: models[0].slices.results[0].metric: expected 'accuracy' or 'precision'")

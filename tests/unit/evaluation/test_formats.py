@@ -10,6 +10,8 @@ import pytest
 from jx_mlops.evaluation.formats import (
     load_records,
     load_structured,
+    parse_columns,
+    parse_prediction_table,
     parse_predictions,
     read_values,
 )
@@ -95,3 +97,15 @@ def test_bytes_that_are_not_utf8_are_named_not_replaced() -> None:
     with pytest.raises(ValueError, match=r"^not UTF-8 text \(byte 0xe9 at offset 5; save it "
                                          r"as UTF-8\)$"):
         read_values("metrics.json", b'{"caf\xe9": 1}', "metrics")
+
+
+def test_prediction_table_carries_the_slice_columns() -> None:
+    data = b"y_true,y_pred,region,age\n1,1,west,40\n0,1,north,\n"
+    predictions, columns = parse_prediction_table(data, "p.csv at main", ["region", "age"])
+    assert list(predictions.y_pred) == [1.0, 1.0]
+    assert columns == {"region": ["west", "north"], "age": ["40", ""]}
+    with pytest.raises(ValueError, match=r"p.csv at main: no column 'segment' "
+                                         r"\(slices.features\); columns: y_true, y_pred"):
+        parse_prediction_table(data, "p.csv at main", ["segment"])
+    count, table = parse_columns("\ufeffregion\tage\nwest\t40\n".encode(), "t.tsv", ["age"])
+    assert (count, table) == (1, {"age": ["40"]})

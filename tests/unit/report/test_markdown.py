@@ -5,7 +5,8 @@ from __future__ import annotations
 from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, decide
 from jx_mlops.compare.metrics import compare_metrics
 from jx_mlops.compare.policy import MetricPolicy
-from jx_mlops.report.markdown import escape, marker, render_comment
+from jx_mlops.report.markdown import marker, render_comment
+from jx_mlops.report.mdtext import escape
 
 
 def comparison(base: dict[str, object], head: dict[str, object]) -> Comparison:

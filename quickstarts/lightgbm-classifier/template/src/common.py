@@ -8,6 +8,9 @@ TARGET = "churned"
 SENSITIVE = "group"
 FEATURES = ["tenure_months", "contract", "monthly_charges", "data_usage_gb",
             "support_calls", "late_payments"]
+# The columns the evaluation is sliced by (eval/predictions.csv, mlops.yaml `slices`):
+# both are features of the model; `tenure_months` is cut into quartile bands.
+SLICES = ["contract", "tenure_months"]
 # Categorical columns and their values; the model sees the value's index.
 CATEGORIES = {"contract": ["monthly", "one_year", "two_year"], "group": ["A", "B"]}
 DATASET = {

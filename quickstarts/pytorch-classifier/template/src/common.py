@@ -8,6 +8,9 @@ TARGET = "readmitted"
 SENSITIVE = "group"
 FEATURES = ["age", "length_of_stay", "prior_admissions", "medications", "comorbidities",
             "discharge", "follow_up_scheduled"]
+# The columns the evaluation is sliced by (eval/predictions.csv, mlops.yaml `slices`):
+# both are features of the model; `age` is cut into quartile bands.
+SLICES = ["discharge", "age"]
 # Categorical columns and their values; the model sees the value's index.
 CATEGORIES = {"discharge": ["home", "care_facility", "home_with_support"],
               "group": ["A", "B"]}

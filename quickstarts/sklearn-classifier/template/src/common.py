@@ -8,6 +8,9 @@ TARGET = "approved"
 SENSITIVE = "group"
 FEATURES = ["age", "income", "debt_ratio", "credit_years", "accounts", "late_payments",
             "employment_years"]
+# The columns the evaluation is sliced by (eval/predictions.csv, mlops.yaml `slices`):
+# `region` is not a feature of the model; `age` is cut into quartile bands.
+SLICES = ["region", "age"]
 # Categorical columns and their values; the model sees the value's index.
 CATEGORIES = {"group": ["A", "B"]}
 DATASET = {

@@ -8,6 +8,9 @@ TARGET = "annual_cost"
 SENSITIVE = "group"
 FEATURES = ["age", "bmi", "smoker", "chronic_conditions", "visits_last_year",
             "exercise_hours"]
+# The columns the evaluation is sliced by (eval/predictions.csv, mlops.yaml `slices`):
+# `segment` is not a feature of the model; `age` is cut into quartile bands.
+SLICES = ["segment", "age"]
 # Categorical columns and their values; the model sees the value's index.
 CATEGORIES = {"smoker": ["no", "yes"], "group": ["A", "B"]}
 DATASET = {

@@ -4,6 +4,10 @@ Deterministic (fixed seed) and offline. `group` stands for a protected attribute
 groups have the same health needs, but group B's recorded costs are lower (unequal
 access to care): a model given `group` (prepare.drop_sensitive: false) predicts lower
 costs for B at equal need, which the gate on mean_prediction_difference catches.
+
+`segment` is how the patient is insured: Medicare from 65, otherwise through an employer,
+individually or by Medicaid. The model does not see it; the evaluation is sliced by it
+(mlops.yaml `slices`), so a change that costs one segment accuracy is named.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from kit.data import write_raw_csv
 
 ROWS = 3000
 COLUMNS = ["age", "bmi", "smoker", "chronic_conditions", "visits_last_year",
-           "exercise_hours", "group", "annual_cost"]
+           "exercise_hours", "group", "segment", "annual_cost"]
 # How much lower (in thousands) group B's recorded costs are at equal need.
 ACCESS_GAP = 1.0
 
@@ -31,9 +35,19 @@ def generate(rows: int = ROWS, seed: int = 4321) -> list[list[object]]:
             + 1.6 * chronic + 0.35 * visits - 0.15 * exercise)
     cost = np.clip(2.0 + need - ACCESS_GAP * (group == "B")
                    + rng.normal(0, 1.2, size=rows), 0.2, None).round(3)
-    return [[int(a), float(b), s, int(c), int(v), float(e), g, float(y)]
-            for a, b, s, c, v, e, g, y in zip(age, bmi, smoker, chronic, visits, exercise,
-                                              group, cost, strict=True)]
+    segment = _segments(age, seed)
+    return [[int(a), float(b), s, int(c), int(v), float(e), g, sg, float(y)]
+            for a, b, s, c, v, e, g, sg, y in zip(age, bmi, smoker, chronic, visits, exercise,
+                                                  group, segment, cost, strict=True)]
+
+
+def _segments(age: np.ndarray, seed: int) -> np.ndarray:
+    """Each patient's insurance segment, drawn apart so the other columns stay as they
+    were."""
+    rng = np.random.default_rng(seed + 1)
+    younger = rng.choice(["employer", "individual", "medicaid"], size=len(age),
+                         p=[0.6, 0.25, 0.15])
+    return np.where(age >= 65, "medicare", younger)
 
 
 def main() -> None:

@@ -45,10 +45,12 @@ def split_summary(path: str | Path, frame: pd.DataFrame, target: str, sensitive:
 
 def build_card(*, dataset: Mapping[str, Any], task: str, target: str, sensitive: str,
                features: Sequence[str], splits: Mapping[str, tuple[Path, pd.DataFrame]],
-               split_params: Mapping[str, Any]) -> dict[str, Any]:
-    """The data card of a prepared dataset (``splits``: name -> (file, frame))."""
+               split_params: Mapping[str, Any], slices: Sequence[str] = ()) -> dict[str, Any]:
+    """The data card of a prepared dataset (``splits``: name -> (file, frame)). A column
+    kept only to slice the evaluation by has the role ``slice``."""
     first = next(iter(splits.values()))[1]
-    roles = {target: "target", sensitive: "sensitive"}
+    roles = {**{c: "slice" for c in slices if c not in features}, target: "target",
+             sensitive: "sensitive"}
     schema = [column_summary(first, c, roles.get(c, "feature" if c in features else "unused"))
               for c in first.columns]
     return {
@@ -58,6 +60,7 @@ def build_card(*, dataset: Mapping[str, Any], task: str, target: str, sensitive:
         "sensitive_attribute": sensitive,
         "sensitive_attribute_used_as_feature": sensitive in features,
         "features": list(features),
+        "slices": list(slices),
         "split": dict(split_params),
         "splits": {name: split_summary(path, frame, target, sensitive, task)
                    for name, (path, frame) in splits.items()},
