@@ -305,13 +305,13 @@ def _commands(body: str) -> list[str]:
             if line.strip().lower() in ("/approve", "/approve cancel")]
 
 
-def tally_approvals(comments: list[tuple[str, str]], author: str,
+def tally_approvals(comments: list[tuple[str, str]], requester: str,
                     permissions: Mapping[str, str], approvers: tuple[str, ...] = ()
                     ) -> Approvals:
     """Who approved, from ``(login, body)`` comments in order (Prow's ``/approve``).
 
     An approval counts when its author may write to the environment repository, is not
-    ``author`` (who requested the promotion: on GitHub the PR's author is a bot), and
+    ``requester`` (who asked for the promotion: on GitHub the PR's author is a bot), and
     (when ``approvers`` is given) is listed there; ``/approve cancel`` withdraws it.
     """
     approved: dict[str, None] = {}
@@ -321,7 +321,7 @@ def tally_approvals(comments: list[tuple[str, str]], author: str,
             if command == "/approve cancel":
                 approved.pop(login, None)
                 continue
-            if login == author:
+            if login == requester:
                 ignored[login] = "requested this promotion and cannot approve it"
             elif permissions.get(login, "none") not in ("write", "maintain", "admin"):
                 ignored[login] = f"has {permissions.get(login, 'none')} permission, " \
