@@ -8,8 +8,9 @@ merged, so main's dvc.lock moves and PR #1 is stale. PR #1 is then re-checked in
 clone (an empty DVC cache, as a CI runner has): `ci pr` merges main, taking main's
 dvc.lock, so the train stage is out of date by the lock although its inputs (PR #1's
 params, main's unchanged training code and data) were trained before, by PR #1's first
-check. With DVC's run cache (pushed by every `ci pr`, pulled before `dvc repro`) the stage
-is restored; without it (the remote's run history deleted first) it trains again.
+check. With DVC's run cache (pushed by every `ci pr`, pulled before `dvc repro` because
+main's mlops.yaml opts in with `ci.run_cache: pull`, see docs/security.md) the stage is
+restored; without it (the remote's run history deleted first) it trains again.
 Prints a markdown table: wall time of the re-check and which stages ran.
 """
 
@@ -42,6 +43,11 @@ def main() -> None:
     run(jx("create", "churn", "--quickstart", "sklearn-classifier", "--dir",
            str(base / "churn")), base)
     project = base / "churn"
+    # CI restores stages from the run cache only when the base's mlops.yaml opts in.
+    with (project / "mlops.yaml").open("a", encoding="utf-8") as config:
+        config.write("\nci:\n  run_cache: pull\n")
+    git(project, "commit", "-qam", "ci: restore stages from DVC's run cache")
+    git(project, "push", "-q", "origin", "HEAD:main")
     run(jx("retrain", "--set", "train.max_depth=6"), project)
     run(jx("ci", "pr", "--pr", "1"), project)
     head_before = git(project, "rev-parse", "retrain/max_depth-6")

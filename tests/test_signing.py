@@ -150,7 +150,9 @@ def test_an_unsigned_version_is_shown_unsigned_and_refused_where_signatures_are_
     lineage = json.loads(cli("lineage", "fraud@v0.0.1", "--json").out)
     assert lineage["signature"]["status"] == "unsigned"
     assert lineage["signature"]["verified"] is False
-    assert lineage["artifact"]["sha256"] is None
+    # Its sha256 is recorded all the same: publishing and audit check the copy against it.
+    copy = Path(lineage["artifact"]["serving_uri"].removeprefix("file://"))
+    assert lineage["artifact"]["sha256"] == hashlib.sha256(copy.read_bytes()).hexdigest()
     refused = cli("promote", "fraud", "--version", "v0.0.1", "--to", "production")
     assert refused.code == 1
     assert "signature: v0.0.1 is unsigned (registered before signing, or without a key) " \
