@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from kit.cli import run
+from kit.git import git
 from kit.prometheus import free_port, running_prometheus
 from kit.workspace import Project
 
@@ -104,6 +105,7 @@ def test_failing_check_on_the_real_model_server_rolls_staging_back(
         config.write_text(config.read_text().replace(
             "    repo: local/environment-staging\n",
             "    repo: local/environment-staging\n" + verify_block(url), 1))
+        git(project.path, "commit", "-qam", "verify: the checks")  # verify reads it committed
         wait_for_scrape(url, 'up{job="churn"}')
         failed = cli("verify", "--json")
         assert failed.code == 1, failed.err

@@ -32,27 +32,59 @@ def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> N
 
 def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
                       as_json: bool) -> None:
+    from jx_mlops.promote.verify import worst
+
     if as_json:
         print_json([{"environment": env, "passed": all(r.passed for r in found),
-                "models": [r.to_json() for r in found]} for env, found in results.items()])
+                     "outcome": worst(r.outcome for r in found),
+                     "models": [r.to_json() for r in found]} for env, found in results.items()])
         return
     out = out_console()
     for environment, found in results.items():
         if not found:
             out.print(f"Nothing of this project serves in {environment}: nothing to verify")
             continue
-        rows = [(r.model, r.version, c.name, "pass" if c.passed else "FAIL", c.reason,
-                 c.query) for r in found for c in r.checks]
+        rows = [(r.model, r.version, c.name, _RESULT[c.outcome], c.reason, c.query)
+                for r in found for c in r.checks]
         print_table(f"Verification in {environment}", ("Model", "Version", "Check", "Result",
                                                   "Value", "Query"), rows,
                wrap=("Value", "Query"))
         for r in found:
             if not r.passed:
-                out.print(_verification_outcome(r))
+                out.print(_verification_outcome(r), markup=False, highlight=False)
+
+
+_RESULT = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive"}
+
+
+def _why_inconclusive(r: ModelVerification) -> str:
+    reasons = dict.fromkeys(c.reason.rsplit(" (", 1)[0] for c in r.checks
+                            if c.outcome == "inconclusive")
+    names = ", ".join(c.name for c in r.checks if c.outcome == "inconclusive")
+    return f"{names}: {'; '.join(reasons)}"
 
 
 def _verification_outcome(r: ModelVerification) -> str:
+    would = "would be" if r.dry_run else ""
+    if r.outcome == "inconclusive":
+        what = (f"{r.model} {r.version} in {r.environment}: inconclusive "
+                f"({_why_inconclusive(r)}); never a rollback")
+        streak = f"{r.inconclusive_streak} of {r.inconclusive_limit} inconclusive runs in a row"
+        if r.action == "hold":
+            done = f"held (#{r.hold_pull})" if r.hold_pull else f"{would or 'is'} held"
+            return f"{what}; {streak}: {done}"
+        if r.action == "report":
+            return f"{what}; {streak}: reported (on_inconclusive: report)"
+        if r.action == "error":
+            return f"{what}; {streak}: the hold failed: {r.error}"
+        return f"{what}; {streak} before on_inconclusive acts"
     what = f"{r.model} {r.version} failed in {r.environment}"
+    if r.dry_run and r.action in ("rollback", "hold"):
+        to = f", rolled back to {r.rolled_back_to or 'the previous version'}" \
+            if r.action == "rollback" else ""
+        return f"{what}: dry run: it would be held{to}; nothing was done"
+    if r.action == "error":
+        return f"{what}: {r.error}"
     if r.action == "rollback":
         return (f"{what}: held, and rolled back to {r.rolled_back_to} (#{r.rollback_pull}, "
                 "an emergency rollback)")
