@@ -54,6 +54,20 @@ def cmd_hold(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_freeze(args: argparse.Namespace) -> int:
+    from jx_mlops.forge.kinds import open_forge
+    from jx_mlops.promote.freezes import set_freeze
+    from jx_mlops.views.operations import show_freeze
+
+    config = project_config(args)
+    frozen = args.command == "freeze"
+    result = set_freeze(open_forge(config.forge), config.environment(args.env), frozen=frozen,
+                        reason=getattr(args, "reason", None) or "",
+                        until=getattr(args, "until", None))
+    show_freeze(result, as_json=args.json)
+    return EXIT_OK
+
+
 def cmd_insights(args: argparse.Namespace) -> int:
     from jx_mlops.forge.kinds import open_forge
     from jx_mlops.promote.insights import collect_insights
@@ -96,6 +110,21 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("reference", metavar="MODEL@VERSION")
     p.add_argument("--env", metavar="ENV", required=True)
     p.add_argument("--reason", help="why (recorded in the hold and the history)")
+    add_json(p)
+
+    p = add_command(sub, "freeze", cmd_freeze,
+                    "freeze an environment: promote, rollback and ci release are refused "
+                    "there (emergency rollbacks pass) until `unfreeze` or --until; recorded "
+                    "in its environment repository")
+    p.add_argument("--env", metavar="ENV", required=True)
+    p.add_argument("--reason", required=True, help="why (recorded and shown by status)")
+    p.add_argument("--until", metavar="TIME",
+                   help="when it ends by itself: an ISO 8601 time with its offset "
+                        "(2026-12-24T09:00+01:00, or Z) or a duration from now (2h, 3d)")
+    add_json(p)
+
+    p = add_command(sub, "unfreeze", cmd_freeze, "lift the freeze of an environment")
+    p.add_argument("--env", metavar="ENV", required=True)
     add_json(p)
 
     p = add_command(sub, "insights", cmd_insights,

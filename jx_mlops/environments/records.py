@@ -3,8 +3,9 @@
 An environment repository (``OWNER/environment-staging``...) is shared by every model of
 every project that deploys there, as a Jenkins X cluster repository holds many apps. Its
 layout is documented in docs/environments.md; ``models/MODEL.yaml`` is the deployment
-record, ``models/MODEL.md`` the model card next to it, and ``holds/MODEL.yaml`` the
-versions of the model that may not come back (see ``promote/holds.py``). This module reads
+record, ``models/MODEL.md`` the model card next to it, ``holds/MODEL.yaml`` the
+versions of the model that may not come back (see ``promote/holds.py``), and
+``freeze.yaml`` a freeze of the whole environment (see ``promote/freezes.py``). This module reads
 and writes their formats; :mod:`jx_mlops.environments.repo` fetches them.
 """
 
@@ -246,3 +247,41 @@ def holds_content(holds: dict[str, Hold]) -> bytes | None:
         return None
     return dump_yaml({"holds": {v: {"reason": h.reason, "by": h.by, "at": h.at}
                                 for v, h in sorted(holds.items())}}).encode()
+
+
+FREEZE_PATH = "freeze.yaml"
+
+
+@dataclass(frozen=True)
+class Freeze:
+    """The environment accepts no promotion (until ``until``, ISO 8601 UTC, when given)."""
+
+    environment: str
+    reason: str
+    by: str
+    at: str
+    until: str | None = None
+
+
+def read_freeze(repo: GitRepo, rev: str, environment: str) -> Freeze | None:
+    """The freeze recorded at ``rev`` of an environment repository (None: not frozen)."""
+    raw = repo.read_blob(rev, FREEZE_PATH)
+    try:
+        data: Any = safe_load(raw) if raw else None
+    except (yaml.YAMLError, ValueError, JxMlopsError) as exc:
+        raise PromotionError(f"{FREEZE_PATH} in {environment}: unreadable freeze file "
+                             f"({str(exc).splitlines()[0][:120]})") from None
+    entry = data.get("freeze") if isinstance(data, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    until = entry.get("until")
+    return Freeze(environment, str(entry.get("reason", "")), str(entry.get("by", "")),
+                  str(entry.get("at", "")), None if until is None else str(until))
+
+
+def freeze_content(freeze: Freeze | None) -> bytes | None:
+    """``freeze.yaml`` recording ``freeze`` (None: no file, not frozen)."""
+    if freeze is None:
+        return None
+    return dump_yaml({"freeze": {"reason": freeze.reason, "by": freeze.by, "at": freeze.at,
+                                 "until": freeze.until}}).encode()

@@ -34,6 +34,7 @@ from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.identity import commit_identity
 from jx_mlops.promote import change, stage_tags
+from jx_mlops.promote.freezes import through_freeze
 from jx_mlops.promote.gate_facts import (
     against_deployed,
     signature_state,
@@ -194,6 +195,7 @@ class _Promotion:
             return self._finish_leftover(target)
         if self.request.action != "disable":
             refuse_held(self.env_repo, self.env.name, target.model, target.version)
+            target = through_freeze(self.env_repo, target, emergency=self.request.emergency)
         pull = self._open_pull()
         if pull is not None:  # whoever lands it, the promotion is its requester's
             target = replace(target, promoted_by=pull.author)

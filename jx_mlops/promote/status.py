@@ -9,7 +9,8 @@ however long the environments' histories are.
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
 from jx_mlops.environments.records import DeploymentRecord
 from jx_mlops.environments.repo import EnvironmentRepo, in_parallel
 from jx_mlops.forge.base import Forge
+from jx_mlops.promote.freezes import describe, in_force
 
 if TYPE_CHECKING:
     from jx_mlops.environments.history import HistoryEvent
@@ -39,6 +41,7 @@ class StatusEntry:
     previous_version: str | None = None
     forced: bool = False
     source_repo: str | None = None
+    frozen: str | None = None  # the environment's freeze in force, described
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,12 +57,14 @@ def _entry(env: str, name: str, record: DeploymentRecord | None) -> StatusEntry:
 
 
 def _records(forge: Forge, env: EnvironmentConfig, models: list[str] | None
-             ) -> dict[str, DeploymentRecord] | None:
+             ) -> tuple[dict[str, DeploymentRecord], str | None]:
     env_repo = EnvironmentRepo(forge, env.repo)
     try:
         if not env_repo.exists:
-            return None
-        return {r.model: r for r in env_repo.records(env.name, models)}
+            return {}, None
+        freeze = in_force(env_repo.freeze(env.name), time.time())
+        return ({r.model: r for r in env_repo.records(env.name, models)},
+                describe(freeze) if freeze else None)
     finally:
         env_repo.close()
 
@@ -76,10 +81,10 @@ def collect_status(config: ProjectConfig, forge: Forge, *, all_models: bool = Fa
     found = in_parallel([functools.partial(_records, forge, env,
                                            None if all_models else wanted) for env in envs])
     entries = []
-    for env, records in zip(envs, found, strict=True):
-        records = records or {}
+    for env, (records, frozen) in zip(envs, found, strict=True):
         names = sorted(set(wanted) | set(records)) if all_models else wanted
-        entries += [_entry(env.name, name, records.get(name)) for name in names]
+        entries += [replace(_entry(env.name, name, records.get(name)), frozen=frozen)
+                    for name in names]
     return entries
 
 

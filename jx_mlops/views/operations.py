@@ -11,6 +11,7 @@ from jx_mlops.console import out_console
 from jx_mlops.views.common import print_json, print_table
 
 if TYPE_CHECKING:
+    from jx_mlops.promote.freezes import FreezeResult
     from jx_mlops.promote.holds import HoldResult
     from jx_mlops.promote.insights import Insights
     from jx_mlops.promote.verify import ModelVerification
@@ -109,3 +110,23 @@ def show_hold(result: HoldResult, *, as_json: bool) -> None:
         print(f"{what} is on hold (#{result.pull_request}): {hold.reason}")
     else:
         print(f"{what}: hold cleared (#{result.pull_request})")
+
+
+def show_freeze(result: FreezeResult, *, as_json: bool) -> None:
+    freeze = result.freeze
+    if as_json:
+        print_json({"environment": result.environment, "frozen": freeze is not None,
+                    "changed": result.changed, "pull_request": result.pull_request,
+                    "reason": freeze.reason if freeze else None,
+                    "by": freeze.by if freeze else None, "at": freeze.at if freeze else None,
+                    "until": freeze.until if freeze else None})
+        return
+    pull = f" (#{result.pull_request})" if result.pull_request else ""
+    if freeze is None:
+        print(f"{result.environment} is {'not frozen' if not result.changed else 'unfrozen'}"
+              f"{pull}")
+        return
+    from jx_mlops.promote.freezes import describe
+
+    print(f"{result.environment} is {'already ' if not result.changed else ''}"
+          f"{describe(freeze)}{pull}")

@@ -106,6 +106,9 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
     print_table("Deployments", ("Model", "Env", "Version", "Since (UTC)", "By", "PR", "From"), rows,
            caption="PR: the promotion's pull request in the environment repository; "
                    "From: the project pull request the version was merged from")
+    frozen = {e.environment: e.frozen for e in entries if e.frozen}
+    for environment, freeze in frozen.items():
+        print(f"{environment} is {freeze}")
 
 
 def show_gto_stages(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
