@@ -53,6 +53,8 @@ def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
         for r in found:
             if not r.passed:
                 out.print(_verification_outcome(r), markup=False, highlight=False)
+    if any(r.dry_run for found in results.values() for r in found):
+        out.print("dry run: nothing was recorded, held or rolled back")
 
 
 _RESULT = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive"}
