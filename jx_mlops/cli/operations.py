@@ -34,7 +34,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                for name in names}
     show_verification(results, as_json=args.json)
     outcome = worst(r.outcome for rs in results.values() for r in rs)
-    if any(r.error for rs in results.values() for r in rs):
+    if any(r.action == "error" for rs in results.values() for r in rs):
         return EXIT_USER_ERROR
     return {"pass": EXIT_OK, "fail": EXIT_USER_ERROR}.get(outcome, EXIT_INCONCLUSIVE)
 

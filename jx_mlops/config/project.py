@@ -17,6 +17,7 @@ import yaml
 from jx_mlops.compare.policy import Direction, MetricPolicy
 from jx_mlops.config.evaluation import EvaluationConfig, read_evaluation
 from jx_mlops.config.node import ConfigNode
+from jx_mlops.config.rollout import RolloutConfig, read_rollout
 from jx_mlops.config.signing import SigningConfig, read_signature_gate, read_signing
 from jx_mlops.config.verify import VerifyConfig, read_verify
 from jx_mlops.config.windows import Window, read_windows
@@ -112,6 +113,8 @@ class EnvironmentConfig:
     signature: str | None = None
     # When promotions are accepted (see config.windows); empty: always.
     windows: tuple[Window, ...] = ()
+    # Canary steps (see config.rollout); None: a promotion takes all traffic at once.
+    rollout: RolloutConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ def _read_model(name: str, node: ConfigNode) -> ModelConfig:
 
 _ENV_KEYS = ("name", "repo", "strategy", "requires", "soak", "approvals", "approvers",
              "gates", "layout", "namespace", "model_format", "chart_repository", "verify",
-             "windows")
+             "windows", "rollout")
 _K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\[\]-]*$")
 
@@ -272,6 +275,7 @@ def _read_environment(node: ConfigNode) -> EnvironmentConfig:
         verify=read_verify(node.child("verify")),
         signature=read_signature_gate(node.child("gates").child("signature")),
         windows=read_windows(node.child("windows")),
+        rollout=read_rollout(node.child("rollout")),
     )
 
 

@@ -95,6 +95,14 @@ class DeploymentRecord:
     # (bundle URI and sha256, method, key or identity); empty for unsigned versions.
     artifact_sha256: str | None = None
     signature: dict[str, Any] = field(default_factory=dict)
+    # A canary step: {"percent": 10, "stable_version": "v0.0.1", "stable_uri": URI}
+    # (empty: the version takes all traffic).
+    rollout: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def canary_percent(self) -> int | None:
+        percent = self.rollout.get("percent")
+        return percent if isinstance(percent, int) else None
 
     @property
     def serving(self) -> bool:
@@ -130,6 +138,7 @@ class DeploymentRecord:
                           "approved_by": list(self.approved_by), "reason": self.reason},
             "gates": [{"gate": g.gate, "status": g.status, "detail": g.detail}
                       for g in self.gates],
+            **({"rollout": dict(self.rollout)} if self.rollout else {}),
         }
 
     def to_yaml(self) -> str:
@@ -171,6 +180,7 @@ class DeploymentRecord:
             layout=serving.get("layout"), namespace=serving.get("namespace"),
             artifact_sha256=_text(artifact.get("sha256")),
             signature=dict(data.get("signature") or {}),
+            rollout=dict(data.get("rollout") or {}),
         )
 
 

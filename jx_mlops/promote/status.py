@@ -42,6 +42,8 @@ class StatusEntry:
     forced: bool = False
     source_repo: str | None = None
     frozen: str | None = None  # the environment's freeze in force, described
+    canary_percent: int | None = None  # a canary step: its share of the traffic
+    stable_version: str | None = None  # ... and the version serving the rest
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,7 +55,8 @@ def _entry(env: str, name: str, record: DeploymentRecord | None) -> StatusEntry:
     return StatusEntry(env, name, record.version, record.state, record.promoted_at,
                        record.promoted_by, record.source_commit, record.source_pull,
                        record.action, record.pull_request, record.previous_version,
-                       record.forced, record.source_repo)
+                       record.forced, record.source_repo, None, record.canary_percent,
+                       record.rollout.get("stable_version"))
 
 
 def _records(forge: Forge, env: EnvironmentConfig, models: list[str] | None

@@ -31,7 +31,7 @@ from jx_mlops.environments.verification import VerificationRecord, deployment_ev
 from jx_mlops.errors import ConfigError, JxMlopsError
 from jx_mlops.forge.base import Forge
 from jx_mlops.git.process import run_git
-from jx_mlops.promote.actions import project_context, run_rollback
+from jx_mlops.promote.actions import project_context, run_rollback, run_step
 from jx_mlops.promote.holds import set_hold
 from jx_mlops.promote.promotion import PromotionContext
 from jx_mlops.promote.stage_tags import assign_stage
@@ -57,6 +57,11 @@ class ModelVerification:
     inconclusive_limit: int = 0
     dry_run: bool = False  # ``action`` is what a real run would do; nothing was done
     error: str = ""  # why the action could not be completed (the checks were recorded)
+    canary_percent: int | None = None  # a canary step: its traffic share
+    stable_version: str | None = None
+    advanced_to: int | None = None  # the next step asked for (100: the whole traffic)
+    step_pull: int | None = None
+    step_merged: bool = False
 
     @property
     def passed(self) -> bool:
@@ -77,13 +82,18 @@ class ModelVerification:
                 "hold_pull_request": self.hold_pull,
                 "inconclusive_streak": self.inconclusive_streak,
                 "inconclusive_limit": self.inconclusive_limit,
+                "canary_percent": self.canary_percent, "stable_version": self.stable_version,
+                "advanced_to": self.advanced_to, "step_pull_request": self.step_pull,
+                "step_merged": self.step_merged,
                 "checks": [c.to_json() for c in self.checks]}
 
 
-def run_checks(verify: VerifyConfig, *, model: str, version: str, environment: str
-               ) -> tuple[CheckOutcome, ...]:
-    """Every check of ``verify`` now, with ``${model}``-style names filled in."""
-    names = {"model": model, "version": version, "environment": environment}
+def run_checks(verify: VerifyConfig, *, model: str, version: str, environment: str,
+               stable_version: str | None = None) -> tuple[CheckOutcome, ...]:
+    """Every check of ``verify`` now, with ``${model}``-style names filled in
+    (``${stable_version}``: the stable beside a canary, else the version itself)."""
+    names = {"model": model, "version": version, "environment": environment,
+             "stable_version": stable_version or version}
     outcomes = []
     for check in verify.checks:
         promql = Template(check.query).safe_substitute(names)
@@ -98,6 +108,8 @@ class _Deployment:
     version: str
     event: HistoryEvent
     earlier: tuple[tuple[HistoryEvent, VerificationRecord | None], ...]
+    canary_percent: int | None = None
+    stable_version: str | None = None
 
 
 def _running(env_repo: EnvironmentRepo, env: EnvironmentConfig, model: str
@@ -112,7 +124,9 @@ def _running(env_repo: EnvironmentRepo, env: EnvironmentConfig, model: str
     older = [e for e in events if e.timestamp <= event.timestamp and e is not event
              and e.action in LANDING_ACTIONS]
     earlier = tuple((e, env_repo.verification(e)) for e in older)
-    return _Deployment(record.version, event, earlier)
+    stable = record.rollout.get("stable_version")
+    return _Deployment(record.version, event, earlier, record.canary_percent,
+                       stable if isinstance(stable, str) else None)
 
 
 def _record(env_repo: EnvironmentRepo, event: HistoryEvent, *, outcome: str,
@@ -155,17 +169,22 @@ def _act(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentConfig,
         hold = set_hold(ctx.forge, env, result.model, result.version, held=True,
                         reason=cause, env_repo=ctx.environment_repo(env))
         return _with(result, action="hold", hold_pull=hold.pull_request)
-    if verify.on_failure == "report":
+    on_failure = verify.on_failure
+    back_to = last_verified(deployment)
+    if deployment.canary_percent is not None and on_failure != "report":
+        # A failing canary step is removed: its stable takes the whole traffic again.
+        on_failure, back_to = "rollback", deployment.stable_version
+    if on_failure == "report":
         return _with(result, action="report")
     if result.dry_run:
-        return _with(result, action=verify.on_failure, rolled_back_to=(
-            last_verified(deployment) if verify.on_failure == "rollback" else None))
+        return _with(result, action=on_failure,
+                     rolled_back_to=back_to if on_failure == "rollback" else None)
     cause = f"verification failed: {result.cause}"
     hold = set_hold(ctx.forge, env, result.model, result.version, held=True, reason=cause,
                     env_repo=ctx.environment_repo(env))
-    if verify.on_failure == "hold":
+    if on_failure == "hold":
         return _with(result, action="hold", hold_pull=hold.pull_request)
-    back = run_rollback(ctx, config, result.model, env, to=last_verified(deployment),
+    back = run_rollback(ctx, config, result.model, env, to=back_to,
                         reason=f"emergency rollback: {cause}", emergency=True)
     return _with(result, action="rollback", rolled_back_to=back.version,
                  rollback_pull=back.pull.number if back.pull else None,
@@ -191,6 +210,24 @@ def sync_stage(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentCon
                               "environment_repo": env.repo})
 
 
+def _advance(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentConfig,
+             result: ModelVerification, record: VerificationRecord) -> ModelVerification:
+    """A passing canary step: the next step once this one has held for ``step_after``."""
+    assert env.rollout is not None and result.canary_percent is not None
+    held = (record.last_passed_at or 0) - (record.first_passed_at or 0)
+    if held < env.rollout.step_after:
+        return result
+    step = env.rollout.next_step(result.canary_percent)
+    if result.dry_run:
+        return _with(result, advanced_to=step)
+    try:
+        landed = run_step(ctx, config, result.model, env, result.version, step)
+    except JxMlopsError as exc:  # a freeze, a closed gate: said, and tried again next run
+        return _with(result, advanced_to=step, error=str(exc))
+    return _with(result, advanced_to=step, step_merged=landed.merged,
+                 step_pull=landed.pull.number if landed.pull else None)
+
+
 def verify_model(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentConfig,
                  model: str, now: int, *, dry_run: bool = False) -> ModelVerification | None:
     """Check ``model`` in ``env`` (None: nothing of it serves there). With ``dry_run``
@@ -201,15 +238,20 @@ def verify_model(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentC
     if deployment is None:
         return None
     checks = run_checks(env.verify, model=model, version=deployment.version,
-                        environment=env.name)
+                        environment=env.name, stable_version=deployment.stable_version)
     outcome = worst(c.outcome for c in checks)
     record = _record(env_repo, deployment.event, outcome=outcome, checks=checks, now=now,
                      save=not dry_run)
-    in_window = now - deployment.event.timestamp <= env.verify.within
+    # A canary step is verified until it completes, however long it took to get there.
+    in_window = now - deployment.event.timestamp <= env.verify.within or \
+        deployment.canary_percent is not None
     result = ModelVerification(env.name, model, deployment.version, outcome, checks,
                                in_window, inconclusive_streak=record.inconclusive_streak,
                                inconclusive_limit=env.verify.inconclusive_limit,
-                               dry_run=dry_run)
+                               dry_run=dry_run, canary_percent=deployment.canary_percent,
+                               stable_version=deployment.stable_version)
+    if outcome == "pass" and deployment.canary_percent is not None:
+        return _advance(config, ctx, env, result, record)
     if outcome == "pass" or (outcome == "fail" and not in_window):
         if not dry_run:
             sync_stage(config, ctx, env, model, deployment.version)

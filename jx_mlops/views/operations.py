@@ -51,13 +51,30 @@ def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
                                                   "Value", "Query"), rows,
                wrap=("Value", "Query"))
         for r in found:
-            if not r.passed:
+            if r.canary_percent is not None and r.passed:
+                out.print(_canary_outcome(r), markup=False, highlight=False)
+            elif not r.passed:
                 out.print(_verification_outcome(r), markup=False, highlight=False)
     if any(r.dry_run for found in results.values() for r in found):
         out.print("dry run: nothing was recorded, held or rolled back")
 
 
 _RESULT = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive"}
+
+
+def _canary_outcome(r: ModelVerification) -> str:
+    what = (f"{r.model} {r.version} at {r.canary_percent}% (canary), {r.stable_version} "
+            f"stable in {r.environment}: passed")
+    if r.advanced_to is None:
+        return f"{what}; the step has not held for rollout.step_after yet"
+    to = f"{r.advanced_to}%" if r.advanced_to < 100 else "100% (the whole traffic)"
+    if r.dry_run:
+        return f"{what}; would move to {to}"
+    if r.error:
+        return f"{what}; the move to {to} waits: {r.error}"
+    if not r.step_merged:
+        return f"{what}; the move to {to} waits for its gates (#{r.step_pull})"
+    return f"{what}; moved to {to} (#{r.step_pull})"
 
 
 def _why_inconclusive(r: ModelVerification) -> str:

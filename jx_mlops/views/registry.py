@@ -96,6 +96,9 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
     def version(entry: StatusEntry) -> str:
         if entry.version is None:
             return "—"
+        if entry.canary_percent is not None:
+            return (f"{entry.version} at {entry.canary_percent}% (canary), "
+                    f"{entry.stable_version} stable")
         return entry.version if entry.state in (None, "serving") else \
             f"{entry.version} ({entry.state})"
 
