@@ -96,6 +96,10 @@ def test_a_canary_advances_while_its_checks_hold_and_is_removed_when_they_fail(
         assert "canary" not in yaml.safe_load(lab.env_file("staging",
                                                           "serving/fraud.yaml"))["spec"]
         assert "v0.0.3" in lab.env_file("staging", "holds/fraud.yaml")
+        [insights] = [k for k in run(cli, "insights") if k["environment"] == "staging"]
+        assert (insights["deployments"], insights["failures"], insights["canary_stops"]) == \
+            (3, 1, 1)
+        assert insights["history"][-1]["stopped_at_percent"] == 10
     finally:
         for key in [k for k in prom.exporter.values if k.startswith("model_error_ratio{")]:
             del prom.exporter.values[key]

@@ -106,6 +106,7 @@ def commit_message(record: DeploymentRecord) -> str:
         "Pull-Request": str(record.pull_request) if record.pull_request else None,
         "Source": f"{record.source_repo}@{record.source_commit}", "Tag": record.tag,
         "Reason": record.reason,
+        "Canary-Percent": None if record.canary_percent is None else str(record.canary_percent),
     }
     return f"{title(action, record.model, record.version, record.environment)}\n\n" \
            f"{trailers(fields)}\n"
