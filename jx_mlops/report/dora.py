@@ -54,11 +54,12 @@ def summary_row(keys: DoraKeys) -> tuple[str, ...]:
     return (keys.model, keys.environment, str(keys.deployments),
             f"{keys.deployment_frequency_per_week:g}", duration(keys.lead_time_median_s),
             duration(keys.lead_time_p90_s), rate(keys.change_failure_rate),
-            duration(keys.time_to_restore_median_s), str(keys.canary_stops))
+            duration(keys.time_to_restore_median_s),
+            str(keys.canary_stops) if keys.canary_stops else "")  # the column only if any
 
 
 SUMMARY_COLUMNS = ("Model", "Env", "Deploys", "/week", "Lead p50", "Lead p90", "Fail rate",
-                   "Restore p50", "Canary stops")
+                   "Restore p50", "Stops")
 
 
 def _week(at: int) -> str:

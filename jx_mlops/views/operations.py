@@ -28,7 +28,8 @@ def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> N
         print_table("Delivery insights (DORA keys)", SUMMARY_COLUMNS,
                [summary_row(k) for k in insights.keys],
                caption="lead time: first commit of the source PR to running; a failure: "
-                       "a deployment followed by a rollback, a disable or a hold")
+                       "a deployment followed by a rollback, a disable or a hold; stops: "
+                       "canaries that failed before the whole traffic")
 
 
 def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
@@ -84,20 +85,24 @@ def _why_inconclusive(r: ModelVerification) -> str:
     return f"{names}: {'; '.join(reasons)}"
 
 
-def _verification_outcome(r: ModelVerification) -> str:
+def _inconclusive_outcome(r: ModelVerification) -> str:
     would = "would be" if r.dry_run else ""
+    what = (f"{r.model} {r.version} in {r.environment}: inconclusive "
+            f"({_why_inconclusive(r)}); never a rollback")
+    streak = f"{r.inconclusive_streak} of {r.inconclusive_limit} inconclusive runs in a row"
+    if r.action == "hold":
+        done = f"held (#{r.hold_pull})" if r.hold_pull else f"{would or 'is'} held"
+        return f"{what}; {streak}: {done}"
+    if r.action == "report":
+        return f"{what}; {streak}: reported (on_inconclusive: report)"
+    if r.action == "error":
+        return f"{what}; {streak}: the hold failed: {r.error}"
+    return f"{what}; {streak} before on_inconclusive acts"
+
+
+def _verification_outcome(r: ModelVerification) -> str:
     if r.outcome == "inconclusive":
-        what = (f"{r.model} {r.version} in {r.environment}: inconclusive "
-                f"({_why_inconclusive(r)}); never a rollback")
-        streak = f"{r.inconclusive_streak} of {r.inconclusive_limit} inconclusive runs in a row"
-        if r.action == "hold":
-            done = f"held (#{r.hold_pull})" if r.hold_pull else f"{would or 'is'} held"
-            return f"{what}; {streak}: {done}"
-        if r.action == "report":
-            return f"{what}; {streak}: reported (on_inconclusive: report)"
-        if r.action == "error":
-            return f"{what}; {streak}: the hold failed: {r.error}"
-        return f"{what}; {streak} before on_inconclusive acts"
+        return _inconclusive_outcome(r)
     what = f"{r.model} {r.version} failed in {r.environment}"
     if r.dry_run and r.action in ("rollback", "hold"):
         to = f", rolled back to {r.rolled_back_to or 'the previous version'}" \
@@ -105,6 +110,10 @@ def _verification_outcome(r: ModelVerification) -> str:
         return f"{what}: dry run: it would be held{to}; nothing was done"
     if r.action == "error":
         return f"{what}: {r.error}"
+    if r.action == "rollback" and r.canary_percent is not None:
+        return (f"{r.model} {r.version}, a canary at {r.canary_percent}%, failed in "
+                f"{r.environment}: held, and the canary removed: {r.rolled_back_to} takes "
+                f"the whole traffic again (#{r.rollback_pull}, an emergency rollback)")
     if r.action == "rollback":
         return (f"{what}: held, and rolled back to {r.rolled_back_to} (#{r.rollback_pull}, "
                 "an emergency rollback)")
