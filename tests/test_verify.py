@@ -7,57 +7,16 @@ test sets, standing in for the model server's /metrics.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from kit.cli import run
-from kit.lab import Lab, make_lab
-from kit.prometheus import PrometheusServer, free_port
+from kit.lab import make_lab
+from kit.prometheus import PrometheusServer, running_prometheus
+from kit.verify import VERIFIED_ENVIRONMENTS, release_version, set_error_ratio, verified_lab
 
 from jx_mlops.fsutil import jx_home
 
 pytestmark = pytest.mark.slow  # a real Prometheus scraping, promotion stories
-
-VERIFIED_ENVIRONMENTS = """\
-  - name: staging
-    repo: local/environment-staging
-    strategy: auto
-    verify:
-      prometheus: {url}
-      checks:
-        - name: serving
-          query: min(up{{job="model"}})
-          min: 1
-        - name: errors
-          query: max(model_error_ratio)
-          max: 0.05
-      within: 30m
-      on_failure: {on_failure}
-  - name: production
-    repo: local/environment-production
-    strategy: manual
-    requires: staging
-"""
-
-
-def verified_lab(base: Path, url: str, on_failure: str = "rollback") -> Lab:
-    return make_lab(base, jx_home(),
-                    environments=VERIFIED_ENVIRONMENTS.format(url=url, on_failure=on_failure))
-
-
-def release_version(cli, lab: Lab) -> str:
-    lab.new_version({"fraud": {"accuracy": 0.9}})
-    version = run(cli, "register", "fraud")["version"]
-    run(cli, "promote", "fraud", "--version", version, "--to", "staging")
-    return str(version)
-
-
-def set_error_ratio(prom: PrometheusServer, value: float) -> None:
-    for key in [k for k in prom.exporter.values if k.startswith("model_error_ratio{")]:
-        del prom.exporter.values[key]  # per-version series another test set
-    prom.exporter.values["model_error_ratio"] = value
-    prom.wait_for("max(model_error_ratio)", f"{value:g}")
-
 
 def test_failed_verification_holds_and_rolls_back(cli, hermetic, monkeypatch,
                                                   prometheus_server: PrometheusServer) -> None:
@@ -115,36 +74,83 @@ def test_failed_verification_holds_and_rolls_back(cli, hermetic, monkeypatch,
     assert insights["time_to_restore_median_s"] is not None
 
 
-def test_hold_alone_and_a_query_with_no_sample(cli, hermetic, monkeypatch,
-                                               prometheus_server: PrometheusServer) -> None:
+def test_no_sample_is_inconclusive_and_holds_only_after_the_limit(
+        cli, hermetic, monkeypatch, prometheus_server: PrometheusServer) -> None:
+    from kit.git import git
+
     set_error_ratio(prometheus_server, 0.01)
-    lab = verified_lab(hermetic, prometheus_server.url, on_failure="hold")
+    lab = verified_lab(hermetic, prometheus_server.url)  # on_failure: rollback
     monkeypatch.chdir(lab.path)
     release_version(cli, lab)
-    text = (lab.path / "mlops.yaml").read_text().replace('max(model_error_ratio)',
-                                                         'max(no_such_metric)')
+    release_version(cli, lab)
+    text = (lab.path / "mlops.yaml").read_text().replace(
+        "max(model_error_ratio)", "max(no_such_metric)").replace(
+        "on_failure: rollback", "on_failure: rollback\n      on_inconclusive: hold\n"
+                                "      inconclusive_limit: 2")
     (lab.path / "mlops.yaml").write_text(text)
-    result = cli("verify", "--env", "staging", "--json")
-    assert result.code == 1
-    [model] = json.loads(result.out)[0]["models"]
-    assert model["action"] == "hold" and model["rolled_back_to"] is None
+    ignored = cli("verify", "--env", "staging")  # an uncommitted edit steers nothing
+    assert ignored.code == 0, ignored.out + ignored.err
+    assert "mlops.yaml has uncommitted changes; verify reads it as committed" in ignored.err
+    git(lab.path, "commit", "-qam", "verify: a check with no sample")
+
+    first = cli("verify", "--env", "staging", "--json")
+    assert first.code == 4, first.out + first.err
+    [env] = json.loads(first.out)
+    [model] = env["models"]
+    assert (env["outcome"], model["outcome"], model["action"], model["inconclusive_streak"]) \
+        == ("inconclusive", "inconclusive", "none", 1)
+    assert (model["checks"][0]["outcome"], model["checks"][1]["outcome"]) == \
+        ("pass", "inconclusive")
     assert model["checks"][1]["reason"] == "the query returned no sample (max 0.05)"
-    assert lab.record("staging", "fraud")["version"] == "v0.0.1"  # held, still serving
-    assert "v0.0.1" in lab.env_file("staging", "holds/fraud.yaml")
+    dry = cli("verify", "--env", "staging", "--dry-run")
+    assert dry.code == 4
+    assert "(errors: the query returned no sample); never a rollback; 2 of 2 inconclusive " \
+        "runs in a row: would be held" in " ".join(dry.out.split())
+    assert "holds/fraud.yaml" not in lab.env_git("staging", "ls-tree", "-r", "main")
+
+    second = cli("verify", "--env", "staging")
+    assert second.code == 4
+    assert "2 of 2 inconclusive runs in a row: held (#" in " ".join(second.out.split())
+    assert lab.record("staging", "fraud")["version"] == "v0.0.2"  # held, still serving
+    assert "v0.0.2" in lab.env_file("staging", "holds/fraud.yaml")
 
 
-def test_unreachable_prometheus_is_a_failed_check(cli, hermetic, monkeypatch) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
-    lab = verified_lab(hermetic, url, on_failure="report")
-    monkeypatch.chdir(lab.path)
-    release_version(cli, lab)
-    result = cli("verify", "--env", "staging")
-    assert result.code == 1
-    assert "FAIL" in result.out and "unreachable" in result.out
-    assert lab.record("staging", "fraud")["version"] == "v0.0.1"
+def test_prometheus_stopped_mid_run_is_inconclusive_and_never_rolls_back(
+        cli, hermetic, monkeypatch, tmp_path, prometheus_server: PrometheusServer) -> None:
+    set_error_ratio(prometheus_server, 0.01)
+    with running_prometheus(tmp_path, {"model": prometheus_server.exporter.port}) as url:
+        own = PrometheusServer(url, prometheus_server.exporter, 0)
+        own.wait_for('up{job="model"}', "1")
+        own.wait_for("max(model_error_ratio)", "0.01")
+        lab = verified_lab(hermetic, url)  # on_failure: rollback
+        monkeypatch.chdir(lab.path)
+        release_version(cli, lab)
+        assert cli("verify").code == 0
+        release_version(cli, lab)
+        assert cli("verify").code == 0
+    result = cli("verify", "--env", "staging")  # the same Prometheus, stopped
+    assert result.code == 4, result.out + result.err
+    line = " ".join(result.out.split())
+    assert f"fraud v0.0.2 in staging: inconclusive (serving, errors: Prometheus at {url} " \
+        "is unreachable: [Errno 111] Connection refused); never a rollback; 1 of 3 " \
+        "inconclusive runs in a row before on_inconclusive acts" in line
+    for _ in range(3):
+        again = cli("verify", "--env", "staging", "--json")
+    [model] = json.loads(again.out)[0]["models"]
+    assert (again.code, model["action"], model["inconclusive_streak"]) == (4, "report", 4)
+    assert lab.record("staging", "fraud")["version"] == "v0.0.2"
+    assert "holds/fraud.yaml" not in lab.env_git("staging", "ls-tree", "-r", "main")
     missing = cli("verify", "--env", "production")
     assert missing.code == 1
     assert "production has no verify: block" in missing.err
+
+
+def test_a_schedule_without_checks_exits_0_with_a_note(cli, hermetic, monkeypatch) -> None:
+    lab = make_lab(hermetic, jx_home())
+    monkeypatch.chdir(lab.path)
+    result = cli("verify")
+    assert result.code == 0
+    assert "note: mlops.yaml: no environment has a verify: block" in result.err
 
 
 @pytest.mark.parametrize(("block", "message"), [
@@ -154,6 +160,12 @@ def test_unreachable_prometheus_is_a_failed_check(cli, hermetic, monkeypatch) ->
      "environments[0].verify.checks[0]: expected min and/or max"),
     ("{prometheus: 'http://x', checks: [{name: a, query: up, min: 1}], on_failure: panic}",
      "environments[0].verify.on_failure: expected 'rollback', 'hold' or 'report', got 'panic'"),
+    ("{prometheus: 'http://x', checks: [{name: a, query: up, min: 1}], "
+     "on_inconclusive: rollback}",
+     "environments[0].verify.on_inconclusive: expected 'report' or 'hold', got 'rollback'"),
+    ("{prometheus: 'http://x', checks: [{name: a, query: up, min: 1}], "
+     "inconclusive_limit: 0}",
+     "environments[0].verify.inconclusive_limit: expected a whole number >= 1, got 0"),
     ("{prometheus: 'http://x', checks: []}",
      "environments[0].verify.checks: expected a non-empty list of checks"),
 ])

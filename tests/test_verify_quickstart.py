@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from kit.cli import run
+from kit.git import git
 from kit.prometheus import free_port, running_prometheus
 from kit.workspace import Project
 
@@ -73,6 +74,27 @@ def wait_for_scrape(url: str, promql: str, timeout: float = 60) -> None:
     raise AssertionError(f"Prometheus never scraped {promql}")
 
 
+def healthy_block(url: str) -> str:
+    """The checks docs/operations.md shows, on the service's own metrics."""
+    return f"""    verify:
+      prometheus: {url}
+      checks:
+        - name: serving
+          query: min(up{{job="churn"}})
+          min: 1
+        - name: errors
+          query: >-
+            sum(jx_mlops_request_errors_total{{model="${{model}}"}})
+            / clamp_min(sum(jx_mlops_requests_total{{model="${{model}}"}}), 1)
+          max: 0.05
+        - name: latency-p95
+          query: >-
+            histogram_quantile(0.95,
+            sum by (le) (jx_mlops_request_seconds_bucket{{model="${{model}}"}}))
+          max: 1
+"""
+
+
 def verify_block(url: str) -> str:
     return f"""    verify:
       prometheus: {url}
@@ -101,10 +123,23 @@ def test_failing_check_on_the_real_model_server_rolls_staging_back(
 
     with running_prometheus(tmp_path, {"churn": model_server}) as url:
         config = project.path / "mlops.yaml"
-        config.write_text(config.read_text().replace(
+        original = config.read_text()
+        config.write_text(original.replace(
+            "    repo: local/environment-staging\n",
+            "    repo: local/environment-staging\n" + healthy_block(url), 1))
+        git(project.path, "commit", "-qam", "verify: the checks")  # verify reads it committed
+        wait_for_scrape(url, 'up{job="churn"}')
+        wait_for_scrape(url, 'sum(jx_mlops_requests_total{model="churn"})')
+        healthy = cli("verify", "--json")
+        assert healthy.code == 0, healthy.out + healthy.err
+        [model] = json.loads(healthy.out)[0]["models"]
+        assert [(c["name"], c["outcome"]) for c in model["checks"]] == [
+            ("serving", "pass"), ("errors", "pass"), ("latency-p95", "pass")]
+
+        config.write_text(original.replace(
             "    repo: local/environment-staging\n",
             "    repo: local/environment-staging\n" + verify_block(url), 1))
-        wait_for_scrape(url, 'up{job="churn"}')
+        git(project.path, "commit", "-qam", "verify: a check that fails")
         failed = cli("verify", "--json")
         assert failed.code == 1, failed.err
         [found] = json.loads(failed.out)

@@ -19,20 +19,32 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+EXIT_INCONCLUSIVE = 4  # verify: no check failed, but one said nothing (no rollback)
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    from jx_mlops.promote.verify import verify_environment
+    import sys
+
+    from jx_mlops.promote.verify import committed_config, verify_environment, worst
     from jx_mlops.views.operations import show_verification
 
-    config = project_config(args)
+    config, note = committed_config(project_config(args))
+    if note:
+        print(note, file=sys.stderr)
     names = [args.env] if args.env else [e.name for e in config.environments if e.verify]
     if not names:
-        from jx_mlops.errors import ConfigError
-
-        raise ConfigError(f"{config.path.name}: no environment has a verify: block (the "
-                          "checks to run; see docs/operations.md)")
-    results = {name: verify_environment(config, name, model=args.model) for name in names}
+        print(f"note: {config.path.name}: no environment has a verify: block, so there is "
+              "nothing to check (see docs/operations.md)", file=sys.stderr)
+        if args.json:
+            show_verification({}, as_json=True)
+        return EXIT_OK
+    results = {name: verify_environment(config, name, model=args.model, dry_run=args.dry_run)
+               for name in names}
     show_verification(results, as_json=args.json)
-    return EXIT_OK if all(r.passed for rs in results.values() for r in rs) else EXIT_USER_ERROR
+    outcome = worst(r.outcome for rs in results.values() for r in rs)
+    if any(r.action == "error" for rs in results.values() for r in rs):
+        return EXIT_USER_ERROR
+    return {"pass": EXIT_OK, "fail": EXIT_USER_ERROR}.get(outcome, EXIT_INCONCLUSIVE)
 
 
 _HOLD_ACTIONS = ("set", "clear", "list")
@@ -69,6 +81,20 @@ def cmd_hold_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_freeze(args: argparse.Namespace) -> int:
+    from jx_mlops.forge.kinds import open_forge
+    from jx_mlops.promote.freezes import set_freeze
+    from jx_mlops.views.operations import show_freeze
+
+    config = project_config(args)
+    frozen = args.command == "freeze"
+    result = set_freeze(open_forge(config.forge), config.environment(args.env), frozen=frozen,
+                        reason=getattr(args, "reason", None) or "",
+                        until=getattr(args, "until", None))
+    show_freeze(result, as_json=args.json)
+    return EXIT_OK
+
+
 def cmd_insights(args: argparse.Namespace) -> int:
     from jx_mlops.promote.insights import collect_insights
     from jx_mlops.views.operations import show_insights
@@ -100,10 +126,37 @@ def add_parsers(sub: Any) -> None:
     """verify and insights; hold is an environment verb (``cli.env`` adds it)."""
     p = add_command(sub, "verify", cmd_verify,
                     "run the environments' production checks (Prometheus queries) on the "
-                    "versions running there; on failure act as verify.on_failure says; exit "
-                    "1 when a check fails")
+                    "versions running there; pass, fail or inconclusive")
+    p.description = (
+                    "Run the environments' production checks (Prometheus queries) on the "
+                    "versions running there. A check passes, fails, or is inconclusive "
+                    "(Prometheus unreachable, a query error, no sample, several series, "
+                    "NaN). Within verify.within (default 30m) of a promotion a failure "
+                    "acts as verify.on_failure says (default rollback: hold the version "
+                    "and roll back); an inconclusive run never rolls back, and "
+                    "verify.inconclusive_limit (default 3) in a row act as "
+                    "verify.on_inconclusive says (default report; or hold). Exit 0 all "
+                    "passed, 1 a check failed, 4 inconclusive.")
     add_env(p, "one environment (default: every one with a verify: block)")
     p.add_argument("--model", metavar="MODEL", help="one model")
+    p.add_argument("--dry-run", action="store_true",
+                   help="run the checks and say what would be done; record and change "
+                        "nothing")
+    add_json(p)
+
+    p = add_command(sub, "freeze", cmd_freeze,
+                    "freeze an environment: promote, rollback and ci release are refused "
+                    "there (emergency rollbacks pass) until `unfreeze` or --until; recorded "
+                    "in its environment repository")
+    add_env(p, "the environment to freeze", required=True)
+    p.add_argument("--reason", required=True, help="why (recorded and shown by status)")
+    p.add_argument("--until", metavar="TIME",
+                   help="when it ends by itself: an ISO 8601 time with its offset "
+                        "(2026-12-24T09:00+01:00, or Z) or a duration from now (2h, 3d)")
+    add_json(p)
+
+    p = add_command(sub, "unfreeze", cmd_freeze, "lift the freeze of an environment")
+    add_env(p, "the environment to unfreeze", required=True)
     add_json(p)
 
     p = add_command(sub, "insights", cmd_insights,

@@ -16,6 +16,9 @@ The definitions, applied to one model in one environment:
 - **Time to restore** of a failed deployment runs from its landing (when the bad version
   began serving) to the next deployment or rollback that is not itself a failure. A
   failure with nothing after it is still open: counted as a failure, with no restore time.
+- **Canary steps** of one version (10 %, 50 %, 100 %) are one deployment, not three. A
+  canary that failed at a step (``canary_stops``) is a failure before full rollout; its
+  time to restore counts from the failing step.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class ModelEvent:
     action: str
     version: str
     at: int
+    canary_percent: int | None = None  # a canary step below 100 %
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Deployment:
     failed: bool
     failed_by: str | None
     restored_after_s: int | None
+    stopped_at_percent: int | None = None  # failed as a canary, at this step
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,7 @@ class DoraKeys:
     time_to_restore_median_s: float | None
     failures: int
     open_failures: int
+    canary_stops: int
     window_start: int | None
     window_end: int
     history: tuple[Deployment, ...]
@@ -111,16 +117,26 @@ def deployments_of(events: Sequence[ModelEvent], lead_starts: Mapping[str, int]
     """Every promotion in ``events`` (oldest first), with its failure and restore."""
     found = []
     for index, event in enumerate(events):
-        if event.action != DEPLOY:
-            continue
-        following = events[index + 1] if index + 1 < len(events) else None
+        previous = events[index - 1] if index else None
+        if event.action != DEPLOY or (previous is not None and previous.action == DEPLOY and
+                                      previous.version == event.version and
+                                      previous.canary_percent is not None):
+            continue  # a later canary step of the deployment already counted
+        last = index  # the deployment's last step
+        while last + 1 < len(events) and events[last + 1].action == DEPLOY and \
+                events[last + 1].version == event.version and \
+                events[last].canary_percent is not None:
+            last += 1
+        following = events[last + 1] if last + 1 < len(events) else None
         failed = following is not None and following.action in FAILURE_ACTIONS
         start = lead_starts.get(event.version)
+        step = events[last]
         found.append(Deployment(
             version=event.version, at=event.at,
             lead_time_s=max(0, event.at - start) if start is not None else None,
             failed=failed, failed_by=following.action if failed and following else None,
-            restored_after_s=_restore_time(events, index + 1, event.at) if failed else None))
+            restored_after_s=_restore_time(events, last + 1, step.at) if failed else None,
+            stopped_at_percent=step.canary_percent if failed else None))
     return found
 
 
@@ -145,5 +161,7 @@ def dora_keys(model: str, environment: str, events: Sequence[ModelEvent],
         lead_time_median_s=median(leads), lead_time_p90_s=percentile(leads, 90),
         change_failure_rate=round(len(failures) / len(inside), 4) if inside else None,
         time_to_restore_median_s=median(restores), failures=len(failures),
-        open_failures=len(failures) - len(restores), window_start=start, window_end=until,
+        open_failures=len(failures) - len(restores),
+        canary_stops=sum(1 for d in failures if d.stopped_at_percent is not None),
+        window_start=start, window_end=until,
         history=tuple(inside))

@@ -19,9 +19,11 @@ from jx_mlops.compare.slices.policy import SlicePolicy
 from jx_mlops.config.ci import CiConfig, read_ci
 from jx_mlops.config.evaluation import EvaluationConfig, read_evaluation
 from jx_mlops.config.node import ConfigNode
+from jx_mlops.config.rollout import RolloutConfig, read_rollout
 from jx_mlops.config.signing import SigningConfig, read_signature_gate, read_signing
 from jx_mlops.config.slices import read_slices
 from jx_mlops.config.verify import VerifyConfig, read_verify
+from jx_mlops.config.windows import Window, read_windows
 from jx_mlops.errors import ConfigError
 from jx_mlops.forge.base import REPO_NAME, ForgeConfig
 from jx_mlops.forge.kinds import DEFAULT_FORGE, FORGES
@@ -118,6 +120,10 @@ class EnvironmentConfig:
     verify: VerifyConfig | None = None
     # gates.signature: required/optional; None: required after the first environment.
     signature: str | None = None
+    # When promotions are accepted (see config.windows); empty: always.
+    windows: tuple[Window, ...] = ()
+    # Canary steps (see config.rollout); None: a promotion takes all traffic at once.
+    rollout: RolloutConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -222,7 +228,8 @@ def _read_model_slices(node: ConfigNode) -> SlicePolicy | None:
 
 
 _ENV_KEYS = ("name", "repo", "strategy", "requires", "soak", "approvals", "approvers",
-             "gates", "layout", "namespace", "model_format", "chart_repository", "verify")
+             "gates", "layout", "namespace", "model_format", "chart_repository", "verify",
+             "windows", "rollout")
 _K8S_NAME = re.compile(r"^(?=.{1,63}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\[\]-]*$")
 
@@ -296,6 +303,8 @@ def _read_environment(node: ConfigNode) -> EnvironmentConfig:
             lambda n: n.string(_K8S_NAME, "a helm repository name such as dev"), "dev"),
         verify=read_verify(node.child("verify")),
         signature=read_signature_gate(node.child("gates").child("signature")),
+        windows=read_windows(node.child("windows")),
+        rollout=read_rollout(node.child("rollout")),
     )
 
 

@@ -9,7 +9,15 @@ verify:
       min: 1                              # and/or max
   within: 30m                             # the window after each promotion
   on_failure: rollback                    # rollback | hold | report
+  on_inconclusive: report                 # report | hold (never a rollback)
+  inconclusive_limit: 3                   # inconclusive runs in a row before it acts
 ```
+
+A check passes, fails (its value is outside its bounds) or is *inconclusive*: Prometheus
+unreachable, a query error, no sample, several series or NaN say nothing of the model,
+so they never roll back. ``inconclusive_limit`` runs in a row escalate as
+``on_inconclusive`` says: ``report`` (the default) only says so, ``hold`` holds the version
+(it keeps serving; promotions of it stop).
 
 Queries may name ``${model}``, ``${version}`` and ``${environment}``: they are replaced by
 the model, the version running there and the environment being verified.
@@ -24,6 +32,7 @@ from typing import Literal, cast
 from jx_mlops.config.node import ConfigNode
 
 OnFailure = Literal["rollback", "hold", "report"]
+OnInconclusive = Literal["hold", "report"]
 _CHECK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
 
@@ -46,6 +55,8 @@ class VerifyConfig:
     checks: tuple[VerifyCheck, ...]
     within: int = 1800
     on_failure: OnFailure = "rollback"
+    on_inconclusive: OnInconclusive = "report"
+    inconclusive_limit: int = 3
 
 
 def _check(node: ConfigNode) -> VerifyCheck:
@@ -68,8 +79,8 @@ def read_verify(node: ConfigNode) -> VerifyConfig | None:
     """The validated ``verify:`` block of an environment (None when there is none)."""
     if node.value is None:
         return None
-    node.mapping(("prometheus", "checks", "within", "on_failure"), required=("prometheus",
-                                                                               "checks"))
+    node.mapping(("prometheus", "checks", "within", "on_failure", "on_inconclusive",
+                  "inconclusive_limit"), required=("prometheus", "checks"))
     checks_node = node.child("checks")
     checks = tuple(_check(item) for item in checks_node.sequence(
         "a non-empty list of checks", non_empty=True))
@@ -84,4 +95,8 @@ def read_verify(node: ConfigNode) -> VerifyConfig | None:
         within=node.child("within").optional(ConfigNode.duration, 1800),
         on_failure=cast(OnFailure, node.child("on_failure").optional(
             lambda n: n.choice("rollback", "hold", "report",
-                               what="'rollback', 'hold' or 'report'"), "rollback")))
+                               what="'rollback', 'hold' or 'report'"), "rollback")),
+        on_inconclusive=cast(OnInconclusive, node.child("on_inconclusive").optional(
+            lambda n: n.choice("report", "hold", what="'report' or 'hold'"), "report")),
+        inconclusive_limit=node.child("inconclusive_limit").optional(
+            lambda n: n.integer(1, "a whole number >= 1"), 3))

@@ -57,6 +57,7 @@ class HistoryEvent:
     source: str | None = None
     tag: str | None = None
     reason: str | None = None
+    canary_percent: int | None = None  # a canary step (not the whole traffic yet)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> HistoryEvent:
@@ -106,7 +107,9 @@ def parse_event(commit: CommitMessage) -> HistoryEvent | None:
         forced_gates=_split(fields.get("Forced-Gates")),
         approved_by=_split(fields.get("Approved-By")),
         pull_request=int(pull) if pull.isdigit() else None,
-        source=fields.get("Source"), tag=fields.get("Tag"), reason=fields.get("Reason"))
+        source=fields.get("Source"), tag=fields.get("Tag"), reason=fields.get("Reason"),
+        canary_percent=int(canary) if (canary := fields.get("Canary-Percent", "")).isdigit()
+        else None)
 
 
 def scan_events(repo: GitRepo, rev: str, *, since: str | None = None) -> list[HistoryEvent]:

@@ -3,8 +3,9 @@
 An environment repository (``OWNER/environment-staging``...) is shared by every model of
 every project that deploys there, as a Jenkins X cluster repository holds many apps. Its
 layout is documented in docs/environments.md; ``models/MODEL.yaml`` is the deployment
-record, ``models/MODEL.md`` the model card next to it, and ``holds/MODEL.yaml`` the
-versions of the model that may not come back (see ``promote/holds.py``). This module reads
+record, ``models/MODEL.md`` the model card next to it, ``holds/MODEL.yaml`` the
+versions of the model that may not come back (see ``promote/holds.py``), and
+``freeze.yaml`` a freeze of the whole environment (see ``promote/freezes.py``). This module reads
 and writes their formats; :mod:`jx_mlops.environments.repo` fetches them.
 """
 
@@ -94,6 +95,14 @@ class DeploymentRecord:
     # (bundle URI and sha256, method, key or identity); empty for unsigned versions.
     artifact_sha256: str | None = None
     signature: dict[str, Any] = field(default_factory=dict)
+    # A canary step: {"percent": 10, "stable_version": "v0.0.1", "stable_uri": URI}
+    # (empty: the version takes all traffic).
+    rollout: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def canary_percent(self) -> int | None:
+        percent = self.rollout.get("percent")
+        return percent if isinstance(percent, int) else None
 
     @property
     def serving(self) -> bool:
@@ -129,6 +138,7 @@ class DeploymentRecord:
                           "approved_by": list(self.approved_by), "reason": self.reason},
             "gates": [{"gate": g.gate, "status": g.status, "detail": g.detail}
                       for g in self.gates],
+            **({"rollout": dict(self.rollout)} if self.rollout else {}),
         }
 
     def to_yaml(self) -> str:
@@ -170,6 +180,7 @@ class DeploymentRecord:
             layout=serving.get("layout"), namespace=serving.get("namespace"),
             artifact_sha256=_text(artifact.get("sha256")),
             signature=dict(data.get("signature") or {}),
+            rollout=dict(data.get("rollout") or {}),
         )
 
 
@@ -246,3 +257,41 @@ def holds_content(holds: dict[str, Hold]) -> bytes | None:
         return None
     return dump_yaml({"holds": {v: {"reason": h.reason, "by": h.by, "at": h.at}
                                 for v, h in sorted(holds.items())}}).encode()
+
+
+FREEZE_PATH = "freeze.yaml"
+
+
+@dataclass(frozen=True)
+class Freeze:
+    """The environment accepts no promotion (until ``until``, ISO 8601 UTC, when given)."""
+
+    environment: str
+    reason: str
+    by: str
+    at: str
+    until: str | None = None
+
+
+def read_freeze(repo: GitRepo, rev: str, environment: str) -> Freeze | None:
+    """The freeze recorded at ``rev`` of an environment repository (None: not frozen)."""
+    raw = repo.read_blob(rev, FREEZE_PATH)
+    try:
+        data: Any = safe_load(raw) if raw else None
+    except (yaml.YAMLError, ValueError, JxMlopsError) as exc:
+        raise PromotionError(f"{FREEZE_PATH} in {environment}: unreadable freeze file "
+                             f"({str(exc).splitlines()[0][:120]})") from None
+    entry = data.get("freeze") if isinstance(data, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    until = entry.get("until")
+    return Freeze(environment, str(entry.get("reason", "")), str(entry.get("by", "")),
+                  str(entry.get("at", "")), None if until is None else str(until))
+
+
+def freeze_content(freeze: Freeze | None) -> bytes | None:
+    """``freeze.yaml`` recording ``freeze`` (None: no file, not frozen)."""
+    if freeze is None:
+        return None
+    return dump_yaml({"freeze": {"reason": freeze.reason, "by": freeze.by, "at": freeze.at,
+                                 "until": freeze.until}}).encode()

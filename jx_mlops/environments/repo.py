@@ -21,7 +21,9 @@ from jx_mlops.environments.history import HistoryEvent, read_events
 from jx_mlops.environments.records import (
     RECORD_DIR,
     DeploymentRecord,
+    Freeze,
     Hold,
+    read_freeze,
     read_holds,
     read_record,
     read_records,
@@ -165,6 +167,10 @@ class EnvironmentRepo:
     def holds(self, model: str, environment: str) -> dict[str, Hold]:
         """The held versions of ``model``."""
         return read_holds(self.git, self.branch, model, environment)
+
+    def freeze(self, environment: str) -> Freeze | None:
+        """The environment's freeze as recorded (expired or not), if any."""
+        return read_freeze(self.git, self.branch, environment)
 
     def verification(self, event: HistoryEvent) -> VerificationRecord | None:
         """What verification recorded of the deployment ``event`` made, if anything."""

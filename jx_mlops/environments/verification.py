@@ -40,6 +40,7 @@ class VerificationRecord:
     last_passed_at: int | None = None
     failed_at: int | None = None
     last: dict[str, Any] = field(default_factory=dict)
+    inconclusive_streak: int = 0  # inconclusive runs since the last pass or failure
 
     @property
     def verified(self) -> bool:
@@ -50,7 +51,8 @@ class VerificationRecord:
         return json.dumps({"version": self.version, "runs": self.runs,
                            "first_passed_at": self.first_passed_at,
                            "last_passed_at": self.last_passed_at, "failed_at": self.failed_at,
-                           "last": self.last}, sort_keys=True)
+                           "last": self.last,
+                           "inconclusive_streak": self.inconclusive_streak}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> VerificationRecord | None:
@@ -68,14 +70,20 @@ class VerificationRecord:
         last = data.get("last")
         return cls(data["version"], stamp("runs") or 0, stamp("first_passed_at"),
                    stamp("last_passed_at"), stamp("failed_at"),
-                   last if isinstance(last, dict) else {})
+                   last if isinstance(last, dict) else {},
+                   stamp("inconclusive_streak") or 0)
 
-    def after(self, *, passed: bool, at: int, last: dict[str, Any]) -> VerificationRecord:
-        """This record with one more run."""
-        if passed:
-            return replace(self, runs=self.runs + 1, last=last,
+    def after(self, *, outcome: str, at: int, last: dict[str, Any]) -> VerificationRecord:
+        """This record with one more run (``outcome``: pass, fail or inconclusive; an
+        inconclusive run neither verifies nor fails the deployment)."""
+        if outcome == "pass":
+            return replace(self, runs=self.runs + 1, last=last, inconclusive_streak=0,
                            first_passed_at=self.first_passed_at or at, last_passed_at=at)
-        return replace(self, runs=self.runs + 1, last=last, failed_at=self.failed_at or at)
+        if outcome == "inconclusive":
+            return replace(self, runs=self.runs + 1, last=last,
+                           inconclusive_streak=self.inconclusive_streak + 1)
+        return replace(self, runs=self.runs + 1, last=last, inconclusive_streak=0,
+                       failed_at=self.failed_at or at)
 
 
 def deployment_event(events: list[HistoryEvent], version: str | None = None

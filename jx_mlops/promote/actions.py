@@ -90,6 +90,14 @@ def promote_model(config: ProjectConfig, model: str, version: str, environment: 
         return run_promotion(ctx, PromotionRequest(model, env, "promote", registered, force))
 
 
+def run_step(ctx: PromotionContext, config: ProjectConfig, model: str,
+             env: EnvironmentConfig, version: str, step: int) -> PromotionResult:
+    """Move ``version``'s canary in ``env`` to ``step`` percent (what ``verify`` asks once
+    a step has held): a pull request of its own, without asking for approvals again."""
+    registered = _version(ctx, config, model, version)
+    return run_promotion(ctx, PromotionRequest(model, env, "promote", registered, step=step))
+
+
 def check_can_change(env_repo: EnvironmentRepo, env: EnvironmentConfig, what: str) -> None:
     """Refuse, before anything is fetched or pushed, a user without write on ``env``'s
     repository: promotion, rollback and disable need it whatever the strategy."""

@@ -83,6 +83,11 @@ def finalize(record: DeploymentRecord, *, current: DeploymentRecord | None, pull
     forced_gates = tuple(g.gate for g in gates if g.status != "pass") if forced else ()
     previous = record.previous_version if record.action == "disable" else (
         current.version if current is not None else None)
+    stable = (record.rollout or (current.rollout if current is not None else {})).get(
+        "stable_version")
+    if record.action == "promote" and current is not None and current.version == \
+            record.version and isinstance(stable, str):
+        previous = stable  # a canary's next step replaces its stable, not itself
     return replace(record, previous_version=previous, pull_request=pull,
                    approved_by=tuple(approved_by), forced=bool(forced_gates),
                    forced_gates=forced_gates, promoted_at=now_iso(),
@@ -101,6 +106,7 @@ def commit_message(record: DeploymentRecord) -> str:
         "Pull-Request": str(record.pull_request) if record.pull_request else None,
         "Source": f"{record.source_repo}@{record.source_commit}", "Tag": record.tag,
         "Reason": record.reason,
+        "Canary-Percent": None if record.canary_percent is None else str(record.canary_percent),
     }
     return f"{title(action, record.model, record.version, record.environment)}\n\n" \
            f"{trailers(fields)}\n"

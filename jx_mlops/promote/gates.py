@@ -11,6 +11,8 @@ Each gate passes, fails, or is pending (it will pass with time or approvals):
 - ``against deployed`` (environments after the first): the version compares no worse
   than the one deployed there, under the model's metric policies (the verdict its
   promotion PR shows);
+- ``window``: outside every window of ``windows:`` (config.windows) the change is
+  pending, saying when the next window opens;
 - ``signature``: the exact copy to deploy matches its signature; an unsigned version
   (registered before signing existed) fails where ``gates.signature`` is required (by
   default every environment after the first);
@@ -26,7 +28,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from jx_mlops.config.project import EnvironmentConfig, FairnessLimit, MetricGate
 
@@ -277,6 +281,23 @@ def _signature_gate(inputs: GateInputs) -> list[GateResult]:
     return [GateResult("signature", "fail", fact.detail)]
 
 
+def _window_gate(inputs: GateInputs) -> list[GateResult]:
+    """Outside every window of the environment the change waits for the next one."""
+    windows = inputs.env.windows
+    if not windows:
+        return []
+    at = datetime.fromtimestamp(inputs.now, timezone.utc)
+    spans = "; ".join(w.describe() for w in windows)
+    first = min(windows, key=lambda w: w.next_open(at))
+    opens = first.next_open(at)
+    if opens <= at:
+        return [GateResult("window", "pass", f"inside {spans}")]
+    local = opens.astimezone(ZoneInfo(first.zone))
+    return [GateResult("window", "pending",
+                       f"outside {spans}: waits until {local:%a %Y-%m-%d %H:%M %Z} "
+                       f"({opens:%Y-%m-%dT%H:%M}Z)")]
+
+
 def evaluate_gates(inputs: GateInputs) -> tuple[GateResult, ...]:
     """Every gate of ``inputs.env`` for this promotion, in a stable order."""
     if inputs.action == "disable":
@@ -289,6 +310,7 @@ def evaluate_gates(inputs: GateInputs) -> tuple[GateResult, ...]:
     results += [_metric_gate(g, inputs.metrics) for g in inputs.env.metric_gates]
     results += [_fairness_gate(f, inputs.metrics) for f in inputs.env.fairness]
     results += _approval_gate(inputs)
+    results += _window_gate(inputs)
     return tuple(results)
 
 

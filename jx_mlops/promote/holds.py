@@ -10,7 +10,6 @@ permission on the environment repository.
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass
 
@@ -19,12 +18,11 @@ from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
 from jx_mlops.environments.history import iso, trailers
 from jx_mlops.environments.records import Hold, hold_path, holds_content, read_holds
 from jx_mlops.environments.repo import EnvironmentRepo
-from jx_mlops.errors import ConflictError, PromotionError
+from jx_mlops.errors import PromotionError
 from jx_mlops.forge.base import Forge, can_write
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.identity import commit_identity
-
-_LAND_ATTEMPTS = 25
+from jx_mlops.promote.landing import FileChange
 
 
 @dataclass(frozen=True)
@@ -58,85 +56,28 @@ def _message(hold: Hold, held: bool) -> str:
         "Version": hold.version, "By": hold.by, "Reason": hold.reason}) + "\n"
 
 
-class _HoldChange:
-    """One hold or clear, landed as a pull request."""
+def _hold_change(env_repo: EnvironmentRepo, env: EnvironmentConfig, hold: Hold,
+                 held: bool) -> FileChange:
+    """One hold or clear, as a pull request."""
 
-    def __init__(self, env_repo: EnvironmentRepo, env: EnvironmentConfig, hold: Hold,
-                 held: bool) -> None:
-        self.env_repo, self.env, self.hold, self.held = env_repo, env, hold, held
-        self.forge = env_repo.forge
-        verb = "hold" if held else "hold-clear"
-        self.branch = f"{verb}/{env.name}/{hold.model}-{hold.version}"
-
-    def _commit(self, repo: GitRepo, base: str) -> str | None:
-        """The change on ``base``; None when ``base`` is already as asked."""
-        holds = read_holds(repo, base, self.hold.model, self.env.name)
-        if (self.hold.version in holds) == self.held:
+    def build(repo: GitRepo, base: str) -> str | None:
+        holds = read_holds(repo, base, hold.model, env.name)
+        if (hold.version in holds) == held:
             return None
-        if self.held:
-            holds[self.hold.version] = self.hold
+        if held:
+            holds[hold.version] = hold
         else:
-            del holds[self.hold.version]
-        return repo.commit_files(base, {hold_path(self.hold.model): holds_content(holds)},
-                                 _message(self.hold, self.held),
-                                 env=commit_identity(self.hold.by))
+            del holds[hold.version]
+        return repo.commit_files(base, {hold_path(hold.model): holds_content(holds)},
+                                 _message(hold, held), env=commit_identity(hold.by))
 
-    def _pull(self, base_branch: str) -> int:
-        found = self.forge.list_pulls(self.env.repo, head=self.branch, base=base_branch)
-        if found:
-            return found[0].number
-        title = _message(self.hold, self.held).splitlines()[0]
-        body = (f"{title[len('chore: '):].capitalize()}.\n\nReason: {self.hold.reason}\n\n"
-                f"By {self.hold.by}. A held version is refused by `promote`, `rollback` and "
-                "`ci release` until `jx-mlops hold clear`.")
-        return self.forge.create_pull(self.env.repo, title=title, body=body, head=self.branch,
-                                      base=base_branch).number
-
-    def land(self) -> int | None:
-        """Merge the change; returns its pull request (None: nothing was to change).
-
-        The first attempt builds on the tip this command already fetched (a flow that read
-        the repository, as ``verify`` did, fetches nothing more): the forge's three-way
-        merge refuses a change to this holds file made meanwhile, and only then is the
-        tip fetched again and the change rebuilt on it. Finding nothing to change proves
-        nothing on an older tip, so that is confirmed on the latest one.
-        """
-        number: int | None = None
-        for attempt in range(_LAND_ATTEMPTS):
-            repo = self.env_repo.latest() if attempt else self.env_repo.git
-            commit = self._commit(repo, repo.rev_parse(self.env_repo.branch))
-            if commit is None and attempt == 0:
-                repo = self.env_repo.latest()
-                commit = self._commit(repo, repo.rev_parse(self.env_repo.branch))
-            if commit is None:
-                self._abandon(number)
-                return None
-            self.env_repo.push([f"+{commit}:refs/heads/{self.branch}"])
-            number = self._pull(self.env_repo.branch)
-            try:
-                self.forge.merge_pull(self.env.repo, number)
-            except ConflictError:
-                console.info(f"{self.env.repo} moved on; rebuilding #{number} on its new tip")
-                time.sleep(random.uniform(0.02, 0.1) * min(attempt + 1, 8))
-                continue
-            self._delete_branch()
-            return number
-        raise PromotionError(f"{self.branch}: the environment kept moving "
-                             f"({_LAND_ATTEMPTS} attempts)", hint="run the command again")
-
-    def _abandon(self, number: int | None) -> None:
-        """Close the pull request of an attempt that a concurrent run made unnecessary."""
-        if number is None:
-            return
-        console.info(f"{self.env.repo} already has the change; closing #{number}")
-        self.forge.update_pull(self.env.repo, number, state="closed")
-        self._delete_branch()
-
-    def _delete_branch(self) -> None:
-        try:  # best effort, as GitHub's "automatically delete head branches"
-            self.env_repo.push([f":refs/heads/{self.branch}"])
-        except Exception as exc:  # the merge is done; a leftover branch is harmless
-            console.warn(f"could not delete branch {self.branch} of {self.env.repo}: {exc}")
+    verb = "hold" if held else "hold-clear"
+    title = _message(hold, held).splitlines()[0]
+    body = (f"{title[len('chore: '):].capitalize()}.\n\nReason: {hold.reason}\n\n"
+            f"By {hold.by}. A held version is refused by `promote`, `rollback` and "
+            "`ci release` until `jx-mlops hold clear`.")
+    return FileChange(env_repo, env, branch=f"{verb}/{env.name}/{hold.model}-{hold.version}",
+                      build=build, title=title, body=body)
 
 
 def set_hold(forge: Forge, env: EnvironmentConfig, model: str, version: str, *,
@@ -156,7 +97,7 @@ def set_hold(forge: Forge, env: EnvironmentConfig, model: str, version: str, *,
         repo.create_if_missing(env.name)
         hold = Hold(model, env.name, version, reason or ("held by hand" if held else "cleared"),
                     user, iso(time.time()))
-        number = _HoldChange(repo, env, hold, held).land()
+        number = _hold_change(repo, env, hold, held).land()
     finally:
         if opened:
             repo.close()

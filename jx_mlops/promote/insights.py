@@ -80,7 +80,7 @@ def _keys(model: str, env: str, events: Sequence[HistoryEvent], repo: GitRepo | 
           since: int | None, until: int) -> DoraKeys:
     # Oldest first; events of one second keep the order git gave them.
     mine = [e for e in reversed(events) if e.environment == env]
-    simple = [ModelEvent(e.action, e.version, e.timestamp) for e in mine]
+    simple = [ModelEvent(e.action, e.version, e.timestamp, e.canary_percent) for e in mine]
     return dora_keys(model, env, simple, _lead_starts(repo, mine), since=since, until=until)
 
 

@@ -13,6 +13,7 @@ Two layouts, chosen per environment in mlops.yaml (``layout``):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -90,8 +91,32 @@ def _annotations(record: DeploymentRecord) -> dict[str, str]:
     return notes
 
 
+def predictor_name(version: str) -> str:
+    """A version as a KServe predictor name (``^[a-z]([-a-z0-9]*[a-z0-9])?$``)."""
+    name = re.sub(r"[^a-z0-9-]+", "-", version.lower()).strip("-")
+    return name if name[:1].isalpha() else f"v-{name}"
+
+
 def inference_service(record: DeploymentRecord, env: EnvironmentConfig) -> dict[str, Any]:
-    """The KServe InferenceService serving ``record``'s version."""
+    """The KServe InferenceService serving ``record``'s version (on a canary step: the
+    stable version as the predictor and ``record``'s as KServe v0.20's ``spec.canary``)."""
+    model_spec = {"modelFormat": {"name": model_format(record, env)},
+                  "storageUri": storage_uri(record)}
+    spec: dict[str, Any] = {"predictor": {"model": model_spec}}
+    annotations = _annotations(record)
+    percent, stable = record.canary_percent, record.rollout.get("stable_version")
+    if percent is not None and isinstance(stable, str):
+        # Canaries need the Standard (raw) deployment mode and named predictors; each
+        # predictor labels its pods with its own version (what the metrics carry).
+        annotations["serving.kserve.io/deploymentMode"] = "Standard"
+        spec = {"predictor": {
+                    "name": predictor_name(stable),
+                    "labels": {"app.kubernetes.io/version": stable},
+                    "model": {**model_spec, "storageUri": str(record.rollout.get("stable_uri"))}},
+                "canary": [{"trafficPercent": percent, "predictor": {
+                    "name": predictor_name(record.version),
+                    "labels": {"app.kubernetes.io/version": record.version},
+                    "model": {"name": "kserve-container", **model_spec}}}]}
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
@@ -99,10 +124,9 @@ def inference_service(record: DeploymentRecord, env: EnvironmentConfig) -> dict[
             "name": record.model,
             "namespace": env.namespace,
             "labels": _labels(record),
-            "annotations": _annotations(record),
+            "annotations": annotations,
         },
-        "spec": {"predictor": {"model": {"modelFormat": {"name": model_format(record, env)},
-                                         "storageUri": storage_uri(record)}}},
+        "spec": spec,
     }
 
 
@@ -114,8 +138,18 @@ def helm_release(record: DeploymentRecord, env: EnvironmentConfig) -> dict[str, 
         "name": record.model,
         "values": [{"jxMlops": {"version": record.version, "storageUri": storage_uri(record),
                                 "md5": record.artifact_md5 or "",
-                                "format": model_format(record, env)}}],
+                                "format": model_format(record, env),
+                                **_helm_canary(record)}}],
     }
+
+
+def _helm_canary(record: DeploymentRecord) -> dict[str, Any]:
+    """A canary step in the chart's values: the stable version beside the new one."""
+    if record.canary_percent is None:
+        return {}
+    return {"canary": {"trafficPercent": record.canary_percent,
+                       "stableVersion": record.rollout.get("stable_version"),
+                       "stableStorageUri": record.rollout.get("stable_uri")}}
 
 
 def _load_mapping(data: bytes | None, path: str) -> dict[str, Any]:
@@ -207,5 +241,8 @@ def served_version(model: str, env: EnvironmentConfig,
     if not manifest:
         return None, None
     labels = manifest.get("metadata", {}).get("labels", {})
-    model_spec = manifest.get("spec", {}).get("predictor", {}).get("model", {})
+    spec = manifest.get("spec", {})
+    canary = spec.get("canary") or [{}]  # a canary step: the record's version is the canary
+    model_spec = (canary[0] if isinstance(canary[0], dict) and canary[0] else spec).get(
+        "predictor", {}).get("model", {})
     return labels.get("app.kubernetes.io/version"), model_spec.get("storageUri")

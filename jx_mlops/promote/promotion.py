@@ -2,8 +2,8 @@
 
 The change is one commit on a branch named after what it does
 (``promote/ENV/MODEL-VERSION``), built in a cached bare mirror of the environment
-repository without a work tree, so its cost does not grow with the repository's history.
-Re-running a promotion finds and reuses the same branch and pull request.
+repository without a work tree (its cost does not grow with the repository's history);
+re-running a promotion finds and reuses the same branch and pull request.
 
 Landing is crash- and concurrency-safe: the branch is rebuilt on the environment's latest
 tip (record, model card and manifests recomputed from the change, not replayed as a
@@ -34,6 +34,8 @@ from jx_mlops.forge.base import Forge, PullRequest, StatusState, can_write
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.identity import commit_identity
 from jx_mlops.promote import change, stage_tags
+from jx_mlops.promote.canary import canary_suffix, canary_target
+from jx_mlops.promote.freezes import through_freeze
 from jx_mlops.promote.gate_facts import (
     against_deployed,
     signature_state,
@@ -54,7 +56,7 @@ from jx_mlops.promote.gates import (
 from jx_mlops.promote.holds import refuse_held
 from jx_mlops.promote.manifests import serving_changes, serving_inputs
 from jx_mlops.promote.pullbody import Side, compare_versions, render_body, requester_of
-from jx_mlops.registry.tags import ModelVersion, find_version, read_state
+from jx_mlops.registry.tags import ModelVersion, find_version
 from jx_mlops.signing import Trust
 
 GATES_CONTEXT = "jx-mlops/gates"
@@ -105,6 +107,7 @@ class PromotionRequest:
     # A rollback ordered by failed verification: lands without waiting for approvals
     # (failing gates still stop it), and says so in the PR and the history.
     emergency: bool = False
+    step: int | None = None  # a canary's next step, asked by verify (approved at the first)
 
 
 @dataclass(frozen=True)
@@ -157,17 +160,12 @@ def record_gto_stage(ctx: PromotionContext, request: PromotionRequest,
     if result.pull is not None:
         details["pull_request"] = result.pull.number
     if request.action == "disable":
-        for name in _registry_names(ctx.registry, request.model):
+        for name in stage_tags.registry_names(ctx.registry, request.model):
             stage_tags.unassign_stage(ctx.registry, name, env, git_env=git_env,
                                      details=details)
     elif request.version is not None:
         stage_tags.assign_stage(ctx.registry, request.version, env, git_env=git_env,
                                details=details)
-
-
-def _registry_names(registry: GitRepo, model: str) -> list[str]:
-    return [name for name in read_state(registry).artifacts
-            if name.rsplit(":", 1)[-1] == model]
 
 
 class _Promotion:
@@ -187,13 +185,14 @@ class _Promotion:
         self._check_authorized()
         current = self.env_repo.record(self.request.model, self.env.name)
         self.previous = current.version if current is not None and current.serving else None
-        target = self._target(current)
+        target = canary_target(self.env, current, self._target(current), self.request.step)
         self.branch = change.branch_name(self.request.action, self.env.name, target.model,
-                                         target.version)
+                                         target.version + canary_suffix(target))
         if self._already_done(current, target):
             return self._finish_leftover(target)
         if self.request.action != "disable":
             refuse_held(self.env_repo, self.env.name, target.model, target.version)
+            target = through_freeze(self.env_repo, target, emergency=self.request.emergency)
         pull = self._open_pull()
         if pull is not None:  # whoever lands it, the promotion is its requester's
             target = replace(target, promoted_by=requester_of(pull, self.forge.poster()))
@@ -259,7 +258,8 @@ class _Promotion:
             return False
         if target.action == "disable":
             return not current.serving
-        return current.serving and current.version == target.version
+        return current.serving and (current.version, current.rollout) == (target.version,
+                                                                          target.rollout)
 
     def _finish_leftover(self, target: DeploymentRecord) -> PromotionResult:
         """Nothing to change; an open PR for this change is one a killed run left behind
@@ -285,7 +285,8 @@ class _Promotion:
         deployed = against_deployed(
             self.env_repo.record(target.model, self.env.name), target,
             self.ctx.models.get(target.model), self.env.name) if later else None
-        inputs = GateInputs(env=self.env, action=self.request.action, version=target.version,
+        env = self.env if self.request.step is None else replace(self.env, approvals=0)
+        inputs = GateInputs(env=env, action=self.request.action, version=target.version,
                             metrics=target.metrics, required=self._required_state(target),
                             approvals=approvals, now=time.time(), evaluation=evaluation,
                             against_deployed=deployed, signature=signature_state(

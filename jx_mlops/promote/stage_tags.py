@@ -119,3 +119,9 @@ def _event(model: str, action: str, version: str, stage: str, tag: TagInfo) -> H
     return HistoryEvent(environment=stage, model=model, action=action, version=version,
                         at=at, by=tag.tagger, timestamp=tag.tagged_at, commit=tag.target,
                         tag=tag.name)
+
+
+def registry_names(registry: GitRepo, model: str) -> list[str]:
+    """The registry's artifact names of ``model`` (``path:model`` or ``model``)."""
+    return [name for name in read_state(registry).artifacts
+            if name.rsplit(":", 1)[-1] == model]

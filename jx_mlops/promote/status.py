@@ -9,7 +9,8 @@ however long the environments' histories are.
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from jx_mlops.environments.records import DeploymentRecord, Hold
 from jx_mlops.environments.repo import EnvironmentRepo, in_parallel
 from jx_mlops.errors import NotFoundError
 from jx_mlops.forge.base import Forge
+from jx_mlops.promote.freezes import describe, in_force
 
 if TYPE_CHECKING:
     from jx_mlops.environments.history import HistoryEvent
@@ -47,6 +49,9 @@ class StatusEntry:
     def held(self) -> bool:
         """Whether the version running here is on hold."""
         return any(h.version == self.version for h in self.holds)
+    frozen: str | None = None  # the environment's freeze in force, described
+    canary_percent: int | None = None  # a canary step: its share of the traffic
+    stable_version: str | None = None  # ... and the version serving the rest
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "held": self.held}
@@ -59,15 +64,17 @@ def _entry(env: str, name: str, record: DeploymentRecord | None,
     return StatusEntry(env, name, record.version, record.state, record.promoted_at,
                        record.promoted_by, record.source_commit, record.source_pull,
                        record.action, record.pull_request, record.previous_version,
-                       record.forced, record.source_repo, holds)
+                       record.forced, record.source_repo, holds, None, record.canary_percent,
+                       record.rollout.get("stable_version"))
 
 
-_Found = tuple[dict[str, DeploymentRecord], dict[str, tuple[Hold, ...]]]
+_Found = tuple[dict[str, DeploymentRecord], dict[str, tuple[Hold, ...]], str | None]
 
 
 def _records(forge: Forge, env: EnvironmentConfig, models: list[str] | None) -> _Found | None:
-    """The records (of ``models``, or all) and each recorded or wanted model's holds; None
-    when the forge has no such environment repository."""
+    """The records (of ``models``, or all), each recorded or wanted model's holds, and the
+    environment's freeze in force (described); None when the forge has no such
+    environment repository."""
     env_repo = EnvironmentRepo(forge, env.repo)
     try:
         if not env_repo.exists:
@@ -76,7 +83,8 @@ def _records(forge: Forge, env: EnvironmentConfig, models: list[str] | None) -> 
         names = sorted(set(models or ()) | set(records))
         holds = {n: tuple(sorted(env_repo.holds(n, env.name).values(),
                                  key=lambda h: h.version)) for n in names}
-        return records, holds
+        freeze = in_force(env_repo.freeze(env.name), time.time())
+        return records, holds, describe(freeze) if freeze else None
     finally:
         env_repo.close()
 
@@ -120,9 +128,10 @@ def collect_status(config: ProjectConfig, forge: Forge, *, all_models: bool = Fa
         if got is None:
             console.warn(f"environment repository {env.repo} ({env.name}) is not on the "
                          "forge yet: nothing deployed there")
-        records, holds = got or ({}, {})
+        records, holds, frozen = got or ({}, {}, None)
         names = sorted(set(wanted) | set(records)) if all_models else wanted
-        entries += [_entry(env.name, name, records.get(name), holds.get(name, ()))
+        entries += [replace(_entry(env.name, name, records.get(name), holds.get(name, ())),
+                            frozen=frozen)
                     for name in names]
     return entries
 

@@ -41,10 +41,12 @@ def keys_to_json(keys: DoraKeys) -> dict[str, Any]:
         "change_failure_rate": keys.change_failure_rate,
         "time_to_restore_median_s": keys.time_to_restore_median_s,
         "failures": keys.failures, "open_failures": keys.open_failures,
+        "canary_stops": keys.canary_stops,
         "window": {"start": keys.window_start, "end": keys.window_end},
         "history": [{"version": d.version, "at": d.at, "lead_time_s": d.lead_time_s,
                      "failed": d.failed, "failed_by": d.failed_by,
-                     "restored_after_s": d.restored_after_s} for d in keys.history],
+                     "restored_after_s": d.restored_after_s,
+                     "stopped_at_percent": d.stopped_at_percent} for d in keys.history],
     }
 
 
@@ -53,11 +55,12 @@ def summary_row(keys: DoraKeys) -> tuple[str, ...]:
     return (keys.model, keys.environment, str(keys.deployments),
             f"{keys.deployment_frequency_per_week:g}", duration(keys.lead_time_median_s),
             duration(keys.lead_time_p90_s), rate(keys.change_failure_rate),
-            duration(keys.time_to_restore_median_s))
+            duration(keys.time_to_restore_median_s),
+            str(keys.canary_stops) if keys.canary_stops else "")  # the column only if any
 
 
 SUMMARY_COLUMNS = ("Model", "Env", "Deploys", "/week", "Lead p50", "Lead p90", "Fail rate",
-                   "Restore p50")
+                   "Restore p50", "Stops")
 
 
 def _week(at: int) -> str:
@@ -101,7 +104,7 @@ def render_markdown(all_keys: Sequence[DoraKeys], *, title: str = "Model deliver
              "DORA's four keys per model and environment, from git history alone "
              "(promotion commits, registry tags, pull-request commits).", "",
              "| " + " | ".join(SUMMARY_COLUMNS) + " |",
-             "|" + "|".join([":--", ":--"] + ["--:"] * 6) + "|"]
+             "|" + "|".join([":--", ":--"] + ["--:"] * 7) + "|"]
     lines += ["| " + " | ".join(escape(cell) for cell in summary_row(k)) + " |"
               for k in all_keys]
     for keys in all_keys:

@@ -12,6 +12,7 @@ from jx_mlops.views.common import print_json, print_table
 from jx_mlops.views.table import Column
 
 if TYPE_CHECKING:
+    from jx_mlops.promote.freezes import FreezeResult
     from jx_mlops.promote.holds import HoldResult
     from jx_mlops.promote.insights import Insights
     from jx_mlops.promote.verify import ModelVerification
@@ -30,32 +31,92 @@ def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> N
         print_table("Delivery insights (DORA keys)", SUMMARY_COLUMNS,
                     [summary_row(k) for k in insights.keys],
                     caption="lead time: first commit of the source PR to running; a failure: "
-                            "a deployment followed by a rollback, a disable or a hold")
+                            "a deployment followed by a rollback, a disable or a hold; stops: "
+                            "canaries that failed before the whole traffic")
 
 
 def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
                       as_json: bool) -> None:
+    from jx_mlops.promote.verify import worst
+
     if as_json:
         print_json([{"environment": env, "passed": all(r.passed for r in found),
-                "models": [r.to_json() for r in found]} for env, found in results.items()])
+                     "outcome": worst(r.outcome for r in found),
+                     "models": [r.to_json() for r in found]} for env, found in results.items()])
         return
     out = out_console()
     for environment, found in results.items():
         if not found:
             out.print(f"Nothing of this project serves in {environment}: nothing to verify")
             continue
-        rows = [(r.model, r.version, c.name, "pass" if c.passed else "FAIL", c.reason,
-                 c.query) for r in found for c in r.checks]
+        rows = [(r.model, r.version, c.name, _RESULT[c.outcome], c.reason, c.query)
+                for r in found for c in r.checks]
         print_table(f"Verification in {environment}",
                     ("Model", "Version", "Check", "Result", Column("Value", "wrap"),
                      Column("Query", "detail")), rows)
         for r in found:
-            if not r.passed:
-                out.print(_verification_outcome(r), markup=False)
+            if r.canary_percent is not None and r.passed:
+                out.print(_canary_outcome(r), markup=False, highlight=False)
+            elif not r.passed:
+                out.print(_verification_outcome(r), markup=False, highlight=False)
+    if any(r.dry_run for found in results.values() for r in found):
+        out.print("dry run: nothing was recorded, held or rolled back")
+
+
+_RESULT = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive"}
+
+
+def _canary_outcome(r: ModelVerification) -> str:
+    what = (f"{r.model} {r.version} at {r.canary_percent}% (canary), {r.stable_version} "
+            f"stable in {r.environment}: passed")
+    if r.advanced_to is None:
+        return f"{what}; the step has not held for rollout.step_after yet"
+    to = f"{r.advanced_to}%" if r.advanced_to < 100 else "100% (the whole traffic)"
+    if r.dry_run:
+        return f"{what}; would move to {to}"
+    if r.error:
+        return f"{what}; the move to {to} waits: {r.error}"
+    if not r.step_merged:
+        return f"{what}; the move to {to} waits for its gates (#{r.step_pull})"
+    return f"{what}; moved to {to} (#{r.step_pull})"
+
+
+def _why_inconclusive(r: ModelVerification) -> str:
+    reasons = dict.fromkeys(c.reason.rsplit(" (", 1)[0] for c in r.checks
+                            if c.outcome == "inconclusive")
+    names = ", ".join(c.name for c in r.checks if c.outcome == "inconclusive")
+    return f"{names}: {'; '.join(reasons)}"
+
+
+def _inconclusive_outcome(r: ModelVerification) -> str:
+    would = "would be" if r.dry_run else ""
+    what = (f"{r.model} {r.version} in {r.environment}: inconclusive "
+            f"({_why_inconclusive(r)}); never a rollback")
+    streak = f"{r.inconclusive_streak} of {r.inconclusive_limit} inconclusive runs in a row"
+    if r.action == "hold":
+        done = f"held (#{r.hold_pull})" if r.hold_pull else f"{would or 'is'} held"
+        return f"{what}; {streak}: {done}"
+    if r.action == "report":
+        return f"{what}; {streak}: reported (on_inconclusive: report)"
+    if r.action == "error":
+        return f"{what}; {streak}: the hold failed: {r.error}"
+    return f"{what}; {streak} before on_inconclusive acts"
 
 
 def _verification_outcome(r: ModelVerification) -> str:
+    if r.outcome == "inconclusive":
+        return _inconclusive_outcome(r)
     what = f"{r.model} {r.version} failed in {r.environment}"
+    if r.dry_run and r.action in ("rollback", "hold"):
+        to = f", rolled back to {r.rolled_back_to or 'the previous version'}" \
+            if r.action == "rollback" else ""
+        return f"{what}: dry run: it would be held{to}; nothing was done"
+    if r.action == "error":
+        return f"{what}: {r.error}"
+    if r.action == "rollback" and r.canary_percent is not None:
+        return (f"{r.model} {r.version}, a canary at {r.canary_percent}%, failed in "
+                f"{r.environment}: held, and the canary removed: {r.rolled_back_to} takes "
+                f"the whole traffic again (#{r.rollback_pull}, an emergency rollback)")
     if r.action == "rollback":
         return (f"{what}: held, and rolled back to {r.rolled_back_to} (#{r.rollback_pull}, "
                 "an emergency rollback)")
@@ -80,3 +141,23 @@ def show_hold(result: HoldResult, *, as_json: bool) -> None:
         print(f"{what} is on hold (#{result.pull_request}): {hold.reason}")
     else:
         print(f"{what}: hold cleared (#{result.pull_request})")
+
+
+def show_freeze(result: FreezeResult, *, as_json: bool) -> None:
+    freeze = result.freeze
+    if as_json:
+        print_json({"environment": result.environment, "frozen": freeze is not None,
+                    "changed": result.changed, "pull_request": result.pull_request,
+                    "reason": freeze.reason if freeze else None,
+                    "by": freeze.by if freeze else None, "at": freeze.at if freeze else None,
+                    "until": freeze.until if freeze else None})
+        return
+    pull = f" (#{result.pull_request})" if result.pull_request else ""
+    if freeze is None:
+        print(f"{result.environment} is {'not frozen' if not result.changed else 'unfrozen'}"
+              f"{pull}")
+        return
+    from jx_mlops.promote.freezes import describe
+
+    print(f"{result.environment} is {'already ' if not result.changed else ''}"
+          f"{describe(freeze)}{pull}")

@@ -98,6 +98,9 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
     def version(entry: StatusEntry) -> str:
         if entry.version is None:
             return "—"
+        if entry.canary_percent is not None:
+            return (f"{entry.version} at {entry.canary_percent}% (canary), "
+                    f"{entry.stable_version} stable")
         marks = [m for m in ("" if entry.state in (None, "serving") else entry.state,
                              "held" if entry.held else "") if m]
         return f"{entry.version} ({', '.join(marks)})" if marks else entry.version
@@ -112,6 +115,9 @@ def show_status(entries: Sequence[StatusEntry], *, as_json: bool) -> None:
                         "From: the project pull request the version was merged from")
     for hold in (h for e in entries for h in e.holds):
         out_console().print(hold_line(hold), markup=False)
+    frozen = {e.environment: e.frozen for e in entries if e.frozen}
+    for environment, freeze in frozen.items():
+        out_console().print(f"{environment} is {freeze}", markup=False)
 
 
 def hold_line(hold: Hold) -> str:

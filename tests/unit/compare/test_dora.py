@@ -44,3 +44,19 @@ def test_window_failure_still_open_and_no_deployments() -> None:
     assert (empty.deployments, empty.change_failure_rate, empty.lead_time_median_s) == \
         (0, None, None)
     assert percentile([5.0, 1.0, 3.0], 50) == 3.0
+
+
+def test_canary_steps_are_one_deployment_and_a_stopped_canary_its_own_failure() -> None:
+    events = [ModelEvent("promote", "v1", 0),
+              ModelEvent("promote", "v2", DAY, 10), ModelEvent("promote", "v2", DAY + 600, 50),
+              ModelEvent("promote", "v2", DAY + 1200),  # 100 %: complete
+              ModelEvent("promote", "v3", 2 * DAY, 10),
+              ModelEvent("promote", "v3", 2 * DAY + 600, 50),
+              ModelEvent("hold", "v3", 2 * DAY + 900),
+              ModelEvent("rollback", "v2", 2 * DAY + 960)]
+    keys = dora_keys("churn", "staging", events, {}, since=None, until=7 * DAY)
+    assert keys.deployments == 3
+    assert [(d.version, d.failed, d.stopped_at_percent) for d in keys.history] == [
+        ("v1", False, None), ("v2", False, None), ("v3", True, 50)]
+    assert (keys.failures, keys.canary_stops) == (1, 1)
+    assert keys.time_to_restore_median_s == 360  # from the failing 50 % step

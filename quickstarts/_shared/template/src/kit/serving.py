@@ -10,11 +10,19 @@ tests exercise the real protocol handling, not an imitation of it:
   ``{"predictions": [...]}``; ``GET /v1/models/NAME`` says whether it is ready;
 - V2 (Open Inference Protocol): ``POST /v2/models/NAME/infer`` with one FP32 input of
   shape ``[rows, features]`` -> ``{"outputs": [...]}``; ``GET /v2/models/NAME/ready``;
-- ``GET /metrics``: request counts and latencies for Prometheus.
+- ``GET /metrics``: KServe's own latency histograms (labelled ``model_name`` only), and
+  this service's counters labelled ``model`` and ``version`` (the version from the
+  ``MODEL_VERSION`` environment variable, ``unversioned`` without it), which the
+  ``verify:`` checks of mlops.yaml use: ``jx_mlops_requests_total``,
+  ``jx_mlops_request_errors_total`` (a failure of the model, not a refused request),
+  ``jx_mlops_invalid_requests_total``, ``jx_mlops_request_seconds`` (a histogram) and, for
+  classifiers, ``jx_mlops_predictions_total`` by predicted ``class``.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +31,7 @@ import kserve
 import numpy as np
 from kserve.errors import InvalidInput
 from kserve.utils.utils import get_predict_input, get_predict_response
+from prometheus_client import Counter, Histogram
 
 
 def model_file(model_dir: Path, extensions: tuple[str, ...]) -> Path:
@@ -33,6 +42,15 @@ def model_file(model_dir: Path, extensions: tuple[str, ...]) -> Path:
         raise FileNotFoundError(f"{model_dir}: expected exactly one model file "
                                 f"({', '.join(extensions)}), found {[p.name for p in found]}")
     return found[0]
+
+
+_LABELS = ("model", "version")
+REQUESTS = Counter("jx_mlops_requests", "Prediction requests", _LABELS)
+ERRORS = Counter("jx_mlops_request_errors", "Requests the model failed", _LABELS)
+INVALID = Counter("jx_mlops_invalid_requests", "Requests refused as invalid", _LABELS)
+PREDICTIONS = Counter("jx_mlops_predictions", "Predictions by class", (*_LABELS, "class"))
+LATENCY = Histogram("jx_mlops_request_seconds", "Prediction latency", _LABELS,
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
 
 class Model(kserve.Model):
@@ -46,6 +64,9 @@ class Model(kserve.Model):
         self._load_fn = load_fn
         self._predict_fn = predict_fn
         self._model: Any = None
+        self.version = os.environ.get("MODEL_VERSION") or "unversioned"
+        for counter in (REQUESTS, ERRORS, INVALID):  # series at 0 from the start
+            counter.labels(name, self.version)
 
     def load(self) -> bool:
         self._model = self._load_fn()
@@ -56,7 +77,22 @@ class Model(kserve.Model):
         """V1 (a dict) or V2 (an ``InferRequest``) in, the same protocol out."""
         if not self.ready:
             self.load()
-        predictions = self._predict_fn(self._model, self.instances(payload))
+        labels = (self.name, self.version)
+        REQUESTS.labels(*labels).inc()
+        started = time.perf_counter()
+        try:
+            predictions = self._predict_fn(self._model, self.instances(payload))
+        except InvalidInput:
+            INVALID.labels(*labels).inc()
+            raise
+        except Exception:
+            ERRORS.labels(*labels).inc()
+            raise
+        finally:
+            LATENCY.labels(*labels).observe(time.perf_counter() - started)
+        for value in predictions:
+            if isinstance(value, (int, np.integer, str)):
+                PREDICTIONS.labels(*labels, str(value)).inc()
         return get_predict_response(payload, np.asarray(predictions), self.name)
 
     def instances(self, payload: Any) -> np.ndarray:
