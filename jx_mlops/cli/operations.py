@@ -82,12 +82,19 @@ def cmd_hold_list(args: argparse.Namespace) -> int:
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:
+    return _set_freeze(args, frozen=True)
+
+
+def cmd_unfreeze(args: argparse.Namespace) -> int:
+    return _set_freeze(args, frozen=False)
+
+
+def _set_freeze(args: argparse.Namespace, *, frozen: bool) -> int:
     from jx_mlops.forge.kinds import open_forge
     from jx_mlops.promote.freezes import set_freeze
     from jx_mlops.views.operations import show_freeze
 
     config = project_config(args)
-    frozen = args.command == "freeze"
     result = set_freeze(open_forge(config.forge), config.environment(args.env), frozen=frozen,
                         reason=getattr(args, "reason", None) or "",
                         until=getattr(args, "until", None))
@@ -122,8 +129,30 @@ def hold_parser(sub: Any, *, alias: bool = False) -> None:
     add_json(p)
 
 
+def freeze_parser(sub: Any, *, alias: bool = False) -> None:
+    p = add_command(sub, "freeze", cmd_freeze,
+                    "freeze an environment: promote, rollback and ci release are refused "
+                    "there (emergency rollbacks pass) until `unfreeze` or --until; recorded "
+                    "in its environment repository",
+                    alias_of="jx-mlops env freeze" if alias else None)
+    add_env(p, "the environment to freeze", required=True)
+    p.add_argument("--reason", required=True, help="why (recorded and shown by status)")
+    p.add_argument("--until", metavar="TIME",
+                   help="when it ends by itself: an ISO 8601 time with its offset "
+                        "(2026-12-24T09:00+01:00, or Z) or a duration from now (2h, 3d)")
+    add_json(p)
+
+
+def unfreeze_parser(sub: Any, *, alias: bool = False) -> None:
+    p = add_command(sub, "unfreeze", cmd_unfreeze, "lift the freeze of an environment",
+                    alias_of="jx-mlops env unfreeze" if alias else None)
+    add_env(p, "the environment to unfreeze", required=True)
+    add_json(p)
+
+
 def add_parsers(sub: Any) -> None:
-    """verify and insights; hold is an environment verb (``cli.env`` adds it)."""
+    """verify and insights; hold, freeze and unfreeze are environment verbs (``cli.env``
+    adds them)."""
     p = add_command(sub, "verify", cmd_verify,
                     "run the environments' production checks (Prometheus queries) on the "
                     "versions running there; pass, fail or inconclusive")
@@ -142,21 +171,6 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="run the checks and say what would be done; record and change "
                         "nothing")
-    add_json(p)
-
-    p = add_command(sub, "freeze", cmd_freeze,
-                    "freeze an environment: promote, rollback and ci release are refused "
-                    "there (emergency rollbacks pass) until `unfreeze` or --until; recorded "
-                    "in its environment repository")
-    add_env(p, "the environment to freeze", required=True)
-    p.add_argument("--reason", required=True, help="why (recorded and shown by status)")
-    p.add_argument("--until", metavar="TIME",
-                   help="when it ends by itself: an ISO 8601 time with its offset "
-                        "(2026-12-24T09:00+01:00, or Z) or a duration from now (2h, 3d)")
-    add_json(p)
-
-    p = add_command(sub, "unfreeze", cmd_freeze, "lift the freeze of an environment")
-    add_env(p, "the environment to unfreeze", required=True)
     add_json(p)
 
     p = add_command(sub, "insights", cmd_insights,
