@@ -95,8 +95,9 @@ def main() -> None:
         "`dvc params diff --md` + `dvc plots diff` on the same pair. Warm: the resolution "
         "cache holds the pair's dvc.yaml files (a re-run, a CI step after `ci pr`); cold: it "
         "is removed before every run (DVC's resolver is imported and runs for every "
-        f"templated dvc.yaml). Load average when measured: {load:.1f} on {os.cpu_count()} "
-        "cores (both sides meet it). Target: at most 0.2x.", "",
+        f"templated dvc.yaml). Load average when measured: {load:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} cores (both sides meet "
+        "it). Target: at most 0.2x.", "",
         "| Project | jx-mlops warm | jx-mlops cold | DVC's three diffs | Warm ratio | "
         "Cold ratio |", "|:--|--:|--:|--:|--:|--:|", *rows])
     print(text)
