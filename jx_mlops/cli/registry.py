@@ -136,6 +136,48 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_USER_ERROR
 
 
+def cmd_bom(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jx_mlops.promote.bom import bom_facts, build_bom, validate
+    from jx_mlops.views.supply import show_bom
+
+    output = Path(args.output) if args.output else None
+    if output is not None and not output.parent.is_dir():
+        from jx_mlops.errors import UsageError
+
+        raise UsageError(f"--output {args.output}: no directory {output.parent}")
+    facts = bom_facts(Path(args.directory), args.reference)
+    doc = build_bom(facts)
+    validate(doc)
+    show_bom(doc, facts.notes, fmt=args.format, output=output)
+    return EXIT_OK
+
+
+def cmd_techfile(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jx_mlops.promote.techfile import headings, render, score, techfile_facts
+
+    output = Path(args.output) if args.output else None
+    if output is not None and not output.parent.is_dir():
+        from jx_mlops.errors import UsageError
+
+        raise UsageError(f"--output {args.output}: no directory {output.parent}")
+    facts = techfile_facts(Path(args.directory), args.reference, args.since)
+    text = render(facts)
+    if output is None:
+        print(text, end="")
+    else:
+        from jx_mlops import console
+
+        output.write_text(text, encoding="utf-8")
+        filled, total = score(headings(facts))
+        console.info(f"Wrote {output}: {filled} of {total} Annex IV headings filled from "
+                     "repository facts (6 more are kept outside the repository)")
+    return EXIT_OK
+
+
 def _register_parser(sub: Any) -> None:
     p = add_command(sub, "register", cmd_register, "register a model version as a git tag")
     p.add_argument("model")
@@ -201,7 +243,7 @@ def _disable_parser(sub: Any) -> None:
 
 
 def _read_parsers(sub: Any) -> None:
-    """status, history, lineage, audit: the commands that only read."""
+    """status, history, lineage, bom, techfile, audit: the commands that only read."""
     p = add_command(sub, "status", cmd_status, "which version of which model runs where")
     p.add_argument("--all", action="store_true",
                    help="every model in the environment repositories, not just this project's")
@@ -218,6 +260,23 @@ def _read_parsers(sub: Any) -> None:
                     "where a version comes from (commit, params, data, metrics, CI run) and runs")
     p.add_argument("reference", metavar="MODEL@VERSION")
     add_json(p)
+
+    p = add_command(sub, "bom", cmd_bom,
+                    "a version's ML-BOM (CycloneDX 1.6: model card, data hashes, code, "
+                    "dependencies)")
+    p.add_argument("reference", metavar="MODEL@VERSION", help="the registered version")
+    p.add_argument("--format", choices=("cyclonedx", "md"), default="cyclonedx",
+                   help="cyclonedx: CycloneDX 1.6 JSON, validated (default); md: the same "
+                        "facts as markdown")
+    p.add_argument("--output", metavar="FILE", help="write FILE instead of standard output")
+
+    p = add_command(sub, "techfile", cmd_techfile,
+                    "a version's technical documentation under EU AI Act Annex IV's headings, "
+                    "from repository facts")
+    p.add_argument("reference", metavar="MODEL@VERSION", help="the registered version")
+    p.add_argument("--since", metavar="VERSION",
+                   help="list what changed since this version (data, params, metrics, model)")
+    p.add_argument("--output", metavar="FILE", help="write FILE instead of standard output")
 
     p = add_command(sub, "audit", cmd_audit,
                     "check deployment records against registry tags and dvc.lock; exit 1 on "
