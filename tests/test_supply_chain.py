@@ -1,6 +1,7 @@
-"""`bom` on the session's trained quickstart: a registered version's CycloneDX 1.6 ML-BOM
-carries the facts `lineage` shows and validates against the schema cyclonedx-python-lib
-ships (the pure parts: tests/unit/promote/test_bom.py)."""
+"""`bom` and `techfile` on the session's trained quickstart: a registered version's
+CycloneDX 1.6 ML-BOM carries the facts `lineage` shows and validates against the schema
+cyclonedx-python-lib ships; the technical file fills at least 90% of the Annex IV
+headings it counts (pure parts: tests/unit/promote/test_bom.py, test_techfile.py)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,19 @@ def test_bom_of_a_registered_version_validates_and_matches_its_lineage(
     assert missing.err.strip().splitlines()[-1] == \
         "error: churn@v9.9.9 is not registered (latest: v0.0.1)"
     assert cli("bom", "churn@v0.0.1", "--output", tmp_path / "no" / "bom.json").code == 1
+    assert "a directory; give a file name" in cli("bom", "churn@v0.0.1", "--output",
+                                                  tmp_path).err
+
+    tech = tmp_path / "techfile.md"
+    wrote = cli("techfile", "churn@v0.0.1", "--output", tech)
+    assert wrote.code == 0, wrote.err
+    assert "16 of 17 Annex IV headings filled from repository facts" in " ".join(
+        wrote.err.split())
+    text = tech.read_text()
+    assert "**Headings filled from repository facts: 16 of 17 (94%).**" in text
+    assert f"- data/raw.csv: DVC md5 {lineage['data'][0]['md5']}" in text
+    assert "- production: manual promotion, 1 approval(s)" in text
+    assert "## 9 Post-market performance evaluation and monitoring plan\n\n_not recorded_" \
+        in text
+    same = cli("techfile", "churn@v0.0.1", "--since", "v0.0.1")
+    assert same.code == 1 and "--since v0.0.1: the version itself" in same.err

@@ -136,17 +136,30 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_USER_ERROR
 
 
+def _output_file(value: str | None) -> Any:
+    """``--output FILE`` checked before anything is read: its directory exists and it is
+    not a directory itself."""
+    from pathlib import Path
+
+    from jx_mlops.errors import UsageError
+
+    if value is None:
+        return None
+    output = Path(value)
+    if output.is_dir():
+        raise UsageError(f"--output {value}: a directory; give a file name")
+    if not output.parent.is_dir():
+        raise UsageError(f"--output {value}: no directory {output.parent}")
+    return output
+
+
 def cmd_bom(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from jx_mlops.promote.bom import bom_facts, build_bom, validate
     from jx_mlops.views.supply import show_bom
 
-    output = Path(args.output) if args.output else None
-    if output is not None and not output.parent.is_dir():
-        from jx_mlops.errors import UsageError
-
-        raise UsageError(f"--output {args.output}: no directory {output.parent}")
+    output = _output_file(args.output)
     facts = bom_facts(Path(args.directory), args.reference)
     doc = build_bom(facts)
     validate(doc)
@@ -159,11 +172,7 @@ def cmd_techfile(args: argparse.Namespace) -> int:
 
     from jx_mlops.promote.techfile import headings, render, score, techfile_facts
 
-    output = Path(args.output) if args.output else None
-    if output is not None and not output.parent.is_dir():
-        from jx_mlops.errors import UsageError
-
-        raise UsageError(f"--output {args.output}: no directory {output.parent}")
+    output = _output_file(args.output)
     facts = techfile_facts(Path(args.directory), args.reference, args.since)
     text = render(facts)
     if output is None:
