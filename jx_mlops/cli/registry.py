@@ -168,13 +168,14 @@ def cmd_bom(args: argparse.Namespace) -> int:
 
 
 def cmd_techfile(args: argparse.Namespace) -> int:
+    import json
     from pathlib import Path
 
-    from jx_mlops.promote.techfile import headings, render, score, techfile_facts
+    from jx_mlops.promote.techfile import headings, render, score, techfile_facts, to_json
 
     output = _output_file(args.output)
     facts = techfile_facts(Path(args.directory), args.reference, args.since)
-    text = render(facts)
+    text = json.dumps(to_json(facts), indent=2) + "\n" if args.json else render(facts)
     if output is None:
         print(text, end="")
     else:
@@ -286,6 +287,8 @@ def _read_parsers(sub: Any) -> None:
     p.add_argument("--since", metavar="VERSION",
                    help="list what changed since this version (data, params, metrics, model)")
     p.add_argument("--output", metavar="FILE", help="write FILE instead of standard output")
+    p.add_argument("--json", action="store_true",
+                   help="the headings, their facts and the count as JSON instead of markdown")
 
     p = add_command(sub, "audit", cmd_audit,
                     "check deployment records against registry tags and dvc.lock; exit 1 on "

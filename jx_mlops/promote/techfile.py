@@ -202,6 +202,16 @@ def score(items: Sequence[Heading]) -> tuple[int, int]:
     return sum(h.filled for h in counted), len(counted)
 
 
+def to_json(facts: TechFacts) -> dict[str, Any]:
+    """`techfile --json`: each heading with its facts, and the count with its denominator."""
+    items = headings(facts)
+    filled, total = score(items)
+    return {"model": facts.lineage["model"], "version": facts.lineage["version"],
+            "tag": facts.lineage["tag"], "filled": filled, "counted": total,
+            "headings": [{"key": h.key, "title": h.title, "counted": h.counted,
+                          "filled": h.filled, "facts": list(h.facts)} for h in items]}
+
+
 def render(facts: TechFacts) -> str:
     """The technical file as markdown."""
     items = headings(facts)

@@ -3,7 +3,7 @@ tests/test_supply_chain.py)."""
 
 from __future__ import annotations
 
-from jx_mlops.promote.techfile import TechFacts, headings, render, score
+from jx_mlops.promote.techfile import TechFacts, headings, render, score, to_json
 
 LINEAGE = {
     "model": "churn", "version": "v0.2.0", "tag": "churn@v0.2.0", "commit": "b" * 40,
@@ -46,3 +46,13 @@ def test_changes_since_name_data_params_metrics_and_model() -> None:
     assert "## 9 Post-market performance evaluation and monitoring plan\n\n_not recorded_" \
         in text
     assert "## 8 EU declaration of conformity\n\n_kept outside the repository" in text
+
+
+def test_the_json_names_each_heading_and_the_denominator() -> None:
+    data = to_json(TechFacts(LINEAGE, None, ("v0.2.0",), stages={"train": "python t.py"}))
+    assert (data["tag"], data["filled"], data["counted"]) == ("churn@v0.2.0", 8, 17)
+    by_key = {h["key"]: h for h in data["headings"]}
+    assert by_key["2(a)"] == {"key": "2(a)", "title": "Development methods and steps",
+                              "counted": True, "filled": True,
+                              "facts": ["stage train: python t.py"]}
+    assert by_key["7"]["counted"] is False and by_key["9"]["filled"] is False
