@@ -46,7 +46,8 @@ def test_bom_of_a_registered_version_validates_and_matches_its_lineage(
         in perf
     assert any(m.get("slice") == "group A" for m in perf)
     assert "human review" in model["modelCard"]["considerations"]["useCases"][0]
-    assert model["modelCard"]["considerations"]["fairnessAssessments"]
+    [fair] = model["modelCard"]["considerations"]["fairnessAssessments"]
+    assert fair["groupAtRisk"] == "the groups A, B of the sensitive attribute 'group'"
     assert cli("bom", "churn@v0.0.1").out == text  # stdout: the same bytes
 
     md = cli("bom", "churn@v0.0.1", "--format", "md")

@@ -33,6 +33,7 @@ SPEC = "1.6"
 # (exact versions) wins over requirements (ranges) for a package named in both.
 LOCKS = ("pylock.toml",)
 REQUIREMENTS = ("requirements.txt", "requirements.lock", "requirements-lock.txt")
+DATA_CARD = "reports/data_card.json"  # the quickstarts' prepare stage writes it, in git
 _GROUP = re.compile(r"^by_group\.(?P<metric>.+)\.(?P<group>[^.]+)$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 
@@ -57,6 +58,7 @@ class BomFacts:
     # (environment, metric, limit): the fairness limits of mlops.yaml's environments.
     fairness_limits: Sequence[tuple[str, str, float]] = ()
     dependencies: Sequence[Dependency] = ()
+    sensitive_attribute: str = ""  # the data card's, when the commit has one
     notes: list[str] = field(default_factory=list)  # what the BOM cannot say, and why
 
 
@@ -136,8 +138,10 @@ def _fairness(facts: BomFacts) -> list[dict[str, str]]:
     metrics = facts.lineage.get("metrics") or {}
     groups = sorted({m["group"] for values in metrics.values() for k in values
                      if (m := _GROUP.match(k))})
-    at_risk = ("the groups " + ", ".join(groups) + " of the sensitive attribute") if groups \
-        else "the sensitive attribute's groups (not named in the metrics)"
+    attribute = f"the sensitive attribute {facts.sensitive_attribute!r}" \
+        if facts.sensitive_attribute else "the sensitive attribute"
+    at_risk = (f"the groups {', '.join(groups)} of {attribute}") if groups \
+        else f"the groups of {attribute} (not named in the metrics)"
     out = []
     for env, metric, limit in facts.fairness_limits:
         found, value = lookup_metric(metrics, metric)
@@ -273,6 +277,7 @@ def bom_facts(start: Path, reference: str) -> BomFacts:
     from jx_mlops.config.project import CONFIG_FILE, find_project_root, load_config
     from jx_mlops.git.repo import GitRepo
     from jx_mlops.promote.lineage import lineage_of
+    from jx_mlops.yamlio import json_loads
 
     lineage = lineage_of(start, reference).to_json()
     root = find_project_root(start)
@@ -301,12 +306,17 @@ def bom_facts(start: Path, reference: str) -> BomFacts:
             data = repo.read_blob(lineage["commit"], path)
             if data is not None:
                 files[path] = data
+        card_raw = repo.read_blob(lineage["commit"],
+                                  f"{prefix}/{DATA_CARD}" if prefix else DATA_CARD)
     finally:
         repo.close()
+    card = json_loads(card_raw) if card_raw else {}
+    attribute = card.get("sensitive_attribute") if isinstance(card, dict) else None
     if not files:
         notes.append("no pylock.toml or requirements*.txt at the version's commit: "
                      "no dependencies listed")
     elif not any(Path(p).name in LOCKS for p in files):
         notes.append(f"dependencies are the ranges of {', '.join(sorted(files))}, not a lock: "
                      "a range gives a package URL without a version")
-    return BomFacts(lineage, intended, description, limits, parse_dependencies(files), notes)
+    return BomFacts(lineage, intended, description, limits, parse_dependencies(files),
+                    attribute if isinstance(attribute, str) else "", notes)

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from jx_mlops.config.project import ProjectConfig
-from jx_mlops.promote.bom import Dependency
+from jx_mlops.promote.bom import DATA_CARD, Dependency
 
 NOT_RECORDED = "not recorded"
-DATA_CARD = "reports/data_card.json"  # the quickstarts' prepare stage writes it, in git
 OUTSIDE = "kept outside the repository (not a repository fact; not counted)"
 
 

@@ -39,7 +39,8 @@ LINEAGE = {
 }
 FACTS = BomFacts(LINEAGE, "Ranking credit applications for human review.", "A classifier",
                  [("production", "demographic_parity_difference", 0.08)],
-                 parse_dependencies({"requirements.txt": b"scikit-learn>=1.4\nnumpy==2.1.0\n"}))
+                 parse_dependencies({"requirements.txt": b"scikit-learn>=1.4\nnumpy==2.1.0\n"}),
+                 "group")
 
 
 def test_the_bom_is_valid_cyclonedx_1_6_with_the_version_facts() -> None:
@@ -55,7 +56,7 @@ def test_the_bom_is_valid_cyclonedx_1_6_with_the_version_facts() -> None:
     assert card["considerations"]["useCases"] == [FACTS.intended_use]
     [fair] = card["considerations"]["fairnessAssessments"]
     assert "0.034457, within the limit" in fair["harms"]
-    assert "groups A, B" in fair["groupAtRisk"]
+    assert fair["groupAtRisk"] == "the groups A, B of the sensitive attribute 'group'"
     assert card["modelParameters"]["datasets"] == [{"ref": "data-0"}, {"ref": "data-1"}]
     data = {c["name"]: c for c in doc["components"] if c["type"] == "data"}
     assert data["data/raw.csv"]["hashes"] == [{"alg": "MD5",
