@@ -158,6 +158,60 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_USER_ERROR
 
 
+def _output_file(value: str | None) -> Any:
+    """``--output FILE`` checked before anything is read: its directory exists and it is
+    not a directory itself."""
+    from pathlib import Path
+
+    from jx_mlops.errors import UsageError
+
+    if value is None:
+        return None
+    output = Path(value)
+    if output.is_dir():
+        raise UsageError(f"--output {value}: a directory; give a file name")
+    if not output.parent.is_dir():
+        raise UsageError(f"--output {value}: no directory {output.parent}")
+    return output
+
+
+def cmd_bom(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jx_mlops.promote.bom import bom_facts, build_bom, validate
+    from jx_mlops.views.supply import show_bom
+
+    output = _output_file(args.output)
+    model, version = model_and_version(args, required=True)
+    facts = bom_facts(Path(args.directory), f"{model}@{version}")
+    doc = build_bom(facts)
+    validate(doc)
+    show_bom(doc, facts.notes, fmt=args.format, output=output)
+    return EXIT_OK
+
+
+def cmd_techfile(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from jx_mlops.promote.techfile import headings, render, score, techfile_facts, to_json
+
+    output = _output_file(args.output)
+    model, version = model_and_version(args, required=True)
+    facts = techfile_facts(Path(args.directory), f"{model}@{version}", args.since)
+    text = json.dumps(to_json(facts), indent=2) + "\n" if args.json else render(facts)
+    if output is None:
+        print(text, end="")
+    else:
+        from jx_mlops import console
+
+        output.write_text(text, encoding="utf-8")
+        filled, total = score(headings(facts))
+        console.info(f"Wrote {output}: {filled} of {total} Annex IV headings filled from "
+                     "repository facts (6 more are kept outside the repository)")
+    return EXIT_OK
+
+
 def _register_parser(sub: Any) -> None:
     p = add_command(sub, "register", cmd_register, "register a model version as a git tag")
     p.add_argument("model", metavar="MODEL[@VERSION]",
@@ -244,7 +298,7 @@ def status_parser(sub: Any, *, alias: bool = False) -> None:
 
 
 def _read_parsers(sub: Any) -> None:
-    """history, lineage, audit: the commands that only read."""
+    """history, lineage, bom, techfile, audit: the commands that only read."""
     p = add_command(sub, "history", cmd_history,
                     "every promotion, rollback and disable of a model, newest first")
     p.add_argument("model", help="a model of mlops.yaml (or a GTO artifact)")
@@ -255,6 +309,25 @@ def _read_parsers(sub: Any) -> None:
                     "where a version comes from (commit, params, data, metrics, CI run) and runs")
     add_model_reference(p, "vX.Y.Z, or latest (the same as MODEL@VERSION)")
     add_json(p)
+
+    p = add_command(sub, "bom", cmd_bom,
+                    "a version's ML-BOM (CycloneDX 1.6: model card, data hashes, code, "
+                    "dependencies)")
+    add_model_reference(p, "vX.Y.Z, or latest (the same as MODEL@VERSION)")
+    p.add_argument("--format", choices=("cyclonedx", "md"), default="cyclonedx",
+                   help="cyclonedx: CycloneDX 1.6 JSON, validated (default); md: the same "
+                        "facts as markdown")
+    p.add_argument("--output", metavar="FILE", help="write FILE instead of standard output")
+
+    p = add_command(sub, "techfile", cmd_techfile,
+                    "a version's technical documentation under EU AI Act Annex IV's headings, "
+                    "from repository facts")
+    add_model_reference(p, "vX.Y.Z, or latest (the same as MODEL@VERSION)")
+    p.add_argument("--since", metavar="VERSION",
+                   help="list what changed since this version (data, params, metrics, model)")
+    p.add_argument("--output", metavar="FILE", help="write FILE instead of standard output")
+    p.add_argument("--json", action="store_true",
+                   help="the headings, their facts and the count as JSON instead of markdown")
 
     p = add_command(sub, "audit", cmd_audit,
                     "check deployment records against registry tags and dvc.lock; exit 1 on "
