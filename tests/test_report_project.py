@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from kit.dvc import dvc
 from kit.git import git
 from kit.workspace import Project, build_workspace, clone_workspace
 from sklearn.metrics import accuracy_score, roc_auc_score
@@ -25,6 +26,9 @@ def _train_pr(project: Project) -> None:
                  "train.max_depth=6"]) == 0
     assert main(["ci", "pr", "--pr", "1", "--html",
                  str(project.path.parent / "report.html")]) == 0
+    # `ci pr` went back to main: the tests look at the PR branch, its outputs checked out.
+    git(project.path, "switch", "-q", "retrain/n_estimators-120-max_depth-6")
+    dvc(project.path, "checkout", "-q")
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ def _state(project: Project) -> dict[str, object]:
         "refs": git(project.path, "for-each-ref", "--format=%(refname) %(objectname)"),
         "head": git(project.path, "symbolic-ref", "-q", "HEAD"),
         "work tree": git(project.path, "status", "--porcelain"),
-        "params": (project.path / "params.yaml").read_text(),
+        "params": (project.path / "params.yaml").read_bytes(),
         "forge refs": git(project.home / BARE, "for-each-ref",
                           "--format=%(refname) %(objectname)"),
         "forge records": {str(p.relative_to(meta)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -134,7 +134,8 @@ def test_refused_before_anything_changes(name: str, project: Project, cli, monke
     result = cli("retrain", *case.args)
     assert result.code == 1, result.err
     assert case.message in result.err
-    problems = [line for line in result.err.splitlines() if not line.startswith("✓")]
+    # Progress lines (✓ done, ✗ the step that failed) aside, one line: the error.
+    problems = [line for line in result.err.splitlines() if not line.startswith(("✓", "✗"))]
     assert len(problems) == 1 and problems[0].startswith("error: ") and case.message in problems[0]
     after = _state(project)
     if name == "truncated-state":
