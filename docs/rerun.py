@@ -46,6 +46,8 @@ out, at the price of rewriting outputs whose widths moved with their volatile va
 
 The page lint: JayeX renamed itself from Jenkins X in 2026; a page names it "JayeX
 (formerly Jenkins X)" at its first mention in prose, "JayeX" after (``--write`` fixes it).
+And every ``jx-mlops ...`` line of a fenced block, re-run or not, must parse with this
+build's parser (a renamed option or a command that is gone is named with its line).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ import argparse
 import contextlib
 import difflib
 import fcntl
+import io
 import os
 import re
 import shlex
@@ -355,6 +358,41 @@ def _tail(text: str, count: int = 15) -> str:
     return "\n".join(text.splitlines()[-count:])
 
 
+COMMAND = re.compile(r"^(?:\$ )?(?:\S*/)?jx-mlops\s+(?P<args>.*)$")
+SHELL_END = re.compile(r"\s(?:\||&&|;|\d?>|#)")
+
+
+def unparsed_commands(blocks: list[Block]) -> list[str]:
+    """The ``jx-mlops`` command lines of the page's fenced blocks that this build's parser
+    refuses (a renamed option, a command that is gone), each with argparse's reason.
+    Synopses (``[--json]``, ``A|B``, ``...``) are not commands and are not parsed."""
+    sys.path.insert(0, str(ROOT))
+    from jx_mlops.cli.main import build_parser  # only when linting
+
+    parser, problems = build_parser(), []
+    for block in blocks:
+        for offset, line in enumerate(block.lines, block.start + 2):
+            match = COMMAND.match(line.strip())
+            if not match or re.search(r"\[|\.\.\.|[A-Z]\|[A-Z-]|\{", match["args"]):
+                continue
+            args = SHELL_END.split(f" {match['args']}", maxsplit=1)[0].strip()
+            try:
+                argv = shlex.split(args)
+            except ValueError:
+                continue
+            error = io.StringIO()
+            with contextlib.redirect_stderr(error), contextlib.redirect_stdout(io.StringIO()):
+                try:
+                    parser.parse_args(argv)
+                except SystemExit as exc:  # argparse's own exit (--help is code 0)
+                    if exc.code:
+                        reason = (error.getvalue().strip().splitlines() or ["?"])[-1]
+                        problems.append(f"line {offset}: `jx-mlops {args}`: {reason}")
+                except Exception as exc:  # the CLI says a usage error with its own exception
+                    problems.append(f"line {offset}: `jx-mlops {args}`: {exc}")
+    return problems
+
+
 NAME_RULE = "JayeX (formerly Jenkins X)"
 
 
@@ -404,6 +442,10 @@ def main() -> int:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up as on ^C
     pages = [p.resolve() for p in args.pages] or PAGES
+    if args.list:  # reads the pages only: no lock, no scratch
+        for page in pages:
+            _list(PageRun(page))
+        return 0
     SCRATCH.mkdir(parents=True, exist_ok=True)
     lock = (SCRATCH / ".lock").open("w")
     try:
@@ -412,13 +454,8 @@ def main() -> int:
         raise SystemExit(f"another docs/rerun.py is using {SCRATCH}") from None
     counts = dict.fromkeys(("same", "drift", "failed", "skipped", "not re-run", "lint"), 0)
     for page in pages:
-        run = PageRun(page, keep=args.keep, strict=args.strict)
-        if args.list:
-            _list(run)
-        else:
-            _check(run, counts, write=args.write)
-    if not args.list:
-        print(", ".join(f"{count} {what}" for what, count in counts.items()))
+        _check(PageRun(page, keep=args.keep, strict=args.strict), counts, write=args.write)
+    print(", ".join(f"{count} {what}" for what, count in counts.items()))
     failed = counts["failed"] or (not args.write and (counts["drift"] or counts["lint"]))
     return 1 if failed else 0
 
@@ -427,9 +464,9 @@ def _check(run: PageRun, counts: dict[str, int], *, write: bool) -> None:
     """Lint the page, re-run its blocks, print what was found; rewrite it if ``write``."""
     where = run.page.relative_to(ROOT)
     problems = jayex_fixes(run.lines)[1]
-    for problem in problems:
+    for problem in [*problems, *unparsed_commands(run.blocks)]:
         print(f"{where}: {problem}", flush=True)
-    counts["lint"] += len(problems)
+        counts["lint"] += 1
     for block in run.blocks:
         if block.directive("skip"):
             counts["skipped"] += 1
