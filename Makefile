@@ -58,7 +58,8 @@ prometheus:
 
 # Two workers: a serial run keeps about one core busy (git, DVC and training run one
 # process at a time), so on 2 cores two workers nearly halve the suite. Whole files go to
-# one worker (--dist loadfile) so module-scoped fixtures are built once.
+# one worker (--dist loadfile) so module-scoped fixtures are built once; the session's
+# trained project is built once for both workers (build_once in tests/kit/workspace.py).
 PYTEST_WORKERS ?= 2
 
 pytest: $(VENV)/.installed-test $(ACTIONLINT) prometheus

@@ -13,7 +13,7 @@ import pytest
 from kit.cli import Result
 from kit.hermetic import REAL_HOME, apply_env, hermetic_env
 from kit.lab import ENVIRONMENTS, Lab, make_lab
-from kit.workspace import Project, clone_workspace
+from kit.workspace import Project, build_once, clone_workspace
 
 from jx_mlops.cli.main import main
 from jx_mlops.fsutil import jx_home
@@ -60,15 +60,17 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
 
 @pytest.fixture(scope="session")
 def project_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Create one real project (quickstart render, dvc repro, push) for the session."""
-    base = tmp_path_factory.mktemp("template")
-    with pytest.MonkeyPatch.context() as mp:
-        apply_env(mp, hermetic_env(base))
-        mp.chdir(base)
-        code = main(["-q", "create", "churn", "--quickstart", "sklearn-classifier",
-                     "--dir", str(base / "churn")])
-        assert code == 0
-    return base
+    """Create one real project (quickstart render, dvc repro, push) for the session: once
+    for all xdist workers (``build_once``)."""
+    def create(base: Path) -> None:
+        with pytest.MonkeyPatch.context() as mp:
+            apply_env(mp, hermetic_env(base))
+            mp.chdir(base)
+            code = main(["-q", "create", "churn", "--quickstart", "sklearn-classifier",
+                         "--dir", str(base / "churn")])
+            assert code == 0
+
+    return build_once(tmp_path_factory, "template", create)
 
 
 @pytest.fixture

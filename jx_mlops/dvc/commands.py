@@ -93,9 +93,18 @@ def run_dvc(root: Path, args: Sequence[str], *, on_line: LineCallback | None = N
 
 
 def init(root: Path) -> None:
-    """``dvc init`` in a git work tree, with analytics disabled for the project."""
+    """``dvc init`` in a git work tree, with analytics disabled for the project.
+
+    The setting is written into the empty .dvc/config ``dvc init`` leaves, as ``dvc config
+    core.analytics false`` writes it: one DVC start less (0.6-0.8 s of CPU). A DVC whose
+    init writes a config of its own gets ``dvc config``.
+    """
     run_dvc(root, ["init"])
-    run_dvc(root, ["config", "core.analytics", "false"])
+    config = root / ".dvc" / "config"
+    if config.is_file() and not config.read_text(encoding="utf-8").strip():
+        config.write_text("[core]\n    analytics = false\n", encoding="utf-8")
+    else:
+        run_dvc(root, ["config", "core.analytics", "false"])
 
 
 def add_default_remote(root: Path, name: str, url: str) -> None:

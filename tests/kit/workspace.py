@@ -8,6 +8,7 @@ the copied forge.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -68,6 +69,32 @@ def clone_workspace(source: Path, dest: Path) -> Project:
     (path / ".dvc" / "config.local").write_text(
         f'[\'remote "storage"\']\n    url = {home / "storage" / "local" / "churn"}\n')
     return Project(path=path, home=home)
+
+
+def build_once(tmp_path_factory: pytest.TempPathFactory, name: str,
+               build: Callable[[Path], None]) -> Path:
+    """A directory ``build`` fills once for the whole session, every xdist worker included.
+
+    Without xdist: a fresh temporary directory. Under xdist, the workers share the
+    session's temporary root (the parent of each worker's own): the first worker to take
+    the lock builds, the others wait for it and reuse its result (read-only: tests copy it
+    with ``clone_workspace``). A build that fails leaves no mark, so the next worker
+    tries again and fails the same way.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        base = tmp_path_factory.mktemp(name)
+        build(base)
+        return base
+    root = tmp_path_factory.getbasetemp().parent
+    base, done = root / name, root / f"{name}.built"
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(base, ignore_errors=True)
+            base.mkdir()
+            build(base)
+            done.touch()
+    return base
 
 
 def build_workspace(tmp_path_factory: pytest.TempPathFactory, template: Path, name: str,

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from kit.serving import model_file
 from torch import nn
 
 KSERVE_FORMAT = "onnx"
@@ -82,7 +81,10 @@ def onnx_predict(session: Any, x: np.ndarray) -> np.ndarray:
 
 def load_for_serving(model_dir: Path) -> Any:
     """As KServe's ONNX runtime: the one .onnx file of the directory."""
+    # kit.serving is imported here, not at the top: it imports kserve (about 1.6 s of
+    # CPU), which the pipeline's stages that import model_io never need.
     from kit.portability import onnx_session
+    from kit.serving import model_file
 
     return onnx_session(model_file(model_dir, (".onnx",)))
 
