@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from kit.git import git
 from kit.workspace import Project
 
 from jx_mlops.forge.local.forge import LocalForge
@@ -47,7 +48,8 @@ def test_using_the_sensitive_attribute_fails_the_fairness_gate(project: Project,
                if "demographic\\_parity\\_difference |" in line)
     assert row.startswith("| fairness.json: demographic\\_parity\\_difference | 0.0345 |")
     assert row.endswith("| ⛔ failed threshold |")
-    card = json.loads((project.path / "reports" / "data_card.json").read_text())
+    # `ci pr` went back to main: the PR's data card is the one at its head commit.
+    card = json.loads(git(project.path, "show", f"{pull.head_sha}:reports/data_card.json"))
     assert card["sensitive_attribute_used_as_feature"] is True
 
 
