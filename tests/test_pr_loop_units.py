@@ -126,5 +126,11 @@ def test_a_push_the_remote_refuses_as_not_fast_forward_is_a_conflict(tmp_path: P
         repo.push("origin", ["main:refs/heads/main"])
     with pytest.raises(GitError, match="no-such-branch") as caught:
         repo.push("origin", ["no-such-branch:refs/heads/x"])
+    assert not isinstance(caught.value, ConflictError)
+    # The remote's own refusal ("[remote rejected] (failed to update ref)", here a lock a
+    # killed run left) is no conflict: callers clear the lock and push again.
+    (remote / "refs" / "heads" / "left.lock").write_text("0" * 40 + "\n")
+    with pytest.raises(GitError, match="remote rejected") as caught:
+        repo.push("origin", ["main:refs/heads/left"])
     repo.close()
     assert not isinstance(caught.value, ConflictError)

@@ -14,7 +14,14 @@ from typing import Any, TypeGuard, cast
 
 from jx_mlops.ci.fork_slices import slices_from_json
 from jx_mlops.compare.charts import Chart, Series
-from jx_mlops.compare.comparison import Comparison, ModelComparison, Revision, StageLineage, Verdict
+from jx_mlops.compare.comparison import (
+    Comparison,
+    Coverage,
+    ModelComparison,
+    Revision,
+    StageLineage,
+    Verdict,
+)
 from jx_mlops.compare.cost import CostComparison, RunRecord
 from jx_mlops.compare.datadiff import DataChange
 from jx_mlops.compare.metrics import MetricDelta, ParamChange
@@ -43,6 +50,7 @@ FORK_TRUSTED_NOTE = (
     "its artifact: it catches an edited evaluation script, not an edited workflow (see "
     "docs/security.md).")
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_MAX_METRICS_FILES = 1000  # declared by one model's pipeline
 
 
 # -- reading -----------------------------------------
@@ -152,9 +160,16 @@ def comparison_from_json(data: dict[str, Any], where: str) -> Comparison:
         if slices_note is not None and not (isinstance(slices_note, str)
                                             and len(slices_note) < 1000):
             raise reader.fail(f"models[{i}].slices_note", "a short text", slices_note)
+        coverage = row.get("coverage") or {}
+        if not isinstance(coverage, dict):
+            raise reader.fail(f"models[{i}].coverage", "an object", coverage)
         models.append(ModelComparison(name, tuple(metrics.get(name, [])),
                                       tuple(params.get(name, [])), tuple(problems[0]),
                                       tuple(problems[1]), significance, note, trend,
+                                      base_coverage=_coverage(reader, coverage.get("base"),
+                                                              f"models[{i}].coverage.base"),
+                                      head_coverage=_coverage(reader, coverage.get("head"),
+                                                              f"models[{i}].coverage.head"),
                                       slices=slices_from_json(row.get("slices"), where,
                                                               f"models[{i}].slices"),
                                       slices_note=slices_note))
@@ -164,6 +179,28 @@ def comparison_from_json(data: dict[str, Any], where: str) -> Comparison:
                     for i, row in enumerate(reader.rows(data, "lineage", 200)))
     return Comparison(Revision("base", None), Revision("head", None), tuple(models), verdict,
                       lineage=lineage, **_extras(reader, data))
+
+
+def _coverage(reader: _Reader, data: Any, field: str) -> Coverage | None:
+    """'Read 3 of 3 metrics files declared at the head', and each file not read with why:
+    counts that add up (read + unread = declared), short paths and reasons."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise reader.fail(field, "an object or null", data)
+    declared, read = data.get("declared"), data.get("read")
+    if not (isinstance(declared, int) and isinstance(read, int)) or isinstance(
+            declared, bool) or isinstance(read, bool) or not (
+            0 <= read <= declared <= _MAX_METRICS_FILES):
+        raise reader.fail(field, f"counts 0 <= read <= declared <= {_MAX_METRICS_FILES}",
+                          [declared, read])
+    rows = reader.rows(data, "unread", _MAX_METRICS_FILES)
+    if len(rows) != declared - read:
+        raise reader.fail(f"{field}.unread", f"{declared - read} files not read", len(rows))
+    unread = tuple((reader.text(r, "path", f"{field}.unread[{j}]"),
+                    reader.text(r, "reason", f"{field}.unread[{j}]", 1000))
+                   for j, r in enumerate(rows))
+    return Coverage(declared, read, unread)
 
 
 def _significance(reader: _Reader, row: dict[str, Any], field: str) -> SignificanceResult:

@@ -339,11 +339,13 @@ class GitRepo:
         if not result.status:
             return
         # --porcelain says why a ref was refused on stdout ("!  SRC:DST  [rejected] (fetch
-        # first)"); stderr's one line is only "failed to push some refs".
+        # first)"); stderr's one line is only "failed to push some refs". Only git's own
+        # "[rejected]" says the remote ref moved; "[remote rejected] (failed to update
+        # ref)" is the remote refusing for its own reasons (a lock a killed run left, a
+        # hook), a GitError its callers recover from.
         refused = [ln.split("\t")[-1] for ln in result.text.splitlines() if ln.startswith("!")]
         why = " ".join(refused) or result.explain()
-        if any(word in why for word in ("rejected", "non-fast-forward", "fetch first",
-                                        "stale info")):
+        if any(summary.startswith("[rejected]") for summary in refused):
             raise ConflictError(f"push to {remote} rejected: {why}")
         raise GitError(f"git push: {result.explain()}" + (f" ({why})" if refused else ""))
 

@@ -64,3 +64,42 @@ def test_a_forks_slices_travel_significant_only_and_are_checked() -> None:
         comparison_from_json(artifact, "r.json")
     assert info.value.message.startswith(
         "r.json: models[0].slices.results[0].metric: expected 'accuracy' or 'precision'")
+
+
+def test_a_forks_metrics_coverage_is_relayed_and_checked() -> None:
+    """The comment publish posts says how many metrics files each side read, as the same
+    repository's comment does; counts that do not add up are refused."""
+    from jx_mlops.ci.fork_report import comparison_from_json
+    from jx_mlops.compare.comparison import (
+        Comparison,
+        Coverage,
+        ModelComparison,
+        Revision,
+        decide,
+    )
+    from jx_mlops.errors import ConfigError
+    from jx_mlops.report.jsonout import comparison_to_json
+    from jx_mlops.report.markdown import render_comment
+
+    model = ModelComparison("churn", (), base_coverage=Coverage(2, 2),
+                            head_coverage=Coverage(2, 1, (("m.json", "<not JSON>"),)))
+    comparison = Comparison(Revision("main", "1" * 40), Revision("PR #3", "2" * 40), (model,),
+                            decide([model]))
+    artifact = comparison_to_json(comparison, every_test=False)
+    relayed = comparison_from_json(artifact, "r.json").models[0]
+    assert (relayed.base_coverage, relayed.head_coverage) == (model.base_coverage,
+                                                              model.head_coverage)
+
+    def coverage_lines(comparison: Comparison) -> list[str]:
+        return [line for line in render_comment(comparison).splitlines()
+                if line.startswith(("<sub>Read ", "<sub>Not read "))]
+
+    assert coverage_lines(comparison_from_json(artifact, "r.json")) == coverage_lines(
+        comparison) == [
+        r"<sub>Read 1 of 2 metrics files declared at the head \(2 of 2 at the base\)</sub>",
+        "<sub>Not read at the head: `m.json`: &lt;not JSON&gt;</sub>"]
+    artifact["models"][0]["coverage"]["head"]["read"] = 2
+    with pytest.raises(ConfigError) as info:
+        comparison_from_json(artifact, "r.json")
+    assert info.value.message == (
+        "r.json: models[0].coverage.head.unread: expected 0 files not read, got 1")
