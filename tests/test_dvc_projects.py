@@ -76,9 +76,10 @@ def oracle(built: dict[str, Path]) -> Callable[..., dict[str, Any]]:
     return diffs
 
 
-def report(cli: CLI, root: Path, base: str, head: str) -> dict[str, Any]:
-    result = cli("-C", root, "report", "--base", base, "--head", head, "--format", "json",
-                 "--trend", "0")
+def report(cli: CLI, root: Path, base: str, head: str | None) -> dict[str, Any]:
+    """The JSON report of ``base`` against ``head`` (None: the work tree)."""
+    result = cli("-C", root, "report", "--base", base, *(("--head", head) if head else ()),
+                 "--format", "json", "--trend", "0")
     assert result.code == 0, result.err
     data: dict[str, Any] = json.loads(result.out)
     return data
@@ -344,3 +345,26 @@ def test_the_fast_path_resolves_as_dvc_does(built, name: str) -> None:
                                                                        fast=False)
     finally:
         repo.close()
+
+
+
+def test_a_file_dvc_skips_is_named_but_a_judged_metrics_file_unreadable_fails(
+        built, cli, tmp_path) -> None:
+    """Images in a metrics directory are skipped as DVC skips them (named, no failure); a
+    metrics file whose base values the policy judges fails when the head is not UTF-8."""
+    root = copy_repo(built["plain"], tmp_path / "plain")
+    git(root, "checkout", "-q", "r2")
+    (root / "mlops.yaml").write_text("models:\n  m:\n    policy:\n"
+                                     "      dice_mean: {direction: higher}\n")
+    dvc_yaml = root / "dvc.yaml"
+    dvc_yaml.write_text(dvc_yaml.read_text().replace("  - eval/extra.csv\n",
+                                                     "  - eval/extra.csv\n  - eval/images\n"))
+    data = report(cli, root, "r2", None)
+    assert data["verdict"] == "pass", data["summary"]
+    assert {u["path"] for u in data["models"][0]["coverage"]["head"]["unread"]} == \
+        {"eval/images/a.png", "eval/images/b.png"}
+    (root / "eval" / "scores.json").write_bytes(b'{"dice_mean": 0.9, "caf\xe9": 1}')
+    data = report(cli, root, "r2", None)
+    assert data["verdict"] == "fail"
+    assert data["summary"].startswith("fail: m: eval/scores.json at workspace: not UTF-8 "
+                                      "text (byte 0xe9 at offset 23"), data["summary"]

@@ -100,9 +100,14 @@ def _bounded(policy: MetricPolicy) -> bool:
     return policy.min is not None or policy.max is not None
 
 
+def judged(policy: MetricPolicy) -> bool:
+    """Whether the verdict judges a metric under ``policy``: a direction or a floor/ceiling."""
+    return policy.direction is not None or _bounded(policy)
+
+
 def _unjudgeable(head_kind: ValueKind | None, policy: MetricPolicy) -> bool:
     """A directed or bounded metric whose head value is absent or not a finite number."""
-    return head_kind != "number" and (policy.direction is not None or _bounded(policy))
+    return head_kind != "number" and judged(policy)
 
 
 def head_problem(delta: MetricDelta) -> str | None:

@@ -19,6 +19,7 @@ from jx_mlops.compare.metrics import (
     ParamChange,
     compare_metrics,
     compare_params,
+    judged,
     match_moved,
     unmatched_policy_keys,
 )
@@ -66,12 +67,13 @@ class _SideRead:
     problems: list[str]
     unread: list[tuple[str, str]]
     blind: set[str]  # files this side could not read (its rows are unreadable)
+    skipped: dict[str, str]  # files DVC skips too (not UTF-8 text), each with why
 
 
 def _read_metrics_side(files: SideFiles, side: str, snap: Snapshot) -> _SideRead:
     """Every file declared at ``side`` read; a file the other side declares and this one
     cannot say anything about (its dvc.yaml rejected) is unreadable here, not removed."""
-    read = _SideRead({}, [], [], set())
+    read = _SideRead({}, [], [], set(), {})
     rejected = bool(snap.pipeline().problems) and files.side(side) is not None
     for path in files.paths:
         if not files.wanted(side, path):
@@ -87,7 +89,20 @@ def _read_metrics_side(files: SideFiles, side: str, snap: Snapshot) -> _SideRead
             read.unread.append((path, reason))
             if found.problem:
                 read.problems.append(found.problem)
+            elif found.skipped:
+                read.skipped[path] = found.skipped
     return read
+
+
+def _hidden_at_head(metrics: list[MetricDelta], head: _SideRead) -> list[str]:
+    """Why each file the head skips (not UTF-8 text) hides metrics the verdict judges.
+
+    DVC skips a file that is not text, and so may the report: an image in a metrics
+    directory holds no metrics. A file whose base values include a directed or bounded
+    metric is not such an image: its rows are unreadable at the head, and that cannot
+    pass the verdict (as any unreadable head file)."""
+    hidden = {d.path for d in metrics if d.base_kind is not None and judged(d.policy)}
+    return [reason for path, reason in head.skipped.items() if path in hidden]
 
 
 def _coverage(files: SideFiles, side: str, read: _SideRead) -> Coverage:
@@ -110,6 +125,7 @@ def _compare_metric_files(model: ModelConfig, base: Snapshot, head: Snapshot,
         metrics += compare_metrics(path, sides[0].values[path], sides[1].values[path],
                                    model.policy_for,
                                    (path in sides[0].blind, path in sides[1].blind))
+    problems[1].extend(p for p in _hidden_at_head(metrics, sides[1]) if p not in problems[1])
     gone = [p for p in files.paths if sides[1].values[p] is None and p not in sides[1].blind
             and head.read(p) is None]
     added = [p for p in files.paths if sides[0].values[p] is None and p not in sides[0].blind]

@@ -113,7 +113,8 @@ def read_bytes(snap: Snapshot, path: str) -> tuple[bytes | None, str | None]:
 @dataclass(frozen=True)
 class FileValues:
     """A metrics or params file read: its values, or why not. ``skipped``: a file no
-    format reads (binary: DVC skips it with a warning), named but not a failure."""
+    format reads (binary: DVC skips it with a warning), named; a failure only where the
+    base had metrics in it the verdict judges (the report's ``_hidden_at_head``)."""
 
     values: dict[str, Any] | None
     problem: str | None = None

@@ -42,8 +42,32 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "6b0000000049454e44ae426082")
 
 
+@contextlib.contextmanager
+def dvc_logging_to(stream: io.StringIO) -> Iterator[None]:
+    """DVC's console log handlers write to ``stream`` for the block.
+
+    ``import dvc`` binds them to the ``sys.stdout``/``sys.stderr`` of that moment; in a
+    test process that can be the capsys stream of the test that first imported DVC (an
+    in-process ``jx-mlops`` call), closed when that test ended: DVC's next warning then
+    raises ``LoggingException: ... I/O operation on closed file``."""
+    import logging
+
+    handlers = [h for name in ("dvc", "dvc_objects", "dvc_data")
+                for h in logging.getLogger(name).handlers
+                if isinstance(h, logging.StreamHandler)]
+    before = [h.stream for h in handlers]
+    for handler in handlers:  # not setStream: it flushes the old stream, maybe closed
+        handler.stream = stream
+    try:
+        yield
+    finally:
+        for handler, old in zip(handlers, before, strict=True):
+            handler.stream = old
+
+
 def dvc_run(root: Path, *args: str) -> str:
-    """``dvc ARGS`` run in-process in ``root``; its stdout. Fails loudly when DVC does."""
+    """``dvc ARGS`` run in-process in ``root``; its stdout (its log lines go with its
+    stderr, into the failure message). Fails loudly when DVC does."""
     from dvc.cli import main
 
     out = io.StringIO()
@@ -53,7 +77,7 @@ def dvc_run(root: Path, *args: str) -> str:
     os.environ["DVC_TEST"] = "1"
     try:
         with contextlib.chdir(root), contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(io.StringIO()) as err:
+                contextlib.redirect_stderr(io.StringIO()) as err, dvc_logging_to(err):
             code = main(list(args))
     finally:
         if before is None:
