@@ -216,7 +216,8 @@ def test_two_projects_sharing_environment_repositories_audit_clean(lab, cli,
         assert result.code == 0, result.out
         assert result.out.strip() == ("audit: 2 deployment records (1 of local/churn, 1 of "
                                       "local/fraud) match the registry and their sources")
-    # A record of the other project whose copy no longer matches says whose it is.
+    # A record of the other project whose copy no longer matches says whose it is: the
+    # copy's bytes differ from what its tag records, and it fails churn's signature.
     copy = jx_home() / "storage" / "local" / "churn" / "jx-mlops" / "models" / "churn" / \
         "v0.0.1" / "churn.pkl"
     copy.write_text("tampered")
@@ -224,7 +225,10 @@ def test_two_projects_sharing_environment_repositories_audit_clean(lab, cli,
     result = cli("audit", "--env", "staging", "--json")
     findings = json.loads(result.out)["findings"]
     assert result.code == 1 and [(f["model"], f["project"]) for f in findings] == [
-        ("churn", "local/churn")]
+        ("churn", "local/churn")] * 2
+    assert findings[0]["problem"].startswith(f"serving copy {copy} has md5 ")
+    assert findings[0]["problem"].endswith(" (replaced?)")
+    assert findings[1]["problem"] == f"{copy}: churn.pkl no longer matches its signature"
 
 
 def test_a_green_status_earned_against_another_base_is_not_kept(
