@@ -216,7 +216,8 @@ def test_two_projects_sharing_environment_repositories_audit_clean(lab, cli,
         assert result.code == 0, result.out
         assert result.out.strip() == ("audit: 2 deployment records (1 of local/churn, 1 of "
                                       "local/fraud) match the registry and their sources")
-    # A record of the other project whose copy no longer matches says whose it is.
+    # A record of the other project whose copy no longer matches says whose it is: the
+    # copy's bytes differ from what its tag records, and it fails churn's signature.
     copy = jx_home() / "storage" / "local" / "churn" / "jx-mlops" / "models" / "churn" / \
         "v0.0.1" / "churn.pkl"
     copy.write_text("tampered")
@@ -224,7 +225,10 @@ def test_two_projects_sharing_environment_repositories_audit_clean(lab, cli,
     result = cli("audit", "--env", "staging", "--json")
     findings = json.loads(result.out)["findings"]
     assert result.code == 1 and [(f["model"], f["project"]) for f in findings] == [
-        ("churn", "local/churn")]
+        ("churn", "local/churn")] * 2
+    assert findings[0]["problem"].startswith(f"serving copy {copy} has md5 ")
+    assert findings[0]["problem"].endswith(" (replaced?)")
+    assert findings[1]["problem"] == f"{copy}: churn.pkl no longer matches its signature"
 
 
 def test_a_green_status_earned_against_another_base_is_not_kept(
@@ -237,6 +241,7 @@ def test_a_green_status_earned_against_another_base_is_not_kept(
     from kit.github import TOKEN
     from kit.github_events import actions_env, pull_request_event, use_env
 
+    from jx_mlops.forge.base import CommitStatus
     from jx_mlops.forge.github.credentials import git_auth_env
 
     gp, server = github_project, github_project.server
@@ -253,21 +258,27 @@ def test_a_green_status_earned_against_another_base_is_not_kept(
     pull = gp.forge().create_pull(gp.repo, title="Docs", body="", head="docs", base="release")
     work = gp.clone(tmp_path / "checkout", depth=1)
 
-    def check(action: str, **changes: object) -> str:
-        event = pull_request_event(server, gp.repo, 1, action=action, changes=changes)
+    def head() -> str:  # the PR's head now: `ci pr` may have pushed its results onto it
+        return gp.forge().get_pull(gp.repo, pull.number).head_sha
+
+    def check(action: str, **changes: object) -> CommitStatus:
+        event = pull_request_event(server, gp.repo, pull.number, action=action,
+                                   changes=changes)
         use_env(monkeypatch, actions_env(tmp_path, server, "pull_request", event, gp.repo,
-                                         pull.head_sha, token=TOKEN))
+                                         head(), token=TOKEN))
         result = cli("-C", work, "ci", "pr", "--json")
         assert result.code == 0, result.err
-        return gp.forge().get_statuses(gp.repo, pull.head_sha)[-1].description
+        (status,) = gp.forge().get_statuses(gp.repo, head())
+        return status
 
-    assert check("opened").endswith("(base: release)")
-    server.state.pulls[("local/churn", 1)]["base"] = "main"  # retargeted on the web
+    opened = check("opened")
+    assert opened.state == "success" and opened.description.endswith("(base: release)")
+    server.state.pulls[("local/churn", pull.number)]["base"] = "main"  # retargeted on the web
     refreshed = cli("-C", work, "ci", "refresh", "--json")
     assert refreshed.code == 0, refreshed.err
-    assert json.loads(refreshed.out)["stale"] == [1]
-    (status,) = gp.forge().get_statuses(gp.repo, pull.head_sha)
-    assert status.state == "pending"
+    assert json.loads(refreshed.out)["stale"] == [pull.number]
+    (status,) = gp.forge().get_statuses(gp.repo, head())
+    assert status.state == "pending" and "re-run the evaluation" in status.description
     base = git(gp.path, "rev-parse", "release")
-    assert check("edited", base={"ref": {"from": "release"}, "sha": {"from": base}}).endswith(
-        "(base: main)")
+    edited = check("edited", base={"ref": {"from": "release"}, "sha": {"from": base}})
+    assert edited.state == "success" and edited.description.endswith("(base: main)")
