@@ -89,12 +89,12 @@ def test_verification_table_fits(monkeypatch: pytest.MonkeyPatch, capsys) -> Non
     console.start(quiet=False)
     query = ('sum(rate(http_requests_total{job="fraud-predictor",code=~"5.."}[5m])) / '
              'sum(rate(http_requests_total{job="fraud-predictor"}[5m]))')
-    checks = (CheckOutcome("error-rate", query, 0.0412, None, 0.01, False,
+    checks = (CheckOutcome("error-rate", query, 0.0412, None, 0.01, "fail",
                            "0.0412 > max 0.01 (over the last 5 minutes)"),
               CheckOutcome("latency-p99", "histogram_quantile(0.99, ...)", 0.21, None, 0.5,
-                           True, "0.21"))
+                           "pass", "0.21"))
     show_verification({"production": [ModelVerification(
-        "production", "fraud-detector-v2", "v12.40.3", False, checks, True, "hold",
+        "production", "fraud-detector-v2", "v12.40.3", "fail", checks, True, "hold",
         hold_pull=12)]}, as_json=False)
     shown = capsys.readouterr().out
     table = [line for line in shown.splitlines() if " failed in production: " not in line]

@@ -13,9 +13,12 @@ import pytest
 from jx_mlops.cli.main import build_parser
 
 # Commands that print no data: the demo narrates a story.
-NO_JSON = {"jx-mlops demo"}
-ENV_VERBS = ("promote", "approve", "rollback", "disable", "hold", "status")
-NAMES_A_VERSION = ("promote", "approve", "rollback", "hold", "lineage", "register")
+# bom's output is a JSON document already (CycloneDX; --format md for people).
+NO_JSON = {"jx-mlops demo", "jx-mlops bom"}
+ENV_VERBS = ("promote", "approve", "rollback", "disable", "hold", "freeze", "unfreeze",
+             "status")
+NAMES_A_VERSION = ("promote", "approve", "rollback", "hold", "lineage", "register", "bom",
+                   "techfile")
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
