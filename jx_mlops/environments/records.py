@@ -227,18 +227,23 @@ class Hold:
     at: str
 
 
+def _read_yaml(repo: GitRepo, rev: str, path: str, what: str) -> Any:
+    """``path`` at ``rev`` parsed (None: no file); PromotionError "PATH in ``what``"."""
+    raw = repo.read_blob(rev, path)
+    try:
+        return safe_load(raw) if raw else None
+    except (yaml.YAMLError, ValueError, JxMlopsError) as exc:
+        raise PromotionError(f"{path} in {what} "
+                             f"({shorten(str(exc).splitlines()[0], 120)})") from None
+
+
 def hold_path(model: str) -> str:
     return f"holds/{model}.yaml"
 
 
 def read_holds(repo: GitRepo, rev: str, model: str, environment: str) -> dict[str, Hold]:
     """The held versions of ``model`` at ``rev`` of an environment repository."""
-    raw = repo.read_blob(rev, hold_path(model))
-    try:
-        data: Any = safe_load(raw) if raw else None
-    except (yaml.YAMLError, ValueError, JxMlopsError) as exc:
-        raise PromotionError(f"{hold_path(model)} in {environment}: unreadable holds file "
-                             f"({shorten(str(exc).splitlines()[0], 120)})") from None
+    data = _read_yaml(repo, rev, hold_path(model), f"{environment}: unreadable holds file")
     entries = data.get("holds") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         return {}
@@ -275,12 +280,7 @@ class Freeze:
 
 def read_freeze(repo: GitRepo, rev: str, environment: str) -> Freeze | None:
     """The freeze recorded at ``rev`` of an environment repository (None: not frozen)."""
-    raw = repo.read_blob(rev, FREEZE_PATH)
-    try:
-        data: Any = safe_load(raw) if raw else None
-    except (yaml.YAMLError, ValueError, JxMlopsError) as exc:
-        raise PromotionError(f"{FREEZE_PATH} in {environment}: unreadable freeze file "
-                             f"({str(exc).splitlines()[0][:120]})") from None
+    data = _read_yaml(repo, rev, FREEZE_PATH, f"{environment}: unreadable freeze file")
     entry = data.get("freeze") if isinstance(data, dict) else None
     if not isinstance(entry, dict):
         return None

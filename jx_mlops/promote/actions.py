@@ -20,6 +20,7 @@ from jx_mlops.forge.base import Forge, PullRequest, can_write
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.promote.gates import Action
+from jx_mlops.promote.landing import require_writer
 from jx_mlops.promote.promotion import (
     PromotionContext,
     PromotionRequest,
@@ -101,12 +102,8 @@ def run_step(ctx: PromotionContext, config: ProjectConfig, model: str,
 def check_can_change(env_repo: EnvironmentRepo, env: EnvironmentConfig, what: str) -> None:
     """Refuse, before anything is fetched or pushed, a user without write on ``env``'s
     repository: promotion, rollback and disable need it whatever the strategy."""
-    forge = env_repo.forge
-    user = forge.user()
-    permission = forge.get_permission(env.repo, user) if env_repo.exists else "admin"
-    if not can_write(permission):
-        raise PromotionError(f"{user} cannot {what} in {env.name}: needs write permission on "
-                             f"{env.repo} (has {permission})")
+    require_writer(env_repo.forge, env, f"{what} in {env.name}",
+                   repo_exists=env_repo.exists)
 
 
 def _current(env_repo: EnvironmentRepo, env: EnvironmentConfig, model: str

@@ -27,10 +27,10 @@ from jx_mlops.environments.records import (
 )
 from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.errors import InputError, PromotionError
-from jx_mlops.forge.base import Forge, can_write
+from jx_mlops.forge.base import Forge
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.identity import commit_identity
-from jx_mlops.promote.landing import FileChange
+from jx_mlops.promote.landing import FileChange, require_writer
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 
@@ -132,12 +132,7 @@ def _message(env: str, freeze: Freeze | None, by: str) -> str:
 def set_freeze(forge: Forge, env: EnvironmentConfig, *, frozen: bool, reason: str = "",
                until: str | None = None, now: float | None = None) -> FreezeResult:
     """Freeze ``env`` (``frozen``) or lift its freeze, through a merged pull request."""
-    user = forge.user()
-    permission = forge.get_permission(env.repo, user)
-    if not can_write(permission):
-        verb = "freeze" if frozen else "unfreeze"
-        raise PromotionError(f"{user} cannot {verb} {env.name}: needs write permission on "
-                             f"{env.repo} (has {permission})")
+    user = require_writer(forge, env, f"{'freeze' if frozen else 'unfreeze'} {env.name}")
     at = time.time() if now is None else now
     wanted = Freeze(env.name, reason or "frozen by hand", user, iso(at),
                     parse_until(until, at) if until else None) if frozen else None

@@ -19,10 +19,10 @@ from jx_mlops.environments.history import iso, trailers
 from jx_mlops.environments.records import Hold, hold_path, holds_content, read_holds
 from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.errors import PromotionError
-from jx_mlops.forge.base import Forge, can_write
+from jx_mlops.forge.base import Forge
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.identity import commit_identity
-from jx_mlops.promote.landing import FileChange
+from jx_mlops.promote.landing import FileChange, require_writer
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,7 @@ def set_hold(forge: Forge, env: EnvironmentConfig, model: str, version: str, *,
              ) -> HoldResult:
     """Put (``held``) or lift a hold on ``version`` of ``model`` in ``env`` (``env_repo``:
     the command's view of ``env``'s repository, if it opened one)."""
-    user = forge.user()
-    permission = forge.get_permission(env.repo, user)
-    if not can_write(permission):
-        verb = "hold" if held else "clear a hold"
-        raise PromotionError(f"{user} cannot {verb} in {env.name}: needs write permission on "
-                             f"{env.repo} (has {permission})")
+    user = require_writer(forge, env, f"{'hold' if held else 'clear a hold'} in {env.name}")
     opened = env_repo is None
     repo = env_repo or EnvironmentRepo(forge, env.repo)
     try:

@@ -11,12 +11,26 @@ from jx_mlops import console
 from jx_mlops.config.project import EnvironmentConfig
 from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.errors import ConflictError, PromotionError
+from jx_mlops.forge.base import Forge, can_write
 from jx_mlops.git.repo import GitRepo
 
 _LAND_ATTEMPTS = 25
 
 # The change's commit on a base commit of a repository; None: that base is already so.
 Build = Callable[[GitRepo, str], "str | None"]
+
+
+def require_writer(forge: Forge, env: EnvironmentConfig, doing: str, *,
+                   repo_exists: bool = True) -> str:
+    """The acting user, who must have write permission on ``env``'s repository to do
+    ``doing`` ("freeze staging"); refused in one line before anything is fetched or pushed.
+    A repository not made yet is the user's to make (``repo_exists`` False)."""
+    user = forge.user()
+    permission = forge.get_permission(env.repo, user) if repo_exists else "admin"
+    if not can_write(permission):
+        raise PromotionError(f"{user} cannot {doing}: needs write permission on {env.repo} "
+                             f"(has {permission})")
+    return user
 
 
 class FileChange:
