@@ -104,3 +104,18 @@ def test_release_pushes_the_version_by_digest_and_a_replaced_layer_is_refused(
          str(project.path / "signing.pub"), str(bom)], capture_output=True, text=True)
     assert verified.returncode == 0, verified.stderr
     assert blob["bom.cdx.json.sig"] == copy.with_name("bom.cdx.json.sig").read_bytes()
+
+    # A layer replaced in the registry's storage (it serves what it holds, unhashed):
+    # promote refuses, naming the layer, and audit catches it.
+    oci_registry.blob(layers["MODELCARD.md"]["digest"]).write_bytes(b"# a different card\n")
+    refused = cli("promote", "churn@v0.0.1", "--env", "production")
+    assert refused.code == 1
+    assert "oci artifact: " in refused.err
+    assert "layer(s) MODELCARD.md differ from the version's tag" in refused.err
+    audit = cli("audit", "--json")
+    assert audit.code == 1
+    assert [f["problem"] for f in json.loads(audit.out)["findings"]] == [
+        f"{oci_registry.host}/jx/churn@{oci['digest']}: layer(s) MODELCARD.md differ from "
+        "the version's tag"]
+    assert skopeo("copy", "--src-tls-verify=false", f"docker://{reference}",
+                  f"dir:{tmp_path / 'again'}").returncode != 0  # the oracle agrees

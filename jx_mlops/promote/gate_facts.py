@@ -14,12 +14,14 @@ from jx_mlops.environments.history import HistoryEvent
 from jx_mlops.environments.records import DeploymentRecord
 from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.environments.verification import deployment_event
-from jx_mlops.errors import NotFoundError
+from jx_mlops.errors import JxMlopsError, NotFoundError
 from jx_mlops.forge.base import STATUS_CONTEXT, Forge, evaluated_base
+from jx_mlops.oci import verify
 from jx_mlops.promote.gates import (
     Action,
     DeployedComparison,
     EvaluationState,
+    OciState,
     RequiredState,
     SignatureState,
 )
@@ -69,6 +71,18 @@ def signature_state(env: EnvironmentConfig, target: DeploymentRecord, trust: Tru
     check = verify_copy(target.serving_uri, target.signature, trust)
     status = "failed" if check.status == "unverified" else check.status
     return SignatureState(status, check.detail, required)
+
+
+def oci_state(target: DeploymentRecord, action: Action) -> OciState | None:
+    """Resolve the OCI artifact ``target`` deploys (its tag's ``artifact.oci``) by digest
+    and re-hash its layers (None: disabling, or a version not pushed to a registry)."""
+    if action == "disable" or not target.oci:
+        return None
+    try:
+        check = verify(target.oci)
+    except JxMlopsError as exc:
+        return OciState(False, exc.message)
+    return OciState(check.ok, "; ".join((check.detail, *check.notes)))
 
 
 def verified_state(env_repo: EnvironmentRepo, events: list[HistoryEvent], version: str,

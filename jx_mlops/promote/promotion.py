@@ -38,6 +38,7 @@ from jx_mlops.promote.canary import canary_suffix, canary_target
 from jx_mlops.promote.freezes import through_freeze
 from jx_mlops.promote.gate_facts import (
     against_deployed,
+    oci_state,
     signature_state,
     source_evaluation,
     verified_state,
@@ -291,7 +292,8 @@ class _Promotion:
                             approvals=approvals, now=time.time(), evaluation=evaluation,
                             against_deployed=deployed, signature=signature_state(
                                 self.env, target, self.ctx.trust, later=later,
-                                action=self.request.action))
+                                action=self.request.action),
+                            oci=oci_state(target, self.request.action))
         return evaluate_gates(inputs)
 
     def _approvals(self, pull: PullRequest) -> Approvals:
