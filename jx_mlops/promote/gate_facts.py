@@ -8,6 +8,7 @@ merged pull request's head commit (what `ci pr` reported, or a forced merge went
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from jx_mlops.config.project import EnvironmentConfig, ModelConfig
 from jx_mlops.environments.history import HistoryEvent
@@ -83,6 +84,13 @@ def oci_state(target: DeploymentRecord, action: Action) -> OciState | None:
     except JxMlopsError as exc:
         return OciState(False, exc.message)
     return OciState(check.ok, "; ".join((check.detail, *check.notes)))
+
+
+def artifact_states(env: EnvironmentConfig, target: DeploymentRecord, trust: Trust, *,
+                    later: bool, action: Action) -> dict[str, Any]:
+    """GateInputs' ``signature`` and ``oci``: the bytes a change deploys, checked."""
+    return {"signature": signature_state(env, target, trust, later=later, action=action),
+            "oci": oci_state(target, action)}
 
 
 def verified_state(env_repo: EnvironmentRepo, events: list[HistoryEvent], version: str,
