@@ -119,3 +119,14 @@ def test_release_pushes_the_version_by_digest_and_a_replaced_layer_is_refused(
         "the version's tag"]
     assert skopeo("copy", "--src-tls-verify=false", f"docker://{reference}",
                   f"dir:{tmp_path / 'again'}").returncode != 0  # the oracle agrees
+
+    # The technical file's human oversight: the promotion that put the version in
+    # staging (auto: nobody approved it) and the hold set on it, as recorded.
+    assert cli("hold", "churn@v0.0.1", "--env", "staging", "--reason", "bias review").code == 0
+    tech = json.loads(cli("techfile", "churn@v0.0.1", "--json").out)
+    [oversight] = [h["facts"] for h in tech["headings"] if h["key"] == "2(e)"]
+    assert any(f.startswith("staging: promote of v0.0.1 by ") and
+               f.endswith(", no approval recorded") for f in oversight), oversight
+    assert any(f.startswith("staging: v0.0.1 on hold since ") and
+               f.endswith(": bias review") for f in oversight), oversight
+    assert tech["filled"] * 10 >= tech["counted"] * 9  # >= 90% of the counted headings
