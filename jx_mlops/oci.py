@@ -158,6 +158,10 @@ def _client(host: str) -> Iterator[Any]:
         yield client
     except OciError:
         raise
+    except AttributeError:  # oras's Basic backend with no credentials at all
+        raise OciError(f"OCI registry {host} asks for credentials and none were found "
+                       "($DOCKER_CONFIG/config.json or ~/.docker/config.json auths, "
+                       "credHelpers, credsStore; ORAS_USER/ORAS_PASS)") from None
     except (requests.RequestException, ValueError, OSError) as exc:
         raise OciError(f"OCI registry {host}: {exc}") from None
 

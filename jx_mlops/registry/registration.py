@@ -242,6 +242,10 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
                                              "(recorded in the version's tag)")
     if unsigned is not None:
         meta["unsigned"] = {"reason": unsigned[:500]}
+    if oci is not None and not publishing:
+        console.warn(f"{name}@{version} is not pushed to mlops.yaml registry.oci: only a "
+                     "serving copy in the DVC remote is (--no-publish, a file tracked by "
+                     "git, or no default DVC remote)")
     if publishing:
         _publish_and_sign(config, name, version, meta, signer, oci)
     registered, created = register_version(repo, name, commit, meta, version=version)
