@@ -54,6 +54,7 @@ def test_release_pushes_the_version_by_digest_and_a_replaced_layer_is_refused(
 
     released = cli("ci", "release")
     assert released.code == 0, released.err
+    [registered] = json.loads(cli("ci", "release", "--json").out)["registrations"]
     meta = get_version(GitRepo.open(project.path), "churn", "v0.0.1").metadata
     oci = meta["artifact"]["oci"]
     reference = f"{oci_registry.host}/jx/churn:v0.0.1"
@@ -61,6 +62,8 @@ def test_release_pushes_the_version_by_digest_and_a_replaced_layer_is_refused(
     lineage = json.loads(cli("lineage", "churn@v0.0.1", "--json").out)
     assert lineage["artifact"]["oci"]["digest"] == oci["digest"]
     assert lineage["artifact"]["oci"]["reference"] == reference
+    assert registered["oci"] == {"reference": reference, "digest": oci["digest"]}
+    assert f"pushed to {oci_registry.host}/jx/churn@{oci['digest']}" in released.out
 
     # The staging manifest names the version by digest, with the file's sha256.
     env = project.home / "forge/repos/local/environment-staging.git"

@@ -62,7 +62,8 @@ class _Basic(BaseHTTPRequestHandler):
 @pytest.fixture
 def basic_registry() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Basic)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,),
+                              daemon=True)
     thread.start()
     try:
         yield f"127.0.0.1:{server.server_address[1]}"
