@@ -15,11 +15,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from kit.git import git
+from kit.lab import SCHEMAS, kserve_schema
 from kit.ociregistry import OciRegistry, shared_registry
 from kit.workspace import Project
 
@@ -93,6 +95,13 @@ def test_release_pushes_the_version_by_digest_and_a_replaced_layer_is_refused(
     blob = {name: (back / layer["digest"].removeprefix("sha256:")).read_bytes()
             for name, layer in layers.items()}
     assert blob["model.pkl"] == copy.read_bytes()
+    # The ModelPack config validates against the spec's schema; the InferenceService
+    # naming the version by digest against KServe's.
+    config_blob = json.loads((back / manifest["config"]["digest"][7:]).read_bytes())
+    modelpack = json.loads((SCHEMAS / "modelpack" / "config-schema.json").read_text())
+    jsonschema.Draft202012Validator(modelpack).validate(config_blob)
+    assert config_blob["modelfs"]["diffIds"] == [v["digest"] for v in manifest["layers"]]
+    jsonschema.Draft202012Validator(kserve_schema()).validate(service)
     assert layers["model.pkl"]["mediaType"] == "application/vnd.cncf.model.weight.v1.raw"
     assert blob["model.pkl.sig"] == Path(meta["signature"]["bundle"]).read_bytes()
 
