@@ -40,6 +40,9 @@ _REPO = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[.
                    r"[a-z0-9]+)*)*$")
 _LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 _CHUNK = 1 << 20
+# Larger blobs go in chunks (oras reads a monolithic upload into memory whole); smaller
+# ones in one request, which every registry takes.
+_MONOLITHIC = 64 << 20
 
 
 class OciError(JxMlopsError):
@@ -183,10 +186,12 @@ def push(reference: str, layers: Sequence[Layer], config: Mapping[str, Any],
     with _client(host) as client:
         container = oras.container.Container(f"{repo}:{tag}", registry=host)
         for layer in layers:
-            desc = {"mediaType": layer.media_type, "digest": sha256_file(layer.local),
-                    "size": layer.local.stat().st_size,
+            size = layer.local.stat().st_size
+            desc: dict[str, Any] = {"mediaType": layer.media_type, "size": size,
+                                    "digest": sha256_file(layer.local),
                     "annotations": {FILEPATH: layer.filepath, TITLE: layer.filepath}}
-            _check(client.upload_blob(str(layer.local), container, desc, do_chunked=True),
+            _check(client.upload_blob(str(layer.local), container, desc,
+                                      do_chunked=size > _MONOLITHIC),
                    f"pushing {layer.filepath} to {host}/{repo}")
             descriptors.append(desc)
         body = canonical({**config, "modelfs": {

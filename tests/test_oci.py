@@ -65,6 +65,11 @@ def test_release_pushes_the_version_by_digest_and_a_replaced_layer_is_refused(
     assert lineage["artifact"]["oci"]["digest"] == oci["digest"]
     assert lineage["artifact"]["oci"]["reference"] == reference
     assert registered["oci"] == {"reference": reference, "digest": oci["digest"]}
+    assert lineage["bom"]["uri"] == meta["artifact"]["serving_uri"].replace("model.pkl",
+                                                                            "bom.cdx.json")
+    shown = cli("lineage", "churn@v0.0.1").out
+    assert f"  oci       {oci_registry.host}/jx/churn@{oci['digest']}\n" in shown
+    assert f"  ml-bom    {lineage['bom']['uri']} (signed)\n" in shown
     assert f"pushed to {oci_registry.host}/jx/churn@{oci['digest']}" in released.out
 
     # The staging manifest names the version by digest, with the file's sha256.

@@ -244,6 +244,11 @@ def show_lineage(lineage: Lineage, *, as_json: bool) -> None:
             for d in data["deployments"] if d["state"] == "serving"]
     lines.append(f"  runs in   {', '.join(runs) or 'no environment'}")
     lines.insert(3, f"  signature {data['signature']['status']}: {data['signature']['detail']}")
+    oci, bom = artifact.get("oci") or {}, data.get("bom") or {}
+    lines[4:4] = ([f"  oci       {by_digest(str(oci['reference']), str(oci['digest']))}"]
+                  if oci.get("digest") else []) + \
+        ([f"  ml-bom    {bom['uri']}" + (" (signed)" if bom.get("signature") else "")]
+         if bom.get("uri") else [])
     out = out_console()
     for line in lines:
         out.print(line, markup=False)
