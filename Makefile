@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-fast lint typecheck pytest prometheus clean
+.PHONY: demo test test-fast lint typecheck pytest prometheus oci-registry clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,13 +56,24 @@ prometheus:
 			--no-install-recommends prometheus >/dev/null; \
 	else echo "prometheus not found: the verification tests will be skipped"; fi
 
+# An OCI registry and its oracle for the OCI tests (tests/test_oci.py): Debian's
+# docker-registry (the CNCF distribution registry, started by the tests on loopback) and
+# skopeo, installed as prometheus is; elsewhere those tests are skipped with a reason.
+oci-registry:
+	@if command -v docker-registry >/dev/null 2>&1 && command -v skopeo >/dev/null 2>&1; \
+	then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends docker-registry skopeo >/dev/null; \
+	else echo "docker-registry or skopeo not found: the OCI tests will be skipped"; fi
+
 # Two workers: a serial run keeps about one core busy (git, DVC and training run one
 # process at a time), so on 2 cores two workers nearly halve the suite. Whole files go to
 # one worker (--dist loadfile) so module-scoped fixtures are built once; the session's
 # trained project is built once for both workers (build_once in tests/kit/workspace.py).
 PYTEST_WORKERS ?= 2
 
-pytest: $(VENV)/.installed-test $(ACTIONLINT) prometheus
+pytest: $(VENV)/.installed-test $(ACTIONLINT) prometheus oci-registry
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest

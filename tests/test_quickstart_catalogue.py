@@ -195,3 +195,11 @@ def test_quickstart_end_to_end(case: Case, cli, tmp_path: Path, monkeypatch,
     status = json.loads(cli("status", "--json").out)
     assert [(s["environment"], s["version"]) for s in status] == [
         ("staging", "v0.0.1"), ("production", None)]
+
+    # The technical file fills at least 90% of the Annex IV headings a repository can
+    # answer (17 of 23: the six a repository never holds are named and not counted, see
+    # promote/techfile.py), from this quickstart's facts.
+    tech = json.loads(cli("techfile", f"{case.project}@v0.0.1", "--json").out)
+    assert tech["counted"] == 17
+    empty = [h["key"] for h in tech["headings"] if h["counted"] and not h["filled"]]
+    assert tech["filled"] * 10 >= tech["counted"] * 9, empty

@@ -19,6 +19,7 @@ from jx_mlops.forge.base import Forge
 from jx_mlops.forge.kinds import open_forge
 from jx_mlops.git.repo import GitRepo
 from jx_mlops.promote.actions import project_context
+from jx_mlops.promote.ocipush import oci_publisher
 from jx_mlops.promote.promotion import (
     PromotionContext,
     PromotionRequest,
@@ -50,9 +51,10 @@ class ReleaseResult:
 def _register_all(config: ProjectConfig, repo: GitRepo, commit: str, source_pull: int | None,
                   run_url: str | None, git_env: dict[str, str]) -> list[Registration]:
     registrations = []
+    oci = oci_publisher(config)
     for model in config.models:
         reg = register_model(config, repo, model, commit, source_pull=source_pull,
-                             run_url=run_url, skip_unchanged=True)
+                             run_url=run_url, skip_unchanged=True, oci=oci)
         if reg.unchanged_since is None:
             # Pushed even when it already existed here: completes a run killed before this.
             repo.push("origin", [f"refs/tags/{reg.version.tag}"], env=git_env)

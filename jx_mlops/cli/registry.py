@@ -25,6 +25,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from jx_mlops.ci.context import detect_context
+    from jx_mlops.promote.ocipush import oci_publisher
     from jx_mlops.registry.registration import register, registry_config
     from jx_mlops.views.registry import show_registration
 
@@ -35,10 +36,12 @@ def cmd_register(args: argparse.Namespace) -> int:
         raise UsageError(f"register {args.model}: a version and --bump {args.bump} both say "
                          "which version; give one")
     # Without mlops.yaml, as `gto register`: the models dvc.yaml and artifacts.yaml declare.
-    registration = register(registry_config(Path(args.directory)), model, ref=args.ref,
+    config = registry_config(Path(args.directory))
+    registration = register(config, model, ref=args.ref,
                             path=args.path, version=version, bump=args.bump or "patch",
                             run_url=detect_context().run_url, publish=not args.no_publish,
-                            push=args.push, unsigned=args.unsigned)
+                            push=args.push, unsigned=args.unsigned,
+                            oci=oci_publisher(config))
     show_registration(registration, as_json=args.json)
     return EXIT_OK
 

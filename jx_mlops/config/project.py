@@ -28,6 +28,7 @@ from jx_mlops.errors import ConfigError
 from jx_mlops.forge.base import REPO_NAME, ForgeConfig
 from jx_mlops.forge.kinds import DEFAULT_FORGE, FORGES
 from jx_mlops.fsutil import read_text_bounded
+from jx_mlops.oci import OciTarget, parse_target
 from jx_mlops.yamlio import safe_load
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -140,6 +141,8 @@ class ProjectConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     signing: SigningConfig | None = None
     ci: CiConfig = field(default_factory=CiConfig)
+    # registry.oci: where register and ci release push each version (None: nowhere)
+    oci: OciTarget | None = None
 
     @property
     def root(self) -> Path:
@@ -367,6 +370,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         models=tuple(_read_model(name, node) for name, node in models_node.items()),
         environments=environments,
         gto_stages=_read_registry(root.child("registry")),
+        oci=_read_oci(root.child("registry")),
         evaluation=read_evaluation(root.child("evaluation")),
         signing=read_signing(root.child("signing")),
         ci=read_ci(root.child("ci")),
@@ -377,8 +381,22 @@ def _read_registry(node: ConfigNode) -> bool:
     """``registry: {gto_stages: BOOL}``; whether GTO stage tags are written (default yes)."""
     if node.value is None:
         return True
-    node.mapping(("gto_stages",))
+    node.mapping(("gto_stages", "oci"))
     return bool(node.child("gto_stages").optional(ConfigNode.flag, True))
+
+
+def _read_oci(node: ConfigNode) -> OciTarget | None:
+    """``registry.oci: HOST[:PORT]/REPOSITORY``: the OCI registry versions are pushed to."""
+    if node.value is None:
+        return None
+    target = node.child("oci")
+    text = target.optional(ConfigNode.string, "")
+    if not text:
+        return None
+    try:
+        return parse_target(text)
+    except ValueError as exc:
+        raise target.fail(str(exc)) from None
 
 
 def load_config(root: Path) -> ProjectConfig:

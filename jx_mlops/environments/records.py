@@ -98,6 +98,9 @@ class DeploymentRecord:
     # A canary step: {"percent": 10, "stable_version": "v0.0.1", "stable_uri": URI}
     # (empty: the version takes all traffic).
     rollout: dict[str, Any] = field(default_factory=dict)
+    # The version as an OCI artifact (the tag's artifact.oci: reference, digest, layers);
+    # empty where mlops.yaml sets no registry.oci.
+    oci: dict[str, Any] = field(default_factory=dict)
 
     @property
     def canary_percent(self) -> int | None:
@@ -125,7 +128,8 @@ class DeploymentRecord:
             "artifact": {"path": self.artifact_path, "md5": self.artifact_md5,
                          "size": self.artifact_size, "storage": self.storage,
                          "uri": self.storage_uri, "serving_uri": self.serving_uri,
-                         "sha256": self.artifact_sha256},
+                         "sha256": self.artifact_sha256,
+                         **({"oci": dict(self.oci)} if self.oci else {})},
             "signature": dict(self.signature) or None,
             "serving": {"layout": self.layout, "namespace": self.namespace},
             "metrics": self.metrics,
@@ -181,6 +185,7 @@ class DeploymentRecord:
             artifact_sha256=_text(artifact.get("sha256")),
             signature=dict(data.get("signature") or {}),
             rollout=dict(data.get("rollout") or {}),
+            oci=dict(artifact.get("oci") or {}),
         )
 
 

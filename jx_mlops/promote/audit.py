@@ -15,6 +15,9 @@ For each record of each environment repository:
   does is named), checked with the key of the project that deployed it (several projects
   may share an environment repository: see ``projectkeys``), and the record's bundle is the
   one the tag's metadata registered;
+- a version pushed to an OCI registry (``registry.oci``) is there as its tag records it:
+  the manifest fetched by the recorded digest and every layer re-hashed (a layer that
+  differs is named), and the tag in the registry still names that digest;
 - a GTO stage tag in the source repository that shows a version in the environment's
   stage shows the recorded one (none, when disabled), unless ``registry.gto_stages`` is off.
 """
@@ -24,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from jx_mlops import oci
 from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
 from jx_mlops.dvc.lockfile import parse_lock
 from jx_mlops.dvc.serving import serving_copy_path
@@ -203,6 +207,7 @@ def _source_problems(record: DeploymentRecord, sources: _Sources) -> list[str]:
     problems += _lock_problems(record, source)
     if version is not None:
         problems += _byte_problems(record, version)
+        problems += _oci_problems(record, version)
     if record.storage and record.artifact_md5 and record.storage_uri != \
             remote_object_path(record.storage, record.artifact_md5):
         problems.append(f"storage URI {record.storage_uri} is not the object of md5 "
@@ -249,6 +254,22 @@ def _byte_problems(record: DeploymentRecord, version: ModelVersion) -> list[str]
                              record.serving_uri if record.serving else None, record.storage)
     except JxMlopsError as exc:
         return [exc.message]
+
+
+def _oci_problems(record: DeploymentRecord, version: ModelVersion) -> list[str]:
+    """The OCI artifact a serving record deploys, resolved by the digest its tag records
+    (the manifest and each layer re-hashed; a layer that differs is named)."""
+    recorded = (version.metadata.get("artifact") or {}).get("oci") or {}
+    if not record.serving or not recorded:
+        return []
+    problems = [] if record.oci.get("digest") == recorded.get("digest") else [
+        f"OCI digest {record.oci.get('digest')} differs from the registry metadata of "
+        f"{version.tag} ({recorded.get('digest')})"]
+    try:
+        check = oci.verify(recorded)
+    except JxMlopsError as exc:
+        return [*problems, exc.message]
+    return [*problems, *([] if check.ok else [check.detail]), *check.notes]
 
 
 def _lock_problems(record: DeploymentRecord, source: GitRepo) -> list[str]:

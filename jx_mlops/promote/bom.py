@@ -274,13 +274,19 @@ def bom_facts(start: Path, reference: str) -> BomFacts:
     """The facts of ``MODEL@VERSION`` from the directory ``start``: the lineage, and, in a
     project, mlops.yaml's intended use and fairness limits; the dependency files are
     read at the version's commit (never the work tree)."""
-    from jx_mlops.config.project import CONFIG_FILE, find_project_root, load_config
-    from jx_mlops.git.repo import GitRepo
+    from jx_mlops.config.project import find_project_root
     from jx_mlops.promote.lineage import lineage_of
+
+    return lineage_facts(find_project_root(start), lineage_of(start, reference).to_json())
+
+
+def lineage_facts(root: Path, lineage: dict[str, Any]) -> BomFacts:
+    """The facts of the version ``lineage`` describes (as ``lineage --json`` has it, or
+    as registration assembles it before the tag exists) in the project at ``root``."""
+    from jx_mlops.config.project import CONFIG_FILE, load_config
+    from jx_mlops.git.repo import GitRepo
     from jx_mlops.yamlio import json_loads
 
-    lineage = lineage_of(start, reference).to_json()
-    root = find_project_root(start)
     intended, description, limits = "", "", []
     notes = [f"{k}: unknown ({why})" for k, why in (lineage.get("unknown") or {}).items()]
     if (root / CONFIG_FILE).is_file():

@@ -64,6 +64,7 @@ def record_from_version(version: ModelVersion, env: EnvironmentConfig, *, by: st
         promoted_by=by, promoted_at=now_iso(), action=action, layout=env.layout,
         namespace=env.namespace, artifact_sha256=artifact.get("sha256"),
         signature=dict(meta.get("signature") or {}),
+        oci=dict(artifact.get("oci") or {}),
     )
 
 

@@ -8,18 +8,21 @@ merged pull request's head commit (what `ci pr` reported, or a forced merge went
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from jx_mlops.config.project import EnvironmentConfig, ModelConfig
 from jx_mlops.environments.history import HistoryEvent
 from jx_mlops.environments.records import DeploymentRecord
 from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.environments.verification import deployment_event
-from jx_mlops.errors import NotFoundError
+from jx_mlops.errors import JxMlopsError, NotFoundError
 from jx_mlops.forge.base import STATUS_CONTEXT, Forge, evaluated_base
+from jx_mlops.oci import verify
 from jx_mlops.promote.gates import (
     Action,
     DeployedComparison,
     EvaluationState,
+    OciState,
     RequiredState,
     SignatureState,
 )
@@ -69,6 +72,25 @@ def signature_state(env: EnvironmentConfig, target: DeploymentRecord, trust: Tru
     check = verify_copy(target.serving_uri, target.signature, trust)
     status = "failed" if check.status == "unverified" else check.status
     return SignatureState(status, check.detail, required)
+
+
+def oci_state(target: DeploymentRecord, action: Action) -> OciState | None:
+    """Resolve the OCI artifact ``target`` deploys (its tag's ``artifact.oci``) by digest
+    and re-hash its layers (None: disabling, or a version not pushed to a registry)."""
+    if action == "disable" or not target.oci:
+        return None
+    try:
+        check = verify(target.oci)
+    except JxMlopsError as exc:
+        return OciState(False, exc.message)
+    return OciState(check.ok, "; ".join((check.detail, *check.notes)))
+
+
+def artifact_states(env: EnvironmentConfig, target: DeploymentRecord, trust: Trust, *,
+                    later: bool, action: Action) -> dict[str, Any]:
+    """GateInputs' ``signature`` and ``oci``: the bytes a change deploys, checked."""
+    return {"signature": signature_state(env, target, trust, later=later, action=action),
+            "oci": oci_state(target, action)}
 
 
 def verified_state(env_repo: EnvironmentRepo, events: list[HistoryEvent], version: str,

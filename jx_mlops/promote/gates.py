@@ -16,6 +16,8 @@ Each gate passes, fails, or is pending (it will pass with time or approvals):
 - ``signature``: the exact copy to deploy matches its signature; an unsigned version
   (registered before signing existed) fails where ``gates.signature`` is required (by
   default every environment after the first);
+- ``oci artifact``: a version pushed to an OCI registry (mlops.yaml ``registry.oci``) is
+  there as its tag records it: the manifest by its digest, every layer's bytes;
 - ``evaluation`` (environments after the first): the pull request the version was merged
   from passed its evaluation (a version pushed to the default branch without one passes,
   saying so).
@@ -106,6 +108,14 @@ class SignatureState:
 
 
 @dataclass(frozen=True)
+class OciState:
+    """Resolving the OCI artifact a promotion deploys by digest, against the tag."""
+
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
 class GateInputs:
     """Everything the gates of one promotion look at."""
 
@@ -119,6 +129,7 @@ class GateInputs:
     evaluation: EvaluationState | None = None  # None: the gate does not apply here
     against_deployed: DeployedComparison | None = None  # None: nothing to compare with
     signature: SignatureState | None = None  # None: the gate does not apply
+    oci: OciState | None = None  # None: not pushed to an OCI registry (or disabling)
 
 
 def format_duration(seconds: float) -> str:
@@ -281,6 +292,13 @@ def _signature_gate(inputs: GateInputs) -> list[GateResult]:
     return [GateResult("signature", "fail", fact.detail)]
 
 
+def _oci_gate(inputs: GateInputs) -> list[GateResult]:
+    fact = inputs.oci
+    if fact is None:
+        return []
+    return [GateResult("oci artifact", "pass" if fact.ok else "fail", fact.detail)]
+
+
 def _window_gate(inputs: GateInputs) -> list[GateResult]:
     """Outside every window of the environment the change waits for the next one."""
     windows = inputs.env.windows
@@ -302,7 +320,7 @@ def evaluate_gates(inputs: GateInputs) -> tuple[GateResult, ...]:
     """Every gate of ``inputs.env`` for this promotion, in a stable order."""
     if inputs.action == "disable":
         return ()
-    results: list[GateResult] = _signature_gate(inputs)
+    results: list[GateResult] = _signature_gate(inputs) + _oci_gate(inputs)
     if inputs.action == "promote":
         results += _previous_gate(inputs)
         results += _evaluation_gate(inputs)

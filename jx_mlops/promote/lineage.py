@@ -47,6 +47,7 @@ class Lineage:
             "metrics": meta.get("metrics", {}),
             "params": meta.get("params", {}), "params_sha256": meta.get("params_sha256"),
             "dvc_lock_sha256": meta.get("dvc_lock_sha256"), "data": meta.get("data", []),
+            "bom": meta.get("bom"),  # the ML-BOM written at registration (registry.oci)
             "deployments": [d.to_json() for d in self.deployments],
             "unknown": dict(self.unknown),
         }

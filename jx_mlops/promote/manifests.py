@@ -21,6 +21,7 @@ from typing import Any
 from jx_mlops.config.project import EnvironmentConfig
 from jx_mlops.environments.records import DeploymentRecord, dump_yaml
 from jx_mlops.errors import PromotionError
+from jx_mlops.oci import by_digest
 from jx_mlops.yamlio import safe_load
 
 SERVING_DIR = "serving"
@@ -62,8 +63,12 @@ def storage_uri(record: DeploymentRecord) -> str:
     (``jx-mlops/models/MODEL/VERSION/FILE``), or, for versions registered before copies
     existed, the DVC object itself.
 
-    A DVC remote on a local path becomes a ``file://`` URI.
+    A DVC remote on a local path becomes a ``file://`` URI. A version pushed to an OCI
+    registry (mlops.yaml ``registry.oci``) is named by its manifest digest instead:
+    ``oci://HOST/REPO@sha256:…``, content-addressed, so a re-pushed tag changes nothing.
     """
+    if record.oci.get("digest") and record.oci.get("reference"):
+        return f"oci://{by_digest(str(record.oci['reference']), str(record.oci['digest']))}"
     uri = record.serving_uri or record.storage_uri or ""
     if not uri:
         raise PromotionError(f"{record.tag} has no DVC remote location; configure a default "
@@ -88,6 +93,9 @@ def _annotations(record: DeploymentRecord) -> dict[str, str]:
         notes.update({"jx-mlops.dev/artifact-sha256": record.artifact_sha256 or "",
                       "jx-mlops.dev/signature-sha256": str(record.signature.get("sha256")),
                       "jx-mlops.dev/signature": str(record.signature.get("bundle"))})
+    if record.oci.get("digest"):  # the model file's sha256 beside the manifest digest
+        notes.update({"jx-mlops.dev/oci-digest": str(record.oci["digest"]),
+                      "jx-mlops.dev/artifact-sha256": record.artifact_sha256 or ""})
     return notes
 
 

@@ -38,7 +38,7 @@ from jx_mlops.promote.canary import canary_suffix, canary_target
 from jx_mlops.promote.freezes import through_freeze
 from jx_mlops.promote.gate_facts import (
     against_deployed,
-    signature_state,
+    artifact_states,
     source_evaluation,
     verified_state,
 )
@@ -289,7 +289,7 @@ class _Promotion:
         inputs = GateInputs(env=env, action=self.request.action, version=target.version,
                             metrics=target.metrics, required=self._required_state(target),
                             approvals=approvals, now=time.time(), evaluation=evaluation,
-                            against_deployed=deployed, signature=signature_state(
+                            against_deployed=deployed, **artifact_states(
                                 self.env, target, self.ctx.trust, later=later,
                                 action=self.request.action))
         return evaluate_gates(inputs)

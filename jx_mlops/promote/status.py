@@ -52,6 +52,7 @@ class StatusEntry:
     frozen: str | None = None  # the environment's freeze in force, described
     canary_percent: int | None = None  # a canary step: its share of the traffic
     stable_version: str | None = None  # ... and the version serving the rest
+    approved_by: tuple[str, ...] = ()  # who approved the promotion that put it here
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "held": self.held}
@@ -65,7 +66,7 @@ def _entry(env: str, name: str, record: DeploymentRecord | None,
                        record.promoted_by, record.source_commit, record.source_pull,
                        record.action, record.pull_request, record.previous_version,
                        record.forced, record.source_repo, holds, None, record.canary_percent,
-                       record.rollout.get("stable_version"))
+                       record.rollout.get("stable_version"), record.approved_by)
 
 
 _Found = tuple[dict[str, DeploymentRecord], dict[str, tuple[Hold, ...]], str | None]

@@ -98,6 +98,28 @@ def _data_card(card: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def decisions(lin: Mapping[str, Any]) -> list[str]:
+    """The people's decisions about this version: each promotion that put it where it
+    runs (who, when, its pull request, who approved it, a forced gate) and its holds."""
+    out = []
+    for d in lin.get("deployments") or []:
+        if d.get("action") == "gto stage":
+            continue
+        approved = d.get("approved_by") or ()
+        out.append(f"{d['environment']}: {d.get('action')} of {lin['version']} by "
+                   f"{d.get('by')} at {d.get('since')}"
+                   + (f" through pull request #{d['pull_request']}"
+                      if d.get("pull_request") else "")
+                   + (f", approved by {', '.join(approved)}" if approved
+                      else ", no approval recorded")
+                   + (", forced past a gate" if d.get("forced") else ""))
+        out += [f"{d['environment']}: {lin['version']} on hold since {h.get('at')} by "
+                f"{h.get('by')}: {h.get('reason')}" for h in d.get("holds") or ()
+                if h.get("version") == lin["version"]]
+    return out or [f"{lin['version']} runs in no environment: no promotion decision "
+                   "recorded yet"]
+
+
 def headings(facts: TechFacts) -> list[Heading]:
     """The 23 headings of Annex IV with the facts the repository holds for each."""
     lin, model, envs = facts.lineage, _model(facts), _envs(facts)
@@ -130,6 +152,7 @@ def headings(facts: TechFacts) -> list[Heading]:
                     if e.strategy == "manual" else "")
                  + (f" from {', '.join(e.approvers)}" if e.approvers else "")
                  + (f"; requires {e.requires} first" if e.requires else "") for e in envs]
+    oversight += decisions(lin) if envs else []
     if oversight:
         oversight.append("Holds, rollbacks and disables are recorded per environment "
                          "(`jx-mlops history`); `--force` past a gate is recorded.")

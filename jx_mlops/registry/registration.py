@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,11 @@ from jx_mlops.registry.tags import (
 from jx_mlops.signing import Signer
 
 METADATA_SCHEMA = 2
+# Pushes a version to mlops.yaml's registry.oci while it is registered, from (name,
+# version, metadata so far, the hash-checked local copy, the signer, a work directory);
+# returns the tag's ``artifact.oci``. Given by the caller (it builds the ML-BOM).
+OciPublisher = Callable[[str, str, dict[str, Any], Path, "Signer | None", Path],
+                        dict[str, Any]]
 _MAX_PARAMS_JSON = 32_000  # params values larger than this keep only their digest
 
 
@@ -191,7 +197,8 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
                    version: str | None = None, bump: Bump = "patch",
                    source_pull: int | None = None, run_url: str | None = None,
                    skip_unchanged: bool = False, publish: bool = True,
-                   unsigned: str | None = None) -> Registration:
+                   unsigned: str | None = None, oci: OciPublisher | None = None
+                   ) -> Registration:
     """Register ``model`` at ``commit`` (idempotent for the same commit).
 
     The serving copy is published BEFORE the tag is made: a publish that fails leaves no
@@ -200,7 +207,8 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
     nothing: a docs-only merge does not mint a new model version. Where mlops.yaml
     configures signing, a version that would not be signed (no DVC remote to publish the
     copy to, ``publish`` off, no key here) is refused unless ``unsigned`` says why; the
-    reason is recorded in the tag.
+    reason is recorded in the tag. With ``oci``, the published copy is also pushed as an
+    OCI artifact before the tag is made, and the tag records its digest.
     """
     name = model.registry_name or model_name(config, repo, model.name)
     existing = list_versions(repo, name)
@@ -234,16 +242,21 @@ def register_model(config: ProjectConfig, repo: GitRepo, model: ModelConfig, com
                                              "(recorded in the version's tag)")
     if unsigned is not None:
         meta["unsigned"] = {"reason": unsigned[:500]}
+    if oci is not None and not publishing:
+        console.warn(f"{name}@{version} is not pushed to mlops.yaml registry.oci: only a "
+                     "serving copy in the DVC remote is (--no-publish, a file tracked by "
+                     "git, or no default DVC remote)")
     if publishing:
-        _publish_and_sign(config, name, version, meta, signer)
+        _publish_and_sign(config, name, version, meta, signer, oci)
     registered, created = register_version(repo, name, commit, meta, version=version)
     return Registration(registered, created)
 
 
 def _publish_and_sign(config: ProjectConfig, name: str, version: str, meta: dict[str, Any],
-                      signer: Signer | None) -> None:
+                      signer: Signer | None, oci: OciPublisher | None = None) -> None:
     """Write the serving copy (hash-checked on the way) and sign the verified local bytes,
-    never what the remote holds now; the metadata gains the copy's URI, sha256, signature."""
+    never what the remote holds now; the metadata gains the copy's URI, sha256, signature
+    (and, with ``oci``, the OCI artifact those same bytes were pushed as)."""
     artifact = meta["artifact"]
     artifact["serving_uri"] = (f"{str(artifact['storage']).rstrip('/')}/"
                                f"{serving_copy_path(name, version, str(artifact['path']))}")
@@ -253,6 +266,8 @@ def _publish_and_sign(config: ProjectConfig, name: str, version: str, meta: dict
             artifact["sha256"] = published.sha256
         if signer is not None:
             meta["signature"] = sign_copy(name, version, artifact, signer, published.local)
+        if oci is not None:
+            artifact["oci"] = oci(name, version, meta, published.local, signer, Path(tmp))
 
 
 def _why_unsigned(artifact: dict[str, Any], publish: bool) -> str:
@@ -268,8 +283,8 @@ def _why_unsigned(artifact: dict[str, Any], publish: bool) -> str:
 
 def register(config: ProjectConfig, model: str, *, ref: str = "HEAD", path: str | None = None,
              version: str | None = None, bump: Bump = "patch", run_url: str | None = None,
-             publish: bool = True, push: bool = False, unsigned: str | None = None
-             ) -> Registration:
+             publish: bool = True, push: bool = False, unsigned: str | None = None,
+             oci: OciPublisher | None = None) -> Registration:
     """`jx-mlops register MODEL`: register the commit ``ref`` names (see
     ``register_model``); with ``push``, push the version's tag to origin, with the
     forge's git credentials; ``unsigned``: why this version may go unsigned."""
@@ -280,7 +295,7 @@ def register(config: ProjectConfig, model: str, *, ref: str = "HEAD", path: str 
         before = list_versions(repo, model_name(config, repo, found.name))
         registration = register_model(config, repo, found, commit, version=version,
                                       bump=bump, run_url=run_url, publish=publish,
-                                      unsigned=unsigned)
+                                      unsigned=unsigned, oci=oci)
         if registration.created and before:
             _warn_if_older(repo, registration.version, before[-1])
         if push:

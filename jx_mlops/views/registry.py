@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from jx_mlops.console import out_console
+from jx_mlops.oci import by_digest
 from jx_mlops.views.common import print_json, print_table
 from jx_mlops.views.table import Column
 
@@ -26,7 +27,15 @@ def _registration_json(reg: Registration) -> dict[str, Any]:
     v = reg.version
     return {"model": v.model, "version": v.version, "tag": v.tag, "commit": v.commit,
             "created": reg.created,
-            "unchanged_since": reg.unchanged_since.version if reg.unchanged_since else None}
+            "unchanged_since": reg.unchanged_since.version if reg.unchanged_since else None,
+            "oci": _oci(reg)}
+
+
+def _oci(reg: Registration) -> dict[str, Any] | None:
+    """Where the version was pushed as an OCI artifact (mlops.yaml registry.oci)."""
+    found = (reg.version.metadata.get("artifact") or {}).get("oci")
+    return {"reference": found.get("reference"), "digest": found.get("digest")} \
+        if isinstance(found, dict) else None
 
 
 def _promotion_json(result: PromotionResult) -> dict[str, Any]:
@@ -49,6 +58,9 @@ def show_registration(reg: Registration, *, as_json: bool) -> None:
         text = f"{v.model}: model unchanged since {v.version}; nothing registered"
     elif reg.created:
         text = f"registered {v.tag} at {v.commit[:12]}"
+        oci = _oci(reg)
+        if oci is not None:
+            text += f"\npushed to {by_digest(str(oci['reference']), str(oci['digest']))}"
     else:
         text = f"{v.tag} already registered at {v.commit[:12]}"
     out_console().print(text, markup=False)
@@ -232,6 +244,11 @@ def show_lineage(lineage: Lineage, *, as_json: bool) -> None:
             for d in data["deployments"] if d["state"] == "serving"]
     lines.append(f"  runs in   {', '.join(runs) or 'no environment'}")
     lines.insert(3, f"  signature {data['signature']['status']}: {data['signature']['detail']}")
+    oci, bom = artifact.get("oci") or {}, data.get("bom") or {}
+    lines[4:4] = ([f"  oci       {by_digest(str(oci['reference']), str(oci['digest']))}"]
+                  if oci.get("digest") else []) + \
+        ([f"  ml-bom    {bom['uri']}" + (" (signed)" if bom.get("signature") else "")]
+         if bom.get("uri") else [])
     out = out_console()
     for line in lines:
         out.print(line, markup=False)

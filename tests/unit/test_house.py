@@ -38,6 +38,7 @@ FLOORS: dict[str, int] = {
     "dvc": 13,
     "prometheus": 13,
     "signing": 13,
+    "oci": 13,
     # the ground floor, itself in order
     "fsutil": 14,
     "console": 14,

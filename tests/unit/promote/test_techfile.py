@@ -56,3 +56,25 @@ def test_the_json_names_each_heading_and_the_denominator() -> None:
                               "counted": True, "filled": True,
                               "facts": ["stage train: python t.py"]}
     assert by_key["7"]["counted"] is False and by_key["9"]["filled"] is False
+
+
+def test_human_oversight_names_each_promotion_its_approvers_and_holds() -> None:
+    from jx_mlops.promote.techfile import decisions
+
+    lineage = {**LINEAGE, "deployments": [
+        {"environment": "production", "action": "promote", "by": "ana",
+         "since": "2026-12-01T10:00:00Z", "pull_request": 4, "approved_by": ["bo"],
+         "forced": False, "holds": [{"version": "v0.2.0", "by": "cy", "at": "2026-12-02",
+                                     "reason": "drift"},
+                                    {"version": "v0.1.0", "by": "cy", "at": "2026-11-02",
+                                     "reason": "old"}]},
+        {"environment": "staging", "action": "promote", "by": "ci", "since": "2026-11-30",
+         "pull_request": None, "approved_by": [], "forced": True, "holds": []}]}
+    assert decisions(lineage) == [
+        "production: promote of v0.2.0 by ana at 2026-12-01T10:00:00Z through pull request "
+        "#4, approved by bo",
+        "production: v0.2.0 on hold since 2026-12-02 by cy: drift",
+        "staging: promote of v0.2.0 by ci at 2026-11-30, no approval recorded, forced past "
+        "a gate"]
+    assert decisions(LINEAGE) == ["v0.2.0 runs in no environment: no promotion decision "
+                                   "recorded yet"]
