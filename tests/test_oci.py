@@ -79,6 +79,7 @@ def test_release_pushes_the_version_by_digest_and_a_replaced_layer_is_refused(
         f"oci://{oci_registry.host}/jx/churn@{oci['digest']}"
     notes = service["metadata"]["annotations"]
     assert notes["jx-mlops.dev/oci-digest"] == oci["digest"]
+    assert "ociModelMode: native" in notes["jx-mlops.dev/oci-serving"]  # said, not assumed
     copy = Path(meta["artifact"]["serving_uri"])
     assert notes["jx-mlops.dev/artifact-sha256"] == hashlib.sha256(copy.read_bytes()).hexdigest()
 

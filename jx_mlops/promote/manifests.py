@@ -58,6 +58,12 @@ def model_format(record: DeploymentRecord, env: EnvironmentConfig) -> str:
         f"{record.model}); set model_format for environment {env.name} in mlops.yaml")
 
 
+# A ModelPack artifact is no modelcar image (no shell, no /models): KServe serves it only
+# through image volumes.
+OCI_SERVING_NOTE = ("a ModelPack artifact, not a modelcar image: serve it with KServe "
+                    ">= 0.20 ociModelMode: native (image volumes; CRI-O >= 1.31)")
+
+
 def storage_uri(record: DeploymentRecord) -> str:
     """Where the serving runtime downloads the model: its named copy in the DVC remote
     (``jx-mlops/models/MODEL/VERSION/FILE``), or, for versions registered before copies
@@ -95,7 +101,9 @@ def _annotations(record: DeploymentRecord) -> dict[str, str]:
                       "jx-mlops.dev/signature": str(record.signature.get("bundle"))})
     if record.oci.get("digest"):  # the model file's sha256 beside the manifest digest
         notes.update({"jx-mlops.dev/oci-digest": str(record.oci["digest"]),
-                      "jx-mlops.dev/artifact-sha256": record.artifact_sha256 or ""})
+                      "jx-mlops.dev/artifact-sha256": record.artifact_sha256 or "",
+                      # Said where the reviewer of the environment change reads it.
+                      "jx-mlops.dev/oci-serving": OCI_SERVING_NOTE})
     return notes
 
 
