@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import threading
 import time
 import urllib.error
@@ -28,6 +29,7 @@ from jx_mlops.errors import ComputeError
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 _POLL_S = 0.5
 _PR_KEY = "jx-mlops.pr"
+TOKEN_VARIABLE = "JX_MLOPS_COMPUTE_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,18 @@ class JobOutcome:
         return self.status == "SUCCEEDED"
 
 
+def _headers() -> dict[str, str]:
+    """``Authorization: Bearer`` from JX_MLOPS_COMPUTE_TOKEN (a CI secret), which Ray's
+    token authentication and the usual proxies in front of a KubeRay dashboard take."""
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def check_address(address: str, timeout: float = 5.0) -> str:
     """The head's Ray version, or a one-line ComputeError naming ``address``."""
+    request = urllib.request.Request(f"{address}/api/version", headers=_headers())
     try:
-        with urllib.request.urlopen(f"{address}/api/version", timeout=timeout) as answer:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
             version = json.loads(answer.read()).get("ray_version")
     except (OSError, ValueError, urllib.error.URLError) as exc:
         why = getattr(exc, "reason", None) or exc
@@ -72,14 +82,15 @@ class RayJobs:
         check_address(address)
         try:
             from ray.job_submission import JobSubmissionClient
-            # Ray logs each upload decision at INFO on stderr: our steps say what happens.
-            logging.getLogger("ray").setLevel(logging.WARNING)
+            # Ray logs each upload at INFO on stderr: our steps say what happens.
+            for name in [n for n in logging.root.manager.loggerDict if n.startswith("ray")]:
+                logging.getLogger(name).setLevel(logging.WARNING)
         except ImportError:
             raise ComputeError("compute.backend is ray but Ray's job client is not installed",
                                hint="pip install 'jx-mlops[ray]'") from None
         self.address = address
         try:
-            self._client = JobSubmissionClient(address)
+            self._client = JobSubmissionClient(address, headers=_headers() or None)
         except (RuntimeError, ConnectionError) as exc:
             raise ComputeError(f"Ray at {address}: {_first_line(exc)}") from None
 
