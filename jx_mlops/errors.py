@@ -80,3 +80,7 @@ class UsageError(JxMlopsError):
 
 class InputError(ConfigError):
     """A file or payload the tool reads is too big, too deep, not a file, or malformed."""
+
+
+class ComputeError(JxMlopsError):
+    """The compute engine (a Ray head) is unreachable, refused a job or lost one."""

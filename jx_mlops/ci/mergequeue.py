@@ -91,6 +91,9 @@ def _train(config: ProjectConfig, target: ReportTarget, head_sha: str, run_cache
            ) -> None:
     """The PR check's training (run cache pulled when the base allows it, stages measured,
     a failure read back), then the DVC push; a failure is the status of ``head_sha``."""
+    if config.compute.remote:
+        console.warn(f"the merge queue runs every stage here: compute.stages go to "
+                     f"{config.compute.backend} from `ci pr` only")
     try:
         reproduce(config, run_cache=run_cache)
         with console.step("Pushing data, models and the run cache to the DVC remote"):

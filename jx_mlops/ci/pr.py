@@ -19,11 +19,13 @@ from rich.markup import escape
 from jx_mlops import console
 from jx_mlops.ci.context import CiContext
 from jx_mlops.ci.failure import TrainingFailure, parse_failure, render_failure
+from jx_mlops.ci.handoff import EngineFailedError, Handoff, run_on_engine
 from jx_mlops.ci.holdoutscore import check_pr_holdout, score_pr_holdout
 from jx_mlops.ci.update import BranchUpdate, MergeConflictError, bring_up_to_date
 from jx_mlops.ci.verdict import ReportTarget
 from jx_mlops.compare.comparison import Comparison
 from jx_mlops.compare.cost import RunRecord, StageCost
+from jx_mlops.compute.ray import check_address
 from jx_mlops.config.project import ProjectConfig
 from jx_mlops.dvc.commands import checkout as dvc_checkout
 from jx_mlops.dvc.commands import pull as dvc_pull
@@ -145,30 +147,39 @@ class TrainingFailedError(DvcError):
 
 
 def reproduce(config: ProjectConfig, holdout: str | None = None, *,
-              run_cache: bool = False) -> tuple[StageCost, ...]:
+              run_cache: bool = False, handoff: Handoff | None = None
+              ) -> tuple[StageCost, ...]:
     """Pull the data (and the run cache, when the base allows it: ``run_cache``),
     reproduce (measuring each stage); a failure is read back. The sealed holdout
-    (``holdout``, the base's) is not pulled: the PR's code runs here."""
+    (``holdout``, the base's) is not pulled: the PR's code runs here. With ``handoff``,
+    ``compute.stages`` run on the compute engine first (see :mod:`jx_mlops.ci.handoff`)."""
     with console.step("Pulling DVC's run cache and data" if run_cache else
                       "Pulling data (not DVC's run cache: ci.run_cache is not pull)"):
         dvc_pull(config.root, run_cache=run_cache,
                  exclude=(f"{holdout}.dvc",) if holdout else ())
     output: list[str] = []
     try:
+        remote = run_on_engine(handoff) if handoff is not None else ()
         with console.step("Reproducing the pipeline (dvc repro)") as detail:
             def line(text: str) -> None:
                 output.append(text)
                 detail(text)
 
             try:
-                return measured_repro(config.root, pull=True, run_cache=run_cache,
-                                      on_line=line)
+                local = measured_repro(config.root, pull=True, run_cache=run_cache,
+                                       on_line=line)
             except DvcError:  # inside the step, so it shows as failed
                 raise TrainingFailedError(parse_failure("\n".join(output))) from None
+    except EngineFailedError as exc:
+        for text in exc.failure.tail[-10:]:
+            console.info(f"[dim]  {escape(text)}[/dim]")
+        raise TrainingFailedError(exc.failure) from None
     except TrainingFailedError as exc:
         for text in exc.failure.tail[-10:]:
             console.info(f"[dim]  {escape(text)}[/dim]")
         raise
+    done = {cost.name: cost for cost in remote}
+    return tuple(done.pop(c.name, c) if not c.ran else c for c in local) + tuple(done.values())
 
 
 def _train(run: PrRun, commit_results: bool, update: BranchUpdate, holdout: str | None
@@ -178,8 +189,10 @@ def _train(run: PrRun, commit_results: bool, update: BranchUpdate, holdout: str 
     Returns whether a commit was pushed, and what each stage cost.
     """
     config, repo, head = run.config, run.repo, run.pull.head
-    stages = reproduce(config, holdout,
-                       run_cache=run_cache_allowed(config, repo, f"origin/{run.pull.base}"))
+    run_cache = run_cache_allowed(config, repo, f"origin/{run.pull.base}")
+    handoff = Handoff(config, repo, f"{config.forge.repo}#{run.pull.number}", run_cache,
+                      holdout) if config.compute.remote else None
+    stages = reproduce(config, holdout, run_cache=run_cache, handoff=handoff)
     with console.step("Pushing data, models and the run cache to the DVC remote"):
         dvc_push(config.root, run_cache=True,
                  exclude=(f"{holdout}.dvc",) if holdout else ())
@@ -266,6 +279,8 @@ def run_pr_check(config: ProjectConfig, request: PrRequest | None = None,
     fetched.
     """
     request = request or PrRequest()
+    if config.compute.remote:  # an unreachable engine fails before anything is written
+        check_address(config.compute.address)
     forge = open_forge(config.forge)
     repo = GitRepo.open(config.root)
     start = repo.current_branch()

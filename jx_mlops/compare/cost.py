@@ -19,6 +19,12 @@ class StageCost:
     ran: bool
     wall_s: float | None = None
     peak_rss_mb: float | None = None
+    # Set when the stage ran on a compute engine (compute: in mlops.yaml), not in CI.
+    engine: str | None = None
+    job_id: str | None = None
+    job_url: str | None = None
+    cpu_hours: float | None = None  # reserved: requested CPUs x the job's wall time
+    gpu_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -124,3 +130,15 @@ def cost_summary(costs: CostComparison) -> str:
 
 def record_as_dict(record: RunRecord | None) -> dict[str, Any] | None:
     return json.loads(record.to_json()) if record else None
+
+
+def engine_runs(record: RunRecord | None) -> tuple[StageCost, ...]:
+    """The stages of ``record`` that ran on a compute engine, not in the CI job."""
+    return tuple(s for s in record.stages if s.ran and s.engine) if record else ()
+
+
+def hours(value: float | None) -> str:
+    """Reserved CPU- or GPU-hours, to 2 significant digits below 1 ('0.0068', '3.2')."""
+    if not value:
+        return "0"
+    return f"{value:.2g}" if value < 1 else f"{value:.1f}"

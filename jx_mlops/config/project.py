@@ -16,7 +16,9 @@ import yaml
 
 from jx_mlops.compare.policy import Direction, MetricPolicy
 from jx_mlops.compare.slices.policy import SlicePolicy
+from jx_mlops.compute.spec import ComputeConfig
 from jx_mlops.config.ci import CiConfig, read_ci
+from jx_mlops.config.compute import read_compute
 from jx_mlops.config.evaluation import EvaluationConfig, read_evaluation
 from jx_mlops.config.node import ConfigNode
 from jx_mlops.config.rollout import RolloutConfig, read_rollout
@@ -143,6 +145,7 @@ class ProjectConfig:
     ci: CiConfig = field(default_factory=CiConfig)
     # registry.oci: where register and ci release push each version (None: nowhere)
     oci: OciTarget | None = None
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
 
     @property
     def root(self) -> Path:
@@ -344,7 +347,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         raise ConfigError(f"{path.name}: invalid YAML{at}: {problem}") from None
     root = ConfigNode(data, "", path.name)
     root.mapping(("version", "project", "forge", "models", "environments", "registry",
-                  "evaluation", "signing", "ci"), required=("models",))
+                  "evaluation", "signing", "ci", "compute"), required=("models",))
     version = root.child("version")
     if version.value not in (None, 1):
         raise version.fail("1 (the only mlops.yaml version)")
@@ -374,6 +377,7 @@ def parse_config(text: str, path: Path) -> ProjectConfig:
         evaluation=read_evaluation(root.child("evaluation")),
         signing=read_signing(root.child("signing")),
         ci=read_ci(root.child("ci")),
+        compute=read_compute(root.child("compute")),
     )
 
 

@@ -7,6 +7,7 @@ failures reported in one line. DVC's *metadata* is read without DVC (``lockfile`
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -119,12 +120,24 @@ def add(root: Path, paths: Sequence[str]) -> None:
 
 def repro(root: Path, *, pull: bool = False, run_cache: bool = True,
           on_line: LineCallback | None = None,
-          on_start: Callable[[int], None] | None = None) -> str:
-    """``dvc repro`` the whole pipeline; with ``pull``, fetch missing data first; without
-    ``run_cache``, no stage is restored from DVC's run cache (nor is it pulled)."""
+          on_start: Callable[[int], None] | None = None, targets: Sequence[str] = ()) -> str:
+    """``dvc repro`` the whole pipeline (or ``targets`` and what they depend on); with
+    ``pull``, fetch missing data first; without ``run_cache``, no stage is restored from
+    DVC's run cache (nor is it pulled)."""
     return run_dvc(root, ["repro", *(["--pull"] if pull else []),
-                          *([] if run_cache else ["--no-run-cache"])],
+                          *([] if run_cache else ["--no-run-cache"]), *targets],
                    on_line=on_line, on_start=on_start)
+
+
+def changed_stages(root: Path, targets: Sequence[str]) -> set[str]:
+    """Which of ``targets`` (and what they depend on) DVC would run: ``dvc status``."""
+    output = run_dvc(root, ["status", "--json", *targets])
+    start = output.find("{")
+    try:
+        found = json.loads(output[start:]) if start >= 0 else {}
+    except json.JSONDecodeError:
+        raise DvcError(f"dvc status in {root}: unreadable answer {output[:200]!r}") from None
+    return {name.rsplit(":", 1)[-1] for name in found} if isinstance(found, dict) else set()
 
 
 def repro_stage(root: Path, stage: str, *, on_line: LineCallback | None = None) -> str:

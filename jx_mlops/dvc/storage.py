@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -257,6 +258,44 @@ def remote_object_path(remote_url: str, md5: str) -> str:
 
 def default_remote_url(root: Path) -> str | None:
     """The URL of the project's default DVC remote, from its committed config."""
+    found = default_remote(root)
+    return found[1] if found else None
+
+
+def restore_output(root: Path, md5: str, dest: Path, remote: str | None = None) -> int:
+    """Output ``md5`` (a file or a directory object) read from the DVC remote only, never
+    the local cache nor DVC's run cache, every object checked against its hash; put in the
+    local cache as DVC lays it out and copied to ``dest`` (replacing what is there).
+    Returns the number of files."""
+    with _Objects(root, remote, cache=False) as objects:
+        if md5.endswith(".dir"):
+            data = objects.read(md5)
+            files = parse_dir_manifest(data, f"DVC directory object {md5}")
+            _write_cached(root, md5, data)
+        else:
+            files = {"": md5}
+        for file_md5 in files.values():
+            if not cache_file(root, file_md5).is_file():
+                objects.copy(file_md5, cache_file(root, file_md5))
+    if dest.is_dir() and not dest.is_symlink():
+        shutil.rmtree(dest)
+    for relpath, file_md5 in files.items():
+        target = dest / relpath if relpath else dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        shutil.copyfile(cache_file(root, file_md5), target)
+    return len(files)
+
+
+def _write_cached(root: Path, md5: str, data: bytes) -> None:
+    path = cache_file(root, md5)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def default_remote(root: Path) -> tuple[str, str] | None:
+    """The name and URL of the project's default DVC remote (its config, config.local
+    included), a relative path made absolute."""
     from dvc.config import Config  # lazy: only commands that need it pay the import
 
     try:
@@ -270,4 +309,4 @@ def default_remote_url(root: Path) -> str | None:
     url = str(remote.get("url", ""))
     if url and "://" not in url and not os.path.isabs(url):
         url = os.path.normpath(os.path.join(root, ".dvc", url))
-    return url or None
+    return (str(name), url) if url else None

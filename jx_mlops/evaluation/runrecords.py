@@ -16,7 +16,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -120,9 +120,11 @@ def ci_run_url() -> str | None:
 
 
 def measured_repro(root: Path, *, pull: bool, run_cache: bool = True,
-                   on_line: Callable[[str], None] | None = None) -> tuple[StageCost, ...]:
-    """Run `dvc repro` and return what each stage cost (``run_cache``: may stages be
-    restored from DVC's run cache)."""
+                   on_line: Callable[[str], None] | None = None,
+                   targets: Sequence[str] = ()) -> tuple[StageCost, ...]:
+    """Run `dvc repro` (of ``targets`` and what they depend on; default: everything) and
+    return what each stage cost (``run_cache``: may stages be restored from DVC's run
+    cache)."""
     monitor = StageMonitor()
 
     def line(text: str) -> None:
@@ -132,7 +134,7 @@ def measured_repro(root: Path, *, pull: bool, run_cache: bool = True,
 
     try:
         dvc_repro(root, pull=pull, run_cache=run_cache, on_line=line,
-                  on_start=monitor.start)
+                  on_start=monitor.start, targets=targets)
     finally:
         monitor.stop()
     return monitor.costs()

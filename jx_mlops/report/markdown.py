@@ -24,6 +24,7 @@ from jx_mlops.compare.modelmetrics import HOLDOUT_NOTE_PREFIX
 from jx_mlops.compare.scoring import SelfReported, TrustedEvaluation
 from jx_mlops.compare.significance import SignificanceResult
 from jx_mlops.compare.values import kind_of
+from jx_mlops.report.compute import engine_lines
 from jx_mlops.report.format import (
     STATUS_ICONS,
     STATUS_ORDER,
@@ -392,6 +393,7 @@ def _header(comparison: Comparison, title: str) -> list[str]:
         if costs.base is None and costs.base_missing:
             parts.append(f"*{escape(costs.base_missing)}*")
         lines += ["", "Training cost: " + "; ".join(parts or ["no stage re-ran"])]
+        lines += [f"<br>{line}" for line in engine_lines(costs)]
     return [*lines, ""]
 
 

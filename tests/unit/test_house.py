@@ -36,6 +36,7 @@ FLOORS: dict[str, int] = {
     "identity": 12,
     "git": 13,
     "dvc": 13,
+    "compute": 13,
     "prometheus": 13,
     "signing": 13,
     "oci": 13,

@@ -57,7 +57,7 @@ def test_valid_config_is_typed() -> None:
      "got 'sometimes'"),
     (("project: churn", "projcet: churn"),
      "mlops.yaml: projcet: unknown key (expected one of: version, project, forge, models, "
-     "environments, registry, evaluation, signing, ci)"),
+     "environments, registry, evaluation, signing, ci, compute)"),
     (("name: production", "name: staging"),
      "mlops.yaml: environments: duplicate name 'staging'"),
     (("  churn:\n", "  Churn_Model:\n"),
