@@ -17,7 +17,7 @@ An inconclusive run never rolls back: ``inconclusive_limit`` of them in a row ac
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from string import Template
 from typing import Any
@@ -34,6 +34,7 @@ from jx_mlops.git.process import run_git
 from jx_mlops.promote.actions import project_context, run_rollback, run_step
 from jx_mlops.promote.holds import set_hold
 from jx_mlops.promote.promotion import PromotionContext
+from jx_mlops.promote.score_reference import PLACEHOLDER, score_reference
 from jx_mlops.promote.stage_tags import assign_stage
 from jx_mlops.registry.registration import model_name
 from jx_mlops.registry.tags import find_version
@@ -89,15 +90,29 @@ class ModelVerification:
 
 
 def run_checks(verify: VerifyConfig, *, model: str, version: str, environment: str,
-               stable_version: str | None = None) -> tuple[CheckOutcome, ...]:
+               stable_version: str | None = None,
+               reference: Callable[[], tuple[str | None, str]] | None = None
+               ) -> tuple[CheckOutcome, ...]:
     """Every check of ``verify`` now, with ``${model}``-style names filled in
-    (``${stable_version}``: the stable beside a canary, else the version itself)."""
+    (``${stable_version}``: the stable beside a canary, else the version itself;
+    ``${score_reference}``: what ``reference()`` gives, asked once, or the check is
+    inconclusive with its reason)."""
     names = {"model": model, "version": version, "environment": environment,
              "stable_version": stable_version or version}
     outcomes = []
+    scores: tuple[str | None, str] | None = None
     for check in verify.checks:
-        promql = Template(check.query).safe_substitute(names)
-        answer = prometheus.query(verify.prometheus, promql)
+        promql = Template(check.query).safe_substitute(names)  # as shown
+        if PLACEHOLDER in promql:
+            scores = scores or (reference() if reference else (None, "no registry here"))
+            if scores[0] is None:
+                outcomes.append(judge(check.name, promql, check.min, check.max, None,
+                                      f"no evaluation-time scores: {scores[1]}"))
+                continue
+            answer = prometheus.query(verify.prometheus,
+                                      promql.replace(PLACEHOLDER, scores[0]))
+        else:
+            answer = prometheus.query(verify.prometheus, promql)
         outcomes.append(judge(check.name, promql, check.min, check.max, answer.value,
                               answer.reason))
     return tuple(outcomes)
@@ -238,7 +253,9 @@ def verify_model(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentC
     if deployment is None:
         return None
     checks = run_checks(env.verify, model=model, version=deployment.version,
-                        environment=env.name, stable_version=deployment.stable_version)
+                        environment=env.name, stable_version=deployment.stable_version,
+                        reference=lambda: score_reference(config, ctx.registry, model,
+                                                          deployment.version))
     outcome = worst(c.outcome for c in checks)
     record = _record(env_repo, deployment.event, outcome=outcome, checks=checks, now=now,
                      save=not dry_run)
