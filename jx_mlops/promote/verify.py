@@ -25,7 +25,8 @@ from typing import Any
 from jx_mlops import prometheus
 from jx_mlops.config.project import CONFIG_FILE, EnvironmentConfig, ProjectConfig, parse_config
 from jx_mlops.config.verify import VerifyConfig
-from jx_mlops.environments.history import LANDING_ACTIONS, HistoryEvent
+from jx_mlops.environments.history import LANDING_ACTIONS, HistoryEvent, iso
+from jx_mlops.environments.records import Hold
 from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.environments.verification import VerificationRecord, deployment_event
 from jx_mlops.errors import ConfigError, JxMlopsError
@@ -33,6 +34,7 @@ from jx_mlops.forge.base import Forge
 from jx_mlops.git.process import run_git
 from jx_mlops.promote.actions import project_context, run_rollback, run_step
 from jx_mlops.promote.holds import set_hold
+from jx_mlops.promote.landing import require_writer
 from jx_mlops.promote.promotion import PromotionContext
 from jx_mlops.promote.score_reference import PLACEHOLDER, score_reference
 from jx_mlops.promote.stage_tags import assign_stage
@@ -195,15 +197,24 @@ def _act(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentConfig,
         return _with(result, action=on_failure,
                      rolled_back_to=back_to if on_failure == "rollback" else None)
     cause = f"verification failed: {result.cause}"
-    hold = set_hold(ctx.forge, env, result.model, result.version, held=True, reason=cause,
-                    env_repo=ctx.environment_repo(env))
     if on_failure == "hold":
+        hold = set_hold(ctx.forge, env, result.model, result.version, held=True,
+                        reason=cause, env_repo=ctx.environment_repo(env))
         return _with(result, action="hold", hold_pull=hold.pull_request)
-    back = run_rollback(ctx, config, result.model, env, to=back_to,
-                        reason=f"emergency rollback: {cause}", emergency=True)
+    # One commit removes the version (or the canary) and holds it: nothing in between.
+    held = Hold(result.model, env.name, result.version, cause,
+                require_writer(ctx.forge, env, f"hold in {env.name}"), iso(time.time()))
+    try:
+        back = run_rollback(ctx, config, result.model, env, to=back_to, hold=held,
+                            reason=f"emergency rollback: {cause}; {result.version} held",
+                            emergency=True)
+    except JxMlopsError:  # the rollback cannot land (a gate): the hold alone, its own PR
+        set_hold(ctx.forge, env, result.model, result.version, held=True, reason=cause,
+                 env_repo=ctx.environment_repo(env))
+        raise
+    number = back.pull.number if back.pull else None
     return _with(result, action="rollback", rolled_back_to=back.version,
-                 rollback_pull=back.pull.number if back.pull else None,
-                 hold_pull=hold.pull_request)
+                 rollback_pull=number, hold_pull=number)
 
 
 def _with(result: ModelVerification, **changes: Any) -> ModelVerification:
