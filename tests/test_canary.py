@@ -1,9 +1,10 @@
 """Canary steps gated by verify, on real servers: the sklearn-classifier quickstart's model
-service (KServe's model server) runs once per version, stable and canary side by side,
-scraped by one real Prometheus, with a bounded traffic generator. A healthy canary
-advances 10 -> 50 -> 100 in three environment commits; a canary whose error counter rises
-(it serves a broken model file) is removed and held in one commit; Prometheus stopped
-mid-run is inconclusive and rolls nothing back."""
+service (KServe's model server) runs once per version, stable and canary side by side
+(v0.0.2's model is the forest fitted again with another seed; v0.0.3 serves a broken model
+file, so its error counter rises), scraped by one real Prometheus, with a bounded traffic
+generator. A healthy canary advances 10 -> 50 -> 100 in three environment commits; the
+failing one is removed and held in one commit; Prometheus stopped mid-run is inconclusive
+and rolls nothing back."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import yaml
 from kit.cli import run
 from kit.lab import Lab, kserve_schema, make_lab
 from kit.prometheus import Exporter, PrometheusServer, free_port, running_prometheus
-from kit.servers import start, stop, wait_ready
+from kit.servers import retrained, start, stop, wait_ready
 from kit.traffic import encoded_rows, send
 from kit.verify import release_version
 from sklearn.linear_model import LogisticRegression
@@ -93,7 +94,8 @@ def fleet(project_template: Path, tmp_path_factory: pytest.TempPathFactory
     model = LogisticRegression().fit([[0.0, 0.0], [1.0, 1.0]], [0, 1])  # 2 features, not 13
     (broken / "model.pkl").write_bytes(pickle.dumps(model))
     ports = {v: free_port() for v in VERSIONS}
-    dirs = {"v0.0.1": project / "models", "v0.0.2": project / "models", "v0.0.3": broken}
+    dirs = {"v0.0.1": project / "models", "v0.0.2": retrained(project, base / "v0.0.2"),
+            "v0.0.3": broken}
     procs = [start(project, "fraud", v, ports[v], dirs[v]) for v in VERSIONS]
     try:
         rows = encoded_rows(project)

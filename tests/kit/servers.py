@@ -24,6 +24,28 @@ serving.run(serving.Model(name, len(data.features()),
 """
 
 
+_RETRAIN = """\
+import pickle, sys
+sys.path.insert(0, "src")
+import common, model_io
+from kit.data import encode, features, read_table
+model = model_io.load()
+model.set_params(random_state=model.random_state + 1)  # another seed: another model
+rows = read_table("data/prepared/train.csv")
+model.fit(encode(rows, features(), common.CATEGORIES), rows[common.TARGET].to_numpy())
+model_io.save(model, sys.argv[1])
+"""
+
+
+def retrained(project: Path, dest: Path) -> Path:
+    """A second model of the sklearn-classifier ``project`` (its forest fitted again with
+    another seed), saved as ``dest``/model.pkl; returns ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-c", _RETRAIN, str(dest / "model.pkl")], cwd=project,
+                   check=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    return dest
+
+
 def start(project: Path, name: str, version: str, port: int, model_dir: Path
           ) -> subprocess.Popen[bytes]:
     """``project``'s service for ``name`` labelled ``version``, serving ``model_dir``."""
