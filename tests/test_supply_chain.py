@@ -73,7 +73,8 @@ def test_bom_of_a_registered_version_validates_and_matches_its_lineage(
     assert "- production: manual promotion, 1 approval(s)" in text
     # create's verify: block is the post-market monitoring plan
     assert "## 9 Post-market performance evaluation and monitoring plan\n\n- staging: " \
-        "checked against http://127.0.0.1:9090 within 1800 s after each promotion " \
+        "checked against the Prometheus JX_MLOPS_PROMETHEUS_URL names within 1800 s after " \
+        "each promotion " \
         "(availability, error-ratio, latency-p95, score-drift); on failure: rollback" in text
     same = cli("techfile", "churn@v0.0.1", "--since", "v0.0.1")
     assert same.code == 1 and "--since v0.0.1: the version itself" in same.err

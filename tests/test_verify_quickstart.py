@@ -113,11 +113,29 @@ def test_failing_check_on_the_real_model_server_rolls_staging_back(
     assert run(cli, "ci", "release")["promotions"][0]["merged"] is True  # v0.0.1
     config = project.path / "mlops.yaml"
     created = config.read_text()
+    # create's verify: block names no Prometheus: the scheduled job's first runs show the
+    # checks "not run" with how to set one, pass, and record nothing (issue 23)
+    monkeypatch.delenv("JX_MLOPS_PROMETHEUS_URL", raising=False)
+    staging = project.home / "forge/repos/local/environment-staging.git"
+    before = git(staging, "for-each-ref", "--format=%(refname) %(objectname)")
+    unset = cli("verify")
+    assert unset.code == 0, unset.out + unset.err
+    assert re.search(r"churn +v0\.0\.1 +availability +not run ", unset.out), unset.out
+    assert "note: staging has no Prometheus URL, so its checks did not run: set " \
+        "JX_MLOPS_PROMETHEUS_URL (a CI variable or secret) or verify.prometheus in " \
+        "mlops.yaml (docs/operations.md)" in " ".join(unset.out.split())
+    [unconfigured] = run(cli, "verify")
+    assert unconfigured["outcome"] == "unconfigured"
+    assert {c["outcome"] for c in unconfigured["models"][0]["checks"]} == {"not run"}
+    assert git(staging, "for-each-ref", "--format=%(refname) %(objectname)") == before
+    monkeypatch.setenv("JX_MLOPS_PROMETHEUS_URL", "prometheus:9090")
+    bad = cli("verify")
+    assert (bad.code, bad.err) == (1, "error: JX_MLOPS_PROMETHEUS_URL='prometheus:9090': "
+                                      "expected a Prometheus URL such as "
+                                      "http://127.0.0.1:9090\n")
     with running_prometheus(tmp_path, {}, SCRAPE.format(port=model_server)) as url:
-        # create's verify: block, pointed at this Prometheus (committed: verify reads it so)
-        config.write_text(created.replace("prometheus: http://127.0.0.1:9090",
-                                          f"prometheus: {url}", 1))
-        git(project.path, "commit", "-qam", "verify: this Prometheus")
+        # the CI variable supplies the URL; mlops.yaml stays as create wrote it
+        monkeypatch.setenv("JX_MLOPS_PROMETHEUS_URL", url)
         wait_for_scrape(url, 'up{job="model"}')  # the counters' first sample: 0
         rows = encoded_rows(project.path)
         assert set(send(model_server, "churn", rows)) == {200}

@@ -135,7 +135,11 @@ VERIFY_BLOCK = """\
     # lists them): adapt the queries to your server's. No traffic in the last 5 minutes is
     # "inconclusive", never a rollback.
     verify:
-      prometheus: http://127.0.0.1:9090   # yours (unanswered: inconclusive, exit 4)
+      # Your Prometheus: JX_MLOPS_PROMETHEUS_URL (the CI's variable or secret; the
+      # scheduled workflows pass it) or, overridden by it, this key:
+      # prometheus: http://prometheus.monitoring:9090
+      # With neither, verify shows the checks "not run" and exits 0; a URL that does not
+      # answer is "inconclusive" (exit 4).
       checks:
         - name: availability       # every server that served the version is up
           query: >-

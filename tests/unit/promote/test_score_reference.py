@@ -70,13 +70,13 @@ def test_no_reference_is_inconclusive_and_sends_no_query(monkeypatch) -> None:
         asked.append(1)
         return None, "eval/predictions.csv at churn@v0.0.1 has no y_score column"
 
-    outcomes = verify.run_checks(config, model="churn", version="v0.0.1",
+    outcomes = verify.run_checks(config, "http://prom", model="churn", version="v0.0.1",
                                  environment="staging", reference=none)
     drift = outcomes[-1]
     assert (drift.name, drift.outcome) == ("score-drift", "inconclusive")
     assert "no evaluation-time scores: eval/predictions.csv" in drift.reason
     assert len(sent) == 3 and asked == [1]
-    filled = verify.run_checks(config, model="churn", version="v0.0.1",
+    filled = verify.run_checks(config, "http://prom", model="churn", version="v0.0.1",
                                environment="staging",
                                reference=lambda: ("(vector(1))", ""))
     assert filled[-1].outcome == "pass" and "- on(le) (vector(1))" in sent[-1]
