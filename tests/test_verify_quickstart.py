@@ -115,7 +115,6 @@ def test_failing_check_on_the_real_model_server_rolls_staging_back(
     created = config.read_text()
     # create's verify: block names no Prometheus: the scheduled job's first runs show the
     # checks "not run" with how to set one, pass, and record nothing (issue 23)
-    monkeypatch.delenv("JX_MLOPS_PROMETHEUS_URL", raising=False)
     staging = project.home / "forge/repos/local/environment-staging.git"
     before = git(staging, "for-each-ref", "--format=%(refname) %(objectname)")
     unset = cli("verify")
