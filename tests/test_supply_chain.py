@@ -65,13 +65,16 @@ def test_bom_of_a_registered_version_validates_and_matches_its_lineage(
     tech = tmp_path / "techfile.md"
     wrote = cli("techfile", "churn@v0.0.1", "--output", tech)
     assert wrote.code == 0, wrote.err
-    assert "16 of 17 Annex IV headings filled from repository facts" in " ".join(
+    assert "17 of 17 Annex IV headings filled from repository facts" in " ".join(
         wrote.err.split())
     text = tech.read_text()
-    assert "**Headings filled from repository facts: 16 of 17 (94%).**" in text
+    assert "**Headings filled from repository facts: 17 of 17 (100%).**" in text
     assert f"- data/raw.csv: DVC md5 {lineage['data'][0]['md5']}" in text
     assert "- production: manual promotion, 1 approval(s)" in text
-    assert "## 9 Post-market performance evaluation and monitoring plan\n\n_not recorded_" \
-        in text
+    # create's verify: block is the post-market monitoring plan
+    assert "## 9 Post-market performance evaluation and monitoring plan\n\n- staging: " \
+        "checked against the Prometheus JX_MLOPS_PROMETHEUS_URL names within 1800 s after " \
+        "each promotion " \
+        "(availability, error-ratio, latency-p95, score-drift); on failure: rollback" in text
     same = cli("techfile", "churn@v0.0.1", "--since", "v0.0.1")
     assert same.code == 1 and "--since v0.0.1: the version itself" in same.err

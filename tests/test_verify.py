@@ -45,10 +45,14 @@ def test_failed_verification_holds_and_rolls_back(cli, hermetic, monkeypatch,
     assert pull.state == "merged" and reason.startswith(
         "Reason: emergency rollback: verification failed: check errors: ")
 
+    # One commit rolls back and holds (nothing in between): one PR, one history event.
+    assert model["hold_pull_request"] == model["rollback_pull_request"]
     history = run(cli, "history", "fraud", "--env", "staging")
     assert [(e["action"], e["version"]) for e in history][:2] == [
-        ("rollback", "v0.0.1"), ("hold", "v0.0.2")]
+        ("rollback", "v0.0.1"), ("promote", "v0.0.2")]
     assert history[0]["reason"].startswith("emergency rollback: verification failed")
+    assert history[0]["reason"].endswith("; v0.0.2 held")
+    assert "check errors" in lab.env_file("staging", "holds/fraud.yaml")
 
     refused = cli("promote", "fraud", "--version", "v0.0.2", "--to", "staging")
     assert refused.code == 1
@@ -70,7 +74,7 @@ def test_failed_verification_holds_and_rolls_back(cli, hermetic, monkeypatch,
 
     insights = run(cli, "insights", "--env", "staging")[0]
     assert (insights["deployments"], insights["failures"]) == (3, 1)
-    assert insights["history"][1]["failed_by"] == "hold"
+    assert insights["history"][1]["failed_by"] == "rollback"  # holding in the same commit
     assert insights["time_to_restore_median_s"] is not None
 
 

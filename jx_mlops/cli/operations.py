@@ -18,6 +18,8 @@ TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at st
 if TYPE_CHECKING:
     from typing import Any
 
+    from jx_mlops.config.project import ProjectConfig
+
 
 EXIT_INCONCLUSIVE = 4  # verify: no check failed, but one said nothing (no rollback)
 
@@ -40,11 +42,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_OK
     results = {name: verify_environment(config, name, model=args.model, dry_run=args.dry_run)
                for name in names}
-    show_verification(results, as_json=args.json)
+    # No Prometheus URL: the checks did not run, which is not a failure (exit 0).
+    unconfigured = [name for name in names if not _prometheus(config, name)]
+    show_verification(results, as_json=args.json, unconfigured=unconfigured)
     outcome = worst(r.outcome for rs in results.values() for r in rs)
     if any(r.action == "error" for rs in results.values() for r in rs):
         return EXIT_USER_ERROR
     return {"pass": EXIT_OK, "fail": EXIT_USER_ERROR}.get(outcome, EXIT_INCONCLUSIVE)
+
+
+def _prometheus(config: ProjectConfig, environment: str) -> str | None:
+    from jx_mlops.config.verify import prometheus_url
+
+    verify = config.environment(environment).verify
+    return prometheus_url(verify) if verify is not None else None
 
 
 _HOLD_ACTIONS = ("set", "clear", "list")
@@ -164,8 +175,12 @@ def add_parsers(sub: Any) -> None:
                     "acts as verify.on_failure says (default rollback: hold the version "
                     "and roll back); an inconclusive run never rolls back, and "
                     "verify.inconclusive_limit (default 3) in a row act as "
-                    "verify.on_inconclusive says (default report; or hold). Exit 0 all "
-                    "passed, 1 a check failed, 4 inconclusive.")
+                    "verify.on_inconclusive says (default report; or hold). The Prometheus "
+                    "is verify.prometheus, or JX_MLOPS_PROMETHEUS_URL in the environment "
+                    "(it overrides it; a CI variable or secret); an environment with "
+                    "neither is not configured: its checks are shown \"not run\", nothing "
+                    "is recorded or done, and that is exit 0. Exit 0 all passed (or not "
+                    "configured), 1 a check failed, 4 inconclusive.")
     add_env(p, "one environment (default: every one with a verify: block)")
     p.add_argument("--model", metavar="MODEL", help="one model")
     p.add_argument("--dry-run", action="store_true",

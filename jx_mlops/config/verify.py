@@ -2,7 +2,7 @@
 
 ```yaml
 verify:
-  prometheus: http://127.0.0.1:9090       # Prometheus HTTP API base URL
+  prometheus: http://127.0.0.1:9090       # Prometheus HTTP API base URL (optional)
   checks:
     - name: serving
       query: min(up{job="churn-model"})   # one scalar, or a one-sample vector
@@ -19,22 +19,31 @@ so they never roll back. ``inconclusive_limit`` runs in a row escalate as
 ``on_inconclusive`` says: ``report`` (the default) only says so, ``hold`` holds the version
 (it keeps serving; promotions of it stop).
 
+``prometheus`` may be left out: ``JX_MLOPS_PROMETHEUS_URL`` in the environment (a CI
+variable or secret) supplies it, and overrides it when both are set. With neither, the
+environment's verification is *not configured*: its checks do not run, and that is no
+failure (a scheduled job runs from the day a project is created, before Prometheus is).
+
 Queries may name ``${model}``, ``${version}`` and ``${environment}``: they are replaced by
 the model, the version running there and the environment being verified.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import Literal, cast
 
 from jx_mlops.config.node import ConfigNode
+from jx_mlops.errors import ConfigError
 
 OnFailure = Literal["rollback", "hold", "report"]
 OnInconclusive = Literal["hold", "report"]
 _CHECK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _URL = re.compile(r"^https?://[^\s/]+(/[^\s]*)?$")
+_URL_EXAMPLE = "a Prometheus URL such as http://127.0.0.1:9090"
+PROMETHEUS_ENV = "JX_MLOPS_PROMETHEUS_URL"  # supplies or overrides verify.prometheus
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ class VerifyCheck:
 class VerifyConfig:
     """How one environment is verified after each promotion."""
 
-    prometheus: str
+    prometheus: str | None  # None: JX_MLOPS_PROMETHEUS_URL gives it, or it is not configured
     checks: tuple[VerifyCheck, ...]
     within: int = 1800
     on_failure: OnFailure = "rollback"
@@ -80,7 +89,7 @@ def read_verify(node: ConfigNode) -> VerifyConfig | None:
     if node.value is None:
         return None
     node.mapping(("prometheus", "checks", "within", "on_failure", "on_inconclusive",
-                  "inconclusive_limit"), required=("prometheus", "checks"))
+                  "inconclusive_limit"), required=("checks",))
     checks_node = node.child("checks")
     checks = tuple(_check(item) for item in checks_node.sequence(
         "a non-empty list of checks", non_empty=True))
@@ -89,8 +98,8 @@ def read_verify(node: ConfigNode) -> VerifyConfig | None:
         if names.count(name) > 1:
             raise checks_node.error(f"duplicate name {name!r}")
     return VerifyConfig(
-        prometheus=node.child("prometheus").string(
-            _URL, "a Prometheus URL such as http://127.0.0.1:9090").rstrip("/"),
+        prometheus=node.child("prometheus").optional(
+            lambda n: n.string(_URL, _URL_EXAMPLE).rstrip("/"), None),
         checks=checks,
         within=node.child("within").optional(ConfigNode.duration, 1800),
         on_failure=cast(OnFailure, node.child("on_failure").optional(
@@ -100,3 +109,20 @@ def read_verify(node: ConfigNode) -> VerifyConfig | None:
             lambda n: n.choice("report", "hold", what="'report' or 'hold'"), "report")),
         inconclusive_limit=node.child("inconclusive_limit").optional(
             lambda n: n.integer(1, "a whole number >= 1"), 3))
+
+
+def prometheus_from_env() -> str | None:
+    """``JX_MLOPS_PROMETHEUS_URL`` when set (empty: unset, as a CI variable nobody defined
+    renders), validated as ``verify.prometheus`` is."""
+    value = os.environ.get(PROMETHEUS_ENV, "").strip()
+    if not value:
+        return None
+    if not _URL.match(value):
+        raise ConfigError(f"{PROMETHEUS_ENV}={value!r}: expected {_URL_EXAMPLE}")
+    return value.rstrip("/")
+
+
+def prometheus_url(verify: VerifyConfig) -> str | None:
+    """The Prometheus an environment's checks query: the environment variable's, else
+    mlops.yaml's (None: not configured)."""
+    return prometheus_from_env() or verify.prometheus

@@ -269,6 +269,13 @@ def holds_content(holds: dict[str, Hold]) -> bytes | None:
                                 for v, h in sorted(holds.items())}}).encode()
 
 
+def with_hold(repo: GitRepo, rev: str, hold: Hold) -> dict[str, bytes | None]:
+    """The holds file of ``hold.model`` at ``rev`` with ``hold`` added, by path."""
+    holds = read_holds(repo, rev, hold.model, hold.environment)
+    holds[hold.version] = hold
+    return {hold_path(hold.model): holds_content(holds)}
+
+
 FREEZE_PATH = "freeze.yaml"
 
 

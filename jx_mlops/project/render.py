@@ -121,9 +121,48 @@ def _environment_lines(repo: str | None) -> list[str]:
     return ["", "# Deployment environments in promotion order (docs/environments.md): every",
             "# merge is released into the first; production takes a reviewed pull request.",
             "environments:", "  - name: staging", f"    repo: {owner}/environment-staging",
-            "    strategy: auto", "  - name: production",
+            "    strategy: auto", *VERIFY_BLOCK.splitlines(), "  - name: production",
             f"    repo: {owner}/environment-production", "    strategy: manual",
             "    requires: staging"]
+
+
+# The quickstarts' checks (their mlops.yaml.tmpl; tests/unit/project checks they agree),
+# on the metrics their model service exports; the drift check needs a predictions file.
+VERIFY_BLOCK = """\
+    # Production checks after each promotion (docs/operations.md): the scheduled
+    # `jx-mlops verify` runs them against Prometheus. They read the metrics the
+    # quickstarts' model service exports, labelled model and version (docs/operations.md
+    # lists them): adapt the queries to your server's. No traffic in the last 5 minutes is
+    # "inconclusive", never a rollback.
+    verify:
+      # Your Prometheus: JX_MLOPS_PROMETHEUS_URL (the CI's variable or secret; the
+      # scheduled workflows pass it) or, overridden by it, this key:
+      # prometheus: http://prometheus.monitoring:9090
+      # With neither, verify shows the checks "not run" and exits 0; a URL that does not
+      # answer is "inconclusive" (exit 4).
+      checks:
+        - name: availability       # every server that served the version is up
+          query: >-
+            min(up and on(instance) max_over_time(
+            jx_mlops_requests_total{model="${model}",version="${version}"}[10m]))
+          min: 1
+        - name: error-ratio        # requests the model failed (refused input is not one)
+          query: >-
+            sum(rate(jx_mlops_request_errors_total{model="${model}",version="${version}"}[5m]))
+            / sum(rate(jx_mlops_requests_total{model="${model}",version="${version}"}[5m]))
+          max: 0.01
+        - name: latency-p95        # seconds
+          query: >-
+            histogram_quantile(0.95, sum by (le) (rate(
+            jx_mlops_request_seconds_bucket{model="${model}",version="${version}"}[5m])))
+          max: 0.5
+        # Score drift against the version's evaluation-time scores needs the model's
+        # predictions file (models.NAME.predictions, a CSV with y_score): with it, the
+        # quickstarts' score-drift check (docs/operations.md) can be added here.
+      within: 30m                  # the window after a promotion where a failure acts
+      on_failure: rollback         # hold the version, roll back to the last verified one
+      on_inconclusive: report      # inconclusive_limit (3) runs in a row: report | hold
+"""
 
 
 def ci_files() -> dict[str, str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from jx_mlops import console
 from jx_mlops.config.project import EnvironmentConfig, ProjectConfig
 from jx_mlops.environments.history import LANDING_ACTIONS
-from jx_mlops.environments.records import DeploymentRecord
+from jx_mlops.environments.records import DeploymentRecord, Hold
 from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.errors import PromotionError
 from jx_mlops.forge.base import Forge, PullRequest, can_write
@@ -150,9 +150,11 @@ def rollback_model(config: ProjectConfig, model: str, environment: str, *,
 
 def run_rollback(ctx: PromotionContext, config: ProjectConfig, model: str,
                  env: EnvironmentConfig, *, to: str | None = None, force: bool = False,
-                 reason: str | None = None, emergency: bool = False) -> PromotionResult:
+                 reason: str | None = None, emergency: bool = False,
+                 hold: Hold | None = None) -> PromotionResult:
     """Roll ``model`` back in ``env`` within a command's context (what ``verify`` and
-    ``/rollback`` do, reading the environment repository the command already read)."""
+    ``/rollback`` do, reading the environment repository the command already read);
+    ``hold`` is written in the same commit (verify holds what it rolls back)."""
     env_repo = ctx.environment_repo(env)
     check_can_change(env_repo, env, f"roll back {model}")
     if to is None:
@@ -162,7 +164,8 @@ def run_rollback(ctx: PromotionContext, config: ProjectConfig, model: str,
         to = rollback_target(record, ran, known, model, env.name)
     registered = _version(ctx, config, model, to)
     return run_promotion(ctx, PromotionRequest(model, env, "rollback", registered, force,
-                                               reason=reason, emergency=emergency))
+                                               reason=reason, emergency=emergency,
+                                               hold=hold))
 
 
 def disable_model(config: ProjectConfig, model: str, environment: str, *,

@@ -26,7 +26,7 @@ from jx_mlops import console
 from jx_mlops.config.project import EnvironmentConfig, ModelConfig
 from jx_mlops.environments.history import served_window
 from jx_mlops.environments.locks import recovered_locks, serialized
-from jx_mlops.environments.records import DeploymentRecord, card_path, record_path
+from jx_mlops.environments.records import DeploymentRecord, Hold, card_path, record_path, with_hold
 from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.errors import ConflictError, GitError, PromotionError
 from jx_mlops.failpoints import failpoint
@@ -104,10 +104,10 @@ class PromotionRequest:
     version: ModelVersion | None = None
     force: bool = False
     reason: str | None = None
-    # A rollback ordered by failed verification: lands without waiting for approvals
-    # (failing gates still stop it), and says so in the PR and the history.
+    # Failed verification's rollback: no approvals (gates still stop it); PR, history say so.
     emergency: bool = False
     step: int | None = None  # a canary's next step, asked by verify (approved at the first)
+    hold: Hold | None = None  # verify's: the failed version held in the same commit
 
 
 @dataclass(frozen=True)
@@ -357,9 +357,9 @@ class _Promotion:
         serving_now = repo.read_blobs(base, serving_inputs(record.model, self.env))
         files = change.files_for(record, self.env, self.ctx.models.get(record.model),
                                  serving_now)
-        identity = commit_identity(self.forge.user())
+        files.update(with_hold(repo, base, self.request.hold) if self.request.hold else {})
         return repo.commit_files(base, files, change.commit_message(record),
-                                 env=identity), record
+                                 env=commit_identity(self.forge.user())), record
 
     def _push(self, commit: str) -> None:
         # The branch belongs to this change alone: a stale copy from a killed run is replaced.

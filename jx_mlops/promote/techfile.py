@@ -172,7 +172,8 @@ def headings(facts: TechFacts) -> list[Heading]:
                 f"{sig.get('sha256')}; status at writing: {sig.get('status')}"] \
         if sig.get("method") else []
     security += [f"Model file pinned by sha256 {art['sha256']}"] if art.get("sha256") else []
-    monitoring = [f"{e.name}: checked against {e.verify.prometheus} within "
+    monitoring = [f"{e.name}: checked against "
+                  f"{e.verify.prometheus or 'the Prometheus JX_MLOPS_PROMETHEUS_URL names'} within "
                   f"{e.verify.within} s after each promotion ("
                   + ", ".join(c.name for c in e.verify.checks)
                   + f"); on failure: {e.verify.on_failure}" for e in envs if e.verify]

@@ -11,21 +11,24 @@ back, at once and without waiting for approvals, to the last version that passed
 verification there (else the previous one); ``hold`` only holds it; ``report`` only
 reports. The hold comes first, so a run killed in between is completed by the next one.
 An inconclusive run never rolls back: ``inconclusive_limit`` of them in a row act as
-``on_inconclusive`` says (``report``, or ``hold``).
+``on_inconclusive`` says (``report``, or ``hold``). An environment with no Prometheus URL
+(neither ``verify.prometheus`` nor ``JX_MLOPS_PROMETHEUS_URL``) is *unconfigured*: its
+checks are shown "not run", and nothing is recorded, counted or done.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from string import Template
 from typing import Any
 
 from jx_mlops import prometheus
 from jx_mlops.config.project import CONFIG_FILE, EnvironmentConfig, ProjectConfig, parse_config
-from jx_mlops.config.verify import VerifyConfig
-from jx_mlops.environments.history import LANDING_ACTIONS, HistoryEvent
+from jx_mlops.config.verify import PROMETHEUS_ENV, VerifyConfig, prometheus_url
+from jx_mlops.environments.history import LANDING_ACTIONS, HistoryEvent, iso
+from jx_mlops.environments.records import Hold
 from jx_mlops.environments.repo import EnvironmentRepo
 from jx_mlops.environments.verification import VerificationRecord, deployment_event
 from jx_mlops.errors import ConfigError, JxMlopsError
@@ -33,7 +36,9 @@ from jx_mlops.forge.base import Forge
 from jx_mlops.git.process import run_git
 from jx_mlops.promote.actions import project_context, run_rollback, run_step
 from jx_mlops.promote.holds import set_hold
+from jx_mlops.promote.landing import require_writer
 from jx_mlops.promote.promotion import PromotionContext
+from jx_mlops.promote.score_reference import PLACEHOLDER, score_reference
 from jx_mlops.promote.stage_tags import assign_stage
 from jx_mlops.registry.registration import model_name
 from jx_mlops.registry.tags import find_version
@@ -46,7 +51,7 @@ class ModelVerification:
     environment: str
     model: str
     version: str
-    outcome: str  # pass | fail | inconclusive
+    outcome: str  # pass | fail | inconclusive | unconfigured (no Prometheus URL: not run)
     checks: tuple[CheckOutcome, ...]
     in_window: bool
     action: str = "none"  # none | rollback | hold | report
@@ -88,16 +93,33 @@ class ModelVerification:
                 "checks": [c.to_json() for c in self.checks]}
 
 
-def run_checks(verify: VerifyConfig, *, model: str, version: str, environment: str,
-               stable_version: str | None = None) -> tuple[CheckOutcome, ...]:
+def run_checks(verify: VerifyConfig, url: str | None, *, model: str, version: str,
+               environment: str, stable_version: str | None = None,
+               reference: Callable[[], tuple[str | None, str]] | None = None
+               ) -> tuple[CheckOutcome, ...]:
     """Every check of ``verify`` now, with ``${model}``-style names filled in
-    (``${stable_version}``: the stable beside a canary, else the version itself)."""
+    (``${stable_version}``: the stable beside a canary, else the version itself;
+    ``${score_reference}``: what ``reference()`` gives, asked once, or the check is
+    inconclusive with its reason). ``url`` None: every check is "not run"."""
     names = {"model": model, "version": version, "environment": environment,
              "stable_version": stable_version or version}
     outcomes = []
+    scores: tuple[str | None, str] | None = None
     for check in verify.checks:
-        promql = Template(check.query).safe_substitute(names)
-        answer = prometheus.query(verify.prometheus, promql)
+        promql = Template(check.query).safe_substitute(names)  # as shown
+        if url is None:
+            outcomes.append(CheckOutcome(check.name, promql, None, check.min, check.max,
+                                         "not run", "no Prometheus URL"))
+            continue
+        if PLACEHOLDER in promql:
+            scores = scores or (reference() if reference else (None, "no registry here"))
+            if scores[0] is None:
+                outcomes.append(judge(check.name, promql, check.min, check.max, None,
+                                      f"no evaluation-time scores: {scores[1]}"))
+                continue
+            answer = prometheus.query(url, promql.replace(PLACEHOLDER, scores[0]))
+        else:
+            answer = prometheus.query(url, promql)
         outcomes.append(judge(check.name, promql, check.min, check.max, answer.value,
                               answer.reason))
     return tuple(outcomes)
@@ -180,15 +202,24 @@ def _act(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentConfig,
         return _with(result, action=on_failure,
                      rolled_back_to=back_to if on_failure == "rollback" else None)
     cause = f"verification failed: {result.cause}"
-    hold = set_hold(ctx.forge, env, result.model, result.version, held=True, reason=cause,
-                    env_repo=ctx.environment_repo(env))
     if on_failure == "hold":
+        hold = set_hold(ctx.forge, env, result.model, result.version, held=True,
+                        reason=cause, env_repo=ctx.environment_repo(env))
         return _with(result, action="hold", hold_pull=hold.pull_request)
-    back = run_rollback(ctx, config, result.model, env, to=back_to,
-                        reason=f"emergency rollback: {cause}", emergency=True)
+    # One commit removes the version (or the canary) and holds it: nothing in between.
+    held = Hold(result.model, env.name, result.version, cause,
+                require_writer(ctx.forge, env, f"hold in {env.name}"), iso(time.time()))
+    try:
+        back = run_rollback(ctx, config, result.model, env, to=back_to, hold=held,
+                            reason=f"emergency rollback: {cause}; {result.version} held",
+                            emergency=True)
+    except JxMlopsError:  # the rollback cannot land (a gate): the hold alone, its own PR
+        set_hold(ctx.forge, env, result.model, result.version, held=True, reason=cause,
+                 env_repo=ctx.environment_repo(env))
+        raise
+    number = back.pull.number if back.pull else None
     return _with(result, action="rollback", rolled_back_to=back.version,
-                 rollback_pull=back.pull.number if back.pull else None,
-                 hold_pull=hold.pull_request)
+                 rollback_pull=number, hold_pull=number)
 
 
 def _with(result: ModelVerification, **changes: Any) -> ModelVerification:
@@ -237,8 +268,16 @@ def verify_model(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentC
     deployment = _running(env_repo, env, model)
     if deployment is None:
         return None
-    checks = run_checks(env.verify, model=model, version=deployment.version,
-                        environment=env.name, stable_version=deployment.stable_version)
+    url = prometheus_url(env.verify)
+    checks = run_checks(env.verify, url, model=model, version=deployment.version,
+                        environment=env.name, stable_version=deployment.stable_version,
+                        reference=lambda: score_reference(config, ctx.registry, model,
+                                                          deployment.version))
+    if url is None:  # not configured: nothing recorded, counted or done
+        return ModelVerification(env.name, model, deployment.version, "unconfigured",
+                                 checks, in_window=False, dry_run=dry_run,
+                                 canary_percent=deployment.canary_percent,
+                                 stable_version=deployment.stable_version)
     outcome = worst(c.outcome for c in checks)
     record = _record(env_repo, deployment.event, outcome=outcome, checks=checks, now=now,
                      save=not dry_run)
@@ -260,6 +299,13 @@ def verify_model(config: ProjectConfig, ctx: PromotionContext, env: EnvironmentC
         return _act(config, ctx, env, env.verify, result, deployment)
     except JxMlopsError as exc:  # the checks are still shown and recorded
         return _with(result, action="error", error=str(exc))
+
+
+def unconfigured_note(environment: str) -> str:
+    """The one line saying how to give an environment's checks a Prometheus."""
+    return (f"note: {environment} has no Prometheus URL, so its checks did not run: set "
+            f"{PROMETHEUS_ENV} (a CI variable or secret) or verify.prometheus in "
+            f"{CONFIG_FILE} (docs/operations.md)")
 
 
 def committed_config(config: ProjectConfig) -> tuple[ProjectConfig, str]:
@@ -289,6 +335,7 @@ def verify_environment(config: ProjectConfig, environment: str, *, model: str | 
     if env.verify is None:
         raise ConfigError(f"{config.path.name}: environments: {env.name} has no verify: block "
                           "(the checks to run; see docs/operations.md)")
+    prometheus_url(env.verify)  # a bad JX_MLOPS_PROMETHEUS_URL: said before anything
     models = [config.model(model).name] if model else [m.name for m in config.models]
     at = int(now if now is not None else time.time())
     with project_context(config, forge) as ctx:  # its environment repository, read once
@@ -307,6 +354,7 @@ class CheckOutcome:
     min: float | None
     max: float | None
     outcome: str  # pass | fail | inconclusive (no usable value: says nothing of the model)
+    # | not run (no Prometheus URL)
     reason: str
 
     @property

@@ -4,7 +4,7 @@ of concerns."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from jx_mlops.console import out_console
@@ -36,24 +36,28 @@ def show_insights(insights: Insights, *, as_json: bool, fmt: str = "table") -> N
 
 
 def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
-                      as_json: bool) -> None:
-    from jx_mlops.promote.verify import worst
+                      as_json: bool, unconfigured: Collection[str] = ()) -> None:
+    """``unconfigured``: the environments with no Prometheus URL (their checks not run)."""
+    from jx_mlops.promote.verify import unconfigured_note, worst
 
     if as_json:
-        print_json([{"environment": env, "passed": all(r.passed for r in found),
-                     "outcome": worst(r.outcome for r in found),
+        print_json([{"environment": env,
+                     "passed": env not in unconfigured and all(r.passed for r in found),
+                     "outcome": "unconfigured" if env in unconfigured
+                     else worst(r.outcome for r in found),
+                     "note": unconfigured_note(env) if env in unconfigured else None,
                      "models": [r.to_json() for r in found]} for env, found in results.items()])
         return
     out = out_console()
     for environment, found in results.items():
+        if environment in unconfigured:
+            _show_checks(environment, found)
+            out.print(unconfigured_note(environment), markup=False, highlight=False)
+            continue
         if not found:
             out.print(f"Nothing of this project serves in {environment}: nothing to verify")
             continue
-        rows = [(r.model, r.version, c.name, _RESULT[c.outcome], c.reason, c.query)
-                for r in found for c in r.checks]
-        print_table(f"Verification in {environment}",
-                    ("Model", "Version", "Check", "Result", Column("Value", "wrap"),
-                     Column("Query", "detail")), rows)
+        _show_checks(environment, found)
         for r in found:
             if r.canary_percent is not None and r.passed:
                 out.print(_canary_outcome(r), markup=False, highlight=False)
@@ -63,7 +67,17 @@ def show_verification(results: Mapping[str, Sequence[ModelVerification]], *,
         out.print("dry run: nothing was recorded, held or rolled back")
 
 
-_RESULT = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive"}
+_RESULT = {"pass": "pass", "fail": "FAIL", "inconclusive": "inconclusive",
+           "not run": "not run"}
+
+
+def _show_checks(environment: str, found: Sequence[ModelVerification]) -> None:
+    rows = [(r.model, r.version, c.name, _RESULT[c.outcome], c.reason, c.query)
+            for r in found for c in r.checks]
+    if rows:
+        print_table(f"Verification in {environment}",
+                    ("Model", "Version", "Check", "Result", Column("Value", "wrap"),
+                     Column("Query", "detail")), rows)
 
 
 def _canary_outcome(r: ModelVerification) -> str:

@@ -13,10 +13,11 @@ IDENTITY = {
     "GIT_COMMITTER_NAME": "Test Committer", "GIT_COMMITTER_EMAIL": "committer@example.invalid",
 }
 
-# What a Jenkins X (Lighthouse) job sets: the suite must not mistake its own CI for an event.
+# What a Jenkins X (Lighthouse) job sets: the suite must not mistake its own CI for an event
+# (nor its Prometheus, JX_MLOPS_PROMETHEUS_URL, for the one a test's mlops.yaml names).
 CI_VARIABLES = ("JOB_TYPE", "JOB_NAME", "JOB_SPEC", "BUILD_ID", "REPO_OWNER", "REPO_NAME",
                 "PULL_NUMBER", "PULL_BASE_REF", "PULL_BASE_SHA", "PULL_PULL_SHA", "PULL_REFS",
-                "PULL_HEAD_REF", "JX_MLOPS_RUN_URL")
+                "PULL_HEAD_REF", "JX_MLOPS_RUN_URL", "JX_MLOPS_PROMETHEUS_URL")
 
 
 def hermetic_env(base: Path) -> dict[str, str]:

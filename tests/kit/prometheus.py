@@ -103,10 +103,12 @@ def prometheus_binary() -> str:
 
 
 @contextlib.contextmanager
-def running_prometheus(base: Path, targets: dict[str, int]) -> Iterator[str]:
-    """A Prometheus scraping ``targets`` (job name -> loopback port); yields its URL."""
+def running_prometheus(base: Path, targets: dict[str, int], config: str = ""
+                       ) -> Iterator[str]:
+    """A Prometheus scraping ``targets`` (job name -> loopback port), or as ``config`` (a
+    prometheus.yml) says; yields its URL."""
     port = free_port()
-    (base / "prometheus.yml").write_text(_config(targets))
+    (base / "prometheus.yml").write_text(config or _config(targets))
     with (base / "prometheus.log").open("wb") as log:
         proc = subprocess.Popen([prometheus_binary(), f"--config.file={base / 'prometheus.yml'}",
                                  f"--storage.tsdb.path={base / 'data'}",

@@ -1,6 +1,6 @@
 """The model service: loads the model file as KServe's runtime does and predicts.
 
-    python src/serve.py [--http_port 8080]   # KServe's model server, V1 and V2, /metrics
+    MODEL_VERSION=v0.0.1 python src/serve.py [--http_port 8080]   # V1, V2, /metrics
     # then POST /v1/models/NAME:predict {"instances": [...]}
     #   or POST /v2/models/NAME/infer {"inputs": [{"name": "input-0", ...}]}
 
@@ -28,7 +28,7 @@ def build(model_dir: str | Path = Path(model_io.SERVING_FILE).parent) -> serving
     """The service's model, not yet loaded."""
     return serving.Model(model_name(), len(data.features()),
                          lambda: model_io.load_for_serving(Path(model_dir)),
-                         model_io.serve_predict)
+                         model_io.serve_predict, model_io.serve_scores)
 
 
 if __name__ == "__main__":

@@ -122,3 +122,9 @@ def test_metrics_for_prometheus(server: str, test_set) -> None:
     status, body = get(f"{server}/metrics")
     assert status == 200
     assert f'request_predict_seconds_count{{model_name="{name}"}}' in body.decode()
+    # verify's checks: per-version counters, and (classifiers) the score histogram on the
+    # bucket edges jx-mlops fills ${score_reference} with.
+    text = body.decode()
+    assert f'jx_mlops_requests_total{{model="{name}",version="' in text
+    score = f'jx_mlops_prediction_score_bucket{{le="0.5",model="{name}",version="'
+    assert (score in text) == (common.TASK == "classification")

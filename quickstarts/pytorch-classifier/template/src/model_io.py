@@ -91,3 +91,8 @@ def load_for_serving(model_dir: Path) -> Any:
 
 def serve_predict(session: Any, x: np.ndarray) -> list[Any]:
     return [float(v) for v in onnx_predict(session, x)]
+
+
+# The served predictions are the positive-class scores (eval's y_score): the service's
+# score histogram, which verify's drift check compares with the evaluation's, reads them.
+serve_scores = serve_predict

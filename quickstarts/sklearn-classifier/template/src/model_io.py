@@ -64,3 +64,9 @@ def load_for_serving(model_dir: Path) -> Any:
 
 def serve_predict(model: Any, x: np.ndarray) -> list[Any]:
     return [int(v) for v in model.predict(x)]
+
+
+def serve_scores(model: Any, x: np.ndarray) -> list[float]:
+    """The positive-class score of each served row (eval's y_score), for the service's
+    score histogram: verify's drift check compares it with the evaluation's."""
+    return [float(v) for v in model.predict_proba(x)[:, 1]]

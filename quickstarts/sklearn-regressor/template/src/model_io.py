@@ -62,3 +62,8 @@ def load_for_serving(model_dir: Path) -> Any:
 
 def serve_predict(model: Any, x: np.ndarray) -> list[Any]:
     return [float(v) for v in model.predict(x)]
+
+
+# A regressor has no positive-class score: the service exports no score histogram, and
+# mlops.yaml's verify: block has no score-drift check (docs/operations.md in jx-mlops).
+serve_scores = None

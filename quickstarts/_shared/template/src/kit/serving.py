@@ -16,7 +16,10 @@ tests exercise the real protocol handling, not an imitation of it:
   ``verify:`` checks of mlops.yaml use: ``jx_mlops_requests_total``,
   ``jx_mlops_request_errors_total`` (a failure of the model, not a refused request),
   ``jx_mlops_invalid_requests_total``, ``jx_mlops_request_seconds`` (a histogram) and, for
-  classifiers, ``jx_mlops_predictions_total`` by predicted ``class``.
+  classifiers, ``jx_mlops_predictions_total`` by predicted ``class`` and the histogram
+  ``jx_mlops_prediction_score`` of the positive-class score of each row (buckets
+  ``SCORE_BUCKETS``: verify's score-drift check compares it with the version's
+  evaluation-time scores, ``${score_reference}``). Every series exists at 0 from the start.
 """
 
 from __future__ import annotations
@@ -51,22 +54,32 @@ INVALID = Counter("jx_mlops_invalid_requests", "Requests refused as invalid", _L
 PREDICTIONS = Counter("jx_mlops_predictions", "Predictions by class", (*_LABELS, "class"))
 LATENCY = Histogram("jx_mlops_request_seconds", "Prediction latency", _LABELS,
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+# The edges jx-mlops fills ${score_reference} with (le="0.1" ... "1.0", "+Inf").
+SCORE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+SCORES = Histogram("jx_mlops_prediction_score", "Positive-class score of each row", _LABELS,
+                   buckets=SCORE_BUCKETS)
 
 
 class Model(kserve.Model):
     """A named model: ``load_fn()`` returns the loaded model, ``predict_fn(model, x)`` its
-    predictions for a float32 matrix as a list."""
+    predictions for a float32 matrix as a list, ``score_fn(model, x)`` (classifiers) the
+    positive-class score of each row, observed in ``jx_mlops_prediction_score``."""
 
     def __init__(self, name: str, n_features: int, load_fn: Callable[[], Any],
-                 predict_fn: Callable[[Any, np.ndarray], list[Any]]) -> None:
+                 predict_fn: Callable[[Any, np.ndarray], list[Any]],
+                 score_fn: Callable[[Any, np.ndarray], list[float]] | None = None) -> None:
         super().__init__(name)
         self.n_features = n_features
         self._load_fn = load_fn
         self._predict_fn = predict_fn
+        self._score_fn = score_fn
         self._model: Any = None
         self.version = os.environ.get("MODEL_VERSION") or "unversioned"
-        for counter in (REQUESTS, ERRORS, INVALID):  # series at 0 from the start
-            counter.labels(name, self.version)
+        # Series at 0 from the start: a rate has two samples once the server was scraped
+        # twice, so traffic before the first scrape still counts.
+        metrics = (REQUESTS, ERRORS, INVALID, LATENCY, *((SCORES,) if score_fn else ()))
+        for metric in metrics:
+            metric.labels(name, self.version)
 
     def load(self) -> bool:
         self._model = self._load_fn()
@@ -81,7 +94,9 @@ class Model(kserve.Model):
         REQUESTS.labels(*labels).inc()
         started = time.perf_counter()
         try:
-            predictions = self._predict_fn(self._model, self.instances(payload))
+            rows = self.instances(payload)
+            predictions = self._predict_fn(self._model, rows)
+            scores = self._score_fn(self._model, rows) if self._score_fn else []
         except InvalidInput:
             INVALID.labels(*labels).inc()
             raise
@@ -93,6 +108,8 @@ class Model(kserve.Model):
         for value in predictions:
             if isinstance(value, (int, np.integer, str)):
                 PREDICTIONS.labels(*labels, str(value)).inc()
+        for score in scores:
+            SCORES.labels(*labels).observe(float(score))
         return get_predict_response(payload, np.asarray(predictions), self.name)
 
     def instances(self, payload: Any) -> np.ndarray:
