@@ -17,9 +17,10 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "github" / "rest-subset.json"
 # Path parameters that are numbers, and the ones that may contain slashes.
@@ -75,6 +76,11 @@ def _validator(name: str) -> jsonschema.Draft202012Validator | None:
     document = spec()["documents"].get(name)
     if document is None:
         return None
+    # Imported when first needed: every pytest process loads this module (conftest's
+    # kit.github plugin), and importing jsonschema costs ~1.7 s of CPU (its format checker
+    # builds ~40 grammars), which xdist's controller and GitHub-free runs need not pay.
+    import jsonschema
+
     return jsonschema.Draft202012Validator({"$defs": spec()["$defs"], **document})
 
 
