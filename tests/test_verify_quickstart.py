@@ -23,6 +23,7 @@ import pytest
 from kit.cli import run
 from kit.git import git
 from kit.prometheus import free_port, running_prometheus
+from kit.servers import wait_ready
 from kit.traffic import encoded_rows, send
 from kit.workspace import Project
 
@@ -39,15 +40,7 @@ def model_server(project: Project) -> Iterator[int]:
                             stderr=subprocess.DEVNULL,
                             env={**os.environ, "MODEL_VERSION": "v0.0.1"})
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/health/ready",
-                                            timeout=5):
-                    break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "no model server"
-                time.sleep(0.3)
+        wait_ready([proc], [port])
         yield port
     finally:
         proc.terminate()
