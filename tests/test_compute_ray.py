@@ -169,3 +169,11 @@ def test_unreachable_address_is_one_line_and_writes_nothing(project: Project, cl
     assert len(lines) == 1 and "http://127.0.0.1:9" in lines[0], result.err
     forge = LocalForge(jx_home() / "forge")
     assert forge.list_comments("local/churn", 1) == []
+
+    # The fork-safe half (`--output`: a fork's code) is never sent to the cluster, and says
+    # so: the same unreachable address, every stage trained here, the report written.
+    safe = cli("ci", "pr", "--pr", "1", "--output", project.path.parent / "artifact")
+    assert safe.code == 0, safe.err
+    assert "warning: compute: train not handed to ray for the fork-safe report" in \
+        " ".join(safe.err.split())
+    assert (project.path.parent / "artifact" / "jx-mlops-report.json").is_file()

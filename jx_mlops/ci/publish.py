@@ -120,6 +120,10 @@ def write_pr_report(config: ProjectConfig, context: CiContext, output: Path,
         if base is None and context.base_sha is None and base_ref is None:
             base, base_ref = default_branch_ref(repo)
         base_sha = ensure_commit(repo, base or context.base_sha, base_ref, git_env)
+        if config.compute.remote:  # a fork's code never goes to the team's cluster
+            console.warn(f"compute: {', '.join(config.compute.stages)} not handed to "
+                         f"{config.compute.backend} for the fork-safe report (it would run "
+                         "untrusted code on your cluster): every stage runs here")
         with console.step("Reproducing the pipeline (dvc repro)") as detail:
             stages = measured_repro(config.root, pull=True, on_line=detail,
                                     run_cache=run_cache_allowed(config, repo, base_sha))
