@@ -14,31 +14,15 @@ import pytest
 from kit.cli import run
 from kit.lab import Lab, make_lab
 from kit.prometheus import PrometheusServer
+from kit.verify import VERIFIED_ENVIRONMENTS
 
 from jx_mlops.fsutil import jx_home
 
 pytestmark = pytest.mark.slow  # a real Prometheus scraping, promotion stories
 
-ENVIRONMENTS = """\
-  - name: staging
-    repo: local/environment-staging
-    strategy: auto
-    verify:
-      prometheus: {url}
-      checks:
-        - name: serving
-          query: min(up{{job="model"}})
-          min: 1
-        - name: errors
-          query: max(model_error_ratio{{model="${{model}}"}})
-          max: 0.05
-      within: 30m
-      on_failure: rollback
-  - name: production
-    repo: local/environment-production
-    strategy: manual
-    requires: staging
-"""
+# The verified environments of kit/verify.py, each model's error ratio checked on its own.
+ENVIRONMENTS = VERIFIED_ENVIRONMENTS.replace(
+    "max(model_error_ratio)", 'max(model_error_ratio{{model="${{model}}"}})')
 MODELS = ("fraud", "churn")
 
 
@@ -88,7 +72,7 @@ def test_verify_fetches_each_environment_repository_once(
     prom = prometheus_server
     set_error_ratios(prom, {"fraud": 0.01, "churn": 0.01})
     lab = make_lab(hermetic, jx_home(), models=MODELS,
-                   environments=ENVIRONMENTS.format(url=prom.url))
+                   environments=ENVIRONMENTS.format(url=prom.url, on_failure="rollback"))
     monkeypatch.chdir(lab.path)
     release(cli, lab)
     fetches = UploadPacks(lab.home, hermetic / "trace2")
